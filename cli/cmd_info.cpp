@@ -1,0 +1,49 @@
+// dnnc info MODEL [--json]: the per-layer table (params, nonzeros, MACs, bytes), totals, opset and I/O.
+#include <iostream>
+
+#include "cli/command.h"
+#include "lib/analysis/layer_table.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/report/table.h"
+#include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
+
+namespace dnnc::cli {
+
+namespace {
+
+struct InfoOptions {
+  std::string model;
+  CommonOptions common;
+};
+
+int runInfo(const InfoOptions& o) {
+  auto bytes = readFile(o.model);
+  if (!bytes) return reportError("info", bytes.error());
+  std::string base = std::filesystem::path(o.model).parent_path().string();
+  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
+  if (!model) return reportError("info", model.error());
+  auto table = buildLayerTable(*model);
+  if (!table) return reportError("info", table.error());
+  if (!o.common.json.empty()) {
+    Report report("info");
+    report.addInput(o.model, sha256Hex(*bytes));
+    report.root()["model"] = toJson(*table);
+    report.root()["size_bytes"] = bytes->size();
+    return emitJson("info", report, o.common);
+  }
+  std::cout << o.model << " (" << humanBytes(static_cast<int64_t>(bytes->size())) << ")\n\n" << formatLayerTable(*table);
+  return 0;
+}
+
+}  // namespace
+
+void setupInfo(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<InfoOptions>();
+  auto* sub = app.add_subcommand("info", "Show a model's layers: weight shapes, params, nonzeros, MACs, bytes");
+  sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
+  addCommonOptions(sub, o->common);
+  commands.push_back({sub, [o] { return runInfo(*o); }});
+}
+
+}  // namespace dnnc::cli

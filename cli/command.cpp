@@ -1,0 +1,43 @@
+#include "cli/command.h"
+
+#include <iostream>
+
+#include "lib/support/atomic_file.h"
+
+namespace dnnc::cli {
+
+void addCommonOptions(CLI::App* app, CommonOptions& opts) {
+  app->add_option("--json", opts.json, "Print the report as JSON (on stdout, or to FILE)")
+      ->expected(0, 1)
+      ->default_str("-")
+      ->type_name("[FILE]");
+  app->add_flag("-q,--quiet", opts.quiet, "No diagnostics or progress on stderr");
+  app->add_flag("-v,--verbose", opts.verbose, "More detail on stderr (repeat for more)");
+  app->add_option("--threads", opts.threads, "Worker threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app->add_option("--seed", opts.seed, "Seed for every random choice");
+}
+
+int reportError(const std::string& command, const Error& e) {
+  std::cerr << "dnnc: " << command << ": " << e.message() << "\n";
+  if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+  return static_cast<int>(e.code());
+}
+
+int reportStatus(const std::string& command, const Status& st) { return st ? 0 : reportError(command, st.error()); }
+
+Status checkOutputPath(const std::string& input, const std::string& output, bool force) {
+  if (output.empty()) return Error(Exit::Usage, "no output given").withHint("use -o OUT ('-' for stdout)");
+  if (!force && output != "-" && (output == input || sameFile(input, output)))
+    return Error(Exit::Usage, "refusing to overwrite the input '", input, "'").withHint("pass --force to overwrite it");
+  return {};
+}
+
+int emitJson(const std::string& command, const Report& report, const CommonOptions& opts) {
+  return reportStatus(command, writeFileAtomic(opts.json, report.dump()));
+}
+
+void note(const CommonOptions& opts, const std::string& line) {
+  if (!opts.quiet) std::cerr << line << "\n";
+}
+
+}  // namespace dnnc::cli

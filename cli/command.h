@@ -1,0 +1,52 @@
+// Shared pieces of every subcommand: common options, error printing, output checks.
+// Each cmd_<name>.cpp has an Options struct, setup(CLI::App&) and run(const Options&) -> int.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/report/report.h"
+#include "lib/support/error.h"
+
+namespace dnnc::cli {
+
+struct CommonOptions {
+  std::string json;  // "" = text output; "-" = JSON on stdout; else a file
+  bool quiet = false;
+  int verbose = 0;
+  int threads = 0;
+  uint64_t seed = 0;
+};
+
+// Adds --json [FILE], --quiet, -v, --threads, --seed.
+void addCommonOptions(CLI::App* app, CommonOptions& opts);
+
+// A subcommand: its CLI11 app and what to run when it was chosen.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+using CommandList = std::vector<Command>;
+
+// Prints "dnnc: <command>: <message>" (and "hint: ..." when there is one); returns the exit code.
+int reportError(const std::string& command, const Error& e);
+// Same for a Status: 0 when ok.
+int reportStatus(const std::string& command, const Status& st);
+
+// Refuses an output that is the input, unless --force; "-" is always allowed.
+Status checkOutputPath(const std::string& input, const std::string& output, bool force);
+
+// Writes a report as JSON to opts.json ("-" = stdout); returns 0 or the error's exit code.
+int emitJson(const std::string& command, const Report& report, const CommonOptions& opts);
+
+// Diagnostics go to stderr; --quiet silences them.
+void note(const CommonOptions& opts, const std::string& line);
+
+// The subcommands, each registering itself.
+void setupInfo(CLI::App& app, CommandList& commands);
+void setupRun(CLI::App& app, CommandList& commands);
+void setupPasses(CLI::App& app, CommandList& commands);
+
+}  // namespace dnnc::cli

@@ -1,0 +1,34 @@
+// Reading and writing .onnx files. Loading validates what dnnc relies on (a graph, tensor data that
+// matches its dims, safe external data) without rejecting anything it merely does not understand.
+#pragma once
+#include <string>
+
+#include "lib/ir/model.h"
+#include "lib/support/error.h"
+
+namespace dnnc {
+
+// path "-" reads stdin.
+Expected<Model> loadModel(const std::string& path);
+// Parses an in-memory ModelProto; base_dir resolves external data.
+Expected<Model> parseModel(const std::string& bytes, const std::string& source, const std::string& base_dir);
+
+struct SaveOptions {
+  // Write initializers of at least external_threshold_bytes to "<out>.data" beside the model.
+  bool external_data = false;
+  size_t external_threshold_bytes = 1024;
+  // Run onnx::checker first; a failure is a bug in dnnc (Exit::Internal).
+  bool check = true;
+};
+
+// Atomically writes the model to path ("-" writes stdout). Tensors the input kept as external data
+// are read into the file unless options.external_data is set.
+Status saveModel(const Model& model, const std::string& path, const SaveOptions& options = {});
+
+// onnx::checker on a model; the message names the failing node.
+Status checkModel(const Model& model);
+
+// Serialises exactly (deterministic field order), for hashing and round-trip comparison.
+std::string serializeModel(const onnx::ModelProto& proto);
+
+}  // namespace dnnc

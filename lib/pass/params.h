@@ -1,0 +1,50 @@
+// Typed pass parameters, parsed from pipeline text (`prune-magnitude(sparsity=0.9)`).
+// Each pass declares its parameters; unknown keys and ill-typed values are usage errors.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lib/support/error.h"
+
+namespace dnnc {
+
+enum class ParamType { Float, Int, Bool, String };
+
+struct ParamSpec {
+  std::string name;
+  ParamType type;
+  std::string default_value;  // in pipeline syntax; "" means no default (the value is optional)
+  std::string doc;
+  std::vector<std::string> choices = {};  // for String params with a closed set of values
+};
+
+std::string paramTypeName(ParamType t);
+
+class PassParams {
+ public:
+  PassParams() = default;
+  // Validates raw key=value pairs against specs and fills defaults.
+  static Expected<PassParams> parse(const std::string& pass, const std::vector<ParamSpec>& specs,
+                                    const std::vector<std::pair<std::string, std::string>>& given);
+
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  bool given(const std::string& name) const { return given_.count(name) > 0; }
+  double getFloat(const std::string& name) const;
+  int64_t getInt(const std::string& name) const;
+  bool getBool(const std::string& name) const;
+  const std::string& getString(const std::string& name) const;
+  // Normalised key=value pairs in declaration order (defaults included), for printing.
+  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> given_;
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+// Shortest decimal text that reads back to the same double.
+std::string formatDouble(double v);
+
+}  // namespace dnnc

@@ -1,0 +1,46 @@
+// Pass: one model-to-model transformation. A pass never prints; it records what it changed in its
+// PassLog, which the pipeline puts into the Report.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/ir/model.h"
+#include "lib/pass/analysis.h"
+#include "lib/pass/params.h"
+#include "lib/support/error.h"
+
+namespace dnnc {
+
+// What one pass did: a summary object and a list of rewrites that name the nodes involved.
+struct PassLog {
+  nlohmann::json summary = nlohmann::json::object();
+  nlohmann::json rewrites = nlohmann::json::array();
+  nlohmann::json skipped = nlohmann::json::array();  // {node, reason}: what the pass left alone and why
+
+  void rewrite(const std::string& what, std::vector<std::string> nodes, nlohmann::json details = {});
+  void skip(const std::string& node, const std::string& reason);
+};
+
+// Progress callback: (done, total, label). The CLI draws it on a TTY; tests ignore it.
+using ProgressFn = std::function<void(int64_t, int64_t, const std::string&)>;
+
+struct PassContext {
+  AnalysisManager analyses;
+  std::mt19937_64 rng{0};
+  int threads = 0;  // 0: all cores
+  ProgressFn progress = [](int64_t, int64_t, const std::string&) {};
+  PassLog* log = nullptr;  // set by the pipeline for the running pass
+};
+
+class Pass {
+ public:
+  virtual ~Pass() = default;
+  virtual Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) = 0;
+};
+
+}  // namespace dnnc
