@@ -35,9 +35,11 @@ ort:
 
 # torchvision models with random weights for the info/energy/benchmark checks; only where Debian's
 # python3-torch is installed (the tests that need them skip with a message otherwise).
+ZOO_MODELS = resnet18 resnet50 vgg16 mobilenet_v2 alexnet caffe_alexnet
 zoo:
 	@if $(PYTHON) -c "import torch, torchvision" 2>/dev/null; then \
-	  $(PYTHON) tools/make_zoo.py --out $(BUILD)/zoo --skip-existing; \
+	  missing=""; for m in $(ZOO_MODELS); do [ -f $(BUILD)/zoo/$$m.onnx ] || missing="$$missing $$m"; done; \
+	  [ -z "$$missing" ] || $(PYTHON) tools/make_zoo.py --out $(BUILD)/zoo --keep-bn $$missing; \
 	else echo "dnnc: python3-torch not installed: skipping the torchvision zoo (its checks will be skipped)" >&2; fi
 
 demo: build

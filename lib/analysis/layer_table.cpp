@@ -28,9 +28,13 @@ const std::vector<int64_t>* dimsOf(const ShapeMap& shapes, const onnx::NodeProto
   return s && s->known_rank ? &s->dims : nullptr;
 }
 
-// BatchNormalization's mean and variance are statistics, not parameters (as PyTorch counts them).
-bool isStatistic(const onnx::NodeProto& node, int input_index) {
-  return node.op_type() == "BatchNormalization" && input_index >= 3;
+// Inputs that are constants of the computation, not learned parameters (as PyTorch counts them):
+// BatchNormalization's running mean and variance, Clip's bounds, Pad's fill value, Resize's scales.
+bool isNonParameterInput(const onnx::NodeProto& node, int input_index) {
+  const std::string& op = node.op_type();
+  return (op == "BatchNormalization" && input_index >= 3) || (op == "Clip" && input_index >= 1) ||
+         (op == "Pad" && input_index >= 1) || (op == "Resize" && input_index >= 1) ||
+         (op == "Upsample" && input_index >= 1);
 }
 
 }  // namespace
@@ -93,7 +97,7 @@ Expected<LayerTable> buildLayerTable(const Model& model) {
     bool has_weight = false;
     for (int k = 0; k < node.input_size(); ++k) {
       const std::string& in = node.input(k);
-      if (in.empty() || !graph.isWeight(in) || isStatistic(node, k)) continue;
+      if (in.empty() || !graph.isWeight(in) || isNonParameterInput(node, k)) continue;
       const onnx::TensorProto* p = graph.weightProto(in);
       if (!isFloating(dtypeFromOnnx(p->data_type()))) continue;  // shape tensors, indices
       if (!has_weight || k == 1) row.weight_shape.assign(p->dims().begin(), p->dims().end());
