@@ -1,0 +1,128 @@
+// Relative-index sparse coding, plain form (the Deep Compression count). See csr.h.
+#include "formats/csr.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "formats/bitstream.h"
+#include "formats/varint.h"
+#include "lib/support/check.h"
+
+namespace dnnc::formats {
+
+SparseEntries sparseEntries(std::span<const uint32_t> values) {
+  SparseEntries e;
+  e.count = values.size();
+  uint64_t run = 0;
+  for (uint32_t v : values) {
+    if (v == 0) {
+      ++run;
+    } else {
+      e.gaps.push_back(run);
+      e.values.push_back(v);
+      run = 0;
+    }
+  }
+  return e;
+}
+
+unsigned valueBitsFor(std::span<const uint32_t> values) {
+  uint32_t max = 0;
+  for (uint32_t v : values) max = std::max(max, v);
+  return std::max(1u, unsigned(std::bit_width(max)));
+}
+
+uint64_t csrPlainFillers(const SparseEntries& e, unsigned gap_bits) {
+  DNNC_CHECK(gap_bits >= 1 && gap_bits <= kMaxCsrGapBits);
+  uint64_t fillers = 0;
+  for (uint64_t g : e.gaps) fillers += g >> gap_bits;
+  return fillers;
+}
+
+uint64_t csrPlainPayloadBits(const SparseEntries& e, unsigned gap_bits, unsigned value_bits) {
+  return (e.gaps.size() + csrPlainFillers(e, gap_bits)) * (gap_bits + value_bits);
+}
+
+uint64_t csrPlainEncodedBytes(const SparseEntries& e, unsigned gap_bits, unsigned value_bits) {
+  uint64_t entries = e.gaps.size() + csrPlainFillers(e, gap_bits);
+  return varintSize(e.count) + varintSize(entries) + 2 + (entries * (gap_bits + value_bits) + 7) / 8;
+}
+
+unsigned bestCsrPlainGapBits(const SparseEntries& e, unsigned value_bits) {
+  unsigned best = 1;
+  uint64_t best_bits = UINT64_MAX;
+  for (unsigned b = 1; b <= kMaxCsrGapBits; ++b) {
+    uint64_t bits = csrPlainPayloadBits(e, b, value_bits);
+    if (bits < best_bits) {
+      best_bits = bits;
+      best = b;
+    }
+  }
+  return best;
+}
+
+std::vector<uint8_t> csrPlainEncode(std::span<const uint32_t> values, unsigned gap_bits, unsigned value_bits) {
+  DNNC_CHECK(gap_bits >= 1 && gap_bits <= kMaxCsrGapBits, "gap bits ", gap_bits);
+  const unsigned needed = valueBitsFor(values);
+  if (value_bits == 0) value_bits = needed;
+  DNNC_CHECK(value_bits <= 32 && value_bits >= needed, "value bits ", value_bits, " but values need ", needed);
+  SparseEntries e = sparseEntries(values);
+  const uint64_t span = uint64_t(1) << gap_bits;  // a filler stands for `span` positions
+  std::vector<uint8_t> out;
+  appendVarint(out, e.count);
+  appendVarint(out, e.gaps.size() + csrPlainFillers(e, gap_bits));
+  out.push_back(uint8_t(gap_bits));
+  out.push_back(uint8_t(value_bits));
+  BitWriter w;
+  for (size_t i = 0; i < e.gaps.size(); ++i) {
+    uint64_t gap = e.gaps[i];
+    for (; gap >= span; gap -= span) {
+      w.write(span - 1, gap_bits);
+      w.write(0, value_bits);
+    }
+    w.write(gap, gap_bits);
+    w.writeWide(e.values[i], value_bits);
+  }
+  w.finishInto(out);
+  return out;
+}
+
+Expected<std::vector<uint32_t>> csrPlainDecode(std::span<const uint8_t> bytes, uint64_t max_count) {
+  size_t pos = 0;
+  DNNC_ASSIGN(uint64_t count, readVarint(bytes, pos));
+  DNNC_ASSIGN(uint64_t entries, readVarint(bytes, pos));
+  if (bytes.size() - pos < 2) return Error(Exit::Input, "truncated CSR header");
+  const unsigned gap_bits = bytes[pos], value_bits = bytes[pos + 1];
+  pos += 2;
+  if (gap_bits < 1 || gap_bits > kMaxCsrGapBits) return Error(Exit::Input, "corrupt CSR header: gap width ", gap_bits);
+  if (value_bits < 1 || value_bits > 32) return Error(Exit::Input, "corrupt CSR header: value width ", value_bits);
+  if (count > max_count) {
+    return Error(Exit::Input, "corrupt CSR header: ", count, " elements, more than the expected ", max_count);
+  }
+  const uint64_t payload_bytes = bytes.size() - pos;
+  const unsigned entry_bits = gap_bits + value_bits;
+  if (entries > payload_bytes * 8 / entry_bits || (entries * entry_bits + 7) / 8 != payload_bytes) {
+    return Error(Exit::Input, "corrupt CSR stream: ", entries, " entries of ", entry_bits, " bits in ",
+                 payload_bytes, " bytes");
+  }
+  if (entries > count) return Error(Exit::Input, "corrupt CSR header: ", entries, " entries for ", count, " elements");
+  std::vector<uint32_t> out(count, 0);
+  BitReader r(bytes.subspan(pos));
+  const uint64_t filler_gap = (uint64_t(1) << gap_bits) - 1;
+  uint64_t next = 0;  // first position the next entry may occupy
+  for (uint64_t i = 0; i < entries; ++i) {
+    DNNC_ASSIGN(uint64_t gap, r.read(gap_bits));
+    DNNC_ASSIGN(uint64_t value, r.readWide(value_bits));
+    uint64_t p = next + gap;
+    if (p >= count) return Error(Exit::Input, "corrupt CSR stream: entry ", i, " at position ", p, " of ", count);
+    if (value == 0 && (gap != filler_gap || i + 1 == entries)) {
+      return Error(Exit::Input, "corrupt CSR stream: zero entry ", i, " is not a filler");
+    }
+    out[p] = uint32_t(value);
+    next = p + 1;
+  }
+  DNNC_TRY(r.expectEnd());
+  return out;
+}
+
+}  // namespace dnnc::formats
