@@ -52,7 +52,7 @@ test: build ort zoo
 # The bad-input CLI tests and the codec tests again, under AddressSanitizer and UBSan.
 test-asan: deps
 	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDNNC_SANITIZE=ON -DDNNC_NATIVE=OFF $(CMAKE_ARGS)
-	cmake --build $(BUILD)-asan -j $(JOBS) --target dnnc test_unit_formats cli
+	cmake --build $(BUILD)-asan -j $(JOBS) --target dnnc unit_formats cli
 	cd $(BUILD)-asan && ctest --output-on-failure -j 2 -L 'cli|unit_formats' --timeout 1200
 
 clean:

@@ -1,5 +1,6 @@
 #include "cli/command.h"
 
+#include <cstdio>
 #include <iostream>
 
 #include "lib/support/atomic_file.h"
@@ -34,6 +35,27 @@ Status checkOutputPath(const std::string& input, const std::string& output, bool
 
 int emitJson(const std::string& command, const Report& report, const CommonOptions& opts) {
   return reportStatus(command, writeFileAtomic(opts.json, report.dump()));
+}
+
+CLI::Validator numberOrFraction() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto slash = text.find('/');
+        if (slash == std::string::npos) return {};
+        try {
+          size_t used_a = 0, used_b = 0;
+          double a = std::stod(text.substr(0, slash), &used_a);
+          double b = std::stod(text.substr(slash + 1), &used_b);
+          if (used_a != slash || used_b != text.size() - slash - 1 || b == 0.0) throw std::invalid_argument(text);
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "%.17g", a / b);
+          text = buf;
+          return {};
+        } catch (const std::exception&) {
+          return "expected a number or a fraction A/B, got '" + text + "'";
+        }
+      },
+      "NUMBER|A/B");
 }
 
 void note(const CommonOptions& opts, const std::string& line) {

@@ -41,6 +41,9 @@ Status checkOutputPath(const std::string& input, const std::string& output, bool
 // Writes a report as JSON to opts.json ("-" = stdout); returns 0 or the error's exit code.
 int emitJson(const std::string& command, const Report& report, const CommonOptions& opts);
 
+// Accepts a number or a fraction A/B ("1/255"), rewritten to its decimal value before CLI11 converts it.
+CLI::Validator numberOrFraction();
+
 // Diagnostics go to stderr; --quiet silences them.
 void note(const CommonOptions& opts, const std::string& line);
 
@@ -48,5 +51,9 @@ void note(const CommonOptions& opts, const std::string& line);
 void setupInfo(CLI::App& app, CommandList& commands);
 void setupRun(CLI::App& app, CommandList& commands);
 void setupPasses(CLI::App& app, CommandList& commands);
+void setupInfer(CLI::App& app, CommandList& commands);
+void setupEval(CLI::App& app, CommandList& commands);
+void setupStats(CLI::App& app, CommandList& commands);
+void setupEnergy(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

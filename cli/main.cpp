@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   setupInfo(app, commands);
   setupRun(app, commands);
   setupPasses(app, commands);
+  setupInfer(app, commands);
+  setupEval(app, commands);
+  setupStats(app, commands);
+  setupEnergy(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -115,7 +115,7 @@ TEST_CASE("an unknown op passes through untouched") {
   CHECK(out.graph().node(0).SerializeAsString() == m.graph().node(0).SerializeAsString());
 }
 
-TEST_CASE("-o equal to the input is refused without --force") {
+TEST_CASE("an output equal to the input is refused without --force") {
   std::string dir = scratchDir("overwrite");
   std::string path = dir + "/m.onnx";
   writeBytes(path, tinyModel());

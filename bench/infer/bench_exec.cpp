@@ -1,0 +1,121 @@
+// Times dnnc's executor on one model: median wall time per run at a batch size and thread count, after
+// warm-up runs (the first run learns the buffer plan). Random input (fixed seed) shaped like the model's
+// first input with N = batch. Prints one JSON line; with --out FILE.npy also writes the first output.
+//
+//   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/exec/executor.h"
+#include "lib/exec/npy.h"
+#include "lib/ir/onnx_io.h"
+
+#include <fstream>
+
+// Resident set size now, in MiB (Linux), for the memory report on stderr with --verbose-memory.
+static double rssMb() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * 4096.0 / 1048576.0;
+}
+
+using namespace dnnc;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: bench_exec MODEL [--batch N] [--threads T] [--min-time S] [--min-runs R] [--in X.npy] [--out Y.npy]\n";
+    return 2;
+  }
+  std::string model_path = argv[1], out_path, in_path;
+  int64_t batch = 1;
+  int threads = 1, min_runs = 5;
+  double min_time = 2.0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--batch") batch = std::stoll(argv[i + 1]);
+    else if (a == "--threads") threads = std::stoi(argv[i + 1]);
+    else if (a == "--min-time") min_time = std::stod(argv[i + 1]);
+    else if (a == "--min-runs") min_runs = std::stoi(argv[i + 1]);
+    else if (a == "--out") out_path = argv[i + 1];
+    else if (a == "--in") in_path = argv[i + 1];
+    else {
+      std::cerr << "unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  auto model = loadModel(model_path);
+  if (!model) {
+    std::cerr << "bench_exec: " << model.error().message() << "\n";
+    return 3;
+  }
+  auto exec = Executor::create(*model, {.threads = threads});
+  if (!exec) {
+    std::cerr << "bench_exec: " << exec.error().message() << "\n";
+    return 3;
+  }
+  {  // the executor holds its own copy of the weights: free the model's
+    onnx::ModelProto empty;
+    model->proto.Swap(&empty);
+  }
+  Tensor x;
+  if (!in_path.empty()) {
+    auto t = readNpy(in_path);
+    if (!t) {
+      std::cerr << "bench_exec: " << t.error().message() << "\n";
+      return 3;
+    }
+    x = std::move(*t);
+  } else {
+    std::vector<int64_t> dims = (*exec)->inputs()[0].dims;
+    dims[0] = batch;
+    for (auto& d : dims)
+      if (d < 0) d = 1;
+    x = Tensor(DType::Float, dims);
+    std::mt19937 rng(0);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float& v : x.span<float>()) v = dist(rng);
+  }
+  const bool mem = std::getenv("DNNC_BENCH_MEMORY") != nullptr;
+  if (mem) std::cerr << "rss after create: " << rssMb() << " MiB\n";
+  std::vector<double> ms;
+  std::vector<Tensor> out;
+  auto total_start = std::chrono::steady_clock::now();
+  for (int warm = 0; warm < 2; ++warm) {
+    auto r = (*exec)->run({&x});
+    if (!r) {
+      std::cerr << "bench_exec: " << r.error().message() << "\n";
+      return 3;
+    }
+    out = std::move(*r);
+    if (mem) std::cerr << "rss after run " << warm << ": " << rssMb() << " MiB\n";
+  }
+  total_start = std::chrono::steady_clock::now();
+  while (static_cast<int>(ms.size()) < min_runs ||
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count() < min_time) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = (*exec)->run({&x});
+    auto t1 = std::chrono::steady_clock::now();
+    if (!r) return 3;
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    if (ms.size() >= 100000) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  if (!out_path.empty()) (void)writeNpy(out_path, out[0]);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::cout << "{\"engine\": \"dnnc\", \"model\": \"" << model_path << "\", \"batch\": " << x.dims()[0]
+            << ", \"threads\": " << threads << ", \"runs\": " << ms.size() << ", \"median_ms\": " << ms[ms.size() / 2]
+            << ", \"min_ms\": " << ms[0] << ", \"peak_rss_mb\": " << ru.ru_maxrss / 1024.0
+            << ", \"arena_mb\": " << (*exec)->arenaBytes() / 1048576.0
+            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << "}" << std::endl;
+  return 0;
+}

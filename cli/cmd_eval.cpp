@@ -1,0 +1,210 @@
+// dnnc eval MODEL --data X [--labels Y] [--reference REF.onnx]: accuracy (top-1, top-5) against labels,
+// and fidelity against a reference model run on the same batches (top-1 agreement, max and mean
+// absolute output difference, SQNR in dB).
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <numeric>
+
+#include "cli/command.h"
+#include "lib/exec/dataset.h"
+#include "lib/exec/executor.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/report/table.h"
+#include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
+
+namespace dnnc::cli {
+
+namespace {
+
+struct EvalOptions {
+  std::string model, labels, reference;
+  DataOptions data;
+  int64_t batch = 32, limit = 0;
+  CommonOptions common;
+};
+
+class ProgressLine {
+ public:
+  ProgressLine(const CommonOptions& o, std::string what) : on_(!o.quiet && isatty(2)), what_(std::move(what)) {}
+  void update(int64_t done, int64_t total) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << std::flush;
+    drawn_ = true;
+  }
+  ~ProgressLine() {
+    if (drawn_) std::cerr << "\n";
+  }
+
+ private:
+  bool on_, drawn_ = false;
+  std::string what_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+struct Loaded {
+  std::string bytes;
+  std::unique_ptr<Executor> exec;
+};
+
+Expected<Loaded> load(const std::string& path, int threads) {
+  Loaded l;
+  DNNC_ASSIGN(l.bytes, readFile(path));
+  std::string base = std::filesystem::path(path).parent_path().string();
+  DNNC_ASSIGN(Model model, parseModel(l.bytes, path, base.empty() ? "." : base));
+  DNNC_ASSIGN(l.exec, Executor::create(model, {.threads = threads}));
+  if (l.exec->inputs().size() != 1)
+    return Error(Exit::Input, "'", path, "' has ", l.exec->inputs().size(), " inputs; eval feeds models with exactly one");
+  return l;
+}
+
+// Scores [n, classes] as floats (any trailing dims flattened into classes).
+Expected<std::vector<float>> scores(const Tensor& t, int64_t n, int64_t& classes, const std::string& what) {
+  if (t.rank() < 1 || t.dims()[0] != n)
+    return Error(Exit::Input, what, " output is ", dimsToString(t.dims()), ", expected [", n, ", classes]");
+  classes = n ? t.numel() / n : 0;
+  return t.toFloats();
+}
+
+int64_t argmax(const float* p, int64_t k) { return std::max_element(p, p + k) - p; }
+
+int runEval(const EvalOptions& o) {
+  const std::string cmd = "eval";
+  if (o.batch <= 0) return reportError(cmd, Error(Exit::Usage, "--batch must be positive"));
+  if (o.labels.empty() && o.reference.empty())
+    return reportError(cmd, Error(Exit::Usage, "nothing to compare with").withHint("give --labels Y, --reference REF.onnx, or both"));
+  auto main = load(o.model, o.common.threads);
+  if (!main) return reportError(cmd, main.error());
+  std::optional<Loaded> ref;
+  if (!o.reference.empty()) {
+    auto r = load(o.reference, o.common.threads);
+    if (!r) return reportError(cmd, r.error());
+    ref = std::move(*r);
+  }
+  auto loader = openData(o.data, main->exec->inputs()[0]);
+  if (!loader) return reportError(cmd, loader.error());
+  const int64_t total = o.limit > 0 ? std::min(o.limit, (*loader)->samples()) : (*loader)->samples();
+  std::vector<int64_t> labels;
+  if (!o.labels.empty()) {
+    auto l = readLabels(o.labels);
+    if (!l) return reportError(cmd, l.error());
+    labels = std::move(*l);
+    if (static_cast<int64_t>(labels.size()) < total)
+      return reportError(cmd, Error(Exit::Input, "'", o.labels, "' holds ", labels.size(), " labels for ", total, " samples"));
+  }
+  int64_t batch = o.batch;
+  const auto& in_dims = main->exec->inputs()[0].dims;
+  if (!in_dims.empty() && in_dims[0] > 0) batch = in_dims[0];
+
+  int64_t done = 0, top1 = 0, top5 = 0, agree = 0, classes = 0, diff_count = 0;
+  double max_abs = 0, sum_abs = 0, signal = 0, noise = 0;
+  Tensor x;
+  ProgressLine progress(o.common, "eval");
+  auto start = std::chrono::steady_clock::now();
+  while (done < total) {
+    auto more = (*loader)->next(std::min(batch, total - done), x);
+    if (!more) return reportError(cmd, more.error());
+    if (!*more) break;
+    const int64_t n = x.dims()[0];
+    auto out = main->exec->run({&x});
+    if (!out) return reportError(cmd, out.error());
+    auto s = scores((*out)[0], n, classes, "the model's");
+    if (!s) return reportError(cmd, s.error());
+    if (classes == 0) return reportError(cmd, Error(Exit::Input, "the model's output has no classes"));
+    for (int64_t i = 0; i < n && !labels.empty(); ++i) {
+      const float* row = s->data() + i * classes;
+      const int64_t label = labels[done + i];
+      if (label < 0 || label >= classes)
+        return reportError(cmd, Error(Exit::Input, "label ", label, " of sample ", done + i, " is outside [0, ", classes, ")"));
+      int64_t above = 0;  // classes scoring strictly higher than the label's
+      for (int64_t k = 0; k < classes; ++k) above += row[k] > row[label];
+      top1 += argmax(row, classes) == label;
+      top5 += above < 5;
+    }
+    if (ref) {
+      auto rout = ref->exec->run({&x});
+      if (!rout) return reportError(cmd, rout.error());
+      int64_t rclasses = 0;
+      auto rs = scores((*rout)[0], n, rclasses, "the reference's");
+      if (!rs) return reportError(cmd, rs.error());
+      if (rclasses != classes)
+        return reportError(cmd, Error(Exit::Input, "the model gives ", classes, " scores per sample, the reference ", rclasses));
+      for (int64_t i = 0; i < n; ++i)
+        agree += argmax(s->data() + i * classes, classes) == argmax(rs->data() + i * classes, classes);
+      for (size_t k = 0; k < s->size(); ++k) {
+        double d = std::abs(double((*s)[k]) - (*rs)[k]);
+        max_abs = std::max(max_abs, d);
+        sum_abs += d;
+        signal += double((*rs)[k]) * (*rs)[k];
+        noise += d * d;
+      }
+      diff_count += static_cast<int64_t>(s->size());
+    }
+    done += n;
+    progress.update(done, total);
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (done == 0) return reportError(cmd, Error(Exit::Input, "the data holds no samples"));
+
+  Report report(cmd);
+  report.addInput(o.model, sha256Hex(main->bytes));
+  if (ref) report.addInput(o.reference, sha256Hex(ref->bytes));
+  auto& r = report.root();
+  r["data"] = o.data.path;
+  r["samples"] = done;
+  r["seconds"] = seconds;
+  r["top1"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(double(top1) / done);
+  r["top5"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(double(top5) / done);
+  r["top1_correct"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(top1);
+  r["agreement"] = ref ? nlohmann::json(double(agree) / done) : nlohmann::json(nullptr);
+  r["max_abs_diff"] = ref ? nlohmann::json(max_abs) : nlohmann::json(nullptr);
+  r["mean_abs_diff"] = ref ? nlohmann::json(diff_count ? sum_abs / diff_count : 0.0) : nlohmann::json(nullptr);
+  // SQNR = 10 log10(sum ref^2 / sum (out - ref)^2); null when the outputs are identical (infinite).
+  r["sqnr_db"] = ref && noise > 0 ? nlohmann::json(10.0 * std::log10(signal / noise)) : nlohmann::json(nullptr);
+  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+
+  TextTable t({"metric", "value"});
+  t.alignRight({1});
+  t.addRow({"samples", std::to_string(done)});
+  if (!labels.empty()) {
+    t.addRow({"top-1 accuracy", formatFixed(100.0 * top1 / done, 2) + " % (" + std::to_string(top1) + ")"});
+    t.addRow({"top-5 accuracy", formatFixed(100.0 * top5 / done, 2) + " %"});
+  }
+  if (ref) {
+    t.addRow({"top-1 agreement", formatFixed(100.0 * agree / done, 2) + " %"});
+    t.addRow({"max |diff|", formatFixed(max_abs, 6)});
+    t.addRow({"mean |diff|", formatFixed(diff_count ? sum_abs / diff_count : 0.0, 6)});
+    t.addRow({"SQNR", noise > 0 ? formatFixed(10.0 * std::log10(signal / noise), 2) + " dB" : std::string("inf (identical)")});
+  }
+  std::cout << t.render();
+  return 0;
+}
+
+}  // namespace
+
+void setupEval(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<EvalOptions>();
+  auto* sub = app.add_subcommand("eval", "Accuracy against labels, fidelity against a reference model");
+  sub->add_option("MODEL", o->model, "ONNX model")->required();
+  sub->add_option("--data", o->data.path, "Input samples: .npy, .npz (FILE.npz:NAME) or TensorProto .pb")->required();
+  sub->add_option("--labels", o->labels, "Class labels: integer .npy/.npz/.pb, [N] or [N,1]");
+  sub->add_option("--reference", o->reference, "Reference ONNX model for fidelity (e.g. the uncompressed one)");
+  sub->add_option("--batch", o->batch, "Samples per run (default 32; a model with a fixed batch dim uses that)");
+  sub->add_option("--limit", o->limit, "Use only the first N samples");
+  sub->add_option("--scale", o->data.scale, "Multiply inputs by this first (a number or a fraction such as 1/255)")
+      ->transform(numberOrFraction());
+  sub->add_option("--mean", o->data.mean, "Subtract per channel: one value or a comma-separated list");
+  sub->add_option("--std", o->data.std, "Then divide per channel: one value or a comma-separated list");
+  addCommonOptions(sub, o->common);
+  commands.push_back({sub, [o] { return runEval(*o); }});
+}
+
+}  // namespace dnnc::cli

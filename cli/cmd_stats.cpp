@@ -1,0 +1,166 @@
+// dnnc stats MODEL --data X: for every Conv/Gemm/MatMul input activation over the data set, the fraction
+// of exact zeros, the value range, a histogram and the zero-run-length distribution (lib/exec/activation_stats).
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.h"
+#include "lib/exec/activation_stats.h"
+#include "lib/exec/dataset.h"
+#include "lib/exec/executor.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/report/table.h"
+#include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
+
+namespace dnnc::cli {
+
+namespace {
+
+struct StatsOptions {
+  std::string model;
+  DataOptions data;
+  int64_t batch = 32, limit = 0;
+  int bins = 64, max_run = 64;
+  CommonOptions common;
+};
+
+class ProgressLine {
+ public:
+  ProgressLine(const CommonOptions& o, std::string what) : on_(!o.quiet && isatty(2)), what_(std::move(what)) {}
+  void update(int64_t done, int64_t total) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << std::flush;
+    drawn_ = true;
+  }
+  ~ProgressLine() {
+    if (drawn_) std::cerr << "\n";
+  }
+
+ private:
+  bool on_, drawn_ = false;
+  std::string what_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Only the first `limit` rows of another source.
+class LimitedSource : public ArraySource {
+ public:
+  LimitedSource(std::unique_ptr<ArraySource> inner, int64_t rows) : inner_(std::move(inner)) {
+    dtype_ = inner_->dtype();
+    dims_ = inner_->dims();
+    dims_[0] = std::min(dims_[0], rows);
+    what_ = inner_->what();
+  }
+  Status readRows(int64_t first, int64_t count, std::byte* dst) override { return inner_->readRows(first, count, dst); }
+
+ private:
+  std::unique_ptr<ArraySource> inner_;
+};
+
+int runStats(const StatsOptions& o) {
+  const std::string cmd = "stats";
+  if (o.batch <= 0) return reportError(cmd, Error(Exit::Usage, "--batch must be positive"));
+  if (o.bins < 2 || o.bins % 2) return reportError(cmd, Error(Exit::Usage, "--bins must be even and at least 2"));
+  if (o.max_run < 1) return reportError(cmd, Error(Exit::Usage, "--max-run must be positive"));
+  auto bytes = readFile(o.model);
+  if (!bytes) return reportError(cmd, bytes.error());
+  std::string base = std::filesystem::path(o.model).parent_path().string();
+  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
+  if (!model) return reportError(cmd, model.error());
+  auto exec = Executor::create(*model, {.threads = o.common.threads});
+  if (!exec) return reportError(cmd, exec.error());
+  if ((*exec)->inputs().size() != 1)
+    return reportError(cmd, Error(Exit::Input, "the model has ", (*exec)->inputs().size(), " inputs; stats feeds models with exactly one"));
+  auto source = openArray(o.data.path);
+  if (!source) return reportError(cmd, source.error());
+  std::unique_ptr<ArraySource> src = std::move(*source);
+  if (o.limit > 0 && !src->dims().empty()) src = std::make_unique<LimitedSource>(std::move(src), o.limit);
+  Preprocess pre;
+  pre.scale = o.data.scale;
+  if (!o.data.mean.empty()) {
+    auto m = parseFloatList(o.data.mean, "--mean");
+    if (!m) return reportError(cmd, m.error());
+    pre.mean = *m;
+  }
+  if (!o.data.std.empty()) {
+    auto s = parseFloatList(o.data.std, "--std");
+    if (!s) return reportError(cmd, s.error());
+    pre.std = *s;
+  }
+  auto loader = BatchLoader::create(std::move(src), (*exec)->inputs()[0], pre);
+  if (!loader) return reportError(cmd, loader.error());
+  int64_t batch = o.batch;
+  const auto& in_dims = (*exec)->inputs()[0].dims;
+  if (!in_dims.empty() && in_dims[0] > 0) batch = in_dims[0];
+
+  ActivationStatsOptions opts;
+  opts.bins = o.bins;
+  opts.max_run = o.max_run;
+  ProgressLine progress(o.common, "stats");
+  auto start = std::chrono::steady_clock::now();
+  auto stats = collectActivationStats(**exec, **loader, batch, opts, [&](int64_t d, int64_t t) { progress.update(d, t); });
+  if (!stats) return reportError(cmd, stats.error());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  Report report(cmd);
+  report.addInput(o.model, sha256Hex(*bytes));
+  auto& r = report.root();
+  r["data"] = o.data.path;
+  r["samples"] = (*loader)->samples();
+  r["seconds"] = seconds;
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& s : *stats) {
+    layers.push_back({{"node", s.node},
+                      {"op", s.op},
+                      {"input", s.input},
+                      {"value", s.value},
+                      {"sample_dims", s.sample_dims},
+                      {"count", s.count},
+                      {"zeros", s.zeros},
+                      {"zero_fraction", s.zeroFraction()},
+                      {"min", s.min},
+                      {"max", s.max},
+                      {"mean", s.mean},
+                      {"histogram", {{"lo", s.histogram.lo}, {"hi", s.histogram.hi}, {"counts", s.histogram.counts}}},
+                      {"zero_runs", {{"runs", s.runs}, {"mean_length", s.meanRunLength()}, {"counts", s.zero_runs},
+                                     {"last_bucket_is_at_least", s.zero_runs.size()}}}});
+  }
+  r["activations"] = layers;
+  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+
+  TextTable t({"node", "op", "activation", "dims", "zeros", "min", "max", "mean", "mean zero run"});
+  t.alignRight({4, 5, 6, 7, 8});
+  for (const auto& s : *stats)
+    t.addRow({s.node.empty() ? "-" : s.node, s.op, s.value, dimsToString(s.sample_dims),
+              formatFixed(100.0 * s.zeroFraction(), 2) + " %", formatFixed(s.min, 4), formatFixed(s.max, 4),
+              formatFixed(s.mean, 4), formatFixed(s.meanRunLength(), 2)});
+  std::cout << (*loader)->samples() << " samples\n" << t.render();
+  return 0;
+}
+
+}  // namespace
+
+void setupStats(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<StatsOptions>();
+  auto* sub = app.add_subcommand("stats", "Activation statistics (zeros, range, histogram, zero runs) of every Conv/Gemm/MatMul input");
+  sub->add_option("MODEL", o->model, "ONNX model")->required();
+  sub->add_option("--data", o->data.path, "Input samples: .npy, .npz (FILE.npz:NAME) or TensorProto .pb")->required();
+  sub->add_option("--batch", o->batch, "Samples per run (default 32)");
+  sub->add_option("--limit", o->limit, "Use only the first N samples");
+  sub->add_option("--bins", o->bins, "Histogram bins (even; default 64)");
+  sub->add_option("--max-run", o->max_run, "Zero-run lengths counted exactly below this; longer ones share the last bucket (default 64)");
+  sub->add_option("--scale", o->data.scale, "Multiply inputs by this first (a number or a fraction such as 1/255)")
+      ->transform(numberOrFraction());
+  sub->add_option("--mean", o->data.mean, "Subtract per channel: one value or a comma-separated list");
+  sub->add_option("--std", o->data.std, "Then divide per channel: one value or a comma-separated list");
+  addCommonOptions(sub, o->common);
+  commands.push_back({sub, [o] { return runStats(*o); }});
+}
+
+}  // namespace dnnc::cli

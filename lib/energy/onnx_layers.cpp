@@ -1,0 +1,560 @@
+// extractLayers(): Conv / Gemm / MatMul nodes of an ONNX model as LayerShapes; activation sparsity from
+// flags, `dnnc stats --json` or measurements; mapping-file names resolved against the model.
+#include "lib/energy/onnx_layers.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "lib/ir/graph.h"
+#include "lib/ir/shapes.h"
+
+namespace dnnc::energy {
+
+namespace {
+
+const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t def) {
+  const auto* a = findAttr(n, name);
+  return a ? a->i() : def;
+}
+
+std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name) {
+  const auto* a = findAttr(n, name);
+  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
+}
+
+std::string nodeLabel(const onnx::NodeProto& n) {
+  if (!n.name().empty()) return n.name();
+  return n.output_size() && !n.output(0).empty() ? n.output(0) : n.op_type();
+}
+
+bool defaultDomain(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
+
+// Ops between two layers that keep the data a feature map of the first (for finding the next layer).
+bool passesThrough(const std::string& op) {
+  static const std::set<std::string> ops = {
+      "Relu",          "Clip",       "LeakyRelu",        "MaxPool",       "AveragePool", "GlobalAveragePool",
+      "GlobalMaxPool", "LRN",        "Flatten",          "Reshape",       "Dropout",     "Identity",
+      "Transpose",     "Squeeze",    "Unsqueeze",        "Pad",           "Concat",      "BatchNormalization"};
+  return ops.count(op) > 0;
+}
+
+int countLayerNodes(const onnx::GraphProto& g) {
+  int n = 0;
+  for (const auto& node : g.node()) {
+    const std::string& op = node.op_type();
+    if (op == "Conv" || op == "Gemm" || op == "MatMul" || op == "ConvTranspose") ++n;
+    for (const auto& a : node.attribute()) {
+      if (a.has_g()) n += countLayerNodes(a.g());
+      for (const auto& sub : a.graphs()) n += countLayerNodes(sub);
+    }
+  }
+  return n;
+}
+
+class Extractor {
+ public:
+  Extractor(const Model& model, const OnnxLayerOptions& options)
+      // Graph indexes a mutable proto; extraction only reads it (no mutating method is called), which saves
+      // copying every weight of the caller's model.
+      : graph_(const_cast<onnx::GraphProto&>(model.graph()), model.base_dir.empty() ? "." : model.base_dir),
+        shapes_(inferShapes(model)), options_(options) {}
+
+  Expected<OnnxLayers> run();
+
+ private:
+  int batchOf(int64_t dim0) const {
+    if (options_.batch > 0) return options_.batch;
+    return dim0 > 0 && dim0 <= INT_MAX ? int(dim0) : 1;
+  }
+  // Dims of a value: a weight's declared dims, else the inferred shape; nullptr when unknown.
+  std::optional<std::vector<int64_t>> dimsOf(const std::string& value) const {
+    if (value.empty()) return std::nullopt;
+    if (const onnx::TensorProto* p = graph_.weightProto(value))
+      return std::vector<int64_t>(p->dims().begin(), p->dims().end());
+    const ValueShape* s = shapes_.find(value);
+    if (!s || !s->known_rank) return std::nullopt;
+    return s->dims;
+  }
+  // Each returns "" and fills `l`, or the reason the node cannot be modelled.
+  std::string conv(const onnx::NodeProto& n, LayerShape& l) const;
+  std::string fc(const onnx::NodeProto& n, LayerShape& l) const;
+  bool isRelu(const onnx::NodeProto& n) const;
+  void linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_of) const;
+
+  Graph graph_;
+  ShapeMap shapes_;
+  OnnxLayerOptions options_;
+};
+
+std::string Extractor::conv(const onnx::NodeProto& n, LayerShape& l) const {
+  if (n.input_size() < 2) return "Conv without a weight input";
+  auto w = dimsOf(n.input(1));
+  if (!w) return "the weight's shape is unknown";
+  const size_t rank = w->size();
+  if (rank == 5) return "3-D convolution: the row-stationary model covers 1-D and 2-D convolutions only";
+  if (rank != 3 && rank != 4) return strCat("weight of rank ", rank, " (expected 3 or 4)");
+  for (int64_t d : *w)
+    if (d <= 0 || d > INT_MAX) return strCat("the weight's shape ", formatDims(*w), " is not static");
+  auto x = dimsOf(n.input(0));
+  if (!x || x->size() != rank) return "the input's shape is unknown (shape inference could not tell it)";
+  const size_t k = rank - 2;  // spatial axes
+  for (size_t i = 2; i < rank; ++i)
+    if ((*x)[i] <= 0 || (*x)[i] > INT_MAX)
+      return strCat("the input's spatial size is symbolic or unknown (", formatDims(*x),
+                    "); export the model with a static input size");
+  const int64_t group = attrInt(n, "group", 1);
+  if (group < 1) return strCat("group=", group);
+  if ((*x)[1] > 0 && (*x)[1] != (*w)[1] * group)
+    return strCat("the input has ", (*x)[1], " channels, the weight expects ", (*w)[1] * group);
+  if ((*w)[0] % group != 0) return strCat((*w)[0], " filters do not split into ", group, " groups");
+  std::vector<int64_t> strides = attrInts(n, "strides"), dilations = attrInts(n, "dilations"),
+                       pads = attrInts(n, "pads");
+  if (strides.empty()) strides.assign(k, 1);
+  if (dilations.empty()) dilations.assign(k, 1);
+  if (pads.empty()) pads.assign(2 * k, 0);
+  if (strides.size() != k || dilations.size() != k || pads.size() != 2 * k)
+    return "strides, dilations or pads do not match the kernel's rank";
+  for (size_t i = 0; i < k; ++i)
+    if (strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 || pads[i + k] < 0)
+      return "a stride or dilation below 1, or a negative pad";
+  const std::string auto_pad = findAttr(n, "auto_pad") ? findAttr(n, "auto_pad")->s() : "NOTSET";
+  for (size_t i = 0; i < k; ++i) {
+    const int64_t in = (*x)[2 + i], eff = ((*w)[2 + i] - 1) * dilations[i] + 1;
+    if (auto_pad == "VALID") {
+      pads[i] = pads[i + k] = 0;
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const int64_t out = (in + strides[i] - 1) / strides[i];
+      const int64_t total = std::max<int64_t>(0, (out - 1) * strides[i] + eff - in);
+      const int64_t small = total / 2, large = total - small;
+      pads[i] = auto_pad == "SAME_UPPER" ? small : large;
+      pads[i + k] = auto_pad == "SAME_UPPER" ? large : small;
+    } else if (auto_pad != "NOTSET" && !auto_pad.empty()) {
+      return strCat("unknown auto_pad '", auto_pad, "'");
+    }
+    if (in + pads[i] + pads[i + k] < eff) return "the kernel is larger than the padded input";
+  }
+  l.kind = LayerShape::Kind::Conv;
+  l.N = batchOf((*x)[0]);
+  l.M = int((*w)[0]);
+  l.G = int(group);
+  l.C = int((*w)[1]);
+  if (rank == 4) {
+    l.H = int((*x)[2]);
+    l.W = int((*x)[3]);
+    l.R = int((*w)[2]);
+    l.S = int((*w)[3]);
+    l.stride_h = int(strides[0]);
+    l.stride_w = int(strides[1]);
+    l.dilation_h = int(dilations[0]);
+    l.dilation_w = int(dilations[1]);
+    l.pad_top = int(pads[0]);
+    l.pad_left = int(pads[1]);
+    l.pad_bottom = int(pads[2]);
+    l.pad_right = int(pads[3]);
+  } else {  // 1-D: a 1 x L map, a 1 x S filter
+    l.H = 1;
+    l.W = int((*x)[2]);
+    l.R = 1;
+    l.S = int((*w)[2]);
+    l.stride_w = int(strides[0]);
+    l.dilation_w = int(dilations[0]);
+    l.pad_left = int(pads[0]);
+    l.pad_right = int(pads[1]);
+  }
+  l.E = (l.Hp() - l.Reff()) / l.stride_h + 1;
+  l.F = (l.Wp() - l.Seff()) / l.stride_w + 1;
+  if (auto y = dimsOf(n.output(0)); y && y->size() == rank) {
+    const int64_t e = rank == 4 ? (*y)[2] : 1, f = (*y)[rank - 1];
+    if ((e > 0 && e != l.E) || (f > 0 && f != l.F))
+      return strCat("the inferred output ", formatDims(*y), " disagrees with the convolution arithmetic (E=", l.E,
+                    ", F=", l.F, ")");
+  }
+  return "";
+}
+
+std::string Extractor::fc(const onnx::NodeProto& n, LayerShape& l) const {
+  const bool gemm = n.op_type() == "Gemm";
+  if (n.input_size() < 2) return "fewer than two inputs";
+  if (!graph_.isWeight(n.input(1))) {
+    if (graph_.isWeight(n.input(0))) return "the constant operand comes first (W x X): not modelled";
+    return "both operands are computed (activation x activation): there are no weights to model";
+  }
+  auto b = dimsOf(n.input(1));
+  if (!b || b->size() != 2) return strCat("weight of rank ", b ? b->size() : 0, ": only 2-D weights are modelled");
+  const bool trans_b = gemm && attrInt(n, "transB", 0) != 0;
+  const int64_t in = trans_b ? (*b)[1] : (*b)[0], out = trans_b ? (*b)[0] : (*b)[1];
+  if (in <= 0 || out <= 0 || in > INT_MAX || out > INT_MAX) return "the weight's shape is not static";
+  auto a = dimsOf(n.input(0));
+  int64_t rows;
+  if (gemm) {
+    const bool trans_a = attrInt(n, "transA", 0) != 0;
+    rows = batchOf(a && a->size() == 2 ? (*a)[trans_a ? 1 : 0] : -1);
+  } else {
+    if (!a || a->empty()) return "the input's shape is unknown (shape inference could not tell it)";
+    if (a->back() > 0 && a->back() != in) return strCat("the input's last dim ", a->back(), " is not the weight's ", in);
+    rows = a->size() == 1 ? 1 : batchOf((*a)[0]);
+    for (size_t i = 1; i + 1 < a->size(); ++i) {
+      if ((*a)[i] <= 0) return strCat("the input ", formatDims(*a), " has a symbolic or unknown dim besides the batch");
+      rows *= (*a)[i];
+      if (rows > INT_MAX) return "more rows than the model handles";
+    }
+  }
+  l = fcLayer(l.name, int(rows), int(in), int(out));
+  return "";
+}
+
+bool Extractor::isRelu(const onnx::NodeProto& n) const {
+  if (n.op_type() == "Relu") return true;
+  if (n.op_type() != "Clip") return false;
+  if (const auto* a = findAttr(n, "min")) return a->f() >= 0;  // opset < 11
+  if (n.input_size() < 2 || n.input(1).empty() || !graph_.isWeight(n.input(1))) return false;
+  auto t = graph_.readWeight(n.input(1));
+  if (!t || t->numel() != 1) return false;
+  return t->toFloats()[0] >= 0;
+}
+
+void Extractor::linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_of) const {
+  for (auto& info : out.info) {
+    std::deque<std::string> queue{info.output};
+    std::set<std::string> seen{info.output};
+    while (!queue.empty()) {
+      std::string v = queue.front();
+      queue.pop_front();
+      for (const Use& u : graph_.consumers(v)) {
+        const auto& node = graph_.node(u.node);
+        if (auto it = layer_of.find(u.node); it != layer_of.end()) {
+          if (u.input_index == 0) info.next.push_back(it->second);
+          continue;
+        }
+        if (!defaultDomain(node) || !passesThrough(node.op_type())) continue;
+        if (u.input_index != 0 && node.op_type() != "Concat") continue;
+        if (isRelu(node)) info.relu_after = true;
+        for (const auto& o : node.output())
+          if (!o.empty() && seen.insert(o).second) queue.push_back(o);
+      }
+    }
+    std::sort(info.next.begin(), info.next.end());
+    info.next.erase(std::unique(info.next.begin(), info.next.end()), info.next.end());
+  }
+}
+
+Expected<OnnxLayers> Extractor::run() {
+  OnnxLayers out;
+  std::map<NodeId, int> layer_of;
+  std::set<std::string> raw;  // values computed from the network input alone, through no layer
+  for (const auto& v : graph_.proto().input())
+    if (!graph_.isWeight(v.name())) raw.insert(v.name());
+  std::vector<std::string> node_names;  // per layer, for the short-name collision check
+  for (NodeId id : graph_.nodes()) {
+    const auto& n = graph_.node(id);
+    const std::string& op = n.op_type();
+    bool is_layer = false;
+    if (defaultDomain(n)) {
+      std::string reason;
+      LayerShape l;
+      l.name = nodeLabel(n);
+      if (op == "Conv") {
+        reason = conv(n, l);
+        is_layer = true;
+      } else if (op == "Gemm" || op == "MatMul") {
+        reason = fc(n, l);
+        is_layer = true;
+      } else if (op == "ConvTranspose") {
+        reason = "transposed convolution: the row-stationary model covers Conv only";
+      } else if (op == "ConvInteger" || op == "QLinearConv" || op == "MatMulInteger" || op == "QLinearMatMul") {
+        reason = "quantised op: not modelled (evaluate the float model, or a QDQ one)";
+      } else {
+        int inner = 0;
+        for (const auto& a : n.attribute()) {
+          if (a.has_g()) inner += countLayerNodes(a.g());
+          for (const auto& sub : a.graphs()) inner += countLayerNodes(sub);
+        }
+        if (inner > 0)
+          reason = strCat("its subgraphs hold ", inner, " Conv/Gemm/MatMul nodes; layers inside ", op,
+                          " bodies are not modelled");
+      }
+      if (is_layer && reason.empty()) {
+        OnnxLayerInfo info;
+        info.node = nodeLabel(n);
+        info.op = op;
+        info.input = n.input(0);
+        info.output = n.output_size() ? n.output(0) : "";
+        const std::string& w = n.input(1);
+        info.weights_constant = graph_.isWeight(w);
+        if (info.weights_constant) {
+          DNNC_ASSIGN(Tensor t, graph_.readWeight(w));
+          info.weights = t.numel();
+          info.nonzero_weights = t.countNonzero();
+          l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;
+        } else {
+          info.weights = int64_t(l.M) * l.C * l.R * l.S;
+          info.nonzero_weights = info.weights;
+        }
+        l.first_layer = raw.count(info.input) > 0;
+        layer_of[id] = int(out.layers.size());
+        node_names.push_back(info.node);
+        l.name = layerName(info.node, op);
+        out.layers.push_back(std::move(l));
+        out.info.push_back(std::move(info));
+        continue;
+      }
+      if (!reason.empty()) out.skipped.push_back({layerName(nodeLabel(n), op), op, reason});
+    }
+    // Propagate "raw input" through nodes that are not layers.
+    if (op == "Constant") continue;
+    bool any = false, all = true;
+    for (const auto& in : n.input()) {
+      if (in.empty() || graph_.isWeight(in)) continue;
+      any = true;
+      all = all && raw.count(in) > 0;
+    }
+    if (any && all && !is_layer && op != "ConvTranspose")
+      for (const auto& o : n.output()) raw.insert(o);
+  }
+  // Short names must be unique; colliding ones fall back to the node names.
+  std::map<std::string, int> uses;
+  for (const auto& l : out.layers) ++uses[l.name];
+  for (size_t i = 0; i < out.layers.size(); ++i)
+    if (uses[out.layers[i].name] > 1) out.layers[i].name = node_names[i];
+  linkLayers(out, layer_of);
+  if (!out.layers.empty()) {
+    out.batch = out.layers.front().N;
+  } else {
+    int64_t dim0 = -1;
+    for (const auto& v : graph_.proto().input()) {
+      if (graph_.isWeight(v.name())) continue;
+      if (auto d = dimsOf(v.name()); d && !d->empty()) dim0 = (*d)[0];
+      break;
+    }
+    out.batch = batchOf(dim0);
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t at = s.find(sep, start);
+    parts.push_back(s.substr(start, at == std::string::npos ? std::string::npos : at - start));
+    if (at == std::string::npos) return parts;
+    start = at + 1;
+  }
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+int OnnxLayers::find(const std::string& name) const {
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].name == name) return int(i);
+  for (size_t i = 0; i < info.size(); ++i)
+    if (info[i].node == name) return int(i);
+  return -1;
+}
+
+std::string layerName(const std::string& node_name, const std::string& op_type) {
+  if (node_name.size() < 2 || node_name[0] != '/') return node_name;
+  std::vector<std::string> parts = split(node_name.substr(1), '/');
+  if (parts.size() < 2) return node_name;
+  const std::string& last = parts.back();
+  bool is_op = last == op_type;
+  if (!is_op && last.size() > op_type.size() + 1 && last.compare(0, op_type.size() + 1, op_type + "_") == 0)
+    is_op = last.find_first_not_of("0123456789", op_type.size() + 1) == std::string::npos;
+  if (!is_op) return node_name;
+  parts.pop_back();
+  std::vector<std::string> path;
+  for (const auto& p : parts) {
+    if (p.empty()) return node_name;
+    if (!path.empty() && p.size() > path.back().size() && p.compare(0, path.back().size() + 1, path.back() + ".") == 0)
+      path.back() = p;  // PyTorch repeats the parent: /layer1/layer1.0/... is module layer1.0
+    else
+      path.push_back(p);
+  }
+  std::string name;
+  for (const auto& p : path) name += (name.empty() ? "" : ".") + p;
+  return name;
+}
+
+Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options) {
+  if (options.batch < 0) return Error(Exit::Usage, "batch must be positive, got ", options.batch);
+  Extractor x(model, options);
+  return x.run();
+}
+
+Expected<ActSparsityFlag> parseActSparsityFlag(const std::string& text) {
+  ActSparsityFlag flag;
+  std::set<std::string> seen;
+  for (const std::string& raw_item : split(text, ',')) {
+    std::string item = trim(raw_item);
+    if (item.empty()) continue;
+    size_t eq = item.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      return Error(Exit::Usage, "--act-sparsity: expected LAYER=FRACTION, got '", item, "'")
+          .withHint("e.g. --act-sparsity conv2=0.387,conv3=72.5%,*=0.5, or a `dnnc stats --json` file");
+    std::string name = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
+    bool percent = !value.empty() && value.back() == '%';
+    if (percent) value.pop_back();
+    char* end = nullptr;
+    double v = value.empty() ? -1 : std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(v >= 0)) v = -1;
+    if (percent) v /= 100;
+    if (!(v >= 0 && v <= 1))
+      return Error(Exit::Usage, "--act-sparsity: cannot use '", item, "': expected a zero fraction in [0, 1] or a ",
+                   "percentage, got '", item.substr(eq + 1), "'");
+    if (!seen.insert(name).second) return Error(Exit::Usage, "--act-sparsity: layer '", name, "' given twice");
+    if (name == "*")
+      flag.rest = v;
+    else
+      flag.layers.emplace_back(name, v);
+  }
+  return flag;
+}
+
+Expected<ZeroRunHistogram> histogramFromRunCounts(int64_t elements, int64_t zeros, std::span<const int64_t> counts) {
+  ZeroRunHistogram h;
+  if (elements < 0 || zeros < 0 || zeros > elements)
+    return Error(Exit::Input, "zeros (", zeros, ") and count (", elements, ") are inconsistent");
+  h.elements = uint64_t(elements);
+  h.nonzeros = uint64_t(elements - zeros);
+  if (counts.empty()) {
+    if (zeros > 0) return Error(Exit::Input, "zero runs missing for ", zeros, " zeros");
+    return h;
+  }
+  const size_t K = counts.size();
+  int64_t exact = 0;
+  for (size_t k = 0; k + 1 < K; ++k) {
+    if (counts[k] < 0) return Error(Exit::Input, "negative zero-run count");
+    exact += int64_t(k + 1) * counts[k];
+  }
+  const int64_t last = counts[K - 1], rest = zeros - exact;
+  if (last < 0 || rest < 0 || (last == 0 && rest != 0) || rest < int64_t(K) * last)
+    return Error(Exit::Input, "zero runs cover ", exact, " zeros in runs below ", K, " and ", last,
+                 " longer runs, which cannot add up to ", zeros, " zeros");
+  int64_t base = last ? rest / last : 0, extra = last ? rest % last : 0;
+  h.runs.assign(size_t(last ? base + (extra ? 2 : 1) : K), 0);
+  for (size_t k = 0; k + 1 < K; ++k) h.runs[k + 1] += uint64_t(counts[k]);
+  if (last) {
+    h.runs[size_t(base)] += uint64_t(last - extra);
+    if (extra) h.runs[size_t(base + 1)] += uint64_t(extra);
+  }
+  return h;
+}
+
+Expected<std::vector<MeasuredInput>> parseActivationStatsJson(const std::string& text, const std::string& source) {
+  auto fail = [&](const std::string& where, const std::string& why) {
+    return Error(Exit::Input, "invalid activation statistics ", source, where.empty() ? "" : ": ", where, ": ", why);
+  };
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return fail("", "not JSON").withHint("give the output of `dnnc stats MODEL --data X --json`");
+  if (!j.is_object() || !j.contains("activations") || !j["activations"].is_array())
+    return fail("", "no 'activations' list").withHint("give the output of `dnnc stats MODEL --data X --json`");
+  std::vector<MeasuredInput> out;
+  const auto& acts = j["activations"];
+  for (size_t i = 0; i < acts.size(); ++i) {
+    const auto& a = acts[i];
+    std::string where = strCat("activations[", i, "]");
+    try {
+      MeasuredInput m;
+      m.node = a.at("node").get<std::string>();
+      m.input = a.value("input", 0);
+      where += strCat(" ('", m.node, "')");
+      const int64_t count = a.at("count").get<int64_t>(), zeros = a.at("zeros").get<int64_t>();
+      if (count <= 0 || zeros < 0 || zeros > count)
+        return fail(where, strCat("zeros ", zeros, " and count ", count, " are inconsistent"));
+      if (a.contains("zero_runs") && a["zero_runs"].contains("counts")) {
+        std::vector<int64_t> counts = a["zero_runs"]["counts"].get<std::vector<int64_t>>();
+        auto h = histogramFromRunCounts(count, zeros, counts);
+        if (!h) return fail(where, h.error().message());
+        m.sparsity.zero_fraction = h->zeroFraction();
+        m.sparsity.zero_runs = std::move(*h);
+      } else {
+        m.sparsity.zero_fraction = double(zeros) / double(count);
+      }
+      out.push_back(std::move(m));
+    } catch (const nlohmann::json::exception& e) {
+      return fail(where, strCat("expected node, count, zeros (and zero_runs.counts): ", e.what()));
+    }
+  }
+  return out;
+}
+
+std::vector<std::optional<FmapSparsity>> resolveActSparsity(const OnnxLayers& layers,
+                                                            const std::vector<MeasuredInput>& measured,
+                                                            const ActSparsityFlag& flag,
+                                                            std::vector<std::string>* unmatched) {
+  std::vector<std::optional<FmapSparsity>> out(layers.layers.size());
+  for (const auto& m : measured) {
+    if (m.input != 0) continue;
+    for (size_t i = 0; i < layers.info.size(); ++i)
+      if (layers.info[i].node == m.node) out[i] = m.sparsity;
+  }
+  for (const auto& [name, v] : flag.layers) {
+    int i = layers.find(name);
+    if (i < 0) {
+      if (unmatched) unmatched->push_back(name);
+      continue;
+    }
+    FmapSparsity s;
+    s.zero_fraction = v;
+    out[size_t(i)] = s;
+  }
+  if (flag.rest)
+    for (size_t i = 0; i < out.size(); ++i)
+      if (!out[i] && !layers.layers[i].first_layer) out[i] = FmapSparsity{*flag.rest, std::nullopt};
+  return out;
+}
+
+void setActivationSparsity(OnnxLayers& layers, const std::vector<std::optional<FmapSparsity>>& ifmaps) {
+  for (size_t i = 0; i < layers.layers.size(); ++i) {
+    LayerShape& l = layers.layers[i];
+    l.ifmap = i < ifmaps.size() && ifmaps[i] ? *ifmaps[i] : FmapSparsity{};
+    l.ofmap = FmapSparsity{};
+    bool found = false;
+    for (int j : layers.info[i].next) {
+      if (size_t(j) < ifmaps.size() && ifmaps[size_t(j)]) {
+        l.ofmap = *ifmaps[size_t(j)];
+        found = true;
+        break;
+      }
+    }
+    if (!found && layers.info[i].relu_after && !l.first_layer && i < ifmaps.size() && ifmaps[i]) l.ofmap = *ifmaps[i];
+  }
+}
+
+MappingTable resolveMappingTable(const OnnxLayers& layers, const MappingTable& table,
+                                 std::vector<std::string>* unmatched) {
+  MappingTable out;
+  out.source = table.source;
+  for (const auto& e : table.entries) {
+    int i = e.name.empty() ? (e.index >= 0 && size_t(e.index) < layers.layers.size() ? e.index : -1)
+                           : layers.find(e.name);
+    if (i < 0) {
+      if (unmatched) unmatched->push_back(e.name.empty() ? strCat("index ", e.index) : e.name);
+      continue;
+    }
+    MappingEntry r = e;
+    r.name = layers.layers[size_t(i)].name;
+    r.index = -1;
+    if (out.find(r.name, -1)) continue;  // a layer given twice (by name and by index): the first wins
+    out.entries.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace dnnc::energy

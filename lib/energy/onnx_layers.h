@@ -1,0 +1,110 @@
+// The glue between an ONNX model and the energy model: one LayerShape per Conv (grouped and depthwise
+// included; 1-D as a 1 x L map) and per Gemm / MatMul with a constant weight (a 1x1 convolution on a 1x1
+// ifmap, E = F = 1), in graph order, with the weight zero fraction read from the weights, `first_layer` for
+// layers whose input is the network input, and the sparsity of activations given by the user or measured.
+//
+// Nodes that look like layers but cannot be modelled (ConvTranspose, 3-D convolutions, quantised ops,
+// MatMul of two activations, unknown or symbolic spatial shapes, layers inside If/Loop bodies) are listed
+// in `skipped` with the reason: never dropped silently.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lib/energy/layer_shape.h"
+#include "lib/energy/mapping.h"
+#include "lib/ir/model.h"
+#include "lib/support/error.h"
+
+namespace dnnc::energy {
+
+// What the model says about one layer beyond its shape.
+struct OnnxLayerInfo {
+  std::string node;    // the node's name (its first output when unnamed)
+  std::string op;      // Conv, Gemm, MatMul
+  std::string input;   // the data input (ifmap) value
+  std::string output;  // the output (ofmap) value
+  int64_t weights = 0, nonzero_weights = 0;  // of the main weight (0 / 0 when it is computed, not constant)
+  bool weights_constant = true;
+  // Layers that read this layer's output, directly or through ops that keep it a feature map
+  // (Relu, pooling, LRN, Flatten, Reshape, Dropout, BatchNormalization, Concat, ...), in graph order.
+  std::vector<int> next;
+  bool relu_after = false;  // a Relu (or Clip with min >= 0) follows on the way to `next`
+};
+
+struct SkippedNode {
+  std::string name;  // node name (or first output)
+  std::string op;
+  std::string reason;
+};
+
+struct OnnxLayers {
+  int batch = 1;                    // N of the layers
+  std::vector<LayerShape> layers;   // LayerShape::name is the layer's short name (see layerName)
+  std::vector<OnnxLayerInfo> info;  // parallel to layers
+  std::vector<SkippedNode> skipped;
+  // The layer a user means by `name`: its short name or its node name; -1 when none.
+  int find(const std::string& name) const;
+};
+
+struct OnnxLayerOptions {
+  int batch = 0;  // N for every layer; 0: the model's static batch dim, 1 where it is symbolic
+};
+
+// Reads the layers of a model. Fails (Exit::Input) only when a weight cannot be read.
+Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options = {});
+
+// The short name of a node as PyTorch exports it: "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1",
+// "/conv1/Conv" -> "conv1"; other names unchanged ("" -> ""). extractLayers falls back to the full node
+// name where two short names collide.
+std::string layerName(const std::string& node_name, const std::string& op_type);
+
+// --- activation sparsity ---
+
+// `--act-sparsity conv1=0.0001,conv2=38.7%,*=0.5`: ifmap zero fractions by layer; `*` sets every other
+// layer that does not read the network input. Errors: Exit::Usage.
+struct ActSparsityFlag {
+  std::vector<std::pair<std::string, double>> layers;
+  std::optional<double> rest;
+};
+Expected<ActSparsityFlag> parseActSparsityFlag(const std::string& text);
+
+// One measured activation: the input of a node (as `dnnc stats --json` or the executor reports it).
+struct MeasuredInput {
+  std::string node;  // the consuming node's name
+  int input = 0;     // which of its inputs
+  FmapSparsity sparsity;
+};
+// Reads `dnnc stats --json` output: activations[].{node, input, count, zeros, zero_runs.counts}.
+// Errors (Exit::Input) name the source and the entry.
+Expected<std::vector<MeasuredInput>> parseActivationStatsJson(const std::string& text, const std::string& source);
+
+// A ZeroRunHistogram from bucketed run counts: counts[k] runs of k+1 zeros, the last bucket holding the
+// runs of counts.size() zeros or more. Those long runs share the remaining zeros evenly (exact total).
+// Errors (Exit::Input) when the counts cannot add up to `zeros`.
+Expected<ZeroRunHistogram> histogramFromRunCounts(int64_t elements, int64_t zeros, std::span<const int64_t> counts);
+
+// Per-layer ifmap sparsity from measurements (matched by node name, input 0) and then the flag (which
+// overrides them); std::nullopt where nothing is known. Names of the flag that match no layer are
+// appended to `unmatched`; so are measured nodes that are not in the model at all (`model_nodes`).
+std::vector<std::optional<FmapSparsity>> resolveActSparsity(const OnnxLayers& layers,
+                                                            const std::vector<MeasuredInput>& measured,
+                                                            const ActSparsityFlag& flag,
+                                                            std::vector<std::string>* unmatched);
+
+// Sets each layer's ifmap (dense where unknown) and derives its ofmap as written to DRAM: the ifmap of
+// the first next layer whose ifmap is known (after a max-pool this is a lower bound on the zeros); else,
+// when a ReLU follows and its own ifmap is known and not the network input, its own ifmap's (the choice
+// the validation makes for AlexNet's CONV5); else dense.
+void setActivationSparsity(OnnxLayers& layers, const std::vector<std::optional<FmapSparsity>>& ifmaps);
+
+// The mapping table with every entry selecting a layer by its short name (index entries resolved to the
+// layer at that 0-based position, names given as node names resolved to short names). Entries that match
+// no layer are left out and described in `unmatched` ("conv9", "index 7").
+MappingTable resolveMappingTable(const OnnxLayers& layers, const MappingTable& table,
+                                 std::vector<std::string>* unmatched);
+
+}  // namespace dnnc::energy

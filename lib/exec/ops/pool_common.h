@@ -1,0 +1,164 @@
+// MaxPool and AveragePool over 1 to 3 spatial dims: one (image, channel) plane per task.
+#pragma once
+#include <limits>
+
+#include "lib/exec/ops/window.h"
+
+namespace dnnc::ops {
+
+struct PoolKernel {
+  WindowAttrs attrs;
+  bool is_max = true;
+  bool count_include_pad = false;
+  int64_t storage_order = 0;
+
+  template <class T>
+  Status pool(KernelContext& ctx) {
+    const Value& x = ctx.input(0);
+    if (x.rank() < 3) return ctx.error("X ", dimsToString(x.dims), " needs at least one spatial dim");
+    std::span<const int64_t> spatial(x.dims.data() + 2, x.dims.size() - 2);
+    DNNC_ASSIGN(Window3 w, resolveWindow(attrs, spatial, attrs.kernel, ctx));
+    std::vector<int64_t> dims = {x.dims[0], x.dims[1]};
+    for (size_t i = 0; i < spatial.size(); ++i) dims.push_back(w.out[3 - spatial.size() + i]);
+    Value& y = ctx.output(0, x.dtype, dims);
+    int64_t* indices = nullptr;
+    if (is_max && ctx.wantsOutput(1)) indices = ctx.output(1, DType::Int64, dims).as<int64_t>();
+    const int64_t planes = x.dims[0] * x.dims[1], inSize = w.inSize(), outSize = w.outSize();
+    const T* xd = x.as<T>();
+    T* yd = y.as<T>();
+    if (!indices && w.k[0] == 1 && w.dil[1] == 1 && w.dil[2] == 1) {
+      pool2d(w, planes, xd, yd, ctx.threads());
+      return {};
+    }
+    parallelFor(planes, ctx.threads(), std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(outSize * w.kSize(), 1)),
+                [&](int64_t pb, int64_t pe) {
+      for (int64_t p = pb; p < pe; ++p) {
+        const T* src = xd + p * inSize;
+        T* dst = yd + p * outSize;
+        int64_t o = 0;
+        for (int64_t od = 0; od < w.out[0]; ++od)
+          for (int64_t oh = 0; oh < w.out[1]; ++oh)
+            for (int64_t ow = 0; ow < w.out[2]; ++ow, ++o) {
+              const int64_t d0 = od * w.s[0] - w.pad_begin[0], h0 = oh * w.s[1] - w.pad_begin[1], w0 = ow * w.s[2] - w.pad_begin[2];
+              if (is_max) {
+                T best = std::numeric_limits<T>::lowest();
+                int64_t arg = -1;
+                for (int64_t a = 0; a < w.k[0]; ++a) {
+                  int64_t id = d0 + a * w.dil[0];
+                  if (id < 0 || id >= w.in[0]) continue;
+                  for (int64_t b = 0; b < w.k[1]; ++b) {
+                    int64_t ih = h0 + b * w.dil[1];
+                    if (ih < 0 || ih >= w.in[1]) continue;
+                    const T* row = src + (id * w.in[1] + ih) * w.in[2];
+                    for (int64_t e = 0; e < w.k[2]; ++e) {
+                      int64_t iw = w0 + e * w.dil[2];
+                      if (iw < 0 || iw >= w.in[2]) continue;
+                      if (arg < 0 || row[iw] > best) {
+                        best = row[iw];
+                        arg = storage_order == 0 ? (id * w.in[1] + ih) * w.in[2] + iw : (iw * w.in[1] + ih) * w.in[0] + id;
+                      }
+                    }
+                  }
+                }
+                dst[o] = best;
+                if (indices) indices[p * outSize + o] = p * inSize + arg;
+              } else {
+                double sum = 0;
+                int64_t valid = 0;
+                for (int64_t a = 0; a < w.k[0]; ++a) {
+                  int64_t id = d0 + a * w.dil[0];
+                  if (id < 0 || id >= w.in[0]) continue;
+                  for (int64_t b = 0; b < w.k[1]; ++b) {
+                    int64_t ih = h0 + b * w.dil[1];
+                    if (ih < 0 || ih >= w.in[1]) continue;
+                    const T* row = src + (id * w.in[1] + ih) * w.in[2];
+                    for (int64_t e = 0; e < w.k[2]; ++e) {
+                      int64_t iw = w0 + e * w.dil[2];
+                      if (iw < 0 || iw >= w.in[2]) continue;
+                      sum += row[iw];
+                      ++valid;
+                    }
+                  }
+                }
+                int64_t count = valid;
+                if (count_include_pad) {  // the window clipped to the padded input
+                  count = 1;
+                  for (int i = 0; i < 3; ++i) {
+                    int64_t start = (i == 0 ? d0 : i == 1 ? h0 : w0);
+                    int64_t end = std::min(start + (w.k[i] - 1) * w.dil[i] + 1, w.in[i] + w.pad_end[i]);
+                    start = std::max(start, -w.pad_begin[i]);
+                    count *= (end - start + w.dil[i] - 1) / w.dil[i];
+                  }
+                }
+                dst[o] = static_cast<T>(count > 0 ? sum / static_cast<double>(count) : 0.0);
+              }
+            }
+      }
+    });
+    return {};
+  }
+
+  // The common case: 2-D windows without dilation or indices. Window bounds are clipped once per row and
+  // column, so the inner loops have no checks.
+  template <class T>
+  void pool2d(const Window3& w, int64_t planes, const T* xd, T* yd, int threads) const {
+    const int64_t H = w.in[1], W = w.in[2], OH = w.out[1], OW = w.out[2];
+    std::vector<int64_t> ws(OW), we(OW), wcount(OW);
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      int64_t s0 = ow * w.s[2] - w.pad_begin[2];
+      ws[ow] = std::max<int64_t>(s0, 0);
+      we[ow] = std::min<int64_t>(s0 + w.k[2], W);
+      wcount[ow] = std::min<int64_t>(s0 + w.k[2], W + w.pad_end[2]) - std::max<int64_t>(s0, -w.pad_begin[2]);
+    }
+    parallelFor(planes, threads, std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(OH * OW * w.k[1] * w.k[2], 1)),
+                [&](int64_t pb, int64_t pe) {
+      for (int64_t p = pb; p < pe; ++p) {
+        const T* src = xd + p * H * W;
+        T* dst = yd + p * OH * OW;
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          const int64_t s0 = oh * w.s[1] - w.pad_begin[1];
+          const int64_t hs = std::max<int64_t>(s0, 0), he = std::min<int64_t>(s0 + w.k[1], H);
+          const int64_t hcount = std::min<int64_t>(s0 + w.k[1], H + w.pad_end[1]) - std::max<int64_t>(s0, -w.pad_begin[1]);
+          T* out = dst + oh * OW;
+          if (is_max) {
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              T best = std::numeric_limits<T>::lowest();
+              for (int64_t ih = hs; ih < he; ++ih) {
+                const T* row = src + ih * W;
+                for (int64_t iw = ws[ow]; iw < we[ow]; ++iw) best = std::max(best, row[iw]);
+              }
+              out[ow] = best;
+            }
+          } else {
+            for (int64_t ow = 0; ow < OW; ++ow) {
+              double sum = 0;
+              for (int64_t ih = hs; ih < he; ++ih) {
+                const T* row = src + ih * W;
+                for (int64_t iw = ws[ow]; iw < we[ow]; ++iw) sum += row[iw];
+              }
+              int64_t count = count_include_pad ? hcount * wcount[ow] : (he - hs) * (we[ow] - ws[ow]);
+              out[ow] = static_cast<T>(count > 0 ? sum / static_cast<double>(count) : 0.0);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  Status run(KernelContext& ctx) {
+    switch (ctx.input(0).dtype) {
+      case DType::Float: return pool<float>(ctx);
+      case DType::Double: return pool<double>(ctx);
+      case DType::Uint8:
+        if (is_max) return pool<uint8_t>(ctx);
+        break;
+      case DType::Int8:
+        if (is_max) return pool<int8_t>(ctx);
+        break;
+      default: break;
+    }
+    return ctx.error("unsupported type ", dtypeName(ctx.input(0).dtype));
+  }
+};
+
+}  // namespace dnnc::ops

@@ -1,0 +1,155 @@
+// Conv and ConvTranspose against naive loops: groups, dilations, strides, asymmetric pads, 1-D to 3-D,
+// one and two threads, batches larger and smaller than the thread count.
+#include <catch2/catch.hpp>
+
+#include "test/unit/exec/exec_test_util.h"
+
+using namespace dnnc;
+using namespace dnnc::exectest;
+
+namespace {
+
+struct ConvCase {
+  std::vector<int64_t> x, w;  // NCHW.., MCkk..
+  int64_t group;
+  std::vector<int64_t> strides, dilations, pads;
+};
+
+// y[n,m,o...] = b[m] + sum_{c in group, k...} x[n, c, o*s - p + k*d] w[m, c', k...]; spatial lifted to 3-D.
+Tensor naiveConv(const Tensor& x, const Tensor& w, const Tensor* b, const ConvCase& cc, std::vector<int64_t>& out_dims) {
+  const size_t n = x.dims().size() - 2, off = 3 - n;
+  int64_t in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, o[3] = {1, 1, 1};
+  for (size_t i = 0; i < n; ++i) {
+    in[off + i] = x.dims()[2 + i];
+    k[off + i] = w.dims()[2 + i];
+    s[off + i] = cc.strides[i];
+    d[off + i] = cc.dilations[i];
+    pb[off + i] = cc.pads[i];
+    o[off + i] = (in[off + i] + cc.pads[i] + cc.pads[i + n] - ((k[off + i] - 1) * d[off + i] + 1)) / s[off + i] + 1;
+  }
+  const int64_t N = x.dims()[0], C = x.dims()[1], M = w.dims()[0], Cg = C / cc.group, Mg = M / cc.group;
+  out_dims = {N, M};
+  for (size_t i = 0; i < n; ++i) out_dims.push_back(o[off + i]);
+  Tensor y(DType::Float, out_dims);
+  const float* xd = x.data<float>();
+  const float* wd = w.data<float>();
+  float* yd = y.data<float>();
+  for (int64_t nn = 0; nn < N; ++nn)
+    for (int64_t m = 0; m < M; ++m) {
+      const int64_t g = m / Mg;
+      for (int64_t a = 0; a < o[0]; ++a)
+        for (int64_t bb = 0; bb < o[1]; ++bb)
+          for (int64_t c3 = 0; c3 < o[2]; ++c3) {
+            double acc = b ? b->data<float>()[m] : 0.0;
+            for (int64_t c = 0; c < Cg; ++c)
+              for (int64_t ka = 0; ka < k[0]; ++ka)
+                for (int64_t kb = 0; kb < k[1]; ++kb)
+                  for (int64_t kc = 0; kc < k[2]; ++kc) {
+                    int64_t i0 = a * s[0] - pb[0] + ka * d[0], i1 = bb * s[1] - pb[1] + kb * d[1], i2 = c3 * s[2] - pb[2] + kc * d[2];
+                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2]) continue;
+                    acc += double(xd[(((nn * C + g * Cg + c) * in[0] + i0) * in[1] + i1) * in[2] + i2]) *
+                           wd[(((m * Cg + c) * k[0] + ka) * k[1] + kb) * k[2] + kc];
+                  }
+            yd[((nn * M + m) * o[0] + a) * o[1] * o[2] + bb * o[2] + c3] = static_cast<float>(acc);
+          }
+    }
+  return y;
+}
+
+std::string ints(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
+void checkConv(const ConvCase& cc, bool bias, int threads, uint32_t seed) {
+  Tensor x = randomTensor(cc.x, seed), w = randomTensor(cc.w, seed + 1), b = randomTensor({cc.w[0]}, seed + 2);
+  std::vector<int64_t> out_dims;
+  Tensor want = naiveConv(x, w, bias ? &b : nullptr, cc, out_dims);
+  const size_t r = cc.x.size();
+  std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\nagraph (float[" + ints(cc.x) + "] X) => (float[" +
+                     ints(out_dims) + "] Y) {\n  Y = Conv <group = " + std::to_string(cc.group) + ", strides = [" +
+                     ints(cc.strides) + "], dilations = [" + ints(cc.dilations) + "], pads = [" + ints(cc.pads) +
+                     "]> (X, W" + (bias ? ", B" : "") + ")\n}";
+  (void)r;
+  Model m = modelFromText(text);
+  addInitializer(m, "W", w);
+  if (bias) addInitializer(m, "B", b);
+  auto exec = makeExecutor(m, threads);
+  for (int rep = 0; rep < 2; ++rep) {  // learning run, then the planned one
+    auto out = runOk(*exec, {&x});
+    INFO("conv " << text << " threads " << threads << " run " << rep);
+    CHECK(closeness(out[0], want) <= 1.0);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Conv matches a naive loop", "[exec][conv]") {
+  const std::vector<ConvCase> cases = {
+      {{1, 3, 9, 9}, {4, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+      {{3, 4, 11, 10}, {6, 2, 3, 3}, 2, {2, 1}, {1, 2}, {0, 1, 2, 0}},    // grouped, dilated, asymmetric
+      {{2, 8, 7, 7}, {8, 1, 3, 3}, 8, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // depthwise
+      {{2, 5, 6, 6}, {7, 5, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},      // 1x1 direct GEMM
+      {{2, 5, 6, 6}, {7, 5, 1, 1}, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}},      // strided 1x1 (im2col)
+      {{1, 16, 40, 40}, {8, 16, 5, 5}, 1, {1, 1}, {2, 2}, {4, 4, 4, 4}},  // many column blocks
+      {{1, 3, 17, 5}, {2, 3, 4, 2}, 1, {3, 2}, {2, 1}, {3, 0, 1, 1}},     // odd everything
+      {{2, 4, 20}, {6, 2, 3}, 2, {2}, {3}, {2, 1}},                       // 1-D
+      {{1, 2, 5, 6, 7}, {3, 2, 2, 3, 2}, 1, {1, 2, 1}, {2, 1, 1}, {1, 0, 1, 0, 1, 1}},  // 3-D
+  };
+  uint32_t seed = 10;
+  for (const auto& cc : cases)
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++);
+}
+
+TEST_CASE("Conv auto_pad SAME_UPPER keeps the spatial size at stride 1", "[exec][conv]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,7,8] X) => (float[1,3,7,8] Y) {
+  Y = Conv <auto_pad = "SAME_UPPER"> (X, W)
+})");
+  Tensor w = randomTensor({3, 2, 4, 3}, 5);
+  addInitializer(m, "W", w);
+  Tensor x = randomTensor({1, 2, 7, 8}, 6);
+  auto exec = makeExecutor(m);
+  auto out = runOk(*exec, {&x});
+  ConvCase cc{{1, 2, 7, 8}, {3, 2, 4, 3}, 1, {1, 1}, {1, 1}, {1, 1, 2, 1}};  // total pad 3 -> 1 before, 2 after
+  std::vector<int64_t> dims;
+  Tensor want = naiveConv(x, w, nullptr, cc, dims);
+  CHECK(closeness(out[0], want) <= 1.0);
+}
+
+TEST_CASE("ConvTranspose matches scattering each input through the kernel", "[exec][conv]") {
+  // x [1,4,5,4], W [4, 3/g.., 3, 2], group 2, strides 2x3, dilations 2x1, pads 1,0,0,1, output_padding 1,0
+  const int64_t N = 2, C = 4, H = 5, Wd = 4, G = 2, Mg = 3, KH = 3, KW = 2;
+  const int64_t sh = 2, sw = 3, dh = 2, dw = 1, ph0 = 1, pw0 = 0, ph1 = 0, pw1 = 1, oph = 1;
+  const int64_t OH = sh * (H - 1) + oph + (KH - 1) * dh + 1 - ph0 - ph1, OW = sw * (Wd - 1) + (KW - 1) * dw + 1 - pw0 - pw1;
+  Tensor x = randomTensor({N, C, H, Wd}, 21), w = randomTensor({C, Mg, KH, KW}, 22), b = randomTensor({G * Mg}, 23);
+  Tensor want(DType::Float, {N, G * Mg, OH, OW});
+  float* y = want.data<float>();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < G * Mg; ++m)
+      for (int64_t i = 0; i < OH * OW; ++i) y[(n * G * Mg + m) * OH * OW + i] = b.data<float>()[m];
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t ww = 0; ww < Wd; ++ww)
+          for (int64_t mg = 0; mg < Mg; ++mg)
+            for (int64_t kh = 0; kh < KH; ++kh)
+              for (int64_t kw = 0; kw < KW; ++kw) {
+                int64_t oh = h * sh - ph0 + kh * dh, ow = ww * sw - pw0 + kw * dw;
+                if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+                int64_t m = (c / (C / G)) * Mg + mg;
+                y[((n * G * Mg + m) * OH + oh) * OW + ow] +=
+                    x.data<float>()[((n * C + c) * H + h) * Wd + ww] * w.data<float>()[((c * Mg + mg) * KH + kh) * KW + kw];
+              }
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,4,5,4] X) => (float[2,6,?,?] Y) {
+  Y = ConvTranspose <group = 2, strides = [2, 3], dilations = [2, 1], pads = [1, 0, 0, 1], output_padding = [1, 0]> (X, W, B)
+})");
+  addInitializer(m, "W", w);
+  addInitializer(m, "B", b);
+  auto exec = makeExecutor(m);
+  auto out = runOk(*exec, {&x});
+  CHECK(closeness(out[0], want) <= 1.0);
+}

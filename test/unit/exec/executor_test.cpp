@@ -1,0 +1,274 @@
+// Executor behaviour: up-front validation, input checks, fetching intermediates, observers, buffer
+// planning, and the int64 shape arithmetic exported models use to compute Reshape targets.
+#include <catch2/catch.hpp>
+
+#include "lib/exec/kernel.h"
+#include "lib/exec/memory_plan.h"
+#include "test/unit/exec/exec_test_util.h"
+
+using namespace dnnc;
+using namespace dnnc::exectest;
+
+TEST_CASE("unsupported ops are rejected at create(), naming op and node", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] X) => (float[2,3] Y) {
+  A = Relu (X)
+  B = Erf (A)
+  Y = Relu (B)
+})");
+  m.graph().mutable_node(1)->set_name("the_erf");
+  auto e = Executor::create(m);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().code() == Exit::Input);
+  CHECK_THAT(e.error().message(), Catch::Contains("Erf") && Catch::Contains("the_erf"));
+  CHECK_THAT(e.error().hint(), Catch::Contains("Conv"));
+}
+
+TEST_CASE("bad attribute values are rejected at create()", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,1,4,4] X) => (float[1,1,4,4] Y) {
+  Y = Pad <mode = "wrap"> (X, P)
+})");
+  m.graph().mutable_node(0)->set_name("pad0");
+  Tensor pads(DType::Int64, {8});
+  addInitializer(m, "P", pads);
+  auto e = Executor::create(m);
+  REQUIRE_FALSE(e);
+  CHECK_THAT(e.error().message(), Catch::Contains("pad0") && Catch::Contains("wrap"));
+}
+
+TEST_CASE("missing required inputs are rejected at create()", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,1,4,4] X) => (float[1,1,4,4] Y) {
+  Y = Pad (X)
+})");
+  auto e = Executor::create(m);
+  REQUIRE_FALSE(e);
+  CHECK_THAT(e.error().message(), Catch::Contains("Pad") && Catch::Contains("input 1 is required"));
+}
+
+TEST_CASE("inputs are checked against the declared type and static dims", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,3] X) => (float[N,3] Y) {
+  Y = Relu (X)
+})");
+  auto exec = makeExecutor(m);
+  Tensor ok = randomTensor({5, 3}, 1);
+  CHECK(exec->run({&ok}).ok());
+  Tensor wrong_dim = randomTensor({5, 4}, 1);
+  auto r1 = exec->run({&wrong_dim});
+  REQUIRE_FALSE(r1);
+  CHECK(r1.error().code() == Exit::Input);
+  CHECK_THAT(r1.error().message(), Catch::Contains("[?,3] float32") && Catch::Contains("[5,4]"));
+  Tensor wrong_type(DType::Int64, {5, 3});
+  CHECK_FALSE(exec->run({&wrong_type}));
+  CHECK_FALSE(exec->run(std::span<const Tensor* const>{}));
+}
+
+TEST_CASE("any value can be fetched by name, and observers see every node", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] X) => (float[2,3] Y) {
+  A = Neg1 (X)
+})");
+  m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] X) => (float[2,3] Y) {
+  A = Sub (X, X)
+  B = Add (X, A)
+  C = Relu (B)
+  Y = Mul (C, X)
+})");
+  auto exec = makeExecutor(m);
+  Tensor x = randomTensor({2, 3}, 3);
+  ExecRunOptions opts;
+  opts.fetch = {"B", "Y", "X"};
+  struct Count : NodeObserver {
+    int before = 0, after = 0;
+    void beforeNode(int, const onnx::NodeProto&, std::span<const Value* const> in) override { before += in.size() > 0; }
+    void afterNode(int, const onnx::NodeProto&, std::span<const Value* const> out) override { after += out[0] != nullptr; }
+  } count;
+  opts.observer = &count;
+  auto out = runOk(*exec, {&x}, opts);
+  REQUIRE(out.size() == 3);
+  CHECK(closeness(out[0], x) <= 1.0);  // B = X + (X - X)
+  CHECK(closeness(out[2], x) <= 1.0);
+  for (int i = 0; i < 6; ++i) {
+    float v = x.data<float>()[i];
+    CHECK(out[1].data<float>()[i] == Approx(v > 0 ? v * v : 0.0f));
+  }
+  CHECK(count.before == 4);
+  CHECK(count.after == 4);
+  ExecRunOptions bad;
+  bad.fetch = {"nope"};
+  auto r = exec->run({&x}, bad);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == Exit::Usage);
+  // Fetching only an early value skips the later nodes.
+  ExecRunOptions early;
+  early.fetch = {"A"};
+  struct Nodes : NodeObserver {
+    int n = 0;
+    void afterNode(int, const onnx::NodeProto&, std::span<const Value* const>) override { ++n; }
+  } nodes;
+  early.observer = &nodes;
+  runOk(*exec, {&x}, early);
+  CHECK(nodes.n == 1);
+}
+
+TEST_CASE("buffers are planned once per shape and reused; intermediates die after their last use", "[exec]") {
+  // A chain of 8 convs: a good plan needs about two activations, not eight.
+  std::string text = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,8,32,32] X) => (float[N,8,32,32] Y) {
+)";
+  for (int i = 0; i < 8; ++i)
+    text += "  T" + std::to_string(i + 1) + " = Conv <pads = [1, 1, 1, 1]> (" + (i == 0 ? std::string("X") : "T" + std::to_string(i)) + ", W)\n";
+  text += "  Y = Relu (T8)\n}";
+  Model m = modelFromText(text);
+  addInitializer(m, "W", randomTensor({8, 8, 3, 3}, 4, -0.1f, 0.1f));
+  auto exec = makeExecutor(m);
+  Tensor x = randomTensor({4, 8, 32, 32}, 5);
+  auto first = runOk(*exec, {&x});
+  const size_t act = 4 * 8 * 32 * 32 * sizeof(float);
+  CHECK(exec->arenaBytes() >= act);
+  CHECK(exec->arenaBytes() <= 2 * act + 4096);
+  auto second = runOk(*exec, {&x});
+  CHECK(closeness(second[0], first[0]) <= 1e-6);
+  Tensor small = randomTensor({1, 8, 32, 32}, 6);  // a new shape gets its own plan
+  auto third = runOk(*exec, {&small});
+  CHECK(third[0].dims() == std::vector<int64_t>{1, 8, 32, 32});
+  auto fourth = runOk(*exec, {&x});
+  CHECK(closeness(fourth[0], first[0]) <= 1e-6);
+}
+
+TEST_CASE("memory layout never overlaps live buffers", "[exec]") {
+  std::vector<BufferLifetime> b = {{100, 0, 2}, {200, 1, 3}, {50, 2, 2}, {300, 3, 5}, {100, 4, 5}, {1, 0, 5}};
+  MemoryLayout l = layoutBuffers(b);
+  for (size_t i = 0; i < b.size(); ++i)
+    for (size_t j = i + 1; j < b.size(); ++j) {
+      bool live = b[i].first <= b[j].last && b[j].first <= b[i].last;
+      bool overlap = l.offsets[i] < l.offsets[j] + b[j].bytes && l.offsets[j] < l.offsets[i] + b[i].bytes;
+      CHECK_FALSE((live && overlap));
+    }
+  CHECK(l.total_bytes >= peakLiveBytes(b));
+}
+
+TEST_CASE("int64 shape arithmetic feeds Reshape (Shape, Gather, Unsqueeze, Concat, ConstantOfShape, Cast)", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,2,3,4] X) => (float[N,24] Y, float[N,24] Z, int64[2] S) {
+  sh = Shape (X)
+  zero = Constant <value = int64 {0}> ()
+  n = Gather <axis = 0> (sh, zero)
+  n1 = Unsqueeze (n, zero)
+  minus1 = Constant <value = int64[1] {-1}> ()
+  S = Concat <axis = 0> (n1, minus1)
+  Y = Reshape (X, S)
+  ys = Shape (Y)
+  ones = ConstantOfShape <value = float[1] {1.0}> (ys)
+  halfs = Cast <to = 1> (S)
+  Z = Mul (Y, ones)
+})");
+  auto exec = makeExecutor(m);
+  Tensor x = randomTensor({3, 2, 3, 4}, 7);
+  auto out = runOk(*exec, {&x});
+  CHECK(out[0].dims() == std::vector<int64_t>{3, 24});
+  CHECK(out[2].dtype() == DType::Int64);
+  CHECK(out[2].data<int64_t>()[0] == 3);
+  CHECK(out[2].data<int64_t>()[1] == -1);
+  CHECK(closeness(out[1], Tensor::fromFloats(x.toFloats(), {3, 24})) <= 1.0);
+}
+
+TEST_CASE("opset differences: Squeeze/Unsqueeze/Split/ReduceMean axes, Clip bounds, Pad", "[exec]") {
+  SECTION("opset 10 attributes") {
+    Model m = modelFromText(R"(<ir_version: 7, opset_import: ["" : 10]>
+g (float[1,4,1,2] X) => (float[2,2] A, float[1,4] B, float[1,4] C, float[4,1,2,1] D, float[1,1,1,1] E, float[1,4,3,2] F) {
+  sq = Squeeze <axes = [0, 2]> (X)
+  A, A2 = Split <axis = 0, split = [2, 2]> (sq)
+  B = ReduceMean <axes = [2, -1], keepdims = 0> (X)
+  C = Clip <min = -0.5, max = 0.5> (B)
+  D = Unsqueeze <axes = [3]> (sq4)
+  sq4 = Squeeze <axes = [0]> (X)
+  E = ReduceMean (X)
+  F = Pad <pads = [0, 0, 1, 0, 0, 0, 1, 0], mode = "edge"> (X)
+})");
+    // D uses sq4 before it is defined: reorder the last nodes to keep the graph sorted.
+    m.graph().mutable_node()->SwapElements(4, 5);
+    auto exec = makeExecutor(m);
+    Tensor x = randomTensor({1, 4, 1, 2}, 8);
+    auto out = runOk(*exec, {&x});
+    const float* v = x.data<float>();
+    CHECK(out[0].dims() == std::vector<int64_t>{2, 2});
+    CHECK(out[1].data<float>()[1] == Approx((v[2] + v[3]) / 2));
+    CHECK(out[2].data<float>()[1] == Approx(std::clamp((v[2] + v[3]) / 2, -0.5f, 0.5f)));
+    CHECK(out[3].dims() == std::vector<int64_t>{4, 1, 2, 1});
+    float mean = 0;
+    for (int i = 0; i < 8; ++i) mean += v[i] / 8;
+    CHECK(out[4].data<float>()[0] == Approx(mean));
+    CHECK(out[5].dims() == std::vector<int64_t>{1, 4, 3, 2});
+    CHECK(out[5].data<float>()[0] == v[0]);
+    CHECK(out[5].data<float>()[4] == v[0]);
+  }
+  SECTION("opset 13 inputs") {
+    Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,4,1,2] X) => (float[2,2] A, float[1,4,1,2] C, float[1,6,1,2] P) {
+  ax = Constant <value = int64[2] {0, 2}> ()
+  sq = Squeeze (X, ax)
+  sp = Constant <value = int64[2] {2, 2}> ()
+  A, A2 = Split <axis = 0> (sq, sp)
+  lo = Constant <value = float {-0.25}> ()
+  C = Clip (X, lo, )
+  pads = Constant <value = int64[8] {0, 1, 0, 0, 0, 1, 0, 0}> ()
+  cv = Constant <value = float {7.0}> ()
+  P = Pad (X, pads, cv)
+})");
+    auto exec = makeExecutor(m);
+    Tensor x = randomTensor({1, 4, 1, 2}, 9);
+    auto out = runOk(*exec, {&x});
+    CHECK(out[0].dims() == std::vector<int64_t>{2, 2});
+    for (int i = 0; i < 8; ++i) CHECK(out[1].data<float>()[i] == std::max(x.data<float>()[i], -0.25f));
+    CHECK(out[2].data<float>()[0] == 7.0f);
+    CHECK(out[2].data<float>()[2] == x.data<float>()[0]);
+  }
+}
+
+TEST_CASE("Gemm and MatMul against naive products", "[exec]") {
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[5,3] A, float[2,1,4,5] P, float[3,5,2] Q) => (float[3,4] G, float[2,3,4,2] M) {
+  G = Gemm <alpha = 0.5, beta = 2.0, transA = 1, transB = 1> (A, B, C)
+  M = MatMul (P, Q)
+})");
+  Tensor b = randomTensor({4, 5}, 11), c = randomTensor({4}, 12);
+  addInitializer(m, "B", b);
+  addInitializer(m, "C", c);
+  Tensor a = randomTensor({5, 3}, 13), p = randomTensor({2, 1, 4, 5}, 14), q = randomTensor({3, 5, 2}, 15);
+  for (int threads : {1, 2}) {
+    auto exec = makeExecutor(m, threads);
+    auto out = runOk(*exec, {&a, &p, &q});
+    Tensor g(DType::Float, {3, 4}), mm(DType::Float, {2, 3, 4, 2});
+    for (int i = 0; i < 3; ++i)
+      for (int j = 0; j < 4; ++j) {
+        double acc = 0;
+        for (int k = 0; k < 5; ++k) acc += a.data<float>()[k * 3 + i] * b.data<float>()[j * 5 + k];
+        g.data<float>()[i * 4 + j] = static_cast<float>(0.5 * acc + 2.0 * c.data<float>()[j]);
+      }
+    for (int x = 0; x < 2; ++x)
+      for (int y = 0; y < 3; ++y)
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 2; ++j) {
+            double acc = 0;
+            for (int k = 0; k < 5; ++k) acc += p.data<float>()[(x * 4 + i) * 5 + k] * q.data<float>()[(y * 5 + k) * 2 + j];
+            mm.data<float>()[((x * 3 + y) * 4 + i) * 2 + j] = static_cast<float>(acc);
+          }
+    CHECK(closeness(out[0], g) <= 1.0);
+    CHECK(closeness(out[1], mm) <= 1.0);
+  }
+}
+
+TEST_CASE("the op table lists every op of the issue", "[exec]") {
+  for (const char* op : {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
+                         "PRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
+                         "ThresholdedRelu", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+                         "BatchNormalization", "LRN", "Flatten", "Reshape", "Transpose", "Concat", "Split", "Slice",
+                         "Squeeze", "Unsqueeze", "Pad", "Dropout", "Identity", "Gather", "Shape", "Constant",
+                         "ConstantOfShape", "ReduceMean", "QuantizeLinear", "DequantizeLinear", "Cast"})
+    CHECK(findKernel(op) != nullptr);
+  CHECK(findKernel("Erf") == nullptr);
+}
