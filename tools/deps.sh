@@ -3,7 +3,7 @@
 # Used by `make demo` and `make test`; safe to run repeatedly (does nothing when all are present).
 set -eu
 PACKAGES="cmake ninja-build g++ make pkg-config ccache libcli11-dev libprotobuf-dev protobuf-compiler libonnx-dev \
-libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev libzip-dev libonnx-testdata xz-utils zstd"
+libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev libonnx-testdata xz-utils zstd"
 
 missing=""
 for p in $PACKAGES; do
