@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/exec/activation_stats.h"
@@ -59,25 +60,6 @@ std::string sig(double v) {
 }
 std::string pct(double part, double whole) { return whole > 0 ? formatFixed(100.0 * part / whole, 1) : "-"; }
 nlohmann::json ratio(double a, double b) { return b > 0 ? nlohmann::json(a / b) : nlohmann::json(nullptr); }
-
-class ProgressLine {
- public:
-  ProgressLine(const CommonOptions& o, std::string what) : on_(!o.quiet && isatty(2)), what_(std::move(what)) {}
-  void update(int64_t done, int64_t total) {
-    if (!on_ || (done < total && Clock::now() - last_ < std::chrono::milliseconds(100))) return;
-    last_ = Clock::now();
-    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << std::flush;
-    drawn_ = true;
-  }
-  ~ProgressLine() {
-    if (drawn_) std::cerr << "\n";
-  }
-
- private:
-  bool on_, drawn_ = false;
-  std::string what_;
-  Clock::time_point last_{};
-};
 
 // Zero runs of every layer input, measured by running the model on --data.
 Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyOptions& o, const std::string& path) {

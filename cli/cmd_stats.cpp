@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
@@ -25,27 +26,6 @@ struct StatsOptions {
   int64_t batch = 32, limit = 0;
   int bins = 64, max_run = 64;
   CommonOptions common;
-};
-
-class ProgressLine {
- public:
-  ProgressLine(const CommonOptions& o, std::string what) : on_(!o.quiet && isatty(2)), what_(std::move(what)) {}
-  void update(int64_t done, int64_t total) {
-    if (!on_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << std::flush;
-    drawn_ = true;
-  }
-  ~ProgressLine() {
-    if (drawn_) std::cerr << "\n";
-  }
-
- private:
-  bool on_, drawn_ = false;
-  std::string what_;
-  std::chrono::steady_clock::time_point last_{};
 };
 
 // Only the first `limit` rows of another source.
