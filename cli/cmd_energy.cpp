@@ -525,10 +525,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_flag("--dump-accel", o->dump_accel, "Print the resolved accelerator spec (YAML) and exit");
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
-  sub->add_option("--scale", o->data.scale, "With --data: multiply inputs by this first (a number or a fraction such as 1/255)")
-      ->transform(numberOrFraction());
-  sub->add_option("--mean", o->data.mean, "With --data: subtract per channel (one value or a comma-separated list)");
-  sub->add_option("--std", o->data.std, "With --data: then divide per channel (one value or a comma-separated list)");
+  addPreprocessOptions(sub, o->data, "With --data: ");
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runEnergy(*o); }});
 }

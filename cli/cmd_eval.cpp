@@ -179,10 +179,7 @@ void setupEval(CLI::App& app, CommandList& commands) {
   sub->add_option("--reference", o->reference, "Reference ONNX model for fidelity (e.g. the uncompressed one)");
   sub->add_option("--batch", o->batch, "Samples per run (default 32; a model with a fixed batch dim uses that)");
   sub->add_option("--limit", o->limit, "Use only the first N samples");
-  sub->add_option("--scale", o->data.scale, "Multiply inputs by this first (a number or a fraction such as 1/255)")
-      ->transform(numberOrFraction());
-  sub->add_option("--mean", o->data.mean, "Subtract per channel: one value or a comma-separated list");
-  sub->add_option("--std", o->data.std, "Then divide per channel: one value or a comma-separated list");
+  addPreprocessOptions(sub, o->data);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runEval(*o); }});
 }

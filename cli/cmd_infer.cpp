@@ -144,10 +144,7 @@ void setupInfer(CLI::App& app, CommandList& commands) {
   sub->add_option("--outputs", o->outputs, "Values to write, comma-separated (default: the graph outputs; any intermediate works)");
   sub->add_option("--batch", o->batch, "Samples per run (default 32; a model with a fixed batch dim uses that)");
   sub->add_option("--limit", o->limit, "Use only the first N samples");
-  sub->add_option("--scale", o->data.scale, "Multiply inputs by this first (a number or a fraction such as 1/255)")
-      ->transform(numberOrFraction());
-  sub->add_option("--mean", o->data.mean, "Subtract per channel: one value or a comma-separated list");
-  sub->add_option("--std", o->data.std, "Then divide per channel: one value or a comma-separated list");
+  addPreprocessOptions(sub, o->data);
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runInfer(*o); }});

@@ -135,10 +135,7 @@ void setupStats(CLI::App& app, CommandList& commands) {
   sub->add_option("--limit", o->limit, "Use only the first N samples");
   sub->add_option("--bins", o->bins, "Histogram bins (even; default 64)");
   sub->add_option("--max-run", o->max_run, "Zero-run lengths counted exactly below this; longer ones share the last bucket (default 64)");
-  sub->add_option("--scale", o->data.scale, "Multiply inputs by this first (a number or a fraction such as 1/255)")
-      ->transform(numberOrFraction());
-  sub->add_option("--mean", o->data.mean, "Subtract per channel: one value or a comma-separated list");
-  sub->add_option("--std", o->data.std, "Then divide per channel: one value or a comma-separated list");
+  addPreprocessOptions(sub, o->data);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runStats(*o); }});
 }

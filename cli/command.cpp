@@ -58,6 +58,13 @@ CLI::Validator numberOrFraction() {
       "NUMBER|A/B");
 }
 
+void addPreprocessOptions(CLI::App* app, DataOptions& data, const std::string& doc_prefix) {
+  app->add_option("--scale", data.scale, doc_prefix + "Multiply inputs by this first (a number or a fraction such as 1/255)")
+      ->transform(numberOrFraction());
+  app->add_option("--mean", data.mean, doc_prefix + "Then subtract per channel: one value or a comma-separated list");
+  app->add_option("--std", data.std, doc_prefix + "Then divide per channel: one value or a comma-separated list");
+}
+
 void note(const CommonOptions& opts, const std::string& line) {
   if (!opts.quiet) std::cerr << line << "\n";
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/exec/dataset.h"
 #include "lib/report/report.h"
 #include "lib/support/error.h"
 
@@ -43,6 +44,9 @@ int emitJson(const std::string& command, const Report& report, const CommonOptio
 
 // Accepts a number or a fraction A/B ("1/255"), rewritten to its decimal value before CLI11 converts it.
 CLI::Validator numberOrFraction();
+
+// --scale, --mean, --std: the input preprocessing every data-consuming command accepts.
+void addPreprocessOptions(CLI::App* app, DataOptions& data, const std::string& doc_prefix = "");
 
 // Diagnostics go to stderr; --quiet silences them.
 void note(const CommonOptions& opts, const std::string& line);
