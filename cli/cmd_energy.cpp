@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "lib/energy/energy.h"
+#include "lib/energy/model_energy.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/dataset.h"
@@ -69,20 +70,10 @@ Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyOpt
   DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
   int64_t batch = o.data_batch;
   if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
-  ActivationStatsOptions options;
-  options.max_run = 1024;  // runs up to 1023 zeros exactly; RLC cuts every 32, so longer ones barely matter
   ProgressLine progress(o.common, "energy: measuring " + path);
-  DNNC_ASSIGN(auto stats, collectActivationStats(*exec, *loader, batch, options,
+  DNNC_ASSIGN(auto stats, collectActivationStats(*exec, *loader, batch, energyStatsOptions(),
                                                  [&](int64_t d, int64_t t) { progress.update(d, t); }));
-  std::vector<MeasuredInput> out;
-  for (const auto& s : stats) {
-    DNNC_ASSIGN(ZeroRunHistogram h, histogramFromRunCounts(s.count, s.zeros, s.zero_runs));
-    MeasuredInput m{s.node, s.input, {}};
-    m.sparsity.zero_fraction = h.zeroFraction();
-    m.sparsity.zero_runs = std::move(h);
-    out.push_back(std::move(m));
-  }
-  return out;
+  return measuredInputs(stats);
 }
 
 // evaluateNetwork, except that a layer no mapping fits (a searched one) is moved to the skip list instead

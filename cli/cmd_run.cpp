@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/progress.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pass/pipeline.h"
@@ -18,6 +19,7 @@ namespace {
 struct RunCmdOptions {
   std::string model, output, passes;
   bool force = false, verify_each = false, external_data = false;
+  Calibration calibration;
   CommonOptions common;
 };
 
@@ -65,6 +67,11 @@ int runRun(const RunCmdOptions& o) {
   PassContext ctx;
   ctx.threads = o.common.threads;
   ctx.rng.seed(o.common.seed);
+  if (!o.calibration.data.path.empty()) ctx.calibration = o.calibration;
+  else if (!o.calibration.labels.empty())
+    return reportError(cmd, Error(Exit::Usage, "--labels needs --data"));
+  ProgressLine progress(o.common, "run");
+  ctx.progress = [&](int64_t done, int64_t total, const std::string& what) { progress.update(done, total, what); };
   RunOptions run_options;
   run_options.verify_each = o.verify_each;
   auto passes = runPipeline(*model, *pipeline, registry, ctx, run_options);
@@ -99,6 +106,7 @@ void setupRun(CLI::App& app, CommandList& commands) {
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   sub->add_flag("--verify-each", o->verify_each, "Run onnx::checker after every pass");
   sub->add_flag("--external-data", o->external_data, "Store weights in OUT.data beside the model (for models over 2 GiB)");
+  addCalibrationOptions(sub, o->calibration);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runRun(*o); }});
 }

@@ -5,11 +5,13 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "lib/ir/model.h"
+#include "lib/pass/calibration.h"
 #include "lib/pass/analysis.h"
 #include "lib/pass/params.h"
 #include "lib/support/error.h"
@@ -35,6 +37,9 @@ struct PassContext {
   int threads = 0;  // 0: all cores
   ProgressFn progress = [](int64_t, int64_t, const std::string&) {};
   PassLog* log = nullptr;  // set by the pipeline for the running pass
+  // Samples (and labels) for passes that need activations; unset when the user gave no --data. A pass
+  // that requires it fails with Exit::Usage naming the option.
+  std::optional<Calibration> calibration;
 };
 
 class Pass {

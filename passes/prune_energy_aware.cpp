@@ -1,0 +1,429 @@
+// prune-energy-aware: prune the layers that cost the most energy first, each as far as its share of an
+// accuracy budget allows; within a layer remove the smallest weights, restore those whose removal hurts
+// the output feature map most, and refit the kept weights by least squares on the original outputs.
+// Before: a trained model. After: the same graph, with zeros in Conv/Gemm/MatMul weights.
+// Requires: calibration data (PassContext::calibration; with labels the budget is in top-1 points, without
+// them in points of top-1 agreement with the original model).
+// Params: accel, accuracy-budget, target-energy, restore, refit, max-sparsity, steps, samples, skip,
+// compare-magnitude. Energy is re-estimated after every layer with the activation zeros measured anew,
+// since pruning one layer changes the sparsity the next ones see.
+// Ref: Yang, Chen, Sze, "Designing Energy-Efficient Convolutional Neural Networks using Energy-Aware
+// Pruning", CVPR 2017.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "lib/analysis/linear_layer.h"
+#include "lib/energy/energy.h"
+#include "lib/energy/model_energy.h"
+#include "lib/exec/activation_stats.h"
+#include "lib/exec/executor.h"
+#include "lib/linalg/masked_least_squares.h"
+#include "lib/pass/pass.h"
+
+namespace dnnc {
+namespace {
+
+struct Options {
+  std::string accel;
+  double budget_pts = 1.0, target_energy = 0, restore = 0.1, max_sparsity = 0.98;
+  bool refit = true, compare_magnitude = false;
+  int steps = 7;
+  int64_t samples = 256;
+  std::vector<std::string> skip;
+};
+
+// Accuracy of a model on the calibration set (top-1 %, or agreement % with reference predictions), with
+// the activation statistics of the same run when asked.
+struct Score {
+  double accuracy = 0;
+  std::vector<int64_t> predictions;
+  std::vector<ActivationStats> stats;
+};
+
+class Scorer {
+ public:
+  Scorer(const CalibrationSet& set, int threads) : set_(set), threads_(threads) {}
+  void setReference(std::vector<int64_t> predictions) { reference_ = std::move(predictions); }
+
+  Expected<Score> score(const Model& model, bool with_stats) const {
+    DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = threads_}));
+    std::unique_ptr<ActivationStatsCollector> collector;
+    if (with_stats) collector = std::make_unique<ActivationStatsCollector>(*exec, energy::energyStatsOptions());
+    Score s;
+    for (const Tensor& batch : set_.batches) {
+      ExecRunOptions run;
+      run.observer = collector.get();
+      DNNC_ASSIGN(auto out, exec->run({&batch}, run));
+      const Tensor& logits = out.at(0);
+      if (logits.dims().size() != 2)
+        return Error(Exit::Input, "prune-energy-aware scores classifiers: the first output must be [N, classes], got rank ",
+                     logits.dims().size());
+      auto values = logits.toFloats();
+      const int64_t rows = logits.dims()[0], cols = logits.dims()[1];
+      for (int64_t r = 0; r < rows; ++r)
+        s.predictions.push_back(std::max_element(values.begin() + r * cols, values.begin() + (r + 1) * cols) -
+                                (values.begin() + r * cols));
+    }
+    const auto& truth = set_.labels.empty() ? reference_ : set_.labels;
+    int64_t hits = 0;
+    for (size_t i = 0; i < s.predictions.size() && i < truth.size(); ++i) hits += s.predictions[i] == truth[i];
+    s.accuracy = 100.0 * double(hits) / double(s.predictions.size());
+    if (collector) s.stats = collector->results();
+    return s;
+  }
+
+ private:
+  const CalibrationSet& set_;
+  int threads_;
+  std::vector<int64_t> reference_;
+};
+
+// One value of the model on the first `samples` calibration samples, concatenated along the batch axis.
+Expected<Tensor> fetchValue(const Model& model, const CalibrationSet& set, const std::string& value, int64_t samples,
+                            int threads) {
+  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = threads}));
+  std::vector<Tensor> parts;
+  int64_t seen = 0, rows = 0;
+  for (const Tensor& batch : set.batches) {
+    if (seen >= samples) break;
+    ExecRunOptions run;
+    run.fetch = {value};
+    DNNC_ASSIGN(auto out, exec->run({&batch}, run));
+    seen += batch.dims()[0];
+    rows += out[0].dims()[0];
+    parts.push_back(std::move(out[0]));
+  }
+  std::vector<int64_t> dims = parts.front().dims();
+  dims[0] = rows;
+  Tensor all(DType::Float, dims);
+  float* dst = all.data<float>();
+  for (const Tensor& p : parts) dst = std::copy_n(p.data<float>(), p.numel(), dst);
+  return all;
+}
+
+// Prunes w (M x K) to `sparsity` (fraction of all weights): existing zeros stay; the smallest magnitudes
+// go, over-pruning by `restore` of the count, then the over-pruned weights with the largest output error
+// w^2 E[x^2] come back ("closest weight restoration").
+void pruneWithRestoration(RowMatrixF& w, double sparsity, double restore, const Eigen::VectorXd& power) {
+  const int64_t n = w.size(), k = w.cols();
+  const int64_t target_zeros = std::llround(sparsity * double(n));
+  std::vector<int64_t> nonzero;
+  for (int64_t i = 0; i < n; ++i)
+    if (w.data()[i] != 0.0f) nonzero.push_back(i);
+  const int64_t zeros = n - static_cast<int64_t>(nonzero.size());
+  const int64_t prune = std::max<int64_t>(0, target_zeros - zeros);
+  if (prune == 0) return;
+  const int64_t over = std::min<int64_t>(nonzero.size(), prune + std::llround(restore * double(prune)));
+  auto magnitude = [&](int64_t i) { return std::abs(w.data()[i]); };
+  std::nth_element(nonzero.begin(), nonzero.begin() + over, nonzero.end(),
+                   [&](int64_t a, int64_t b) { return magnitude(a) < magnitude(b) || (magnitude(a) == magnitude(b) && a < b); });
+  std::vector<int64_t> removed(nonzero.begin(), nonzero.begin() + over);
+  auto harm = [&](int64_t i) { return double(w.data()[i]) * w.data()[i] * power(i % k); };
+  std::sort(removed.begin(), removed.end(), [&](int64_t a, int64_t b) { return harm(a) > harm(b) || (harm(a) == harm(b) && a < b); });
+  for (size_t j = static_cast<size_t>(over - prune); j < removed.size(); ++j) w.data()[removed[j]] = 0.0f;
+}
+
+bool matchesAny(const std::string& name, const std::vector<std::string>& globs) {
+  for (const auto& g : globs)
+    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// A layer the pass may prune, with its modelled energy in the original model.
+struct Target {
+  LinearLayer layer;
+  double energy_pj = 0;
+};
+
+class PruneEnergyAware : public Pass {
+ public:
+  explicit PruneEnergyAware(Options o) : o_(std::move(o)) {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    if (!ctx.calibration)
+      return Error(Exit::Usage, "prune-energy-aware needs calibration data: give --data (and --labels for accuracy)");
+    DNNC_ASSIGN(auto spec, energy::loadAcceleratorSpec(o_.accel));
+    DNNC_ASSIGN(CalibrationSet set, loadCalibrationSet(model, *ctx.calibration));
+    const int threads = ctx.threads;
+    Scorer scorer(set, threads);
+    const Model original = model;
+    energy::MappingCache cache;
+
+    DNNC_ASSIGN(Score base, scorer.score(original, true));
+    if (set.labels.empty()) {
+      scorer.setReference(base.predictions);
+      base.accuracy = 100.0;
+    }
+    DNNC_ASSIGN(auto energy0, energy::evaluateModelEnergy(original, spec, base.stats, &cache));
+    DNNC_ASSIGN(std::vector<Target> targets, findTargets(model, energy0, *ctx.log));
+    if (targets.empty()) return Error(Exit::Input, "prune-energy-aware: no Conv, Gemm or MatMul layer it can prune");
+    std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.energy_pj > b.energy_pj; });
+    const double prunable_pj = std::accumulate(targets.begin(), targets.end(), 0.0,
+                                               [](double s, const Target& t) { return s + t.energy_pj; });
+
+    nlohmann::json rows = nlohmann::json::array();
+    double cumulative_pj = 0, accuracy = base.accuracy;
+    energy::ModelEnergy current = energy0;
+    int done = 0;
+    for (const Target& t : targets) {
+      ctx.progress(done, static_cast<int64_t>(targets.size()), "prune-energy-aware: " + t.layer.name);
+      if (o_.target_energy > 0 && current.cost.energy_pj.total() <= o_.target_energy * energy0.cost.energy_pj.total()) {
+        ctx.log->skip(t.layer.name, "energy target already met");
+        continue;
+      }
+      cumulative_pj += t.energy_pj;
+      // The budget goes to layers in proportion to their energy; what a layer leaves unused carries over.
+      const double allowed_drop = o_.budget_pts * cumulative_pj / prunable_pj;
+      DNNC_ASSIGN(auto chosen, pruneLayer(model, original, set, scorer, t.layer, base.accuracy, allowed_drop, threads));
+      model = std::move(chosen.first);
+      const double sparsity = chosen.second;
+      DNNC_ASSIGN(Score now, scorer.score(model, true));
+      accuracy = now.accuracy;
+      DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, now.stats, &cache));
+      rows.push_back({{"layer", t.layer.name},
+                      {"op", t.layer.op},
+                      {"energy_pj_before", t.energy_pj},
+                      {"sparsity", sparsity},
+                      {"accuracy_after", accuracy},
+                      {"allowed_drop", allowed_drop},
+                      {"model_energy_after", current.cost.energy_pj.total() / energy0.cost.energy_pj.total()}});
+      ctx.log->rewrite(strCat("pruned to ", formatDouble(std::round(sparsity * 1e4) / 1e4), " sparsity"), {t.layer.name},
+                       {{"accuracy_after", accuracy}});
+      ++done;
+    }
+    // The final per-layer energy, after every layer is done (later layers change earlier ones' ofmaps).
+    for (auto& row : rows) {
+      int i = current.layers.find(row["layer"].get<std::string>());
+      row["energy_pj_after"] = i >= 0 ? current.cost.layers[i].energy_pj.total() : 0.0;
+    }
+    nlohmann::json summary = {
+        {"accelerator", o_.accel},
+        {"accuracy_metric", set.labels.empty() ? "top-1 agreement with the original model (%)" : "top-1 (%)"},
+        {"samples", set.samples},
+        {"layers", rows},
+        {"original", totals(original, energy0, base.accuracy)},
+        {"pruned", totals(model, current, accuracy)},
+    };
+    summary["energy_reduction"] = energy0.cost.energy_pj.total() / current.cost.energy_pj.total();
+    if (o_.compare_magnitude) {
+      DNNC_ASSIGN(summary["magnitude_at_same_accuracy"],
+                  magnitudeBaseline(original, targets, scorer, spec, cache, accuracy, energy0));
+    }
+    ctx.log->summary = summary;
+    if (o_.target_energy > 0 && current.cost.energy_pj.total() > o_.target_energy * energy0.cost.energy_pj.total() * (1 + 1e-9))
+      return Error(Exit::Target, "prune-energy-aware: energy target ", formatDouble(o_.target_energy),
+                   " not reachable within an accuracy budget of ", formatDouble(o_.budget_pts), " points (reached ",
+                   formatDouble(std::round(1e4 * current.cost.energy_pj.total() / energy0.cost.energy_pj.total()) / 1e4),
+                   ")")
+          .withHint("raise accuracy-budget, or fine-tune and prune again");
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  Options o_;
+
+  Expected<std::vector<Target>> findTargets(Model& model, const energy::ModelEnergy& e, PassLog& log) const {
+    Graph graph(model.graph(), model.base_dir);
+    std::vector<Target> out;
+    for (NodeId id : graph.nodes()) {
+      const auto& n = graph.node(id);
+      if (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul") continue;
+      std::string why;
+      auto layer = linearLayer(graph, id, why);
+      const std::string name = n.name().empty() ? n.output(0) : n.name();
+      if (!layer) {
+        if (why != "not a layer") log.skip(name, why);
+        continue;
+      }
+      if (matchesAny(layer->name, o_.skip) || matchesAny(energy::layerName(layer->name, layer->op), o_.skip)) {
+        log.skip(name, "matches skip");
+        continue;
+      }
+      if (graph.weightUseCount(layer->weight) > 1) {
+        log.skip(name, "its weight is shared with other nodes");
+        continue;
+      }
+      int i = e.layers.find(layer->name);
+      if (i < 0) {
+        log.skip(name, "the energy model cannot score it");
+        continue;
+      }
+      out.push_back({*layer, e.cost.layers[i].energy_pj.total()});
+    }
+    return out;
+  }
+
+  // The most-pruned version of `layer` in `model` whose accuracy stays within `allowed_drop` of
+  // `base_accuracy` (binary search over the sparsity), with its sparsity.
+  Expected<std::pair<Model, double>> pruneLayer(const Model& model, const Model& original, const CalibrationSet& set,
+                                                const Scorer& scorer, const LinearLayer& layer, double base_accuracy,
+                                                double allowed_drop, int threads) const {
+    std::mt19937_64 rng(0x5eed ^ std::hash<std::string>{}(layer.name));
+    DNNC_ASSIGN(Tensor in, fetchValue(model, set, layer.input, o_.samples, threads));
+    DNNC_ASSIGN(Tensor out, fetchValue(original, set, layer.output, o_.samples, threads));
+    LayerSamples samples = sampleLayer(layer, in, out, 16384, rng);
+    LeastSquaresSystem system = leastSquaresSystem(samples.x, samples.y);
+    const Eigen::VectorXd power = system.inputPower();
+
+    Model work = model;
+    Graph graph(work.graph(), work.base_dir);
+    DNNC_ASSIGN(Tensor w_tensor, graph.readWeight(layer.weight));
+    const RowMatrixF w0 = weightMatrix(layer, w_tensor);
+    std::vector<float> b0;
+    if (!layer.bias.empty()) {
+      DNNC_ASSIGN(Tensor b, graph.readWeight(layer.bias));
+      b0 = b.toFloats();
+    }
+    const double existing = 1.0 - double((w0.array() != 0.0f).count()) / double(w0.size());
+
+    auto candidate = [&](double sparsity) -> Model {
+      RowMatrixF w = w0;
+      std::vector<float> b = b0;
+      pruneWithRestoration(w, sparsity, o_.restore, power);
+      if (o_.refit) refitOnSupport(system, w, b.empty() ? nullptr : &b, 1e-4, threads);
+      Model m = model;
+      Graph g(m.graph(), m.base_dir);
+      Tensor wt = w_tensor;
+      storeWeightMatrix(layer, w, wt);
+      g.setWeight(layer.weight, wt);
+      if (!b.empty()) g.setWeight(layer.bias, Tensor::fromFloats(b, {static_cast<int64_t>(b.size())}));
+      return m;
+    };
+
+    double lo = existing, hi = std::max(existing, o_.max_sparsity);
+    Model best = model;
+    if (o_.refit && existing > 0) {
+      best = candidate(existing);  // a refit of an already pruned layer can only help
+      DNNC_ASSIGN(Score s, scorer.score(best, false));
+      if (base_accuracy - s.accuracy > allowed_drop) best = model;
+    }
+    for (int step = 0; step < o_.steps && hi - lo > 1e-3; ++step) {
+      const double mid = step == 0 ? hi : 0.5 * (lo + hi);  // try the maximum first: often it just fits
+      Model m = candidate(mid);
+      DNNC_ASSIGN(Score s, scorer.score(m, false));
+      if (base_accuracy - s.accuracy <= allowed_drop) {
+        lo = mid;
+        best = std::move(m);
+        if (step == 0) break;
+      } else {
+        hi = mid;
+      }
+    }
+    return std::make_pair(std::move(best), lo);
+  }
+
+  nlohmann::json totals(const Model& m, const energy::ModelEnergy& e, double accuracy) const {
+    int64_t weights = 0, nonzero = 0;
+    for (const auto& info : e.layers.info) {
+      weights += info.weights;
+      nonzero += info.nonzero_weights;
+    }
+    return {{"accuracy", accuracy},
+            {"weights", weights},
+            {"nonzero_weights", nonzero},
+            {"macs", e.cost.macs},
+            {"nonzero_macs", e.cost.nonzero_macs},
+            {"energy_pj", e.cost.energy_pj.total()},
+            {"latency_cycles", e.cost.latency_cycles}};
+  }
+
+  // Han-style global magnitude pruning of the same layers at the accuracy energy-aware pruning reached:
+  // the largest single threshold that keeps accuracy >= `accuracy` (binary search), and what it costs.
+  Expected<nlohmann::json> magnitudeBaseline(const Model& original, const std::vector<Target>& targets,
+                                             const Scorer& scorer, const energy::AcceleratorSpec& spec,
+                                             energy::MappingCache& cache, double accuracy,
+                                             const energy::ModelEnergy& energy0) const {
+    std::vector<float> magnitudes;
+    {
+      Model copy = original;
+      Graph g(copy.graph(), copy.base_dir);
+      for (const auto& t : targets) {
+        DNNC_ASSIGN(Tensor w, g.readWeight(t.layer.weight));
+        for (float v : w.toFloats()) magnitudes.push_back(std::abs(v));
+      }
+    }
+    std::sort(magnitudes.begin(), magnitudes.end());
+    auto at = [&](double s) -> Expected<Model> {
+      const float threshold = magnitudes[std::min(magnitudes.size() - 1, size_t(s * double(magnitudes.size())))];
+      Model m = original;
+      Graph g(m.graph(), m.base_dir);
+      for (const auto& t : targets) {
+        DNNC_ASSIGN(Tensor w, g.readWeight(t.layer.weight));
+        for (float& v : w.span<float>())
+          if (std::abs(v) < threshold) v = 0.0f;
+        g.setWeight(t.layer.weight, w);
+      }
+      return m;
+    };
+    double lo = 0, hi = o_.max_sparsity;
+    for (int step = 0; step < o_.steps + 3; ++step) {
+      const double mid = 0.5 * (lo + hi);
+      DNNC_ASSIGN(Model m, at(mid));
+      DNNC_ASSIGN(Score s, scorer.score(m, false));
+      (s.accuracy >= accuracy ? lo : hi) = mid;
+    }
+    DNNC_ASSIGN(Model m, at(lo));
+    DNNC_ASSIGN(Score s, scorer.score(m, true));
+    DNNC_ASSIGN(auto e, energy::evaluateModelEnergy(m, spec, s.stats, &cache));
+    nlohmann::json j = totals(m, e, s.accuracy);
+    j["global_sparsity"] = lo;
+    j["energy_reduction"] = energy0.cost.energy_pj.total() / e.cost.energy_pj.total();
+    return j;
+  }
+};
+
+}  // namespace
+
+std::vector<ParamSpec> PruneEnergyAwareParams() {
+  return {
+      {"accel", ParamType::String, "eyeriss-sparse", "accelerator preset or spec file (YAML) that scores energy"},
+      {"accuracy-budget", ParamType::Float, "1", "top-1 points the whole model may lose (before fine-tuning)"},
+      {"target-energy", ParamType::Float, "0", "stop once energy is this fraction of the original (0: prune all layers)"},
+      {"restore", ParamType::Float, "0.1", "over-prune by this share, then restore the weights whose loss hurts most"},
+      {"refit", ParamType::Bool, "true", "refit kept weights and bias by least squares on the original outputs"},
+      {"max-sparsity", ParamType::Float, "0.98", "largest sparsity tried for one layer"},
+      {"steps", ParamType::Int, "7", "binary-search steps per layer"},
+      {"samples", ParamType::Int, "256", "calibration samples used for the least-squares refit"},
+      {"skip", ParamType::String, "", "comma-separated globs of layers (node or short names) to leave alone"},
+      {"compare-magnitude", ParamType::Bool, "false", "also report global magnitude pruning at the same accuracy"},
+  };
+}
+
+Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PassParams& p) {
+  Options o;
+  o.accel = p.getString("accel");
+  o.budget_pts = p.getFloat("accuracy-budget");
+  o.target_energy = p.getFloat("target-energy");
+  o.restore = p.getFloat("restore");
+  o.refit = p.getBool("refit");
+  o.max_sparsity = p.getFloat("max-sparsity");
+  o.steps = static_cast<int>(p.getInt("steps"));
+  o.samples = p.getInt("samples");
+  if (p.has("skip")) o.skip = splitList(p.getString("skip"));
+  o.compare_magnitude = p.getBool("compare-magnitude");
+  if (o.budget_pts < 0) return Error(Exit::Usage, "prune-energy-aware: accuracy-budget must be >= 0, got ", o.budget_pts);
+  if (o.target_energy < 0 || o.target_energy >= 1)
+    return Error(Exit::Usage, "prune-energy-aware: target-energy must be in [0,1), got ", o.target_energy);
+  if (o.max_sparsity <= 0 || o.max_sparsity >= 1)
+    return Error(Exit::Usage, "prune-energy-aware: max-sparsity must be in (0,1), got ", o.max_sparsity);
+  if (o.restore < 0 || o.restore > 1) return Error(Exit::Usage, "prune-energy-aware: restore must be in [0,1], got ", o.restore);
+  if (o.steps < 1 || o.samples < 1) return Error(Exit::Usage, "prune-energy-aware: steps and samples must be >= 1");
+  return std::unique_ptr<Pass>(new PruneEnergyAware(std::move(o)));
+}
+
+}  // namespace dnnc
