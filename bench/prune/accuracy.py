@@ -28,7 +28,7 @@ def dnnc(build, *args):
 
 def evaluate(build, path):
     d = json.loads(dnnc(build, "eval", path, "--data", os.path.join(DATA, "fashion_test_2000_images.npy"),
-                        "--labels", os.path.join(DATA, "fashion_test_2000_labels.npy"), "--batch", "100", *PRE, "--json"))
+                        "--labels", os.path.join(DATA, "fashion_test_2000_labels.npy"), "--batch", "100", "--threads", "1", *PRE, "--json"))
     return d["top1_correct"], d["samples"]
 
 
