@@ -270,10 +270,15 @@ class PruneStructured : public Pass {
       bool source = use.role == SliceRole::SourceConv || use.role == SliceRole::SourceGemm || use.role == SliceRole::SourceMatMul;
       bool consumer = use.role == SliceRole::ConsumerConv || use.role == SliceRole::ConsumerGemm || use.role == SliceRole::ConsumerMatMul;
       if (opt_.channel ? !consumer : !source) continue;
+      bool in_group = false;
+      for (int32_t a : use.layout.atoms) in_group = in_group || (a >= 0 && cg.groupOfAtom(a) == gid);
+      if (!in_group) continue;
       const std::string& wname = graph.node(use.node).input(use.input);
       DNNC_ASSIGN(Tensor w, graph.readWeight(wname));
       std::vector<float> v = w.toFloats();
       const auto& dims = w.dims();
+      DNNC_ASSIGN(std::vector<float> bn, source ? bnScale(graph, use.node, dims[static_cast<size_t>(use.axis)])
+                                                : std::vector<float>{});
       auto outer = std::accumulate(dims.begin(), dims.begin() + use.axis, int64_t{1}, std::multiplies<>());
       auto inner = std::accumulate(dims.begin() + use.axis + 1, dims.end(), int64_t{1}, std::multiplies<>());
       int64_t n = dims[static_cast<size_t>(use.axis)];
@@ -285,12 +290,35 @@ class PruneStructured : public Pass {
           size_t c = index.at(cg.classOf(a));
           size_t base = static_cast<size_t>((o * n + k) * inner);
           double s = 0;
-          for (int64_t i = 0; i < inner; ++i) s += criterion_->term(wname, base + static_cast<size_t>(i), v[base + static_cast<size_t>(i)]);
+          float f = bn.empty() ? 1.0f : bn[static_cast<size_t>(k)];
+          for (int64_t i = 0; i < inner; ++i)
+            s += criterion_->term(wname, base + static_cast<size_t>(i), f * v[base + static_cast<size_t>(i)]);
           sums[c] += s;
         }
       for (const auto& [c, s] : sums) score[c] += criterion_->finish(s);
     }
     return score;
+  }
+
+  // When a BatchNormalization directly follows a source, its output channel k is the filter scaled by
+  // s_k = gamma_k / sqrt(var_k + eps) (as fold-bn would write it); the filter's own norm says little,
+  // since BN renormalises it. Returns s, or nothing when no such BN follows.
+  static Expected<std::vector<float>> bnScale(const Graph& graph, NodeId source, int64_t channels) {
+    const std::string& out = graph.node(source).output(0);
+    auto uses = graph.consumers(out);
+    if (uses.size() != 1 || uses[0].input_index != 0 || graph.isGraphOutput(out)) return std::vector<float>{};
+    const onnx::NodeProto& bn = graph.node(uses[0].node);
+    if (bn.op_type() != "BatchNormalization" || bn.input_size() < 5 || !graph.isWeight(bn.input(1)) || !graph.isWeight(bn.input(4)))
+      return std::vector<float>{};
+    float eps = 1e-5f;
+    for (const auto& a : bn.attribute())
+      if (a.name() == "epsilon") eps = a.f();
+    DNNC_ASSIGN(Tensor gamma, graph.readWeight(bn.input(1)));
+    DNNC_ASSIGN(Tensor var, graph.readWeight(bn.input(4)));
+    std::vector<float> g = gamma.toFloats(), v = var.toFloats(), s;
+    if (static_cast<int64_t>(g.size()) != channels || v.size() != g.size()) return std::vector<float>{};
+    for (size_t k = 0; k < g.size(); ++k) s.push_back(g[k] / std::sqrt(v[k] + eps));
+    return s;
   }
 
   static std::vector<int64_t> kept(const ChannelLayout& layout, const std::vector<char>& pruned) {

@@ -16,6 +16,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.path.join(ROOT, "test", "data")
+# Extra columns: residual groups pruned one-shot hurt most (they cut the skip path), so Li et al. 2017
+# prune only the first conv of each residual block; this column does the same with `skip`.
+EXTRA = {"rescnn": ("filter L1, residual groups skipped", "skip='/stem/conv/Conv,/down/conv/Conv'")}
 PRE = ["--scale", "0.00392156862745098", "--mean", "0.2860", "--std", "0.3530"]
 
 
@@ -53,8 +56,10 @@ def main():
             correct, n = evaluate(build, src)
             p0, m0 = info(build, src)
             print(f"\n**{name}** (unpruned: {correct}/{n} = {100 * correct / n:.2f} %, {p0:,} params, {m0:,} MACs)\n")
-            print("| pruned | " + " | ".join(f"{g} {c.upper()}" for g, c in variants) + " | params left | MACs left |")
-            print("|---:|" + "---:|" * (len(variants) + 2))
+            extra = EXTRA.get(name)
+            head = [f"{g} {c.upper()}" for g, c in variants] + ([extra[0]] if extra else [])
+            print("| pruned | " + " | ".join(head) + " | params left | MACs left |")
+            print("|---:|" + "---:|" * (len(head) + 2))
             for f in fractions:
                 cells = []
                 for g, c in variants:
@@ -65,6 +70,11 @@ def main():
                     cells.append(f"{100 * k / n:.2f} %")
                     if (g, c) == ("filter", "l1"):
                         p1, m1 = info(build, out)
+                if extra:
+                    out = os.path.join(tmp, f"{name}_extra_{f}.onnx")
+                    dnnc(build, "run", src, "-o", out, "--passes", f"prune-structured(sparsity={f}, {extra[1]})")
+                    k, n = evaluate(build, out)
+                    cells.append(f"{100 * k / n:.2f} %")
                 print(f"| {float(f):.0%} | " + " | ".join(cells) + f" | {p1 / p0:.1%} | {m1 / m0:.1%} |", flush=True)
 
 
