@@ -460,3 +460,32 @@ TEST_CASE("prune-structured at 50 % on torchvision ResNet-18 and MobileNetV2", "
     checkInOrt(model->proto, pruned.proto, {1, 3, 224, 224}, randomValues(3 * 224 * 224, 5));
   }
 }
+
+TEST_CASE("prune-structured ranks a filter followed by BN by its BN-scaled norm, as fold-bn would see it", "[prune-structured]") {
+  // Raw L1 norms {1,2,3,4}; BN scales gamma/sqrt(var+eps) about {10,1,1,0.01}: scaled {10,2,3,0.04}.
+  // At 50 % the scaled ranking keeps filters {0,2}; the raw one would keep {2,3}.
+  auto w = randomValues(4 * 2, 81, 0.1f, 1.0f);
+  for (size_t r = 0; r < 4; ++r) {
+    float s = std::abs(w[r * 2]) + std::abs(w[r * 2 + 1]);
+    for (size_t i = 0; i < 2; ++i) w[r * 2 + i] *= static_cast<float>(r + 1) / s;
+  }
+  auto original = build("(float[1, 2, 3, 3] x) => (float[1, 3, 3, 3] y)",
+                        {tensorText("w", {4, 2, 1, 1}, w), tensorText("g", {4}, {10, 1, 1, 0.01f}), tensorText("b", {4}, {0, 0, 0, 0}),
+                         tensorText("m", {4}, {0, 0, 0, 0}), tensorText("v", {4}, {1, 1, 1, 1}), tensorText("w2", {3, 4, 1, 1}, randomValues(12, 82))},
+                        R"(c = Conv (x, w)
+                           n = BatchNormalization (c, g, b, m, v)
+                           r = Relu (n)
+                           y = Conv (r, w2)
+                        )");
+  for (const std::string pipeline : {"prune-structured(sparsity=0.5)", "fold-bn,prune-structured(sparsity=0.5)"}) {
+    INFO(pipeline);
+    Model pruned = runPasses(original, pipeline);
+    auto kept = inputValues(pruned.proto, "c", 1);
+    REQUIRE(kept.size() == 4);
+    float s0 = pipeline[0] == 'f' ? 10.0f / std::sqrt(1.0f + 1e-5f) : 1.0f, s2 = pipeline[0] == 'f' ? 1.0f / std::sqrt(1.0f + 1e-5f) : 1.0f;
+    CHECK(kept[0] == Approx(w[0] * s0));
+    CHECK(kept[1] == Approx(w[1] * s0));
+    CHECK(kept[2] == Approx(w[4] * s2));
+    CHECK(kept[3] == Approx(w[5] * s2));
+  }
+}
