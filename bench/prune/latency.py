@@ -7,7 +7,7 @@ original and the pruned model (same input, one intra-op thread) and reports medi
 Prints a Markdown table.
 
     bench/prune/latency.py [--build build] [--models lenet300,lenet5,rescnn] [--fractions 0.3,0.5,0.7]
-                           [--batches 1,32] [--threads 1] [--min-time 2] [--criterion l1]
+                           [--batches 1,32] [--threads 1] [--min-time 2] [--criterion l1] [--round 8]
 """
 import argparse
 import json
@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--threads", default="1")
     ap.add_argument("--min-time", default="2")
     ap.add_argument("--criterion", default="l1")
+    ap.add_argument("--round", default="1", help="prune-structured round=N (keep channel counts multiples of N)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     env = dict(os.environ, NODE_PATH=os.environ.get("NODE_PATH", os.path.join(build, "ort", "node_modules")))
@@ -63,7 +64,7 @@ def main():
             p0, m0 = info(build, src)
             for f in a.fractions.split(","):
                 out = os.path.join(tmp, f"{name}_{f}.onnx")
-                dnnc(build, "run", src, "-o", out, "--passes", f"prune-structured(sparsity={f}, criterion={a.criterion})")
+                dnnc(build, "run", src, "-o", out, "--passes", f"prune-structured(sparsity={f}, criterion={a.criterion}, round={a.round})")
                 p1, m1 = info(build, out)
                 for b in a.batches.split(","):
                     r = subprocess.run(["node", pair, src, out, "--batch", b, "--threads", a.threads, "--min-time", a.min_time],
