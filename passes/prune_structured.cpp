@@ -149,6 +149,7 @@ class PruneStructured : public Pass {
     DNNC_TRY(checkNames(graph));
     ChannelGroups cg = analyzeChannelGroups(graph, inferShapes(model));
 
+    for (const auto& [id, why] : cg.fixed_layers) ctx.log->skip(channelNodeLabel(graph.node(id)), why);
     std::vector<char> pruned(static_cast<size_t>(cg.atomCount()), 0);
     int64_t groups_pruned = 0, channels_before = 0, channels_removed = 0;
     for (const auto& group : cg.groups) {

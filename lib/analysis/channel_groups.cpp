@@ -171,6 +171,7 @@ class ChannelGroupBuilder {
     auto w = weightDims(n.input_size() > 1 ? n.input(1) : std::string());
     if (w.size() < 3 || !biasIsWeight(n, 2)) {
       if (in) block(*in, strCat("Conv '", label, "' has computed weights"));
+      out_.fixed_layers.emplace_back(id, "computed weights");
       return;
     }
     int64_t group = attrInt(n, "group", 1);
@@ -186,7 +187,10 @@ class ChannelGroupBuilder {
       setOutput(n, 0, std::move(o));
       return;
     }
-    if (!in) return;  // a grouped conv on untracked channels is simply not pruned
+    if (!in) {  // a grouped conv on channels no source produces
+      out_.fixed_layers.emplace_back(id, strCat("grouped Conv (group=", group, ") on channels that are not pruned"));
+      return;
+    }
     auto channels = static_cast<int64_t>(in->atoms.size());
     if (w[1] == 1 && group == channels && in->axis == 1 && w[0] % channels == 0) {
       // Depthwise: output channel o reads input channel o / multiplier only.
@@ -199,6 +203,7 @@ class ChannelGroupBuilder {
       return;
     }
     block(*in, strCat("grouped Conv '", label, "' (group=", group, ") couples channels in blocks"));
+    out_.fixed_layers.emplace_back(id, strCat("grouped Conv (group=", group, ") couples channels in blocks"));
   }
 
   void gemm(NodeId id, const onnx::NodeProto& n) {
@@ -210,6 +215,7 @@ class ChannelGroupBuilder {
     bool trans_a = attrInt(n, "transA", 0) != 0, trans_b = attrInt(n, "transB", 0) != 0;
     if (b.size() != 2 || !biasIsWeight(n, 2)) {
       if (in) block(*in, strCat("Gemm '", label, "' has computed weights"));
+      out_.fixed_layers.emplace_back(id, "computed weights");
       return;
     }
     int64_t k_in = trans_b ? b[1] : b[0], n_out = trans_b ? b[0] : b[1];
@@ -236,6 +242,7 @@ class ChannelGroupBuilder {
     const ValueShape* out_shape = shapeOf(n.output(0));
     if (b.size() != 2) {
       if (in) block(*in, strCat("MatMul '", label, "' has no 2-D weight operand"));
+      out_.fixed_layers.emplace_back(id, "no 2-D weight operand");
       return;
     }
     if (in) {

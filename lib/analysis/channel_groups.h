@@ -67,6 +67,8 @@ class ChannelGroups {
   std::vector<ChannelGroup> groups;  // in graph order of their first source
   std::vector<ChannelUse> uses;      // every weight to slice, in graph order
   std::map<std::string, ChannelLayout> layouts;  // tracked values -> their channels
+  // Conv/Gemm/MatMul nodes whose own filters cannot be pruned (computed weights, grouped convs), why.
+  std::vector<std::pair<NodeId, std::string>> fixed_layers;
 
   int32_t atomCount() const { return static_cast<int32_t>(atom_source_.size()); }
   // The class an atom belongs to (atoms joined by Add share a class).
