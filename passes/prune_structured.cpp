@@ -183,7 +183,7 @@ class PruneStructured : public Pass {
       bool found = false;
       for (NodeId id : graph.nodes()) found = found || globMatch(pat, channelNodeLabel(graph.node(id)));
       if (!found)
-        return Error(Exit::Usage, "prune-structured: no node is named '", pat, "'")
+        return Error(Exit::Usage, "no node is named '", pat, "'")
             .withHint("'dnnc info MODEL' lists the layer names");
     }
     return {};
