@@ -489,3 +489,29 @@ TEST_CASE("prune-structured ranks a filter followed by BN by its BN-scaled norm,
     CHECK(kept[3] == Approx(w[5] * s2));
   }
 }
+
+TEST_CASE("prune-structured cuts MatMul weights, per-channel bias constants and a Gemm without transB", "[prune-structured]") {
+  // Conv(4) -> Flatten -> MatMul(B [64,6]) -> Add(bias [6]) -> Relu -> Gemm(B [6,5], transB=0).
+  // Conv filters {0,3} and MatMul columns {1,2,4} are zero with zero bias: removal is exact.
+  auto w = randomValues(4 * 2 * 9, 91), b = randomValues(64 * 6, 92), bias = randomValues(6, 93), g = randomValues(6 * 5, 94);
+  zeroRows(w, 18, {0, 3});
+  for (size_t r = 0; r < 64; ++r)
+    for (size_t c : {1, 2, 4}) b[r * 6 + c] = 0;
+  for (size_t c : {1, 2, 4}) bias[c] = 0;
+  auto original = build("(float[1, 2, 4, 4] x) => (float[1, 5] y)",
+                        {tensorText("w", {4, 2, 3, 3}, w), tensorText("b", {64, 6}, b), tensorText("bias", {6}, bias),
+                         tensorText("g", {6, 5}, g)},
+                        R"(c = Conv <pads = [1, 1, 1, 1]> (x, w)
+                           f = Flatten (c)
+                           m = MatMul (f, b)
+                           a = Add (m, bias)
+                           r = Relu (a)
+                           y = Gemm (r, g)
+                        )");
+  Model pruned = runPasses(original, "prune-structured(sparsity=0.5)");
+  CHECK(inputDims(pruned.proto, "c", 1) == Dims{2, 2, 3, 3});
+  CHECK(inputDims(pruned.proto, "m", 1) == Dims{32, 3});
+  CHECK(inputDims(pruned.proto, "a", 1) == Dims{3});
+  CHECK(inputDims(pruned.proto, "y", 1) == Dims{3, 5});
+  requireSameInOrt(original, pruned.proto, {1, 2, 4, 4});
+}
