@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <set>
 
 namespace dnnc {
@@ -160,6 +161,7 @@ class ChannelGroupBuilder {
     if (op == "Flatten") return flatten(n);
     if (op == "Reshape") return reshape(id, n);
     if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return softmax(n);
+    if (op.rfind("Reduce", 0) == 0 || op == "Squeeze" || op == "Unsqueeze") return axesOp(n);
     blockInputs(n, strCat("read by ", op, " '", channelNodeLabel(n), "', which dnnc cannot follow channel-wise"));
   }
 
@@ -419,6 +421,59 @@ class ChannelGroupBuilder {
     if (in->rank <= 0 || axis <= in->axis)
       return block(*in, strCat(n.op_type(), " '", channelNodeLabel(n), "' normalises over the channels"));
     setOutput(n, 0, *in);
+  }
+
+  // The axes a Reduce*/Squeeze/Unsqueeze works on, from its attribute or constant input 1; nullopt
+  // when they cannot be known statically.
+  std::optional<std::vector<int64_t>> axesOf(const onnx::NodeProto& n) const {
+    if (const auto* a = findAttr(n, "axes")) return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+    if (n.input_size() < 2 || n.input(1).empty()) return std::vector<int64_t>{};
+    if (!g_.isWeight(n.input(1))) return std::nullopt;
+    auto t = g_.readWeight(n.input(1));
+    if (!t || (t->dtype() != DType::Int64 && t->dtype() != DType::Int32)) return std::nullopt;
+    std::vector<int64_t> axes;
+    for (float v : t->toFloats()) axes.push_back(static_cast<int64_t>(v));
+    return axes;
+  }
+
+  // Reductions and (un)squeezes over other axes keep the channels; the channel axis may move.
+  void axesOp(const onnx::NodeProto& n) {
+    const ChannelLayout* in = layoutOf(n.input(0));
+    std::string label = channelNodeLabel(n);
+    const std::string& op = n.op_type();
+    auto axes = axesOf(n);
+    if (!axes || in->rank <= 0) return block(*in, strCat(op, " '", label, "' has axes or a rank that are not known"));
+    bool unsqueeze = op == "Unsqueeze";
+    int rank_after = in->rank + (unsqueeze ? static_cast<int>(axes->size()) : 0);
+    int ref_rank = unsqueeze ? rank_after : in->rank;
+    std::set<int64_t> set;
+    for (int64_t a : *axes) set.insert(a < 0 ? a + ref_rank : a);
+    if (op == "Squeeze" && set.empty()) {  // squeezes every size-1 dim: read them from the shapes
+      const ValueShape* s = shapeOf(n.input(0));
+      if (!s) return block(*in, strCat("Squeeze '", label, "' has unknown shapes"));
+      for (size_t i = 0; i < s->dims.size(); ++i)
+        if (s->dims[i] == 1) set.insert(static_cast<int64_t>(i));
+    }
+    ChannelLayout o = *in;
+    if (unsqueeze) {
+      int pos = 0, seen = -1;
+      for (; pos < rank_after; ++pos)
+        if (!set.count(pos) && ++seen == in->axis) break;
+      o.axis = pos;
+      o.rank = rank_after;
+      return setOutput(n, 0, std::move(o));
+    }
+    bool reduce = op != "Squeeze";
+    if (reduce && set.empty() && attrInt(n, "noop_with_empty_axes", 0) == 0)
+      return block(*in, strCat(op, " '", label, "' reduces over every axis"));
+    if (set.count(in->axis)) return block(*in, strCat(op, " '", label, "' works on the channel axis"));
+    if (!reduce || attrInt(n, "keepdims", 1) == 0) {
+      int before = 0;
+      for (int64_t a : set) before += a < in->axis;
+      o.axis = in->axis - before;
+      o.rank = in->rank - static_cast<int>(set.size());
+    }
+    setOutput(n, 0, std::move(o));
   }
 
   void finish() {

@@ -1,7 +1,8 @@
 // Channel dependency analysis for structured (filter/channel) pruning.
 //
 // Every output channel of a producing Conv, Gemm or MatMul (a "source") is an atom. Atoms flow along
-// tensors: through BatchNormalization, elementwise activations, pools, Dropout/Identity, depthwise
+// tensors: through BatchNormalization, elementwise activations, pools, Dropout/Identity, reductions
+// and (un)squeezes over other axes, depthwise
 // convs (which couple their input and output channels), Flatten/Reshape (each channel becomes a
 // block of H*W features) and Concat (which offsets the channel indices per input), into the input
 // channels of consuming Conv/Gemm/MatMul nodes. A residual Add (or Sub/Mul/... of same-shape

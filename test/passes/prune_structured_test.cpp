@@ -515,3 +515,33 @@ TEST_CASE("prune-structured cuts MatMul weights, per-channel bias constants and 
   CHECK(inputDims(pruned.proto, "y", 1) == Dims{3, 5});
   requireSameInOrt(original, pruned.proto, {1, 2, 4, 4});
 }
+
+TEST_CASE("prune-structured follows ReduceMean, Squeeze and Unsqueeze over other axes", "[prune-structured]") {
+  // Conv(6) -> Relu -> ReduceMean(axes 2,3, keepdims 0) -> Unsqueeze(0) -> Squeeze(0) -> Gemm;
+  // filters {1,2,4} zero: exact. A ReduceMean over the channels blocks the group instead.
+  auto w = randomValues(6 * 2 * 9, 101), g = randomValues(3 * 6, 102);
+  zeroRows(w, 18, {1, 2, 4});
+  std::vector<std::string> weights = {tensorText("w", {6, 2, 3, 3}, w), tensorText("g", {3, 6}, g), "int64[1] zero = {0}"};
+  auto original = build("(float[1, 2, 4, 4] x) => (float[1, 3] y)", weights,
+                        R"(c = Conv <pads = [1, 1, 1, 1]> (x, w)
+                           r = Relu (c)
+                           p = ReduceMean <axes = [2, 3], keepdims = 0> (r)
+                           u = Unsqueeze (p, zero)
+                           s = Squeeze (u, zero)
+                           y = Gemm <transB = 1> (s, g)
+                        )");
+  Model pruned = runPasses(original, "prune-structured(sparsity=0.5)");
+  CHECK(inputDims(pruned.proto, "c", 1) == Dims{3, 2, 3, 3});
+  CHECK(inputDims(pruned.proto, "y", 1) == Dims{3, 3});
+  requireSameInOrt(original, pruned.proto, {1, 2, 4, 4});
+
+  auto channels = build("(float[1, 2, 4, 4] x) => (float[1, 3] y)", {tensorText("w", {6, 2, 3, 3}, w), tensorText("g", {3, 16}, randomValues(48, 103))},
+                        R"(c = Conv <pads = [1, 1, 1, 1]> (x, w)
+                           p = ReduceMean <axes = [1], keepdims = 0> (c)
+                           f = Flatten (p)
+                           y = Gemm <transB = 1> (f, g)
+                        )");
+  nlohmann::json report;
+  runPasses(channels, "prune-structured(sparsity=0.5)", &report);
+  CHECK(skippedReason(report, "c") == "ReduceMean 'p' works on the channel axis");
+}
