@@ -10,6 +10,7 @@
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
 #include "lib/support/sha256.h"
+#include "passes/presets.h"
 #include "passes/registry.h"
 
 namespace dnnc::cli {
@@ -17,7 +18,7 @@ namespace dnnc::cli {
 namespace {
 
 struct RunCmdOptions {
-  std::string model, output, passes;
+  std::string model, output, passes, preset, recipe;
   bool force = false, verify_each = false, external_data = false;
   Calibration calibration;
   CommonOptions common;
@@ -54,7 +55,22 @@ int runRun(const RunCmdOptions& o) {
   if (o.output == "-" && o.common.json == "-")
     return reportError(cmd, Error(Exit::Usage, "-o - and --json both want stdout").withHint("use --json FILE"));
   const auto& registry = builtinPasses();
-  auto pipeline = parsePipeline(o.passes, registry);
+  if (o.passes.empty() && o.preset.empty() && o.recipe.empty())
+    return reportError(cmd, Error(Exit::Usage, "no pipeline: give --passes, --preset or --recipe")
+                                .withHint("dnnc passes lists the passes; dnnc run --help lists the presets"));
+  std::string text = o.passes;
+  if (!o.preset.empty()) {
+    auto p = presetPipeline(o.preset);
+    if (!p) return reportError(cmd, p.error());
+    text = *p;
+  } else if (!o.recipe.empty()) {
+    auto yaml = readFile(o.recipe);
+    if (!yaml) return reportError(cmd, yaml.error());
+    auto p = recipePipeline(*yaml, o.recipe);
+    if (!p) return reportError(cmd, p.error());
+    text = *p;
+  }
+  auto pipeline = parsePipeline(text, registry);
   if (!pipeline) return reportError(cmd, pipeline.error());
   auto bytes = readFile(o.model);
   if (!bytes) return reportError(cmd, bytes.error());
@@ -102,7 +118,13 @@ void setupRun(CLI::App& app, CommandList& commands) {
   auto* sub = app.add_subcommand("run", "Run a pass pipeline on a model");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
   sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
-  sub->add_option("-p,--passes", o->passes, "Pipeline, e.g. 'fold-bn,dce' ('dnnc passes' lists them)")->required();
+  auto* passes = sub->add_option("-p,--passes", o->passes, "Pipeline, e.g. 'fold-bn,dce' ('dnnc passes' lists them)");
+  std::string preset_doc = "A named pipeline:";
+  for (const auto& p : builtinPresets()) preset_doc += "\n  " + p.name + ": " + p.pipeline;
+  auto* preset = sub->add_option("--preset", o->preset, preset_doc);
+  auto* recipe = sub->add_option("--recipe", o->recipe, "A YAML recipe (a 'pipeline:' list; see docs/recipes/)");
+  passes->excludes(preset)->excludes(recipe);
+  preset->excludes(recipe);
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   sub->add_flag("--verify-each", o->verify_each, "Run onnx::checker after every pass");
   sub->add_flag("--external-data", o->external_data, "Store weights in OUT.data beside the model (for models over 2 GiB)");

@@ -176,6 +176,10 @@ class PruneEnergyAware : public Pass {
         {"pruned", totals(model, current, accuracy)},
     };
     summary["energy_reduction"] = energy0.cost.energy_pj.total() / current.cost.energy_pj.total();
+    if (!spec.zeros.gate_weight_zeros() && spec.zeros.weight_compression() == energy::Compression::None)
+      summary["note"] = strCat("'", o_.accel, "' neither skips zero weights nor compresses them in DRAM: unstructured ",
+                               "pruning saves little energy there; prefer filter granularity (prune-structured, netadapt) ",
+                               "or an accelerator such as eyeriss-sparse");
     if (o_.compare_magnitude) {
       DNNC_ASSIGN(summary["magnitude_at_same_accuracy"],
                   magnitudeBaseline(original, targets, scorer, spec, cache, accuracy, energy0));
