@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/exec/dataset.h"
 #include "lib/ir/model.h"
 #include "lib/pass/analysis.h"
 #include "lib/pass/params.h"
@@ -35,6 +36,10 @@ struct PassContext {
   int threads = 0;  // 0: all cores
   ProgressFn progress = [](int64_t, int64_t, const std::string&) {};
   PassLog* log = nullptr;  // set by the pipeline for the running pass
+  // Calibration data for passes that run the model (prune-activations): the command's --data with
+  // its preprocessing, and --labels ("" when none). calibration.path is "" when no data was given.
+  DataOptions calibration;
+  std::string calibration_labels;
 };
 
 class Pass {
