@@ -74,17 +74,15 @@ Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granula
   const std::string skip = joinSkip(o.skip);
   if (gran.structured()) {
     if (given(o.q)) return Error(Exit::Usage, "--q (Han's q x std rule) ranks single weights; it does not apply to ", granularity);
+    // prune-structured takes per-layer targets inline: files (and schedules) are read here.
+    std::string text = "prune-structured(";
+    if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";
     if (!o.layer_sparsity.empty() || !o.schedule.empty()) {
-      // Per-layer targets: one prune-structured element per layer, each skipping the others.
       DNNC_ASSIGN(LayerSparsity map, parseLayerSparsity(o.schedule.empty() ? o.layer_sparsity : o.schedule));
-      if (!skip.empty()) return Error(Exit::Usage, "--skip does not combine with per-layer targets at granularity ", granularity);
-      std::vector<std::string> names;
-      for (const auto& [n, s] : map) names.push_back(n);
-      return layerPrunePipeline(map, granularity, names);
+      text += "layer-sparsity=" + pipelineValue(inlineLayerSparsity(map)) + ",";
     }
-    std::string text = strCat("prune-structured(sparsity=", formatDouble(o.sparsity), ",granularity=", granularity);
-    if (!skip.empty()) text += ",skip=" + pipelineValue(skip);
-    return text + ")";
+    if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
+    return text + "granularity=" + granularity + ")";
   }
   std::string text = "prune-magnitude(";
   if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";

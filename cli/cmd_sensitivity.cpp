@@ -138,7 +138,7 @@ int runSensitivity(const SensitivityOptions& o) {
   if (!set) return reportError(cmd, set.error());
   const int threads = o.common.threads;
   PruneLayersFn prune = [&](Model& m, const LayerSparsity& targets, const std::string& g) -> Status {
-    return runPipelineText(m, layerPrunePipeline(targets, g, layers), threads);
+    return runPipelineText(m, layerPrunePipeline(targets, g), threads);
   };
   EvaluateFn evaluate = [&](const Model& m) { return set->evaluate(m, threads); };
   ProgressLine progress(o.common, "sensitivity");

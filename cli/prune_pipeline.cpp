@@ -11,23 +11,17 @@ std::string pipelineValue(const std::string& v) {
   return v.find('\'') == std::string::npos ? "'" + v + "'" : "\"" + v + "\"";
 }
 
-std::string layerPrunePipeline(const LayerSparsity& targets, const std::string& granularity,
-                               const std::vector<std::string>& all_layers) {
-  if (targets.empty()) return "";
-  if (granularity == "filter" || granularity == "channel") {
-    std::string out;
-    for (const auto& [layer, level] : targets) {
-      std::string skip;
-      for (const auto& other : all_layers)
-        if (other != layer) skip += (skip.empty() ? "" : ",") + other;
-      out += (out.empty() ? "" : ",") + strCat("prune-structured(sparsity=", formatDouble(level), ",granularity=", granularity);
-      out += skip.empty() ? ")" : ",skip=" + pipelineValue(skip) + ")";
-    }
-    return out;
-  }
+std::string inlineLayerSparsity(const LayerSparsity& targets) {
   std::string map;
   for (const auto& [layer, level] : targets) map += (map.empty() ? "" : ",") + layer + "=" + formatDouble(level);
-  return strCat("prune-magnitude(layer-sparsity=", pipelineValue(map), ",granularity=", granularity, ")");
+  return map;
+}
+
+std::string layerPrunePipeline(const LayerSparsity& targets, const std::string& granularity) {
+  if (targets.empty()) return "";
+  const bool structured = granularity == "filter" || granularity == "channel";
+  return strCat(structured ? "prune-structured" : "prune-magnitude", "(layer-sparsity=", pipelineValue(inlineLayerSparsity(targets)),
+                ",granularity=", granularity, ")");
 }
 
 Status runPipelineText(Model& model, const std::string& text, int threads) {

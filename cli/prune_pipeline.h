@@ -13,11 +13,13 @@ namespace dnnc::cli {
 // 'value' quoted when it holds pipeline punctuation.
 std::string pipelineValue(const std::string& value);
 
-// The pipeline that prunes each layer of `targets` to its sparsity: one prune-magnitude element for
-// element and simd:N; for filter and channel one prune-structured element per layer, skipping the
-// others (`all_layers`). Empty targets give "".
-std::string layerPrunePipeline(const LayerSparsity& targets, const std::string& granularity,
-                               const std::vector<std::string>& all_layers);
+// "a=0.5,b=0.9": the inline layer-sparsity both pruning passes take.
+std::string inlineLayerSparsity(const LayerSparsity& targets);
+
+// The pipeline that prunes each layer of `targets` to its sparsity and nothing else: prune-magnitude
+// for element and simd:N, prune-structured (its layer-sparsity parameter) for filter and channel.
+// Empty targets give "".
+std::string layerPrunePipeline(const LayerSparsity& targets, const std::string& granularity);
 
 // Runs pipeline text on the model (quietly: no report kept).
 Status runPipelineText(Model& model, const std::string& pipeline, int threads);

@@ -40,6 +40,16 @@ def accuracy(binary, model):
     return j["top1_correct"]
 
 
+def effective_macs(binary, model):
+    """MACs a zero-skipping kernel performs: each layer's MACs times its nonzero fraction."""
+    m = dnnc(binary, ["info", model, "--json"])["model"]
+    total = 0.0
+    for layer in m["layers"]:
+        if layer["params"]:
+            total += layer["macs"] * layer["nonzero_params"] / layer["params"]
+    return m["macs"], total
+
+
 def prune(binary, model, out, args):
     j = dnnc(binary, ["prune", model, "-o", out, "--json"] + args)
     return j
@@ -54,11 +64,11 @@ def main():
     for name in MODELS:
         model = os.path.join(DATA, name + ".onnx")
         base = accuracy(a.dnnc, model)
-        info = dnnc(a.dnnc, ["info", model, "--json"])
-        params = info["totals"]["params"] if "totals" in info else info["params"]
+        params = prune(a.dnnc, model, os.path.join(tmp, "dense.onnx"), ["--sparsity", "0"])["before"]["params"]
         out.append(f"### {name} (dense: {base}/2000 = {100 * base / 2000:.2f} %, {params:,} params)\n")
-        out.append("| sparsity | " + " | ".join(f"{g} top-1" for g in GRANULARITIES) + " | nonzero params | reduction |")
-        out.append("|---:|" + "---:|" * len(GRANULARITIES) + "---:|---:|")
+        out.append("| sparsity | " + " | ".join(f"{g} top-1" for g in GRANULARITIES) +
+                   " | nonzero params | size reduction | nonzero-weight MACs | MAC reduction |")
+        out.append("|---:|" + "---:|" * len(GRANULARITIES) + "---:|---:|---:|---:|")
         for s in LEVELS:
             cells = []
             nonzero = None
@@ -67,11 +77,12 @@ def main():
                 j = prune(a.dnnc, model, p, ["--sparsity", str(s), "--granularity", g])
                 correct = accuracy(a.dnnc, p)
                 cells.append(f"{100 * correct / 2000:.2f} %")
-                nz = j["after"]["nonzero_params"]
-                nonzero = nz if nonzero is None else nonzero
-                # simd groups land within a group of the target: report the element count
+                if nonzero is None:  # element granularity; simd groups land within a group of it
+                    nonzero = j["after"]["nonzero_params"]
+                    dense_macs, eff_macs = effective_macs(binary=a.dnnc, model=p)
             before = j["before"]["nonzero_params"]
-            out.append(f"| {s:.2f} | " + " | ".join(cells) + f" | {nonzero:,} | {before / nonzero:.1f}x |")
+            out.append(f"| {s:.2f} | " + " | ".join(cells) + f" | {nonzero:,} | {before / nonzero:.1f}x | "
+                       f"{eff_macs / 1e6:.2f} M | {dense_macs / eff_macs:.1f}x |")
         # A per-layer schedule within 1 point, from the sensitivity scan.
         sched = os.path.join(tmp, f"{name}_schedule.yaml")
         sens = dnnc(a.dnnc, ["sensitivity", model, "--data", IMAGES, "--labels", LABELS, "--budget", "1", "-o", sched,

@@ -72,7 +72,7 @@ TEST_CASE("prune-activations thresholds are the target quantiles, layer by layer
   CHECK(alphaOf(g.node(2)) == Approx(a2).epsilon(1e-5));
   const auto& s = (*report)[0]["summary"];
   CHECK(s["relu_output_sparsity"].get<double>() == Approx(0.6).margin(0.01));
-  CHECK(s["relu_output_sparsity_before"].get<double>() < 0.5);
+  CHECK(s["relu_output_sparsity_before"].get<double>() < 0.55);
   // ONNX Runtime on the pruned model: 60 % of y is zero.
   if (ortRunner().empty()) {
     WARN("ONNX Runtime not installed: skipping the runtime check");
