@@ -25,13 +25,12 @@ namespace dnnc::cli {
 namespace {
 
 struct PruneOptions {
-  std::string model, output, layer_sparsity, schedule, granularity, labels;
+  std::string model, output, layer_sparsity, schedule, granularity;
   std::vector<std::string> skip;
   // NaN: not given (so a negative value given is still checked and refused).
   double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
   bool magnitude = false, obd = false, energy_aware = false, activations = false, force = false;
-  int64_t limit = 0;
-  DataOptions data;
+  Calibration calibration;  // --data, --labels, --limit, preprocessing
   CommonOptions common;
 };
 
@@ -103,12 +102,12 @@ Expected<std::string> buildPipeline(const PruneOptions& o) {
   if (o.activations) {
     if ((given(o.activation_sparsity)) == (given(o.activation_budget)))
       return Error(Exit::Usage, "--activations needs one target: --activation-sparsity S or --activation-budget POINTS");
-    if (o.data.path.empty()) return Error(Exit::Usage, "--activations calibrates thresholds on data").withHint("give --data X");
-    if (given(o.activation_budget) && o.labels.empty())
+    if (o.calibration.data.path.empty())
+      return Error(Exit::Usage, "--activations calibrates thresholds on data").withHint("give --data X");
+    if (given(o.activation_budget) && o.calibration.labels.empty())
       return Error(Exit::Usage, "--activation-budget is an accuracy budget").withHint("give --labels Y");
     std::string act = "prune-activations(";
     act += given(o.activation_sparsity) ? "sparsity=" + formatDouble(o.activation_sparsity) : "budget=" + formatDouble(o.activation_budget);
-    if (o.limit > 0) act += strCat(",samples=", o.limit);
     act += ")";
     text += (text.empty() ? "" : ",") + act;
   } else if (given(o.activation_sparsity) || given(o.activation_budget)) {
@@ -194,8 +193,7 @@ int runPrune(const PruneOptions& o) {
   PassContext ctx;
   ctx.threads = o.common.threads;
   ctx.rng.seed(o.common.seed);
-  ctx.calibration = o.data;
-  ctx.calibration_labels = o.labels;
+  if (!o.calibration.data.path.empty()) ctx.calibration = o.calibration;
   auto passes = runPipeline(*model, *pipeline, registry, ctx);
   if (!passes) return reportError(cmd, passes.error());
   auto after = buildLayerTable(*model);
@@ -234,11 +232,8 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_flag("--activations", o->activations, "Prune activations too: Relu -> ThresholdedRelu calibrated on --data (Cnvlutin)");
   sub->add_option("--activation-sparsity", o->activation_sparsity, "Target fraction of zero activations after each Relu");
   sub->add_option("--activation-budget", o->activation_budget, "Largest activation sparsity within this accuracy drop (points; needs --labels)");
-  sub->add_option("--data", o->data.path, "Calibration samples: .npy, .npz (FILE.npz:NAME) or TensorProto .pb");
-  sub->add_option("--labels", o->labels, "Class labels for accuracy (integer .npy/.npz/.pb)");
-  sub->add_option("--limit", o->limit, "Calibrate on the first N samples only");
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
-  addPreprocessOptions(sub, o->data);
+  addCalibrationOptions(sub, o->calibration);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runPrune(*o); }});
 }

@@ -134,7 +134,12 @@ int runSensitivity(const SensitivityOptions& o) {
         if (int rc = reportStatus(cmd, checkGranularityFits(*parsed, l))) return rc;
   }
 
-  auto set = EvalSet::load(*model, o.data, o.labels, o.limit);
+  Calibration calibration;
+  calibration.data = o.data;
+  calibration.labels = o.labels;
+  calibration.limit = o.limit;
+  calibration.batch = 100;
+  auto set = EvalSet::load(*model, calibration);
   if (!set) return reportError(cmd, set.error());
   const int threads = o.common.threads;
   PruneLayersFn prune = [&](Model& m, const LayerSparsity& targets, const std::string& g) -> Status {

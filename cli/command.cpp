@@ -65,6 +65,13 @@ void addPreprocessOptions(CLI::App* app, DataOptions& data, const std::string& d
   app->add_option("--std", data.std, doc_prefix + "Then divide per channel: one value or a comma-separated list");
 }
 
+void addCalibrationOptions(CLI::App* app, Calibration& c) {
+  app->add_option("--data", c.data.path, "Calibration samples for passes that need data: .npy, .npz (FILE.npz:NAME) or .pb");
+  app->add_option("--labels", c.labels, "Class labels of the calibration samples (integer .npy/.npz/.pb)");
+  app->add_option("--limit", c.limit, "Use only the first N calibration samples")->check(CLI::NonNegativeNumber);
+  addPreprocessOptions(app, c.data);
+}
+
 void note(const CommonOptions& opts, const std::string& line) {
   if (!opts.quiet) std::cerr << line << "\n";
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/exec/dataset.h"
+#include "lib/pass/calibration.h"
 #include "lib/report/report.h"
 #include "lib/support/error.h"
 
@@ -47,6 +48,9 @@ CLI::Validator numberOrFraction();
 
 // --scale, --mean, --std: the input preprocessing every data-consuming command accepts.
 void addPreprocessOptions(CLI::App* app, DataOptions& data, const std::string& doc_prefix = "");
+
+// --data, --labels, --limit and the preprocessing options, for commands whose passes need calibration data.
+void addCalibrationOptions(CLI::App* app, Calibration& calibration);
 
 // Diagnostics go to stderr; --quiet silences them.
 void note(const CommonOptions& opts, const std::string& line);

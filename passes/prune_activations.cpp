@@ -10,6 +10,7 @@
 // The report gives each Relu's zero fraction before and after, the Conv/Gemm/MatMul input sparsity
 // before and after (as `dnnc stats` measures it) and, with labels, the accuracy before and after.
 // Ref: Albericio et al., "Cnvlutin: Ineffectual-Neuron-Free Deep Neural Network Computing", ISCA 2016.
+#include <algorithm>
 #include <cmath>
 
 #include "lib/pass/pass.h"
@@ -52,11 +53,11 @@ class PruneActivations : public Pass {
   explicit PruneActivations(ActivationConfig c) : c_(std::move(c)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    if (ctx.calibration.path.empty())
-      return Error(Exit::Usage, "calibration data is needed to choose activation thresholds")
-          .withHint("give --data X (dnnc prune --activations --data X ...)");
+    if (!ctx.calibration)
+      return Error(Exit::Usage, "prune-activations needs calibration data to choose activation thresholds")
+          .withHint("give --data X (dnnc prune --activations --data X, or dnnc run --data X)");
     const bool budget = !std::isnan(c_.budget);
-    if (budget && ctx.calibration_labels.empty())
+    if (budget && ctx.calibration->labels.empty())
       return Error(Exit::Usage, "an accuracy budget needs labels").withHint("give --labels Y");
     if (model.opsetVersion() < 10)
       return Error(Exit::Input, "ThresholdedRelu needs opset 10 or later; the model imports opset ", model.opsetVersion());
@@ -74,7 +75,9 @@ class PruneActivations : public Pass {
       ctx.log->summary = {{"relus", 0}};
       return PreservedAnalyses::all();
     }
-    DNNC_ASSIGN(EvalSet set, EvalSet::load(model, ctx.calibration, ctx.calibration_labels, c_.samples));
+    Calibration calibration = *ctx.calibration;
+    if (c_.samples > 0) calibration.limit = calibration.limit > 0 ? std::min(calibration.limit, c_.samples) : c_.samples;
+    DNNC_ASSIGN(EvalSet set, EvalSet::load(model, calibration));
     DNNC_ASSIGN(ActivationMeasure before, measureActivations(model, sites, set, ctx.threads));
 
     double target = c_.sparsity;

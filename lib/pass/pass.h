@@ -5,12 +5,13 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "lib/exec/dataset.h"
 #include "lib/ir/model.h"
+#include "lib/pass/calibration.h"
 #include "lib/pass/analysis.h"
 #include "lib/pass/params.h"
 #include "lib/support/error.h"
@@ -36,10 +37,9 @@ struct PassContext {
   int threads = 0;  // 0: all cores
   ProgressFn progress = [](int64_t, int64_t, const std::string&) {};
   PassLog* log = nullptr;  // set by the pipeline for the running pass
-  // Calibration data for passes that run the model (prune-activations): the command's --data with
-  // its preprocessing, and --labels ("" when none). calibration.path is "" when no data was given.
-  DataOptions calibration;
-  std::string calibration_labels;
+  // Samples (and labels) for passes that need activations; unset when the user gave no --data. A pass
+  // that requires it fails with Exit::Usage naming the option.
+  std::optional<Calibration> calibration;
 };
 
 class Pass {

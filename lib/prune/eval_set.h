@@ -1,6 +1,6 @@
-// A data set held in memory as preprocessed batches, with optional labels: what the sensitivity
-// analysis and the activation-pruning calibration run many times over. Loading once keeps each
-// evaluation to the executor's own work.
+// A calibration set (lib/pass/calibration: preprocessed batches in memory, optional labels) with the
+// top-1 scoring the sensitivity analysis and the activation-pruning calibration run many times over.
+// Loading once keeps each evaluation to the executor's own work.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -9,6 +9,7 @@
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/model.h"
+#include "lib/pass/calibration.h"
 
 namespace dnnc {
 
@@ -19,12 +20,11 @@ struct Accuracy {
 
 class EvalSet {
  public:
-  // Reads `data` (first `limit` samples when > 0) for the model's single input; labels optional ("").
-  static Expected<EvalSet> load(const Model& model, const DataOptions& data, const std::string& labels,
-                                int64_t limit = 0, int64_t batch = 100);
-  const std::vector<Tensor>& batches() const { return batches_; }
-  int64_t samples() const { return samples_; }
-  bool hasLabels() const { return !labels_.empty(); }
+  // Reads the (limited) data for the model's single input; labels optional.
+  static Expected<EvalSet> load(const Model& model, const Calibration& calibration);
+  const std::vector<Tensor>& batches() const { return set_.batches; }
+  int64_t samples() const { return set_.samples; }
+  bool hasLabels() const { return !set_.labels.empty(); }
   // Top-1 accuracy: argmax of the first output (flattened per sample) against the labels.
   // An observer, when given, sees every node of every batch.
   Expected<Accuracy> evaluate(Executor& exec, NodeObserver* observer = nullptr) const;
@@ -33,9 +33,7 @@ class EvalSet {
   Expected<Accuracy> evaluate(const Model& model, int threads = 0) const;
 
  private:
-  std::vector<Tensor> batches_;
-  std::vector<int64_t> labels_;
-  int64_t samples_ = 0;
+  CalibrationSet set_;
 };
 
 }  // namespace dnnc

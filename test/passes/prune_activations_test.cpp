@@ -20,8 +20,7 @@ Expected<nlohmann::json> runWithData(Model& m, const std::string& pipeline, cons
   REQUIRE(p.ok());
   PassContext ctx;
   ctx.threads = 1;  // the machine is shared; spinning OpenMP threads only slow the test down
-  ctx.calibration.path = data;
-  ctx.calibration_labels = labels;
+  if (!data.empty()) ctx.calibration = Calibration{{data, 1.0f, "", ""}, labels, 0, 64};
   return runPipeline(m, *p, builtinPasses(), ctx);
 }
 
@@ -116,11 +115,7 @@ TEST_CASE("prune-activations on the residual CNN within an accuracy budget runs 
   REQUIRE(p.ok());
   PassContext ctx;
   ctx.threads = 1;
-  ctx.calibration.path = images;
-  ctx.calibration.scale = 1.0f / 255.0f;
-  ctx.calibration.mean = "0.2860";
-  ctx.calibration.std = "0.3530";
-  ctx.calibration_labels = labels;
+  ctx.calibration = Calibration{{images, 1.0f / 255.0f, "0.2860", "0.3530"}, labels, 0, 64};
   auto r = runPipeline(model, *p, builtinPasses(), ctx);
   INFO((r.ok() ? std::string() : r.error().message()));
   REQUIRE(r.ok());
