@@ -63,5 +63,7 @@ void setupInfer(CLI::App& app, CommandList& commands);
 void setupEval(CLI::App& app, CommandList& commands);
 void setupStats(CLI::App& app, CommandList& commands);
 void setupEnergy(CLI::App& app, CommandList& commands);
+void setupPrune(CLI::App& app, CommandList& commands);
+void setupSensitivity(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

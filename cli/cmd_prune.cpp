@@ -1,0 +1,241 @@
+// dnnc prune MODEL -o OUT: sugar that builds a pruning pipeline and runs it.
+//   --sparsity S | --q Q | --layer-sparsity NAME=S,... | --schedule FILE  (weights, prune-magnitude;
+//   --granularity filter|channel goes to prune-structured), --skip, and --activations for Cnvlutin's
+//   activation pruning (prune-activations, calibrated on --data). `--json` gives the run report.
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/prune_pipeline.h"
+#include "lib/analysis/layer_table.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/pass/pipeline.h"
+#include "lib/prune/glob.h"
+#include "lib/prune/granularity.h"
+#include "lib/report/table.h"
+#include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
+#include "passes/registry.h"
+
+namespace dnnc::cli {
+
+namespace {
+
+struct PruneOptions {
+  std::string model, output, layer_sparsity, schedule, granularity;
+  std::vector<std::string> skip;
+  // NaN: not given (so a negative value given is still checked and refused).
+  double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
+  bool magnitude = false, obd = false, energy_aware = false, activations = false, force = false;
+  Calibration calibration;  // --data, --labels, --limit, preprocessing
+  CommonOptions common;
+};
+
+bool given(double v) { return !std::isnan(v); }
+
+std::string joinSkip(const std::vector<std::string>& skip) {
+  std::string s;
+  for (const auto& item : skip)
+    for (const auto& part : splitList(item)) s += (s.empty() ? "" : ",") + part;
+  return s;
+}
+
+// The granularity a schedule file was derived for ("" when it does not say).
+Expected<std::string> scheduleGranularity(const std::string& path) {
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (root.IsMap() && root["granularity"]) return root["granularity"].as<std::string>();
+    return std::string();
+  } catch (const YAML::Exception& e) {
+    return Error(Exit::Input, "cannot read the schedule '", path, "': ", e.what());
+  }
+}
+
+Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granularity) {
+  int targets = (given(o.sparsity)) + (given(o.q)) + !o.layer_sparsity.empty() + !o.schedule.empty();
+  if (!o.schedule.empty() && (given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty()))
+    return Error(Exit::Usage, "--schedule gives every layer's sparsity; it does not combine with --sparsity, --q or --layer-sparsity");
+  if (given(o.sparsity) && given(o.q)) return Error(Exit::Usage, "give --sparsity or --q, not both");
+  granularity = o.granularity;
+  if (!o.schedule.empty()) {
+    if (!std::filesystem::is_regular_file(o.schedule)) return Error(Exit::Input, "cannot read the schedule '", o.schedule, "': no such file");
+    DNNC_ASSIGN(std::string g, scheduleGranularity(o.schedule));
+    if (granularity.empty()) granularity = g;
+    else if (!g.empty() && g != granularity)
+      return Error(Exit::Usage, "the schedule '", o.schedule, "' was derived for granularity ", g, ", not ", granularity);
+  }
+  if (granularity.empty()) granularity = "element";
+  DNNC_ASSIGN(Granularity gran, parseGranularity(granularity));
+  if (targets == 0) return std::string();
+  const std::string skip = joinSkip(o.skip);
+  if (gran.structured()) {
+    if (given(o.q)) return Error(Exit::Usage, "--q (Han's q x std rule) ranks single weights; it does not apply to ", granularity);
+    // prune-structured takes per-layer targets inline: files (and schedules) are read here.
+    std::string text = "prune-structured(";
+    if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";
+    if (!o.layer_sparsity.empty() || !o.schedule.empty()) {
+      DNNC_ASSIGN(LayerSparsity map, parseLayerSparsity(o.schedule.empty() ? o.layer_sparsity : o.schedule));
+      text += "layer-sparsity=" + pipelineValue(inlineLayerSparsity(map)) + ",";
+    }
+    if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
+    return text + "granularity=" + granularity + ")";
+  }
+  std::string text = "prune-magnitude(";
+  if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";
+  if (given(o.q)) text += "q=" + formatDouble(o.q) + ",";
+  if (!o.layer_sparsity.empty()) text += "layer-sparsity=" + pipelineValue(o.layer_sparsity) + ",";
+  if (!o.schedule.empty()) text += "layer-sparsity=" + pipelineValue(o.schedule) + ",";
+  if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
+  return text + "granularity=" + granularity + ")";
+}
+
+Expected<std::string> buildPipeline(const PruneOptions& o) {
+  if (o.obd) return Error(Exit::Usage, "--obd is not available yet (Optimal Brain Damage comes with the training support)");
+  if (o.energy_aware) return Error(Exit::Usage, "--energy-aware is not available yet");
+  if (given(o.sparsity)) DNNC_TRY(checkSparsity(o.sparsity, "--sparsity"));
+  if (given(o.activation_sparsity)) DNNC_TRY(checkSparsity(o.activation_sparsity, "--activation-sparsity"));
+  std::string granularity;
+  DNNC_ASSIGN(std::string text, weightPipeline(o, granularity));
+  if (o.activations) {
+    if ((given(o.activation_sparsity)) == (given(o.activation_budget)))
+      return Error(Exit::Usage, "--activations needs one target: --activation-sparsity S or --activation-budget POINTS");
+    if (o.calibration.data.path.empty())
+      return Error(Exit::Usage, "--activations calibrates thresholds on data").withHint("give --data X");
+    if (given(o.activation_budget) && o.calibration.labels.empty())
+      return Error(Exit::Usage, "--activation-budget is an accuracy budget").withHint("give --labels Y");
+    std::string act = "prune-activations(";
+    act += given(o.activation_sparsity) ? "sparsity=" + formatDouble(o.activation_sparsity) : "budget=" + formatDouble(o.activation_budget);
+    act += ")";
+    text += (text.empty() ? "" : ",") + act;
+  } else if (given(o.activation_sparsity) || given(o.activation_budget)) {
+    return Error(Exit::Usage, "--activation-sparsity and --activation-budget go with --activations");
+  }
+  if (text.empty())
+    return Error(Exit::Usage, "nothing to prune")
+        .withHint("give --sparsity S, --q Q, --layer-sparsity NAME=S,..., --schedule FILE or --activations");
+  return text;
+}
+
+nlohmann::json totals(const LayerTable& t) {
+  return {{"params", t.params}, {"nonzero_params", t.nonzero_params}, {"macs", t.macs}, {"weight_bytes", t.weight_bytes}};
+}
+
+std::string percent(double f) { return formatFixed(100.0 * f, 2) + " %"; }
+
+void printText(std::ostream& os, const nlohmann::json& passes, const LayerTable& before, const LayerTable& after,
+               const std::string& pipeline) {
+  os << "pipeline: " << pipeline << "\n";
+  for (const auto& p : passes) {
+    const std::string name = p["name"].get<std::string>();
+    if (name == "prune-magnitude") {
+      TextTable t({"layer", "op", "weights", "sparsity before", "sparsity", "threshold"});
+      t.alignRight({2, 3, 4, 5});
+      for (const auto& r : p["rewrites"]) {
+        const auto& d = r["details"];
+        t.addRow({r["nodes"][0].get<std::string>(), d["op"].get<std::string>(), withThousands(d["params"].get<int64_t>()),
+                  percent(d["sparsity_before"].get<double>()), percent(d["sparsity"].get<double>()),
+                  formatFixed(d["threshold"].get<double>(), 6)});
+      }
+      const auto& s = p["summary"];
+      t.addSeparator();
+      t.addRow({"total (every weight layer)", "", withThousands(s["params"].get<int64_t>()), percent(s["sparsity_before"].get<double>()),
+                percent(s["sparsity"].get<double>()), ""});
+      os << name << " (" << s["granularity"].get<std::string>() << ")\n" << t.render();
+    } else if (name == "prune-activations") {
+      TextTable t({"relu", "threshold", "zeros before", "zeros after"});
+      t.alignRight({1, 2, 3});
+      for (const auto& r : p["rewrites"]) {
+        const auto& d = r["details"];
+        t.addRow({r["nodes"][0].get<std::string>(), formatFixed(d["threshold"].get<double>(), 4),
+                  percent(d["sparsity_before"].get<double>()), percent(d["sparsity"].get<double>())});
+      }
+      os << name << "\n" << t.render();
+      for (const auto& [k, v] : p["summary"].items())
+        if (v.is_number() || v.is_string()) os << "  " << k << ": " << v.dump() << "\n";
+    } else {
+      std::string summary;
+      for (const auto& [k, v] : p["summary"].items()) summary += (summary.empty() ? "" : ", ") + k + " " + v.dump();
+      os << name << ": " << (summary.empty() ? "done" : summary) << "\n";
+    }
+    for (const auto& s : p["skipped"]) os << "  skipped " << s["node"].get<std::string>() << ": " << s["reason"].get<std::string>() << "\n";
+  }
+  TextTable t({"", "before", "after", "reduction"});
+  t.alignRight({1, 2, 3});
+  auto ratio = [](int64_t a, int64_t b) { return b > 0 ? formatFixed(double(a) / double(b), 2) + "x" : std::string("-"); };
+  t.addRow({"params", withThousands(before.params), withThousands(after.params), ratio(before.params, after.params)});
+  t.addRow({"nonzero params", withThousands(before.nonzero_params), withThousands(after.nonzero_params),
+            ratio(before.nonzero_params, after.nonzero_params)});
+  t.addRow({"MACs", withThousands(before.macs), withThousands(after.macs), ratio(before.macs, after.macs)});
+  os << t.render();
+}
+
+int runPrune(const PruneOptions& o) {
+  const std::string cmd = "prune";
+  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
+  if (o.output == "-" && o.common.json == "-")
+    return reportError(cmd, Error(Exit::Usage, "-o - and --json both want stdout").withHint("use --json FILE"));
+  auto text = buildPipeline(o);
+  if (!text) return reportError(cmd, text.error());
+  const auto& registry = builtinPasses();
+  auto pipeline = parsePipeline(*text, registry);
+  if (!pipeline) return reportError(cmd, pipeline.error());
+  auto bytes = readFile(o.model);
+  if (!bytes) return reportError(cmd, bytes.error());
+  std::string base = std::filesystem::path(o.model).parent_path().string();
+  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
+  if (!model) return reportError(cmd, model.error());
+  auto before = buildLayerTable(*model);
+  if (!before) return reportError(cmd, before.error());
+
+  PassContext ctx;
+  ctx.threads = o.common.threads;
+  ctx.rng.seed(o.common.seed);
+  if (!o.calibration.data.path.empty()) ctx.calibration = o.calibration;
+  auto passes = runPipeline(*model, *pipeline, registry, ctx);
+  if (!passes) return reportError(cmd, passes.error());
+  auto after = buildLayerTable(*model);
+  if (!after) return reportError(cmd, after.error());
+  if (int rc = reportStatus(cmd, saveModel(*model, o.output))) return rc;
+
+  Report report(cmd);
+  report.addInput(o.model, sha256Hex(*bytes));
+  report.root()["output"] = o.output;
+  report.root()["pipeline"] = pipeline->print();
+  report.root()["passes"] = *passes;
+  report.root()["before"] = totals(*before);
+  report.root()["after"] = totals(*after);
+  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+  if (!o.common.quiet) printText(o.output == "-" ? std::cerr : std::cout, *passes, *before, *after, pipeline->print());
+  return 0;
+}
+
+}  // namespace
+
+void setupPrune(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<PruneOptions>();
+  auto* sub = app.add_subcommand("prune", "Prune weights (magnitude, SIMD groups, filters/channels) or activations");
+  sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
+  sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
+  sub->add_flag("--magnitude", o->magnitude, "Magnitude pruning (the default)");
+  sub->add_flag("--obd", o->obd, "Optimal Brain Damage (not available yet)");
+  sub->add_flag("--energy-aware", o->energy_aware, "Energy-aware pruning (not available yet)");
+  sub->add_option("--sparsity", o->sparsity, "Fraction of weights to zero, one threshold across layers, in [0, 1)")
+      ->transform(numberOrFraction());
+  sub->add_option("--q", o->q, "Han's per-layer rule: prune |w| < Q x std of the layer's weights");
+  sub->add_option("--layer-sparsity", o->layer_sparsity, "Per-layer targets 'conv1=0.5,fc1=0.95', or a YAML/JSON file of name: sparsity");
+  sub->add_option("--schedule", o->schedule, "Per-layer schedule written by 'dnnc sensitivity --budget ... -o FILE'");
+  sub->add_option("--granularity", o->granularity, "element (default), simd:N, filter or channel");
+  sub->add_option("--skip", o->skip, "Layers to leave alone: names or globs (repeat or comma-separate)");
+  sub->add_flag("--activations", o->activations, "Prune activations too: Relu -> ThresholdedRelu calibrated on --data (Cnvlutin)");
+  sub->add_option("--activation-sparsity", o->activation_sparsity, "Target fraction of zero activations after each Relu");
+  sub->add_option("--activation-budget", o->activation_budget, "Largest activation sparsity within this accuracy drop (points; needs --labels)");
+  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
+  addCalibrationOptions(sub, o->calibration);
+  addCommonOptions(sub, o->common);
+  commands.push_back({sub, [o] { return runPrune(*o); }});
+}
+
+}  // namespace dnnc::cli

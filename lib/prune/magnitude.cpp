@@ -1,0 +1,207 @@
+#include "lib/prune/magnitude.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "lib/prune/glob.h"
+#include "lib/prune/threshold.h"
+
+namespace dnnc {
+
+Status checkSparsity(double sparsity, const std::string& what) {
+  if (!(sparsity >= 0.0 && sparsity < 1.0))
+    return Error(Exit::Usage, what, " ", sparsity, " is outside [0, 1)")
+        .withHint("a sparsity is the fraction of weights to zero, e.g. 0.9");
+  return {};
+}
+
+namespace {
+
+Expected<double> parseTarget(const std::string& value, const std::string& layer, const std::string& where) {
+  char* end = nullptr;
+  double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0') return Error(Exit::Usage, where, ": sparsity of '", layer, "' is '", value, "', not a number");
+  DNNC_TRY(checkSparsity(v, strCat(where, ": sparsity of '", layer, "'")));
+  return v;
+}
+
+Expected<LayerSparsity> parseFile(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path))
+    return Error(Exit::Input, "cannot read layer sparsities from '", path, "': no such file")
+        .withHint("give NAME=SPARSITY,... inline, or a YAML/JSON file of name: sparsity");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return Error(Exit::Input, "cannot parse '", path, "': ", e.what());
+  }
+  YAML::Node map = root.IsMap() && root["layers"] ? root["layers"] : root;
+  if (!map.IsMap()) return Error(Exit::Input, "'", path, "' is not a map of layer name to sparsity");
+  LayerSparsity out;
+  for (const auto& kv : map) {
+    if (!kv.second.IsScalar()) return Error(Exit::Input, "'", path, "': the value of '", kv.first.as<std::string>(), "' is not a number");
+    auto v = parseTarget(kv.second.as<std::string>(), kv.first.as<std::string>(), strCat("'", path, "'"));
+    if (!v) return Error(Exit::Input, v.error().message());
+    out.emplace_back(kv.first.as<std::string>(), *v);
+  }
+  return out;
+}
+
+}  // namespace
+
+Expected<LayerSparsity> parseLayerSparsity(const std::string& text) {
+  if (text.find('=') == std::string::npos) return parseFile(text);
+  LayerSparsity out;
+  for (const auto& item : splitList(text)) {
+    auto eq = item.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      return Error(Exit::Usage, "layer sparsity '", item, "' is not NAME=SPARSITY");
+    DNNC_ASSIGN(double v, parseTarget(item.substr(eq + 1), item.substr(0, eq), "layer-sparsity"));
+    out.emplace_back(item.substr(0, eq), v);
+  }
+  return out;
+}
+
+namespace {
+
+struct Plan {
+  enum Rule { None, Skip, Global, Layer, Q } rule = None;
+  double target = 0;
+};
+
+// Decides each layer's rule; errors for names that select nothing and contradictory choices.
+Expected<std::vector<Plan>> planLayers(const std::vector<WeightLayer>& layers, const MagnitudeConfig& c) {
+  std::vector<Plan> plans(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i)
+    plans[i].rule = c.q ? Plan::Q : c.sparsity ? Plan::Global : Plan::None;
+  for (const auto& s : c.skip) {
+    DNNC_ASSIGN(auto hit, selectLayers(layers, s, "skip"));
+    for (size_t i : hit) plans[i].rule = Plan::Skip;
+  }
+  for (const auto& [name, target] : c.layer_sparsity) {
+    DNNC_ASSIGN(auto hit, selectLayers(layers, name, "layer-sparsity"));
+    for (size_t i : hit) {
+      if (plans[i].rule == Plan::Skip)
+        return Error(Exit::Usage, "layer '", layers[i].name, "' is both skipped and given a sparsity ('", name, "')");
+      plans[i] = {Plan::Layer, target};
+    }
+  }
+  return plans;
+}
+
+int64_t countZeros(const std::vector<float>& w) {
+  return std::count(w.begin(), w.end(), 0.0f);
+}
+
+}  // namespace
+
+Expected<MagnitudeResult> pruneMagnitude(Graph& graph, const MagnitudeConfig& config) {
+  if (config.sparsity && config.q) return Error(Exit::Usage, "give either a sparsity or q (Han's q x std rule), not both");
+  if (!config.sparsity && !config.q && config.layer_sparsity.empty())
+    return Error(Exit::Usage, "nothing to prune: give a sparsity, q, or per-layer sparsities");
+  if (config.sparsity) DNNC_TRY(checkSparsity(*config.sparsity, "sparsity"));
+  if (config.q && !(*config.q >= 0)) return Error(Exit::Usage, "q must be a non-negative number, got ", *config.q);
+  if (config.granularity.structured())
+    return Error(Exit::Usage, "granularity ", config.granularity.text(), " removes whole filters or channels")
+        .withHint("use the prune-structured pass for it");
+
+  WeightLayers found = enumerateWeightLayers(graph);
+  const auto& layers = found.layers;
+  MagnitudeResult result;
+  result.skipped = found.skipped;
+  DNNC_ASSIGN(auto plans, planLayers(layers, config));
+
+  std::vector<std::vector<float>> weights(layers.size());
+  std::vector<LayerCandidates> cands(layers.size());
+  std::vector<int64_t> zeros_before(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    DNNC_ASSIGN(Tensor t, graph.readWeight(layers[i].weight));
+    weights[i] = t.toFloats();
+    result.params += layers[i].numel;
+    zeros_before[i] = countZeros(weights[i]);
+    result.zeros_before += zeros_before[i];
+    if (plans[i].rule == Plan::Skip) result.skipped.push_back({layers[i].name, "skipped as asked"});
+    if (plans[i].rule == Plan::None) result.skipped.push_back({layers[i].name, "no sparsity given for it"});
+    if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
+    DNNC_TRY(checkGranularityFits(config.granularity, layers[i]));
+    cands[i] = candidates(config.granularity, layers[i], weights[i]);
+  }
+
+  std::vector<double> thresholds(layers.size(), 0.0);
+  auto pruneLayer = [&](size_t i, size_t k, const std::vector<uint32_t>& order) {
+    for (size_t j = 0; j < k; ++j) {
+      zeroCandidate(config.granularity, layers[i], weights[i], order[j]);
+      thresholds[i] = std::max(thresholds[i], double(cands[i].scores[order[j]]));
+    }
+  };
+
+  // Per-layer targets and Han's q x std rule: each layer on its own.
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (plans[i].rule == Plan::Layer) {
+      auto order = ascendingOrder(cands[i].scores);
+      pruneLayer(i, prefixToPrune(order, cands[i].sizes, targetElements(plans[i].target, layers[i].numel), cands[i].scores), order);
+    } else if (plans[i].rule == Plan::Q) {
+      const float t = static_cast<float>(*config.q * standardDeviation(weights[i]));
+      auto order = ascendingOrder(cands[i].scores);
+      size_t k = 0;
+      while (k < order.size() && cands[i].scores[order[k]] < t) ++k;
+      pruneLayer(i, k, order);
+      thresholds[i] = t;
+    }
+  }
+
+  // The global rule: one ranking over the candidates of every layer it covers.
+  std::vector<float> pooled;
+  std::vector<int32_t> pooled_sizes;
+  std::vector<std::pair<uint32_t, uint32_t>> where;  // pooled index -> (layer, candidate)
+  int64_t global_params = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (plans[i].rule != Plan::Global) continue;
+    global_params += layers[i].numel;
+    for (size_t k = 0; k < cands[i].scores.size(); ++k) {
+      pooled.push_back(cands[i].scores[k]);
+      pooled_sizes.push_back(cands[i].sizes.empty() ? 1 : cands[i].sizes[k]);
+      where.emplace_back(static_cast<uint32_t>(i), static_cast<uint32_t>(k));
+    }
+  }
+  if (global_params > 0) {
+    auto order = ascendingOrder(pooled);
+    size_t k = prefixToPrune(order, pooled_sizes, targetElements(*config.sparsity, global_params), pooled);
+    double t = 0;
+    for (size_t j = 0; j < k; ++j) {
+      auto [i, c] = where[order[j]];
+      zeroCandidate(config.granularity, layers[i], weights[i], c);
+      t = pooled[order[j]];
+      thresholds[i] = std::max(thresholds[i], t);
+    }
+    result.global_threshold = t;
+  }
+
+  for (size_t i = 0; i < layers.size(); ++i) {
+    int64_t zeros = countZeros(weights[i]);
+    result.zeros_after += zeros;
+    if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
+    LayerPruneResult r;
+    r.layer = layers[i].name;
+    r.op = layers[i].op;
+    r.weight = layers[i].weight;
+    r.rule = plans[i].rule == Plan::Global ? "global" : plans[i].rule == Plan::Layer ? "layer" : "q";
+    r.params = layers[i].numel;
+    r.zeros_before = zeros_before[i];
+    r.zeros_after = zeros;
+    r.target = plans[i].rule == Plan::Layer ? plans[i].target : -1;
+    r.threshold = thresholds[i];
+    if (zeros != r.zeros_before) {
+      graph.setWeight(layers[i].weight, Tensor::fromFloats(weights[i], layers[i].dims));
+      result.changed = true;
+    }
+    result.layers.push_back(std::move(r));
+  }
+  return result;
+}
+
+}  // namespace dnnc

@@ -1,0 +1,191 @@
+// prune-activations: raise Relu cut-offs so more activations are exactly zero, for accelerators and
+// kernels that skip zero activations (Cnvlutin).
+// Before: X -> Relu -> Y.  After: X -> ThresholdedRelu(alpha) -> Y (y = x if x > alpha, else 0), or the
+// Relu unchanged where the target needs no threshold.
+// Requires: calibration data (PassContext::calibration, the command's --data); labels for `budget`.
+// Params: sparsity (target fraction of zeros after each Relu) or budget (accuracy drop in points: the
+//         largest uniform target within it, by bisection), skip (Relu names or output names, globs),
+//         samples (calibrate on the first N samples; 0 = all).
+// Thresholds are calibrated layer by layer in graph order, each with the upstream thresholds in place.
+// The report gives each Relu's zero fraction before and after, the Conv/Gemm/MatMul input sparsity
+// before and after (as `dnnc stats` measures it) and, with labels, the accuracy before and after.
+// Ref: Albericio et al., "Cnvlutin: Ineffectual-Neuron-Free Deep Neural Network Computing", ISCA 2016.
+#include <algorithm>
+#include <cmath>
+
+#include "lib/pass/pass.h"
+#include "lib/prune/activation_thresholds.h"
+#include "lib/prune/glob.h"
+#include "lib/support/suggest.h"
+
+namespace dnnc {
+
+namespace {
+
+struct ActivationConfig {
+  double sparsity = NAN, budget = NAN;
+  std::vector<std::string> skip;
+  int64_t samples = 0;
+};
+
+bool matchesAny(const ReluSite& s, const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns)
+    for (const auto& a : s.aliases)
+      if (globMatch(p, a)) return true;
+  return false;
+}
+
+// Zeros over all sites together.
+double totalFraction(const std::vector<ZeroCount>& counts) {
+  ZeroCount t;
+  for (const auto& c : counts) t.zeros += c.zeros, t.count += c.count;
+  return t.fraction();
+}
+
+double layerInputFraction(const std::vector<ActivationStats>& stats) {
+  int64_t zeros = 0, count = 0;
+  for (const auto& s : stats) zeros += s.zeros, count += s.count;
+  return count ? double(zeros) / double(count) : 0.0;
+}
+
+class PruneActivations : public Pass {
+ public:
+  explicit PruneActivations(ActivationConfig c) : c_(std::move(c)) {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    if (!ctx.calibration)
+      return Error(Exit::Usage, "prune-activations needs calibration data to choose activation thresholds")
+          .withHint("give --data X (dnnc prune --activations --data X, or dnnc run --data X)");
+    const bool budget = !std::isnan(c_.budget);
+    if (budget && ctx.calibration->labels.empty())
+      return Error(Exit::Usage, "an accuracy budget needs labels").withHint("give --labels Y");
+    if (model.opsetVersion() < 10)
+      return Error(Exit::Input, "ThresholdedRelu needs opset 10 or later; the model imports opset ", model.opsetVersion());
+    std::vector<ReluSite> sites;
+    {
+      Graph graph(model.graph(), model.base_dir);
+      std::vector<ReluSite> all = findRelus(graph);
+      DNNC_TRY(checkSkipNames(all));
+      for (auto& s : all) {
+        if (matchesAny(s, c_.skip)) ctx.log->skip(s.name, "skipped as asked");
+        else sites.push_back(std::move(s));
+      }
+    }
+    if (sites.empty()) {
+      ctx.log->summary = {{"relus", 0}};
+      return PreservedAnalyses::all();
+    }
+    Calibration calibration = *ctx.calibration;
+    if (c_.samples > 0) calibration.limit = calibration.limit > 0 ? std::min(calibration.limit, c_.samples) : c_.samples;
+    DNNC_ASSIGN(EvalSet set, EvalSet::load(model, calibration));
+    DNNC_ASSIGN(ActivationMeasure before, measureActivations(model, sites, set, ctx.threads));
+
+    double target = c_.sparsity;
+    std::vector<float> alphas;
+    if (budget) {
+      DNNC_ASSIGN(target, searchBudget(model, sites, set, before.accuracy, ctx, alphas));
+    } else {
+      DNNC_ASSIGN(alphas, calibrateThresholds(model, sites, set, target, ctx.threads));
+    }
+    Model pruned = model;
+    for (size_t i = 0; i < sites.size(); ++i) setReluThreshold(pruned, sites[i], alphas[i]);
+    DNNC_ASSIGN(ActivationMeasure after, measureActivations(pruned, sites, set, ctx.threads));
+    bool changed = false;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      changed |= alphas[i] > 0;
+      nlohmann::json d = {{"threshold", alphas[i]},
+                          {"sparsity_before", before.relu_zeros[i].fraction()},
+                          {"sparsity", after.relu_zeros[i].fraction()}};
+      if (alphas[i] > 0) ctx.log->rewrite("Relu -> ThresholdedRelu", {sites[i].name}, d);
+      else ctx.log->rewrite("Relu kept (already at the target)", {sites[i].name}, d);
+    }
+    auto& s = ctx.log->summary;
+    s = {{"relus", sites.size()},
+         {"samples", set.samples()},
+         {"target_sparsity", target},
+         {"relu_output_sparsity_before", totalFraction(before.relu_zeros)},
+         {"relu_output_sparsity", totalFraction(after.relu_zeros)},
+         {"layer_input_sparsity_before", layerInputFraction(before.layer_inputs)},
+         {"layer_input_sparsity", layerInputFraction(after.layer_inputs)}};
+    if (set.hasLabels()) {
+      s["top1_before"] = before.accuracy.top1();
+      s["top1"] = after.accuracy.top1();
+    }
+    if (budget) s["budget_points"] = c_.budget;
+    if (!changed) return PreservedAnalyses::all();
+    model.proto = std::move(pruned.proto);
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  ActivationConfig c_;
+
+  Status checkSkipNames(const std::vector<ReluSite>& all) const {
+    for (const auto& p : c_.skip) {
+      if (isGlob(p)) continue;
+      bool hit = false;
+      std::vector<std::string> names;
+      for (const auto& s : all) {
+        for (const auto& a : s.aliases) hit |= a == p;
+        names.insert(names.end(), s.aliases.begin(), s.aliases.end());
+      }
+      if (!hit) {
+        Error e(Exit::Usage, "skip: no Relu named '", p, "'");
+        std::string close = closestMatch(p, names);
+        return close.empty() ? std::move(e) : std::move(e).withHint(strCat("did you mean '", close, "'?"));
+      }
+    }
+    return {};
+  }
+
+  // The largest uniform target (to 1/128) whose accuracy drop stays within the budget. A target of 0
+  // keeps every Relu, so it always fits.
+  Expected<double> searchBudget(const Model& model, const std::vector<ReluSite>& sites, const EvalSet& set,
+                                const Accuracy& base, PassContext& ctx, std::vector<float>& alphas) {
+    double lo = 0, hi = 0.99;
+    alphas.assign(sites.size(), 0.0f);
+    for (int step = 0; step < 7; ++step) {
+      double mid = 0.5 * (lo + hi);
+      DNNC_ASSIGN(auto a, calibrateThresholds(model, sites, set, mid, ctx.threads));
+      Model trial = model;
+      for (size_t i = 0; i < sites.size(); ++i) setReluThreshold(trial, sites[i], a[i]);
+      DNNC_ASSIGN(Accuracy acc, set.evaluate(trial, ctx.threads));
+      if (100.0 * (base.top1() - acc.top1()) <= c_.budget) {
+        lo = mid;
+        alphas = std::move(a);
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+};
+
+}  // namespace
+
+std::vector<ParamSpec> PruneActivationsParams() {
+  return {
+      {"sparsity", ParamType::Float, "", "target fraction of zeros after each Relu, in [0, 1)"},
+      {"budget", ParamType::Float, "", "accuracy drop allowed in points (needs labels): the largest target within it"},
+      {"skip", ParamType::String, "", "Relus to leave alone: node or output names, globs, comma-separated"},
+      {"samples", ParamType::Int, "0", "calibrate on the first N samples (0: all)"},
+  };
+}
+
+Expected<std::unique_ptr<Pass>> createPruneActivations(const PassParams& p) {
+  ActivationConfig c;
+  if (p.has("sparsity")) c.sparsity = p.getFloat("sparsity");
+  if (p.has("budget")) c.budget = p.getFloat("budget");
+  if (std::isnan(c.sparsity) == std::isnan(c.budget))
+    return Error(Exit::Usage, "prune-activations needs one target: sparsity=S or budget=POINTS");
+  if (!std::isnan(c.sparsity) && !(c.sparsity >= 0 && c.sparsity < 1))
+    return Error(Exit::Usage, "prune-activations: sparsity ", c.sparsity, " is outside [0, 1)");
+  if (!std::isnan(c.budget) && !(c.budget >= 0))
+    return Error(Exit::Usage, "prune-activations: budget must be a non-negative number of points, got ", c.budget);
+  if (p.has("skip")) c.skip = splitList(p.getString("skip"));
+  c.samples = p.getInt("samples");
+  if (c.samples < 0) return Error(Exit::Usage, "prune-activations: samples must be 0 (all) or positive");
+  return std::unique_ptr<Pass>(std::make_unique<PruneActivations>(std::move(c)));
+}
+
+}  // namespace dnnc
