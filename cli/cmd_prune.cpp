@@ -29,6 +29,8 @@ struct PruneOptions {
   std::vector<std::string> skip;
   // NaN: not given (so a negative value given is still checked and refused).
   double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
+  double accuracy_budget = NAN, target_energy = NAN;  // --energy-aware
+  std::string accel = "eyeriss-sparse";
   bool magnitude = false, obd = false, energy_aware = false, activations = false, force = false;
   Calibration calibration;  // --data, --labels, --limit, preprocessing
   CommonOptions common;
@@ -92,9 +94,27 @@ Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granula
   return text + "granularity=" + granularity + ")";
 }
 
+// prune-energy-aware with the targets given; the rest of the pruning flags do not apply to it.
+Expected<std::string> energyAwarePipeline(const PruneOptions& o) {
+  if (given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty() || !o.schedule.empty() || o.activations ||
+      (!o.granularity.empty() && o.granularity != "element"))
+    return Error(Exit::Usage, "--energy-aware chooses every layer's sparsity itself")
+        .withHint("give --accuracy-budget POINTS and/or --target-energy FRACTION");
+  if (o.calibration.data.path.empty())
+    return Error(Exit::Usage, "--energy-aware measures accuracy and activation zeros on data").withHint("give --data X (and --labels Y)");
+  std::string text = "prune-energy-aware(accel=" + pipelineValue(o.accel);
+  if (given(o.accuracy_budget)) text += ",accuracy-budget=" + formatDouble(o.accuracy_budget);
+  if (given(o.target_energy)) text += ",target-energy=" + formatDouble(o.target_energy);
+  const std::string skip = joinSkip(o.skip);
+  if (!skip.empty()) text += ",skip=" + pipelineValue(skip);
+  return text + ")";
+}
+
 Expected<std::string> buildPipeline(const PruneOptions& o) {
   if (o.obd) return Error(Exit::Usage, "--obd is not available yet (Optimal Brain Damage comes with the training support)");
-  if (o.energy_aware) return Error(Exit::Usage, "--energy-aware is not available yet");
+  if (o.energy_aware) return energyAwarePipeline(o);
+  if (given(o.accuracy_budget) || given(o.target_energy))
+    return Error(Exit::Usage, "--accuracy-budget and --target-energy go with --energy-aware");
   if (given(o.sparsity)) DNNC_TRY(checkSparsity(o.sparsity, "--sparsity"));
   if (given(o.activation_sparsity)) DNNC_TRY(checkSparsity(o.activation_sparsity, "--activation-sparsity"));
   std::string granularity;
@@ -221,7 +241,13 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
   sub->add_flag("--magnitude", o->magnitude, "Magnitude pruning (the default)");
   sub->add_flag("--obd", o->obd, "Optimal Brain Damage (not available yet)");
-  sub->add_flag("--energy-aware", o->energy_aware, "Energy-aware pruning (not available yet)");
+  sub->add_flag("--energy-aware", o->energy_aware,
+                "Energy-aware pruning (Yang et al. 2017): most energy-costly layers first, within --accuracy-budget");
+  sub->add_option("--accuracy-budget", o->accuracy_budget, "--energy-aware: top-1 points the model may lose (default 1)");
+  sub->add_option("--target-energy", o->target_energy,
+                  "--energy-aware: stop at this fraction of the original energy; exit 4 if the budget runs out first");
+  sub->add_option("--accel", o->accel, "--energy-aware: accelerator preset or spec file that scores energy")
+      ->capture_default_str();
   sub->add_option("--sparsity", o->sparsity, "Fraction of weights to zero, one threshold across layers, in [0, 1)")
       ->transform(numberOrFraction());
   sub->add_option("--q", o->q, "Han's per-layer rule: prune |w| < Q x std of the layer's weights");
