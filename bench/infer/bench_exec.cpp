@@ -2,7 +2,9 @@
 // warm-up runs (the first run learns the buffer plan). Random input (fixed seed) shaped like the model's
 // first input with N = batch. Prints one JSON line; with --out FILE.npy also writes the first output.
 //
-//   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy]
+//   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy] [--sparse auto|never|always]
+// The JSON's "kernels" counts what the Conv/Gemm/MatMul nodes ran in the last run (dense gemm, dense
+// row, csr).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   int64_t batch = 1;
   int threads = 1, min_runs = 5;
   double min_time = 2.0;
+  SparseMode sparse = SparseMode::Auto;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--batch") batch = std::stoll(argv[i + 1]);
@@ -47,6 +51,16 @@ int main(int argc, char** argv) {
     else if (a == "--min-runs") min_runs = std::stoi(argv[i + 1]);
     else if (a == "--out") out_path = argv[i + 1];
     else if (a == "--in") in_path = argv[i + 1];
+    else if (a == "--sparse") {
+      std::string v = argv[i + 1];
+      if (v == "auto") sparse = SparseMode::Auto;
+      else if (v == "never") sparse = SparseMode::Never;
+      else if (v == "always") sparse = SparseMode::Always;
+      else {
+        std::cerr << "--sparse takes auto, never or always\n";
+        return 2;
+      }
+    }
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -57,7 +71,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench_exec: " << model.error().message() << "\n";
     return 3;
   }
-  auto exec = Executor::create(*model, {.threads = threads});
+  auto exec = Executor::create(*model, {.threads = threads, .sparse = sparse});
   if (!exec) {
     std::cerr << "bench_exec: " << exec.error().message() << "\n";
     return 3;
@@ -110,12 +124,18 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   if (!out_path.empty()) (void)writeNpy(out_path, out[0]);
+  std::map<std::string, int> kernels;
+  for (const auto& [node, choice] : (*exec)->kernelChoices()) kernels[choice]++;
+  std::string kernels_json;
+  for (const auto& [choice, count] : kernels)
+    kernels_json += (kernels_json.empty() ? "" : ", ") + ("\"" + choice + "\": " + std::to_string(count));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::cout << "{\"engine\": \"dnnc\", \"model\": \"" << model_path << "\", \"batch\": " << x.dims()[0]
             << ", \"threads\": " << threads << ", \"runs\": " << ms.size() << ", \"median_ms\": " << ms[ms.size() / 2]
             << ", \"min_ms\": " << ms[0] << ", \"peak_rss_mb\": " << ru.ru_maxrss / 1024.0
             << ", \"arena_mb\": " << (*exec)->arenaBytes() / 1048576.0
-            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << "}" << std::endl;
+            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << ", \"kernels\": {" << kernels_json << "}}"
+            << std::endl;
   return 0;
 }
