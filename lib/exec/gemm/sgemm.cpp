@@ -119,7 +119,9 @@ alignas(32) const int32_t kMaskSource[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1,
 
 // C tile (R x nv, nv <= 16) += or = the product of an A panel (kc x 6) and a B panel (kc x 16).
 // accumulate: add to C (a later depth block); else start from the biases. relu: the last depth block.
-template <int R>
+// Half = true: a tile at most 8 wide (the last panel of a narrow C, e.g. 49 = 3 x 16 + 1 output
+// positions): half the FMAs.
+template <int R, bool Half>
 void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, int64_t nv,
            bool accumulate, const float* row_bias, const float* col_bias, bool relu) {
   // Named accumulators, not an array: GCC keeps an indexed array on the stack (a store per FMA).
@@ -129,11 +131,13 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
   if constexpr (R > r) {                                     \
     const __m256 av = _mm256_broadcast_ss(a + r);            \
     c##r##0 = _mm256_fmadd_ps(av, b0, c##r##0);              \
-    c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);              \
+    if constexpr (!Half) c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1); \
   }
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    const __m256 b0 = _mm256_load_ps(b);
+    [[maybe_unused]] __m256 b1;
+    if constexpr (!Half) b1 = _mm256_load_ps(b + 8);
     DNNC_ROW(0) DNNC_ROW(1) DNNC_ROW(2) DNNC_ROW(3) DNNC_ROW(4) DNNC_ROW(5)
     a += kMR;
     b += kNR;
@@ -142,7 +146,7 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
   const __m256 acc0[kMR] = {c00, c10, c20, c30, c40, c50};
   const __m256 acc1[kMR] = {c01, c11, c21, c31, c41, c51};
   const __m256 zero = _mm256_setzero_ps();
-  if (nv == kNR) {
+  if (!Half && nv == kNR) {
     __m256 cb0 = zero, cb1 = zero;
     if (!accumulate && col_bias) {
       cb0 = _mm256_loadu_ps(col_bias);
@@ -205,7 +209,9 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
 
 using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, bool, const float*,
                          const float*, bool);
-constexpr MicroFn kMicro[kMR + 1] = {nullptr, micro<1>, micro<2>, micro<3>, micro<4>, micro<5>, micro<6>};
+constexpr MicroFn kMicro[2][kMR + 1] = {
+    {nullptr, micro<1, false>, micro<2, false>, micro<3, false>, micro<4, false>, micro<5, false>, micro<6, false>},
+    {nullptr, micro<1, true>, micro<2, true>, micro<3, true>, micro<4, true>, micro<5, true>, micro<6, true>}};
 
 // A packed A block (mrows rows from its first panel) times a packed B block (ncols columns), depth kc,
 // into C. first: the first depth block (biases); last: the last one (ReLU).
@@ -216,7 +222,7 @@ void macroKernel(int64_t kc, const float* ablock, int64_t mrows, const float* bb
     const float* bp = bblock + jr * kc;
     for (int64_t ir = 0; ir < mrows; ir += kMR) {
       const int64_t mv = std::min(kMR, mrows - ir);
-      kMicro[mv](kc, ablock + ir * kc, bp, c + ir * ldc + jr, ldc, nv, !first,
+      kMicro[nv <= 8][mv](kc, ablock + ir * kc, bp, c + ir * ldc + jr, ldc, nv, !first,
                  first && ep.row_bias ? ep.row_bias + ir : nullptr, first && ep.col_bias ? ep.col_bias + jr : nullptr,
                  last && ep.relu);
     }
