@@ -23,7 +23,7 @@ namespace dnnc {
 namespace {
 
 // GEMMs with at most this many output positions per call keep packed weights (see above).
-constexpr int64_t kKeepPackedMaxColumns = 8192;
+constexpr int64_t kKeepPackedMaxColumns = 1024;
 
 struct ConvKernel {
   ops::WindowAttrs attrs;
@@ -73,10 +73,11 @@ struct ConvKernel {
     const int64_t H = w.in[1], Wd = w.in[2], OH = w.out[1], OW = w.out[2];
     const int64_t pt = w.pad_begin[1], pl = w.pad_begin[2], Wp = Wd + pl + w.pad_end[2];
     const int64_t ekh = (w.k[1] - 1) * w.dil[1] + 1, ekw = (w.k[2] - 1) * w.dil[2] + 1;
-    // The wide layout computes Wp/OW - 1 extra columns (29 % on a 7x7 map with pad 1); im2col costs a
-    // copy of about 8/Mg of the GEMM's time (a copied float against Mg MACs at 16 per cycle).
+    // The wide layout computes Wp/OW - 1 extra columns (29 % on a 7x7 map with pad 1); im2col costs
+    // about 40/Mg of the GEMM's time on small maps (measured: 2-5 cycles per copied float in short rows,
+    // against Mg MACs at 16 per cycle): im2col only for the many-channel layers of small maps.
     const bool wide = !direct && w.k[0] == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 &&
-                      static_cast<double>(Wp - OW) / OW < 8.0 / static_cast<double>(Mg);
+                      static_cast<double>(Wp - OW) / OW < 40.0 / static_cast<double>(Mg);
 
     // Column blocks: about 256-512 KiB of B per block. Wide blocks are whole output rows.
     int64_t unit = 1, units = P;  // a block is `per` units of `unit` columns
