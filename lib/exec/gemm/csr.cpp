@@ -157,32 +157,33 @@ void CsrMatrix::multiply(int64_t m0, int64_t m1, RowsRef b, float* c, int64_t ld
 #endif
 
 // The crossover: CSR is faster than the dense GEMM below this weight density. Measured on the development
-// machine (AMD EPYC Zen 3, AVX2; bench/sparse/bench_crossover and the layer runs of bench/sparse/run.sh)
-// for W 1024x1024 at product widths 1, 8, 64 and 512, and at width 1 also for 4096x9216: a batch-1
-// product is memory-bound on the dense side once W leaves the caches, so there CSR (a fraction of the
-// bytes) wins up to a higher density. Interpolated in between (log of the size). A table rather than a
-// timing at plan time: the choice is then deterministic (the same kernel, hence the same rounding, on
-// every run whatever the machine load) and costs nothing.
+// machine (AMD EPYC Zen 3, AVX2) through the executor by bench/sparse/bench_crossover (W 1024x1024 at
+// product widths 1, 8, 64 and 512: 0.15, 0.19, 0.24, 0.19) and, at width 1, by bench/sparse/run.sh's
+// layers (784x300: about 0.10; 9216x4096: CSR still 1.26x faster at 0.20, about 0.27 by the kernel
+// timings): a batch-1 product is memory-bound on the dense side once W leaves the caches, so there CSR
+// (a fraction of the bytes) wins up to a higher density. Interpolated in between (in log of width and
+// size). A table rather than a timing at plan time: the choice is then deterministic (the same kernel,
+// hence the same rounding, on every run whatever the machine load) and costs nothing at run time.
 double csrCrossoverDensity(int64_t columns, double weight_bytes) {
-  if (columns <= 1) {
-    constexpr double kCachedBytes = 4.0 * (1 << 20), kDramBytes = 64.0 * (1 << 20);
-    constexpr double kCached = 0.10, kDram = 0.27;
-    if (weight_bytes <= kCachedBytes) return kCached;
-    if (weight_bytes >= kDramBytes) return kDram;
-    return kCached + (kDram - kCached) * std::log2(weight_bytes / kCachedBytes) / std::log2(kDramBytes / kCachedBytes);
-  }
   struct Point {
-    int64_t columns;
-    double density;
+    double x, density;
   };
-  static constexpr Point kTable[] = {{1, 0.10}, {8, 0.17}, {64, 0.25}, {512, 0.18}};
-  for (size_t i = 1; i < std::size(kTable); ++i)
-    if (columns <= kTable[i].columns) {
-      const Point a = kTable[i - 1], b = kTable[i];
-      const double t = std::log2(static_cast<double>(columns) / a.columns) / std::log2(static_cast<double>(b.columns) / a.columns);
-      return a.density + t * (b.density - a.density);
-    }
-  return std::end(kTable)[-1].density;
+  auto interpolate = [](const Point* table, size_t n, double x) {
+    if (x <= table[0].x) return table[0].density;
+    for (size_t i = 1; i < n; ++i)
+      if (x <= table[i].x) {
+        const double t = std::log2(x / table[i - 1].x) / std::log2(table[i].x / table[i - 1].x);
+        return table[i - 1].density + t * (table[i].density - table[i - 1].density);
+      }
+    return table[n - 1].density;
+  };
+  if (columns <= 1) {
+    constexpr double kMiB = 1 << 20;
+    static constexpr Point kBySize[] = {{1 * kMiB, 0.10}, {4 * kMiB, 0.15}, {64 * kMiB, 0.27}};
+    return interpolate(kBySize, std::size(kBySize), weight_bytes);
+  }
+  static constexpr Point kByWidth[] = {{1, 0.15}, {8, 0.19}, {64, 0.24}, {512, 0.19}};
+  return interpolate(kByWidth, std::size(kByWidth), static_cast<double>(columns));
 }
 
 bool csrPays(double density, int64_t columns, double weight_bytes) {
