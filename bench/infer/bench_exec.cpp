@@ -2,14 +2,19 @@
 // warm-up runs (the first run learns the buffer plan). Random input (fixed seed) shaped like the model's
 // first input with N = batch. Prints one JSON line; with --out FILE.npy also writes the first output.
 //
-//   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy]
+//   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy] [--sparse auto|never|always]
+// The JSON's "kernels" counts what the Conv/Gemm/MatMul nodes ran in the last run (dense gemm, dense
+// row, csr).
+#include <malloc.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -28,6 +33,13 @@ static double rssMb() {
   return resident * 4096.0 / 1048576.0;
 }
 
+// Process CPU time (all threads) in ms: on a busy machine it leaves out the time spent descheduled.
+static double processCpuMs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
 using namespace dnnc;
 
 int main(int argc, char** argv) {
@@ -39,6 +51,7 @@ int main(int argc, char** argv) {
   int64_t batch = 1;
   int threads = 1, min_runs = 5;
   double min_time = 2.0;
+  SparseMode sparse = SparseMode::Auto;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--batch") batch = std::stoll(argv[i + 1]);
@@ -47,6 +60,16 @@ int main(int argc, char** argv) {
     else if (a == "--min-runs") min_runs = std::stoi(argv[i + 1]);
     else if (a == "--out") out_path = argv[i + 1];
     else if (a == "--in") in_path = argv[i + 1];
+    else if (a == "--sparse") {
+      std::string v = argv[i + 1];
+      if (v == "auto") sparse = SparseMode::Auto;
+      else if (v == "never") sparse = SparseMode::Never;
+      else if (v == "always") sparse = SparseMode::Always;
+      else {
+        std::cerr << "--sparse takes auto, never or always\n";
+        return 2;
+      }
+    }
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -57,7 +80,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench_exec: " << model.error().message() << "\n";
     return 3;
   }
-  auto exec = Executor::create(*model, {.threads = threads});
+  auto exec = Executor::create(*model, {.threads = threads, .sparse = sparse});
   if (!exec) {
     std::cerr << "bench_exec: " << exec.error().message() << "\n";
     return 3;
@@ -66,6 +89,9 @@ int main(int argc, char** argv) {
     onnx::ModelProto empty;
     model->proto.Swap(&empty);
   }
+  // And give the freed protobuf heap back to the system: the planned arena is mmap'ed, so it would not
+  // reuse those pages, and the peak RSS would count the loaded model twice.
+  malloc_trim(0);
   Tensor x;
   if (!in_path.empty()) {
     auto t = readNpy(in_path);
@@ -99,6 +125,7 @@ int main(int argc, char** argv) {
     if (mem) std::cerr << "rss after run " << warm << ": " << rssMb() << " MiB\n";
   }
   total_start = std::chrono::steady_clock::now();
+  const double cpu_start = processCpuMs();
   while (static_cast<int>(ms.size()) < min_runs ||
          std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count() < min_time) {
     auto t0 = std::chrono::steady_clock::now();
@@ -108,14 +135,21 @@ int main(int argc, char** argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     if (ms.size() >= 100000) break;
   }
+  const double cpu_ms = (processCpuMs() - cpu_start) / static_cast<double>(ms.size());
   std::sort(ms.begin(), ms.end());
   if (!out_path.empty()) (void)writeNpy(out_path, out[0]);
+  std::map<std::string, int> kernels;
+  for (const auto& [node, choice] : (*exec)->kernelChoices()) kernels[choice]++;
+  std::string kernels_json;
+  for (const auto& [choice, count] : kernels)
+    kernels_json += (kernels_json.empty() ? "" : ", ") + ("\"" + choice + "\": " + std::to_string(count));
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   std::cout << "{\"engine\": \"dnnc\", \"model\": \"" << model_path << "\", \"batch\": " << x.dims()[0]
             << ", \"threads\": " << threads << ", \"runs\": " << ms.size() << ", \"median_ms\": " << ms[ms.size() / 2]
-            << ", \"min_ms\": " << ms[0] << ", \"peak_rss_mb\": " << ru.ru_maxrss / 1024.0
+            << ", \"min_ms\": " << ms[0] << ", \"cpu_ms\": " << cpu_ms << ", \"peak_rss_mb\": " << ru.ru_maxrss / 1024.0
             << ", \"arena_mb\": " << (*exec)->arenaBytes() / 1048576.0
-            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << "}" << std::endl;
+            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << ", \"kernels\": {" << kernels_json << "}}"
+            << std::endl;
   return 0;
 }

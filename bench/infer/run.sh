@@ -23,8 +23,10 @@ if ! node -e "require(process.env.DNNC_ORT_MODULE || 'onnxruntime-node')" 2>/dev
   exit 2
 fi
 json() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['$2'])" "$1"; }
-echo "| model | batch | threads | dnnc median ms | ORT median ms | ratio | dnnc min ms | ORT min ms | min ratio | dnnc peak RSS MB | arena MB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+# CPU ms: process CPU time per run (all threads), which leaves out descheduled time on a busy machine;
+# at 2 threads it includes spinning in barriers.
+echo "| model | batch | threads | dnnc median ms | ORT median ms | ratio | dnnc min ms | ORT min ms | min ratio | dnnc CPU ms | ORT CPU ms | CPU ratio | dnnc peak RSS MB | arena MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for m in $MODELS; do
   [ -f "$m" ] || { echo "run.sh: skipping $m (missing)" >&2; continue; }
   for b in $BATCHES; do
@@ -32,9 +34,10 @@ for m in $MODELS; do
       d=$("$BENCH" "$m" --batch "$b" --threads "$t" --min-time "$MIN_TIME")
       o=$(node bench/infer/ort_bench.js "$m" --batch "$b" --threads "$t" --min-time "$MIN_TIME")
       dm=$(json "$d" median_ms); om=$(json "$o" median_ms); dn=$(json "$d" min_ms); on=$(json "$o" min_ms)
-      printf "| %s | %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.0f | %.1f |\n" "$(basename "$m" .onnx)" "$b" "$t" \
+      dc=$(json "$d" cpu_ms); oc=$(json "$o" cpu_ms)
+      printf "| %s | %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.0f | %.1f |\n" "$(basename "$m" .onnx)" "$b" "$t" \
         "$dm" "$om" "$(python3 -c "print($dm/$om)")" "$dn" "$on" "$(python3 -c "print($dn/$on)")" \
-        "$(json "$d" peak_rss_mb)" "$(json "$d" arena_mb)"
+        "$dc" "$oc" "$(python3 -c "print($dc/$oc)")" "$(json "$d" peak_rss_mb)" "$(json "$d" arena_mb)"
     done
   done
 done

@@ -148,11 +148,14 @@ class Executor::Impl {
   std::vector<Tensor> constants;
   std::vector<ValueInfo> inputs, outputs;
   std::vector<int> input_ids, output_ids;
+  std::vector<const char*> kernel_choice;  // node -> noteKernel() of its last run, or nullptr
+  std::vector<int> relu_reader;  // value id -> the Relu node that is its only reader, else -1
 
   // Per-run state, reused between runs.
   std::vector<Value> rt_values;
   std::vector<int> rt_buffer;  // value id -> buffer, -1 for external data
   std::vector<RtBuffer> rt_buffers;
+  std::vector<char> rt_rectified;  // value id -> its producer applied the following Relu (fuseRelu)
   AlignedPtr arena;
   size_t arena_capacity = 0;
   AlignedPtr scratch;
@@ -186,6 +189,7 @@ class ExecState {
   Plan& plan;
   int step = 0;
   bool plan_broken = false;
+  bool observed = false;  // a NodeObserver sees every value: no fusion
 
   const NodeRec& node(int n) const { return impl.nodes[n]; }
 
@@ -281,6 +285,21 @@ Value& KernelContext::outputAlias(int i, int j, std::span<const int64_t> dims) {
   if (b >= 0) state_.impl.rt_buffers[b].refs++;
   return out;
 }
+
+bool KernelContext::fuseRelu() {
+  if (numOutputs() < 1 || state_.observed) return false;
+  int v = state_.node(node_).out[0];
+  if (v < 0 || state_.impl.relu_reader[v] < 0 || state_.plan.last_use[v] == kForever) return false;
+  if (state_.plan.step_of_node[state_.impl.relu_reader[v]] <= state_.step) return false;
+  state_.impl.rt_rectified[v] = 1;
+  return true;
+}
+bool KernelContext::inputRectified(int i) const {
+  return hasInput(i) && state_.impl.rt_rectified[state_.node(node_).in[i]];
+}
+
+SparseMode KernelContext::sparseMode() const { return state_.impl.options.sparse; }
+void KernelContext::noteKernel(const char* choice) { state_.impl.kernel_choice[node_] = choice; }
 
 float* KernelContext::scratch(size_t floats) { return state_.impl.scratchFloats(floats); }
 int KernelContext::threads() const { return state_.impl.threads; }
@@ -437,8 +456,19 @@ Status Executor::Impl::build(const Model& model) {
     outputs.push_back(std::move(vi));
     output_ids.push_back(it->second);
   }
+  // Values whose only reader is a Relu (and that no graph output names): their producer may fuse it.
+  std::vector<int> readers(values.size(), 0);
+  relu_reader.assign(values.size(), -1);
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i)
+    for (int v : nodes[i].in)
+      if (v >= 0 && readers[v]++ == 0 && nodes[i].proto->op_type() == "Relu" && nodes[i].in.size() == 1) relu_reader[v] = i;
+  for (size_t v = 0; v < values.size(); ++v)
+    if (readers[v] != 1) relu_reader[v] = -1;
+  for (int v : output_ids) relu_reader[v] = -1;
   rt_values.resize(values.size());
   rt_buffer.assign(values.size(), -1);
+  rt_rectified.assign(values.size(), 0);
+  kernel_choice.assign(nodes.size(), nullptr);
   return {};
 }
 
@@ -540,8 +570,10 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
     v.data = dataOf(c);
   }
   rt_buffers.clear();
+  std::fill(rt_rectified.begin(), rt_rectified.end(), 0);
 
   ExecState state(*this, *plan);
+  state.observed = opts.observer != nullptr;
   std::vector<const Value*> io;
   Status status;
   for (int s = 0; s < static_cast<int>(plan->order.size()); ++s) {
@@ -626,6 +658,13 @@ size_t Executor::constantBytes() const {
   size_t n = 0;
   for (const auto& c : impl_->constants) n += c.sizeBytes();
   return n;
+}
+
+std::vector<std::pair<std::string, std::string>> Executor::kernelChoices() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < impl_->nodes.size(); ++i)
+    if (impl_->kernel_choice[i]) out.emplace_back(impl_->nodes[i].proto->name(), impl_->kernel_choice[i]);
+  return out;
 }
 
 Expected<std::vector<Tensor>> Executor::run(std::span<const Tensor* const> inputs, const ExecRunOptions& options) {

@@ -13,8 +13,10 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "lib/exec/sparse_mode.h"
 #include "lib/exec/value.h"
 #include "lib/ir/model.h"
 #include "lib/ir/tensor.h"
@@ -24,6 +26,9 @@ namespace dnnc {
 
 struct ExecOptions {
   int threads = 0;  // 0: all cores (OpenMP's default)
+  // Pruned Conv/Gemm/MatMul weights (initializers with many zeros) run on CSR kernels where that is
+  // faster (Auto: per layer, from the measured dense-vs-CSR crossover), never, or always.
+  SparseMode sparse = SparseMode::Auto;
 };
 
 // A graph input or output as declared: dims of -1 are symbolic or unknown.
@@ -80,6 +85,9 @@ class Executor {
   size_t arenaBytes() const;
   // Bytes held by initializers and folded constants.
   size_t constantBytes() const;
+  // For each node whose kernel chooses between implementations (Conv, Gemm, MatMul: "dense gemm",
+  // "dense row", "csr"), its name and what it ran in the last run that reached it; graph order.
+  std::vector<std::pair<std::string, std::string>> kernelChoices() const;
 
   class Impl;
 

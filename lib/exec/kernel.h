@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/exec/sparse_mode.h"
 #include "lib/exec/value.h"
 #include "lib/ir/tensor.h"
 #include "lib/support/error.h"
@@ -78,6 +79,18 @@ class KernelContext {
   Value& outputAlias(int i, int j, std::initializer_list<int64_t> dims) {
     return outputAlias(i, j, std::span<const int64_t>(dims.begin(), dims.size()));
   }
+
+  // Whether this kernel may apply ReLU to output 0 itself: output 0's only reader is a Relu node and
+  // nothing else sees the value (not fetched, no NodeObserver). A true answer records that the kernel
+  // does so (it must then rectify output 0); the Relu passes the value through without a second pass.
+  bool fuseRelu();
+  // Whether input i was already rectified by its producer (see fuseRelu).
+  bool inputRectified(int i) const;
+
+  // The executor's choice for pruned weights (ExecOptions::sparse).
+  SparseMode sparseMode() const;
+  // Records which implementation this node ran ("dense gemm", "csr", ...): Executor::kernelChoices().
+  void noteKernel(const char* choice);
 
   // Per-call scratch memory, reused across nodes and calls. Valid until the next scratch() call.
   float* scratch(size_t floats);

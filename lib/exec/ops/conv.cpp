@@ -1,21 +1,37 @@
-// Conv: N-d convolution (1 to 3 spatial dims) with group, dilations, strides, pads and auto_pad.
-// Each (image, group, block of output positions) is one task: im2col into a per-thread buffer, then one
-// Eigen GEMM W_g[M/g x K] * col[K x block] straight into the output. 1x1 stride-1 unpadded kernels skip
-// im2col. Tasks run on OpenMP threads; with fewer tasks than threads, Eigen threads the GEMM instead.
-#include <Eigen/Core>
-
+// Conv: N-d convolution (1 to 3 spatial dims) with group, dilations, strides, pads and auto_pad, as one
+// GEMM per task: Y_g[Mg x cols] = W_g[Mg x K] * col[K x cols] (lib/exec/gemm/sgemm.h), bias and a
+// following Relu applied in the GEMM's write-back.
+//
+// The weights are the GEMM's left operand, packed into micro-kernel panels: once and kept, when W is an
+// initializer and the GEMM is narrow (few output positions per call, where packing per call would cost
+// as much as the product), else per call into scratch (wide GEMMs: the packing is a fraction of a
+// percent of the work, and keeping a second copy of the weights would only cost memory).
+// The right operand is given as row pointers, so im2col copies only where it must:
+//   - 1x1, stride 1, no padding: the rows are the input channels themselves;
+//   - stride 1 in 1-D/2-D: "wide" rows over the zero-padded input (each row a contiguous run of the
+//     padded image; the columns past OW are computed and dropped);
+//   - otherwise: im2col into a per-thread buffer.
+// Tasks are (image, group, block of output positions, block of output channels), on OpenMP threads; the
+// channel blocks only split when there are fewer position blocks than threads.
+// Pruned constant weights run on the CSR kernel instead where it is faster (sparse_product.h): the same
+// tasks and right operand, W as CSR.
+#include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
+#include "lib/exec/ops/sparse_product.h"
 
 namespace dnnc {
 namespace {
 
-using ConstRowMap = Eigen::Map<const RowMatrixF>;
-using ConstStridedMap = Eigen::Map<const RowMatrixF, 0, Eigen::OuterStride<>>;
-using StridedMap = Eigen::Map<RowMatrixF, 0, Eigen::OuterStride<>>;
+// GEMMs with at most this many output positions per call keep packed weights (see above).
+constexpr int64_t kKeepPackedMaxColumns = 1024;
 
 struct ConvKernel {
   ops::WindowAttrs attrs;
   int64_t group = 1;
+  bool constant_weights = false;
+  std::vector<gemm::PackedA> kept;  // per group, when kept
+  const void* kept_from = nullptr;  // the weights they were packed from
+  ops::SparseWeights sparse;
 
   Status run(KernelContext& ctx) {
     const Value& x = ctx.input(0);
@@ -42,6 +58,7 @@ struct ConvKernel {
     for (size_t i = 0; i < spatial.size(); ++i) dims.push_back(w.out[3 - spatial.size() + i]);
     Value& y = ctx.output(0, DType::Float, dims);
     if (y.numel() == 0) return {};
+    const bool relu = ctx.fuseRelu();
 
     const int64_t Cg = C / group, Mg = M / group, K = Cg * w.kSize();
     const int64_t P = w.outSize(), inSize = w.inSize();
@@ -50,96 +67,121 @@ struct ConvKernel {
     const int threads = ctx.threads();
     // Threads only pay off past about a million MACs per thread (waking them costs microseconds).
     const double macs = static_cast<double>(N) * M * P * K;
-    // Blocks of output positions: about 512 KiB of im2col per block, at least 64 columns.
-    int64_t cb = direct ? P : std::clamp<int64_t>((512 * 1024 / 4) / std::max<int64_t>(K, 1), 64, 4096);
-    cb = std::min(cb, P);
-    if (N * group * ((P + cb - 1) / cb) < threads && P >= 128) cb = std::max<int64_t>(64, (P + threads - 1) / threads);
-    const int64_t blocks = (P + cb - 1) / cb;
-    const int64_t tasks = N * group * blocks;
-    const bool parallel_tasks = threads > 1 && tasks >= threads && macs >= 1e6 * threads;
-    const int nbuf = parallel_tasks ? threads : 1;
-    const float* xd = x.as<float>();
+    const bool may_thread = threads > 1 && macs >= 1e6 * threads;
+
+    // Geometry of the wide layout (stride 1): output rows computed over the padded width Wp.
+    const int64_t H = w.in[1], Wd = w.in[2], OH = w.out[1], OW = w.out[2];
+    const int64_t pt = w.pad_begin[1], pl = w.pad_begin[2], Wp = Wd + pl + w.pad_end[2];
+    const int64_t ekh = (w.k[1] - 1) * w.dil[1] + 1, ekw = (w.k[2] - 1) * w.dil[2] + 1;
+    // The wide layout computes Wp/OW - 1 extra columns (29 % on a 7x7 map with pad 1); im2col costs
+    // about 40/Mg of the GEMM's time on small maps (measured: 2-5 cycles per copied float in short rows,
+    // against Mg MACs at 16 per cycle): im2col only for the many-channel layers of small maps.
+    const bool wide = !direct && w.k[0] == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 &&
+                      static_cast<double>(Wp - OW) / OW < 40.0 / static_cast<double>(Mg);
+
+    // Column blocks: about 256-512 KiB of B per block. Wide blocks are whole output rows.
+    int64_t unit = 1, units = P;  // a block is `per` units of `unit` columns
+    int64_t per;
+    if (wide) {
+      unit = Wp;
+      units = OH;
+      per = std::clamp<int64_t>((256 * 1024 / 4) / std::max<int64_t>(K * Wp, 1), 1, OH);
+    } else if (direct) {
+      per = std::min<int64_t>(P, 1024);
+    } else {
+      per = std::min(P, std::clamp<int64_t>((512 * 1024 / 4) / std::max<int64_t>(K, 1), 64, 4096));
+    }
+    if (may_thread && N * group * ((units + per - 1) / per) < threads && units >= 2 * threads)
+      per = (units + threads - 1) / threads;
+    const int64_t blocks = (units + per - 1) / per;
+    // Output-channel blocks when the position blocks alone cannot feed the threads.
+    int64_t mblocks = 1;
+    if (may_thread && N * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::kMR - 1) / gemm::kMR);
+    const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + gemm::kMR - 1) / gemm::kMR * gemm::kMR;
+    mblocks = (Mg + mchunk - 1) / mchunk;
+    const int64_t tasks = N * group * blocks * mblocks;
+    const bool par = may_thread && tasks >= 2;
+    const int slots = par ? static_cast<int>(std::min<int64_t>(threads, tasks)) : 1;
+
+    // Scratch: [per-call packed weights][per slot: padded rows | im2col | wide output].
     const float* wd = wt.as<float>();
+    const bool use_csr = sparse.wanted(ctx, per * unit);
+    const gemm::CsrMatrix* csr = use_csr ? &sparse.csr(gemm::MatrixRef::rowMajor(wd, M, K)) : nullptr;
+    ctx.noteKernel(use_csr ? "csr" : "dense gemm");
+    const bool keep = !use_csr && constant_weights && N * P <= kKeepPackedMaxColumns;
+    const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
+    const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
+    const int64_t pad_floats = wide ? Cg * prow : 0;
+    const int64_t col_floats = (!wide && !direct) ? K * per : 0;
+    const int64_t out_floats = wide ? mchunk * per * Wp : 0;
+    const int64_t slot_floats = (pad_floats + col_floats + out_floats + 15) / 16 * 16;
+    float* scratch = ctx.scratch(packed_floats + static_cast<size_t>(slots) * slot_floats);
+
+    std::vector<gemm::PackedA> per_call;
+    const std::vector<gemm::PackedA>* packed = &kept;
+    if (keep) {
+      if (kept.empty() || kept_from != wt.data) {
+        kept.clear();
+        for (int64_t g = 0; g < group; ++g) kept.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K));
+        kept_from = wt.data;
+      }
+    } else if (!use_csr) {
+      for (int64_t g = 0; g < group; ++g)
+        per_call.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K), scratch + g * gemm::PackedA::floatsFor(Mg, K));
+      packed = &per_call;
+    }
+    float* slot_base = scratch + packed_floats;
+    const float* xd = x.as<float>();
     float* yd = y.as<float>();
 
-    // Stride 1 in 2-D (and 1-D): "wide" im2col over the padded input. Output rows are computed over the
-    // full padded width Wp, so every im2col row is one contiguous copy; the few columns past OW are
-    // computed and dropped. Tasks are (image, group, block of output rows).
-    if (w.k[0] == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 && !direct) {
-      const int64_t H = w.in[1], Wd = w.in[2], OH = w.out[1], OW = w.out[2];
-      const int64_t pt = w.pad_begin[1], pl = w.pad_begin[2], pr = w.pad_end[2];
-      const int64_t Wp = Wd + pl + pr, ekh = (w.k[1] - 1) * w.dil[1] + 1, ekw = (w.k[2] - 1) * w.dil[2] + 1;
-      const int64_t rows_per_block = std::clamp<int64_t>((256 * 1024 / 4) / std::max<int64_t>(K * Wp, 1), 1, OH);
-      int64_t rb = rows_per_block;
-      if (N * group * ((OH + rb - 1) / rb) < threads && OH >= 2 * threads) rb = (OH + threads - 1) / threads;
-      const int64_t rblocks = (OH + rb - 1) / rb;
-      const int64_t wtasks = N * group * rblocks;
-      const bool par = threads > 1 && wtasks >= threads && macs >= 1e6 * threads;
-      const int64_t pad_rows = rb + ekh - 1;
-      const int64_t pad_floats = Cg * (pad_rows * Wp + ekw), col_floats = K * rb * Wp, out_floats = Mg * rb * Wp;
-      const int64_t per_slot = pad_floats + col_floats + out_floats;
-      float* buf = ctx.scratch(static_cast<size_t>(par ? threads : 1) * per_slot);
-      auto wtask = [&](int64_t t, int slot) {
-        const int64_t blk = t % rblocks, g = (t / rblocks) % group, n = t / (rblocks * group);
-        const int64_t r0 = blk * rb, r1 = std::min(OH, r0 + rb), L = (r1 - r0) * Wp;
-        float* padded = buf + slot * per_slot;
-        float* col = padded + pad_floats;
-        float* tmp = col + col_floats;
-        const float* xg = xd + (n * C + g * Cg) * inSize;
-        // Padded input rows r0 - pt .. r0 - pt + pad_rows (clipped), per channel, plus zero slack.
-        const int64_t prow = pad_rows * Wp + ekw;
+    auto product = [&](int64_t g, int64_t m0, int64_t m1, gemm::RowsRef b, float* c, int64_t ldc, const gemm::Epilogue& ep) {
+      if (csr) csr->multiply(g * Mg + m0, g * Mg + m1, b, c, ldc, ep);
+      else gemm::multiply((*packed)[g], m0, m1, b, c, ldc, ep);
+    };
+    auto task = [&](int64_t t, int slot) {
+      const int64_t mb = t % mblocks, blk = (t / mblocks) % blocks, g = (t / (mblocks * blocks)) % group;
+      const int64_t n = t / (mblocks * blocks * group);
+      const int64_t m0 = mb * mchunk, m1 = std::min(Mg, m0 + mchunk);
+      const int64_t u0 = blk * per, u1 = std::min(units, u0 + per), cols = (u1 - u0) * unit;
+      const float* xg = xd + (n * C + g * Cg) * inSize;
+      float* buf = slot_base + slot * slot_floats;
+      thread_local std::vector<const float*> rows;
+      rows.resize(static_cast<size_t>(K));
+      gemm::Epilogue ep{bias ? bias + g * Mg + m0 : nullptr, nullptr, relu};
+      float* ybase = yd + (n * M + g * Mg + m0) * P;
+      if (direct) {
+        for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
+        product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+      } else if (!wide) {
+        ops::im2col(xg, Cg, w, u0, u1, buf);
+        for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * cols;
+        product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+      } else {
+        // Padded input rows u0 - pt .. u0 - pt + pad_rows (clipped), per channel, plus zero slack.
+        float* padded = buf;
+        float* out = buf + pad_floats;
+        const int64_t r0 = u0, nrows = u1 - u0;
         for (int64_t c = 0; c < Cg; ++c) {
           float* dst = padded + c * prow;
           std::fill(dst, dst + prow, 0.0f);
-          for (int64_t r = 0; r < (r1 - r0) + ekh - 1; ++r) {
+          for (int64_t r = 0; r < nrows + ekh - 1; ++r) {
             const int64_t ih = r0 + r - pt;
             if (ih < 0 || ih >= H) continue;
             std::memcpy(dst + r * Wp + pl, xg + (c * H + ih) * Wd, Wd * sizeof(float));
           }
         }
-        int64_t row = 0;
+        int64_t k = 0;
         for (int64_t c = 0; c < Cg; ++c)
           for (int64_t b = 0; b < w.k[1]; ++b)
-            for (int64_t e = 0; e < w.k[2]; ++e, ++row)
-              std::memcpy(col + row * L, padded + c * prow + b * w.dil[1] * Wp + e * w.dil[2], L * sizeof(float));
-        Eigen::Map<RowMatrixF> T(tmp, Mg, L);
-        T.noalias() = ConstRowMap(wd + g * Mg * K, Mg, K) * ConstRowMap(col, K, L);
-        for (int64_t m = 0; m < Mg; ++m) {
-          const float bv = bias ? bias[g * Mg + m] : 0.0f;
-          float* yrow = yd + ((n * M + g * Mg + m) * OH + r0) * OW;
-          const float* trow = tmp + m * L;
-          for (int64_t r = 0; r < r1 - r0; ++r)
-            for (int64_t ow = 0; ow < OW; ++ow) yrow[r * OW + ow] = trow[r * Wp + ow] + bv;
-        }
-      };
-      if (par) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-        for (int64_t t = 0; t < wtasks; ++t) wtask(t, omp_get_thread_num());
-      } else {
-        for (int64_t t = 0; t < wtasks; ++t) wtask(t, 0);
+            for (int64_t e = 0; e < w.k[2]; ++e) rows[k++] = padded + c * prow + b * w.dil[1] * Wp + e * w.dil[2];
+        product(g, m0, m1, {rows.data(), K, cols}, out, cols, ep);
+        for (int64_t m = 0; m < m1 - m0; ++m)
+          for (int64_t r = 0; r < nrows; ++r)
+            std::memcpy(ybase + m * P + (r0 + r) * OW, out + m * cols + r * Wp, OW * sizeof(float));
       }
-      return {};
-    }
-
-    float* scratch = direct ? nullptr : ctx.scratch(static_cast<size_t>(nbuf) * K * cb);
-    auto task = [&](int64_t t, int slot) {
-      const int64_t blk = t % blocks, g = (t / blocks) % group, n = t / (blocks * group);
-      const int64_t j0 = blk * cb, j1 = std::min(P, j0 + cb), cols = j1 - j0;
-      const float* xg = xd + (n * C + g * Cg) * inSize;
-      ConstRowMap W(wd + g * Mg * K, Mg, K);
-      StridedMap Y(yd + (n * M + g * Mg) * P + j0, Mg, cols, Eigen::OuterStride<>(P));
-      if (direct) {
-        Y.noalias() = W * ConstStridedMap(xg + j0, K, cols, Eigen::OuterStride<>(P));
-      } else {
-        float* col = scratch + static_cast<size_t>(slot) * K * cb;
-        ops::im2col(xg, Cg, w, j0, j1, col);
-        Y.noalias() = W * ConstRowMap(col, K, cols);
-      }
-      if (bias)
-        for (int64_t m = 0; m < Mg; ++m) Y.row(m).array() += bias[g * Mg + m];
     };
-    if (parallel_tasks) {
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    if (par) {
+#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
       for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
     } else {
       for (int64_t t = 0; t < tasks; ++t) task(t, 0);
@@ -155,6 +197,9 @@ Expected<std::unique_ptr<Kernel>> makeConv(const NodeInfo& info) {
   DNNC_ASSIGN(k.attrs, ops::parseWindow(info, false));
   k.group = info.attrInt("group", 1);
   if (k.group < 1) return info.error("group must be positive, got ", k.group);
+  const Tensor* w = info.constant(1);
+  k.constant_weights = w && w->dtype() == DType::Float;
+  k.sparse = ops::SparseWeights(w);
   return makeKernel(std::move(k));
 }
 

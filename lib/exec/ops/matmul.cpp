@@ -1,16 +1,17 @@
 // MatMul: numpy matmul: 1-D operands are promoted and the added dim removed, batch dims broadcast.
-// A 2-D B with any A is one GEMM over A's rows.
-#include <Eigen/Core>
-
+// A 2-D B with any A is one GEMM over A's rows (on CSR when B is a constant pruned matrix and that is
+// faster: sparse_product.h); batched B, one GEMM per batch entry.
 #include "lib/exec/ops/broadcast.h"
+#include "lib/exec/ops/dense_product.h"
+#include "lib/exec/ops/sparse_product.h"
 
 namespace dnnc {
 namespace {
 
-using ConstRowMap = Eigen::Map<const RowMatrixF>;
-using RowMap = Eigen::Map<RowMatrixF>;
-
 struct MatMulKernel {
+  ops::SparseWeights sparse;  // B^T in CSR, when B is a constant 2-D matrix and sparse enough
+  ops::KeptPackedB packed;
+
   Status run(KernelContext& ctx) {
     const Value& a = ctx.input(0);
     const Value& b = ctx.input(1);
@@ -35,8 +36,14 @@ struct MatMulKernel {
     const float* pb = b.as<float>();
     float* py = y.as<float>();
     if (bb.empty() || bd.size() == 2) {  // B is one matrix: fold A's batch into its rows
-      int64_t rows = a.numel() / K;
-      RowMap(py, rows, N).noalias() = ConstRowMap(pa, rows, K) * ConstRowMap(pb, K, N);
+      int64_t rows = 1;
+      for (size_t i = 0; i + 1 < ad.size(); ++i) rows *= ad[i];
+      if (rows == 0 || N == 0) return {};
+      const auto A = gemm::MatrixRef::rowMajor(pa, rows, K);
+      const auto B = gemm::MatrixRef::rowMajor(pb, K, N);
+      gemm::Epilogue ep;
+      ep.relu = ctx.fuseRelu();
+      if (!sparse.multiply(ctx, B, A, rows, ep, py)) ops::denseProduct(ctx, A, B, py, ep, packed.get(B, rows, sparse.constant()));
       return {};
     }
     int64_t count = 1;
@@ -58,14 +65,21 @@ struct MatMulKernel {
         ib[i] = pairs[i].second;
       }
     }
+    if (M == 0 || N == 0) return {};
     for (int64_t i = 0; i < count; ++i)
-      RowMap(py + i * M * N, M, N).noalias() = ConstRowMap(pa + ia[i] * M * K, M, K) * ConstRowMap(pb + ib[i] * K * N, K, N);
+      ops::denseProduct(ctx, gemm::MatrixRef::rowMajor(pa + ia[i] * M * K, M, K),
+                        gemm::MatrixRef::rowMajor(pb + ib[i] * K * N, K, N), py + i * M * N, {});
     return {};
   }
 };
 
 }  // namespace
 
-Expected<std::unique_ptr<Kernel>> makeMatMul(const NodeInfo& info) { return makeKernel(MatMulKernel{}); }
+Expected<std::unique_ptr<Kernel>> makeMatMul(const NodeInfo& info) {
+  MatMulKernel k;
+  const Tensor* b = info.constant(1);
+  if (b && b->dims().size() == 2) k.sparse = ops::SparseWeights(b);
+  return makeKernel(std::move(k));
+}
 
 }  // namespace dnnc
