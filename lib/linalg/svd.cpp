@@ -15,16 +15,32 @@ Svd thinSvd(const Matrix& a) {
 }
 
 LeftSubspace leadingLeftSubspace(const Matrix& a, int rank) {
-  const int64_t m = a.rows();
+  const int64_t m = a.rows(), n = a.cols();
   DNNC_CHECK(rank >= 0 && rank <= m, "rank ", rank, " for ", m, " rows");
+  LeftSubspace out;
+  out.s = Vector::Zero(m);
+  out.u.resize(m, rank);
+  // A tall matrix: the n x n Gram a^T a is smaller; u_i = a v_i / s_i for the components above rounding.
+  if (n < m && rank <= n) {
+    Matrix gram = Matrix::Zero(n, n);
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(a.transpose());
+    Eigen::SelfAdjointEigenSolver<Matrix> eig(gram.selfadjointView<Eigen::Lower>());
+    for (int64_t i = 0; i < n; ++i) out.s[i] = std::sqrt(std::max(0.0, eig.eigenvalues()[n - 1 - i]));
+    const double tiny = 1e-12 * std::max(out.s[0], 1e-300);
+    bool ok = true;
+    for (int i = 0; i < rank && ok; ++i) ok = out.s[i] > tiny;
+    if (ok) {
+      for (int i = 0; i < rank; ++i) out.u.col(i) = a * eig.eigenvectors().col(n - 1 - i) / out.s[i];
+      return out;
+    }
+  }
   Matrix gram = Matrix::Zero(m, m);
   gram.selfadjointView<Eigen::Lower>().rankUpdate(a);
-  Eigen::SelfAdjointEigenSolver<Matrix> eig(gram.selfadjointView<Eigen::Lower>());
+  const bool vectors = rank > 0;
+  Eigen::SelfAdjointEigenSolver<Matrix> eig(gram.selfadjointView<Eigen::Lower>(),
+                                            vectors ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
   // Eigenvalues come ascending; reverse them (and their vectors) to descending order.
-  LeftSubspace out;
-  out.s.resize(m);
   for (int64_t i = 0; i < m; ++i) out.s[i] = std::sqrt(std::max(0.0, eig.eigenvalues()[m - 1 - i]));
-  out.u.resize(m, rank);
   for (int i = 0; i < rank; ++i) out.u.col(i) = eig.eigenvectors().col(m - 1 - i);
   return out;
 }

@@ -19,7 +19,8 @@ Svd thinSvd(const Matrix& a);
 // of the m x m Gram matrix a a^T. For the wide unfoldings of conv kernels (m = channels, n = the rest)
 // that is several times faster than an SVD of a; squaring the matrix loses the relative precision of
 // singular values below about 1e-8 of the largest, which neither rank selection nor the leading
-// subspace needs. u has `rank` columns (rank <= m); s has m entries, descending.
+// subspace needs. A tall matrix goes through the smaller Gram a^T a instead. u has `rank` columns
+// (rank <= m); s has m entries, descending (zeros past min(m, n)); rank 0 computes values only.
 struct LeftSubspace {
   Matrix u;
   Vector s;

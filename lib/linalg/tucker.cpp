@@ -13,9 +13,15 @@ Tucker2 tucker2(const DenseTensor& t, int rank_out, int rank_in, const TuckerOpt
   DNNC_CHECK(t.order() >= 2, "tucker2 on an order-", t.order(), " tensor");
   DNNC_CHECK(rank_out >= 1 && rank_out <= t.dims[0] && rank_in >= 1 && rank_in <= t.dims[1], "tucker2 ranks (", rank_out,
              ", ", rank_in, ") for modes (", t.dims[0], ", ", t.dims[1], ")");
+  return tucker2From(t, leadingLeftSubspace(unfold(t, 0), rank_out).u, leadingLeftSubspace(unfold(t, 1), rank_in).u, options);
+}
+
+Tucker2 tucker2From(const DenseTensor& t, Matrix out_factor, Matrix in_factor, const TuckerOptions& options) {
+  DNNC_CHECK(out_factor.rows() == t.dims[0] && in_factor.rows() == t.dims[1], "tucker2 factors do not match the tensor");
+  const int rank_out = static_cast<int>(out_factor.cols()), rank_in = static_cast<int>(in_factor.cols());
   Tucker2 d;
-  d.out_factor = leadingLeftSubspace(unfold(t, 0), rank_out).u;
-  d.in_factor = leadingLeftSubspace(unfold(t, 1), rank_in).u;
+  d.out_factor = std::move(out_factor);
+  d.in_factor = std::move(in_factor);
   auto coreOf = [&] { return modeProduct(modeProduct(t, 0, d.out_factor.transpose()), 1, d.in_factor.transpose()); };
   d.core = coreOf();
   d.hosvd_error = relativeError(t, reconstruct(d));

@@ -29,6 +29,9 @@ struct Tucker2 {
 
 // Requires t.order() >= 2, 1 <= rank_out <= dims[0], 1 <= rank_in <= dims[1].
 Tucker2 tucker2(const DenseTensor& t, int rank_out, int rank_in, const TuckerOptions& options = {});
+// The same from given starting factors (dims[0] x R4 and dims[1] x R3, orthonormal columns), e.g. the
+// leading singular vectors a caller already computed to choose the ranks.
+Tucker2 tucker2From(const DenseTensor& t, Matrix out_factor, Matrix in_factor, const TuckerOptions& options = {});
 // G x_0 U_out x_1 U_in.
 DenseTensor reconstruct(const Tucker2& d);
 
