@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "cli/progress.h"
+#include "lib/exec/classifier_eval.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/onnx_io.h"
@@ -46,16 +47,6 @@ Expected<Loaded> load(const std::string& path, int threads) {
   return l;
 }
 
-// Scores [n, classes] as floats (any trailing dims flattened into classes).
-Expected<std::vector<float>> scores(const Tensor& t, int64_t n, int64_t& classes, const std::string& what) {
-  if (t.rank() < 1 || t.dims()[0] != n)
-    return Error(Exit::Input, what, " output is ", dimsToString(t.dims()), ", expected [", n, ", classes]");
-  classes = n ? t.numel() / n : 0;
-  return t.toFloats();
-}
-
-int64_t argmax(const float* p, int64_t k) { return std::max_element(p, p + k) - p; }
-
 int runEval(const EvalOptions& o) {
   const std::string cmd = "eval";
   if (o.batch <= 0) return reportError(cmd, Error(Exit::Usage, "--batch must be positive"));
@@ -80,59 +71,15 @@ int runEval(const EvalOptions& o) {
     if (static_cast<int64_t>(labels.size()) < total)
       return reportError(cmd, Error(Exit::Input, "'", o.labels, "' holds ", labels.size(), " labels for ", total, " samples"));
   }
-  int64_t batch = o.batch;
-  const auto& in_dims = main->exec->inputs()[0].dims;
-  if (!in_dims.empty() && in_dims[0] > 0) batch = in_dims[0];
-
-  int64_t done = 0, top1 = 0, top5 = 0, agree = 0, classes = 0, diff_count = 0;
-  double max_abs = 0, sum_abs = 0, signal = 0, noise = 0;
-  Tensor x;
   ProgressLine progress(o.common, "eval");
-  auto start = std::chrono::steady_clock::now();
-  while (done < total) {
-    auto more = (*loader)->next(std::min(batch, total - done), x);
-    if (!more) return reportError(cmd, more.error());
-    if (!*more) break;
-    const int64_t n = x.dims()[0];
-    auto out = main->exec->run({&x});
-    if (!out) return reportError(cmd, out.error());
-    auto s = scores((*out)[0], n, classes, "the model's");
-    if (!s) return reportError(cmd, s.error());
-    if (classes == 0) return reportError(cmd, Error(Exit::Input, "the model's output has no classes"));
-    for (int64_t i = 0; i < n && !labels.empty(); ++i) {
-      const float* row = s->data() + i * classes;
-      const int64_t label = labels[done + i];
-      if (label < 0 || label >= classes)
-        return reportError(cmd, Error(Exit::Input, "label ", label, " of sample ", done + i, " is outside [0, ", classes, ")"));
-      int64_t above = 0;  // classes scoring strictly higher than the label's
-      for (int64_t k = 0; k < classes; ++k) above += row[k] > row[label];
-      top1 += argmax(row, classes) == label;
-      top5 += above < 5;
-    }
-    if (ref) {
-      auto rout = ref->exec->run({&x});
-      if (!rout) return reportError(cmd, rout.error());
-      int64_t rclasses = 0;
-      auto rs = scores((*rout)[0], n, rclasses, "the reference's");
-      if (!rs) return reportError(cmd, rs.error());
-      if (rclasses != classes)
-        return reportError(cmd, Error(Exit::Input, "the model gives ", classes, " scores per sample, the reference ", rclasses));
-      for (int64_t i = 0; i < n; ++i)
-        agree += argmax(s->data() + i * classes, classes) == argmax(rs->data() + i * classes, classes);
-      for (size_t k = 0; k < s->size(); ++k) {
-        double d = std::abs(double((*s)[k]) - (*rs)[k]);
-        max_abs = std::max(max_abs, d);
-        sum_abs += d;
-        signal += double((*rs)[k]) * (*rs)[k];
-        noise += d * d;
-      }
-      diff_count += static_cast<int64_t>(s->size());
-    }
-    done += n;
-    progress.update(done, total);
-  }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (done == 0) return reportError(cmd, Error(Exit::Input, "the data holds no samples"));
+  auto scores = evaluateClassifier(*main->exec, ref ? ref->exec.get() : nullptr, **loader, labels,
+                                   {.batch = o.batch, .limit = o.limit},
+                                   [&](int64_t done, int64_t all) { progress.update(done, all); });
+  if (!scores) return reportError(cmd, scores.error());
+  const ClassifierScores& sc = *scores;
+  const int64_t done = sc.samples, top1 = sc.top1, top5 = sc.top5;
+  const double seconds = sc.seconds, max_abs = sc.max_abs_diff;
+  const auto sqnr = sc.sqnrDb();
 
   Report report(cmd);
   report.addInput(o.model, sha256Hex(main->bytes));
@@ -144,11 +91,11 @@ int runEval(const EvalOptions& o) {
   r["top1"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(double(top1) / done);
   r["top5"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(double(top5) / done);
   r["top1_correct"] = labels.empty() ? nlohmann::json(nullptr) : nlohmann::json(top1);
-  r["agreement"] = ref ? nlohmann::json(double(agree) / done) : nlohmann::json(nullptr);
+  r["agreement"] = ref ? nlohmann::json(sc.agreement()) : nlohmann::json(nullptr);
   r["max_abs_diff"] = ref ? nlohmann::json(max_abs) : nlohmann::json(nullptr);
-  r["mean_abs_diff"] = ref ? nlohmann::json(diff_count ? sum_abs / diff_count : 0.0) : nlohmann::json(nullptr);
+  r["mean_abs_diff"] = ref ? nlohmann::json(sc.meanAbsDiff()) : nlohmann::json(nullptr);
   // SQNR = 10 log10(sum ref^2 / sum (out - ref)^2); null when the outputs are identical (infinite).
-  r["sqnr_db"] = ref && noise > 0 ? nlohmann::json(10.0 * std::log10(signal / noise)) : nlohmann::json(nullptr);
+  r["sqnr_db"] = ref && sqnr ? nlohmann::json(*sqnr) : nlohmann::json(nullptr);
   if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
 
   TextTable t({"metric", "value"});
@@ -159,10 +106,10 @@ int runEval(const EvalOptions& o) {
     t.addRow({"top-5 accuracy", formatFixed(100.0 * top5 / done, 2) + " %"});
   }
   if (ref) {
-    t.addRow({"top-1 agreement", formatFixed(100.0 * agree / done, 2) + " %"});
+    t.addRow({"top-1 agreement", formatFixed(100.0 * sc.agreement(), 2) + " %"});
     t.addRow({"max |diff|", formatFixed(max_abs, 6)});
-    t.addRow({"mean |diff|", formatFixed(diff_count ? sum_abs / diff_count : 0.0, 6)});
-    t.addRow({"SQNR", noise > 0 ? formatFixed(10.0 * std::log10(signal / noise), 2) + " dB" : std::string("inf (identical)")});
+    t.addRow({"mean |diff|", formatFixed(sc.meanAbsDiff(), 6)});
+    t.addRow({"SQNR", sqnr ? formatFixed(*sqnr, 2) + " dB" : std::string("inf (identical)")});
   }
   std::cout << t.render();
   return 0;

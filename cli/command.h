@@ -65,5 +65,6 @@ void setupStats(CLI::App& app, CommandList& commands);
 void setupEnergy(CLI::App& app, CommandList& commands);
 void setupPrune(CLI::App& app, CommandList& commands);
 void setupSensitivity(CLI::App& app, CommandList& commands);
+void setupDecompose(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

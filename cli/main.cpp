@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   setupEnergy(app, commands);
   setupPrune(app, commands);
   setupSensitivity(app, commands);
+  setupDecompose(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {
