@@ -62,16 +62,21 @@ std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs) {
   };
 }
 
+namespace {
+// A String parameter without a default has no value unless given.
+std::string optString(const PassParams& p, const std::string& name) { return p.has(name) ? p.getString(name) : std::string(); }
+}  // namespace
+
 Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads) {
   FinetuneJob j;
-  j.data.path = p.getString("data");
+  j.data.path = optString(p, "data");
   j.data.scale = static_cast<float>(p.getFloat("scale"));
-  j.data.mean = p.getString("mean");
-  j.data.std = p.getString("std");
-  j.labels = p.getString("labels");
-  j.teacher = p.getString("teacher");
-  j.val_data = p.getString("val-data");
-  j.val_labels = p.getString("val-labels");
+  j.data.mean = optString(p, "mean");
+  j.data.std = optString(p, "std");
+  j.labels = optString(p, "labels");
+  j.teacher = optString(p, "teacher");
+  j.val_data = optString(p, "val-data");
+  j.val_labels = optString(p, "val-labels");
   j.limit = p.getInt("limit");
   auto& o = j.options;
   o.epochs = p.getInt("epochs");
