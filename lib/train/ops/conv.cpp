@@ -45,7 +45,8 @@ class ConvOp : public Op {
     Buf& yb = y(t, 0);
     yb.reshape({N_, M_, OH_, OW_});
     cols_.resize(static_cast<size_t>(group_));
-    Mat tmp(Mg, NP);
+    tmp_.resize(Mg, NP);
+    Mat& tmp = tmp_;
     for (int64_t g = 0; g < group_; ++g) {
       cols_[g].resize(static_cast<size_t>(K * NP));
       float* col = cols_[g].data();
@@ -72,7 +73,9 @@ class ConvOp : public Op {
     float* gw = gradIn(t, 1);
     float* gbias = gradIn(t, 2);
     const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
-    Mat dy(Mg, NP), dcol;
+    dy_.resize(Mg, NP);
+    Mat& dy = dy_;
+    Mat& dcol = dcol_;
     for (int64_t g = 0; g < group_; ++g) {
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n)
@@ -118,6 +121,14 @@ class ConvOp : public Op {
     return {};
   }
 
+  // Output columns [lo, hi) whose input column ow * s - pl + j * d lies inside the image.
+  void validCols(int64_t j, int64_t& lo, int64_t& hi) const {
+    const int64_t shift = j * d_[1] - pl_;  // iw = ow * s + shift
+    lo = shift >= 0 ? 0 : (-shift + s_[1] - 1) / s_[1];
+    hi = W_ - shift <= 0 ? 0 : std::min(OW_, (W_ - 1 - shift) / s_[1] + 1);
+    if (hi < lo) hi = lo;
+  }
+
   // Columns [off, off + P) of the K x ld matrix col from one image's Cg channels.
   void im2col(const float* xg, int64_t Cg, float* col, int64_t ld, int64_t off) const {
     for (int64_t c = 0; c < Cg; ++c)
@@ -125,6 +136,9 @@ class ConvOp : public Op {
         for (int64_t j = 0; j < kw_; ++j) {
           float* row = col + ((c * kh_ + i) * kw_ + j) * ld + off;
           const float* xc = xg + c * H_ * W_;
+          int64_t lo, hi;
+          validCols(j, lo, hi);
+          const int64_t shift = j * d_[1] - pl_;
           for (int64_t oh = 0; oh < OH_; ++oh) {
             const int64_t ih = oh * s_[0] - pt_ + i * d_[0];
             float* r = row + oh * OW_;
@@ -132,11 +146,11 @@ class ConvOp : public Op {
               std::fill(r, r + OW_, 0.0f);
               continue;
             }
-            const float* xr = xc + ih * W_;
-            for (int64_t ow = 0; ow < OW_; ++ow) {
-              const int64_t iw = ow * s_[1] - pl_ + j * d_[1];
-              r[ow] = iw >= 0 && iw < W_ ? xr[iw] : 0.0f;
-            }
+            const float* xr = xc + ih * W_ + shift;
+            std::fill(r, r + lo, 0.0f);
+            if (s_[1] == 1) std::copy(xr + lo, xr + hi, r + lo);
+            else for (int64_t ow = lo; ow < hi; ++ow) r[ow] = xr[ow * s_[1]];
+            std::fill(r + hi, r + OW_, 0.0f);
           }
         }
   }
@@ -148,15 +162,15 @@ class ConvOp : public Op {
         for (int64_t j = 0; j < kw_; ++j) {
           const float* row = dcol + ((c * kh_ + i) * kw_ + j) * ld + off;
           float* gc = gx + c * H_ * W_;
+          int64_t lo, hi;
+          validCols(j, lo, hi);
+          const int64_t shift = j * d_[1] - pl_;
           for (int64_t oh = 0; oh < OH_; ++oh) {
             const int64_t ih = oh * s_[0] - pt_ + i * d_[0];
             if (ih < 0 || ih >= H_) continue;
-            float* gr = gc + ih * W_;
+            float* gr = gc + ih * W_ + shift;
             const float* r = row + oh * OW_;
-            for (int64_t ow = 0; ow < OW_; ++ow) {
-              const int64_t iw = ow * s_[1] - pl_ + j * d_[1];
-              if (iw >= 0 && iw < W_) gr[iw] += r[ow];
-            }
+            for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
           }
         }
   }
@@ -167,6 +181,7 @@ class ConvOp : public Op {
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, kh_ = 0, kw_ = 0, OH_ = 0, OW_ = 0;
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
   std::vector<std::vector<float>> cols_;  // per group, K x N*P, from the last forward
+  Mat tmp_, dy_, dcol_;                    // reused between steps (no page faults per step)
 };
 
 }  // namespace
