@@ -3,7 +3,7 @@
 // HessianDiag analysis, lib/train/hessian_diag.h); optionally in rounds of prune -> retrain.
 // Before: Conv/Gemm/MatMul weights dense (or partly zero). After: the same graph, `sparsity` of those
 // weights exactly zero (globally, or in every layer with scope=layer); with granularity=filter, whole
-// output filters (rows of the weight) ranked by their summed saliency are zeroed instead.
+// Conv output filters ranked by their summed saliency are zeroed instead (Gemm/MatMul are left alone).
 // Rounds (iterations=R): round r prunes to sparsity * r / R, then retrains finetune-epochs epochs with
 // the pruned weights masked — steps 2-6 of the paper. Retraining distils from the model as it entered
 // the pass (label-free without labels=; alpha CE + (1 - alpha) T^2 KL with them) unless distill=false.
@@ -90,6 +90,8 @@ class PruneObd : public Pass {
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
       if ((n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul") || n.input_size() < 2) continue;
+      // Filters are Conv output channels; a Gemm's output rows may be the classes themselves.
+      if (granularity_ == "filter" && n.op_type() != "Conv") continue;
       const auto* proto = graph.weightProto(n.input(1));
       if (!proto || proto->data_type() != onnx::TensorProto::FLOAT || proto->dims_size() < 2) continue;
       if (!seen.insert(n.input(1)).second) continue;
