@@ -3,7 +3,8 @@
 // HessianDiag analysis, lib/train/hessian_diag.h); optionally in rounds of prune -> retrain.
 // Before: Conv/Gemm/MatMul weights dense (or partly zero). After: the same graph, `sparsity` of those
 // weights exactly zero (globally, or in every layer with scope=layer); with granularity=filter, whole
-// Conv output filters ranked by their summed saliency are zeroed instead (Gemm/MatMul are left alone).
+// Conv output filters ranked by their summed saliency are zeroed instead (Gemm/MatMul are left alone),
+// with the filter's bias and, after a BatchNormalization, its scale and shift, so the channel is 0.
 // Rounds (iterations=R): round r prunes to sparsity * r / R, then retrains finetune-epochs epochs with
 // the pruned weights masked — steps 2-6 of the paper. Retraining distils from the model as it entered
 // the pass (label-free without labels=; alpha CE + (1 - alpha) T^2 KL with them) unless distill=false.
@@ -200,6 +201,36 @@ class PruneObd : public Pass {
         }
       }
       graph.setWeight(layers[l].weight, w);
+      if (granularity_ == "filter") DNNC_TRY(silenceFilters(graph, layers[l], cut[l]));
+    }
+    return {};
+  }
+
+  // A zeroed filter still emits its bias, and after a BatchNormalization beta - gamma * mean / sigma: a
+  // constant channel. Removing a filter means its channel is 0, so zero the Conv bias entry and, when
+  // the Conv feeds only a BatchNormalization, that channel's scale, shift and running mean.
+  Status silenceFilters(Graph& graph, const Layer& l, const std::vector<uint8_t>& cut) const {
+    auto zeroEntries = [&](const std::string& name) -> Status {
+      if (!graph.isWeight(name)) return {};
+      DNNC_ASSIGN(Tensor t, graph.readWeight(name));
+      if (t.dtype() != DType::Float || t.numel() != static_cast<int64_t>(cut.size())) return {};
+      float* v = t.data<float>();
+      for (size_t f = 0; f < cut.size(); ++f)
+        if (cut[f]) v[f] = 0.0f;
+      graph.setWeight(name, t);
+      return {};
+    };
+    for (NodeId id : graph.nodes()) {
+      const auto& conv = graph.node(id);
+      if (conv.op_type() != "Conv" || conv.input_size() < 2 || conv.input(1) != l.weight) continue;
+      if (conv.input_size() > 2 && !conv.input(2).empty()) DNNC_TRY(zeroEntries(conv.input(2)));
+      auto uses = graph.consumers(conv.output(0));
+      if (uses.size() != 1 || graph.isGraphOutput(conv.output(0))) continue;
+      const auto& bn = graph.node(uses[0].node);
+      if (bn.op_type() != "BatchNormalization" || bn.input_size() < 3 || bn.input(0) != conv.output(0)) continue;
+      DNNC_TRY(zeroEntries(bn.input(1)));
+      DNNC_TRY(zeroEntries(bn.input(2)));
+      if (bn.input_size() > 3) DNNC_TRY(zeroEntries(bn.input(3)));  // mean 0: x^ = 0, gamma stays untrained
     }
     return {};
   }

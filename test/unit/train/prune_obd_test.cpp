@@ -114,13 +114,16 @@ TEST_CASE("prune-obd: filter granularity zeroes whole output filters of LeNet-5"
   Model out = runPasses(bundledProto("lenet5"), "prune-obd(sparsity=0.5, granularity=filter, scope=layer, calib-samples=64, data=" +
                                                     testData("fashion_train_5000_images.npy") + "," + kPre + ")");
   auto w = initValues(out, "conv2.weight");  // [50, 20, 5, 5]
+  auto b = initValues(out, "conv2.bias");
   int dead = 0;
   for (int f = 0; f < 50; ++f) {
     int z = 0;
     for (int i = 0; i < 500; ++i) z += w[f * 500 + i] == 0.0f;
     dead += z == 500;
+    if (z == 500) CHECK(b[f] == 0.0f);  // a removed filter emits nothing, not its bias
   }
   CHECK(dead == 25);
+  CHECK(initValues(out, "fc1.weight") == initValues(Model{bundledProto("lenet5"), "", ""}, "fc1.weight"));
 }
 
 TEST_CASE("prune-obd and finetune: prune -> retrain rounds in one pipeline keep the zeros", "[train][obd]") {
