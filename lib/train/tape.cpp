@@ -115,7 +115,8 @@ Expected<std::unique_ptr<Tape>> Tape::create(const Model& model, const TapeOptio
 
 Status Tape::forward(const Buf& x, Phase phase) {
   phase_ = phase;
-  Eigen::setNbThreads(threads_);
+  // Conv splits its GEMMs over threads itself; the dense layers' GEMMs are small.
+  Eigen::setNbThreads(1);
   slots_[input_].val = x;
   for (auto& op : ops_) DNNC_TRY(op->forward(*this));
   return {};
@@ -132,7 +133,7 @@ void Tape::seedGrad(const Buf& g) {
 }
 
 void Tape::backward(Mode mode) {
-  Eigen::setNbThreads(threads_);
+  Eigen::setNbThreads(1);
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
     Op& op = **it;
     if (op.out.empty() || op.out[0] < 0 || !slots_[op.out[0]].needs_grad) continue;

@@ -52,7 +52,13 @@ class ConvOp : public Op {
       float* col = cols_[g].data();
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n) im2col(xb.data() + (n * C_ + g * Cg) * H_ * W_, Cg, col, NP, n * P);
-      tmp.noalias() = CMap(wb.data() + g * Mg * K, Mg, K) * CMap(col, K, NP);
+      {
+        CMap wg(wb.data() + g * Mg * K, Mg, K);
+        CMap cm(col, K, NP);
+        splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
+          tmp.middleCols(c0, c1 - c0).noalias() = wg * cm.middleCols(c0, c1 - c0);
+        });
+      }
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n)
         for (int64_t m = 0; m < Mg; ++m) {
@@ -88,11 +94,18 @@ class ConvOp : public Op {
       if (gw) {
         MMap GW(gw + g * Mg * K, Mg, K);
         if (sq) GW.noalias() += dy * col.array().square().matrix().transpose();
-        else GW.noalias() += dy * col.transpose();
+        else splitCols(t.threads(), K, [&](int64_t k0, int64_t k1) {
+          GW.middleCols(k0, k1 - k0).noalias() += dy * col.middleRows(k0, k1 - k0).transpose();
+        });
       }
       if (gx) {
         if (sq) dcol.noalias() = wg.array().square().matrix().transpose() * dy;
-        else dcol.noalias() = wg.transpose() * dy;
+        else {
+          dcol.resize(K, NP);
+          splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
+            dcol.middleCols(c0, c1 - c0).noalias() = wg.transpose() * dy.middleCols(c0, c1 - c0);
+          });
+        }
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
         for (int64_t n = 0; n < N_; ++n) col2im(dcol.data(), NP, n * P, Cg, gx + (n * C_ + g * Cg) * H_ * W_);
       }
@@ -100,6 +113,20 @@ class ConvOp : public Op {
   }
 
  private:
+  // Runs f(begin, end) over [0, n) in one contiguous slice per thread: each slice is its own single-
+  // threaded GEMM writing a disjoint block, so the split is deterministic and needs no spin barriers
+  // (Eigen's own threaded GEMM spins, which collapses when the cores are shared).
+  template <class F>
+  static void splitCols(int threads, int64_t n, F&& f) {
+    const int t = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, n / 64)));
+    if (t <= 1) {
+      f(int64_t{0}, n);
+      return;
+    }
+#pragma omp parallel for num_threads(t) schedule(static)
+    for (int i = 0; i < t; ++i) f(n * i / t, n * (i + 1) / t);
+  }
+
   Status resolvePads() {
     pt_ = pl_ = pb_ = pr_ = 0;
     if (auto_pad_ == "NOTSET" || auto_pad_.empty()) {
