@@ -66,5 +66,6 @@ void setupEnergy(CLI::App& app, CommandList& commands);
 void setupPrune(CLI::App& app, CommandList& commands);
 void setupSensitivity(CLI::App& app, CommandList& commands);
 void setupDecompose(CLI::App& app, CommandList& commands);
+void setupFinetune(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli
