@@ -59,5 +59,7 @@ void setupInfer(CLI::App& app, CommandList& commands);
 void setupEval(CLI::App& app, CommandList& commands);
 void setupStats(CLI::App& app, CommandList& commands);
 void setupEnergy(CLI::App& app, CommandList& commands);
+void setupPack(CLI::App& app, CommandList& commands);  // pack and unpack
+void setupShare(CLI::App& app, CommandList& commands);  // share and quantize
 
 }  // namespace dnnc::cli

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Builds the libFuzzer target test/fuzz/unpack_fuzz.cpp with clang++ (ASan + UBSan), seeds a corpus
+# with packed bundled models and tensor bodies, and runs it.
+#   tools/fuzz_unpack.sh [SECONDS] [WORKDIR]     (defaults: 60 s, build/fuzz)
+# Needs clang++ with libFuzzer (Debian: clang) and a built build/cli/dnnc for the seeds.
+set -eu
+SECONDS_TO_RUN=${1:-60}
+WORK=${2:-build/fuzz}
+mkdir -p "$WORK/corpus" "$WORK/seeds"
+SRC="test/fuzz/unpack_fuzz.cpp formats/*.cpp lib/pack/*.cpp lib/ir/tensor.cpp lib/ir/dtype.cpp lib/ir/onnx_io.cpp
+     lib/ir/external_data.cpp lib/support/error.cpp lib/support/atomic_file.cpp"
+EXISTING=""
+for f in $SRC; do [ -f "$f" ] && EXISTING="$EXISTING $f"; done
+if [ ! -x "$WORK/unpack_fuzz" ] || [ -n "$(find $EXISTING -newer "$WORK/unpack_fuzz" 2>/dev/null | head -1)" ]; then
+  clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -DONNX_ML=1 -DONNX_NAMESPACE=onnx -DDNNC_VERSION='"fuzz"' -I. -isystem /usr/include/eigen3 \
+    $EXISTING -o "$WORK/unpack_fuzz" -lonnx -lonnx_proto -lprotobuf -lzstd -lpthread
+fi
+# Seeds: whole containers (mode byte 0) of small models with several codecs.
+if [ -x build/cli/dnnc ] && [ -z "$(ls -A "$WORK/seeds")" ]; then
+  for m in lenet300 lenet5; do
+    for c in auto csr csr-ac huffman rlc csr-plain zstd; do
+      build/cli/dnnc pack test/data/$m.onnx -o "$WORK/seeds/$m-$c.dnnc" --codec $c -q
+      printf '\000' | cat - "$WORK/seeds/$m-$c.dnnc" > "$WORK/corpus/$m-$c"
+      rm "$WORK/seeds/$m-$c.dnnc"
+    done
+  done
+  touch "$WORK/seeds/done"
+fi
+# -rss_limit_mb / -malloc_limit_mb: unpack may legitimately allocate up to 2 GiB of tensor data.
+"$WORK/unpack_fuzz" "$WORK/corpus" -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=4096 -malloc_limit_mb=3072 \
+  -max_len=65536 -print_final_stats=1 2>&1 | tail -25
