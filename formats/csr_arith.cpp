@@ -17,9 +17,17 @@ constexpr unsigned kClassBits = 6;  // bit-length classes 0..63
 constexpr unsigned kMaxClass = 40;  // u = gap + 1 <= 2^40: far beyond any tensor (2^36 elements)
 
 // Every adaptive model of one stream.
+// The previous gap's class, bucketed, selects the class tree: runs of long gaps (dead input pixels,
+// pruned-away rows) make the next gap's length depend on the last one's.
+constexpr unsigned kClassContexts = 3;
+unsigned classContext(unsigned prev_class) { return std::min(prev_class / 2, kClassContexts - 1); }
+
 struct Models {
   explicit Models(unsigned value_bits) : value(size_t(1) << value_bits) {}
-  BitModel cls[size_t(1) << kClassBits];
+  BitModel cls_ctx[kClassContexts][size_t(1) << kClassBits];
+  BitModel* cls = cls_ctx[0];
+  unsigned prev_class = 0;
+  void selectContext() { cls = cls_ctx[classContext(prev_class)]; }
   BitModel head[kMaxClass + 1][size_t(1) << kGapTreeBits];
   BitModel tail[kMaxClass + 1][kMaxClass];
   std::vector<BitModel> value;
@@ -41,7 +49,7 @@ double gapCost(const Models& m, uint64_t gap) {
   uint64_t u = gap + 1;
   unsigned e = 63 - unsigned(std::countl_zero(u));
   unsigned head = std::min(e, kGapTreeBits);
-  double bits = treeCost(m.cls, kClassBits, e) + treeCost(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
+  double bits = treeCost(m.cls_ctx[classContext(m.prev_class)], kClassBits, e) + treeCost(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
   for (unsigned i = e - head; i-- > 0;) bits += RangeEncoder::cost(m.tail[e][i], unsigned((u >> i) & 1));
   return bits;
 }
@@ -49,6 +57,8 @@ double gapCost(const Models& m, uint64_t gap) {
 void encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
   uint64_t u = gap + 1;
   unsigned e = 63 - unsigned(std::countl_zero(u));
+  m.selectContext();
+  m.prev_class = e;
   rc.encodeTree(m.cls, kClassBits, e);
   unsigned head = std::min(e, kGapTreeBits);
   rc.encodeTree(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
@@ -56,8 +66,10 @@ void encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
 }
 
 Expected<uint64_t> decodeGap(RangeDecoder& rc, Models& m) {
+  m.selectContext();
   unsigned e = rc.decodeTree(m.cls, kClassBits);
   if (e > kMaxClass) return Error(Exit::Input, "csr-ac: gap class ", e, " is out of range");
+  m.prev_class = e;
   unsigned head = std::min(e, kGapTreeBits);
   uint64_t u = (uint64_t(1) << head) | rc.decodeTree(m.head[e], head);
   for (unsigned i = e - head; i-- > 0;) u = (u << 1) | rc.decode(m.tail[e][i]);

@@ -45,11 +45,17 @@ SparseBounds sparseBounds(std::span<const uint16_t> symbols, unsigned dc_gap_bit
     run = 0;
   }
   b.nonzeros = gaps.size();
-  std::sort(gaps.begin(), gaps.end());
-  std::vector<uint64_t> gap_counts;
-  for (size_t i = 0; i < gaps.size();) {
+  // Gap histogram: short gaps counted directly, the few long ones by sorting.
+  constexpr uint64_t kDirect = 4096;
+  std::vector<uint64_t> gap_counts(kDirect, 0), long_gaps;
+  for (uint64_t g : gaps) {
+    if (g < kDirect) ++gap_counts[g];
+    else long_gaps.push_back(g);
+  }
+  std::sort(long_gaps.begin(), long_gaps.end());
+  for (size_t i = 0; i < long_gaps.size();) {
     size_t j = i;
-    while (j < gaps.size() && gaps[j] == gaps[i]) ++j;
+    while (j < long_gaps.size() && long_gaps[j] == long_gaps[i]) ++j;
     gap_counts.push_back(j - i);
     i = j;
   }

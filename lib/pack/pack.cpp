@@ -79,7 +79,8 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
     if (!layout || layout->bytes() < options.min_tensor_bytes) continue;
     std::vector<uint8_t> data = takeData(t, *layout);
     EncodedTensor e = encodeTensor(data, layout->width, options.codec);
-    fm::Section s{t.name(), kTensorSection, tensorPayload(k, layout->field, e)};
+    // Unnamed: the tensor's name is in the model section already (the ordinal links them).
+    fm::Section s{"", kTensorSection, tensorPayload(k, layout->field, e)};
     // Bytes this tensor costs in the file: its payload and its directory entry.
     uint64_t cost = fm::containerOverheadBytes(std::span<const fm::Section>(&s, 1)) - fm::containerOverheadBytes({});
     cost += s.data.size();
@@ -122,7 +123,8 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
   std::vector<bool> filled(tensors.size(), false);
   uint64_t total = proto_bytes.size();
   for (size_t i = 1; i < sections.size(); ++i) {
-    const auto& s = sections[i];
+    auto s = sections[i];
+    if (s.name.empty()) s.name = "#" + std::to_string(i);
     if (s.kind != kTensorSection) return Error(Exit::Input, ".dnnc section '", s.name, "' has unknown kind ", int(s.kind));
     size_t pos = 0;
     auto ordinal = fm::readVarint(s.data, pos);

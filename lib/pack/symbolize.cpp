@@ -49,14 +49,30 @@ class ValueIds {
   std::vector<int32_t> ids_;
 };
 
+// Table lookup per element, typed by width so the loop is a plain gather (symbols already checked
+// against the table by the caller; checked again here as an invariant).
+template <class E, class S>
+void expandAs(std::span<const uint64_t> table, std::span<const S> symbols, uint8_t* out) {
+  std::vector<E> typed(table.size());
+  for (size_t k = 0; k < table.size(); ++k) typed[k] = E(table[k]);
+  E* o = reinterpret_cast<E*>(out);
+  const size_t t = typed.size();
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    S s = symbols[i];
+    DNNC_CHECK(size_t(s) < t);
+    std::memcpy(o + i, &typed[s], sizeof(E));
+  }
+}
+
 template <class S>
 std::vector<uint8_t> expand(std::span<const uint64_t> table, unsigned width, std::span<const S> symbols) {
   std::vector<uint8_t> out(symbols.size() * width);
-  uint8_t* p = out.data();
-  for (S s : symbols) {
-    DNNC_CHECK(s < table.size());
-    std::memcpy(p, &table[s], width);
-    p += width;
+  switch (width) {
+    case 1: expandAs<uint8_t>(table, symbols, out.data()); break;
+    case 2: expandAs<uint16_t>(table, symbols, out.data()); break;
+    case 4: expandAs<uint32_t>(table, symbols, out.data()); break;
+    case 8: expandAs<uint64_t>(table, symbols, out.data()); break;
+    default: DNNC_CHECK(false, "element width ", width);
   }
   return out;
 }

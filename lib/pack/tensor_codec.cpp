@@ -1,6 +1,7 @@
 #include "lib/pack/tensor_codec.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "formats/byte_planes.h"
 #include "formats/csr.h"
@@ -134,26 +135,23 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
     return out;
   }
   // auto: the smallest of every applicable codec; ties go to the simpler (lower-numbered) one.
+  // Position codecs (CSR) are tried on tensors that are at least half zeros only: on denser ones
+  // dense Huffman wins and the CSR size plans cost as much as the rest together.
   Codec best = Codec::Raw;
   uint64_t best_size = data.size();
   std::vector<uint8_t> zstd = zstdBody(data);
   if (zstd.size() < best_size) best = Codec::Zstd, best_size = zstd.size();
-  // The range-coded planes cost 16 coder decisions per element: tried on tensors up to 1 MB only,
-  // so large dense tensors keep zstd's speed.
-  std::vector<uint8_t> planes;
-  if (data.size() <= kPlanesAutoMaxBytes) {
-    planes = fm::bytePlanesEncode(data, width);
-    if (planes.size() < best_size) best = Codec::Planes, best_size = planes.size();
-  }
   std::vector<uint8_t> ac;
   if (out.symbols) {
     const Symbolized& s = *out.symbols;
+    const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
     for (Codec c : {Codec::Huffman, Codec::Csr, Codec::CsrPlain, Codec::Rlc}) {
+      if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
       uint64_t size = codebookSize(c, s);
       if (size < best_size) best = c, best_size = size;
     }
-    // The adaptive coder has no size formula; it is worth a try on sparse data only.
-    if (2 * s.nonzeros() <= s.symbols.size()) {
+    // The adaptive coder has no size formula: it is encoded to be measured.
+    if (sparse) {
       EncodedTensor probe;
       ac = codebookBody(Codec::CsrAc, s, &probe);
       if (ac.size() < best_size) {
@@ -161,6 +159,13 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
         out.gap_bits = probe.gap_bits, out.value_bits = probe.value_bits;
       }
     }
+  }
+  // The range-coded planes cost 16 coder decisions per element: tried on tensors up to 1 MB that no
+  // codebook codec already halves (biases, small dense layers), so large tensors keep zstd's speed.
+  std::vector<uint8_t> planes;
+  if (data.size() <= kPlanesAutoMaxBytes && 2 * best_size > data.size()) {
+    planes = fm::bytePlanesEncode(data, width);
+    if (planes.size() < best_size) best = Codec::Planes, best_size = planes.size();
   }
   out.codec = best;
   if (best == Codec::Raw) out.body.assign(data.begin(), data.end());
@@ -191,30 +196,31 @@ Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t
   for (uint64_t k = 0; k < t; ++k) std::memcpy(&table[k], body.data() + pos + k * layout.width, layout.width);
   pos += size_t(t * layout.width);
   auto stream = body.subspan(pos);
-  std::vector<uint32_t> symbols;
+  auto finish = [&](const auto& symbols) -> Expected<std::vector<uint8_t>> {
+    if (symbols.size() != n)
+      return Error(Exit::Input, codecName(codec), " stream holds ", symbols.size(), " elements, expected ", n);
+    for (auto s : symbols)
+      if (s >= t) return Error(Exit::Input, codecName(codec), " stream has symbol ", s, " beyond its codebook of ", t);
+    using S = typename std::decay_t<decltype(symbols)>::value_type;
+    return desymbolize(table, layout.width, std::span<const S>(symbols));
+  };
   switch (codec) {
     case Codec::Huffman: {
       DNNC_ASSIGN(auto s, fm::huffmanDecode<uint16_t>(stream));
-      symbols.assign(s.begin(), s.end());
-      break;
+      return finish(s);
     }
-    case Codec::Csr: { DNNC_ASSIGN(symbols, fm::csrHuffmanDecode(stream, n)); break; }
-    case Codec::CsrAc: { DNNC_ASSIGN(symbols, fm::csrAcDecode(stream, n, uint32_t(t - 1))); break; }
-    case Codec::CsrPlain: { DNNC_ASSIGN(symbols, fm::csrPlainDecode(stream, n)); break; }
+    case Codec::Csr: { DNNC_ASSIGN(auto s, fm::csrHuffmanDecode(stream, n)); return finish(s); }
+    case Codec::CsrAc: { DNNC_ASSIGN(auto s, fm::csrAcDecode(stream, n, uint32_t(t - 1))); return finish(s); }
+    case Codec::CsrPlain: { DNNC_ASSIGN(auto s, fm::csrPlainDecode(stream, n)); return finish(s); }
     case Codec::Rlc: {
       DNNC_ASSIGN(auto words, fm::rlcBytesToWords(stream));
       // A 64-bit word covers at most 3 * 32 elements: bound the count before the decoder allocates it.
       if (n > uint64_t(words.size()) * 96) return Error(Exit::Input, "rlc stream of ", words.size(), " words cannot hold ", n, " elements");
       DNNC_ASSIGN(auto s, fm::rlcDecode(words, size_t(n)));
-      symbols.assign(s.begin(), s.end());
-      break;
+      return finish(s);
     }
     default: return Error(Exit::Input, "unknown codec ", int(codec));
   }
-  if (symbols.size() != n) return Error(Exit::Input, codecName(codec), " stream holds ", symbols.size(), " elements, expected ", n);
-  for (uint32_t s : symbols)
-    if (s >= t) return Error(Exit::Input, codecName(codec), " stream has symbol ", s, " beyond its codebook of ", t);
-  return desymbolize(table, layout.width, std::span<const uint32_t>(symbols));
 }
 
 }  // namespace dnnc::pack

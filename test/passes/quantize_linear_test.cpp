@@ -91,5 +91,7 @@ TEST_CASE("quantize: QDQ per tensor and per channel, symmetric and asymmetric, r
       requireSameOutputsInOrt(m, q.proto, {x}, {{1, 3, 8, 8}}, 0.05);
     }
   }
-  CHECK(err_channel < err_tensor / 10);
+  // Half the rows are 100x smaller: per tensor they quantise to a few levels, per channel they get
+  // their own step, which removes their error (the large rows' error is the same either way).
+  CHECK(err_channel < 0.6 * err_tensor);
 }
