@@ -22,16 +22,34 @@ constexpr unsigned kMaxClass = 40;  // u = gap + 1 <= 2^40: far beyond any tenso
 constexpr unsigned kClassContexts = 3;
 unsigned classContext(unsigned prev_class) { return std::min(prev_class / 2, kClassContexts - 1); }
 
+// Two value trees: the previous value below the split or not. Neighbouring weights of a row are
+// correlated (the same neuron, neighbouring pixels), so the last value says something of the next.
+constexpr unsigned kValueContexts = 2;
+
 struct Models {
-  explicit Models(unsigned value_bits) : value(size_t(1) << value_bits) {}
+  explicit Models(unsigned value_bits) : value_ctx{std::vector<BitModel>(size_t(1) << value_bits), std::vector<BitModel>(size_t(1) << value_bits)} {}
   BitModel cls_ctx[kClassContexts][size_t(1) << kClassBits];
   BitModel* cls = cls_ctx[0];
   unsigned prev_class = 0;
   void selectContext() { cls = cls_ctx[classContext(prev_class)]; }
   BitModel head[kMaxClass + 1][size_t(1) << kGapTreeBits];
   BitModel tail[kMaxClass + 1][kMaxClass];
-  std::vector<BitModel> value;
+  std::vector<BitModel> value_ctx[kValueContexts];
+  uint32_t prev_value = 0;
+  BitModel* valueTree(uint32_t split) { return value_ctx[prev_value >= split ? 1 : 0].data(); }
 };
+
+// The split: the median of the values, so both contexts see about half of them.
+uint32_t medianValue(std::span<const uint32_t> values, unsigned b) {
+  std::vector<uint64_t> counts(size_t(1) << b, 0);
+  for (uint32_t v : values) ++counts[v];
+  uint64_t half = (values.size() + 1) / 2, seen = 0;
+  for (uint32_t v = 0; v < counts.size(); ++v) {
+    seen += counts[v];
+    if (seen >= half) return std::max<uint32_t>(v, 1);
+  }
+  return 1;
+}
 
 // Ideal bits of coding v's low nbits through tree (without changing the models).
 double treeCost(const BitModel* tree, unsigned nbits, uint32_t v) {
@@ -87,15 +105,18 @@ std::vector<uint8_t> csrAcEncode(std::span<const uint32_t> values, CsrAcCost* co
   unsigned b = valueBitsFor(e.values);
   DNNC_CHECK(b <= kMaxCsrAcValueBits, "csr-ac: values must be below 2^16");
   out.push_back(uint8_t(b));
+  const uint32_t split = medianValue(e.values, b);
+  appendVarint(out, split);
   Models m(b);
   RangeEncoder rc;
   for (size_t i = 0; i < e.values.size(); ++i) {
     if (cost) {
       cost->gap_bits += gapCost(m, e.gaps[i]);
-      cost->value_bits += treeCost(m.value.data(), b, e.values[i]);
+      cost->value_bits += treeCost(m.valueTree(split), b, e.values[i]);
     }
     encodeGap(rc, m, e.gaps[i]);
-    rc.encodeTree(m.value.data(), b, e.values[i]);
+    rc.encodeTree(m.valueTree(split), b, e.values[i]);
+    m.prev_value = e.values[i];
   }
   rc.finishInto(out);
   return out;
@@ -114,6 +135,8 @@ Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint
   if (pos >= bytes.size()) return Error(Exit::Input, "csr-ac: truncated before the value width");
   unsigned b = bytes[pos++];
   if (b < 1 || b > kMaxCsrAcValueBits) return Error(Exit::Input, "csr-ac: value width ", b, " is not in 1..16");
+  DNNC_ASSIGN(uint64_t split, readVarint(bytes, pos));
+  if (split < 1 || split >= (uint64_t(1) << b)) return Error(Exit::Input, "csr-ac: value split ", split, " is not in 1..", (1u << b) - 1);
   std::vector<uint32_t> out(n, 0);
   Models m(b);
   RangeDecoder rc(bytes.subspan(pos));
@@ -121,7 +144,8 @@ Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint
   uint64_t at = 0;  // next free position
   for (uint64_t i = 0; i < nnz; ++i) {
     DNNC_ASSIGN(uint64_t gap, decodeGap(rc, m));
-    uint32_t v = rc.decodeTree(m.value.data(), b);
+    uint32_t v = rc.decodeTree(m.valueTree(uint32_t(split)), b);
+    m.prev_value = v;
     if (gap >= n - at) return Error(Exit::Input, "csr-ac: entry ", i, " lies past the end of the array of ", n);
     at += gap;
     if (v == 0 || v > max_value) return Error(Exit::Input, "csr-ac: entry ", i, " has value ", v, " (expected 1..", max_value, ")");

@@ -8,6 +8,7 @@
 #include "formats/zstd_blob.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pack/bounds.h"
+#include "lib/pack/model_dictionary.h"
 #include "lib/pack/tensor_walk.h"
 
 namespace dnnc::pack {
@@ -93,7 +94,7 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
   }
   std::string proto = serializeModel(stripped);
   auto z = fm::zstdCompress(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(proto.data()), proto.size()),
-                            zstdLevelFor(proto.size()));
+                            zstdLevelFor(proto.size()), modelDictionary());
   if (!z) return std::move(z).error();
   sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
   Packed out;
@@ -115,7 +116,7 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
   DNNC_ASSIGN(std::vector<fm::SectionView> sections, fm::readContainer(bytes));
   if (sections.empty() || sections[0].kind != kModelSection)
     return Error(Exit::Input, ".dnnc file does not start with a model section");
-  DNNC_ASSIGN(std::vector<uint8_t> proto_bytes, fm::zstdDecompress(sections[0].data, kMaxUnpackedBytes));
+  DNNC_ASSIGN(std::vector<uint8_t> proto_bytes, fm::zstdDecompress(sections[0].data, kMaxUnpackedBytes, modelDictionary()));
   onnx::ModelProto model;
   if (!model.ParseFromArray(proto_bytes.data(), int(proto_bytes.size())))
     return Error(Exit::Input, ".dnnc model section is not a valid ONNX ModelProto");
