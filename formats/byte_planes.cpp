@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "formats/huffman.h"
 #include "formats/range_coder.h"
 #include "formats/varint.h"
 #include "lib/support/check.h"
@@ -21,6 +22,22 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
   const size_t n = data.size() / width;
   const unsigned coded = codedPlanes(width);
   std::vector<uint8_t> out;
+  if (n >= kBytePlanesHuffmanMin) {
+    // Mode 1: each coded plane a four-stream Huffman array (huffman.md), preceded by its size.
+    out.push_back(1);
+    for (unsigned k = 0; k < coded; ++k) {
+      unsigned plane = width - 1 - k;
+      std::vector<uint8_t> bytes(n);
+      for (size_t i = 0; i < n; ++i) bytes[i] = data[i * width + plane];
+      auto h = huffmanEncode<uint8_t>(bytes);
+      appendVarint(out, h.size());
+      out.insert(out.end(), h.begin(), h.end());
+    }
+    for (unsigned plane = width - coded; plane-- > 0;)
+      for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
+    return out;
+  }
+  out.push_back(0);  // mode 0: range-coded planes
   RangeEncoder rc;
   for (unsigned k = 0; k < coded; ++k) {
     unsigned plane = width - 1 - k;
@@ -38,10 +55,32 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
 
 Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count) {
   if (width != 1 && width != 2 && width != 4 && width != 8) return Error(Exit::Input, "byte-planes: width ", width);
-  size_t pos = 0;
+  if (bytes.empty()) return Error(Exit::Input, "byte-planes: empty stream");
+  const unsigned coded = codedPlanes(width);
+  size_t pos = 1;
+  if (bytes[0] > 1) return Error(Exit::Input, "byte-planes: unknown mode ", int(bytes[0]));
+  if (bytes[0] == 1) {
+    if (count < kBytePlanesHuffmanMin) return Error(Exit::Input, "byte-planes: Huffman mode for only ", count, " elements");
+    std::vector<std::vector<uint8_t>> planes;
+    for (unsigned k = 0; k < coded; ++k) {
+      DNNC_ASSIGN(uint64_t size, readVarint(bytes, pos));
+      if (size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: plane of ", size, " bytes is truncated");
+      DNNC_ASSIGN(auto plane, huffmanDecode<uint8_t>(bytes.subspan(pos, size_t(size))));
+      if (plane.size() != count) return Error(Exit::Input, "byte-planes: plane of ", plane.size(), " bytes, expected ", count);
+      planes.push_back(std::move(plane));
+      pos += size_t(size);
+    }
+    if (bytes.size() - pos != count * (width - coded))
+      return Error(Exit::Input, "byte-planes: ", bytes.size() - pos, " raw bytes for ", count, " elements");
+    std::vector<uint8_t> out(count * width);
+    for (unsigned k = 0; k < coded; ++k)
+      for (uint64_t i = 0; i < count; ++i) out[i * width + width - 1 - k] = planes[k][i];
+    for (unsigned plane = width - coded; plane-- > 0;)
+      for (uint64_t i = 0; i < count; ++i) out[i * width + plane] = bytes[pos++];
+    return out;
+  }
   DNNC_ASSIGN(uint64_t coded_size, readVarint(bytes, pos));
   if (coded_size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: coded part of ", coded_size, " bytes is truncated");
-  const unsigned coded = codedPlanes(width);
   // The raw planes must fill the rest exactly: this bounds count by the input before allocating.
   const uint64_t raw = bytes.size() - pos - coded_size;
   if (raw != count * (width - coded)) return Error(Exit::Input, "byte-planes: ", raw, " raw bytes for ", count, " elements");

@@ -11,12 +11,18 @@ OUT=${1:-build/bench-pack}
 DNNC=build/cli/dnnc
 mkdir -p "$OUT"
 export OMP_WAIT_POLICY=PASSIVE
+# Pruning: uniform 92 % per layer, and Deep Compression's per-layer rates (about 92 % overall).
+/usr/bin/python3 tools/prune_magnitude.py test/data/lenet300.onnx "$OUT/lenet300_han.onnx" --rates 0.92,0.91,0.74
+/usr/bin/python3 tools/prune_magnitude.py test/data/lenet5.onnx "$OUT/lenet5_han.onnx" --rates 0.34,0.88,0.92,0.81
+MODELS=""
 for m in lenet300 lenet5; do
   /usr/bin/python3 tools/prune_magnitude.py test/data/$m.onnx "$OUT/${m}_p92.onnx" --sparsity 0.92
-  $DNNC share "$OUT/${m}_p92.onnx" -o "$OUT/${m}_p92_shared.onnx" --conv-bits 8 --fc-bits 5 -q --force
-  $DNNC share "$OUT/${m}_p92.onnx" -o "$OUT/${m}_p92_shared_mat.onnx" --conv-bits 8 --fc-bits 5 --materialize -q --force
+  for p in p92 han; do
+    $DNNC share "$OUT/${m}_$p.onnx" -o "$OUT/${m}_${p}_shared.onnx" --conv-bits 8 --fc-bits 5 -q --force
+    $DNNC share "$OUT/${m}_$p.onnx" -o "$OUT/${m}_${p}_shared_mat.onnx" --conv-bits 8 --fc-bits 5 --materialize -q --force
+    MODELS="$MODELS $OUT/${m}_${p}_shared_mat.onnx $OUT/${m}_${p}_shared.onnx"
+  done
 done
-MODELS="$OUT/lenet300_p92_shared_mat.onnx $OUT/lenet300_p92_shared.onnx $OUT/lenet5_p92_shared_mat.onnx $OUT/lenet5_p92_shared.onnx"
 MODELS="$MODELS test/data/lenet300.onnx test/data/lenet5.onnx test/data/rescnn.onnx"
 if [ -f build/zoo/resnet18.onnx ]; then
   $DNNC share build/zoo/resnet18.onnx -o "$OUT/resnet18_shared.onnx" --conv-bits 8 --fc-bits 5 -q --force

@@ -139,8 +139,18 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   // dense Huffman wins and the CSR size plans cost as much as the rest together.
   Codec best = Codec::Raw;
   uint64_t best_size = data.size();
-  std::vector<uint8_t> zstd = zstdBody(data);
-  if (zstd.size() < best_size) best = Codec::Zstd, best_size = zstd.size();
+  // zstd is the slowest trial on large tensors: above 1 MB it runs only when it beats the byte
+  // planes on the first 256 KB (structured data: repeated rows, constant blocks).
+  std::vector<uint8_t> zstd;
+  bool try_zstd = true;
+  if (data.size() > kPlanesAutoMaxBytes) {
+    auto sample = data.first(std::min<size_t>(data.size(), size_t(1) << 18) / width * width);
+    try_zstd = zstdBody(sample).size() < fm::bytePlanesEncode(sample, width).size();
+  }
+  if (try_zstd) {
+    zstd = zstdBody(data);
+    if (zstd.size() < best_size) best = Codec::Zstd, best_size = zstd.size();
+  }
   std::vector<uint8_t> ac;
   if (out.symbols) {
     const Symbolized& s = *out.symbols;
@@ -160,10 +170,9 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
       }
     }
   }
-  // The range-coded planes cost 16 coder decisions per element: tried on tensors up to 1 MB that no
-  // codebook codec already halves (biases, small dense layers), so large tensors keep zstd's speed.
+  // Byte planes: for tensors no codebook codec already halves (biases, dense layers).
   std::vector<uint8_t> planes;
-  if (data.size() <= kPlanesAutoMaxBytes && 2 * best_size > data.size()) {
+  if (2 * best_size > data.size()) {
     planes = fm::bytePlanesEncode(data, width);
     if (planes.size() < best_size) best = Codec::Planes, best_size = planes.size();
   }
