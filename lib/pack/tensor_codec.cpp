@@ -120,7 +120,11 @@ Expected<CodecRequest> parseCodecRequest(const std::string& name) {
 
 EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const CodecRequest& request) {
   EncodedTensor out;
-  out.symbols = symbolize(data, width);
+  // A codebook pays off only when values repeat: with more than a quarter of the elements distinct
+  // (a dense float layer) the table alone is a quarter of the raw size, and building Huffman codes
+  // over thousands of symbols costs more than every other trial together.
+  const size_t n = data.size() / width;
+  out.symbols = symbolize(data, width, std::min(kMaxSymbols, std::max<size_t>(256, n / 4)));
   if (!request.automatic) {
     Codec c = request.codec;
     if (isCodebookCodec(c) && !out.symbols) {
