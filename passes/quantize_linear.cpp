@@ -42,9 +42,9 @@ class QuantizeLinear : public Pass {
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const int64_t opset = model.opsetVersion();
-    if (opset != 0 && opset < 10) return Error(Exit::Input, "quantize: DequantizeLinear needs opset 10 or later, the model has ", opset);
+    if (opset != 0 && opset < 10) return Error(Exit::Input, "DequantizeLinear needs opset 10 or later, the model has ", opset);
     if (per_channel_ && opset != 0 && opset < 13)
-      return Error(Exit::Input, "quantize: per-channel DequantizeLinear needs opset 13 or later, the model has ", opset)
+      return Error(Exit::Input, "per-channel DequantizeLinear needs opset 13 or later, the model has ", opset)
           .withHint("use granularity=per-tensor");
     Graph graph(model.graph(), model.base_dir);
     std::set<std::string> seen;

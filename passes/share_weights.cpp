@@ -47,14 +47,14 @@ class ShareWeights : public Pass {
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     for (int b : {bits_, conv_bits_, fc_bits_})
-      if (b < 0 || b > 16) return Error(Exit::Usage, "share: bits must lie in 1..16 (0 for bits: per-kind), got ", b);
+      if (b < 0 || b > 16) return Error(Exit::Usage, "bits must lie in 1..16 (0 for bits: per-kind), got ", b);
     if (bits_ == 0 && (conv_bits_ == 0 || fc_bits_ == 0))
-      return Error(Exit::Usage, "share: conv-bits and fc-bits must lie in 1..16 when bits is 0");
+      return Error(Exit::Usage, "conv-bits and fc-bits must lie in 1..16 when bits is 0");
     const HessianDiagonal* hessian = nullptr;
     if (method_ == "hessian") {
       hessian = ctx.analyses.find<HessianDiagonal>();
       if (!hessian)
-        return Error(Exit::Usage, "share: method=hessian needs the Hessian diagonal, and no earlier pass computed it")
+        return Error(Exit::Usage, "method=hessian needs the Hessian diagonal, and no earlier pass computed it")
             .withHint("run prune-obd (or another pass that computes it) before share, or use method=linear-lloyd");
     }
     Graph graph(model.graph(), model.base_dir);
@@ -71,7 +71,7 @@ class ShareWeights : public Pass {
       if (hessian) {
         auto it = hessian->per_weight.find(tg.weight);
         if (it == hessian->per_weight.end() || int64_t(it->second.size()) != w.numel())
-          return Error(Exit::Input, "share: the Hessian diagonal has no entry of ", w.numel(), " values for weight '",
+          return Error(Exit::Input, "the Hessian diagonal has no entry of ", w.numel(), " values for weight '",
                        tg.weight, "'");
         importance = it->second;
       }
