@@ -67,5 +67,7 @@ void setupPrune(CLI::App& app, CommandList& commands);
 void setupSensitivity(CLI::App& app, CommandList& commands);
 void setupDecompose(CLI::App& app, CommandList& commands);
 void setupFinetune(CLI::App& app, CommandList& commands);
+void setupPack(CLI::App& app, CommandList& commands);  // pack and unpack
+void setupShare(CLI::App& app, CommandList& commands);  // share and quantize
 
 }  // namespace dnnc::cli

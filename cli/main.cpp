@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   setupSensitivity(app, commands);
   setupDecompose(app, commands);
   setupFinetune(app, commands);
+  setupPack(app, commands);
+  setupShare(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

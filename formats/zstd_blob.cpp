@@ -8,7 +8,7 @@ namespace dnnc::formats {
 
 ZstdLevelRange zstdLevelRange() { return {ZSTD_minCLevel(), ZSTD_maxCLevel()}; }
 
-Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int level) {
+Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int level, std::span<const uint8_t> prefix) {
   ZstdLevelRange range = zstdLevelRange();
   if (level < range.min || level > range.max || level == 0) {
     return Error(Exit::Usage, "zstd level ", level, " outside ", range.min, "..-1, 1..", range.max);
@@ -19,6 +19,7 @@ Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int l
   size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  if (!ZSTD_isError(r) && !prefix.empty()) r = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   if (!ZSTD_isError(r)) r = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
   ZSTD_freeCCtx(cctx);
   if (ZSTD_isError(r)) return Error(Exit::Internal, "zstd compression failed: ", ZSTD_getErrorName(r));
@@ -26,7 +27,8 @@ Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int l
   return out;
 }
 
-Expected<std::vector<uint8_t>> zstdDecompress(std::span<const uint8_t> frame, uint64_t max_size) {
+Expected<std::vector<uint8_t>> zstdDecompress(std::span<const uint8_t> frame, uint64_t max_size,
+                                              std::span<const uint8_t> prefix) {
   size_t frame_size = ZSTD_findFrameCompressedSize(frame.data(), frame.size());
   if (ZSTD_isError(frame_size)) {
     return Error(Exit::Input, "corrupt zstd frame: ", ZSTD_getErrorName(frame_size));
@@ -45,6 +47,13 @@ Expected<std::vector<uint8_t>> zstdDecompress(std::span<const uint8_t> frame, ui
   // data (at most max_size), never the claim.
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
   if (dctx == nullptr) return Error(Exit::Internal, "zstd: cannot create a decompression context");
+  if (!prefix.empty()) {
+    size_t pr = ZSTD_DCtx_refPrefix(dctx, prefix.data(), prefix.size());
+    if (ZSTD_isError(pr)) {
+      ZSTD_freeDCtx(dctx);
+      return Error(Exit::Internal, "zstd: cannot use the dictionary: ", ZSTD_getErrorName(pr));
+    }
+  }
   std::vector<uint8_t> out(std::min<uint64_t>(size, std::max<uint64_t>(uint64_t(1) << 16, 4 * frame.size())));
   ZSTD_inBuffer in{frame.data(), frame.size(), 0};
   ZSTD_outBuffer ob{out.data(), out.size(), 0};

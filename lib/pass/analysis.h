@@ -33,6 +33,13 @@ class AnalysisManager {
     if (it == cache_.end()) it = cache_.emplace(key, std::any(compute())).first;
     return std::any_cast<const A&>(it->second);
   }
+  // The cached result of A, or nullptr when nothing computed it (for analyses that only another
+  // pass can compute, such as the Hessian diagonal).
+  template <class A>
+  const A* find() const {
+    auto it = cache_.find(std::type_index(typeid(A)));
+    return it == cache_.end() ? nullptr : std::any_cast<A>(&it->second);
+  }
   void invalidate(const PreservedAnalyses& kept) {
     if (kept.preservesAll()) return;
     for (auto it = cache_.begin(); it != cache_.end();) it = kept.preserves(it->first) ? std::next(it) : cache_.erase(it);

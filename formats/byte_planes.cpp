@@ -1,0 +1,109 @@
+// byte-planes encoder and decoder (see byte_planes.h).
+#include "formats/byte_planes.h"
+
+#include <algorithm>
+
+#include "formats/huffman.h"
+#include "formats/range_coder.h"
+#include "formats/varint.h"
+#include "lib/support/check.h"
+
+namespace dnnc::formats {
+
+namespace {
+
+// Planes coded adaptively: the top min(width, 2), most significant first.
+unsigned codedPlanes(unsigned width) { return std::min(width, 2u); }
+
+}  // namespace
+
+std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width) {
+  DNNC_CHECK((width == 1 || width == 2 || width == 4 || width == 8) && data.size() % width == 0);
+  const size_t n = data.size() / width;
+  const unsigned coded = codedPlanes(width);
+  std::vector<uint8_t> out;
+  if (n >= kBytePlanesHuffmanMin) {
+    // Mode 1: each coded plane a four-stream Huffman array (huffman.md), preceded by its size.
+    out.push_back(1);
+    for (unsigned k = 0; k < coded; ++k) {
+      unsigned plane = width - 1 - k;
+      std::vector<uint8_t> bytes(n);
+      for (size_t i = 0; i < n; ++i) bytes[i] = data[i * width + plane];
+      auto h = huffmanEncode<uint8_t>(bytes);
+      appendVarint(out, h.size());
+      out.insert(out.end(), h.begin(), h.end());
+    }
+    for (unsigned plane = width - coded; plane-- > 0;)
+      for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
+    return out;
+  }
+  out.push_back(0);  // mode 0: range-coded planes
+  RangeEncoder rc;
+  for (unsigned k = 0; k < coded; ++k) {
+    unsigned plane = width - 1 - k;
+    std::vector<BitModel> tree(256);
+    for (size_t i = 0; i < n; ++i) rc.encodeTree(tree.data(), 8, data[i * width + plane]);
+  }
+  std::vector<uint8_t> coded_bytes;
+  rc.finishInto(coded_bytes);
+  appendVarint(out, coded_bytes.size());
+  out.insert(out.end(), coded_bytes.begin(), coded_bytes.end());
+  for (unsigned plane = width - coded; plane-- > 0;)
+    for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
+  return out;
+}
+
+Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count) {
+  if (width != 1 && width != 2 && width != 4 && width != 8) return Error(Exit::Input, "byte-planes: width ", width);
+  if (bytes.empty()) return Error(Exit::Input, "byte-planes: empty stream");
+  const unsigned coded = codedPlanes(width);
+  size_t pos = 1;
+  if (bytes[0] > 1) return Error(Exit::Input, "byte-planes: unknown mode ", int(bytes[0]));
+  if (bytes[0] == 1) {
+    if (count < kBytePlanesHuffmanMin) return Error(Exit::Input, "byte-planes: Huffman mode for only ", count, " elements");
+    std::vector<std::vector<uint8_t>> planes;
+    for (unsigned k = 0; k < coded; ++k) {
+      DNNC_ASSIGN(uint64_t size, readVarint(bytes, pos));
+      if (size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: plane of ", size, " bytes is truncated");
+      DNNC_ASSIGN(auto plane, huffmanDecode<uint8_t>(bytes.subspan(pos, size_t(size))));
+      if (plane.size() != count) return Error(Exit::Input, "byte-planes: plane of ", plane.size(), " bytes, expected ", count);
+      planes.push_back(std::move(plane));
+      pos += size_t(size);
+    }
+    if (bytes.size() - pos != count * (width - coded))
+      return Error(Exit::Input, "byte-planes: ", bytes.size() - pos, " raw bytes for ", count, " elements");
+    std::vector<uint8_t> out(count * width);
+    for (unsigned k = 0; k < coded; ++k)
+      for (uint64_t i = 0; i < count; ++i) out[i * width + width - 1 - k] = planes[k][i];
+    for (unsigned plane = width - coded; plane-- > 0;)
+      for (uint64_t i = 0; i < count; ++i) out[i * width + plane] = bytes[pos++];
+    return out;
+  }
+  DNNC_ASSIGN(uint64_t coded_size, readVarint(bytes, pos));
+  if (coded_size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: coded part of ", coded_size, " bytes is truncated");
+  // The raw planes must fill the rest exactly: this bounds count by the input before allocating.
+  const uint64_t raw = bytes.size() - pos - coded_size;
+  if (raw != count * (width - coded)) return Error(Exit::Input, "byte-planes: ", raw, " raw bytes for ", count, " elements");
+  // A coded byte costs at least 8 decisions of >= 0.0007 bits (models clamp at 32/65536), so at most
+  // about 1400 bytes come from each coded byte: bound count by the input before allocating.
+  if (width == coded && count > coded_size * 2048)
+    return Error(Exit::Input, "byte-planes: ", count, " elements cannot come from ", coded_size, " bytes");
+  std::vector<uint8_t> out(count * width);
+  RangeDecoder rc(bytes.subspan(pos, coded_size));
+  if (!rc.validStart()) return Error(Exit::Input, "byte-planes: corrupt range-coder stream");
+  for (unsigned k = 0; k < coded; ++k) {
+    unsigned plane = width - 1 - k;
+    std::vector<BitModel> tree(256);
+    for (uint64_t i = 0; i < count; ++i) {
+      out[i * width + plane] = uint8_t(rc.decodeTree(tree.data(), 8));
+      if (rc.overrun() > 4) return Error(Exit::Input, "byte-planes: truncated stream");
+    }
+  }
+  if (rc.overrun() != 0 || !rc.atEnd()) return Error(Exit::Input, "byte-planes: the coded part does not end where it should");
+  pos += size_t(coded_size);
+  for (unsigned plane = width - coded; plane-- > 0;)
+    for (uint64_t i = 0; i < count; ++i) out[i * width + plane] = bytes[pos++];
+  return out;
+}
+
+}  // namespace dnnc::formats

@@ -1,0 +1,25 @@
+// byte-planes: an array of w-byte little-endian elements (float32 weights and biases that share no
+// values) coded plane by plane with the adaptive range coder of range_coder.h. The top two byte
+// planes (sign, exponent and leading mantissa bits of a float: few distinct values) each go through
+// an adaptive 8-bit binary tree (or, for large arrays, a Huffman code); the lower planes (mantissa bits, close to uniform) are stored as
+// raw bytes after the coded part, where a model could only add learning cost. Layout:
+// docs/formats/byte-planes.md.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lib/support/error.h"
+
+namespace dnnc::formats {
+
+// From this many elements on the coded planes use static Huffman (fast: about 500 MB/s each way,
+// and the tables are amortised); below, the adaptive range coder (no tables, but 8 decisions a byte).
+inline constexpr uint64_t kBytePlanesHuffmanMin = 4096;
+
+// data.size() must be a multiple of width (1, 2, 4 or 8).
+std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width);
+// Decodes exactly `count` elements of `width` bytes.
+Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count);
+
+}  // namespace dnnc::formats

@@ -1,0 +1,109 @@
+// .dnnc container writer and validating reader (docs/formats/dnnc.md).
+#include "formats/container.h"
+
+#include <cstring>
+
+#include "formats/crc32.h"
+#include "formats/varint.h"
+
+namespace dnnc::formats {
+
+namespace {
+
+void appendU16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(uint8_t(v));
+  out.push_back(uint8_t(v >> 8));
+}
+void appendU32(std::vector<uint8_t>& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(v >> (8 * i)));
+}
+uint32_t readU32(std::span<const uint8_t> in, size_t pos) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= uint32_t(in[pos + size_t(i)]) << (8 * i);
+  return v;
+}
+
+std::vector<uint8_t> header(std::span<const Section> sections) {
+  std::vector<uint8_t> h(std::begin(kContainerMagic), std::end(kContainerMagic));
+  appendU16(h, kContainerVersion);
+  appendU16(h, 0);  // flags: none defined
+  appendVarint(h, sections.size());
+  for (const auto& s : sections) {
+    appendVarint(h, s.name.size());
+    h.insert(h.end(), s.name.begin(), s.name.end());
+    h.push_back(s.kind);
+    appendVarint(h, s.data.size());
+    appendU32(h, crc32(s.data));
+  }
+  appendU32(h, crc32(h));
+  return h;
+}
+
+}  // namespace
+
+std::vector<uint8_t> writeContainer(std::span<const Section> sections) {
+  std::vector<uint8_t> out = header(sections);
+  for (const auto& s : sections) out.insert(out.end(), s.data.begin(), s.data.end());
+  return out;
+}
+
+uint64_t containerOverheadBytes(std::span<const Section> sections) { return header(sections).size(); }
+
+Expected<std::vector<SectionView>> readContainer(std::span<const uint8_t> bytes) {
+  constexpr size_t kFixed = sizeof(kContainerMagic) + 4;
+  if (bytes.size() < kFixed || std::memcmp(bytes.data(), kContainerMagic, sizeof(kContainerMagic)) != 0)
+    return Error(Exit::Input, "not a .dnnc container (bad magic)");
+  uint16_t version = uint16_t(bytes[8] | (bytes[9] << 8));
+  uint16_t flags = uint16_t(bytes[10] | (bytes[11] << 8));
+  if (version != kContainerVersion)
+    return Error(Exit::Input, ".dnnc version ", version, " is not supported (this dnnc reads version ", kContainerVersion, ")");
+  if (flags != 0) return Error(Exit::Input, ".dnnc header has unknown flags ", flags);
+  size_t pos = kFixed;
+  auto count = readVarint(bytes, pos);
+  if (!count) return Error(Exit::Input, ".dnnc header: ", count.error().message());
+  // Each directory entry takes at least 7 bytes: bound the count by the input before reserving.
+  if (*count > (bytes.size() - pos) / 7) return Error(Exit::Input, ".dnnc header: ", *count, " sections cannot fit in ", bytes.size(), " bytes");
+  struct Entry {
+    SectionView view;
+    uint64_t size;
+    uint32_t crc;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(size_t(*count));
+  for (uint64_t i = 0; i < *count; ++i) {
+    auto len = readVarint(bytes, pos);
+    if (!len) return Error(Exit::Input, ".dnnc directory entry ", i, ": ", len.error().message());
+    if (*len > kMaxSectionName || *len > bytes.size() - pos)
+      return Error(Exit::Input, ".dnnc directory entry ", i, ": name length ", *len, " is invalid");
+    Entry e;
+    e.view.name.assign(reinterpret_cast<const char*>(bytes.data() + pos), size_t(*len));
+    pos += size_t(*len);
+    if (pos >= bytes.size()) return Error(Exit::Input, ".dnnc directory truncated at entry ", i);
+    e.view.kind = bytes[pos++];
+    auto size = readVarint(bytes, pos);
+    if (!size) return Error(Exit::Input, ".dnnc directory entry ", i, ": ", size.error().message());
+    e.size = *size;
+    if (bytes.size() - pos < 4) return Error(Exit::Input, ".dnnc directory truncated at entry ", i);
+    e.crc = readU32(bytes, pos);
+    pos += 4;
+    entries.push_back(std::move(e));
+  }
+  if (bytes.size() - pos < 4) return Error(Exit::Input, ".dnnc header truncated before its CRC");
+  if (crc32(bytes.first(pos)) != readU32(bytes, pos)) return Error(Exit::Input, ".dnnc header CRC mismatch (corrupt file)");
+  pos += 4;
+  std::vector<SectionView> out;
+  out.reserve(entries.size());
+  for (auto& e : entries) {
+    if (e.size > bytes.size() - pos)
+      return Error(Exit::Input, ".dnnc section '", e.view.name, "' is truncated (", e.size, " bytes declared, ", bytes.size() - pos,
+                   " left)");
+    e.view.data = bytes.subspan(pos, size_t(e.size));
+    pos += size_t(e.size);
+    if (crc32(e.view.data) != e.crc) return Error(Exit::Input, ".dnnc section '", e.view.name, "' CRC mismatch (corrupt file)");
+    out.push_back(std::move(e.view));
+  }
+  if (pos != bytes.size()) return Error(Exit::Input, ".dnnc file has ", bytes.size() - pos, " bytes after its last section");
+  return out;
+}
+
+}  // namespace dnnc::formats

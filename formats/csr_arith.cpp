@@ -1,0 +1,159 @@
+// csr-ac encoder and decoder (see csr_arith.h and docs/formats/csr-ac.md).
+#include "formats/csr_arith.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "formats/csr.h"
+#include "formats/range_coder.h"
+#include "formats/varint.h"
+#include "lib/support/check.h"
+
+namespace dnnc::formats {
+
+namespace {
+
+constexpr unsigned kClassBits = 6;  // bit-length classes 0..63
+constexpr unsigned kMaxClass = 40;  // u = gap + 1 <= 2^40: far beyond any tensor (2^36 elements)
+
+// Every adaptive model of one stream.
+// The previous gap's class, bucketed, selects the class tree: runs of long gaps (dead input pixels,
+// pruned-away rows) make the next gap's length depend on the last one's.
+constexpr unsigned kClassContexts = 3;
+unsigned classContext(unsigned prev_class) { return std::min(prev_class / 2, kClassContexts - 1); }
+
+// Two value trees: the previous value below the split or not. Neighbouring weights of a row are
+// correlated (the same neuron, neighbouring pixels), so the last value says something of the next.
+constexpr unsigned kValueContexts = 2;
+
+struct Models {
+  explicit Models(unsigned value_bits) : value_ctx{std::vector<BitModel>(size_t(1) << value_bits), std::vector<BitModel>(size_t(1) << value_bits)} {}
+  BitModel cls_ctx[kClassContexts][size_t(1) << kClassBits];
+  BitModel* cls = cls_ctx[0];
+  unsigned prev_class = 0;
+  void selectContext() { cls = cls_ctx[classContext(prev_class)]; }
+  BitModel head[kMaxClass + 1][size_t(1) << kGapTreeBits];
+  BitModel tail[kMaxClass + 1][kMaxClass];
+  std::vector<BitModel> value_ctx[kValueContexts];
+  uint32_t prev_value = 0;
+  BitModel* valueTree(uint32_t split) { return value_ctx[prev_value >= split ? 1 : 0].data(); }
+};
+
+// The split: the median of the values, so both contexts see about half of them.
+uint32_t medianValue(std::span<const uint32_t> values, unsigned b) {
+  std::vector<uint64_t> counts(size_t(1) << b, 0);
+  for (uint32_t v : values) ++counts[v];
+  uint64_t half = (values.size() + 1) / 2, seen = 0;
+  for (uint32_t v = 0; v < counts.size(); ++v) {
+    seen += counts[v];
+    if (seen >= half) return std::max<uint32_t>(v, 1);
+  }
+  return 1;
+}
+
+// Ideal bits of coding v's low nbits through tree (without changing the models).
+double treeCost(const BitModel* tree, unsigned nbits, uint32_t v) {
+  double bits = 0;
+  uint32_t node = 1;
+  for (unsigned i = nbits; i-- > 0;) {
+    unsigned bit = (v >> i) & 1;
+    bits += RangeEncoder::cost(tree[node], bit);
+    node = (node << 1) | bit;
+  }
+  return bits;
+}
+
+double gapCost(const Models& m, uint64_t gap) {
+  uint64_t u = gap + 1;
+  unsigned e = 63 - unsigned(std::countl_zero(u));
+  unsigned head = std::min(e, kGapTreeBits);
+  double bits = treeCost(m.cls_ctx[classContext(m.prev_class)], kClassBits, e) + treeCost(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
+  for (unsigned i = e - head; i-- > 0;) bits += RangeEncoder::cost(m.tail[e][i], unsigned((u >> i) & 1));
+  return bits;
+}
+
+void encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
+  uint64_t u = gap + 1;
+  unsigned e = 63 - unsigned(std::countl_zero(u));
+  m.selectContext();
+  m.prev_class = e;
+  rc.encodeTree(m.cls, kClassBits, e);
+  unsigned head = std::min(e, kGapTreeBits);
+  rc.encodeTree(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
+  for (unsigned i = e - head; i-- > 0;) rc.encode(m.tail[e][i], unsigned((u >> i) & 1));
+}
+
+Expected<uint64_t> decodeGap(RangeDecoder& rc, Models& m) {
+  m.selectContext();
+  unsigned e = rc.decodeTree(m.cls, kClassBits);
+  if (e > kMaxClass) return Error(Exit::Input, "csr-ac: gap class ", e, " is out of range");
+  m.prev_class = e;
+  unsigned head = std::min(e, kGapTreeBits);
+  uint64_t u = (uint64_t(1) << head) | rc.decodeTree(m.head[e], head);
+  for (unsigned i = e - head; i-- > 0;) u = (u << 1) | rc.decode(m.tail[e][i]);
+  return u - 1;
+}
+
+}  // namespace
+
+std::vector<uint8_t> csrAcEncode(std::span<const uint32_t> values, CsrAcCost* cost) {
+  std::vector<uint8_t> out;
+  SparseEntries e = sparseEntries(values);
+  appendVarint(out, e.count);
+  appendVarint(out, e.values.size());
+  if (e.values.empty()) return out;
+  unsigned b = valueBitsFor(e.values);
+  DNNC_CHECK(b <= kMaxCsrAcValueBits, "csr-ac: values must be below 2^16");
+  out.push_back(uint8_t(b));
+  const uint32_t split = medianValue(e.values, b);
+  appendVarint(out, split);
+  Models m(b);
+  RangeEncoder rc;
+  for (size_t i = 0; i < e.values.size(); ++i) {
+    if (cost) {
+      cost->gap_bits += gapCost(m, e.gaps[i]);
+      cost->value_bits += treeCost(m.valueTree(split), b, e.values[i]);
+    }
+    encodeGap(rc, m, e.gaps[i]);
+    rc.encodeTree(m.valueTree(split), b, e.values[i]);
+    m.prev_value = e.values[i];
+  }
+  rc.finishInto(out);
+  return out;
+}
+
+Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {
+  size_t pos = 0;
+  DNNC_ASSIGN(uint64_t n, readVarint(bytes, pos));
+  DNNC_ASSIGN(uint64_t nnz, readVarint(bytes, pos));
+  if (n > max_count) return Error(Exit::Input, "csr-ac: array length ", n, " exceeds the expected ", max_count);
+  if (nnz > n) return Error(Exit::Input, "csr-ac: ", nnz, " nonzeros in an array of ", n);
+  if (nnz == 0) {
+    if (pos != bytes.size()) return Error(Exit::Input, "csr-ac: ", bytes.size() - pos, " bytes after an empty array");
+    return std::vector<uint32_t>(n, 0);
+  }
+  if (pos >= bytes.size()) return Error(Exit::Input, "csr-ac: truncated before the value width");
+  unsigned b = bytes[pos++];
+  if (b < 1 || b > kMaxCsrAcValueBits) return Error(Exit::Input, "csr-ac: value width ", b, " is not in 1..16");
+  DNNC_ASSIGN(uint64_t split, readVarint(bytes, pos));
+  if (split < 1 || split >= (uint64_t(1) << b)) return Error(Exit::Input, "csr-ac: value split ", split, " is not in 1..", (1u << b) - 1);
+  std::vector<uint32_t> out(n, 0);
+  Models m(b);
+  RangeDecoder rc(bytes.subspan(pos));
+  if (!rc.validStart()) return Error(Exit::Input, "csr-ac: corrupt range-coder stream (bad first byte)");
+  uint64_t at = 0;  // next free position
+  for (uint64_t i = 0; i < nnz; ++i) {
+    DNNC_ASSIGN(uint64_t gap, decodeGap(rc, m));
+    uint32_t v = rc.decodeTree(m.valueTree(uint32_t(split)), b);
+    m.prev_value = v;
+    if (gap >= n - at) return Error(Exit::Input, "csr-ac: entry ", i, " lies past the end of the array of ", n);
+    at += gap;
+    if (v == 0 || v > max_value) return Error(Exit::Input, "csr-ac: entry ", i, " has value ", v, " (expected 1..", max_value, ")");
+    out[at++] = v;
+    if (rc.overrun() > 4) return Error(Exit::Input, "csr-ac: truncated stream");
+  }
+  if (rc.overrun() != 0 || !rc.atEnd()) return Error(Exit::Input, "csr-ac: the stream does not end where its last entry does");
+  return out;
+}
+
+}  // namespace dnnc::formats

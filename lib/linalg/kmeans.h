@@ -1,0 +1,36 @@
+// One-dimensional k-means for weight sharing (Han, Mao, Dally, "Deep Compression", ICLR 2016, Sec. 3;
+// Choi, El-Khamy, Lee, "Towards the Limit of Network Quantization", ICLR 2017).
+//
+// Every method works on the values sorted once: in one dimension each cluster of an optimal (or a
+// Lloyd-stable) clustering is a contiguous range of the sorted values, so a clustering is a list of
+// k-1 boundaries and cluster means come from prefix sums. Optional per-value importances h_i turn the
+// objective into sum h_i (x_i - c_a(i))^2 (Hessian-weighted k-means); without them h_i = 1.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lib/support/error.h"
+
+namespace dnnc {
+
+struct KMeans1D {
+  std::vector<float> centroids;     // ascending; only clusters that received values
+  std::vector<uint32_t> assignment;  // per input value, an index into centroids
+  double weighted_sse = 0;          // sum h_i (x_i - c)^2 (h_i = 1 without importances)
+  int iterations = 0;               // Lloyd iterations run (0 for the exact method)
+};
+
+// Lloyd's algorithm from linearly spaced centroids over [min, max] (Han's best initialisation), run
+// until no boundary moves or max_iterations. k >= 1; empty clusters are dropped from the result.
+KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations = 300,
+                       std::span<const float> importance = {});
+
+// The exact minimum of the (weighted) squared error over all clusterings into at most k clusters:
+// dynamic programming over the sorted values, D[m][j] = min_i D[m-1][i] + cost(i, j), with the
+// divide-and-conquer optimisation (the optimal split is monotone in j), O(k n log n) time and k*n
+// 32-bit back-pointers of memory. Exit::Target when k*n exceeds max_backpointers.
+Expected<KMeans1D> optimalKMeans1D(std::span<const float> x, int k, std::span<const float> importance = {},
+                                   uint64_t max_backpointers = uint64_t(1) << 27);
+
+}  // namespace dnnc

@@ -1,0 +1,154 @@
+#include "lib/pack/pack.h"
+
+#include <algorithm>
+#include <map>
+
+#include "formats/container.h"
+#include "formats/varint.h"
+#include "formats/zstd_blob.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/pack/bounds.h"
+#include "lib/pack/model_dictionary.h"
+#include "lib/pack/tensor_walk.h"
+
+namespace dnnc::pack {
+
+namespace fm = dnnc::formats;
+
+namespace {
+
+int zstdLevelFor(size_t bytes) { return bytes <= (size_t(1) << 20) ? 19 : 9; }
+
+// A tensor section's payload: varint ordinal, u8 field, u8 codec, then the codec body.
+std::vector<uint8_t> tensorPayload(uint64_t ordinal, Field field, const EncodedTensor& e) {
+  std::vector<uint8_t> p;
+  fm::appendVarint(p, ordinal);
+  p.push_back(uint8_t(field));
+  p.push_back(uint8_t(e.codec));
+  p.insert(p.end(), e.body.begin(), e.body.end());
+  return p;
+}
+
+nlohmann::json dimsOf(const onnx::TensorProto& t) {
+  nlohmann::json d = nlohmann::json::array();
+  for (auto v : t.dims()) d.push_back(v);
+  return d;
+}
+
+// The report entry of one coded tensor.
+nlohmann::json tensorReport(const onnx::TensorProto& t, const Layout& layout, const EncodedTensor& e, uint64_t section_bytes) {
+  nlohmann::json r = {{"name", t.name()},      {"dims", dimsOf(t)},           {"data_type", t.data_type()},
+                      {"field", fieldName(layout.field)}, {"codec", codecName(e.codec)}, {"dense_bytes", layout.bytes()},
+                      {"packed_bytes", section_bytes}};
+  if (e.fallback) r["fallback"] = "too many distinct values for a codebook codec";
+  // Yardsticks: a non-codebook tensor is counted at its dense size by both.
+  double entropy_bytes = double(layout.bytes());
+  double dc_bytes = double(layout.bytes());
+  if (e.symbols) {
+    const Symbolized& s = *e.symbols;
+    unsigned dc_gap = t.dims_size() >= 3 ? 8 : 5;  // Han: 8-bit conv, 5-bit fc indices
+    SparseBounds b = sparseBounds(s.symbols, dc_gap);
+    double table_bits = double(s.table.size()) * s.width * 8;
+    double dc_table_bits = double(s.table.size() - (s.zero_present ? 1 : 0)) * s.width * 8;
+    // A tensor whose values are nearly all distinct (a bias) is better counted dense by both.
+    entropy_bytes = std::min(entropy_bytes, (b.entropy_bits + table_bits) / 8);
+    dc_bytes = std::min(dc_bytes, (double(b.dc_bits) + dc_table_bits) / 8);
+    r["codebook_size"] = s.table.size();
+    r["nonzeros"] = b.nonzeros;
+    r["bits_per_nonzero"] = b.nonzeros ? double(section_bytes) * 8 / double(b.nonzeros) : 0.0;
+    r["entropy_bits_per_nonzero"] = b.nonzeros ? b.entropy_bits / double(b.nonzeros) : 0.0;
+    r["dc_gap_bits"] = dc_gap;
+    if (e.gap_bits + e.value_bits > 0) r["index_share"] = e.gap_bits / (e.gap_bits + e.value_bits);
+  }
+  r["entropy_bound_bytes"] = entropy_bytes;
+  r["dc_count_bytes"] = dc_bytes;
+  return r;
+}
+
+}  // namespace
+
+Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& options) {
+  onnx::ModelProto stripped = model;
+  std::vector<onnx::TensorProto*> tensors = allTensors(stripped);
+  std::vector<fm::Section> sections(1);
+  nlohmann::json entries = nlohmann::json::array();
+  double entropy_total = 0, dc_total = 0;
+  uint64_t dense_total = 0;
+  for (size_t k = 0; k < tensors.size(); ++k) {
+    onnx::TensorProto& t = *tensors[k];
+    auto layout = extractableLayout(t);
+    if (!layout || layout->bytes() < options.min_tensor_bytes) continue;
+    std::vector<uint8_t> data = takeData(t, *layout);
+    EncodedTensor e = encodeTensor(data, layout->width, options.codec);
+    // Unnamed: the tensor's name is in the model section already (the ordinal links them).
+    fm::Section s{"", kTensorSection, tensorPayload(k, layout->field, e)};
+    // Bytes this tensor costs in the file: its payload and its directory entry.
+    uint64_t cost = fm::containerOverheadBytes(std::span<const fm::Section>(&s, 1)) - fm::containerOverheadBytes({});
+    cost += s.data.size();
+    nlohmann::json r = tensorReport(t, *layout, e, cost);
+    entropy_total += r["entropy_bound_bytes"].get<double>();
+    dc_total += r["dc_count_bytes"].get<double>();
+    dense_total += layout->bytes();
+    entries.push_back(std::move(r));
+    sections.push_back(std::move(s));
+  }
+  std::string proto = serializeModel(stripped);
+  auto z = fm::zstdCompress(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(proto.data()), proto.size()),
+                            zstdLevelFor(proto.size()), modelDictionary());
+  if (!z) return std::move(z).error();
+  sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
+  Packed out;
+  out.bytes = fm::writeContainer(sections);
+  const uint64_t onnx_bytes = serializeModel(model).size();
+  out.report = {{"tensors", entries},
+                {"model_section_bytes", sections[0].data.size()},
+                {"model_protobuf_bytes", proto.size()},
+                {"container_bytes", out.bytes.size()},
+                {"onnx_bytes", onnx_bytes},
+                {"tensor_dense_bytes", dense_total},
+                {"entropy_bound_bytes", entropy_total},
+                {"dc_count_bytes", dc_total},
+                {"ratio", out.bytes.empty() ? 0.0 : double(onnx_bytes) / double(out.bytes.size())}};
+  return out;
+}
+
+Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
+  DNNC_ASSIGN(std::vector<fm::SectionView> sections, fm::readContainer(bytes));
+  if (sections.empty() || sections[0].kind != kModelSection)
+    return Error(Exit::Input, ".dnnc file does not start with a model section");
+  DNNC_ASSIGN(std::vector<uint8_t> proto_bytes, fm::zstdDecompress(sections[0].data, kMaxUnpackedBytes, modelDictionary()));
+  onnx::ModelProto model;
+  if (!model.ParseFromArray(proto_bytes.data(), int(proto_bytes.size())))
+    return Error(Exit::Input, ".dnnc model section is not a valid ONNX ModelProto");
+  std::vector<onnx::TensorProto*> tensors = allTensors(model);
+  std::vector<bool> filled(tensors.size(), false);
+  uint64_t total = proto_bytes.size();
+  for (size_t i = 1; i < sections.size(); ++i) {
+    auto s = sections[i];
+    if (s.name.empty()) s.name = "#" + std::to_string(i);
+    if (s.kind != kTensorSection) return Error(Exit::Input, ".dnnc section '", s.name, "' has unknown kind ", int(s.kind));
+    size_t pos = 0;
+    auto ordinal = fm::readVarint(s.data, pos);
+    if (!ordinal) return Error(Exit::Input, ".dnnc section '", s.name, "': ", ordinal.error().message());
+    if (*ordinal >= tensors.size() || filled[*ordinal])
+      return Error(Exit::Input, ".dnnc section '", s.name, "' names tensor #", *ordinal, ", which is ",
+                   *ordinal >= tensors.size() ? "not in the model" : "already filled");
+    if (s.data.size() - pos < 2) return Error(Exit::Input, ".dnnc section '", s.name, "' is truncated");
+    uint8_t field = s.data[pos++], codec = s.data[pos++];
+    if (field >= kFieldCount) return Error(Exit::Input, ".dnnc section '", s.name, "': unknown data field ", int(field));
+    if (codec >= kCodecCount) return Error(Exit::Input, ".dnnc section '", s.name, "': unknown codec ", int(codec));
+    onnx::TensorProto& t = *tensors[*ordinal];
+    auto layout = expectedLayout(t, Field(field));
+    if (!layout) return Error(Exit::Input, ".dnnc section '", s.name, "': ", layout.error().message());
+    if (layout->bytes() > kMaxUnpackedBytes - total)
+      return Error(Exit::Input, ".dnnc file declares more than ", kMaxUnpackedBytes, " bytes of tensor data");
+    total += layout->bytes();
+    auto data = decodeTensor(Codec(codec), s.data.subspan(pos), *layout);
+    if (!data) return Error(Exit::Input, ".dnnc section '", s.name, "' (", codecName(Codec(codec)), "): ", data.error().message());
+    putData(t, *layout, *data);
+    filled[*ordinal] = true;
+  }
+  return model;
+}
+
+}  // namespace dnnc::pack

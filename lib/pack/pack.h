@@ -1,0 +1,39 @@
+// Model <-> .dnnc container. pack takes every tensor of at least min_tensor_bytes out of the
+// ModelProto (into the field-exact element arrays of tensor_data.h), codes each with one codec
+// (tensor_codec.h), and stores the remaining protobuf zstd-compressed; unpack reverses it exactly:
+// unpack(pack(m)) equals m as a protobuf message. Sections and layouts: docs/formats/dnnc.md.
+#pragma once
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <vector>
+
+#include "lib/pack/tensor_codec.h"
+#include "lib/support/error.h"
+
+namespace dnnc::pack {
+
+// Section kinds.
+inline constexpr uint8_t kModelSection = 1;   // zstd(ModelProto without the extracted tensors' data)
+inline constexpr uint8_t kTensorSection = 2;  // one tensor's data
+// Unpack refuses to produce more tensor data than this in total (a protobuf cannot hold more).
+inline constexpr uint64_t kMaxUnpackedBytes = uint64_t(1) << 31;
+
+struct PackOptions {
+  CodecRequest codec;
+  uint64_t min_tensor_bytes = 64;  // smaller tensors stay in the protobuf
+};
+
+struct Packed {
+  std::vector<uint8_t> bytes;
+  // Per tensor and in total: dense/packed bytes, codec, bits per nonzero, index share, entropy
+  // bound and the Deep Compression count (see bounds.h).
+  nlohmann::json report;
+};
+
+Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& options = {});
+Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes);
+
+}  // namespace dnnc::pack

@@ -1,0 +1,239 @@
+#include "lib/pack/tensor_codec.h"
+
+#include <cstring>
+#include <type_traits>
+
+#include "formats/byte_planes.h"
+#include "formats/csr.h"
+#include "formats/csr_arith.h"
+#include "formats/huffman.h"
+#include "formats/rlc.h"
+#include "formats/varint.h"
+#include "formats/zstd_blob.h"
+#include "lib/support/check.h"
+
+namespace dnnc::pack {
+
+namespace fm = dnnc::formats;
+
+namespace {
+
+constexpr int kZstdLevel = 3;
+constexpr size_t kPlanesAutoMaxBytes = size_t(1) << 20;
+
+std::vector<uint32_t> widen(std::span<const uint16_t> s) { return {s.begin(), s.end()}; }
+
+// varint T, then T table entries of `width` little-endian bytes.
+std::vector<uint8_t> tableBytes(const Symbolized& s) {
+  std::vector<uint8_t> out;
+  fm::appendVarint(out, s.table.size());
+  size_t at = out.size();
+  out.resize(at + s.table.size() * s.width);
+  for (size_t k = 0; k < s.table.size(); ++k) std::memcpy(out.data() + at + k * s.width, &s.table[k], s.width);
+  return out;
+}
+
+std::vector<uint8_t> symbolStream(Codec c, const Symbolized& s, EncodedTensor* info) {
+  switch (c) {
+    case Codec::Huffman: return fm::huffmanEncode<uint16_t>(s.symbols);
+    case Codec::Csr: {
+      auto v = widen(s.symbols);
+      auto plan = fm::planCsrHuffman(fm::sparseEntries(v));
+      if (info) info->gap_bits = double(plan.gap_bits), info->value_bits = double(plan.value_bits_total);
+      return fm::csrHuffmanEncode(v);
+    }
+    case Codec::CsrAc: {
+      fm::CsrAcCost cost;
+      auto out = fm::csrAcEncode(widen(s.symbols), &cost);
+      if (info) info->gap_bits = cost.gap_bits, info->value_bits = cost.value_bits;
+      return out;
+    }
+    case Codec::CsrPlain: {
+      auto v = widen(s.symbols);
+      auto e = fm::sparseEntries(v);
+      unsigned b = fm::valueBitsFor(e.values);
+      unsigned gb = fm::bestCsrPlainGapBits(e, b);
+      if (info) {
+        uint64_t entries = e.values.size() + fm::csrPlainFillers(e, gb);
+        info->gap_bits = double(entries * gb), info->value_bits = double(entries * b);
+      }
+      return fm::csrPlainEncode(v, gb, b);
+    }
+    case Codec::Rlc: return fm::rlcWordsToBytes(fm::rlcEncode(std::span<const uint16_t>(s.symbols)));
+    default: DNNC_CHECK(false, "not a codebook codec"); return {};
+  }
+}
+
+std::vector<uint8_t> codebookBody(Codec c, const Symbolized& s, EncodedTensor* info) {
+  std::vector<uint8_t> body = tableBytes(s);
+  auto stream = symbolStream(c, s, info);
+  body.insert(body.end(), stream.begin(), stream.end());
+  return body;
+}
+
+// Size of a codebook body without encoding where the codec has a size formula.
+uint64_t codebookSize(Codec c, const Symbolized& s) {
+  uint64_t table = tableBytes(s).size();
+  switch (c) {
+    case Codec::Huffman: return table + fm::huffmanEncodedBytes<uint16_t>(s.symbols);
+    case Codec::Csr: return table + fm::planCsrHuffman(fm::sparseEntries(widen(s.symbols))).total_bytes;
+    case Codec::CsrPlain: {
+      auto e = fm::sparseEntries(widen(s.symbols));
+      unsigned b = fm::valueBitsFor(e.values);
+      return table + fm::csrPlainEncodedBytes(e, fm::bestCsrPlainGapBits(e, b), b);
+    }
+    case Codec::Rlc: return table + (fm::rlcEncodedBits(std::span<const uint16_t>(s.symbols)) + 7) / 8;
+    default: return table + codebookBody(c, s, nullptr).size();
+  }
+}
+
+std::vector<uint8_t> zstdBody(std::span<const uint8_t> data) {
+  auto z = fm::zstdCompress(data, kZstdLevel);
+  DNNC_CHECK(z.ok(), "zstd level ", kZstdLevel);
+  return std::move(*z);
+}
+
+}  // namespace
+
+const char* codecName(Codec c) {
+  switch (c) {
+    case Codec::Raw: return "raw";
+    case Codec::Zstd: return "zstd";
+    case Codec::Huffman: return "huffman";
+    case Codec::Csr: return "csr";
+    case Codec::CsrAc: return "csr-ac";
+    case Codec::CsrPlain: return "csr-plain";
+    case Codec::Rlc: return "rlc";
+    case Codec::Planes: return "planes";
+  }
+  return "?";
+}
+
+bool isCodebookCodec(Codec c) { return c != Codec::Raw && c != Codec::Zstd && c != Codec::Planes; }
+
+Expected<CodecRequest> parseCodecRequest(const std::string& name) {
+  if (name == "auto") return CodecRequest{};
+  for (uint8_t k = 0; k < kCodecCount; ++k)
+    if (name == codecName(Codec(k))) return CodecRequest{false, Codec(k)};
+  return Error(Exit::Usage, "unknown codec '", name, "' (expected auto, raw, zstd, planes, huffman, csr, csr-ac, csr-plain or rlc)");
+}
+
+EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const CodecRequest& request) {
+  EncodedTensor out;
+  // A codebook pays off only when values repeat: with more than a quarter of the elements distinct
+  // (a dense float layer) the table alone is a quarter of the raw size, and building Huffman codes
+  // over thousands of symbols costs more than every other trial together.
+  const size_t n = data.size() / width;
+  out.symbols = symbolize(data, width, std::min(kMaxSymbols, std::max<size_t>(256, n / 4)));
+  if (!request.automatic) {
+    Codec c = request.codec;
+    if (isCodebookCodec(c) && !out.symbols) {
+      c = Codec::Zstd;
+      out.fallback = true;
+    }
+    out.codec = c;
+    if (c == Codec::Raw) out.body.assign(data.begin(), data.end());
+    else if (c == Codec::Zstd) out.body = zstdBody(data);
+    else if (c == Codec::Planes) out.body = fm::bytePlanesEncode(data, width);
+    else out.body = codebookBody(c, *out.symbols, &out);
+    return out;
+  }
+  // auto: the smallest of every applicable codec; ties go to the simpler (lower-numbered) one.
+  // Position codecs (CSR) are tried on tensors that are at least half zeros only: on denser ones
+  // dense Huffman wins and the CSR size plans cost as much as the rest together.
+  Codec best = Codec::Raw;
+  uint64_t best_size = data.size();
+  // zstd is the slowest trial on large tensors: above 1 MB it runs only when it beats the byte
+  // planes on the first 256 KB (structured data: repeated rows, constant blocks).
+  std::vector<uint8_t> zstd;
+  bool try_zstd = true;
+  if (data.size() > kPlanesAutoMaxBytes) {
+    auto sample = data.first(std::min<size_t>(data.size(), size_t(1) << 18) / width * width);
+    try_zstd = zstdBody(sample).size() < fm::bytePlanesEncode(sample, width).size();
+  }
+  if (try_zstd) {
+    zstd = zstdBody(data);
+    if (zstd.size() < best_size) best = Codec::Zstd, best_size = zstd.size();
+  }
+  std::vector<uint8_t> ac;
+  if (out.symbols) {
+    const Symbolized& s = *out.symbols;
+    const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
+    for (Codec c : {Codec::Huffman, Codec::Csr, Codec::CsrPlain, Codec::Rlc}) {
+      if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
+      uint64_t size = codebookSize(c, s);
+      if (size < best_size) best = c, best_size = size;
+    }
+    // The adaptive coder has no size formula: it is encoded to be measured.
+    if (sparse) {
+      EncodedTensor probe;
+      ac = codebookBody(Codec::CsrAc, s, &probe);
+      if (ac.size() < best_size) {
+        best = Codec::CsrAc, best_size = ac.size();
+        out.gap_bits = probe.gap_bits, out.value_bits = probe.value_bits;
+      }
+    }
+  }
+  // Byte planes: for tensors no codebook codec already halves (biases, dense layers).
+  std::vector<uint8_t> planes;
+  if (2 * best_size > data.size()) {
+    planes = fm::bytePlanesEncode(data, width);
+    if (planes.size() < best_size) best = Codec::Planes, best_size = planes.size();
+  }
+  out.codec = best;
+  if (best == Codec::Raw) out.body.assign(data.begin(), data.end());
+  else if (best == Codec::Zstd) out.body = std::move(zstd);
+  else if (best == Codec::CsrAc) out.body = std::move(ac);
+  else if (best == Codec::Planes) out.body = std::move(planes);
+  else out.body = codebookBody(best, *out.symbols, &out);
+  return out;
+}
+
+Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t> body, const Layout& layout) {
+  const uint64_t n = layout.count, bytes = layout.bytes();
+  if (codec == Codec::Raw) {
+    if (body.size() != bytes) return Error(Exit::Input, "raw tensor data of ", body.size(), " bytes, expected ", bytes);
+    return std::vector<uint8_t>(body.begin(), body.end());
+  }
+  if (codec == Codec::Planes) return fm::bytePlanesDecode(body, layout.width, n);
+  if (codec == Codec::Zstd) {
+    DNNC_ASSIGN(std::vector<uint8_t> out, fm::zstdDecompress(body, bytes));
+    if (out.size() != bytes) return Error(Exit::Input, "zstd tensor data of ", out.size(), " bytes, expected ", bytes);
+    return out;
+  }
+  size_t pos = 0;
+  DNNC_ASSIGN(uint64_t t, fm::readVarint(body, pos));
+  if (t == 0 || t > kMaxSymbols) return Error(Exit::Input, "codebook of ", t, " entries (expected 1..", kMaxSymbols, ")");
+  if (t * layout.width > body.size() - pos) return Error(Exit::Input, "codebook of ", t, " entries is truncated");
+  std::vector<uint64_t> table(t, 0);
+  for (uint64_t k = 0; k < t; ++k) std::memcpy(&table[k], body.data() + pos + k * layout.width, layout.width);
+  pos += size_t(t * layout.width);
+  auto stream = body.subspan(pos);
+  auto finish = [&](const auto& symbols) -> Expected<std::vector<uint8_t>> {
+    if (symbols.size() != n)
+      return Error(Exit::Input, codecName(codec), " stream holds ", symbols.size(), " elements, expected ", n);
+    for (auto s : symbols)
+      if (s >= t) return Error(Exit::Input, codecName(codec), " stream has symbol ", s, " beyond its codebook of ", t);
+    using S = typename std::decay_t<decltype(symbols)>::value_type;
+    return desymbolize(table, layout.width, std::span<const S>(symbols));
+  };
+  switch (codec) {
+    case Codec::Huffman: {
+      DNNC_ASSIGN(auto s, fm::huffmanDecode<uint16_t>(stream));
+      return finish(s);
+    }
+    case Codec::Csr: { DNNC_ASSIGN(auto s, fm::csrHuffmanDecode(stream, n)); return finish(s); }
+    case Codec::CsrAc: { DNNC_ASSIGN(auto s, fm::csrAcDecode(stream, n, uint32_t(t - 1))); return finish(s); }
+    case Codec::CsrPlain: { DNNC_ASSIGN(auto s, fm::csrPlainDecode(stream, n)); return finish(s); }
+    case Codec::Rlc: {
+      DNNC_ASSIGN(auto words, fm::rlcBytesToWords(stream));
+      // A 64-bit word covers at most 3 * 32 elements: bound the count before the decoder allocates it.
+      if (n > uint64_t(words.size()) * 96) return Error(Exit::Input, "rlc stream of ", words.size(), " words cannot hold ", n, " elements");
+      DNNC_ASSIGN(auto s, fm::rlcDecode(words, size_t(n)));
+      return finish(s);
+    }
+    default: return Error(Exit::Input, "unknown codec ", int(codec));
+  }
+}
+
+}  // namespace dnnc::pack

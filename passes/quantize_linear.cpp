@@ -1,0 +1,182 @@
+// quantize: linear 8-bit weights in QDQ form (ONNX's DequantizeLinear on integer initializers).
+// Before: Conv/Gemm/MatMul(X, W)                       W float32
+// After:  Conv/Gemm/MatMul(X, DequantizeLinear(Wq, scale, zero_point, axis))
+//   symmetric:  Wq int8,  zero_point 0, scale = max|w| / 127, Wq = clamp(round(w / scale), -127, 127);
+//   asymmetric: Wq uint8, range [min(w, 0), max(w, 0)], scale = range / 255,
+//               zero_point = round(-min / scale), Wq = clamp(round(w / scale) + zero_point, 0, 255).
+//   per-tensor: one scale; per-channel: one per output channel (Conv axis 0; Gemm axis 0 when
+//   transB=1, else 1; MatMul axis 1), which needs opset 13 (per-axis DequantizeLinear).
+// Zeros stay exactly zero (0 is representable in both schemes), so pruned weights stay pruned.
+// Requires opset >= 10 (DequantizeLinear). Weights that are graph inputs or not float32 are skipped.
+// Ref: Jacob et al., "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-
+// Only Inference", CVPR 2018; Krishnamoorthi, "Quantizing deep convolutional networks for efficient
+// inference: A whitepaper", 2018.
+#include <cmath>
+
+#include "lib/ir/graph.h"
+#include "lib/pass/pass.h"
+
+namespace dnnc {
+
+namespace {
+
+std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
+
+int64_t intAttr(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return a.i();
+  return dflt;
+}
+
+struct Quantized {
+  Tensor q;                              // int8 or uint8, W's shape
+  std::vector<float> scale;              // per channel (or one)
+  std::vector<int32_t> zero_point;       // idem
+  double sse = 0, signal = 0;
+};
+
+class QuantizeLinear : public Pass {
+ public:
+  explicit QuantizeLinear(const PassParams& p)
+      : per_channel_(p.getString("granularity") == "per-channel"), asymmetric_(p.getString("scheme") == "asymmetric") {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    const int64_t opset = model.opsetVersion();
+    if (opset != 0 && opset < 10) return Error(Exit::Input, "DequantizeLinear needs opset 10 or later, the model has ", opset);
+    if (per_channel_ && opset != 0 && opset < 13)
+      return Error(Exit::Input, "per-channel DequantizeLinear needs opset 13 or later, the model has ", opset)
+          .withHint("use granularity=per-tensor");
+    Graph graph(model.graph(), model.base_dir);
+    std::set<std::string> seen;
+    int done = 0;
+    double sse = 0, signal = 0;
+    for (NodeId id : graph.nodes()) {
+      const onnx::NodeProto n = graph.node(id);
+      if (!n.domain().empty() || n.input_size() < 2) continue;
+      const std::string& op = n.op_type();
+      if (op != "Conv" && op != "Gemm" && op != "MatMul") continue;
+      const std::string w_name = n.input(1);
+      if (!graph.isWeight(w_name) || seen.count(w_name)) continue;
+      seen.insert(w_name);
+      const auto* proto = graph.weightProto(w_name);
+      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT) { ctx.log->skip(nodeLabel(n), "weight is not float32"); continue; }
+      if (graph.isGraphInput(w_name)) { ctx.log->skip(nodeLabel(n), "weight is also a graph input"); continue; }
+      DNNC_ASSIGN(Tensor w, graph.readWeight(w_name));
+      int axis = 0;
+      if (op == "Gemm") axis = intAttr(n, "transB", 0) ? 0 : 1;
+      if (op == "MatMul") axis = w.rank() - 1;
+      if (w.rank() == 0 || (per_channel_ && w.rank() < 2)) { ctx.log->skip(nodeLabel(n), "weight has no channel axis"); continue; }
+      Quantized qz = quantize(w, per_channel_ ? axis : -1);
+      rewrite(graph, w_name, qz, axis);
+      ++done;
+      sse += qz.sse;
+      signal += qz.signal;
+      ctx.log->rewrite("quantize to QDQ", {nodeLabel(n)},
+                       {{"weight", w_name}, {"bits", 8}, {"scales", qz.scale.size()},
+                        {"mse", qz.sse / double(w.numel())},
+                        {"sqnr_db", qz.sse > 0 ? nlohmann::json(10 * std::log10(qz.signal / qz.sse)) : nlohmann::json(nullptr)}});
+    }
+    ctx.log->summary = {{"layers", done}, {"granularity", per_channel_ ? "per-channel" : "per-tensor"},
+                        {"scheme", asymmetric_ ? "asymmetric" : "symmetric"},
+                        {"sqnr_db", sse > 0 ? nlohmann::json(10 * std::log10(signal / sse)) : nlohmann::json(nullptr)}};
+    if (done == 0) return PreservedAnalyses::all();
+    DNNC_TRY(graph.compact());
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  bool per_channel_, asymmetric_;
+
+  // axis < 0: one scale for the whole tensor.
+  Quantized quantize(const Tensor& w, int axis) const {
+    Quantized r;
+    const auto& dims = w.dims();
+    int64_t channels = axis < 0 ? 1 : dims[size_t(axis)];
+    int64_t inner = 1;  // elements between consecutive channel indices
+    for (size_t d = size_t(std::max(axis, 0)) + 1; d < dims.size(); ++d) inner *= dims[d];
+    if (axis < 0) inner = w.numel();
+    auto channelOf = [&](int64_t i) { return axis < 0 ? 0 : (i / inner) % channels; };
+    std::vector<float> lo(size_t(channels), 0.0f), hi(size_t(channels), 0.0f);
+    const float* x = w.data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      auto c = size_t(channelOf(i));
+      lo[c] = std::min(lo[c], x[i]);
+      hi[c] = std::max(hi[c], x[i]);
+    }
+    r.scale.resize(size_t(channels));
+    r.zero_point.resize(size_t(channels));
+    for (size_t c = 0; c < size_t(channels); ++c) {
+      float s = asymmetric_ ? (hi[c] - lo[c]) / 255.0f : std::max(-lo[c], hi[c]) / 127.0f;
+      if (!(s > 0) || !std::isfinite(s)) s = 1.0f;  // an all-zero channel
+      r.scale[c] = s;
+      r.zero_point[c] = asymmetric_ ? int32_t(std::clamp(std::nearbyint(-lo[c] / s), 0.0f, 255.0f)) : 0;
+    }
+    r.q = Tensor(asymmetric_ ? DType::Uint8 : DType::Int8, dims);
+    for (int64_t i = 0; i < w.numel(); ++i) {
+      auto c = size_t(channelOf(i));
+      float s = r.scale[c];
+      int32_t zp = r.zero_point[c];
+      float v = std::nearbyint(x[i] / s) + float(zp);
+      int32_t q = asymmetric_ ? int32_t(std::clamp(v, 0.0f, 255.0f)) : int32_t(std::clamp(v, -127.0f, 127.0f));
+      if (asymmetric_) r.q.data<uint8_t>()[i] = uint8_t(q);
+      else r.q.data<int8_t>()[i] = int8_t(q);
+      double back = double(float(q - zp) * s);
+      r.sse += (double(x[i]) - back) * (double(x[i]) - back);
+      r.signal += double(x[i]) * double(x[i]);
+    }
+    return r;
+  }
+
+  void rewrite(Graph& graph, const std::string& w_name, const Quantized& qz, int axis) const {
+    const bool scalar = qz.scale.size() == 1 && !per_channel_;
+    std::vector<int64_t> pdims = scalar ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(qz.scale.size())};
+    Tensor scale = Tensor::fromFloats(qz.scale, pdims);
+    Tensor zp(asymmetric_ ? DType::Uint8 : DType::Int8, pdims);
+    for (size_t c = 0; c < qz.zero_point.size(); ++c) {
+      if (asymmetric_) zp.data<uint8_t>()[c] = uint8_t(qz.zero_point[c]);
+      else zp.data<int8_t>()[c] = int8_t(qz.zero_point[c]);
+    }
+    std::string q_name = graph.addInitializer(w_name + "_quantized", qz.q);
+    std::string s_name = graph.addInitializer(w_name + "_scale", scale);
+    std::string z_name = graph.addInitializer(w_name + "_zero_point", zp);
+    std::string out = graph.uniqueName(w_name + "_dequantized");
+    onnx::NodeProto dq;
+    dq.set_op_type("DequantizeLinear");
+    dq.set_name(graph.uniqueName(w_name + "_dequantize"));
+    dq.add_input(q_name);
+    dq.add_input(s_name);
+    dq.add_input(z_name);
+    dq.add_output(out);
+    if (!scalar) {
+      auto* a = dq.add_attribute();
+      a->set_name("axis");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(axis);
+    }
+    auto constant = graph.producer(w_name);
+    graph.replaceAllUses(w_name, out);
+    graph.addNode(std::move(dq));
+    if (constant) {
+      graph.erase(*constant);
+    } else {
+      auto* inits = graph.proto().mutable_initializer();
+      for (int i = 0; i < inits->size(); ++i)
+        if (inits->Get(i).name() == w_name) { inits->DeleteSubrange(i, 1); break; }
+      graph.reindex();
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<ParamSpec> QuantizeLinearParams() {
+  return {
+      {"granularity", ParamType::String, "per-tensor", "one scale per tensor or per output channel", {"per-tensor", "per-channel"}},
+      {"scheme", ParamType::String, "symmetric", "symmetric int8 (zero point 0) or asymmetric uint8", {"symmetric", "asymmetric"}},
+  };
+}
+Expected<std::unique_ptr<Pass>> createQuantizeLinear(const PassParams& params) {
+  return std::unique_ptr<Pass>(std::make_unique<QuantizeLinear>(params));
+}
+
+}  // namespace dnnc

@@ -1,0 +1,240 @@
+// share: per-layer weight sharing by 1-D k-means (Han, Mao, Dally, "Deep Compression", ICLR 2016,
+// Sec. 3; Hessian-weighted: Choi, El-Khamy, Lee, "Towards the Limit of Network Quantization", ICLR 2017).
+// Before: Conv/Gemm/MatMul(X, W)                    W float32, any values
+// After:  Conv/Gemm/MatMul(X, Gather(codebook, Cast(indices, to=int32)))
+//         codebook float32 [K], indices uint8 (uint16 above 8 bits) with W's shape; ONNX Gather takes
+//         only int32/int64 indices, so a Cast widens them (ONNX Runtime folds it once at load time).
+//         With materialize=true W keeps its place and holds the codebook values instead.
+// Pruned weights (exact zeros) stay exactly zero: they get index 0 -> codebook[0] = 0 and no
+// centroid, so a B-bit layer with zeros has 2^B - 1 centroids for its nonzeros, else 2^B.
+// Params: bits (all layers; 0 = use conv-bits / fc-bits), conv-bits, fc-bits, method
+// (linear-lloyd: Lloyd from linear init, Han's best; optimal-1d: exact minimum-MSE clustering by
+// dynamic programming; hessian: Lloyd weighted by the Hessian diagonal, which an earlier pass such
+// as prune-obd must have put in the AnalysisManager), max-iter, materialize.
+// Skipped: weights that are not float32, are graph inputs, or hold no nonzero value.
+#include <cmath>
+#include <limits>
+
+#include "lib/analysis/hessian_diagonal.h"
+#include "lib/ir/graph.h"
+#include "lib/linalg/kmeans.h"
+#include "lib/pass/pass.h"
+
+namespace dnnc {
+
+namespace {
+
+std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
+
+struct Target {
+  std::string weight;
+  std::string node;
+  bool conv = false;
+};
+
+struct Shared {
+  std::vector<float> codebook;     // [0] = 0 when the layer has zeros
+  std::vector<uint32_t> indices;   // per weight element
+  double sse = 0, signal = 0;      // sum (w - q)^2 and sum w^2 over every element
+  int64_t nonzeros = 0;
+};
+
+class ShareWeights : public Pass {
+ public:
+  explicit ShareWeights(const PassParams& p)
+      : bits_(int(p.getInt("bits"))), conv_bits_(int(p.getInt("conv-bits"))), fc_bits_(int(p.getInt("fc-bits"))),
+        method_(p.getString("method")), max_iter_(int(p.getInt("max-iter"))), materialize_(p.getBool("materialize")) {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    for (int b : {bits_, conv_bits_, fc_bits_})
+      if (b < 0 || b > 16) return Error(Exit::Usage, "bits must lie in 1..16 (0 for bits: per-kind), got ", b);
+    if (bits_ == 0 && (conv_bits_ == 0 || fc_bits_ == 0))
+      return Error(Exit::Usage, "conv-bits and fc-bits must lie in 1..16 when bits is 0");
+    const HessianDiagonal* hessian = nullptr;
+    if (method_ == "hessian") {
+      hessian = ctx.analyses.find<HessianDiagonal>();
+      if (!hessian)
+        return Error(Exit::Usage, "method=hessian needs the Hessian diagonal, and no earlier pass computed it")
+            .withHint("run prune-obd (or another pass that computes it) before share, or use method=linear-lloyd");
+    }
+    Graph graph(model.graph(), model.base_dir);
+    std::vector<Target> targets = findTargets(graph, *ctx.log);
+    int shared = 0;
+    int64_t elements = 0;
+    double sse = 0, signal = 0;
+    for (size_t t = 0; t < targets.size(); ++t) {
+      const Target& tg = targets[t];
+      ctx.progress(int64_t(t), int64_t(targets.size()), tg.node);
+      DNNC_ASSIGN(Tensor w, graph.readWeight(tg.weight));
+      const int bits = bits_ > 0 ? bits_ : (tg.conv ? conv_bits_ : fc_bits_);
+      std::vector<float> importance;
+      if (hessian) {
+        auto it = hessian->per_weight.find(tg.weight);
+        if (it == hessian->per_weight.end() || int64_t(it->second.size()) != w.numel())
+          return Error(Exit::Input, "the Hessian diagonal has no entry of ", w.numel(), " values for weight '",
+                       tg.weight, "'");
+        importance = it->second;
+      }
+      DNNC_ASSIGN(Shared s, cluster(w.span<float>(), bits, importance));
+      if (s.nonzeros == 0) {
+        ctx.log->skip(tg.node, "weight '" + tg.weight + "' has no nonzero value");
+        continue;
+      }
+      DNNC_TRY(rewrite(graph, tg, w, s));
+      ++shared;
+      elements += w.numel();
+      sse += s.sse;
+      signal += s.signal;
+      const double mse = s.sse / double(w.numel());
+      nlohmann::json sqnr = s.sse > 0 ? nlohmann::json(10 * std::log10(s.signal / s.sse)) : nlohmann::json(nullptr);
+      ctx.log->rewrite(materialize_ ? "share (materialized)" : "share as Gather(codebook, indices)", {tg.node},
+                       {{"weight", tg.weight}, {"bits", bits}, {"codebook_size", s.codebook.size()},
+                        {"nonzeros", s.nonzeros}, {"elements", w.numel()}, {"mse", mse}, {"sqnr_db", sqnr}});
+    }
+    ctx.log->summary = {{"layers", shared}, {"method", method_}, {"weights", elements},
+                        {"mse", elements ? sse / double(elements) : 0.0},
+                        {"sqnr_db", sse > 0 ? nlohmann::json(10 * std::log10(signal / sse)) : nlohmann::json(nullptr)}};
+    if (shared == 0) return PreservedAnalyses::all();
+    DNNC_TRY(graph.compact());
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  int bits_, conv_bits_, fc_bits_;
+  std::string method_;
+  int max_iter_;
+  bool materialize_;
+
+  // The weight input of every Conv/ConvTranspose (conv) and Gemm/MatMul (fc), once per weight.
+  static std::vector<Target> findTargets(const Graph& graph, PassLog& log) {
+    std::vector<Target> out;
+    std::set<std::string> seen;
+    for (NodeId id : graph.nodes()) {
+      const auto& n = graph.node(id);
+      if (!n.domain().empty() || n.input_size() < 2) continue;
+      bool conv = n.op_type() == "Conv" || n.op_type() == "ConvTranspose";
+      if (!conv && n.op_type() != "Gemm" && n.op_type() != "MatMul") continue;
+      const std::string& w = n.input(1);
+      if (!graph.isWeight(w) || seen.count(w)) continue;
+      seen.insert(w);
+      const auto* proto = graph.weightProto(w);
+      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT) { log.skip(nodeLabel(n), "weight is not float32"); continue; }
+      if (graph.isGraphInput(w)) { log.skip(nodeLabel(n), "weight is also a graph input (it can be overridden)"); continue; }
+      out.push_back({w, nodeLabel(n), conv});
+    }
+    return out;
+  }
+
+  Expected<Shared> cluster(std::span<const float> w, int bits, const std::vector<float>& importance) const {
+    Shared s;
+    std::vector<float> values, weights;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (w[i] == 0.0f) continue;
+      values.push_back(w[i]);
+      where.push_back(i);
+      if (!importance.empty()) weights.push_back(std::max(importance[i], 0.0f));
+    }
+    s.nonzeros = int64_t(values.size());
+    const bool has_zeros = values.size() < w.size();
+    const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);
+    if (values.empty()) return s;
+    if (!weights.empty()) {
+      // Hessian entries of exactly zero would leave a cluster without a defined mean: floor them.
+      float top = *std::max_element(weights.begin(), weights.end());
+      float floor = top > 0 ? top * 1e-8f : 1.0f;
+      for (auto& h : weights) h = std::max(h, floor);
+    }
+    KMeans1D km;
+    if (method_ == "optimal-1d") {
+      DNNC_ASSIGN(km, optimalKMeans1D(values, k, weights));
+    } else {
+      km = lloydLinear1D(values, k, max_iter_, weights);
+    }
+    const uint32_t offset = has_zeros ? 1 : 0;
+    if (has_zeros) s.codebook.push_back(0.0f);
+    s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
+    s.indices.assign(w.size(), 0);
+    for (size_t r = 0; r < where.size(); ++r) s.indices[where[r]] = km.assignment[r] + offset;
+    for (size_t i = 0; i < w.size(); ++i) {
+      double q = s.codebook[s.indices[i]], x = w[i];
+      s.sse += (x - q) * (x - q);
+      s.signal += x * x;
+    }
+    return s;
+  }
+
+  Status rewrite(Graph& graph, const Target& tg, const Tensor& w, const Shared& s) const {
+    if (materialize_) {
+      Tensor q(DType::Float, w.dims());
+      float* out = q.data<float>();
+      for (size_t i = 0; i < s.indices.size(); ++i) out[i] = s.codebook[s.indices[i]];
+      graph.setWeight(tg.weight, q);
+      return {};
+    }
+    const bool narrow = s.codebook.size() <= 256;
+    Tensor idx(narrow ? DType::Uint8 : DType::Uint16, w.dims());
+    for (size_t i = 0; i < s.indices.size(); ++i) {
+      if (narrow) idx.data<uint8_t>()[i] = uint8_t(s.indices[i]);
+      else idx.data<uint16_t>()[i] = uint16_t(s.indices[i]);
+    }
+    Tensor book = Tensor::fromFloats(s.codebook, {int64_t(s.codebook.size())});
+    std::string book_name = graph.addInitializer(tg.weight + "_codebook", book);
+    std::string idx_name = graph.addInitializer(tg.weight + "_indices", idx);
+    std::string wide = graph.uniqueName(tg.weight + "_indices_i32");
+    std::string out = graph.uniqueName(tg.weight + "_shared");
+
+    onnx::NodeProto cast;
+    cast.set_op_type("Cast");
+    cast.set_name(graph.uniqueName(tg.weight + "_share_cast"));
+    cast.add_input(idx_name);
+    cast.add_output(wide);
+    auto* to = cast.add_attribute();
+    to->set_name("to");
+    to->set_type(onnx::AttributeProto::INT);
+    to->set_i(onnx::TensorProto::INT32);
+    onnx::NodeProto gather;
+    gather.set_op_type("Gather");
+    gather.set_name(graph.uniqueName(tg.weight + "_share_gather"));
+    gather.add_input(book_name);
+    gather.add_input(wide);
+    gather.add_output(out);
+    auto* axis = gather.add_attribute();
+    axis->set_name("axis");
+    axis->set_type(onnx::AttributeProto::INT);
+    axis->set_i(0);
+
+    auto constant = graph.producer(tg.weight);  // a Constant node holding the weight, if any
+    graph.replaceAllUses(tg.weight, out);
+    graph.addNode(std::move(cast));
+    graph.addNode(std::move(gather));
+    if (constant) {
+      graph.erase(*constant);
+    } else {
+      auto* inits = graph.proto().mutable_initializer();
+      for (int i = 0; i < inits->size(); ++i)
+        if (inits->Get(i).name() == tg.weight) { inits->DeleteSubrange(i, 1); break; }
+      graph.reindex();
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+std::vector<ParamSpec> ShareWeightsParams() {
+  return {
+      {"bits", ParamType::Int, "0", "bits per weight index for every layer (1..16); 0: conv-bits / fc-bits"},
+      {"conv-bits", ParamType::Int, "8", "bits per index for Conv layers when bits=0 (Han: 8)"},
+      {"fc-bits", ParamType::Int, "5", "bits per index for Gemm/MatMul layers when bits=0 (Han: 5)"},
+      {"method", ParamType::String, "linear-lloyd", "clustering: Lloyd from linear init, exact 1-D optimum, or Hessian-weighted",
+       {"linear-lloyd", "optimal-1d", "hessian"}},
+      {"max-iter", ParamType::Int, "300", "Lloyd iterations at most"},
+      {"materialize", ParamType::Bool, "false", "write the shared values as plain float weights instead of Gather"},
+  };
+}
+Expected<std::unique_ptr<Pass>> createShareWeights(const PassParams& params) {
+  return std::unique_ptr<Pass>(std::make_unique<ShareWeights>(params));
+}
+
+}  // namespace dnnc

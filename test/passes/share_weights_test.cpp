@@ -1,0 +1,155 @@
+// share: codebooks per layer, zeros kept, Gather form and materialized form agree in ONNX Runtime,
+// and the reported MSE/SQNR match a direct computation.
+#include <cmath>
+#include <set>
+
+#include "lib/analysis/hessian_diagonal.h"
+#include "lib/ir/graph.h"
+#include "test/passes/pass_test_util.h"
+
+using namespace dnnc;
+using namespace dnnc::test;
+
+namespace {
+
+// Conv 4x3x3x3 then Gemm 10x(4*6*6) with some zeros in both weights.
+onnx::ModelProto convGemm() {
+  auto m = modelFromText(R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[1, 3, 8, 8] x) => (float[1, 10] y) {
+      c = Conv <kernel_shape = [3, 3]> (x, wc)
+      r = Relu(c)
+      f = Flatten(r)
+      y = Gemm <transB = 1> (f, wf, bf)
+    }
+  )");
+  auto add = [&](const std::string& name, std::vector<int64_t> dims, uint32_t seed, bool prune) {
+    int64_t n = 1;
+    for (auto d : dims) n *= d;
+    auto v = randomValues(size_t(n), seed);
+    if (prune)
+      for (size_t i = 0; i < v.size(); ++i)
+        if (std::abs(v[i]) < 0.5f) v[i] = 0.0f;
+    Tensor t = Tensor::fromFloats(v, dims);
+    auto* p = m.mutable_graph()->add_initializer();
+    p->set_name(name);
+    writeTensor(t, *p);
+  };
+  add("wc", {4, 3, 3, 3}, 1, true);
+  add("wf", {10, 144}, 2, true);
+  add("bf", {10}, 3, false);
+  return m;
+}
+
+std::vector<float> weightOf(const onnx::ModelProto& m, const std::string& name) {
+  for (const auto& t : m.graph().initializer())
+    if (t.name() == name) {
+      auto r = readTensor(t, ".");
+      REQUIRE(r.ok());
+      return r->toFloats();
+    }
+  FAIL("no initializer " << name);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("share: Gather(codebook, indices) with uint8 indices, zeros exact, same outputs as materialized in ORT") {
+  auto m = convGemm();
+  nlohmann::json report;
+  Model g = runPasses(m, "share(conv-bits=3,fc-bits=2)", &report);
+  Model mat = runPasses(m, "share(conv-bits=3,fc-bits=2,materialize=true)");
+  // Structure: two Gathers fed by Casts of uint8 initializers.
+  int gathers = 0;
+  for (const auto& n : g.proto.graph().node()) gathers += n.op_type() == "Gather";
+  CHECK(gathers == 2);
+  auto wc = weightOf(m, "wc"), wf = weightOf(m, "wf");
+  auto qc = weightOf(mat.proto, "wc"), qf = weightOf(mat.proto, "wf");
+  auto idx = weightOf(g.proto, "wc_indices");
+  bool idx_u8 = false;
+  for (const auto& t : g.proto.graph().initializer())
+    if (t.name() == "wc_indices") idx_u8 = t.data_type() == onnx::TensorProto::UINT8;
+  CHECK(idx_u8);
+  for (size_t i = 0; i < wc.size(); ++i) {
+    CHECK((wc[i] == 0.0f) == (qc[i] == 0.0f));  // zeros stay zero, nonzeros get a nonzero centroid
+    CHECK((wc[i] == 0.0f) == (idx[i] == 0.0f));
+  }
+  std::set<float> cset(qc.begin(), qc.end()), fset(qf.begin(), qf.end());
+  CHECK(cset.size() <= 8);  // 3 bits: zero + 7 centroids
+  CHECK(fset.size() <= 4);
+  // MSE and SQNR as reported, against a direct computation.
+  double se = 0, sig = 0;
+  for (size_t i = 0; i < wf.size(); ++i) se += (wf[i] - qf[i]) * (wf[i] - qf[i]), sig += wf[i] * wf[i];
+  const auto& rw = report[0]["rewrites"];
+  bool seen = false;
+  for (const auto& r : rw)
+    if (r["details"]["weight"] == "wf") {
+      seen = true;
+      CHECK(r["details"]["mse"].get<double>() == Approx(se / double(wf.size())).epsilon(1e-4));
+      CHECK(r["details"]["sqnr_db"].get<double>() == Approx(10 * std::log10(sig / se)).epsilon(1e-4));
+      // zero + at most 3 centroids (Lloyd drops clusters that end up empty)
+      CHECK(r["details"]["codebook_size"].get<int>() <= 4);
+      CHECK(r["details"]["codebook_size"].get<int>() >= 2);
+    }
+  CHECK(seen);
+  auto x = randomValues(3 * 64, 9);
+  requireSameOutputsInOrt(g.proto, mat.proto, {x}, {{1, 3, 8, 8}}, 1e-5);
+}
+
+TEST_CASE("share: each nonzero goes to its nearest centroid and optimal-1d has the least error") {
+  auto m = convGemm();
+  nlohmann::json lloyd, opt;
+  Model a = runPasses(m, "share(bits=3,materialize=true)", &lloyd);
+  Model b = runPasses(m, "share(bits=3,materialize=true,method=optimal-1d)", &opt);
+  auto w = weightOf(m, "wf"), qa = weightOf(a.proto, "wf"), qb = weightOf(b.proto, "wf");
+  std::set<float> book(qa.begin(), qa.end());
+  book.erase(0.0f);
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] == 0.0f) continue;
+    float best = *book.begin();
+    for (float c : book)
+      if (std::abs(w[i] - c) < std::abs(w[i] - best)) best = c;
+    CHECK(std::abs(w[i] - qa[i]) <= std::abs(w[i] - best) + 1e-6f);
+  }
+  double ea = 0, eb = 0;
+  for (size_t i = 0; i < w.size(); ++i) ea += (w[i] - qa[i]) * (w[i] - qa[i]), eb += (w[i] - qb[i]) * (w[i] - qb[i]);
+  CHECK(eb <= ea * (1 + 1e-9));
+}
+
+TEST_CASE("share: method=hessian needs the analysis, and uses it") {
+  auto m = convGemm();
+  Model model;
+  model.proto = m;
+  auto p = parsePipeline("share(bits=2,method=hessian,materialize=true)", builtinPasses());
+  REQUIRE(p.ok());
+  {
+    PassContext ctx;
+    auto r = runPipeline(model, *p, builtinPasses(), ctx);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Exit::Usage);
+  }
+  // Heavy Hessian weight on one value of wf: its centroid must (nearly) equal it.
+  auto w = weightOf(m, "wf");
+  size_t heavy = 0;
+  while (w[heavy] == 0.0f) ++heavy;
+  HessianDiagonal h;
+  h.per_weight["wf"] = std::vector<float>(w.size(), 1.0f);
+  h.per_weight["wf"][heavy] = 1e6f;
+  h.per_weight["wc"] = std::vector<float>(108, 1.0f);
+  PassContext ctx;
+  ctx.analyses.get<HessianDiagonal>([&] { return h; });
+  auto r = runPipeline(model, *p, builtinPasses(), ctx);
+  INFO((r.ok() ? std::string() : r.error().message()));
+  REQUIRE(r.ok());
+  auto q = weightOf(model.proto, "wf");
+  CHECK(q[heavy] == Approx(w[heavy]).epsilon(1e-3));
+}
+
+TEST_CASE("share on the bundled LeNet-300-100 runs in ORT and stays close to the float model") {
+  auto m = loadModel(testData("lenet300.onnx"));
+  REQUIRE(m.ok());
+  Model s = runPasses(m->proto, "share(fc-bits=6)");
+  std::vector<int64_t> shape;
+  auto x = fashionImages(8, shape);
+  requireSameOutputsInOrt(m->proto, s.proto, {x}, {shape}, 0.1);
+}

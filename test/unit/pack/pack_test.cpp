@@ -1,0 +1,209 @@
+// Model <-> .dnnc: exact round trips with every codec (as protobuf messages), the codebook view of
+// few-valued tensors, the report's yardsticks against independent counts, and corrupt containers.
+#include <google/protobuf/util/message_differencer.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "formats/container.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/pack/bounds.h"
+#include "lib/pack/pack.h"
+#include "lib/pack/symbolize.h"
+#include "test/support/test_support.h"
+
+using namespace dnnc;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+const std::vector<std::string> kCodecs = {"auto", "raw", "zstd", "planes", "huffman", "csr", "csr-ac", "csr-plain", "rlc"};
+
+onnx::ModelProto bundled(const std::string& name) {
+  auto m = loadModel(test::testData(name));
+  REQUIRE(m.ok());
+  return m->proto;
+}
+
+void requireRoundTrip(const onnx::ModelProto& m, const std::string& codec) {
+  pack::PackOptions o;
+  auto req = pack::parseCodecRequest(codec);
+  REQUIRE(req.ok());
+  o.codec = *req;
+  auto packed = pack::packModel(m, o);
+  REQUIRE(packed.ok());
+  auto back = pack::unpackModel(packed->bytes);
+  INFO(codec << ": " << (back.ok() ? std::string() : back.error().message()));
+  REQUIRE(back.ok());
+  CHECK(MessageDifferencer::Equals(m, *back));
+}
+
+// A model whose weights use the typed fields (float_data, int64_data, int32_data) instead of raw_data.
+onnx::ModelProto typedFieldModel() {
+  onnx::ModelProto m = test::modelFromText(R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[2, 40] x) => (float[2, 40] y) {
+      y = Add(x, w)
+    }
+  )");
+  auto* w = m.mutable_graph()->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(40);
+  for (int i = 0; i < 40; ++i) w->add_float_data(i % 3 == 0 ? 0.0f : float(i % 5) * 0.5f);
+  auto* s = m.mutable_graph()->add_initializer();
+  s->set_name("shape64");
+  s->set_data_type(onnx::TensorProto::INT64);
+  s->add_dims(20);
+  for (int i = 0; i < 20; ++i) s->add_int64_data(int64_t(i) << 40);
+  auto* b = m.mutable_graph()->add_initializer();
+  b->set_name("int8s");
+  b->set_data_type(onnx::TensorProto::INT8);
+  b->add_dims(30);
+  for (int i = 0; i < 30; ++i) b->add_int32_data((i * 7) % 11 - 5);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("unpack(pack(m)) == m for the bundled models with every codec") {
+  for (const char* name : {"lenet300.onnx", "lenet5.onnx", "rescnn.onnx"}) {
+    auto m = bundled(name);
+    for (const auto& c : kCodecs) {
+      INFO(name);
+      requireRoundTrip(m, c);
+    }
+  }
+  auto typed = typedFieldModel();
+  for (const auto& c : kCodecs) requireRoundTrip(typed, c);
+}
+
+TEST_CASE("symbolize is lossless and puts zero first") {
+  std::vector<float> v = {0.5f, 0.0f, -0.25f, 0.5f, -0.0f, 0.0f, 3.0f};
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4);
+  auto s = pack::symbolize(bytes, 4);
+  REQUIRE(s.has_value());
+  CHECK(s->zero_present);
+  CHECK(s->table.size() == 5);  // +0, -0 (a distinct bit pattern), 0.5, -0.25, 3
+  CHECK(s->table[0] == 0);
+  CHECK(s->symbols[1] == 0);
+  CHECK(s->symbols[5] == 0);
+  CHECK(s->nonzeros() == 5);
+  auto back = pack::desymbolize(s->table, 4, std::span<const uint16_t>(s->symbols));
+  CHECK(std::equal(back.begin(), back.end(), bytes.begin(), bytes.end()));
+  // Too many distinct values: no codebook.
+  std::vector<float> many(70000);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = float(i);
+  CHECK_FALSE(pack::symbolize({reinterpret_cast<const uint8_t*>(many.data()), many.size() * 4}, 4).has_value());
+}
+
+TEST_CASE("sparse bounds: entropy and the Deep Compression count against hand counts") {
+  // 0 0 1 0 2 then 40 zeros then 1: gaps 2, 1, 40; values 1, 2, 1.
+  std::vector<uint16_t> s = {0, 0, 1, 0, 2};
+  s.insert(s.end(), 40, 0);
+  s.push_back(1);
+  auto b = pack::sparseBounds(s, 5);
+  CHECK(b.nonzeros == 3);
+  // Gaps all distinct: 3 * log2(3); values {1,1,2}: 3*H(2/3,1/3) = 2.755 bits.
+  double gaps = 3 * std::log2(3.0), values = 2 * std::log2(1.5) + std::log2(3.0);
+  CHECK(b.entropy_bits == Approx(gaps + values));
+  // DC with 5-bit gaps: 40 = 32 + 8 -> one filler (gap 31, value 0) and the entry (gap 8, value 1):
+  // 4 entries, gap symbols {2, 1, 31, 8} (2 bits each), value symbols {1, 2, 0, 1} (1+2+2 = 6... Huffman
+  // of counts {0:1, 1:2, 2:1}: lengths 2, 1, 2 -> 6 bits).
+  CHECK(b.dc_bits == 8 + 6);
+}
+
+TEST_CASE("pack codes a materialized shared tensor as codebook indices and reports it") {
+  auto m = bundled("lenet300.onnx");
+  // Share fc1 by hand: 92 % zeros, the rest from 31 values.
+  auto* w = m.mutable_graph()->mutable_initializer(0);
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == "fc1.weight") w = &t;
+  REQUIRE(w->name() == "fc1.weight");
+  std::string raw = w->raw_data();
+  std::mt19937 rng(1);
+  for (size_t i = 0; i < raw.size() / 4; ++i) {
+    float v = rng() % 100 < 92 ? 0.0f : float(int(rng() % 31) - 15) * 0.01f + 0.005f;
+    std::memcpy(raw.data() + 4 * i, &v, 4);
+  }
+  w->set_raw_data(raw);
+  auto packed = pack::packModel(m);
+  REQUIRE(packed.ok());
+  const auto& r = packed->report;
+  bool found = false;
+  for (const auto& t : r["tensors"]) {
+    if (t["name"] != "fc1.weight") continue;
+    found = true;
+    CHECK(t["codebook_size"].get<int>() == 32);
+    auto codec = pack::parseCodecRequest(t["codec"].get<std::string>());
+    REQUIRE(codec.ok());
+    CHECK(pack::isCodebookCodec(codec->codec));
+    CHECK(t["packed_bytes"].get<double>() < t["dc_count_bytes"].get<double>());
+    CHECK(t["packed_bytes"].get<double>() < 1.05 * t["entropy_bound_bytes"].get<double>());
+    CHECK(t["bits_per_nonzero"].get<double>() < 12.0);
+    CHECK(t["index_share"].get<double>() > 0.3);
+  }
+  CHECK(found);
+  auto back = pack::unpackModel(packed->bytes);
+  REQUIRE(back.ok());
+  CHECK(MessageDifferencer::Equals(m, *back));
+}
+
+TEST_CASE("unpack rejects truncated and corrupted containers with Exit::Input") {
+  auto m = bundled("lenet5.onnx");
+  auto packed = pack::packModel(m);
+  REQUIRE(packed.ok());
+  const auto& bytes = packed->bytes;
+  for (size_t len = 0; len < bytes.size(); len += 1 + len / 8) {
+    auto r = pack::unpackModel(std::span<const uint8_t>(bytes.data(), len));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Exit::Input);
+  }
+  std::mt19937 rng(11);
+  for (int k = 0; k < 400; ++k) {
+    auto bad = bytes;
+    size_t at = rng() % bad.size();
+    bad[at] ^= uint8_t(1u << (rng() % 8));
+    auto r = pack::unpackModel(bad);
+    INFO("flip at " << at);
+    REQUIRE_FALSE(r.ok());  // CRCs catch every single-bit flip
+    CHECK(r.error().code() == Exit::Input);
+  }
+}
+
+TEST_CASE("unpack validates sections even when their CRCs are right") {
+  auto m = bundled("lenet300.onnx");
+  auto packed = pack::packModel(m);
+  REQUIRE(packed.ok());
+  auto sections = formats::readContainer(packed->bytes);
+  REQUIRE(sections.ok());
+  std::vector<formats::Section> base;
+  for (const auto& s : *sections) base.push_back({s.name, s.kind, {s.data.begin(), s.data.end()}});
+  int rejected = 0, trials = 0;
+  std::mt19937 rng(3);
+  // Rewrite one tensor section with a damaged payload and fresh CRCs: the decoders themselves must
+  // refuse it (or, for a flip they cannot see, produce a model of the right shape).
+  for (size_t i = 1; i < base.size(); ++i) {
+    for (int k = 0; k < 60; ++k) {
+      auto copy = base;
+      auto& d = copy[i].data;
+      if (k % 3 == 0) d.resize(rng() % d.size());
+      else d[rng() % d.size()] ^= uint8_t(1 + rng() % 255);
+      auto r = pack::unpackModel(formats::writeContainer(copy));
+      ++trials;
+      if (!r.ok()) {
+        ++rejected;
+        CHECK(r.error().code() == Exit::Input);
+      } else {
+        CHECK(r->graph().initializer_size() == m.graph().initializer_size());
+      }
+    }
+  }
+  CHECK(rejected > trials / 2);
+  // Two sections naming the same tensor.
+  auto dup = base;
+  dup.push_back(base[1]);
+  CHECK_FALSE(pack::unpackModel(formats::writeContainer(dup)).ok());
+}
