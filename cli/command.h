@@ -63,5 +63,6 @@ void setupInfer(CLI::App& app, CommandList& commands);
 void setupEval(CLI::App& app, CommandList& commands);
 void setupStats(CLI::App& app, CommandList& commands);
 void setupEnergy(CLI::App& app, CommandList& commands);
+void setupFinetune(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   setupEval(app, commands);
   setupStats(app, commands);
   setupEnergy(app, commands);
+  setupFinetune(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

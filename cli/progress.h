@@ -16,11 +16,13 @@ class ProgressLine {
   ProgressLine(const CommonOptions& o, std::string what) : on_(!o.quiet && isatty(2)), what_(std::move(what)) {}
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
-  void update(int64_t done, int64_t total) {
+  // extra: appended after the count (e.g. "loss 0.31, acc 91.2 %").
+  void update(int64_t done, int64_t total, const std::string& extra = "") {
     using Clock = std::chrono::steady_clock;
     if (!on_ || (done < total && Clock::now() - last_ < std::chrono::milliseconds(100))) return;
     last_ = Clock::now();
-    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << std::flush;
+    std::cerr << "\r" << what_ << ": " << done << "/" << total << " samples" << (extra.empty() ? "" : ", " + extra)
+              << "\033[K" << std::flush;
     drawn_ = true;
   }
   // A pass's progress: "<label>: done/total", the label saying what is being done.

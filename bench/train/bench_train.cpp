@@ -1,0 +1,72 @@
+// One training step (forward, cross-entropy, reverse, SGD update) of a bundled model at a batch size,
+// timed in dnnc's lib/train. Prints JSON: median_ms, min_ms, steps. Driven by bench/train/run.sh.
+//   bench_train MODEL.onnx [--batch 64] [--threads 1] [--min-time 2] [--bn frozen|batch]
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "lib/ir/onnx_io.h"
+#include "lib/support/atomic_file.h"
+#include "lib/train/loss.h"
+#include "lib/train/optimizer.h"
+#include "lib/train/tape.h"
+
+using namespace dnnc;
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_train MODEL.onnx [--batch N] [--threads N] [--min-time S] [--bn frozen|batch]\n");
+    return 2;
+  }
+  std::string path = argv[1], bn = "frozen";
+  int64_t batch = 64;
+  int threads = 1;
+  double min_time = 2;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--batch")) batch = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--min-time")) min_time = std::stod(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--bn")) bn = argv[i + 1];
+  }
+  auto bytes = readFile(path);
+  if (!bytes) return std::fprintf(stderr, "%s\n", bytes.error().message().c_str()), 3;
+  auto model = parseModel(*bytes, path, ".");
+  if (!model) return std::fprintf(stderr, "%s\n", model.error().message().c_str()), 3;
+  auto tape = train::Tape::create(*model, {.threads = threads, .bn_batch_stats = bn == "batch"});
+  if (!tape) return std::fprintf(stderr, "%s\n", tape.error().message().c_str()), 3;
+  train::Buf x({batch, 1, 28, 28});
+  std::mt19937 rng(0);
+  std::normal_distribution<float> nd;
+  for (auto& v : x.v) v = nd(rng);
+  std::vector<int64_t> labels(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i) labels[i] = i % 10;
+  train::OptimizerOptions oo;
+  oo.lr = 1e-4;
+  train::Optimizer opt(oo, (*tape)->numParams());
+  train::Buf g;
+  auto step = [&] {
+    auto& t = **tape;
+    if (!t.forward(x, train::Phase::Train).ok()) std::exit(3);
+    train::lossAndGrad(t.output(), labels, nullptr, {}, g);
+    t.seedGrad(g);
+    t.backward(train::Mode::Gradient);
+    for (int k = 0; k < t.numParams(); ++k) opt.step(k, t.param(k), t.paramGrad(k), oo.lr);
+  };
+  for (int i = 0; i < 3; ++i) step();  // warm-up
+  std::vector<double> ms;
+  auto start = std::chrono::steady_clock::now();
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < min_time || ms.size() < 5) {
+    auto t0 = std::chrono::steady_clock::now();
+    step();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("{\"median_ms\": %.4f, \"min_ms\": %.4f, \"steps\": %zu}\n", ms[ms.size() / 2], ms[0], ms.size());
+  return 0;
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""PyTorch side of bench/train/run.sh: one training step (forward, cross-entropy, backward, SGD with
+momentum) of a bundled model, built by hand from its ONNX graph as in tools/grad_reference.py but in
+float32 with nn.Conv2d-equivalent functional calls. Prints JSON: median_ms, min_ms, steps.
+
+Usage: torch_bench.py MODEL.onnx [--batch 64] [--threads 1] [--min-time 2] [--bn frozen|batch]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from grad_reference import OnnxModule  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--min-time", type=float, default=2.0)
+    ap.add_argument("--bn", default="frozen")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    m = OnnxModule(a.model, a.bn == "batch").float()
+    m.consts = {k: (v.float() if v.is_floating_point() else v) for k, v in m.consts.items()}
+    opt = torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(a.batch, 1, 28, 28, generator=g)
+    y = torch.arange(a.batch) % 10
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        F.cross_entropy(m(x), y).backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    ms = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < a.min_time or len(ms) < 5:
+        t0 = time.perf_counter()
+        step()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    ms.sort()
+    print(json.dumps({"median_ms": ms[len(ms) // 2], "min_ms": ms[0], "steps": len(ms)}))
+
+
+if __name__ == "__main__":
+    main()

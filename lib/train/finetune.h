@@ -1,0 +1,60 @@
+// Fine-tuning and knowledge distillation on the model itself: mini-batch SGD or Adam over the tape's
+// parameters, with the loss of lib/train/loss.h. After compression:
+//   - masks: every exact zero of a weight matrix, kernel or Gather codebook at the start stays exactly
+//     zero (its gradient and update are masked), so pruned weights stay pruned;
+//   - shared weights: Gather(codebook, indices) gets its gradient by scatter-add, so each centroid moves
+//     by the sum of its cluster's gradients and the weights stay shared (Han et al. 2016);
+//   - distillation: with teacher logits the soft term is added (alpha CE + (1 - alpha) T^2 KL), and with
+//     a teacher and no labels the run is label-free.
+// Deterministic for a given seed and thread count (shuffles from the seed; reductions in fixed order).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lib/ir/model.h"
+#include "lib/train/dataset.h"
+#include "lib/train/loss.h"
+#include "lib/train/optimizer.h"
+
+namespace dnnc::train {
+
+struct FinetuneOptions {
+  int64_t epochs = 1;
+  int64_t batch = 64;
+  OptimizerOptions optimizer;
+  std::string schedule = "none";  // none | step | cosine
+  LossOptions loss;
+  bool bn_batch_stats = false;  // BatchNormalization uses batch statistics while training
+  uint64_t seed = 0;
+  int threads = 0;
+};
+
+struct EpochReport {
+  int64_t epoch = 0;
+  double loss = 0, train_accuracy = 0, lr = 0, seconds = 0;
+  double val_accuracy = -1;  // -1: no validation set
+};
+
+struct FinetuneReport {
+  std::string objective;  // "labels", "distillation" or "labels+distillation"
+  int64_t samples = 0, steps = 0, masked_zeros = 0, params = 0;
+  double val_accuracy_before = -1;
+  std::vector<EpochReport> epochs;
+};
+
+// (epoch, samples done in it, samples per epoch, running loss, running accuracy)
+using FinetuneProgress = std::function<void(int64_t, int64_t, int64_t, double, double)>;
+
+// Trains `model` in place. teacher: nullptr or logits [samples, C] for `train`'s samples. val: nullptr or
+// a labelled set scored before and after every epoch.
+Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf* teacher, const Dataset* val,
+                                  const FinetuneOptions& options, const FinetuneProgress& progress = {});
+
+// The teacher's logits on every sample (forward with lib/exec's Executor).
+Expected<Buf> teacherLogits(const Model& teacher, const Dataset& data, int threads);
+
+// Top-1 accuracy of the model on a labelled set (forward on the tape, inference mode).
+Expected<double> accuracy(const Model& model, const Dataset& data, int threads);
+
+}  // namespace dnnc::train

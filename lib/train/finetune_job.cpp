@@ -1,0 +1,113 @@
+#include "lib/train/finetune_job.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "lib/ir/onnx_io.h"
+#include "lib/support/atomic_file.h"
+
+namespace dnnc::train {
+
+Expected<FinetuneReport> runFinetuneJob(Model& model, const FinetuneJob& job, const Model* teacher_model,
+                                        const FinetuneProgress& progress) {
+  if (job.data.path.empty()) return Error(Exit::Usage, "fine-tuning needs training data").withHint("give data=X.npy (--data)");
+  if (job.labels.empty() && job.teacher.empty() && !teacher_model)
+    return Error(Exit::Usage, "fine-tuning needs labels, a teacher, or both").withHint("give --labels Y.npy and/or --teacher T.onnx");
+  if (job.val_data.empty() != job.val_labels.empty())
+    return Error(Exit::Usage, "validation needs both --val-data and --val-labels");
+  DNNC_ASSIGN(Dataset train, loadDataset(model, job.data, job.labels, job.limit));
+  std::optional<Model> loaded;
+  if (!teacher_model && !job.teacher.empty()) {
+    DNNC_ASSIGN(std::string bytes, readFile(job.teacher));
+    std::string base = std::filesystem::path(job.teacher).parent_path().string();
+    DNNC_ASSIGN(loaded, parseModel(bytes, job.teacher, base.empty() ? "." : base));
+    teacher_model = &*loaded;
+  }
+  std::optional<Buf> teacher;
+  if (teacher_model) {
+    DNNC_ASSIGN(teacher, teacherLogits(*teacher_model, train, job.options.threads));
+  }
+  std::optional<Dataset> val;
+  if (!job.val_data.empty()) {
+    DataOptions v = job.data;
+    v.path = job.val_data;
+    DNNC_ASSIGN(val, loadDataset(model, v, job.val_labels));
+  }
+  return finetune(model, train, teacher ? &*teacher : nullptr, val ? &*val : nullptr, job.options, progress);
+}
+
+std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs) {
+  return {
+      {"data", ParamType::String, "", "training inputs (.npy/.npz/.pb)"},
+      {"labels", ParamType::String, "", "class labels; without them, distil label-free from the teacher"},
+      {"teacher", ParamType::String, "", "teacher model (.onnx) for knowledge distillation"},
+      {"val-data", ParamType::String, "", "held-out inputs scored after every epoch"},
+      {"val-labels", ParamType::String, "", "held-out labels"},
+      {"limit", ParamType::Int, "0", "use only the first N training samples (0: all)"},
+      {"scale", ParamType::Float, "1", "input preprocessing: x * scale"},
+      {"mean", ParamType::String, "", "input preprocessing: subtract (one value or one per channel)"},
+      {"std", ParamType::String, "", "input preprocessing: divide (one value or one per channel)"},
+      {"epochs", ParamType::Int, std::to_string(default_epochs), "passes over the training data"},
+      {"lr", ParamType::Float, "0.01", "learning rate"},
+      {"batch", ParamType::Int, "64", "samples per step"},
+      {"optimizer", ParamType::String, "sgd", "sgd (with momentum) or adam", {"sgd", "adam"}},
+      {"momentum", ParamType::Float, "0.9", "SGD momentum"},
+      {"weight-decay", ParamType::Float, "0", "L2 weight decay"},
+      {"schedule", ParamType::String, "none", "learning-rate schedule", {"none", "step", "cosine"}},
+      {"alpha", ParamType::Float, "0.5", "weight of the label loss when distilling with labels"},
+      {"temperature", ParamType::Float, "4", "distillation temperature T"},
+      {"bn", ParamType::String, "frozen", "BatchNormalization while training: frozen running statistics or batch statistics",
+       {"frozen", "batch"}},
+      {"seed", ParamType::Int, "0", "shuffling seed"},
+  };
+}
+
+namespace {
+// A String parameter without a default has no value unless given.
+std::string optString(const PassParams& p, const std::string& name) { return p.has(name) ? p.getString(name) : std::string(); }
+}  // namespace
+
+Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads) {
+  FinetuneJob j;
+  j.data.path = optString(p, "data");
+  j.data.scale = static_cast<float>(p.getFloat("scale"));
+  j.data.mean = optString(p, "mean");
+  j.data.std = optString(p, "std");
+  j.labels = optString(p, "labels");
+  j.teacher = optString(p, "teacher");
+  j.val_data = optString(p, "val-data");
+  j.val_labels = optString(p, "val-labels");
+  j.limit = p.getInt("limit");
+  auto& o = j.options;
+  o.epochs = p.getInt("epochs");
+  o.batch = p.getInt("batch");
+  o.optimizer.kind = p.getString("optimizer");
+  o.optimizer.lr = p.getFloat("lr");
+  o.optimizer.momentum = p.getFloat("momentum");
+  o.optimizer.weight_decay = p.getFloat("weight-decay");
+  o.schedule = p.getString("schedule");
+  o.loss.alpha = static_cast<float>(p.getFloat("alpha"));
+  o.loss.temperature = static_cast<float>(p.getFloat("temperature"));
+  o.bn_batch_stats = p.getString("bn") == "batch";
+  o.seed = static_cast<uint64_t>(p.getInt("seed"));
+  o.threads = threads;
+  if (o.epochs < 0 || o.batch <= 0) return Error(Exit::Usage, "epochs must be >= 0 and batch positive");
+  if (o.optimizer.lr <= 0) return Error(Exit::Usage, "lr must be positive");
+  if (o.loss.temperature <= 0 || o.loss.alpha < 0 || o.loss.alpha > 1)
+    return Error(Exit::Usage, "temperature must be positive and alpha in [0, 1]");
+  return j;
+}
+
+nlohmann::json finetuneReportJson(const FinetuneReport& r) {
+  nlohmann::json e = nlohmann::json::array();
+  for (const auto& x : r.epochs)
+    e.push_back({{"epoch", x.epoch}, {"loss", x.loss}, {"train_accuracy", x.train_accuracy}, {"lr", x.lr},
+                 {"val_accuracy", x.val_accuracy < 0 ? nlohmann::json(nullptr) : nlohmann::json(x.val_accuracy)},
+                 {"seconds", x.seconds}});
+  return {{"objective", r.objective}, {"samples", r.samples}, {"steps", r.steps}, {"params", r.params},
+          {"masked_zeros", r.masked_zeros},
+          {"val_accuracy_before", r.val_accuracy_before < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.val_accuracy_before)},
+          {"epochs", e}};
+}
+
+}  // namespace dnnc::train

@@ -1,0 +1,56 @@
+// Op: the forward and reverse rules of one ONNX node on the training tape (lib/train/ops/*.cpp).
+// forward() reads input slots and writes output slots, keeping what backward() needs; backward() adds
+// dLoss/dinput into the gradient of every input that needs one (Tape::slot(i).needs_grad), from the
+// gradients of the outputs. In Mode::Curvature every local derivative enters squared (Gauss-Newton
+// diagonal: d2E/dx_j^2 = sum_i (dy_i/dx_j)^2 d2E/dy_i^2).
+#pragma once
+#include <onnx/onnx_pb.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/support/error.h"
+#include "lib/train/tape.h"
+
+namespace dnnc::train {
+
+// What an input is to the optimiser when an initializer feeds it.
+enum class InputRole { Trainable, Buffer, Constant };
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual Status forward(Tape& t) = 0;
+  virtual void backward(Tape& t, Mode mode) = 0;
+  virtual InputRole role(int input) const { (void)input; return InputRole::Trainable; }
+
+  std::vector<int> in, out;  // slot indices; -1 for an absent optional input or output
+  std::string where;         // "Conv node '/conv1/Conv'"
+
+ protected:
+  Buf& x(Tape& t, int i) const { return t.slot(in[i]).val; }
+  Buf& y(Tape& t, int i) const { return t.slot(out[i]).val; }
+  // The gradient buffer of input i when it needs one (sized like the value), else nullptr.
+  float* gradIn(Tape& t, int i) const {
+    if (i >= static_cast<int>(in.size()) || in[i] < 0) return nullptr;
+    Slot& s = t.slot(in[i]);
+    return s.needs_grad ? s.grad.data() : nullptr;
+  }
+  const Buf& gradOut(Tape& t, int i) const { return t.slot(out[i]).grad; }
+  bool has(int i) const { return i < static_cast<int>(in.size()) && in[i] >= 0; }
+  template <class... Args>
+  Error error(const Args&... args) const { return Error(Exit::Input, where, ": ", args...); }
+};
+
+// The reverse rule for a node, or an Exit::Input error naming the op when there is none.
+Expected<std::unique_ptr<Op>> makeOp(const onnx::NodeProto& node, int64_t opset);
+
+// Attribute helpers.
+const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name);
+int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t fallback);
+float attrFloat(const onnx::NodeProto& n, const std::string& name, float fallback);
+std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name);
+std::string attrString(const onnx::NodeProto& n, const std::string& name, const std::string& fallback);
+
+}  // namespace dnnc::train

@@ -1,0 +1,128 @@
+// BatchNormalization on the tape, per channel c of X [N, C, ...]:
+//   frozen (Phase::Eval, or training without batch statistics): y = gamma (x - mean) / sqrt(var + eps) + beta
+//     with the running mean and variance as constants;
+//   batch statistics (Phase::Train with TapeOptions::bn_batch_stats): mean and (biased) variance of the
+//     batch, x^ = (x - mu) / sqrt(var + eps), y = gamma x^ + beta, and the running statistics move by
+//     ONNX momentum: running = running * momentum + batch * (1 - momentum) (unbiased variance, as PyTorch).
+// Reverse with batch statistics: dx = gamma / (m sqrt(var + eps)) (m dy - sum dy - x^ sum(dy x^)).
+// Curvature mode treats the statistics as constants (the Gauss-Newton diagonal of the frozen layer).
+#include <cmath>
+
+#include "lib/train/ops/registry.h"
+
+namespace dnnc::train {
+namespace {
+
+class BatchNormOp : public Op {
+ public:
+  BatchNormOp(float eps, float momentum) : eps_(eps), momentum_(momentum) {}
+
+  InputRole role(int i) const override { return i >= 3 ? InputRole::Buffer : InputRole::Trainable; }
+
+  Status forward(Tape& t) override {
+    const Buf& xb = x(t, 0);
+    if (xb.rank() < 2) return error("X ", dimsText(xb.dims), " needs a channel axis");
+    N_ = xb.dims[0], C_ = xb.dims[1], S_ = xb.numel() / std::max<int64_t>(1, N_ * C_);
+    for (int i = 1; i < 5; ++i)
+      if (!has(i) || x(t, i).numel() != C_) return error("input ", i, " must hold ", C_, " values");
+    Buf& mean = x(t, 3);
+    Buf& var = x(t, 4);
+    batch_ = t.phase() == Phase::Train && t.options().bn_batch_stats;
+    mu_.assign(C_, 0.0f), inv_.assign(C_, 0.0f);
+    const int64_t m = N_ * S_;
+    for (int64_t c = 0; c < C_; ++c) {
+      if (batch_) {
+        double s = 0, s2 = 0;
+        for (int64_t n = 0; n < N_; ++n) {
+          const float* p = xb.data() + (n * C_ + c) * S_;
+          for (int64_t k = 0; k < S_; ++k) s += p[k];
+        }
+        const double mu = s / m;
+        for (int64_t n = 0; n < N_; ++n) {
+          const float* p = xb.data() + (n * C_ + c) * S_;
+          for (int64_t k = 0; k < S_; ++k) s2 += (p[k] - mu) * (p[k] - mu);
+        }
+        const double v = s2 / m;
+        mu_[c] = static_cast<float>(mu);
+        inv_[c] = static_cast<float>(1.0 / std::sqrt(v + eps_));
+        const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
+        mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
+        var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? s2 / (m - 1) : v) * (1.0f - mom);
+      } else {
+        mu_[c] = mean.v[c];
+        inv_[c] = 1.0f / std::sqrt(var.v[c] + eps_);
+      }
+    }
+    const float* gamma = x(t, 1).data();
+    const float* beta = x(t, 2).data();
+    Buf& yb = y(t, 0);
+    yb.reshape(xb.dims);
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
+    for (int64_t nc = 0; nc < N_ * C_; ++nc) {
+      const int64_t c = nc % C_;
+      const float a = gamma[c] * inv_[c], b = beta[c] - mu_[c] * a;
+      const float* p = xb.data() + nc * S_;
+      float* q = yb.data() + nc * S_;
+      for (int64_t k = 0; k < S_; ++k) q[k] = a * p[k] + b;
+    }
+    return {};
+  }
+
+  void backward(Tape& t, Mode mode) override {
+    const bool sq = mode == Mode::Curvature;
+    const Buf& xb = x(t, 0);
+    const float* gy = gradOut(t, 0).data();
+    const float* gamma = x(t, 1).data();
+    float* gx = gradIn(t, 0);
+    float* gg = gradIn(t, 1);
+    float* gbeta = gradIn(t, 2);
+    const double m = static_cast<double>(N_ * S_);
+    for (int64_t c = 0; c < C_; ++c) {
+      // Per channel: sum dy and sum dy * x^ (x^ squared in curvature mode).
+      double sdy = 0, sdyx = 0;
+      for (int64_t n = 0; n < N_; ++n) {
+        const float* p = xb.data() + (n * C_ + c) * S_;
+        const float* g = gy + (n * C_ + c) * S_;
+        for (int64_t k = 0; k < S_; ++k) {
+          const double xh = (p[k] - mu_[c]) * inv_[c];
+          sdy += g[k];
+          sdyx += g[k] * (sq ? xh * xh : xh);
+        }
+      }
+      if (gbeta) gbeta[c] += static_cast<float>(sdy);
+      if (gg) gg[c] += static_cast<float>(sdyx);
+      if (!gx) continue;
+      const float a = gamma[c] * inv_[c];
+      for (int64_t n = 0; n < N_; ++n) {
+        const float* p = xb.data() + (n * C_ + c) * S_;
+        const float* g = gy + (n * C_ + c) * S_;
+        float* q = gx + (n * C_ + c) * S_;
+        if (sq || !batch_) {
+          const float f = sq ? a * a : a;
+          for (int64_t k = 0; k < S_; ++k) q[k] += f * g[k];
+        } else {
+          for (int64_t k = 0; k < S_; ++k) {
+            const double xh = (p[k] - mu_[c]) * inv_[c];
+            q[k] += static_cast<float>(a * (g[k] - sdy / m - xh * sdyx / m));
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  float eps_, momentum_;
+  bool batch_ = false;
+  int64_t N_ = 0, C_ = 0, S_ = 0;
+  std::vector<float> mu_, inv_;  // statistics used by the last forward
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Op>> makeBatchNorm(const onnx::NodeProto& n, int64_t) {
+  if (attrInt(n, "spatial", 1) == 0)
+    return Error(Exit::Input, "BatchNormalization node '", n.name(), "': spatial=0 is not supported for training");
+  return std::unique_ptr<Op>(new BatchNormOp(attrFloat(n, "epsilon", 1e-5f), attrFloat(n, "momentum", 0.9f)));
+}
+
+}  // namespace dnnc::train

@@ -1,0 +1,128 @@
+// MaxPool, AveragePool (2-D) and GlobalAveragePool on the tape. MaxPool routes each output's gradient
+// to the input that won the window (argmax kept from the forward pass); averages spread it by 1/count
+// (1/count^2 in curvature mode).
+#include <cmath>
+#include <limits>
+
+#include "lib/train/ops/registry.h"
+
+namespace dnnc::train {
+namespace {
+
+enum class PoolKind { Max, Average, GlobalAverage };
+
+class PoolOp : public Op {
+ public:
+  PoolOp(PoolKind kind, std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> pads, bool ceil_mode,
+         bool count_pad)
+      : kind_(kind), k_(std::move(k)), s_(std::move(s)), pads_(std::move(pads)), ceil_(ceil_mode), count_pad_(count_pad) {}
+
+  Status forward(Tape& t) override {
+    const Buf& xb = x(t, 0);
+    if (xb.rank() != 4) return error("input ", dimsText(xb.dims), ": only 2-D pooling is supported for training");
+    N_ = xb.dims[0], C_ = xb.dims[1], H_ = xb.dims[2], W_ = xb.dims[3];
+    if (kind_ == PoolKind::GlobalAverage) {
+      k_ = {H_, W_}, s_ = {1, 1}, pads_ = {0, 0, 0, 0};
+    }
+    if (pads_.empty()) pads_ = {0, 0, 0, 0};
+    OH_ = outSize(H_, k_[0], s_[0], pads_[0], pads_[2]);
+    OW_ = outSize(W_, k_[1], s_[1], pads_[1], pads_[3]);
+    if (OH_ <= 0 || OW_ <= 0) return error("input ", dimsText(xb.dims), " is smaller than the window");
+    Buf& yb = y(t, 0);
+    yb.reshape({N_, C_, OH_, OW_});
+    if (kind_ == PoolKind::Max) argmax_.resize(static_cast<size_t>(yb.numel()));
+    count_.resize(static_cast<size_t>(OH_ * OW_));
+    const int64_t planes = N_ * C_;
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      const float* xp = xb.data() + pl * H_ * W_;
+      float* yp = yb.data() + pl * OH_ * OW_;
+      for (int64_t oh = 0; oh < OH_; ++oh)
+        for (int64_t ow = 0; ow < OW_; ++ow) {
+          const int64_t h0 = oh * s_[0] - pads_[0], w0 = ow * s_[1] - pads_[1];
+          const int64_t h1 = std::min(h0 + k_[0], H_), w1 = std::min(w0 + k_[1], W_);
+          const int64_t o = oh * OW_ + ow;
+          if (kind_ == PoolKind::Max) {
+            float best = -std::numeric_limits<float>::infinity();
+            int32_t arg = -1;
+            for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
+              for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w)
+                if (xp[h * W_ + w] > best || arg < 0) best = xp[h * W_ + w], arg = static_cast<int32_t>(h * W_ + w);
+            yp[o] = best;
+            argmax_[pl * OH_ * OW_ + o] = arg;
+          } else {
+            double sum = 0;
+            for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
+              for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w) sum += xp[h * W_ + w];
+            float cnt = count_pad_ ? static_cast<float>(std::min(h0 + k_[0], H_ + pads_[2]) - h0) *
+                                         static_cast<float>(std::min(w0 + k_[1], W_ + pads_[3]) - w0)
+                                   : static_cast<float>((h1 - std::max<int64_t>(h0, 0)) * (w1 - std::max<int64_t>(w0, 0)));
+            if (pl == 0) count_[o] = cnt;
+            yp[o] = static_cast<float>(sum / cnt);
+          }
+        }
+    }
+    return {};
+  }
+
+  void backward(Tape& t, Mode mode) override {
+    float* gx = gradIn(t, 0);
+    if (!gx) return;
+    const float* gy = gradOut(t, 0).data();
+    const bool sq = mode == Mode::Curvature;
+    const int64_t planes = N_ * C_;
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      float* gp = gx + pl * H_ * W_;
+      const float* g = gy + pl * OH_ * OW_;
+      for (int64_t oh = 0; oh < OH_; ++oh)
+        for (int64_t ow = 0; ow < OW_; ++ow) {
+          const int64_t o = oh * OW_ + ow;
+          if (kind_ == PoolKind::Max) {
+            gp[argmax_[pl * OH_ * OW_ + o]] += g[o];
+            continue;
+          }
+          const float f = sq ? 1.0f / (count_[o] * count_[o]) : 1.0f / count_[o];
+          const int64_t h0 = oh * s_[0] - pads_[0], w0 = ow * s_[1] - pads_[1];
+          const int64_t h1 = std::min(h0 + k_[0], H_), w1 = std::min(w0 + k_[1], W_);
+          for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
+            for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w) gp[h * W_ + w] += g[o] * f;
+        }
+    }
+  }
+
+ private:
+  int64_t outSize(int64_t in, int64_t k, int64_t s, int64_t p0, int64_t p1) const {
+    const int64_t span = in + p0 + p1 - k;
+    if (!ceil_) return span / s + 1;
+    int64_t out = (span + s - 1) / s + 1;
+    if ((out - 1) * s >= in + p0) --out;  // the last window must start inside the input or the begin pad
+    return out;
+  }
+  PoolKind kind_;
+  std::vector<int64_t> k_, s_, pads_;
+  bool ceil_, count_pad_;
+  int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, OH_ = 0, OW_ = 0;
+  std::vector<int32_t> argmax_;
+  std::vector<float> count_;  // window element count per output position (same for every plane)
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Op>> makePool(const onnx::NodeProto& n, int64_t) {
+  const std::string& op = n.op_type();
+  if (op == "GlobalAveragePool") return std::unique_ptr<Op>(new PoolOp(PoolKind::GlobalAverage, {}, {}, {}, false, false));
+  auto k = attrInts(n, "kernel_shape"), s = attrInts(n, "strides"), pads = attrInts(n, "pads"), dil = attrInts(n, "dilations");
+  if (s.empty()) s = {1, 1};
+  const std::string where = op + " node '" + n.name() + "'";
+  if (k.size() != 2 || s.size() != 2 || (!pads.empty() && pads.size() != 4))
+    return Error(Exit::Input, where, ": only 2-D pooling is supported for training");
+  for (int64_t d : dil)
+    if (d != 1) return Error(Exit::Input, where, ": dilated pooling is not supported for training");
+  std::string ap = attrString(n, "auto_pad", "NOTSET");
+  if (ap != "NOTSET" && ap != "VALID") return Error(Exit::Input, where, ": auto_pad '", ap, "' is not supported for training");
+  return std::unique_ptr<Op>(new PoolOp(op == "MaxPool" ? PoolKind::Max : PoolKind::Average, k, s, pads,
+                                        attrInt(n, "ceil_mode", 0) != 0, attrInt(n, "count_include_pad", 0) != 0));
+}
+
+}  // namespace dnnc::train

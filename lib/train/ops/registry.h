@@ -1,0 +1,22 @@
+// The op factories of the training tape, one family per file in lib/train/ops/.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "lib/train/op.h"
+
+namespace dnnc::train {
+
+Expected<std::unique_ptr<Op>> makeUnary(const onnx::NodeProto& n, int64_t opset);    // elementwise.cpp
+Expected<std::unique_ptr<Op>> makeBinary(const onnx::NodeProto& n, int64_t opset);   // elementwise.cpp
+Expected<std::unique_ptr<Op>> makeGemm(const onnx::NodeProto& n, int64_t opset);     // dense.cpp
+Expected<std::unique_ptr<Op>> makeMatMul(const onnx::NodeProto& n, int64_t opset);   // dense.cpp
+Expected<std::unique_ptr<Op>> makeConv(const onnx::NodeProto& n, int64_t opset);     // conv.cpp
+Expected<std::unique_ptr<Op>> makePool(const onnx::NodeProto& n, int64_t opset);     // pool.cpp
+Expected<std::unique_ptr<Op>> makeBatchNorm(const onnx::NodeProto& n, int64_t opset);  // batch_norm.cpp
+Expected<std::unique_ptr<Op>> makeShapeOp(const onnx::NodeProto& n, int64_t opset);  // shape.cpp
+Expected<std::unique_ptr<Op>> makeSoftmax(const onnx::NodeProto& n, int64_t opset);  // softmax.cpp
+
+std::string dimsText(const std::vector<int64_t>& d);
+
+}  // namespace dnnc::train

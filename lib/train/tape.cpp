@@ -1,0 +1,161 @@
+// Tape construction (slots for every value, an Op per node, which values need gradients), the forward
+// and reverse sweeps, and writing trained parameters back into the model.
+#include "lib/train/tape.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+
+#include "lib/train/op.h"
+
+namespace dnnc::train {
+
+Tape::~Tape() = default;
+
+struct TapeBuilder {
+  Tape& t;
+  const Model& model;
+
+  int slotFor(const std::string& name) {
+    auto it = t.slot_of_.find(name);
+    if (it != t.slot_of_.end()) return it->second;
+    int id = static_cast<int>(t.slots_.size());
+    t.slots_.emplace_back();
+    t.slots_.back().name = name;
+    t.slot_of_[name] = id;
+    return id;
+  }
+
+  Status constant(const std::string& name, const onnx::TensorProto& proto) {
+    DNNC_ASSIGN(Tensor tensor, readTensor(proto, model.base_dir));
+    Slot& s = t.slots_[slotFor(name)];
+    s.is_const = true;
+    if (tensor.dtype() == DType::Int64 || tensor.dtype() == DType::Int32) {
+      s.is_int = true;
+      s.int_dims = tensor.dims();
+      auto f = tensor.dtype() == DType::Int64 ? std::vector<int64_t>(tensor.span<int64_t>().begin(), tensor.span<int64_t>().end())
+                                              : std::vector<int64_t>(tensor.span<int32_t>().begin(), tensor.span<int32_t>().end());
+      s.ints = std::move(f);
+    } else {
+      s.val.dims = tensor.dims();
+      s.val.v = tensor.toFloats();
+      s.frozen = tensor.dtype() != DType::Float;  // float16/double weights stay as they are
+    }
+    return {};
+  }
+
+  Status build() {
+    const auto& g = model.graph();
+    const int64_t opset = model.opsetVersion();
+    for (const auto& init : g.initializer()) DNNC_TRY(constant(init.name(), init));
+    for (const auto& in : g.input()) {
+      if (t.slot_of_.count(in.name())) continue;
+      if (t.input_ >= 0) return Error(Exit::Input, "training needs a model with one data input; '", in.name(), "' is a second one");
+      t.input_ = slotFor(in.name());
+    }
+    if (t.input_ < 0) return Error(Exit::Input, "the model has no data input");
+    if (g.output_size() == 0) return Error(Exit::Input, "the model has no output");
+    for (const auto& node : g.node()) {
+      if (node.op_type() == "Constant" && node.domain().empty()) {
+        const auto* a = findAttr(node, "value");
+        if (!a || !a->has_t()) return Error(Exit::Input, "Constant node '", node.name(), "': only a tensor 'value' is supported for training");
+        DNNC_TRY(constant(node.output(0), a->t()));
+        continue;
+      }
+      DNNC_ASSIGN(auto op, makeOp(node, opset));
+      bool any_grad = false;
+      for (int i = 0; i < node.input_size(); ++i) {
+        if (node.input(i).empty()) {
+          op->in.push_back(-1);
+          continue;
+        }
+        auto it = t.slot_of_.find(node.input(i));
+        if (it == t.slot_of_.end()) return Error(Exit::Input, op->where, ": input '", node.input(i), "' is not produced before it");
+        Slot& s = t.slots_[it->second];
+        op->in.push_back(it->second);
+        const InputRole role = op->role(i);
+        if (s.is_const && !s.is_int && !s.frozen && role == InputRole::Trainable && !s.is_param) {
+          s.is_param = s.needs_grad = true;
+          s.param_index = static_cast<int>(t.params_.size());
+          t.params_.push_back(it->second);
+        }
+        if (s.is_const && !s.is_int && !s.frozen && role == InputRole::Buffer &&
+            std::find(t.buffers_.begin(), t.buffers_.end(), it->second) == t.buffers_.end())
+          t.buffers_.push_back(it->second);
+        if (s.is_param && (s.val.rank() >= 2 || (node.op_type() == "Gather" && i == 0))) s.prunable = true;
+        if (role == InputRole::Trainable && s.needs_grad) any_grad = true;
+      }
+      for (int i = 0; i < node.output_size(); ++i) {
+        if (node.output(i).empty()) {
+          op->out.push_back(-1);
+          continue;
+        }
+        int id = slotFor(node.output(i));
+        t.slots_[id].needs_grad = any_grad && i == 0;
+        op->out.push_back(id);
+      }
+      t.ops_.push_back(std::move(op));
+    }
+    auto it = t.slot_of_.find(g.output(0).name());
+    if (it == t.slot_of_.end()) return Error(Exit::Input, "output '", g.output(0).name(), "' is not computed by the graph");
+    t.output_ = it->second;
+    return {};
+  }
+};
+
+Expected<std::unique_ptr<Tape>> Tape::create(const Model& model, const TapeOptions& options) {
+  std::unique_ptr<Tape> t(new Tape());
+  t->options_ = options;
+  t->threads_ = options.threads > 0 ? options.threads : omp_get_max_threads();
+  t->rng_.seed(options.seed);
+  TapeBuilder b{*t, model};
+  DNNC_TRY(b.build());
+  return t;
+}
+
+Status Tape::forward(const Buf& x, Phase phase) {
+  phase_ = phase;
+  Eigen::setNbThreads(threads_);
+  slots_[input_].val = x;
+  for (auto& op : ops_) DNNC_TRY(op->forward(*this));
+  return {};
+}
+
+void Tape::seedGrad(const Buf& g) {
+  for (Slot& s : slots_)
+    if (s.needs_grad) {
+      s.grad.dims = s.val.dims;
+      s.grad.v.assign(s.val.v.size(), 0.0f);
+    }
+  Slot& o = slots_[output_];
+  o.grad = g;
+}
+
+void Tape::backward(Mode mode) {
+  Eigen::setNbThreads(threads_);
+  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+    Op& op = **it;
+    if (op.out.empty() || op.out[0] < 0 || !slots_[op.out[0]].needs_grad) continue;
+    op.backward(*this, mode);
+  }
+}
+
+std::vector<std::pair<std::string, const Buf*>> Tape::buffers() const {
+  std::vector<std::pair<std::string, const Buf*>> out;
+  for (int b : buffers_) out.emplace_back(slots_[b].name, &slots_[b].val);
+  return out;
+}
+
+Status Tape::writeBack(Model& model) const {
+  std::map<std::string, const Buf*> values;
+  for (int p : params_) values[slots_[p].name] = &slots_[p].val;
+  for (int b : buffers_) values[slots_[b].name] = &slots_[b].val;
+  for (auto& init : *model.graph().mutable_initializer()) {
+    auto it = values.find(init.name());
+    if (it == values.end()) continue;
+    writeTensor(Tensor::fromFloats(it->second->v, it->second->dims), init);
+  }
+  return {};
+}
+
+}  // namespace dnnc::train

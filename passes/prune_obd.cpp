@@ -1,0 +1,255 @@
+// prune-obd: zero the weights with the smallest saliency s_k = h_kk * w_k^2 / 2, where h_kk is the
+// diagonal of the loss Hessian by Gauss-Newton back-propagation on calibration data (the cached
+// HessianDiag analysis, lib/train/hessian_diag.h); optionally in rounds of prune -> retrain.
+// Before: Conv/Gemm/MatMul weights dense (or partly zero). After: the same graph, `sparsity` of those
+// weights exactly zero (globally, or in every layer with scope=layer); with granularity=filter, whole
+// Conv output filters ranked by their summed saliency are zeroed instead (Gemm/MatMul are left alone).
+// Rounds (iterations=R): round r prunes to sparsity * r / R, then retrains finetune-epochs epochs with
+// the pruned weights masked — steps 2-6 of the paper. Retraining distils from the model as it entered
+// the pass (label-free without labels=; alpha CE + (1 - alpha) T^2 KL with them) unless distill=false.
+// criterion=magnitude ranks by |w| instead, under the same schedule, for comparison.
+// Requires: data= (calibration and retraining inputs). Ref: LeCun, Denker, Solla, "Optimal Brain
+// Damage", NeurIPS 1989; Han et al. 2015 for the iterative schedule.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "lib/ir/graph.h"
+#include "lib/pass/pass.h"
+#include "lib/train/finetune_job.h"
+#include "lib/train/hessian_diag.h"
+
+namespace dnnc {
+
+namespace {
+
+struct Layer {
+  std::string node, weight;
+  bool rows_are_filters = true;  // Conv [K,...], Gemm transB=1 [N,K]; MatMul/Gemm transB=0: columns
+};
+
+class PruneObd : public Pass {
+ public:
+  PruneObd(const PassParams& p, train::FinetuneJob job)
+      : sparsity_(p.getFloat("sparsity")), scope_(p.getString("scope")), granularity_(p.getString("granularity")),
+        criterion_(p.getString("criterion")), iterations_(p.getInt("iterations")), ft_epochs_(p.getInt("finetune-epochs")),
+        calib_(p.getInt("calib-samples")), distill_(p.getBool("distill")), job_(std::move(job)) {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    std::vector<Layer> layers = findLayers(model);
+    if (layers.empty()) {
+      ctx.log->summary = {{"pruned", 0}};
+      return PreservedAnalyses::all();
+    }
+    const Model original = model;
+    nlohmann::json rounds = nlohmann::json::array();
+    for (int64_t r = 1; r <= iterations_; ++r) {
+      const double target = sparsity_ * static_cast<double>(r) / static_cast<double>(iterations_);
+      DNNC_TRY(pruneTo(model, ctx, layers, target));
+      nlohmann::json round = {{"round", r}, {"sparsity", target}};
+      ctx.analyses.invalidate(PreservedAnalyses::none());  // the weights changed
+      if (ft_epochs_ > 0) {
+        train::FinetuneJob job = job_;
+        job.options.epochs = ft_epochs_;
+        job.options.threads = ctx.threads;
+        job.options.seed = job.options.seed + static_cast<uint64_t>(r);
+        const Model* teacher = distill_ && job.teacher.empty() ? &original : nullptr;
+        if (!teacher && job.teacher.empty() && job.labels.empty())
+          return Error(Exit::Usage, "prune-obd: retraining needs labels= or distill=true");
+        auto progress = [&](int64_t epoch, int64_t done, int64_t total, double, double) {
+          ctx.progress(((r - 1) * ft_epochs_ + epoch - 1) * total + done, iterations_ * ft_epochs_ * total, "prune-obd retrain");
+        };
+        DNNC_ASSIGN(train::FinetuneReport fr, train::runFinetuneJob(model, job, teacher, progress));
+        round["finetune"] = train::finetuneReportJson(fr);
+        ctx.analyses.invalidate(PreservedAnalyses::none());
+      }
+      rounds.push_back(round);
+    }
+    // Per-layer result.
+    Graph graph(model.graph(), model.base_dir);
+    int64_t total = 0, zeros = 0;
+    for (const auto& l : layers) {
+      DNNC_ASSIGN(Tensor w, graph.readWeight(l.weight));
+      const int64_t z = w.numel() - w.countNonzero();
+      total += w.numel(), zeros += z;
+      ctx.log->rewrite("zero low-saliency weights", {l.node},
+                       {{"weight", l.weight}, {"params", w.numel()}, {"zeros", z},
+                        {"sparsity", w.numel() ? double(z) / double(w.numel()) : 0.0}});
+    }
+    ctx.log->summary = {{"criterion", criterion_}, {"granularity", granularity_}, {"scope", scope_}, {"params", total},
+                        {"zeros", zeros}, {"sparsity", total ? double(zeros) / double(total) : 0.0}, {"rounds", rounds}};
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  // Conv, Gemm and MatMul nodes whose weight (input 1) is a float initializer of rank >= 2.
+  std::vector<Layer> findLayers(Model& model) const {
+    std::vector<Layer> out;
+    std::set<std::string> seen;
+    Graph graph(model.graph(), model.base_dir);
+    for (NodeId id : graph.nodes()) {
+      const auto& n = graph.node(id);
+      if ((n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul") || n.input_size() < 2) continue;
+      // Filters are Conv output channels; a Gemm's output rows may be the classes themselves.
+      if (granularity_ == "filter" && n.op_type() != "Conv") continue;
+      const auto* proto = graph.weightProto(n.input(1));
+      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT || proto->dims_size() < 2) continue;
+      if (!seen.insert(n.input(1)).second) continue;
+      Layer l{n.name().empty() ? n.output(0) : n.name(), n.input(1), true};
+      if (n.op_type() == "MatMul") l.rows_are_filters = false;
+      if (n.op_type() == "Gemm") {
+        int64_t tb = 0;
+        for (const auto& a : n.attribute())
+          if (a.name() == "transB") tb = a.i();
+        l.rows_are_filters = tb != 0;
+      }
+      out.push_back(l);
+    }
+    return out;
+  }
+
+  // Scores per unit (weight, or filter) of one layer: saliency or magnitude.
+  Expected<std::vector<double>> scores(const Layer& l, const Tensor& w, const train::HessianDiag* h) const {
+    std::vector<float> wv = w.toFloats();
+    std::vector<float> hv;
+    if (criterion_ == "obd") {
+      const auto* d = h->find(l.weight);
+      if (!d) return Error(Exit::Input, "prune-obd: no Hessian diagonal for '", l.weight, "'");
+      hv = *d;
+    } else {
+      hv.assign(wv.size(), 2.0f);  // magnitude: rank by w^2, the same order as |w|
+    }
+    if (granularity_ == "weight") return train::saliency(hv, wv);
+    // Filters: output units; for [K, N] weights (MatMul, Gemm transB=0) they are columns.
+    std::vector<int64_t> dims = w.dims();
+    if (!l.rows_are_filters) transpose(wv, hv, dims);
+    return train::filterSaliency(hv, wv, dims);
+  }
+
+  static void transpose(std::vector<float>& w, std::vector<float>& h, std::vector<int64_t>& dims) {
+    const int64_t R = dims[0], C = static_cast<int64_t>(w.size()) / R;
+    std::vector<float> wt(w.size()), ht(h.size());
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < C; ++j) wt[j * R + i] = w[i * C + j], ht[j * R + i] = h[i * C + j];
+    w.swap(wt), h.swap(ht);
+    dims = {C, R};
+  }
+
+  Status pruneTo(Model& model, PassContext& ctx, const std::vector<Layer>& layers, double target) {
+    const train::HessianDiag* h = nullptr;
+    if (criterion_ == "obd") {
+      train::CalibrationSpec spec{job_.data, calib_};
+      DNNC_ASSIGN(h, train::hessianDiagAnalysis(model, ctx, spec));
+    }
+    Graph graph(model.graph(), model.base_dir);
+    std::vector<Tensor> weights;
+    std::vector<std::vector<double>> score;
+    for (const auto& l : layers) {
+      DNNC_ASSIGN(Tensor w, graph.readWeight(l.weight));
+      DNNC_ASSIGN(auto s, scores(l, w, h));
+      weights.push_back(std::move(w));
+      score.push_back(std::move(s));
+    }
+    // Units to zero: the lowest scores, globally or per layer. Ties broken by (layer, index) order.
+    std::vector<std::vector<uint8_t>> cut(layers.size());
+    auto pick = [&](std::vector<std::pair<size_t, int64_t>> units, int64_t count) {
+      std::stable_sort(units.begin(), units.end(), [&](const auto& a, const auto& b) {
+        return score[a.first][a.second] < score[b.first][b.second];
+      });
+      for (int64_t i = 0; i < count && i < static_cast<int64_t>(units.size()); ++i) cut[units[i].first][units[i].second] = 1;
+    };
+    std::vector<std::pair<size_t, int64_t>> all;
+    int64_t all_size = 0;
+    for (size_t l = 0; l < layers.size(); ++l) {
+      cut[l].assign(score[l].size(), 0);
+      std::vector<std::pair<size_t, int64_t>> units;
+      for (int64_t i = 0; i < static_cast<int64_t>(score[l].size()); ++i) units.emplace_back(l, i);
+      // Weighted by elements per unit so the global target counts weights, not filters.
+      if (scope_ == "layer") pick(units, std::llround(target * static_cast<double>(units.size())));
+      else all.insert(all.end(), units.begin(), units.end()), all_size += static_cast<int64_t>(units.size());
+    }
+    if (scope_ == "global") {
+      if (granularity_ == "weight") {
+        pick(all, std::llround(target * static_cast<double>(all_size)));
+      } else {
+        // Filters differ in size between layers: take filters in score order until the weight target.
+        int64_t total = 0;
+        for (const auto& w : weights) total += w.numel();
+        std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) { return score[a.first][a.second] < score[b.first][b.second]; });
+        int64_t removed = 0;
+        for (const auto& [l, i] : all) {
+          const int64_t per = weights[l].numel() / static_cast<int64_t>(score[l].size());
+          if (removed + per > std::llround(target * static_cast<double>(total))) break;
+          cut[l][i] = 1, removed += per;
+        }
+      }
+    }
+    for (size_t l = 0; l < layers.size(); ++l) {
+      Tensor& w = weights[l];
+      float* v = w.data<float>();
+      const int64_t units = static_cast<int64_t>(cut[l].size());
+      if (granularity_ == "weight") {
+        for (int64_t i = 0; i < units; ++i)
+          if (cut[l][i]) v[i] = 0.0f;
+      } else {
+        const int64_t R = w.dims()[0], C = w.numel() / R;
+        for (int64_t f = 0; f < units; ++f) {
+          if (!cut[l][f]) continue;
+          if (layers[l].rows_are_filters) std::fill(v + f * C, v + (f + 1) * C, 0.0f);
+          else for (int64_t i = 0; i < R; ++i) v[i * C + f] = 0.0f;
+        }
+      }
+      graph.setWeight(layers[l].weight, w);
+    }
+    return {};
+  }
+
+  double sparsity_;
+  std::string scope_, granularity_, criterion_;
+  int64_t iterations_, ft_epochs_, calib_;
+  bool distill_;
+  train::FinetuneJob job_;
+};
+
+}  // namespace
+
+std::vector<ParamSpec> PruneObdParams() {
+  std::vector<ParamSpec> p = {
+      {"sparsity", ParamType::Float, "0.9", "fraction of Conv/Gemm/MatMul weights to zero"},
+      {"scope", ParamType::String, "global", "rank all layers together or each layer to the target", {"global", "layer"}},
+      {"granularity", ParamType::String, "weight", "zero single weights or whole output filters (summed saliency)",
+       {"weight", "filter"}},
+      {"criterion", ParamType::String, "obd", "obd saliency h*w^2/2, or magnitude |w| for comparison", {"obd", "magnitude"}},
+      {"iterations", ParamType::Int, "1", "prune -> retrain rounds, the target reached linearly"},
+      {"finetune-epochs", ParamType::Int, "0", "retraining epochs after each round"},
+      {"calib-samples", ParamType::Int, "1000", "samples of data= for the Hessian diagonal (0: all)"},
+      {"distill", ParamType::Bool, "true", "retrain against the model as it entered the pass (knowledge distillation)"},
+  };
+  for (auto& s : train::finetuneParamSpecs(0))
+    if (s.name != "epochs") p.push_back(s);
+  return p;
+}
+
+Expected<std::unique_ptr<Pass>> createPruneObd(const PassParams& params) {
+  // finetuneJobFromParams reads "epochs", which prune-obd calls finetune-epochs.
+  train::FinetuneJob job;
+  {
+    std::vector<std::pair<std::string, std::string>> given;
+    for (const auto& [k, v] : params.items())
+      if (k != "sparsity" && k != "scope" && k != "granularity" && k != "criterion" && k != "iterations" &&
+          k != "finetune-epochs" && k != "calib-samples" && k != "distill")
+        given.emplace_back(k, v);
+    DNNC_ASSIGN(PassParams fp, PassParams::parse("prune-obd", train::finetuneParamSpecs(0), given));
+    DNNC_ASSIGN(job, train::finetuneJobFromParams(fp, 0));
+  }
+  const double s = params.getFloat("sparsity");
+  if (!(s >= 0.0 && s < 1.0)) return Error(Exit::Usage, "prune-obd: sparsity must be in [0, 1), got ", s);
+  if (params.getInt("iterations") < 1) return Error(Exit::Usage, "prune-obd: iterations must be >= 1");
+  if (params.getInt("finetune-epochs") < 0) return Error(Exit::Usage, "prune-obd: finetune-epochs must be >= 0");
+  if (job.data.path.empty())
+    return Error(Exit::Usage, "prune-obd: data= is required (calibration inputs for the Hessian diagonal)")
+        .withHint("prune-obd(sparsity=0.9, data=X.npy, scale=0.0039)");
+  return std::unique_ptr<Pass>(new PruneObd(params, std::move(job)));
+}
+
+}  // namespace dnnc

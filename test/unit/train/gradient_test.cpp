@@ -1,0 +1,105 @@
+// Reverse mode against central finite differences, op by op, on small random models: every parameter
+// gradient of the mean cross-entropy must match (up + down) / (2 eps).
+#include "test/unit/train/train_test_util.h"
+
+using namespace dnnc;
+using namespace dnnc::test;
+
+namespace {
+const std::vector<int64_t> kLabels = {0, 2, 1};
+const char* kHeader = R"(<ir_version: 8, opset_import: ["" : 13]>)";
+std::string model(const std::string& sig, const std::string& body) { return std::string(kHeader) + "\n g " + sig + "\n{\n" + body + "\n}"; }
+}  // namespace
+
+TEST_CASE("train: Gemm, Relu, bias broadcast", "[train][grad]") {
+  auto m = textModel(model("(float[3,5] x, float[4,5] w1, float[4] b1, float[4,3] w2, float[3] b2) => (float[3,3] y)",
+                           "h = Gemm <transB = 1> (x, w1, b1)\n r = Relu (h)\n y = Gemm <alpha = 0.7, beta = 1.3> (r, w2, b2)"),
+                     {{"w1", {4, 5}}, {"b1", {4}}, {"w2", {4, 3}}, {"b2", {3}}});
+  checkGradients(m, randomBuf({3, 5}, 2), kLabels);
+}
+
+TEST_CASE("train: Gemm with transA and a [1,N] bias", "[train][grad]") {
+  auto m = textModel(model("(float[3,5] x, float[6,3] w, float[6,5] a, float[1,5] c) => (float[3,5] y)",
+                           "t = Gemm <transA = 1> (w, a, c)\n y0 = Mul (t, x)\n y = Tanh (y0)"),
+                     {{"w", {6, 3}}, {"a", {6, 5}}, {"c", {1, 5}}});
+  checkGradients(m, randomBuf({3, 5}, 3), {0, 4, 2});
+}
+
+TEST_CASE("train: MatMul, Add, Sub, Mul with broadcasting, Sigmoid, LeakyRelu, Clip", "[train][grad]") {
+  auto m = textModel(model("(float[3,4] x, float[4,3] w, float[3] b, float[1,3] s, float[3,3] q) => (float[3,3] y)",
+                           "h = MatMul (x, w)\n a = Add (h, b)\n m = Mul (a, s)\n d = Sub (m, q)\n"
+                           "g = Sigmoid (d)\n l = LeakyRelu <alpha = 0.2> (a)\n lo = Constant <value = float {-0.3}> ()\n"
+                           "hi = Constant <value = float {0.4}> ()\n c = Clip (l, lo, hi)\n y = Add (g, c)"),
+                     {{"w", {4, 3}}, {"b", {3}}, {"s", {1, 3}, 0.5f, 1.5f}, {"q", {3, 3}}});
+  // Input seed chosen so that no pre-activation sits within eps of a LeakyRelu or Clip kink.
+  checkGradients(m, randomBuf({3, 4}, 14), kLabels);
+}
+
+TEST_CASE("train: Conv with groups, strides, pads; MaxPool; Flatten", "[train][grad]") {
+  auto m = textModel(model("(float[3,4,7,7] x, float[6,2,3,3] w, float[6] b, float[3,36] f) => (float[3,3] y)",
+                           "c = Conv <group = 2, strides = [2, 2], pads = [1, 0, 1, 1]> (x, w, b)\n"
+                           "p = MaxPool <kernel_shape = [2, 2], strides = [1, 1]> (c)\n"
+                           "r = Relu (p)\n fl = Flatten (r)\n y = Gemm <transB = 1> (fl, f)"),
+                     {{"w", {6, 2, 3, 3}}, {"b", {6}}, {"f", {3, 36}}});
+  checkGradients(m, randomBuf({3, 4, 7, 7}, 5), kLabels);
+}
+
+TEST_CASE("train: dilated Conv, AveragePool with pads, GlobalAveragePool, Concat, Reshape", "[train][grad]") {
+  auto m2 = textModel(model("(float[3,2,8,8] x, float[4,2,3,3] w, float[4,2,1,1] v, float[8,3] f) => (float[3,3] y)",
+                            "c = Conv <dilations = [2, 2]> (x, w)\n a = AveragePool <kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2], count_include_pad = 1> (c)\n"
+                            "g = GlobalAveragePool (a)\n c2 = Conv (x, v)\n g2 = GlobalAveragePool (c2)\n"
+                            "cat = Concat <axis = 1> (g, g2)\n sh = Constant <value = int64[2] {3, 8}> ()\n"
+                            "fl = Reshape (cat, sh)\n y = MatMul (fl, f)"),
+                      {{"w", {4, 2, 3, 3}}, {"v", {4, 2, 1, 1}}, {"f", {8, 3}, -2.0f, 2.0f}});
+  checkGradients(m2, randomBuf({3, 2, 8, 8}, 6), kLabels);
+}
+
+TEST_CASE("train: BatchNormalization frozen and with batch statistics", "[train][grad]") {
+  const std::string text = model(
+      "(float[3,2,5,5] x, float[3,2,3,3] w, float[3] s, float[3] b, float[3] mu, float[3] var, float[3,27] f) => (float[3,3] y)",
+      "c = Conv (x, w)\n n = BatchNormalization (c, s, b, mu, var)\n r = Tanh (n)\n fl = Flatten (r)\n y = Gemm <transB = 1> (fl, f)");
+  auto m = textModel(text, {{"w", {3, 2, 3, 3}}, {"s", {3}, 0.5f, 1.5f}, {"b", {3}}, {"mu", {3}}, {"var", {3}, 0.5f, 2.0f}, {"f", {3, 27}}});
+  SECTION("frozen") { checkGradients(m, randomBuf({3, 2, 5, 5}, 8), kLabels); }
+  SECTION("batch statistics") {
+    checkGradients(m, randomBuf({3, 2, 5, 5}, 8), kLabels, {.bn_batch_stats = true}, train::Phase::Train);
+  }
+}
+
+TEST_CASE("train: Gather shares codebook entries; Softmax and LogSoftmax; Dropout at inference", "[train][grad]") {
+  auto m = textModel(model("(float[3,4] x, float[6] cb, int64[4,3] idx) => (float[3,3] y)",
+                           "w = Gather (cb, idx)\n h = MatMul (x, w)\n d = Dropout (h)\n s = Softmax (d)\n l = LogSoftmax (h)\n"
+                           "y = Add (s, l)"),
+                     {{"cb", {6}, -1.0f, 1.0f}});
+  auto* idx = m.graph().add_initializer();
+  idx->set_name("idx");
+  idx->set_data_type(onnx::TensorProto::INT64);
+  idx->add_dims(4), idx->add_dims(3);
+  for (int64_t v : {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 0}) idx->add_int64_data(v);
+  checkGradients(m, randomBuf({3, 4}, 9), kLabels);
+}
+
+TEST_CASE("train: an op without a gradient is an error naming it", "[train][grad]") {
+  auto m = textModel(model("(float[3,4] x) => (float[3,4] y)", "y = Erf (x)"), {});
+  auto t = train::Tape::create(m);
+  REQUIRE(!t.ok());
+  CHECK(t.error().code() == Exit::Input);
+  CHECK_THAT(t.error().message(), Catch::Contains("no gradient for op 'Erf'"));
+}
+
+TEST_CASE("train: distillation loss gradient against finite differences", "[train][grad]") {
+  train::Buf z = randomBuf({4, 5}, 11, -3, 3), teacher = randomBuf({4, 5}, 12, -3, 3), g, scratch;
+  const std::vector<int64_t> labels = {1, 0, 4, 2};
+  for (int variant = 0; variant < 3; ++variant) {
+    std::vector<int64_t> l = variant == 1 ? std::vector<int64_t>{} : labels;
+    const train::Buf* t = variant == 0 ? nullptr : &teacher;
+    train::LossOptions o{.alpha = 0.3f, .temperature = 3.0f};
+    train::lossAndGrad(z, l, t, o, g);
+    for (int64_t i = 0; i < z.numel(); ++i) {
+      train::Buf zp = z, zm = z;
+      zp.v[i] += 1e-2f, zm.v[i] -= 1e-2f;
+      const double fd = (train::lossAndGrad(zp, l, t, o, scratch).loss - train::lossAndGrad(zm, l, t, o, scratch).loss) / 2e-2;
+      INFO("variant " << variant << " logit " << i);
+      CHECK(g.v[i] == Approx(fd).margin(1e-4).epsilon(1e-3));
+    }
+  }
+}

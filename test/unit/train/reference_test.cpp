@@ -1,0 +1,72 @@
+// dnnc's gradients on the bundled models against PyTorch's (tools/grad_reference.py wrote them in
+// float64 to test/data/grad_ref/): first 16 training images, mean cross-entropy. Every parameter's
+// gradient must match to 1e-4 relative (||g - g_ref|| / ||g_ref||), and the loss too.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "lib/exec/dataset.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/support/atomic_file.h"
+#include "lib/train/loss.h"
+#include "lib/train/tape.h"
+#include "test/support/test_support.h"
+
+using namespace dnnc;
+using namespace dnnc::test;
+
+namespace {
+
+std::vector<float> npzMember(const std::string& path, const std::string& member) {
+  auto src = openArray(path, member);
+  REQUIRE(src.ok());
+  auto& s = **src;
+  Tensor t(s.dtype(), s.dims());
+  REQUIRE(s.readRows(0, s.rows(), t.rawData()).ok());
+  return t.toFloats();
+}
+
+void checkModel(const std::string& model_name, const std::string& ref_name, bool bn_batch) {
+  auto bytes = readFile(testData(model_name + ".onnx"));
+  REQUIRE(bytes.ok());
+  auto model = parseModel(*bytes, model_name, testData(""));
+  REQUIRE(model.ok());
+  auto tape = train::Tape::create(*model, {.threads = 2, .bn_batch_stats = bn_batch});
+  REQUIRE(tape.ok());
+  // The reference's batch: the first 16 training images, normalised as the models expect.
+  std::vector<int64_t> shape;
+  std::vector<float> images = readNpyAsFloat(testData("fashion_train_5000_images.npy"), shape);
+  train::Buf x({16, shape[1], shape[2], shape[3]});
+  for (size_t i = 0; i < x.v.size(); ++i) x.v[i] = static_cast<float>((images[i] / 255.0 - 0.2860) / 0.3530);
+  std::vector<float> labf = readNpyAsFloat(testData("fashion_train_5000_labels.npy"), shape);
+  std::vector<int64_t> labels(labf.begin(), labf.begin() + 16);
+  REQUIRE((*tape)->forward(x, bn_batch ? train::Phase::Train : train::Phase::Eval).ok());
+  train::Buf g;
+  const double loss = train::lossAndGrad((*tape)->output(), labels, nullptr, {}, g).loss;
+  (*tape)->seedGrad(g);
+  (*tape)->backward(train::Mode::Gradient);
+  const std::string ref = testData("grad_ref/" + ref_name + ".npz");
+  const double ref_loss = npzMember(ref, "loss")[0];
+  CHECK(std::abs(loss - ref_loss) <= 1e-4 * std::abs(ref_loss));
+  REQUIRE((*tape)->numParams() > 0);
+  for (int k = 0; k < (*tape)->numParams(); ++k) {
+    const std::string& name = (*tape)->paramName(k);
+    std::vector<float> r = npzMember(ref, name);
+    const auto& a = (*tape)->paramGrad(k).v;
+    REQUIRE(a.size() == r.size());
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < a.size(); ++i) diff += (double(a[i]) - r[i]) * (double(a[i]) - r[i]), norm += double(r[i]) * r[i];
+    const double rel = std::sqrt(diff / norm);
+    INFO(model_name << " " << name << ": relative difference " << rel);
+    CHECK(norm > 0);
+    CHECK(rel <= 1e-4);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("train: LeNet-300-100 gradients match PyTorch", "[train][reference]") { checkModel("lenet300", "lenet300", false); }
+TEST_CASE("train: LeNet-5 gradients match PyTorch", "[train][reference]") { checkModel("lenet5", "lenet5", false); }
+TEST_CASE("train: residual CNN gradients match PyTorch, BN frozen", "[train][reference]") { checkModel("rescnn", "rescnn", false); }
+TEST_CASE("train: residual CNN gradients match PyTorch, BN batch statistics", "[train][reference]") {
+  checkModel("rescnn", "rescnn_bnbatch", true);
+}
