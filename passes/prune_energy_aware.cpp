@@ -19,6 +19,7 @@
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
 #include "lib/exec/activation_stats.h"
+#include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
@@ -33,52 +34,6 @@ struct Options {
   int steps = 7;
   int64_t samples = 256;
   std::vector<std::string> skip;
-};
-
-// Accuracy of a model on the calibration set (top-1 %, or agreement % with reference predictions), with
-// the activation statistics of the same run when asked.
-struct Score {
-  double accuracy = 0;
-  std::vector<int64_t> predictions;
-  std::vector<ActivationStats> stats;
-};
-
-class Scorer {
- public:
-  Scorer(const CalibrationSet& set, int threads) : set_(set), threads_(threads) {}
-  void setReference(std::vector<int64_t> predictions) { reference_ = std::move(predictions); }
-
-  Expected<Score> score(const Model& model, bool with_stats) const {
-    DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = threads_}));
-    std::unique_ptr<ActivationStatsCollector> collector;
-    if (with_stats) collector = std::make_unique<ActivationStatsCollector>(*exec, energy::energyStatsOptions());
-    Score s;
-    for (const Tensor& batch : set_.batches) {
-      ExecRunOptions run;
-      run.observer = collector.get();
-      DNNC_ASSIGN(auto out, exec->run({&batch}, run));
-      const Tensor& logits = out.at(0);
-      if (logits.dims().size() != 2)
-        return Error(Exit::Input, "prune-energy-aware scores classifiers: the first output must be [N, classes], got rank ",
-                     logits.dims().size());
-      auto values = logits.toFloats();
-      const int64_t rows = logits.dims()[0], cols = logits.dims()[1];
-      for (int64_t r = 0; r < rows; ++r)
-        s.predictions.push_back(std::max_element(values.begin() + r * cols, values.begin() + (r + 1) * cols) -
-                                (values.begin() + r * cols));
-    }
-    const auto& truth = set_.labels.empty() ? reference_ : set_.labels;
-    int64_t hits = 0;
-    for (size_t i = 0; i < s.predictions.size() && i < truth.size(); ++i) hits += s.predictions[i] == truth[i];
-    s.accuracy = 100.0 * double(hits) / double(s.predictions.size());
-    if (collector) s.stats = collector->results();
-    return s;
-  }
-
- private:
-  const CalibrationSet& set_;
-  int threads_;
-  std::vector<int64_t> reference_;
 };
 
 // One value of the model on the first `samples` calibration samples, concatenated along the batch axis.
@@ -160,11 +115,12 @@ class PruneEnergyAware : public Pass {
     DNNC_ASSIGN(auto spec, energy::loadAcceleratorSpec(o_.accel));
     DNNC_ASSIGN(CalibrationSet set, loadCalibrationSet(model, *ctx.calibration));
     const int threads = ctx.threads;
-    Scorer scorer(set, threads);
+    ClassifierScorer scorer(set, threads);
+    const ActivationStatsOptions stats = energy::energyStatsOptions();
     const Model original = model;
     energy::MappingCache cache;
 
-    DNNC_ASSIGN(Score base, scorer.score(original, true));
+    DNNC_ASSIGN(ClassifierScore base, scorer.score(original, &stats));
     if (set.labels.empty()) {
       scorer.setReference(base.predictions);
       base.accuracy = 100.0;
@@ -192,7 +148,7 @@ class PruneEnergyAware : public Pass {
       DNNC_ASSIGN(auto chosen, pruneLayer(model, original, set, scorer, t.layer, base.accuracy, allowed_drop, threads));
       model = std::move(chosen.first);
       const double sparsity = chosen.second;
-      DNNC_ASSIGN(Score now, scorer.score(model, true));
+      DNNC_ASSIGN(ClassifierScore now, scorer.score(model, &stats));
       accuracy = now.accuracy;
       DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, now.stats, &cache));
       rows.push_back({{"layer", t.layer.name},
@@ -271,7 +227,7 @@ class PruneEnergyAware : public Pass {
   // The most-pruned version of `layer` in `model` whose accuracy stays within `allowed_drop` of
   // `base_accuracy` (binary search over the sparsity), with its sparsity.
   Expected<std::pair<Model, double>> pruneLayer(const Model& model, const Model& original, const CalibrationSet& set,
-                                                const Scorer& scorer, const LinearLayer& layer, double base_accuracy,
+                                                const ClassifierScorer& scorer, const LinearLayer& layer, double base_accuracy,
                                                 double allowed_drop, int threads) const {
     std::mt19937_64 rng(0x5eed ^ std::hash<std::string>{}(layer.name));
     DNNC_ASSIGN(Tensor in, fetchValue(model, set, layer.input, o_.samples, threads));
@@ -309,13 +265,13 @@ class PruneEnergyAware : public Pass {
     Model best = model;
     if (o_.refit && existing > 0) {
       best = candidate(existing);  // a refit of an already pruned layer can only help
-      DNNC_ASSIGN(Score s, scorer.score(best, false));
+      DNNC_ASSIGN(ClassifierScore s, scorer.score(best));
       if (base_accuracy - s.accuracy > allowed_drop) best = model;
     }
     for (int step = 0; step < o_.steps && hi - lo > 1e-3; ++step) {
       const double mid = step == 0 ? hi : 0.5 * (lo + hi);  // try the maximum first: often it just fits
       Model m = candidate(mid);
-      DNNC_ASSIGN(Score s, scorer.score(m, false));
+      DNNC_ASSIGN(ClassifierScore s, scorer.score(m));
       if (base_accuracy - s.accuracy <= allowed_drop) {
         lo = mid;
         best = std::move(m);
@@ -345,7 +301,7 @@ class PruneEnergyAware : public Pass {
   // Han-style global magnitude pruning of the same layers at the accuracy energy-aware pruning reached:
   // the largest single threshold that keeps accuracy >= `accuracy` (binary search), and what it costs.
   Expected<nlohmann::json> magnitudeBaseline(const Model& original, const std::vector<Target>& targets,
-                                             const Scorer& scorer, const energy::AcceleratorSpec& spec,
+                                             const ClassifierScorer& scorer, const energy::AcceleratorSpec& spec,
                                              energy::MappingCache& cache, double accuracy,
                                              const energy::ModelEnergy& energy0) const {
     std::vector<float> magnitudes;
@@ -374,11 +330,12 @@ class PruneEnergyAware : public Pass {
     for (int step = 0; step < o_.steps + 3; ++step) {
       const double mid = 0.5 * (lo + hi);
       DNNC_ASSIGN(Model m, at(mid));
-      DNNC_ASSIGN(Score s, scorer.score(m, false));
+      DNNC_ASSIGN(ClassifierScore s, scorer.score(m));
       (s.accuracy >= accuracy ? lo : hi) = mid;
     }
     DNNC_ASSIGN(Model m, at(lo));
-    DNNC_ASSIGN(Score s, scorer.score(m, true));
+    const ActivationStatsOptions stats = energy::energyStatsOptions();
+    DNNC_ASSIGN(ClassifierScore s, scorer.score(m, &stats));
     DNNC_ASSIGN(auto e, energy::evaluateModelEnergy(m, spec, s.stats, &cache));
     nlohmann::json j = totals(m, e, s.accuracy);
     j["global_sparsity"] = lo;
