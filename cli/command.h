@@ -64,5 +64,6 @@ void setupEval(CLI::App& app, CommandList& commands);
 void setupStats(CLI::App& app, CommandList& commands);
 void setupEnergy(CLI::App& app, CommandList& commands);
 void setupFinetune(CLI::App& app, CommandList& commands);
+void setupAdapt(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli
