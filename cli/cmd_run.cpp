@@ -71,7 +71,7 @@ int runRun(const RunCmdOptions& o) {
   else if (!o.calibration.labels.empty())
     return reportError(cmd, Error(Exit::Usage, "--labels needs --data"));
   ProgressLine progress(o.common, "run");
-  ctx.progress = [&](int64_t done, int64_t total, const std::string& what) { progress.update(done, total, what); };
+  ctx.progress = [&](int64_t done, int64_t total, const std::string& what) { progress.step(done, total, what); };
   RunOptions run_options;
   run_options.verify_each = o.verify_each;
   auto passes = runPipeline(*model, *pipeline, registry, ctx, run_options);

@@ -26,11 +26,9 @@ class ProgressLine {
     drawn_ = true;
   }
   // A pass's progress: "<label>: done/total", the label saying what is being done.
-  void update(int64_t done, int64_t total, const std::string& label) {
+  void step(int64_t done, int64_t total, const std::string& label) {
     if (!on_) return;
-    std::string line = label + ": " + std::to_string(done) + "/" + std::to_string(total);
-    std::cerr << "\r" << line << std::string(line.size() < width_ ? width_ - line.size() : 0, ' ') << std::flush;
-    width_ = std::max(width_, line.size());
+    std::cerr << "\r" << label << ": " << done << "/" << total << "\033[K" << std::flush;
     drawn_ = true;
   }
   ~ProgressLine() {
@@ -39,7 +37,6 @@ class ProgressLine {
 
  private:
   bool on_, drawn_ = false;
-  size_t width_ = 0;
   std::string what_;
   std::chrono::steady_clock::time_point last_{};
 };
