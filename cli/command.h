@@ -69,5 +69,6 @@ void setupDecompose(CLI::App& app, CommandList& commands);
 void setupFinetune(CLI::App& app, CommandList& commands);
 void setupPack(CLI::App& app, CommandList& commands);  // pack and unpack
 void setupShare(CLI::App& app, CommandList& commands);  // share and quantize
+void setupAdapt(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

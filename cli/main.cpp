@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   setupFinetune(app, commands);
   setupPack(app, commands);
   setupShare(app, commands);
+  setupAdapt(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -1,0 +1,124 @@
+// dnnc adapt MODEL -o OUT --data X [--labels Y] --budget energy=0.5: NetAdapt, sugar over the `netadapt`
+// pass. Writes the adapted model and, with --trajectory FILE.json, the resource/accuracy trajectory as
+// JSON and as CSV beside it (FILE.csv).
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/progress.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/pass/pipeline.h"
+#include "lib/report/table.h"
+#include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
+#include "passes/registry.h"
+
+namespace dnnc::cli {
+namespace {
+
+struct AdaptOptions {
+  std::string model, output, budget = "energy=0.5", measure = "model", accel = "eyeriss", trajectory;
+  int iterations = 20;
+  double step = 0.1;
+  int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
+  bool force = false;
+  Calibration calibration;
+  CommonOptions common;
+};
+
+// "energy=0.5" -> ("energy", "0.5").
+Expected<std::pair<std::string, std::string>> parseBudget(const std::string& text) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos)
+    return Error(Exit::Usage, "--budget: expected RESOURCE=FRACTION such as energy=0.5, got '", text, "'");
+  std::string resource = text.substr(0, eq), value = text.substr(eq + 1);
+  if (resource != "energy" && resource != "latency" && resource != "macs")
+    return Error(Exit::Usage, "--budget: unknown resource '", resource, "'").withHint("use energy, latency or macs");
+  return std::make_pair(resource, value);
+}
+
+std::string trajectoryCsv(const nlohmann::json& trajectory) {
+  std::ostringstream os;
+  os << "iteration,resource,accuracy,layer\n";
+  for (const auto& t : trajectory)
+    os << t["iteration"].get<int>() << "," << t["resource"].get<double>() << "," << t["accuracy"].get<double>() << ","
+       << (t["layer"].is_null() ? "" : t["layer"].get<std::string>()) << "\n";
+  return os.str();
+}
+
+int runAdapt(const AdaptOptions& o) {
+  const std::string cmd = "adapt";
+  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
+  auto budget = parseBudget(o.budget);
+  if (!budget) return reportError(cmd, budget.error());
+  if (o.calibration.data.path.empty()) return reportError(cmd, Error(Exit::Usage, "--data is required"));
+  const std::string text = strCat("netadapt(resource=", budget->first, ",budget=", budget->second, ",measure=", o.measure,
+                                  ",accel='", o.accel, "',iterations=", o.iterations, ",step=", formatDouble(o.step),
+                                  ",short-samples=", o.short_samples, ",long-epochs=", o.long_epochs,
+                                  ",val-samples=", o.val_samples, ")");
+  auto pipeline = parsePipeline(text, builtinPasses());
+  if (!pipeline) return reportError(cmd, pipeline.error());
+  auto bytes = readFile(o.model);
+  if (!bytes) return reportError(cmd, bytes.error());
+  std::string base = std::filesystem::path(o.model).parent_path().string();
+  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
+  if (!model) return reportError(cmd, model.error());
+  PassContext ctx;
+  ctx.threads = o.common.threads;
+  ctx.calibration = o.calibration;
+  ProgressLine progress(o.common, cmd);
+  ctx.progress = [&](int64_t done, int64_t total, const std::string& what) { progress.step(done, total, what); };
+  auto passes = runPipeline(*model, *pipeline, builtinPasses(), ctx);
+  if (!passes) return reportError(cmd, passes.error());
+  if (int rc = reportStatus(cmd, saveModel(*model, o.output))) return rc;
+  const nlohmann::json& summary = (*passes)[0]["summary"];
+  if (!o.trajectory.empty()) {
+    if (int rc = reportStatus(cmd, writeFileAtomic(o.trajectory, summary["trajectory"].dump(2) + "\n"))) return rc;
+    std::string csv = std::filesystem::path(o.trajectory).replace_extension(".csv").string();
+    if (int rc = reportStatus(cmd, writeFileAtomic(csv, trajectoryCsv(summary["trajectory"])))) return rc;
+  }
+  Report report(cmd);
+  report.addInput(o.model, sha256Hex(*bytes));
+  report.root()["output"] = o.output;
+  report.root()["pipeline"] = pipeline->print();
+  report.root()["netadapt"] = summary;
+  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+  if (!o.common.quiet) {
+    std::cout << "netadapt: " << summary["resource"].get<std::string>() << " " << formatFixed(100 * summary["resource_ratio"].get<double>(), 1)
+              << " % of the original after " << summary["iterations"].get<int>() << " iterations; accuracy "
+              << formatFixed(summary["accuracy_before"].get<double>(), 2) << " -> "
+              << formatFixed(summary["accuracy_after"].get<double>(), 2) << " (" << summary["accuracy_metric"].get<std::string>()
+              << ")\n";
+    for (const auto& t : summary["trajectory"])
+      std::cout << "  " << t["iteration"].get<int>() << "  " << formatFixed(100 * t["resource"].get<double>(), 1) << " %  "
+                << formatFixed(t["accuracy"].get<double>(), 2) << "  " << (t["layer"].is_null() ? "" : t["layer"].get<std::string>())
+                << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void setupAdapt(CLI::App& app, CommandList& commands) {
+  auto o = std::make_shared<AdaptOptions>();
+  auto* sub = app.add_subcommand("adapt", "NetAdapt: shrink filters until an energy, latency or MAC budget is met");
+  sub->add_option("MODEL", o->model, "ONNX model")->required();
+  sub->add_option("-o,--output", o->output, "Output ONNX model")->required();
+  sub->add_option("--budget", o->budget, "RESOURCE=FRACTION: energy, latency or macs, e.g. latency=0.5")->capture_default_str();
+  sub->add_option("--measure", o->measure, "model: the accelerator model; cpu: dnnc's executor, timed")
+      ->check(CLI::IsMember({"model", "cpu"}))->capture_default_str();
+  sub->add_option("--accel", o->accel, "Accelerator preset or spec file for --measure model")->capture_default_str();
+  sub->add_option("--iterations", o->iterations, "At most this many iterations")->capture_default_str();
+  sub->add_option("--step", o->step, "First iteration's resource cut (fraction of the original)")->capture_default_str();
+  sub->add_option("--short-samples", o->short_samples, "Distillation samples per proposal")->capture_default_str();
+  sub->add_option("--long-epochs", o->long_epochs, "Epochs of the final fine-tune")->capture_default_str();
+  sub->add_option("--val-samples", o->val_samples, "Calibration samples held out to score proposals")->capture_default_str();
+  sub->add_option("--trajectory", o->trajectory, "Write the trajectory as JSON to FILE and as CSV beside it");
+  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
+  addCalibrationOptions(sub, o->calibration);
+  addCommonOptions(sub, o->common);
+  commands.push_back({sub, [o] { return runAdapt(*o); }});
+}
+
+}  // namespace dnnc::cli

@@ -1,0 +1,300 @@
+// netadapt: shrink a network, filter by filter, until a measured resource (modelled energy or latency on
+// the accelerator, MACs, or the measured CPU latency of dnnc's executor) meets a budget, keeping the most
+// accurate proposal at every step.
+// Before: a trained model. After: the same graph with fewer filters (prune-structured rewrites).
+// Each iteration: for every prunable filter group, the proposal removes just enough filters (binary
+// search on the fraction) to cut the resource by the current step; each proposal is fine-tuned briefly by
+// label-free distillation from the original model and scored on held-out calibration samples; the best
+// proposal is kept. The step decays; a longer fine-tune ends the run. The trajectory (resource and
+// accuracy per iteration) is in the report.
+// Requires: calibration data (labels make the score top-1 accuracy; without them it is top-1 agreement).
+// Params: resource, budget, measure, accel, step, decay, iterations, short-samples, long-epochs,
+// val-samples, lr.
+// Ref: Yang, Howard, Chen, Zhang, Go, Sandler, Sze, Adam, "NetAdapt: Platform-Aware Neural Network
+// Adaptation for Mobile Applications", ECCV 2018.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "lib/analysis/channel_groups.h"
+#include "lib/analysis/layer_table.h"
+#include "lib/energy/energy.h"
+#include "lib/energy/model_energy.h"
+#include "lib/exec/classifier_score.h"
+#include "lib/exec/executor.h"
+#include "lib/ir/shapes.h"
+#include "lib/pass/pass.h"
+#include "lib/pass/pipeline.h"
+#include "lib/train/finetune.h"
+#include "passes/registry.h"
+
+namespace dnnc {
+namespace {
+
+struct Options {
+  std::string resource = "energy", measure = "model", accel = "eyeriss";
+  double budget = 0.5, step = 0.1, decay = 0.96, lr = 0.005;
+  int iterations = 20;
+  int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
+};
+
+// The resource of a model, as the options measure it (lower is better).
+class ResourceMeter {
+ public:
+  ResourceMeter(const Options& o, const CalibrationSet& probe, int threads) : o_(o), probe_(probe), threads_(threads) {}
+
+  Status init() {
+    if (o_.measure == "model" && o_.resource != "macs") {
+      DNNC_ASSIGN(spec_, energy::loadAcceleratorSpec(o_.accel));
+    }
+    return {};
+  }
+
+  Expected<double> operator()(const Model& m) {
+    if (o_.resource == "macs") {
+      DNNC_ASSIGN(auto table, buildLayerTable(m));
+      return double(table.macs);
+    }
+    if (o_.measure == "cpu") return cpuLatencyMs(m);
+    ClassifierScorer scorer(probe_, threads_);
+    const ActivationStatsOptions stats = energy::energyStatsOptions();
+    DNNC_ASSIGN(ClassifierScore s, scorer.score(m, &stats));
+    DNNC_ASSIGN(auto e, energy::evaluateModelEnergy(m, spec_, s.stats, &cache_,
+                                                    o_.resource == "latency" ? energy::Objective::Latency
+                                                                             : energy::Objective::Energy));
+    return o_.resource == "latency" ? e.cost.latency_cycles : e.cost.energy_pj.total();
+  }
+
+ private:
+  const Options& o_;
+  const CalibrationSet& probe_;
+  int threads_;
+  energy::AcceleratorSpec spec_;
+  energy::MappingCache cache_;
+
+  // Median wall time of the executor on one sample, after a warm-up run.
+  Expected<double> cpuLatencyMs(const Model& m) const {
+    DNNC_ASSIGN(auto exec, Executor::create(m, {.threads = threads_}));
+    const Tensor& batch = probe_.batches.front();
+    std::vector<int64_t> dims = batch.dims();
+    dims[0] = 1;
+    Tensor one(batch.dtype(), dims);
+    std::copy_n(static_cast<const std::byte*>(batch.rawData()), one.sizeBytes(), static_cast<std::byte*>(one.rawData()));
+    DNNC_TRY(exec->run({&one}));
+    std::vector<double> ms;
+    for (int i = 0; i < 15; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      DNNC_TRY(exec->run({&one}));
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+    return ms[ms.size() / 2];
+  }
+};
+
+// Samples [first, first + count) of a training set (with its teacher logits rows).
+train::Dataset rows(const train::Dataset& d, int64_t first, int64_t count) {
+  train::Dataset out;
+  std::vector<int64_t> idx(static_cast<size_t>(d.samples()));
+  for (int64_t i = 0; i < d.samples(); ++i) idx[i] = i;
+  out.x = d.batch(idx, first, count);
+  if (!d.labels.empty()) out.labels.assign(d.labels.begin() + first, d.labels.begin() + first + count);
+  return out;
+}
+
+train::Buf logitRows(const train::Buf& logits, int64_t first, int64_t count) {
+  const int64_t c = logits.dims[1];
+  train::Buf out({count, c});
+  std::copy_n(logits.v.begin() + first * c, count * c, out.v.begin());
+  return out;
+}
+
+class NetAdapt : public Pass {
+ public:
+  explicit NetAdapt(Options o) : o_(std::move(o)) {}
+
+  Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    if (!ctx.calibration) return Error(Exit::Usage, "netadapt needs calibration data: give --data (and --labels)");
+    const int threads = ctx.threads;
+    const Calibration& c = *ctx.calibration;
+    DNNC_ASSIGN(train::Dataset all, train::loadDataset(model, c.data, c.labels, c.limit));
+    if (all.samples() < o_.val_samples + 64)
+      return Error(Exit::Input, "netadapt: ", all.samples(), " calibration samples; it needs val-samples (", o_.val_samples,
+                   ") + 64 at least");
+    const Model original = model;
+    // Held-out scoring set first, the rest trains; the original's logits are the distillation targets.
+    DNNC_ASSIGN(train::Buf teacher_all, train::teacherLogits(original, all, threads));
+    train::Dataset val = rows(all, 0, o_.val_samples);
+    if (val.labels.empty()) {  // score agreement with the original
+      const int64_t classes = teacher_all.dims[1];
+      for (int64_t i = 0; i < o_.val_samples; ++i) {
+        auto row = teacher_all.v.begin() + i * classes;
+        val.labels.push_back(std::max_element(row, row + classes) - row);
+      }
+    }
+    const int64_t train_n = all.samples() - o_.val_samples;
+    train::Dataset train_set = rows(all, o_.val_samples, train_n);
+    train_set.labels.clear();  // short-term and long-term fine-tunes distil label-free
+    train::Buf teacher = logitRows(teacher_all, o_.val_samples, train_n);
+
+    Calibration probe_c = c;
+    probe_c.limit = 64;
+    DNNC_ASSIGN(CalibrationSet probe, loadCalibrationSet(model, probe_c));
+    ResourceMeter meter(o_, probe, threads);
+    DNNC_TRY(meter.init());
+    DNNC_ASSIGN(const double r0, meter(original));
+    DNNC_ASSIGN(double acc0, train::accuracy(original, val, threads));
+    const double target = o_.budget * r0;
+
+    nlohmann::json trajectory = nlohmann::json::array();
+    trajectory.push_back({{"iteration", 0}, {"resource", 1.0}, {"accuracy", acc0}, {"layer", nullptr}});
+    double r = r0, step = o_.step, accuracy = acc0;
+    int iteration = 0;
+    while (r > target * (1 + 1e-9) && iteration < o_.iterations) {
+      ++iteration;
+      const double goal = std::max(target, r - step * r0);
+      ctx.progress(iteration, o_.iterations, "netadapt: iteration");
+      std::optional<Model> best;
+      double best_acc = -1, best_r = r;
+      std::string best_layer;
+      for (const std::string& layer : candidates(model)) {
+        DNNC_ASSIGN(auto proposal, propose(model, layer, goal, meter, ctx));
+        if (!proposal) continue;
+        Model m = std::move(proposal->first);
+        train::FinetuneOptions ft;
+        ft.epochs = 1;
+        ft.optimizer.lr = o_.lr;
+        ft.threads = threads;
+        ft.seed = static_cast<uint64_t>(iteration);
+        const int64_t n = std::min(o_.short_samples, train_n);
+        train::Dataset part = rows(train_set, 0, n);
+        train::Buf part_teacher = logitRows(teacher, 0, n);
+        DNNC_TRY(train::finetune(m, part, &part_teacher, nullptr, ft));
+        DNNC_ASSIGN(double acc, train::accuracy(m, val, threads));
+        ctx.log->rewrite("proposal", {layer}, {{"iteration", iteration}, {"resource", proposal->second / r0}, {"accuracy", acc}});
+        if (acc > best_acc) {
+          best_acc = acc, best_r = proposal->second, best_layer = layer;
+          best = std::move(m);
+        }
+      }
+      if (!best) break;  // nothing can shrink further
+      model = std::move(*best);
+      r = best_r, accuracy = best_acc;
+      trajectory.push_back({{"iteration", iteration}, {"resource", r / r0}, {"accuracy", accuracy}, {"layer", best_layer}});
+      step *= o_.decay;
+    }
+    if (o_.long_epochs > 0) {
+      train::FinetuneOptions ft;
+      ft.epochs = o_.long_epochs;
+      ft.optimizer.lr = o_.lr;
+      ft.schedule = "cosine";
+      ft.threads = threads;
+      DNNC_TRY(train::finetune(model, train_set, &teacher, nullptr, ft));
+      DNNC_ASSIGN(accuracy, train::accuracy(model, val, threads));
+    }
+    ctx.log->summary = {{"resource", o_.resource},
+                        {"measure", o_.resource == "macs" ? "count" : o_.measure},
+                        {"budget", o_.budget},
+                        {"resource_before", r0},
+                        {"resource_after", r},
+                        {"resource_ratio", r / r0},
+                        {"accuracy_metric", c.labels.empty() ? "top-1 agreement with the original (%)" : "top-1 (%)"},
+                        {"accuracy_before", acc0},
+                        {"accuracy_after", accuracy},
+                        {"iterations", iteration},
+                        {"trajectory", trajectory}};
+    if (r > target * (1 + 1e-9))
+      return Error(Exit::Target, "netadapt: budget ", formatDouble(o_.budget), " of ", o_.resource,
+                   " not reached (", formatDouble(std::round(1e4 * r / r0) / 1e4), " after ", iteration, " iterations)")
+          .withHint("raise iterations or step");
+    return PreservedAnalyses::none();
+  }
+
+ private:
+  Options o_;
+
+  // The first source of every filter group prune-structured may shrink.
+  std::vector<std::string> candidates(Model& model) const {
+    Graph graph(model.graph(), model.base_dir);
+    ShapeMap shapes = inferShapes(model);
+    std::vector<std::string> out;
+    ChannelGroups groups = analyzeChannelGroups(graph, shapes);
+    for (const auto& g : groups.groups)
+      if (!g.blocked && !g.sources.empty()) out.push_back(channelNodeLabel(graph.node(g.sources.front())));
+    return out;
+  }
+
+  // The model with the fewest filters of `layer`'s group removed that meets `goal`, and its resource;
+  // nullopt when even removing 90 % does not.
+  Expected<std::optional<std::pair<Model, double>>> propose(const Model& model, const std::string& layer, double goal,
+                                                            ResourceMeter& meter, PassContext& ctx) const {
+    auto prune = [&](double fraction) -> Expected<Model> {
+      Model m = model;
+      DNNC_ASSIGN(auto pipeline, parsePipeline(strCat("prune-structured(layer-sparsity='", layer, "=",
+                                                      formatDouble(fraction), "')"),
+                                               builtinPasses()));
+      PassContext inner;
+      inner.threads = ctx.threads;
+      DNNC_TRY(runPipeline(m, pipeline, builtinPasses(), inner));
+      return m;
+    };
+    double lo = 0, hi = 0.9;
+    DNNC_ASSIGN(Model most, prune(hi));
+    DNNC_ASSIGN(double r_most, meter(most));
+    if (r_most > goal) return std::optional<std::pair<Model, double>>();
+    std::pair<Model, double> best{std::move(most), r_most};
+    for (int i = 0; i < 6; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      DNNC_ASSIGN(Model m, prune(mid));
+      DNNC_ASSIGN(double rm, meter(m));
+      if (rm <= goal) {
+        hi = mid;
+        best = {std::move(m), rm};
+      } else {
+        lo = mid;
+      }
+    }
+    return std::optional<std::pair<Model, double>>(std::move(best));
+  }
+};
+
+}  // namespace
+
+std::vector<ParamSpec> NetAdaptParams() {
+  return {
+      {"resource", ParamType::String, "energy", "what the budget limits", {"energy", "latency", "macs"}},
+      {"budget", ParamType::Float, "0.5", "target resource as a fraction of the original"},
+      {"measure", ParamType::String, "model", "model: the accelerator model; cpu: dnnc's executor, measured", {"model", "cpu"}},
+      {"accel", ParamType::String, "eyeriss", "accelerator preset or spec file for measure=model"},
+      {"step", ParamType::Float, "0.1", "first iteration's resource cut, as a fraction of the original"},
+      {"decay", ParamType::Float, "0.96", "the step shrinks by this factor every iteration"},
+      {"iterations", ParamType::Int, "20", "at most this many iterations"},
+      {"short-samples", ParamType::Int, "1000", "samples of label-free distillation per proposal"},
+      {"long-epochs", ParamType::Int, "1", "epochs of the final fine-tune"},
+      {"val-samples", ParamType::Int, "500", "calibration samples held out to score proposals"},
+      {"lr", ParamType::Float, "0.005", "learning rate of the fine-tunes (SGD with momentum)"},
+  };
+}
+
+Expected<std::unique_ptr<Pass>> createNetAdapt(const PassParams& p) {
+  Options o;
+  o.resource = p.getString("resource");
+  o.budget = p.getFloat("budget");
+  o.measure = p.getString("measure");
+  o.accel = p.getString("accel");
+  o.step = p.getFloat("step");
+  o.decay = p.getFloat("decay");
+  o.iterations = static_cast<int>(p.getInt("iterations"));
+  o.short_samples = p.getInt("short-samples");
+  o.long_epochs = p.getInt("long-epochs");
+  o.val_samples = p.getInt("val-samples");
+  o.lr = p.getFloat("lr");
+  if (o.budget <= 0 || o.budget >= 1) return Error(Exit::Usage, "netadapt: budget must be in (0,1), got ", o.budget);
+  if (o.step <= 0 || o.step >= 1) return Error(Exit::Usage, "netadapt: step must be in (0,1), got ", o.step);
+  if (o.decay <= 0 || o.decay > 1) return Error(Exit::Usage, "netadapt: decay must be in (0,1], got ", o.decay);
+  if (o.iterations < 1 || o.short_samples < 1 || o.val_samples < 1 || o.long_epochs < 0)
+    return Error(Exit::Usage, "netadapt: iterations, short-samples and val-samples must be >= 1, long-epochs >= 0");
+  return std::unique_ptr<Pass>(new NetAdapt(std::move(o)));
+}
+
+}  // namespace dnnc
