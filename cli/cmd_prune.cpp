@@ -30,6 +30,7 @@ struct PruneOptions {
   // NaN: not given (so a negative value given is still checked and refused).
   double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
   double accuracy_budget = NAN, target_energy = NAN;  // --energy-aware
+  int64_t iterations = 0, finetune_epochs = 0;         // train-prune-retrain rounds
   std::string accel = "eyeriss-sparse";
   bool magnitude = false, obd = false, energy_aware = false, activations = false, force = false;
   Calibration calibration;  // --data, --labels, --limit, preprocessing
@@ -94,6 +95,28 @@ Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granula
   return text + "granularity=" + granularity + ")";
 }
 
+// prune-obd: OBD saliency (--obd), or magnitude with Han's train-prune-retrain rounds (--iterations,
+// --finetune-epochs), both through the same pass; the Hessian and the retraining use --data/--labels.
+Expected<std::string> roundsPipeline(const PruneOptions& o) {
+  if (o.calibration.data.path.empty())
+    return Error(Exit::Usage, o.obd ? "--obd computes the Hessian diagonal on data" : "retraining rounds need data")
+        .withHint("give --data X (and --labels Y)");
+  if (given(o.q) || !o.layer_sparsity.empty() || !o.schedule.empty() || o.activations)
+    return Error(Exit::Usage, o.obd ? "--obd" : "--iterations/--finetune-epochs",
+                 " take one --sparsity target (global); --q, --layer-sparsity, --schedule and --activations do not combine");
+  if (given(o.sparsity)) DNNC_TRY(checkSparsity(o.sparsity, "--sparsity"));
+  std::string granularity = o.granularity.empty() || o.granularity == "element" ? "weight" : o.granularity;
+  if (granularity != "weight" && granularity != "filter")
+    return Error(Exit::Usage, "--granularity ", o.granularity, " does not combine with ", o.obd ? "--obd" : "retraining rounds")
+        .withHint("use element or filter");
+  std::string text = "prune-obd(criterion=" + std::string(o.obd ? "obd" : "magnitude");
+  if (given(o.sparsity)) text += ",sparsity=" + formatDouble(o.sparsity);
+  text += ",granularity=" + granularity;
+  if (o.iterations > 0) text += ",iterations=" + std::to_string(o.iterations);
+  if (o.finetune_epochs > 0) text += ",finetune-epochs=" + std::to_string(o.finetune_epochs);
+  return text + ")";
+}
+
 // prune-energy-aware with the targets given; the rest of the pruning flags do not apply to it.
 Expected<std::string> energyAwarePipeline(const PruneOptions& o) {
   if (given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty() || !o.schedule.empty() || o.activations ||
@@ -105,13 +128,15 @@ Expected<std::string> energyAwarePipeline(const PruneOptions& o) {
   std::string text = "prune-energy-aware(accel=" + pipelineValue(o.accel);
   if (given(o.accuracy_budget)) text += ",accuracy-budget=" + formatDouble(o.accuracy_budget);
   if (given(o.target_energy)) text += ",target-energy=" + formatDouble(o.target_energy);
+  if (o.finetune_epochs > 0) text += ",finetune-epochs=" + std::to_string(o.finetune_epochs);
+  if (o.iterations > 0) return Error(Exit::Usage, "--iterations does not apply to --energy-aware (it prunes each layer once)");
   const std::string skip = joinSkip(o.skip);
   if (!skip.empty()) text += ",skip=" + pipelineValue(skip);
   return text + ")";
 }
 
 Expected<std::string> buildPipeline(const PruneOptions& o) {
-  if (o.obd) return Error(Exit::Usage, "--obd is not available yet (Optimal Brain Damage comes with the training support)");
+  if (o.obd || ((o.iterations > 0 || o.finetune_epochs > 0) && !o.energy_aware)) return roundsPipeline(o);
   if (o.energy_aware) return energyAwarePipeline(o);
   if (given(o.accuracy_budget) || given(o.target_energy))
     return Error(Exit::Usage, "--accuracy-budget and --target-energy go with --energy-aware");
@@ -240,7 +265,11 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
   sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
   sub->add_flag("--magnitude", o->magnitude, "Magnitude pruning (the default)");
-  sub->add_flag("--obd", o->obd, "Optimal Brain Damage (not available yet)");
+  sub->add_flag("--obd", o->obd, "Optimal Brain Damage (LeCun 1989): rank by saliency h_kk w^2 / 2 on --data");
+  sub->add_option("--iterations", o->iterations, "Prune-retrain rounds (Han et al. 2015), the target reached linearly")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--finetune-epochs", o->finetune_epochs, "Retraining epochs after each round (distillation from the original)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--energy-aware", o->energy_aware,
                 "Energy-aware pruning (Yang et al. 2017): most energy-costly layers first, within --accuracy-budget");
   sub->add_option("--accuracy-budget", o->accuracy_budget, "--energy-aware: top-1 points the model may lose (default 1)");

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   setupPack(app, commands);
   setupShare(app, commands);
   setupAdapt(app, commands);
+  setupCompare(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

@@ -17,11 +17,19 @@ class Finetune : public Pass {
   explicit Finetune(train::FinetuneJob job) : job_(std::move(job)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    DNNC_TRY(train::completeFromContext(job_, ctx, "finetune"));
     job_.options.threads = ctx.threads;
+    // The default teacher is the model before the pipeline: after a compression pass that is the
+    // uncompressed model, so recovery distils from it (teacher=none turns this off).
+    const Model* teacher = nullptr;
+    if (job_.teacher == "none") job_.teacher.clear();
+    else if (job_.teacher.empty() && ctx.pipeline_input) teacher = ctx.pipeline_input.get();
+    if (job_.labels.empty() && job_.teacher.empty() && !teacher)
+      return Error(Exit::Usage, "finetune: give labels (labels= or --labels) or a teacher");
     auto progress = [&](int64_t epoch, int64_t done, int64_t total, double, double) {
       ctx.progress((epoch - 1) * total + done, job_.options.epochs * total, "finetune");
     };
-    DNNC_ASSIGN(train::FinetuneReport r, train::runFinetuneJob(model, job_, nullptr, progress));
+    DNNC_ASSIGN(train::FinetuneReport r, train::runFinetuneJob(model, job_, teacher, progress));
     ctx.log->summary = train::finetuneReportJson(r);
     // Weights changed: nothing computed from them survives.
     return PreservedAnalyses::none();
@@ -37,9 +45,6 @@ std::vector<ParamSpec> FinetuneParams() { return train::finetuneParamSpecs(1); }
 
 Expected<std::unique_ptr<Pass>> createFinetune(const PassParams& params) {
   DNNC_ASSIGN(train::FinetuneJob job, train::finetuneJobFromParams(params, 0));
-  if (job.data.path.empty()) return Error(Exit::Usage, "finetune: data= is required").withHint("finetune(data=X.npy, labels=Y.npy)");
-  if (job.labels.empty() && job.teacher.empty())
-    return Error(Exit::Usage, "finetune: give labels=, teacher=, or both");
   return std::unique_ptr<Pass>(new Finetune(std::move(job)));
 }
 

@@ -9,7 +9,7 @@ const std::vector<Preset>& builtinPresets() {
       {"deep-compression",
        "prune-magnitude(sparsity=0.9),finetune(epochs=2),share(conv-bits=8,fc-bits=5),finetune(epochs=1)",
        "Han et al. 2016: magnitude pruning, retraining, k-means weight sharing, retraining (needs --data)"},
-      {"energy", "fold-bn,prune-energy-aware(accuracy-budget=1),finetune(epochs=2),share(conv-bits=8,fc-bits=5)",
+      {"energy", "fold-bn,prune-energy-aware(accuracy-budget=1),finetune(epochs=2),share(conv-bits=8,fc-bits=5,materialize=true)",
        "Yang et al. 2017 energy-aware pruning, distillation from the original, weight sharing (needs --data)"},
       {"filters", "fold-bn,prune-structured(sparsity=0.3,round=8),finetune(epochs=2)",
        "coarse filter pruning that shrinks layers, then distillation (needs --data)"},

@@ -5,7 +5,8 @@
 // Requires: calibration data (PassContext::calibration; with labels the budget is in top-1 points, without
 // them in points of top-1 agreement with the original model).
 // Params: accel, accuracy-budget, target-energy, restore, refit, max-sparsity, steps, samples, skip,
-// compare-magnitude. Energy is re-estimated after every layer with the activation zeros measured anew,
+// compare-magnitude, finetune-epochs (step 4: global label-free distillation from the original model).
+// Energy is re-estimated after every layer with the activation zeros measured anew,
 // since pruning one layer changes the sparsity the next ones see.
 // Ref: Yang, Chen, Sze, "Designing Energy-Efficient Convolutional Neural Networks using Energy-Aware
 // Pruning", CVPR 2017.
@@ -23,6 +24,7 @@
 #include "lib/exec/executor.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
+#include "lib/train/finetune_job.h"
 
 namespace dnnc {
 namespace {
@@ -32,6 +34,8 @@ struct Options {
   double budget_pts = 1.0, target_energy = 0, restore = 0.1, max_sparsity = 0.98;
   bool refit = true, compare_magnitude = false;
   int steps = 7;
+  int64_t finetune_epochs = 0;
+  double finetune_lr = 0.01;
   int64_t samples = 256;
   std::vector<std::string> skip;
 };
@@ -162,6 +166,21 @@ class PruneEnergyAware : public Pass {
                        {{"accuracy_after", accuracy}});
       ++done;
     }
+    // Step 4: global fine-tuning, label-free distillation from the original (pruned weights stay zero).
+    double accuracy_pruned = accuracy;
+    if (o_.finetune_epochs > 0) {
+      train::FinetuneJob job;
+      job.data = ctx.calibration->data;
+      job.limit = ctx.calibration->limit;
+      job.options.epochs = o_.finetune_epochs;
+      job.options.optimizer.lr = o_.finetune_lr;
+      job.options.schedule = "cosine";
+      job.options.threads = threads;
+      DNNC_TRY(train::runFinetuneJob(model, job, &original));
+      DNNC_ASSIGN(ClassifierScore tuned, scorer.score(model, &stats));
+      accuracy = tuned.accuracy;
+      DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, tuned.stats, &cache));
+    }
     // The final per-layer energy, after every layer is done (later layers change earlier ones' ofmaps).
     for (auto& row : rows) {
       int i = current.layers.find(row["layer"].get<std::string>());
@@ -175,6 +194,10 @@ class PruneEnergyAware : public Pass {
         {"original", totals(original, energy0, base.accuracy)},
         {"pruned", totals(model, current, accuracy)},
     };
+    if (o_.finetune_epochs > 0) {
+      summary["finetune_epochs"] = o_.finetune_epochs;
+      summary["accuracy_before_finetune"] = accuracy_pruned;
+    }
     summary["energy_reduction"] = energy0.cost.energy_pj.total() / current.cost.energy_pj.total();
     if (!spec.zeros.gate_weight_zeros() && spec.zeros.weight_compression() == energy::Compression::None)
       summary["note"] = strCat("'", o_.accel, "' neither skips zero weights nor compresses them in DRAM: unstructured ",
@@ -362,6 +385,8 @@ std::vector<ParamSpec> PruneEnergyAwareParams() {
       {"samples", ParamType::Int, "256", "calibration samples used for the least-squares refit"},
       {"skip", ParamType::String, "", "comma-separated globs of layers (node or short names) to leave alone"},
       {"compare-magnitude", ParamType::Bool, "false", "also report global magnitude pruning at the same accuracy"},
+      {"finetune-epochs", ParamType::Int, "0", "then fine-tune globally: label-free distillation from the original"},
+      {"finetune-lr", ParamType::Float, "0.01", "learning rate of that fine-tune (SGD with momentum, cosine schedule)"},
   };
 }
 
@@ -377,6 +402,10 @@ Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PassParams& p) {
   o.samples = p.getInt("samples");
   if (p.has("skip")) o.skip = splitList(p.getString("skip"));
   o.compare_magnitude = p.getBool("compare-magnitude");
+  o.finetune_epochs = p.getInt("finetune-epochs");
+  o.finetune_lr = p.getFloat("finetune-lr");
+  if (o.finetune_epochs < 0 || o.finetune_lr <= 0)
+    return Error(Exit::Usage, "prune-energy-aware: finetune-epochs must be >= 0 and finetune-lr positive");
   if (o.budget_pts < 0) return Error(Exit::Usage, "prune-energy-aware: accuracy-budget must be >= 0, got ", o.budget_pts);
   if (o.target_energy < 0 || o.target_energy >= 1)
     return Error(Exit::Usage, "prune-energy-aware: target-energy must be in [0,1), got ", o.target_energy);

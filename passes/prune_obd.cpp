@@ -37,6 +37,7 @@ class PruneObd : public Pass {
         calib_(p.getInt("calib-samples")), distill_(p.getBool("distill")), job_(std::move(job)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    DNNC_TRY(train::completeFromContext(job_, ctx, "prune-obd"));
     std::vector<Layer> layers = findLayers(model);
     if (layers.empty()) {
       ctx.log->summary = {{"pruned", 0}};
@@ -277,9 +278,6 @@ Expected<std::unique_ptr<Pass>> createPruneObd(const PassParams& params) {
   if (!(s >= 0.0 && s < 1.0)) return Error(Exit::Usage, "prune-obd: sparsity must be in [0, 1), got ", s);
   if (params.getInt("iterations") < 1) return Error(Exit::Usage, "prune-obd: iterations must be >= 1");
   if (params.getInt("finetune-epochs") < 0) return Error(Exit::Usage, "prune-obd: finetune-epochs must be >= 0");
-  if (job.data.path.empty())
-    return Error(Exit::Usage, "prune-obd: data= is required (calibration inputs for the Hessian diagonal)")
-        .withHint("prune-obd(sparsity=0.9, data=X.npy, scale=0.0039)");
   return std::unique_ptr<Pass>(new PruneObd(params, std::move(job)));
 }
 

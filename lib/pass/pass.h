@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -40,6 +41,9 @@ struct PassContext {
   // Samples (and labels) for passes that need activations; unset when the user gave no --data. A pass
   // that requires it fails with Exit::Usage naming the option.
   std::optional<Calibration> calibration;
+  // The model as the pipeline received it: recovery passes (finetune, the fine-tune steps of pruning
+  // passes) distil from it by default, as the model before compression. Set by runPipeline.
+  std::shared_ptr<const Model> pipeline_input;
 };
 
 class Pass {

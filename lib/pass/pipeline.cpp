@@ -139,6 +139,7 @@ std::string Pipeline::print() const {
 Expected<nlohmann::json> runPipeline(Model& model, const Pipeline& pipeline, const PassRegistry& registry,
                                      PassContext& ctx, const RunOptions& options) {
   nlohmann::json reports = nlohmann::json::array();
+  if (!ctx.pipeline_input) ctx.pipeline_input = std::make_shared<const Model>(model);
   for (const auto& element : pipeline.elements) {
     const PassInfo* info = registry.find(element.name);
     DNNC_CHECK(info != nullptr, "pass ", element.name, " vanished from the registry");

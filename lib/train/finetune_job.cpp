@@ -110,4 +110,15 @@ nlohmann::json finetuneReportJson(const FinetuneReport& r) {
           {"epochs", e}};
 }
 
+Status completeFromContext(FinetuneJob& job, const PassContext& ctx, const char* pass) {
+  if (!job.data.path.empty()) return {};
+  if (!ctx.calibration)
+    return Error(Exit::Usage, pass, ": no training data: give data= or the command's --data")
+        .withHint("dnnc run MODEL -o OUT --passes '...' --data X.npy --labels Y.npy");
+  job.data = ctx.calibration->data;
+  if (job.labels.empty()) job.labels = ctx.calibration->labels;
+  if (job.limit == 0) job.limit = ctx.calibration->limit;
+  return {};
+}
+
 }  // namespace dnnc::train

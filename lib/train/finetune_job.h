@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lib/pass/params.h"
+#include "lib/pass/pass.h"
 #include "lib/train/finetune.h"
 
 namespace dnnc::train {
@@ -28,6 +29,10 @@ Expected<FinetuneReport> runFinetuneJob(Model& model, const FinetuneJob& job, co
 // batch, optimizer, momentum, weight-decay, schedule, alpha, temperature, bn, seed.
 std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs);
 Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads);
+
+// Fills what the pass parameters left open from the pipeline: the data, labels and sample limit from
+// the command's --data/--labels/--limit when data= was not given. Exit::Usage when there is no data at all.
+Status completeFromContext(FinetuneJob& job, const PassContext& ctx, const char* pass);
 
 // A report entry for a finished run.
 nlohmann::json finetuneReportJson(const FinetuneReport& r);

@@ -138,15 +138,24 @@ TEST_CASE("prune-obd and finetune: prune -> retrain rounds in one pipeline keep 
 }
 
 TEST_CASE("prune-obd and finetune: bad parameters and models are clear errors", "[train][obd]") {
-  auto p = parsePipeline("prune-obd(sparsity=0.9)", builtinPasses());
-  REQUIRE(p.ok());
-  auto pass = builtinPasses().find("prune-obd")->create(p->elements[0].params);
-  REQUIRE(!pass.ok());
-  CHECK(pass.error().code() == Exit::Usage);
-  CHECK_THAT(pass.error().message(), Catch::Contains("data= is required"));
-  auto q = parsePipeline("finetune(data=x.npy)", builtinPasses());
-  REQUIRE(q.ok());
-  auto ft = builtinPasses().find("finetune")->create(q->elements[0].params);
+  // Without data= and without the command's --data there is nothing to train on: a usage error at run time.
+  auto run = [](const std::string& pipeline) -> Status {
+    auto m = loadModel(testData("lenet300.onnx"));
+    REQUIRE(m.ok());
+    auto p = parsePipeline(pipeline, builtinPasses());
+    REQUIRE(p.ok());
+    PassContext ctx;
+    ctx.threads = 1;
+    auto r = runPipeline(*m, *p, builtinPasses(), ctx);
+    if (!r) return std::move(r).error();
+    return {};
+  };
+  auto obd = run("prune-obd(sparsity=0.9)");
+  REQUIRE(!obd.ok());
+  CHECK(obd.error().code() == Exit::Usage);
+  CHECK_THAT(obd.error().message(), Catch::Contains("no training data"));
+  auto ft = run("finetune(data=" + testData("fashion_train_5000_images.npy") + ",teacher=none)");
   REQUIRE(!ft.ok());
   CHECK(ft.error().code() == Exit::Usage);
+  CHECK_THAT(ft.error().message(), Catch::Contains("labels"));
 }
