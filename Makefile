@@ -57,7 +57,7 @@ test-asan: deps
 
 # CLI tests that run whole data sets through the executor, training or sensitivity sweeps: minutes each in
 # an unoptimised sanitizer build and nothing that the bad-input and round-trip tests do not already reach.
-ASAN_SKIP = reproduces|published|eval --reference|infer writes|stats counts|sensitivity matches|--activations|--energy-aware writes|unreachable target|decompose on LeNet
+ASAN_SKIP = compare reports|reproduces|published|eval --reference|infer writes|stats counts|sensitivity matches|--activations|--energy-aware writes|unreachable target|decompose on LeNet
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan
