@@ -167,7 +167,7 @@ class PruneEnergyAware : public Pass {
       ++done;
     }
     // Step 4: global fine-tuning, label-free distillation from the original (pruned weights stay zero).
-    double accuracy_pruned = accuracy;
+    double accuracy_pruned = accuracy, finetune_accuracy = -1;
     if (o_.finetune_epochs > 0) {
       train::FinetuneJob job;
       job.data = ctx.calibration->data;
@@ -176,10 +176,16 @@ class PruneEnergyAware : public Pass {
       job.options.optimizer.lr = o_.finetune_lr;
       job.options.schedule = "cosine";
       job.options.threads = threads;
-      DNNC_TRY(train::runFinetuneJob(model, job, &original));
-      DNNC_ASSIGN(ClassifierScore tuned, scorer.score(model, &stats));
-      accuracy = tuned.accuracy;
-      DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, tuned.stats, &cache));
+      Model tuned_model = model;
+      DNNC_TRY(train::runFinetuneJob(tuned_model, job, &original));
+      DNNC_ASSIGN(ClassifierScore tuned, scorer.score(tuned_model, &stats));
+      finetune_accuracy = tuned.accuracy;
+      // A fine-tune that loses accuracy on the calibration data is not kept: nothing is lost by trying.
+      if (tuned.accuracy >= accuracy) {
+        model = std::move(tuned_model);
+        accuracy = tuned.accuracy;
+        DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, tuned.stats, &cache));
+      }
     }
     // The final per-layer energy, after every layer is done (later layers change earlier ones' ofmaps).
     for (auto& row : rows) {
@@ -197,6 +203,8 @@ class PruneEnergyAware : public Pass {
     if (o_.finetune_epochs > 0) {
       summary["finetune_epochs"] = o_.finetune_epochs;
       summary["accuracy_before_finetune"] = accuracy_pruned;
+      summary["accuracy_after_finetune"] = finetune_accuracy;
+      summary["finetune_kept"] = finetune_accuracy >= accuracy_pruned;
     }
     summary["energy_reduction"] = energy0.cost.energy_pj.total() / current.cost.energy_pj.total();
     if (!spec.zeros.gate_weight_zeros() && spec.zeros.weight_compression() == energy::Compression::None)

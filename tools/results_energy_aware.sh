@@ -1,10 +1,11 @@
 #!/bin/sh
 # Energy-aware pruning against global magnitude pruning at the same accuracy, on the bundled models:
 # calibration on 1,000 training images, accuracy on the 2,000 bundled test images (held out).
-# usage: tools/results_energy_aware.sh [BUILD_DIR] [BUDGET_PTS]   -> a Markdown table on stdout
+# usage: [FT=EPOCHS] tools/results_energy_aware.sh [BUILD_DIR] [BUDGET_PTS]   -> a Markdown table on stdout
 set -eu
 BUILD=${1:-build}
 BUDGET=${2:-1}
+FT=${FT:-0}   # finetune-epochs of the pass (step 4: label-free distillation from the original)
 DNNC="$BUILD/cli/dnnc"
 DATA=test/data
 PRE="--scale 1/255 --mean 0.2860 --std 0.3530"
@@ -15,7 +16,7 @@ acc() { "$DNNC" eval "$1" --data $DATA/fashion_test_2000_images.npy --labels $DA
 echo "| model | method | test top-1 % | nonzero weights | non-skipped MACs | energy (eyeriss-sparse) | energy reduction |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 for m in lenet5 rescnn; do
-  "$DNNC" run $DATA/$m.onnx -o "$OUT/$m.ea.onnx" --passes "prune-energy-aware(accuracy-budget=$BUDGET,compare-magnitude=true)" \
+  "$DNNC" run $DATA/$m.onnx -o "$OUT/$m.ea.onnx" --passes "prune-energy-aware(accuracy-budget=$BUDGET,compare-magnitude=true,finetune-epochs=$FT)" \
     --data $DATA/fashion_train_5000_images.npy --labels $DATA/fashion_train_5000_labels.npy --limit 1000 $PRE \
     --json "$OUT/$m.json" -q
   base=$(acc $DATA/$m.onnx); ea=$(acc "$OUT/$m.ea.onnx")
