@@ -2,8 +2,6 @@
 // top-1 accuracy on the data, size on disk (.onnx, and .dnnc when packed files are given), parameters and
 // nonzero parameters, MACs, modelled energy and latency on an accelerator (activation zeros measured on
 // the same data), and the measured CPU latency of dnnc's executor at batch 1.
-#include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -11,6 +9,7 @@
 #include "lib/analysis/layer_table.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
+#include "lib/exec/batch_latency.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/onnx_io.h"
@@ -33,24 +32,6 @@ struct Column {
   double energy_pj = 0, latency_cycles = 0, latency_ms_model = 0, cpu_ms = 0;
 };
 
-// Median wall time of one sample through the executor, after a warm-up run.
-Expected<double> cpuLatencyMs(const Model& m, const Tensor& batch, int threads) {
-  DNNC_ASSIGN(auto exec, Executor::create(m, {.threads = threads}));
-  std::vector<int64_t> dims = batch.dims();
-  dims[0] = 1;
-  Tensor one(batch.dtype(), dims);
-  std::copy_n(batch.rawData(), one.sizeBytes(), one.rawData());
-  DNNC_TRY(exec->run({&one}));
-  std::vector<double> ms;
-  for (int i = 0; i < 25; ++i) {
-    auto t0 = std::chrono::steady_clock::now();
-    DNNC_TRY(exec->run({&one}));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
-}
-
 Expected<Column> measure(const std::string& path, const std::string& packed, const CompareOptions& o,
                          const energy::AcceleratorSpec& spec, const std::vector<int64_t>* reference) {
   Column c;
@@ -72,7 +53,7 @@ Expected<Column> measure(const std::string& path, const std::string& packed, con
   c.energy_pj = e.cost.energy_pj.total();
   c.latency_cycles = e.cost.latency_cycles;
   c.latency_ms_model = e.cost.latency_ms();
-  DNNC_ASSIGN(c.cpu_ms, cpuLatencyMs(model, set.batches.front(), o.common.threads));
+  DNNC_ASSIGN(c.cpu_ms, singleSampleLatencyMs(model, set.batches.front(), o.common.threads));
   return c;
 }
 

@@ -13,13 +13,13 @@
 // Ref: Yang, Howard, Chen, Zhang, Go, Sandler, Sze, Adam, "NetAdapt: Platform-Aware Neural Network
 // Adaptation for Mobile Applications", ECCV 2018.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
 #include "lib/analysis/channel_groups.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
+#include "lib/exec/batch_latency.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/shapes.h"
@@ -55,7 +55,7 @@ class ResourceMeter {
       DNNC_ASSIGN(auto table, buildLayerTable(m));
       return double(table.macs);
     }
-    if (o_.measure == "cpu") return cpuLatencyMs(m);
+    if (o_.measure == "cpu") return singleSampleLatencyMs(m, probe_.batches.front(), threads_, 15);
     ClassifierScorer scorer(probe_, threads_);
     const ActivationStatsOptions stats = energy::energyStatsOptions();
     DNNC_ASSIGN(ClassifierScore s, scorer.score(m, &stats));
@@ -72,24 +72,6 @@ class ResourceMeter {
   energy::AcceleratorSpec spec_;
   energy::MappingCache cache_;
 
-  // Median wall time of the executor on one sample, after a warm-up run.
-  Expected<double> cpuLatencyMs(const Model& m) const {
-    DNNC_ASSIGN(auto exec, Executor::create(m, {.threads = threads_}));
-    const Tensor& batch = probe_.batches.front();
-    std::vector<int64_t> dims = batch.dims();
-    dims[0] = 1;
-    Tensor one(batch.dtype(), dims);
-    std::copy_n(static_cast<const std::byte*>(batch.rawData()), one.sizeBytes(), static_cast<std::byte*>(one.rawData()));
-    DNNC_TRY(exec->run({&one}));
-    std::vector<double> ms;
-    for (int i = 0; i < 15; ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      DNNC_TRY(exec->run({&one}));
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-    return ms[ms.size() / 2];
-  }
 };
 
 // Samples [first, first + count) of a training set (with its teacher logits rows).

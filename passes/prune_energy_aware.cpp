@@ -10,8 +10,6 @@
 // since pruning one layer changes the sparsity the next ones see.
 // Ref: Yang, Chen, Sze, "Designing Energy-Efficient Convolutional Neural Networks using Energy-Aware
 // Pruning", CVPR 2017.
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -24,6 +22,7 @@
 #include "lib/exec/executor.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
+#include "lib/prune/glob.h"
 #include "lib/train/finetune_job.h"
 
 namespace dnnc {
@@ -83,24 +82,6 @@ void pruneWithRestoration(RowMatrixF& w, double sparsity, double restore, const 
   auto harm = [&](int64_t i) { return double(w.data()[i]) * w.data()[i] * power(i % k); };
   std::sort(removed.begin(), removed.end(), [&](int64_t a, int64_t b) { return harm(a) > harm(b) || (harm(a) == harm(b) && a < b); });
   for (size_t j = static_cast<size_t>(over - prune); j < removed.size(); ++j) w.data()[removed[j]] = 0.0f;
-}
-
-bool matchesAny(const std::string& name, const std::vector<std::string>& globs) {
-  for (const auto& g : globs)
-    if (fnmatch(g.c_str(), name.c_str(), 0) == 0) return true;
-  return false;
-}
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 // A layer the pass may prune, with its modelled energy in the original model.
@@ -241,7 +222,10 @@ class PruneEnergyAware : public Pass {
         if (why != "not a layer") log.skip(name, why);
         continue;
       }
-      if (matchesAny(layer->name, o_.skip) || matchesAny(energy::layerName(layer->name, layer->op), o_.skip)) {
+      const std::string short_name = energy::layerName(layer->name, layer->op);
+      if (std::any_of(o_.skip.begin(), o_.skip.end(), [&](const std::string& g) {
+            return globMatch(g, layer->name) || globMatch(g, short_name);
+          })) {
         log.skip(name, "matches skip");
         continue;
       }
