@@ -22,7 +22,7 @@ struct AdaptOptions {
   int iterations = 20;
   double step = 0.1;
   int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
-  bool force = false;
+  bool force = false, compare_uniform = false;
   Calibration calibration;
   CommonOptions common;
 };
@@ -56,7 +56,8 @@ int runAdapt(const AdaptOptions& o) {
   const std::string text = strCat("netadapt(resource=", budget->first, ",budget=", budget->second, ",measure=", o.measure,
                                   ",accel='", o.accel, "',iterations=", o.iterations, ",step=", formatDouble(o.step),
                                   ",short-samples=", o.short_samples, ",long-epochs=", o.long_epochs,
-                                  ",val-samples=", o.val_samples, ")");
+                                  ",val-samples=", o.val_samples, ",compare-uniform=", o.compare_uniform ? "true" : "false",
+                                  ")");
   auto pipeline = parsePipeline(text, builtinPasses());
   if (!pipeline) return reportError(cmd, pipeline.error());
   auto bytes = readFile(o.model);
@@ -94,6 +95,18 @@ int runAdapt(const AdaptOptions& o) {
       std::cout << "  " << t["iteration"].get<int>() << "  " << formatFixed(100 * t["resource"].get<double>(), 1) << " %  "
                 << formatFixed(t["accuracy"].get<double>(), 2) << "  " << (t["layer"].is_null() ? "" : t["layer"].get<std::string>())
                 << "\n";
+    if (summary.contains("uniform")) {
+      const auto& u = summary["uniform"];
+      std::cout << "uniform filter pruning at the same budget: ";
+      if (!u["reached"].get<bool>())
+        std::cout << "not reached (" << formatFixed(100 * u["resource_ratio"].get<double>(), 1) << " % at "
+                  << formatFixed(100 * u["sparsity"].get<double>(), 1) << " % of the filters)\n";
+      else
+        std::cout << formatFixed(100 * u["sparsity"].get<double>(), 1) << " % of every group's filters, "
+                  << formatFixed(100 * u["resource_ratio"].get<double>(), 1) << " % of the resource; accuracy "
+                  << formatFixed(u["accuracy_one_shot"].get<double>(), 2) << " one-shot, "
+                  << formatFixed(u["accuracy"].get<double>(), 2) << " after the same fine-tune\n";
+    }
   }
   return 0;
 }
@@ -115,6 +128,8 @@ void setupAdapt(CLI::App& app, CommandList& commands) {
   sub->add_option("--long-epochs", o->long_epochs, "Epochs of the final fine-tune")->capture_default_str();
   sub->add_option("--val-samples", o->val_samples, "Calibration samples held out to score proposals")->capture_default_str();
   sub->add_option("--trajectory", o->trajectory, "Write the trajectory as JSON to FILE and as CSV beside it");
+  sub->add_flag("--compare-uniform", o->compare_uniform,
+                "Also prune every filter group by one fraction to the same budget, fine-tune it the same way, and report it");
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   addCalibrationOptions(sub, o->calibration);
   addCommonOptions(sub, o->common);

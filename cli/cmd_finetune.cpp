@@ -72,6 +72,13 @@ int runFinetune(FinetuneCmdOptions& o) {
     t.addRow({std::to_string(e.epoch), formatFixed(e.loss, 4), pct(e.train_accuracy), pct(e.val_accuracy),
               formatFixed(e.lr, 6), formatFixed(e.seconds, 1)});
   os << t.render();
+  if (report->lr_backoffs > 0)
+    std::cerr << "dnnc: finetune: warning: training diverged at the learning rate asked for; " << report->lr_backoffs
+              << " epoch(s) were undone and retried, ending at lr x" << formatDouble(report->lr_scale)
+              << " (hint: a smaller --lr)\n";
+  for (const auto& e : report->epochs)
+    if (e.diverged)
+      std::cerr << "dnnc: finetune: warning: epoch " << e.epoch << " diverged at every learning rate tried and was undone\n";
   return 0;
 }
 

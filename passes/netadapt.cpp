@@ -9,7 +9,7 @@
 // accuracy per iteration) is in the report.
 // Requires: calibration data (labels make the score top-1 accuracy; without them it is top-1 agreement).
 // Params: resource, budget, measure, accel, step, decay, iterations, short-samples, long-epochs,
-// val-samples, lr.
+// val-samples, lr, compare-uniform (uniform filter pruning to the same budget, reported beside).
 // Ref: Yang, Howard, Chen, Zhang, Go, Sandler, Sze, Adam, "NetAdapt: Platform-Aware Neural Network
 // Adaptation for Mobile Applications", ECCV 2018.
 #include <algorithm>
@@ -36,6 +36,7 @@ struct Options {
   double budget = 0.5, step = 0.1, decay = 0.96, lr = 0.005;
   int iterations = 20;
   int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
+  bool compare_uniform = false;
 };
 
 // The resource of a model, as the options measure it (lower is better).
@@ -166,12 +167,7 @@ class NetAdapt : public Pass {
       step *= o_.decay;
     }
     if (o_.long_epochs > 0) {
-      train::FinetuneOptions ft;
-      ft.epochs = o_.long_epochs;
-      ft.optimizer.lr = o_.lr;
-      ft.schedule = "cosine";
-      ft.threads = threads;
-      DNNC_TRY(train::finetune(model, train_set, &teacher, nullptr, ft));
+      DNNC_TRY(longFinetune(model, train_set, teacher, threads));
       DNNC_ASSIGN(accuracy, train::accuracy(model, val, threads));
     }
     ctx.log->summary = {{"resource", o_.resource},
@@ -185,6 +181,9 @@ class NetAdapt : public Pass {
                         {"accuracy_after", accuracy},
                         {"iterations", iteration},
                         {"trajectory", trajectory}};
+    if (o_.compare_uniform) {
+      DNNC_ASSIGN(ctx.log->summary["uniform"], uniformBaseline(original, target, r0, meter, train_set, teacher, val, ctx));
+    }
     if (r > target * (1 + 1e-9))
       return Error(Exit::Target, "netadapt: budget ", formatDouble(o_.budget), " of ", o_.resource,
                    " not reached (", formatDouble(std::round(1e4 * r / r0) / 1e4), " after ", iteration, " iterations)")
@@ -194,6 +193,52 @@ class NetAdapt : public Pass {
 
  private:
   Options o_;
+
+  // The final fine-tune (also the uniform baseline's): label-free distillation, cosine schedule.
+  Status longFinetune(Model& m, const train::Dataset& train_set, const train::Buf& teacher, int threads) const {
+    train::FinetuneOptions ft;
+    ft.epochs = o_.long_epochs;
+    ft.optimizer.lr = o_.lr;
+    ft.schedule = "cosine";
+    ft.threads = threads;
+    DNNC_TRY(train::finetune(m, train_set, &teacher, nullptr, ft));
+    return {};
+  }
+
+  static Expected<Model> pruneFilters(const Model& model, const std::string& params, int threads) {
+    Model m = model;
+    DNNC_ASSIGN(auto pipeline, parsePipeline(strCat("prune-structured(", params, ")"), builtinPasses()));
+    PassContext inner;
+    inner.threads = threads;
+    DNNC_TRY(runPipeline(m, pipeline, builtinPasses(), inner));
+    return m;
+  }
+
+  // The baseline NetAdapt is measured against: the same fraction of filters removed from every group
+  // (prune-structured's global L2 ranking per group), the smallest fraction that meets the same budget on
+  // the same meter, then the same final fine-tune, scored on the same held-out samples.
+  Expected<nlohmann::json> uniformBaseline(const Model& original, double target, double r0, ResourceMeter& meter,
+                                           const train::Dataset& train_set, const train::Buf& teacher,
+                                           const train::Dataset& val, PassContext& ctx) const {
+    ctx.progress(0, 1, "netadapt: uniform baseline");
+    double lo = 0, hi = 0.95;
+    DNNC_ASSIGN(Model best, pruneFilters(original, strCat("sparsity=", formatDouble(hi)), ctx.threads));
+    DNNC_ASSIGN(double best_r, meter(best));
+    if (best_r > target)
+      return nlohmann::json{{"reached", false}, {"sparsity", hi}, {"resource_ratio", best_r / r0}};
+    for (int i = 0; i < 8; ++i) {
+      const double mid = 0.5 * (lo + hi);
+      DNNC_ASSIGN(Model m, pruneFilters(original, strCat("sparsity=", formatDouble(mid)), ctx.threads));
+      DNNC_ASSIGN(double rm, meter(m));
+      if (rm <= target) hi = mid, best = std::move(m), best_r = rm;
+      else lo = mid;
+    }
+    DNNC_ASSIGN(double one_shot, train::accuracy(best, val, ctx.threads));
+    if (o_.long_epochs > 0) DNNC_TRY(longFinetune(best, train_set, teacher, ctx.threads));
+    DNNC_ASSIGN(double acc, train::accuracy(best, val, ctx.threads));
+    return nlohmann::json{{"reached", true},   {"sparsity", hi},           {"resource_ratio", best_r / r0},
+                          {"accuracy_one_shot", one_shot}, {"accuracy", acc}};
+  }
 
   // The first source of every filter group prune-structured may shrink.
   std::vector<std::string> candidates(Model& model) const {
@@ -210,15 +255,8 @@ class NetAdapt : public Pass {
   // nullopt when even removing 90 % does not.
   Expected<std::optional<std::pair<Model, double>>> propose(const Model& model, const std::string& layer, double goal,
                                                             ResourceMeter& meter, PassContext& ctx) const {
-    auto prune = [&](double fraction) -> Expected<Model> {
-      Model m = model;
-      DNNC_ASSIGN(auto pipeline, parsePipeline(strCat("prune-structured(layer-sparsity='", layer, "=",
-                                                      formatDouble(fraction), "')"),
-                                               builtinPasses()));
-      PassContext inner;
-      inner.threads = ctx.threads;
-      DNNC_TRY(runPipeline(m, pipeline, builtinPasses(), inner));
-      return m;
+    auto prune = [&](double fraction) {
+      return pruneFilters(model, strCat("layer-sparsity='", layer, "=", formatDouble(fraction), "'"), ctx.threads);
     };
     double lo = 0, hi = 0.9;
     DNNC_ASSIGN(Model most, prune(hi));
@@ -255,6 +293,8 @@ std::vector<ParamSpec> NetAdaptParams() {
       {"long-epochs", ParamType::Int, "1", "epochs of the final fine-tune"},
       {"val-samples", ParamType::Int, "500", "calibration samples held out to score proposals"},
       {"lr", ParamType::Float, "0.005", "learning rate of the fine-tunes (SGD with momentum)"},
+      {"compare-uniform", ParamType::Bool, "false",
+       "also report uniform filter pruning at the same budget, with the same final fine-tune"},
   };
 }
 
@@ -271,6 +311,7 @@ Expected<std::unique_ptr<Pass>> createNetAdapt(const PassParams& p) {
   o.long_epochs = p.getInt("long-epochs");
   o.val_samples = p.getInt("val-samples");
   o.lr = p.getFloat("lr");
+  o.compare_uniform = p.getBool("compare-uniform");
   if (o.budget <= 0 || o.budget >= 1) return Error(Exit::Usage, "netadapt: budget must be in (0,1), got ", o.budget);
   if (o.step <= 0 || o.step >= 1) return Error(Exit::Usage, "netadapt: step must be in (0,1), got ", o.step);
   if (o.decay <= 0 || o.decay > 1) return Error(Exit::Usage, "netadapt: decay must be in (0,1], got ", o.decay);

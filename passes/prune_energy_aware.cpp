@@ -5,7 +5,8 @@
 // Requires: calibration data (PassContext::calibration; with labels the budget is in top-1 points, without
 // them in points of top-1 agreement with the original model).
 // Params: accel, accuracy-budget, target-energy, restore, refit, max-sparsity, steps, samples, skip,
-// compare-magnitude, finetune-epochs (step 4: global label-free distillation from the original model).
+// compare-magnitude, finetune-epochs (step 4: global label-free distillation from the original model),
+// rounds (prune and fine-tune again from the recovered accuracy).
 // Energy is re-estimated after every layer with the activation zeros measured anew,
 // since pruning one layer changes the sparsity the next ones see.
 // Ref: Yang, Chen, Sze, "Designing Energy-Efficient Convolutional Neural Networks using Energy-Aware
@@ -34,6 +35,7 @@ struct Options {
   bool refit = true, compare_magnitude = false;
   int steps = 7;
   int64_t finetune_epochs = 0;
+  int rounds = 1;
   double finetune_lr = 0.01;
   int64_t samples = 256;
   std::vector<std::string> skip;
@@ -117,56 +119,57 @@ class PruneEnergyAware : public Pass {
     const double prunable_pj = std::accumulate(targets.begin(), targets.end(), 0.0,
                                                [](double s, const Target& t) { return s + t.energy_pj; });
 
-    nlohmann::json rows = nlohmann::json::array();
-    double cumulative_pj = 0, accuracy = base.accuracy;
+    nlohmann::json rows = nlohmann::json::array(), rounds = nlohmann::json::array();
+    double accuracy = base.accuracy, accuracy_pruned = accuracy, finetune_accuracy = -1;
     energy::ModelEnergy current = energy0;
-    int done = 0;
-    for (const Target& t : targets) {
-      ctx.progress(done, static_cast<int64_t>(targets.size()), "prune-energy-aware: " + t.layer.name);
-      if (o_.target_energy > 0 && current.cost.energy_pj.total() <= o_.target_energy * energy0.cost.energy_pj.total()) {
-        ctx.log->skip(t.layer.name, "energy target already met");
-        continue;
+    // Yang et al. iterate: prune every layer within the budget, fine-tune globally, and prune again from
+    // the recovered accuracy (the budget stays relative to the original), until a fine-tune stops paying.
+    for (int round = 1; round <= o_.rounds; ++round) {
+      double cumulative_pj = 0;
+      int done = 0;
+      for (const Target& t : targets) {
+        ctx.progress(done, static_cast<int64_t>(targets.size()), "prune-energy-aware: " + t.layer.name);
+        if (o_.target_energy > 0 && current.cost.energy_pj.total() <= o_.target_energy * energy0.cost.energy_pj.total()) {
+          ctx.log->skip(t.layer.name, "energy target already met");
+          continue;
+        }
+        cumulative_pj += t.energy_pj;
+        // The budget goes to layers in proportion to their energy; what a layer leaves unused carries over.
+        const double allowed_drop = o_.budget_pts * cumulative_pj / prunable_pj;
+        DNNC_ASSIGN(auto chosen, pruneLayer(model, original, set, scorer, t.layer, base.accuracy, allowed_drop, threads));
+        model = std::move(chosen.first);
+        const double sparsity = chosen.second;
+        DNNC_ASSIGN(ClassifierScore now, scorer.score(model, &stats));
+        accuracy = now.accuracy;
+        DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, now.stats, &cache));
+        rows.push_back({{"layer", t.layer.name},
+                        {"round", round},
+                        {"op", t.layer.op},
+                        {"energy_pj_before", t.energy_pj},
+                        {"sparsity", sparsity},
+                        {"accuracy_after", accuracy},
+                        {"allowed_drop", allowed_drop},
+                        {"model_energy_after", current.cost.energy_pj.total() / energy0.cost.energy_pj.total()}});
+        ctx.log->rewrite(strCat("pruned to ", formatDouble(std::round(sparsity * 1e4) / 1e4), " sparsity"), {t.layer.name},
+                         {{"accuracy_after", accuracy}});
+        ++done;
       }
-      cumulative_pj += t.energy_pj;
-      // The budget goes to layers in proportion to their energy; what a layer leaves unused carries over.
-      const double allowed_drop = o_.budget_pts * cumulative_pj / prunable_pj;
-      DNNC_ASSIGN(auto chosen, pruneLayer(model, original, set, scorer, t.layer, base.accuracy, allowed_drop, threads));
-      model = std::move(chosen.first);
-      const double sparsity = chosen.second;
-      DNNC_ASSIGN(ClassifierScore now, scorer.score(model, &stats));
-      accuracy = now.accuracy;
-      DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, now.stats, &cache));
-      rows.push_back({{"layer", t.layer.name},
-                      {"op", t.layer.op},
-                      {"energy_pj_before", t.energy_pj},
-                      {"sparsity", sparsity},
-                      {"accuracy_after", accuracy},
-                      {"allowed_drop", allowed_drop},
-                      {"model_energy_after", current.cost.energy_pj.total() / energy0.cost.energy_pj.total()}});
-      ctx.log->rewrite(strCat("pruned to ", formatDouble(std::round(sparsity * 1e4) / 1e4), " sparsity"), {t.layer.name},
-                       {{"accuracy_after", accuracy}});
-      ++done;
-    }
-    // Step 4: global fine-tuning, label-free distillation from the original (pruned weights stay zero).
-    double accuracy_pruned = accuracy, finetune_accuracy = -1;
-    if (o_.finetune_epochs > 0) {
-      train::FinetuneJob job;
-      job.data = ctx.calibration->data;
-      job.limit = ctx.calibration->limit;
-      job.options.epochs = o_.finetune_epochs;
-      job.options.optimizer.lr = o_.finetune_lr;
-      job.options.schedule = "cosine";
-      job.options.threads = threads;
+      // Step 4: global fine-tuning, label-free distillation from the original (pruned weights stay zero).
+      accuracy_pruned = accuracy;
+      if (o_.finetune_epochs <= 0) break;  // another round would find the same layers at the same accuracy
       Model tuned_model = model;
-      DNNC_TRY(train::runFinetuneJob(tuned_model, job, &original));
+      DNNC_TRY(finetuneFromOriginal(tuned_model, original, *ctx.calibration, threads));
       DNNC_ASSIGN(ClassifierScore tuned, scorer.score(tuned_model, &stats));
       finetune_accuracy = tuned.accuracy;
+      const bool kept = tuned.accuracy >= accuracy;
+      rounds.push_back({{"round", round}, {"accuracy_pruned", accuracy}, {"accuracy_finetuned", tuned.accuracy},
+                        {"finetune_kept", kept}});
       // A fine-tune that loses accuracy on the calibration data is not kept: nothing is lost by trying.
-      if (tuned.accuracy >= accuracy) {
-        model = std::move(tuned_model);
-        accuracy = tuned.accuracy;
-        DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, tuned.stats, &cache));
-      }
+      if (!kept) break;
+      model = std::move(tuned_model);
+      accuracy = tuned.accuracy;
+      DNNC_ASSIGN(current, energy::evaluateModelEnergy(model, spec, tuned.stats, &cache));
+      rounds.back()["energy_ratio"] = current.cost.energy_pj.total() / energy0.cost.energy_pj.total();
     }
     // The final per-layer energy, after every layer is done (later layers change earlier ones' ofmaps).
     for (auto& row : rows) {
@@ -186,6 +189,7 @@ class PruneEnergyAware : public Pass {
       summary["accuracy_before_finetune"] = accuracy_pruned;
       summary["accuracy_after_finetune"] = finetune_accuracy;
       summary["finetune_kept"] = finetune_accuracy >= accuracy_pruned;
+      summary["rounds"] = rounds;
     }
     summary["energy_reduction"] = energy0.cost.energy_pj.total() / current.cost.energy_pj.total();
     if (!spec.zeros.gate_weight_zeros() && spec.zeros.weight_compression() == energy::Compression::None)
@@ -194,7 +198,8 @@ class PruneEnergyAware : public Pass {
                                "or an accelerator such as eyeriss-sparse");
     if (o_.compare_magnitude) {
       DNNC_ASSIGN(summary["magnitude_at_same_accuracy"],
-                  magnitudeBaseline(original, targets, scorer, spec, cache, accuracy, energy0));
+                  magnitudeBaseline(original, targets, scorer, spec, cache, accuracy, energy0, *ctx.calibration, threads,
+                                    static_cast<int64_t>(rounds.size()) * o_.finetune_epochs));
     }
     ctx.log->summary = summary;
     if (o_.target_energy > 0 && current.cost.energy_pj.total() > o_.target_energy * energy0.cost.energy_pj.total() * (1 + 1e-9))
@@ -208,6 +213,20 @@ class PruneEnergyAware : public Pass {
 
  private:
   Options o_;
+
+  // Label-free distillation from the original on the calibration data, cosine schedule (pruned weights
+  // stay zero); `epochs` defaults to finetune-epochs.
+  Status finetuneFromOriginal(Model& m, const Model& original, const Calibration& c, int threads, int64_t epochs = 0) const {
+    train::FinetuneJob job;
+    job.data = c.data;
+    job.limit = c.limit;
+    job.options.epochs = epochs > 0 ? epochs : o_.finetune_epochs;
+    job.options.optimizer.lr = o_.finetune_lr;
+    job.options.schedule = "cosine";
+    job.options.threads = threads;
+    DNNC_TRY(train::runFinetuneJob(m, job, &original));
+    return {};
+  }
 
   Expected<std::vector<Target>> findTargets(Model& model, const energy::ModelEnergy& e, PassLog& log) const {
     Graph graph(model.graph(), model.base_dir);
@@ -319,10 +338,13 @@ class PruneEnergyAware : public Pass {
 
   // Han-style global magnitude pruning of the same layers at the accuracy energy-aware pruning reached:
   // the largest single threshold that keeps accuracy >= `accuracy` (binary search), and what it costs.
+  // With `finetune_epochs` > 0 (energy-aware pruning's fine-tunes, in total) every candidate is scored after
+  // that much of the same fine-tuning, so both methods get the same recovery.
   Expected<nlohmann::json> magnitudeBaseline(const Model& original, const std::vector<Target>& targets,
                                              const ClassifierScorer& scorer, const energy::AcceleratorSpec& spec,
                                              energy::MappingCache& cache, double accuracy,
-                                             const energy::ModelEnergy& energy0) const {
+                                             const energy::ModelEnergy& energy0, const Calibration& calibration,
+                                             int threads, int64_t finetune_epochs) const {
     std::vector<float> magnitudes;
     {
       Model copy = original;
@@ -343,6 +365,7 @@ class PruneEnergyAware : public Pass {
           if (std::abs(v) < threshold) v = 0.0f;
         g.setWeight(t.layer.weight, w);
       }
+      if (finetune_epochs > 0) DNNC_TRY(finetuneFromOriginal(m, original, calibration, threads, finetune_epochs));
       return m;
     };
     double lo = 0, hi = o_.max_sparsity;
@@ -358,6 +381,7 @@ class PruneEnergyAware : public Pass {
     DNNC_ASSIGN(auto e, energy::evaluateModelEnergy(m, spec, s.stats, &cache));
     nlohmann::json j = totals(m, e, s.accuracy);
     j["global_sparsity"] = lo;
+    j["finetune_epochs"] = finetune_epochs;
     j["energy_reduction"] = energy0.cost.energy_pj.total() / e.cost.energy_pj.total();
     return j;
   }
@@ -379,6 +403,7 @@ std::vector<ParamSpec> PruneEnergyAwareParams() {
       {"compare-magnitude", ParamType::Bool, "false", "also report global magnitude pruning at the same accuracy"},
       {"finetune-epochs", ParamType::Int, "0", "then fine-tune globally: label-free distillation from the original"},
       {"finetune-lr", ParamType::Float, "0.01", "learning rate of that fine-tune (SGD with momentum, cosine schedule)"},
+      {"rounds", ParamType::Int, "1", "prune, fine-tune and prune again this many times (needs finetune-epochs)"},
   };
 }
 
@@ -396,6 +421,8 @@ Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PassParams& p) {
   o.compare_magnitude = p.getBool("compare-magnitude");
   o.finetune_epochs = p.getInt("finetune-epochs");
   o.finetune_lr = p.getFloat("finetune-lr");
+  o.rounds = static_cast<int>(p.getInt("rounds"));
+  if (o.rounds < 1 || o.rounds > 100) return Error(Exit::Usage, "prune-energy-aware: rounds must be in [1, 100], got ", o.rounds);
   if (o.finetune_epochs < 0 || o.finetune_lr <= 0)
     return Error(Exit::Usage, "prune-energy-aware: finetune-epochs must be >= 0 and finetune-lr positive");
   if (o.budget_pts < 0) return Error(Exit::Usage, "prune-energy-aware: accuracy-budget must be >= 0, got ", o.budget_pts);

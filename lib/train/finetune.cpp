@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <random>
 
 #include "lib/exec/executor.h"
+#include "lib/train/frozen_bn_scaling.h"
 #include "lib/train/tape.h"
 
 namespace dnnc::train {
@@ -60,6 +62,157 @@ Expected<Buf> teacherLogits(const Model& teacher, const Dataset& data, int threa
   return out;
 }
 
+namespace {
+
+// Top-1 on the first samples of the training set in inference mode: against the labels, or against the
+// teacher's top-1 when there are none. The divergence guard's yardstick.
+Expected<double> probeScore(Tape& tape, const Dataset& train, const Buf* teacher, int64_t n) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  int64_t agree = 0;
+  for (int64_t first = 0; first < n; first += kEvalBatch) {
+    const int64_t m = std::min(kEvalBatch, n - first);
+    DNNC_TRY(tape.forward(train.batch(idx, first, m), Phase::Eval));
+    const Buf& out = tape.output();
+    const int64_t c = out.numel() / m;
+    for (int64_t i = 0; i < m; ++i) {
+      const float* z = out.data() + i * c;
+      int64_t want = 0;
+      if (!train.labels.empty()) {
+        want = train.labels[first + i];
+      } else {
+        const float* t = teacher->data() + (first + i) * c;
+        want = std::max_element(t, t + c) - t;
+      }
+      const bool finite = std::all_of(z, z + c, [](float v) { return std::isfinite(v); });
+      agree += finite && (std::max_element(z, z + c) - z) == want;
+    }
+  }
+  return static_cast<double>(agree) / static_cast<double>(n);
+}
+
+// One fine-tuning run: the tape, the masks, the optimiser state and the shuffled order.
+class Trainer {
+ public:
+  Trainer(Tape& tape, const Dataset& train, const Buf* teacher, const FinetuneOptions& o, const FinetuneProgress& progress)
+      : tape_(tape), train_(train), teacher_(teacher), o_(o), progress_(progress), opt_(o.optimizer, tape.numParams()),
+        rng_(o.seed), order_(static_cast<size_t>(train.samples())) {
+    std::iota(order_.begin(), order_.end(), 0);
+  }
+
+  // Masks: the exact zeros of prunable parameters at the start.
+  void findMasks(FinetuneReport& rep) {
+    keep_.assign(static_cast<size_t>(tape_.numParams()), {});
+    for (int k = 0; k < tape_.numParams(); ++k) {
+      rep.params += tape_.param(k).numel();
+      if (!tape_.paramPrunable(k)) continue;
+      const Buf& p = tape_.param(k);
+      int64_t zeros = std::count(p.v.begin(), p.v.end(), 0.0f);
+      if (zeros == 0) continue;
+      rep.masked_zeros += zeros;
+      keep_[k].resize(p.v.size());
+      for (size_t i = 0; i < p.v.size(); ++i) keep_[k][i] = p.v[i] != 0.0f;
+    }
+  }
+
+  void useBnScaling(FrozenBnScaling s) { bn_scaling_ = std::move(s); }
+
+  std::vector<Buf> saveParams() {
+    std::vector<Buf> out;
+    for (int k = 0; k < tape_.numParams(); ++k) out.push_back(tape_.param(k));
+    return out;
+  }
+
+  // Back to `saved`, with fresh optimiser state (the momentum of a diverging run must not carry over).
+  void restore(const std::vector<Buf>& saved) {
+    for (int k = 0; k < tape_.numParams(); ++k) tape_.param(k) = saved[static_cast<size_t>(k)];
+    opt_ = Optimizer(o_.optimizer, tape_.numParams());
+  }
+
+  // One pass over the training set; lr_scale multiplies the scheduled learning rate.
+  Expected<EpochReport> epoch(int64_t e, int64_t& step, int64_t total_steps, double lr_scale) {
+    // Fisher-Yates from our own rng draws: the same order on every platform for a seed.
+    for (int64_t i = train_.samples() - 1; i > 0; --i) std::swap(order_[i], order_[rng_() % static_cast<uint64_t>(i + 1)]);
+    double loss_sum = 0;
+    int64_t correct = 0, done = 0;
+    EpochReport er;
+    er.epoch = e + 1;
+    for (int64_t first = 0; first < train_.samples(); first += o_.batch) {
+      const int64_t n = std::min(o_.batch, train_.samples() - first);
+      DNNC_TRY(tape_.forward(train_.batch(order_, first, n), Phase::Train));
+      labels_.clear();
+      for (int64_t i = 0; i < n && !train_.labels.empty(); ++i) labels_.push_back(train_.labels[order_[first + i]]);
+      const Buf* tb = nullptr;
+      if (teacher_) {
+        const int64_t c = teacher_->dims[1];
+        tbatch_.reshape({n, c});
+        for (int64_t i = 0; i < n; ++i) std::copy_n(teacher_->data() + order_[first + i] * c, c, tbatch_.data() + i * c);
+        tb = &tbatch_;
+      }
+      const Buf& out = tape_.output();
+      if (out.rank() != 2 || out.dims[0] != n)
+        return Error(Exit::Input, "the model's output is ", out.rank(), "-D; training needs logits [batch, classes]");
+      if (tb && tb->dims[1] != out.dims[1])
+        return Error(Exit::Input, "the teacher gives ", tb->dims[1], " classes, the model ", out.dims[1]);
+      for (int64_t y : labels_)
+        if (y < 0 || y >= out.dims[1]) return Error(Exit::Input, "label ", y, " is outside [0, ", out.dims[1], ")");
+      LossValue lv = lossAndGrad(out, labels_, tb, o_.loss, grad_);
+      tape_.seedGrad(grad_);
+      tape_.backward(Mode::Gradient);
+      bn_scaling_.scaleGradients(tape_);
+      const double lr = lr_scale * scheduledLr(o_.schedule, o_.optimizer.lr, step, total_steps);
+      update(lr);
+      ++step;
+      loss_sum += lv.loss * n;
+      correct += lv.correct;
+      done += n;
+      er.lr = lr;
+      if (progress_) progress_(e + 1, done, train_.samples(), loss_sum / done, static_cast<double>(correct) / done);
+    }
+    er.loss = loss_sum / std::max<int64_t>(done, 1);
+    er.train_accuracy = static_cast<double>(correct) / std::max<int64_t>(done, 1);
+    return er;
+  }
+
+ private:
+  void update(double lr) {
+    for (int k = 0; k < tape_.numParams(); ++k) {
+      if (bn_scaling_.holds(k)) continue;
+      Buf& g = tape_.paramGrad(k);
+      Buf& p = tape_.param(k);
+      const auto& keep = keep_[static_cast<size_t>(k)];
+      if (!keep.empty())
+        for (size_t i = 0; i < g.v.size(); ++i)
+          if (!keep[i]) g.v[i] = 0.0f;
+      opt_.step(k, p, g, lr);
+      // Weight decay and momentum cannot move a masked weight off zero, but make it exact.
+      if (!keep.empty())
+        for (size_t i = 0; i < p.v.size(); ++i)
+          if (!keep[i]) p.v[i] = 0.0f;
+    }
+  }
+
+  Tape& tape_;
+  const Dataset& train_;
+  const Buf* teacher_;
+  const FinetuneOptions& o_;
+  const FinetuneProgress& progress_;
+  Optimizer opt_;
+  std::mt19937_64 rng_;
+  std::vector<int64_t> order_;
+  std::vector<std::vector<uint8_t>> keep_;
+  FrozenBnScaling bn_scaling_;
+  Buf grad_, tbatch_;
+  std::vector<int64_t> labels_;
+};
+
+// The divergence guard: an epoch after which the probe score fell by more than this is undone.
+constexpr double kDivergedDrop = 0.02;
+constexpr int kMaxBackoffs = 4;  // halvings of the learning rate per epoch before giving up on it
+constexpr int64_t kProbeSamples = 512;
+
+}  // namespace
+
 Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf* teacher, const Dataset* val,
                                   const FinetuneOptions& o, const FinetuneProgress& progress) {
   if (train.labels.empty() && !teacher)
@@ -73,85 +226,52 @@ Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf*
   if (val) {
     DNNC_ASSIGN(rep.val_accuracy_before, tapeAccuracy(*tape, *val));
   }
-
-  // Masks: the exact zeros of prunable parameters at the start.
-  std::vector<std::vector<uint8_t>> keep(static_cast<size_t>(tape->numParams()));
-  for (int k = 0; k < tape->numParams(); ++k) {
-    rep.params += tape->param(k).numel();
-    if (!tape->paramPrunable(k)) continue;
-    const Buf& p = tape->param(k);
-    int64_t zeros = std::count(p.v.begin(), p.v.end(), 0.0f);
-    if (zeros == 0) continue;
-    rep.masked_zeros += zeros;
-    keep[k].resize(p.v.size());
-    for (size_t i = 0; i < p.v.size(); ++i) keep[k][i] = p.v[i] != 0.0f;
+  Trainer trainer(*tape, train, teacher, o, progress);
+  trainer.findMasks(rep);
+  // SGD through frozen BN takes the folded model's steps (see frozen_bn_scaling.h).
+  if (!o.bn_batch_stats && o.optimizer.kind == "sgd") {
+    FrozenBnScaling s = FrozenBnScaling::find(model, *tape);
+    rep.bn_scaled_layers = s.layers();
+    trainer.useBnScaling(std::move(s));
   }
 
-  Optimizer opt(o.optimizer, tape->numParams());
-  std::mt19937_64 rng(o.seed);
-  std::vector<int64_t> order(static_cast<size_t>(train.samples()));
-  std::iota(order.begin(), order.end(), 0);
+  // A learning rate too large for the model makes training diverge (the loss blows up and top-1 falls to
+  // chance). Each epoch is checked on a probe of training samples, in inference mode; an epoch that loses
+  // more than kDivergedDrop of it is undone and retried at half the learning rate.
+  const int64_t probe_n = std::min(kProbeSamples, train.samples());
+  DNNC_ASSIGN(double probe, probeScore(*tape, train, teacher, probe_n));
   const int64_t per_epoch = (train.samples() + o.batch - 1) / o.batch, total_steps = per_epoch * o.epochs;
-  Buf grad, tbatch;
-  std::vector<int64_t> labels;
+  int64_t step = 0;
+  double lr_scale = 1.0;
   for (int64_t e = 0; e < o.epochs; ++e) {
     auto start = std::chrono::steady_clock::now();
-    // Fisher-Yates from our own rng draws: the same order on every platform for a seed.
-    for (int64_t i = train.samples() - 1; i > 0; --i) std::swap(order[i], order[rng() % static_cast<uint64_t>(i + 1)]);
-    double loss_sum = 0;
-    int64_t correct = 0, done = 0;
+    const std::vector<Buf> saved = trainer.saveParams();
+    const int64_t step0 = step;
     EpochReport er;
-    er.epoch = e + 1;
-    for (int64_t first = 0; first < train.samples(); first += o.batch) {
-      const int64_t n = std::min(o.batch, train.samples() - first);
-      DNNC_TRY(tape->forward(train.batch(order, first, n), Phase::Train));
-      labels.clear();
-      for (int64_t i = 0; i < n && !train.labels.empty(); ++i) labels.push_back(train.labels[order[first + i]]);
-      const Buf* tb = nullptr;
-      if (teacher) {
-        const int64_t c = teacher->dims[1];
-        tbatch.reshape({n, c});
-        for (int64_t i = 0; i < n; ++i) std::copy_n(teacher->data() + order[first + i] * c, c, tbatch.data() + i * c);
-        tb = &tbatch;
+    for (int attempt = 0;; ++attempt) {
+      step = step0;
+      DNNC_ASSIGN(er, trainer.epoch(e, step, total_steps, lr_scale));
+      DNNC_ASSIGN(double now, probeScore(*tape, train, teacher, probe_n));
+      if (std::isfinite(er.loss) && now >= probe - kDivergedDrop) {
+        probe = std::max(probe, now);
+        break;
       }
-      const Buf& out = tape->output();
-      if (out.rank() != 2 || out.dims[0] != n)
-        return Error(Exit::Input, "the model's output is ", out.rank(), "-D; training needs logits [batch, classes]");
-      if (tb && tb->dims[1] != out.dims[1])
-        return Error(Exit::Input, "the teacher gives ", tb->dims[1], " classes, the model ", out.dims[1]);
-      for (int64_t y : labels)
-        if (y < 0 || y >= out.dims[1]) return Error(Exit::Input, "label ", y, " is outside [0, ", out.dims[1], ")");
-      LossValue lv = lossAndGrad(out, labels, tb, o.loss, grad);
-      tape->seedGrad(grad);
-      tape->backward(Mode::Gradient);
-      const double lr = scheduledLr(o.schedule, o.optimizer.lr, rep.steps, total_steps);
-      for (int k = 0; k < tape->numParams(); ++k) {
-        Buf& g = tape->paramGrad(k);
-        Buf& p = tape->param(k);
-        if (!keep[k].empty())
-          for (size_t i = 0; i < g.v.size(); ++i)
-            if (!keep[k][i]) g.v[i] = 0.0f;
-        opt.step(k, p, g, lr);
-        // Weight decay and momentum cannot move a masked weight off zero, but make it exact.
-        if (!keep[k].empty())
-          for (size_t i = 0; i < p.v.size(); ++i)
-            if (!keep[k][i]) p.v[i] = 0.0f;
+      trainer.restore(saved);
+      if (attempt == kMaxBackoffs) {
+        er.diverged = true;  // the epoch is undone: the weights are those before it
+        break;
       }
-      ++rep.steps;
-      loss_sum += lv.loss * n;
-      correct += lv.correct;
-      done += n;
-      er.lr = lr;
-      if (progress) progress(e + 1, done, train.samples(), loss_sum / done, static_cast<double>(correct) / done);
+      lr_scale *= 0.5;
+      ++rep.lr_backoffs;
     }
-    er.loss = loss_sum / std::max<int64_t>(done, 1);
-    er.train_accuracy = static_cast<double>(correct) / std::max<int64_t>(done, 1);
+    rep.steps = step;
     if (val) {
-    DNNC_ASSIGN(er.val_accuracy, tapeAccuracy(*tape, *val));
-  }
+      DNNC_ASSIGN(er.val_accuracy, tapeAccuracy(*tape, *val));
+    }
     er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     rep.epochs.push_back(er);
   }
+  rep.lr_scale = lr_scale;
   DNNC_TRY(tape->writeBack(model));
   return rep;
 }

@@ -5,7 +5,11 @@
 //   - shared weights: Gather(codebook, indices) gets its gradient by scatter-add, so each centroid moves
 //     by the sum of its cluster's gradients and the weights stay shared (Han et al. 2016);
 //   - distillation: with teacher logits the soft term is added (alpha CE + (1 - alpha) T^2 KL), and with
-//     a teacher and no labels the run is label-free.
+//     a teacher and no labels the run is label-free;
+//   - frozen BatchNormalization: SGD takes the steps of the fold-bn model (lib/train/frozen_bn_scaling.h);
+//   - divergence guard: an epoch that loses more than 2 points of top-1 (or of agreement with the teacher)
+//     on the first 512 training samples is undone and retried at half the learning rate, so a learning
+//     rate too large for the model costs time, never the model.
 // Deterministic for a given seed and thread count (shuffles from the seed; reductions in fixed order).
 #pragma once
 #include <functional>
@@ -34,11 +38,15 @@ struct EpochReport {
   int64_t epoch = 0;
   double loss = 0, train_accuracy = 0, lr = 0, seconds = 0;
   double val_accuracy = -1;  // -1: no validation set
+  bool diverged = false;     // diverged at every learning rate tried: undone, the weights are those before it
 };
 
 struct FinetuneReport {
   std::string objective;  // "labels", "distillation" or "labels+distillation"
   int64_t samples = 0, steps = 0, masked_zeros = 0, params = 0;
+  int bn_scaled_layers = 0;  // layers trained with the folded model's steps (frozen_bn_scaling.h)
+  int lr_backoffs = 0;       // epochs undone by the divergence guard and retried at half the learning rate
+  double lr_scale = 1.0;     // the learning rate the run ended with, as a fraction of the one asked for
   double val_accuracy_before = -1;
   std::vector<EpochReport> epochs;
 };

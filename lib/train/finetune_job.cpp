@@ -103,9 +103,12 @@ nlohmann::json finetuneReportJson(const FinetuneReport& r) {
   for (const auto& x : r.epochs)
     e.push_back({{"epoch", x.epoch}, {"loss", x.loss}, {"train_accuracy", x.train_accuracy}, {"lr", x.lr},
                  {"val_accuracy", x.val_accuracy < 0 ? nlohmann::json(nullptr) : nlohmann::json(x.val_accuracy)},
-                 {"seconds", x.seconds}});
+                 {"diverged", x.diverged}, {"seconds", x.seconds}});
   return {{"objective", r.objective}, {"samples", r.samples}, {"steps", r.steps}, {"params", r.params},
           {"masked_zeros", r.masked_zeros},
+          {"bn_scaled_layers", r.bn_scaled_layers},
+          {"lr_backoffs", r.lr_backoffs},
+          {"lr_scale", r.lr_scale},
           {"val_accuracy_before", r.val_accuracy_before < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.val_accuracy_before)},
           {"epochs", e}};
 }

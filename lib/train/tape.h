@@ -78,6 +78,7 @@ class Tape {
   int numParams() const { return static_cast<int>(params_.size()); }
   const std::string& paramName(int k) const { return slots_[params_[k]].name; }
   Buf& param(int k) { return slots_[params_[k]].val; }
+  const Buf& param(int k) const { return slots_[params_[k]].val; }
   const Buf& paramGrad(int k) const { return slots_[params_[k]].grad; }
   Buf& paramGrad(int k) { return slots_[params_[k]].grad; }
   bool paramPrunable(int k) const { return slots_[params_[k]].prunable; }
