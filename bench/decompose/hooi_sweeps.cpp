@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "lib/ir/onnx_io.h"
@@ -45,9 +46,16 @@ int main(int argc, char** argv) {
   // The ranks: the pass's own choice, read from its report (HOSVD only, on a copy).
   Model copy = *model;
   auto pipeline = parsePipeline("decompose-tucker(iterations=0" + (ratio.empty() ? "" : ",ratio=" + ratio) + ")", builtinPasses());
+  if (!pipeline) {
+    std::cerr << "hooi_sweeps: " << pipeline.error().message() << "\n";
+    return 2;
+  }
   PassContext ctx;
   auto report = runPipeline(copy, *pipeline, builtinPasses(), ctx);
-  if (!pipeline || !report) return 1;
+  if (!report) {
+    std::cerr << "hooi_sweeps: " << report.error().message() << "\n";
+    return 1;
+  }
   std::map<std::string, std::pair<int, int>> ranks;  // layer -> (R4, R3)
   for (const auto& r : (*report)[0]["rewrites"])
     ranks[r["details"]["layer"]] = {r["details"]["ranks"][1].get<int>(), r["details"]["ranks"][0].get<int>()};
