@@ -204,7 +204,7 @@ void setupDecompose(CLI::App& app, CommandList& commands) {
   o->rank_opt = sub->add_option("--rank", o->rank, "Fixed rank for every selected layer (default for tucker/svd: EVBMF)");
   o->ratio_opt = sub->add_option("--ratio", o->ratio, "Target params after / before per layer, in (0, 1]");
   o->energy_opt = sub->add_option("--energy", o->energy, "svd: share of singular-value energy to keep, in (0, 1]");
-  sub->add_option("--iterations", o->iterations, "HOOI sweeps (tucker, default 30) or most ALS sweeps (cp, default 200)");
+  sub->add_option("--iterations", o->iterations, "most HOOI sweeps (tucker, default 10) or most ALS sweeps (cp, default 200)");
   sub->add_option("--data", o->data.path, "Samples to measure fidelity against the original: .npy, .npz, .pb");
   sub->add_option("--labels", o->labels, "Class labels for --data: accuracy of both models");
   sub->add_option("--batch", o->batch, "Samples per run for --data (default 32)");

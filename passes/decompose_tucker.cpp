@@ -7,8 +7,9 @@
 // Ranks: by default analytic EVBMF (lib/linalg/vbmf.h) on the mode-0 unfolding (R4) and the mode-1
 // unfolding (R3), at least 1; or `rank` (both modes); or `ratio` (params after / before, with R3/C = R4/K).
 // Grouped and depthwise convs, 1x1 kernels and non-2-D convs are left alone with a note in the report.
-// Params: layers, rank, ratio, iterations (HOOI sweeps). Report per layer: ranks, params and MACs before
-// and after, relative reconstruction error ||W - W_hat|| / ||W|| (HOSVD's and HOOI's).
+// Params: layers, rank, ratio, iterations (most HOOI sweeps), tolerance (stop when a sweep lowers the
+// relative error by less than this). Report per layer: ranks, params and MACs before and after, relative
+// reconstruction error ||W - W_hat|| / ||W|| (HOSVD's and HOOI's), sweeps run.
 // Ref: Kim, Park, Yoo, Choi, Yang, Shin, "Compression of deep convolutional neural networks for fast and low
 //      power mobile applications", ICLR 2016; Nakajima et al., JMLR 2013 (EVBMF).
 #include <algorithm>
@@ -28,8 +29,8 @@ using namespace decompose;
 
 class DecomposeTucker : public Pass {
  public:
-  DecomposeTucker(LayerFilter filter, RankChoice choice, int iterations)
-      : filter_(std::move(filter)), choice_(choice), iterations_(iterations) {}
+  DecomposeTucker(LayerFilter filter, RankChoice choice, linalg::TuckerOptions hooi)
+      : filter_(std::move(filter)), choice_(choice), hooi_(hooi) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const std::string pass = "decompose-tucker";
@@ -74,7 +75,7 @@ class DecomposeTucker : public Pass {
  private:
   LayerFilter filter_;
   RankChoice choice_;
-  int iterations_;
+  linalg::TuckerOptions hooi_;
 
   // (R4, R3): output-side and input-side ranks.
   std::pair<int64_t, int64_t> ranks(const ConvLayer& l, const linalg::LeftSubspace& mode0,
@@ -104,7 +105,7 @@ class DecomposeTucker : public Pass {
     linalg::LeftSubspace mode0 = linalg::leadingLeftSubspace(linalg::unfold(w, 0), static_cast<int>(l.K));
     linalg::LeftSubspace mode1 = linalg::leadingLeftSubspace(linalg::unfold(w, 1), static_cast<int>(l.C));
     auto [r4, r3] = ranks(l, mode0, mode1);
-    linalg::Tucker2 t = linalg::tucker2From(w, mode0.u.leftCols(r4), mode1.u.leftCols(r3), {.max_iterations = iterations_});
+    linalg::Tucker2 t = linalg::tucker2From(w, mode0.u.leftCols(r4), mode1.u.leftCols(r3), hooi_);
     std::string w1 = graph.addInitializer(l.base + "_tucker_in_w", fromMatrix(t.in_factor.transpose(), {r3, l.C, 1, 1}));
     std::string w2 = graph.addInitializer(l.base + "_tucker_core_w", fromDense(t.core));
     std::string w3 = graph.addInitializer(l.base + "_tucker_out_w", fromMatrix(t.out_factor, {l.K, r4, 1, 1}));
@@ -145,7 +146,12 @@ class DecomposeTucker : public Pass {
 
 std::vector<ParamSpec> DecomposeTuckerParams() {
   auto p = commonParams(false, "EVBMF on the mode-0 and mode-1 unfoldings");
-  p.push_back({"iterations", ParamType::Int, "30", "HOOI sweeps after the HOSVD initialisation (0: HOSVD only)"});
+  // Defaults from bench/decompose/hooi_sweeps (docs/benchmarks.md): later sweeps buy little.
+  const linalg::TuckerOptions defaults;
+  p.push_back({"iterations", ParamType::Int, std::to_string(defaults.max_iterations),
+               "most HOOI sweeps after the HOSVD initialisation (0: HOSVD only)"});
+  p.push_back({"tolerance", ParamType::Float, "1e-4",
+               "stop HOOI when a sweep lowers the relative reconstruction error by less than this"});
   return p;
 }
 
@@ -154,7 +160,11 @@ Expected<std::unique_ptr<Pass>> createDecomposeTucker(const PassParams& params) 
   DNNC_ASSIGN(auto filter, LayerFilter::parse(params.has("layers") ? params.getString("layers") : ""));
   int64_t it = params.getInt("iterations");
   if (it < 0 || it > 10000) return Error(Exit::Usage, "decompose-tucker: iterations must be in [0, 10000], got ", it);
-  return std::unique_ptr<Pass>(std::make_unique<DecomposeTucker>(std::move(filter), choice, static_cast<int>(it)));
+  double tolerance = params.getFloat("tolerance");
+  if (!(tolerance >= 0 && tolerance < 1))
+    return Error(Exit::Usage, "decompose-tucker: tolerance must be in [0, 1), got ", tolerance);
+  linalg::TuckerOptions hooi{.max_iterations = static_cast<int>(it), .tolerance = tolerance};
+  return std::unique_ptr<Pass>(std::make_unique<DecomposeTucker>(std::move(filter), choice, hooi));
 }
 
 }  // namespace dnnc

@@ -1,9 +1,15 @@
 #!/usr/bin/python3
 """NumPy reference for bench/decompose: Tucker-2 of every Conv of a model with EVBMF ranks, the way
 Kim et al.'s script does it (ranks by EVBMF on the mode-0 and mode-1 unfoldings, factors by HOSVD
-through numpy.linalg.svd), timed from weights in memory to factors. Prints one JSON line.
+through numpy.linalg.svd), or with the ranks of a params ratio (decompose-tucker's formula), then at most
+N HOOI sweeps; timed from weights in memory to factors. Prints one JSON line.
 
-    numpy_tucker.py MODEL.onnx [--hooi N]
+    numpy_tucker.py MODEL.onnx [--hooi N] [--ratio R] [--tolerance T] [--update subspace|svd]
+
+The HOOI update is by default dnnc's (lib/linalg/tucker.cpp): one step of orthogonal iteration per
+factor and sweep, warm-started from the last factor, with the same stopping rule (a sweep that lowers
+the relative error by less than T, default 1e-4, is the last), so both sides run the same algorithm;
+`--update svd` takes each factor from a full numpy.linalg.svd instead (the textbook HOOI).
 
 EVBMF is the analytic solution of Nakajima et al. (2013) with the same free-energy minimisation as
 dnnc's lib/linalg/vbmf.cpp (log grid + golden section over the paper's interval; SciPy is not installed).
@@ -89,19 +95,53 @@ def leading(t, mode, rank):
     return u[:, :rank]
 
 
-def tucker2(w, r_out, r_in, hooi):
-    u_out, u_in = leading(w, 0, r_out), leading(w, 1, r_in)
-    for _ in range(hooi):
-        u_out = leading(np.einsum('kchw,cb->kbhw', w, u_in, optimize=True), 0, r_out)
-        u_in = leading(np.einsum('kchw,ka->achw', w, u_out, optimize=True), 1, r_in)
+def ratio_ranks(w, ratio):
+    """decompose-tucker's ranks for a params ratio: R3 = a C, R4 = a K with a (C^2 + K^2) + a^2 C K h w
+    = ratio K C h w."""
+    K, C, h, wd = w.shape
+    quad, lin = float(C * K * h * wd), float(C * C + K * K)
+    a = (-lin + math.sqrt(lin * lin + 4 * quad * ratio * quad)) / (2 * quad)
+    clamp = lambda r, top: min(max(int(math.floor(r + 0.5)), 1), top)
+    return clamp(a * K, K), clamp(a * C, C)
+
+
+def update(a, u, how):
+    if how == 'svd':
+        return np.linalg.svd(a, full_matrices=False)[0][:, :u.shape[1]]
+    return np.linalg.qr(a @ (a.T @ u))[0]
+
+
+def rel_error(w, u_out, u_in):
     core = np.einsum('kchw,ka,cb->abhw', w, u_out, u_in, optimize=True)
     w_hat = np.einsum('abhw,ka,cb->kchw', core, u_out, u_in, optimize=True)
-    return np.linalg.norm(w - w_hat) / np.linalg.norm(w)
+    return float(np.linalg.norm(w - w_hat) / np.linalg.norm(w))
+
+
+def tucker2(w, r_out, r_in, hooi, tolerance, how):
+    u_out, u_in = leading(w, 0, r_out), leading(w, 1, r_in)
+    norm2 = float(np.sum(w * w))
+    error = rel_error(w, u_out, u_in)
+    sweeps = 0
+    for _ in range(hooi):
+        u_out = update(unfold(np.einsum('kchw,cb->kbhw', w, u_in, optimize=True), 0), u_out, how)
+        a1 = unfold(np.einsum('kchw,ka->achw', w, u_out, optimize=True), 1)
+        u_in = update(a1, u_in, how)
+        sweeps += 1
+        # Orthonormal factors: ||W - W_hat||^2 = ||W||^2 - ||G||^2, G = U_in^T a1 (as dnnc stops).
+        core2 = float(np.sum((u_in.T @ a1) ** 2))
+        nxt = math.sqrt(max(0.0, 1 - core2 / norm2)) if norm2 > 0 else 0.0
+        done = error - nxt < tolerance
+        error = nxt
+        if done:
+            break
+    return rel_error(w, u_out, u_in), sweeps
 
 
 def main():
     path = sys.argv[1]
-    hooi = int(sys.argv[sys.argv.index('--hooi') + 1]) if '--hooi' in sys.argv else 0
+    opt = lambda name, default: sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+    hooi, ratio = int(opt('--hooi', 0)), opt('--ratio', None)
+    tolerance, how = float(opt('--tolerance', 1e-4)), opt('--update', 'subspace')
     model = onnx.load(path)
     inits = {t.name: t for t in model.graph.initializer}
     kernels = []
@@ -116,9 +156,12 @@ def main():
     start, cpu_start = time.perf_counter(), time.process_time()
     layers = []
     for name, w in kernels:
-        r_out, r_in = evbmf_rank(unfold(w, 0)), evbmf_rank(unfold(w, 1))
-        err = tucker2(w, r_out, r_in, hooi)
-        layers.append({'layer': name, 'ranks': [r_in, r_out], 'rel_error': err})
+        if ratio is None:
+            r_out, r_in = evbmf_rank(unfold(w, 0)), evbmf_rank(unfold(w, 1))
+        else:
+            r_out, r_in = ratio_ranks(w, float(ratio))
+        err, sweeps = tucker2(w, r_out, r_in, hooi, tolerance, how)
+        layers.append({'layer': name, 'ranks': [r_in, r_out], 'sweeps': sweeps, 'rel_error': err})
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     print(json.dumps({'seconds': seconds, 'cpu_seconds': cpu_seconds, 'hooi': hooi, 'layers': layers}))
 

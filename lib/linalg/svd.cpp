@@ -1,6 +1,7 @@
 #include "lib/linalg/svd.h"
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
 #include <cmath>
@@ -43,6 +44,14 @@ LeftSubspace leadingLeftSubspace(const Matrix& a, int rank) {
   for (int64_t i = 0; i < m; ++i) out.s[i] = std::sqrt(std::max(0.0, eig.eigenvalues()[m - 1 - i]));
   for (int i = 0; i < rank; ++i) out.u.col(i) = eig.eigenvectors().col(m - 1 - i);
   return out;
+}
+
+Matrix subspaceIterationStep(const Matrix& a, const Matrix& u) {
+  DNNC_CHECK(u.rows() == a.rows() && u.cols() <= a.rows(), "subspace step: a basis of ", u.rows(), " x ", u.cols(),
+             " for ", a.rows(), " rows");
+  Matrix y = a * (a.transpose() * u);
+  Eigen::HouseholderQR<Matrix> qr(y);
+  return qr.householderQ() * Matrix::Identity(y.rows(), y.cols());
 }
 
 int rankForEnergy(const Vector& s, double energy) {

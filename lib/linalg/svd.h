@@ -27,6 +27,14 @@ struct LeftSubspace {
 };
 LeftSubspace leadingLeftSubspace(const Matrix& a, int rank);
 
+// One step of orthogonal (subspace) iteration on a a^T from the orthonormal start u (m x r): the
+// orthonormal basis of a (a^T u), by Householder QR. It costs O(m n r), against O(m^2 n + m^3) for the
+// Gram eigen-decomposition of leadingLeftSubspace, and warm-started from a good u it lands close to the
+// leading r-subspace. It never lowers ||a^T u||_F: that trace is convex in u, and the polar factor of
+// a a^T u (whose span this is) maximises its linearisation at u over orthonormal bases.
+// Ref: Golub, Van Loan, "Matrix Computations", 4th ed., 8.2.4 (orthogonal iteration).
+Matrix subspaceIterationStep(const Matrix& a, const Matrix& u);
+
 // Smallest r with sum_{i<r} s_i^2 >= energy * sum_i s_i^2 (energy in (0, 1]); at least 1.
 int rankForEnergy(const Vector& s, double energy);
 

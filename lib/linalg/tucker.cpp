@@ -1,11 +1,30 @@
 #include "lib/linalg/tucker.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "lib/linalg/svd.h"
 #include "lib/support/check.h"
 
 namespace dnnc::linalg {
+
+namespace {
+
+// The mode-`keep` unfolding of t x_mode factor^T, given t's mode-`mode` unfolding (the caller unfolds the
+// large tensor once; only the small projected one is refolded here).
+Matrix projectedUnfolding(const Matrix& unfolded, const std::vector<int64_t>& dims, int mode, const Matrix& factor,
+                          int keep) {
+  std::vector<int64_t> projected = dims;
+  projected[static_cast<size_t>(mode)] = factor.cols();
+  return unfold(fold(factor.transpose() * unfolded, mode, projected), keep);
+}
+
+Matrix updateFactor(const Matrix& a, const Matrix& u, HooiUpdate update) {
+  if (update == HooiUpdate::Exact) return leadingLeftSubspace(a, static_cast<int>(u.cols())).u;
+  return subspaceIterationStep(a, u);
+}
+
+}  // namespace
 
 DenseTensor reconstruct(const Tucker2& d) { return modeProduct(modeProduct(d.core, 0, d.out_factor), 1, d.in_factor); }
 
@@ -18,24 +37,30 @@ Tucker2 tucker2(const DenseTensor& t, int rank_out, int rank_in, const TuckerOpt
 
 Tucker2 tucker2From(const DenseTensor& t, Matrix out_factor, Matrix in_factor, const TuckerOptions& options) {
   DNNC_CHECK(out_factor.rows() == t.dims[0] && in_factor.rows() == t.dims[1], "tucker2 factors do not match the tensor");
-  const int rank_out = static_cast<int>(out_factor.cols()), rank_in = static_cast<int>(in_factor.cols());
   Tucker2 d;
   d.out_factor = std::move(out_factor);
   d.in_factor = std::move(in_factor);
-  auto coreOf = [&] { return modeProduct(modeProduct(t, 0, d.out_factor.transpose()), 1, d.in_factor.transpose()); };
-  d.core = coreOf();
+  const Matrix w0 = unfold(t, 0), w1 = unfold(t, 1);
+  // W x_0 U_out^T, unfolded on mode 1: the in-factor's update and (projected by U_in^T) the core.
+  Matrix a1 = projectedUnfolding(w0, t.dims, 0, d.out_factor, 1);
+  std::vector<int64_t> core_dims = t.dims;
+  core_dims[0] = d.out_factor.cols();
+  core_dims[1] = d.in_factor.cols();
+  d.core = fold(d.in_factor.transpose() * a1, 1, core_dims);
   d.hosvd_error = relativeError(t, reconstruct(d));
-  const double norm = t.norm();
-  double core_norm = d.core.norm();
+  // With orthonormal factors ||W - W_hat||^2 = ||W||^2 - ||G||^2: each sweep's error without a reconstruction.
+  const double norm2 = t.data.squaredNorm();
+  auto errorOf = [&](double core2) { return norm2 > 0 ? std::sqrt(std::max(0.0, 1 - core2 / norm2)) : 0.0; };
+  double error = d.hosvd_error;
   for (int it = 0; it < options.max_iterations; ++it) {
-    // Each factor: the leading subspace of W with the other mode already projected.
-    d.out_factor = leadingLeftSubspace(unfold(modeProduct(t, 1, d.in_factor.transpose()), 0), rank_out).u;
-    d.in_factor = leadingLeftSubspace(unfold(modeProduct(t, 0, d.out_factor.transpose()), 1), rank_in).u;
-    d.core = coreOf();
+    d.out_factor = updateFactor(projectedUnfolding(w1, t.dims, 1, d.in_factor, 0), d.out_factor, options.update);
+    a1 = projectedUnfolding(w0, t.dims, 0, d.out_factor, 1);
+    d.in_factor = updateFactor(a1, d.in_factor, options.update);
+    d.core = fold(d.in_factor.transpose() * a1, 1, core_dims);
     d.iterations = it + 1;
-    double next = d.core.norm();
-    bool converged = std::abs(next - core_norm) <= options.tolerance * norm;
-    core_norm = next;
+    const double next = errorOf(d.core.data.squaredNorm());
+    const bool converged = error - next < options.tolerance;
+    error = next;
     if (converged) break;
   }
   d.error = relativeError(t, reconstruct(d));

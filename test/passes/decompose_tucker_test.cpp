@@ -147,6 +147,25 @@ TEST_CASE("decompose-tucker rejects a zero rank, a rank above the channels and a
   CHECK(both.code() == Exit::Usage);
   Error ratio = pipelineError(m, "decompose-tucker(ratio=1.5)");
   CHECK(ratio.code() == Exit::Usage);
+  Error tolerance = pipelineError(m, "decompose-tucker(tolerance=-1)");
+  CHECK(tolerance.code() == Exit::Usage);
+  CHECK(tolerance.message().find("tolerance must be in [0, 1)") != std::string::npos);
+}
+
+TEST_CASE("decompose-tucker's sweeps: at most `iterations`, fewer with a loose tolerance, never worse than the HOSVD") {
+  auto w = randomValues(12 * 10 * 3 * 3, 14), b = randomValues(12, 15);
+  auto original = convModel({12, 10, 3, 3}, w, b, 10, 7, 7, kAttrs);
+  for (const char* params : {"rank=4,iterations=3,tolerance=0", "rank=4,iterations=50,tolerance=0.5", "rank=4"}) {
+    nlohmann::json report;
+    runPasses(original, std::string("decompose-tucker(") + params + ")", &report);
+    const auto& d = report[0]["rewrites"][0]["details"];
+    INFO(params << ": " << d.dump());
+    CHECK(d["rel_error"].get<double>() <= d["hosvd_rel_error"].get<double>() + 1e-12);
+    const int sweeps = d["hooi_iterations"].get<int>();
+    if (std::string(params).find("iterations=3") != std::string::npos) CHECK(sweeps == 3);
+    else if (std::string(params).find("tolerance=0.5") != std::string::npos) CHECK(sweeps == 1);
+    else CHECK((sweeps >= 1 && sweeps <= 10));
+  }
 }
 
 TEST_CASE("decompose-tucker with a params ratio meets it and selects layers by glob") {

@@ -119,3 +119,31 @@ TEST_CASE("CP-ALS error falls with the rank and is reported truthfully") {
   CpResult a = cpAls(t, 5, {.max_iterations = 20}), b = cpAls(t, 5, {.max_iterations = 20});
   CHECK(a.factors[0] == b.factors[0]);
 }
+
+TEST_CASE("HOOI's fast subspace update reaches the exact eigensolver update's subspace and error") {
+  std::mt19937_64 rng(11);
+  // Rank-(4,3) structure plus noise: a clear gap, so both updates have one well-defined fixed point.
+  DenseTensor w = naiveTucker(gaussian(16, 4, rng), gaussian(12, 3, rng), randomTensor({4, 3, 3, 3}, rng));
+  DenseTensor noise = randomTensor({16, 12, 3, 3}, rng);
+  w.data += 0.3 * noise.data;
+  // A negative tolerance runs every sweep.
+  Tucker2 exact = tucker2(w, 4, 3, {.max_iterations = 100, .tolerance = -1, .update = HooiUpdate::Exact});
+  Tucker2 fast = tucker2(w, 4, 3, {.max_iterations = 100, .tolerance = -1, .update = HooiUpdate::Subspace});
+  INFO("exact " << exact.error << " after " << exact.iterations << ", fast " << fast.error << " after " << fast.iterations
+                << ", HOSVD " << exact.hosvd_error);
+  CHECK(fast.error == Approx(exact.error).epsilon(1e-8));
+  auto projector = [](const Matrix& u) -> Matrix { return u * u.transpose(); };
+  CHECK((projector(fast.out_factor) - projector(exact.out_factor)).norm() < 1e-5);
+  CHECK((projector(fast.in_factor) - projector(exact.in_factor)).norm() < 1e-5);
+  CHECK(relErr(w, naiveTucker(fast.out_factor, fast.in_factor, fast.core)) == Approx(fast.error).epsilon(1e-9));
+
+  // Sweep by sweep (each call continues from the last factors) the fast update never raises the error.
+  Tucker2 step = tucker2(w, 4, 3, {.max_iterations = 0});
+  double last = step.error;
+  for (int s = 0; s < 10; ++s) {
+    step = tucker2From(w, step.out_factor, step.in_factor, {.max_iterations = 1, .tolerance = -1});
+    CHECK(step.error <= last + 1e-12);
+    CHECK((step.out_factor.transpose() * step.out_factor - Matrix::Identity(4, 4)).norm() < 1e-10);
+    last = step.error;
+  }
+}

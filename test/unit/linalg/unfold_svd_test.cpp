@@ -89,3 +89,20 @@ TEST_CASE("rankForEnergy keeps the smallest prefix holding the share of squared 
   CHECK(rankForEnergy(s, 0.95) == 3);
   CHECK(rankForEnergy(s, 1.0) == 3);
 }
+
+TEST_CASE("Orthogonal iteration steps never lower ||a^T u|| and converge to the Gram route's subspace") {
+  DenseTensor t = randomTensor({20, 60}, 5);
+  Matrix a = unfold(t, 0);
+  // A deterministic, poor start: the first 5 unit vectors.
+  Matrix u = Matrix::Identity(20, 5);
+  double captured = (a.transpose() * u).norm();
+  for (int s = 0; s < 300; ++s) {
+    u = subspaceIterationStep(a, u);
+    double next = (a.transpose() * u).norm();
+    REQUIRE(next >= captured - 1e-12 * captured);
+    captured = next;
+  }
+  CHECK((u.transpose() * u - Matrix::Identity(5, 5)).norm() < 1e-12);
+  Matrix exact = leadingLeftSubspace(a, 5).u;
+  CHECK((u * u.transpose() - exact * exact.transpose()).norm() < 1e-6);
+}
