@@ -75,6 +75,9 @@ class ResourceMeter {
 
 };
 
+// Accuracies go into the report in percent, as every other pass reports them.
+double percent(double fraction) { return 100.0 * fraction; }
+
 // Samples [first, first + count) of a training set (with its teacher logits rows).
 train::Dataset rows(const train::Dataset& d, int64_t first, int64_t count) {
   train::Dataset out;
@@ -130,7 +133,7 @@ class NetAdapt : public Pass {
     const double target = o_.budget * r0;
 
     nlohmann::json trajectory = nlohmann::json::array();
-    trajectory.push_back({{"iteration", 0}, {"resource", 1.0}, {"accuracy", acc0}, {"layer", nullptr}});
+    trajectory.push_back({{"iteration", 0}, {"resource", 1.0}, {"accuracy", percent(acc0)}, {"layer", nullptr}});
     double r = r0, step = o_.step, accuracy = acc0;
     int iteration = 0;
     while (r > target * (1 + 1e-9) && iteration < o_.iterations) {
@@ -154,7 +157,7 @@ class NetAdapt : public Pass {
         train::Buf part_teacher = logitRows(teacher, 0, n);
         DNNC_TRY(train::finetune(m, part, &part_teacher, nullptr, ft));
         DNNC_ASSIGN(double acc, train::accuracy(m, val, threads));
-        ctx.log->rewrite("proposal", {layer}, {{"iteration", iteration}, {"resource", proposal->second / r0}, {"accuracy", acc}});
+        ctx.log->rewrite("proposal", {layer}, {{"iteration", iteration}, {"resource", proposal->second / r0}, {"accuracy", percent(acc)}});
         if (acc > best_acc) {
           best_acc = acc, best_r = proposal->second, best_layer = layer;
           best = std::move(m);
@@ -163,7 +166,7 @@ class NetAdapt : public Pass {
       if (!best) break;  // nothing can shrink further
       model = std::move(*best);
       r = best_r, accuracy = best_acc;
-      trajectory.push_back({{"iteration", iteration}, {"resource", r / r0}, {"accuracy", accuracy}, {"layer", best_layer}});
+      trajectory.push_back({{"iteration", iteration}, {"resource", r / r0}, {"accuracy", percent(accuracy)}, {"layer", best_layer}});
       step *= o_.decay;
     }
     if (o_.long_epochs > 0) {
@@ -177,8 +180,8 @@ class NetAdapt : public Pass {
                         {"resource_after", r},
                         {"resource_ratio", r / r0},
                         {"accuracy_metric", c.labels.empty() ? "top-1 agreement with the original (%)" : "top-1 (%)"},
-                        {"accuracy_before", acc0},
-                        {"accuracy_after", accuracy},
+                        {"accuracy_before", percent(acc0)},
+                        {"accuracy_after", percent(accuracy)},
                         {"iterations", iteration},
                         {"trajectory", trajectory}};
     if (o_.compare_uniform) {
@@ -237,7 +240,7 @@ class NetAdapt : public Pass {
     if (o_.long_epochs > 0) DNNC_TRY(longFinetune(best, train_set, teacher, ctx.threads));
     DNNC_ASSIGN(double acc, train::accuracy(best, val, ctx.threads));
     return nlohmann::json{{"reached", true},   {"sparsity", hi},           {"resource_ratio", best_r / r0},
-                          {"accuracy_one_shot", one_shot}, {"accuracy", acc}};
+                          {"accuracy_one_shot", percent(one_shot)}, {"accuracy", percent(acc)}};
   }
 
   // The first source of every filter group prune-structured may shrink.
