@@ -338,8 +338,8 @@ class PruneEnergyAware : public Pass {
 
   // Han-style global magnitude pruning of the same layers at the accuracy energy-aware pruning reached:
   // the largest single threshold that keeps accuracy >= `accuracy` (binary search), and what it costs.
-  // With `finetune_epochs` > 0 (energy-aware pruning's fine-tunes, in total) every candidate is scored after
-  // that much of the same fine-tuning, so both methods get the same recovery.
+  // With `finetune_epochs` > 0 (energy-aware pruning's fine-tunes, in total) every candidate gets that much of
+  // the same fine-tuning (kept when it does not lose accuracy), so both methods get the same recovery.
   Expected<nlohmann::json> magnitudeBaseline(const Model& original, const std::vector<Target>& targets,
                                              const ClassifierScorer& scorer, const energy::AcceleratorSpec& spec,
                                              energy::MappingCache& cache, double accuracy,
@@ -365,7 +365,14 @@ class PruneEnergyAware : public Pass {
           if (std::abs(v) < threshold) v = 0.0f;
         g.setWeight(t.layer.weight, w);
       }
-      if (finetune_epochs > 0) DNNC_TRY(finetuneFromOriginal(m, original, calibration, threads, finetune_epochs));
+      if (finetune_epochs > 0) {
+        // Like energy-aware pruning's own fine-tunes, one that loses calibration accuracy is not kept.
+        Model tuned = m;
+        DNNC_TRY(finetuneFromOriginal(tuned, original, calibration, threads, finetune_epochs));
+        DNNC_ASSIGN(ClassifierScore before, scorer.score(m));
+        DNNC_ASSIGN(ClassifierScore after, scorer.score(tuned));
+        if (after.accuracy >= before.accuracy) m = std::move(tuned);
+      }
       return m;
     };
     double lo = 0, hi = o_.max_sparsity;
