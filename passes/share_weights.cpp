@@ -9,15 +9,15 @@
 // centroid, so a B-bit layer with zeros has 2^B - 1 centroids for its nonzeros, else 2^B.
 // Params: bits (all layers; 0 = use conv-bits / fc-bits), conv-bits, fc-bits, method
 // (linear-lloyd: Lloyd from linear init, Han's best; optimal-1d: exact minimum-MSE clustering by
-// dynamic programming; hessian: Lloyd weighted by the Hessian diagonal, which an earlier pass such
-// as prune-obd must have put in the AnalysisManager), max-iter, materialize.
+// dynamic programming; hessian: Lloyd weighted by OBD's Hessian diagonal, the cached HessianDiag
+// analysis of lib/train, computed on the command's calibration data), max-iter, materialize.
 // Skipped: weights that are not float32, are graph inputs, or hold no nonzero value.
 #include <cmath>
 #include <limits>
 
-#include "lib/analysis/hessian_diagonal.h"
 #include "lib/ir/graph.h"
 #include "lib/linalg/kmeans.h"
+#include "lib/train/hessian_diag.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc {
@@ -50,12 +50,17 @@ class ShareWeights : public Pass {
       if (b < 0 || b > 16) return Error(Exit::Usage, "bits must lie in 1..16 (0 for bits: per-kind), got ", b);
     if (bits_ == 0 && (conv_bits_ == 0 || fc_bits_ == 0))
       return Error(Exit::Usage, "conv-bits and fc-bits must lie in 1..16 when bits is 0");
-    const HessianDiagonal* hessian = nullptr;
+    const train::HessianDiag* hessian = nullptr;
     if (method_ == "hessian") {
-      hessian = ctx.analyses.find<HessianDiagonal>();
-      if (!hessian)
-        return Error(Exit::Usage, "method=hessian needs the Hessian diagonal, and no earlier pass computed it")
-            .withHint("run prune-obd (or another pass that computes it) before share, or use method=linear-lloyd");
+      // The Hessian of the weights as they are now: cached by an earlier pass (prune-obd) that left the
+      // weights alone since, or computed here on the calibration data.
+      hessian = ctx.analyses.find<train::HessianDiag>();
+      if (!hessian && !ctx.calibration)
+        return Error(Exit::Usage, "method=hessian needs calibration data for the Hessian diagonal")
+            .withHint("give --data (images the model takes), or use method=linear-lloyd");
+      if (!hessian) {
+        DNNC_ASSIGN(hessian, train::hessianDiagAnalysis(model, ctx, {ctx.calibration->data, ctx.calibration->limit}));
+      }
     }
     Graph graph(model.graph(), model.base_dir);
     std::vector<Target> targets = findTargets(graph, *ctx.log);
@@ -69,11 +74,11 @@ class ShareWeights : public Pass {
       const int bits = bits_ > 0 ? bits_ : (tg.conv ? conv_bits_ : fc_bits_);
       std::vector<float> importance;
       if (hessian) {
-        auto it = hessian->per_weight.find(tg.weight);
-        if (it == hessian->per_weight.end() || int64_t(it->second.size()) != w.numel())
+        const std::vector<float>* h = hessian->find(tg.weight);
+        if (!h || int64_t(h->size()) != w.numel())
           return Error(Exit::Input, "the Hessian diagonal has no entry of ", w.numel(), " values for weight '",
                        tg.weight, "'");
-        importance = it->second;
+        importance = *h;
       }
       DNNC_ASSIGN(Shared s, cluster(w.span<float>(), bits, importance));
       if (s.nonzeros == 0) {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "lib/analysis/hessian_diagonal.h"
+#include "lib/train/hessian_diag.h"
 #include "lib/ir/graph.h"
 #include "test/passes/pass_test_util.h"
 
@@ -132,12 +132,12 @@ TEST_CASE("share: method=hessian needs the analysis, and uses it") {
   auto w = weightOf(m, "wf");
   size_t heavy = 0;
   while (w[heavy] == 0.0f) ++heavy;
-  HessianDiagonal h;
-  h.per_weight["wf"] = std::vector<float>(w.size(), 1.0f);
-  h.per_weight["wf"][heavy] = 1e6f;
-  h.per_weight["wc"] = std::vector<float>(108, 1.0f);
+  train::HessianDiag h;
+  h.diag["wf"] = std::vector<float>(w.size(), 1.0f);
+  h.diag["wf"][heavy] = 1e6f;
+  h.diag["wc"] = std::vector<float>(108, 1.0f);
   PassContext ctx;
-  ctx.analyses.get<HessianDiagonal>([&] { return h; });
+  ctx.analyses.get<train::HessianDiag>([&] { return h; });
   auto r = runPipeline(model, *p, builtinPasses(), ctx);
   INFO((r.ok() ? std::string() : r.error().message()));
   REQUIRE(r.ok());
@@ -152,4 +152,64 @@ TEST_CASE("share on the bundled LeNet-300-100 runs in ORT and stays close to the
   std::vector<int64_t> shape;
   auto x = fashionImages(8, shape);
   requireSameOutputsInOrt(m->proto, s.proto, {x}, {shape}, 0.1);
+}
+
+TEST_CASE("share method=hessian computes OBD's Hessian on the calibration data and centres each cluster on "
+          "its Hessian-weighted mean") {
+  auto m = loadModel(testData("lenet300.onnx"));
+  REQUIRE(m.ok());
+  DataOptions data;
+  data.path = testData("fashion_train_5000_images.npy");
+  data.scale = 1.0f / 255.0f;
+  data.mean = "0.2860";
+  data.std = "0.3530";
+  // The reference Hessian, computed here on the same 256 samples with the training library directly.
+  auto set = train::loadDataset(*m, data, "", 256);
+  REQUIRE(set.ok());
+  auto h = train::computeHessianDiag(*m, *set, 1);
+  REQUIRE(h.ok());
+  const std::vector<float>* hw = h->find("fc3.weight");
+  REQUIRE(hw != nullptr);
+  const std::vector<float> w = weightOf(m->proto, "fc3.weight");
+
+  Model model = *m;
+  PassContext ctx;
+  ctx.threads = 1;
+  ctx.calibration = Calibration{data, "", 256};
+  auto p = parsePipeline("share(bits=3,method=hessian,max-iter=10000,materialize=true)", builtinPasses());
+  REQUIRE(p.ok());
+  auto r = runPipeline(model, *p, builtinPasses(), ctx);
+  INFO((r.ok() ? std::string() : r.error().message()));
+  REQUIRE(r.ok());
+  const std::vector<float> q = weightOf(model.proto, "fc3.weight");
+  REQUIRE(q.size() == w.size());
+  // Every distinct shared value is the Hessian-weighted mean of the original weights it replaced
+  // (Lloyd's fixed point), and it differs from their plain mean: the weighting is really applied.
+  std::map<float, std::pair<double, double>> weighted;  // value -> (sum h w, sum h)
+  std::map<float, std::pair<double, int64_t>> plain;
+  for (size_t i = 0; i < w.size(); ++i) {
+    weighted[q[i]].first += double((*hw)[i]) * w[i], weighted[q[i]].second += (*hw)[i];
+    plain[q[i]].first += w[i], ++plain[q[i]].second;
+  }
+  CHECK(weighted.size() == 8);
+  int differs = 0;
+  for (const auto& [value, sums] : weighted) {
+    REQUIRE(sums.second > 0);
+    CHECK(value == Approx(sums.first / sums.second).epsilon(1e-3).margin(1e-5));
+    differs += std::abs(value - plain[value].first / double(plain[value].second)) > 1e-3;
+  }
+  CHECK(differs >= 4);
+}
+
+TEST_CASE("share method=hessian without calibration data is a usage error naming --data") {
+  auto m = loadModel(testData("lenet300.onnx"));
+  REQUIRE(m.ok());
+  Model model = *m;
+  PassContext ctx;
+  auto p = parsePipeline("share(bits=3,method=hessian)", builtinPasses());
+  REQUIRE(p.ok());
+  auto r = runPipeline(model, *p, builtinPasses(), ctx);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Exit::Usage);
+  CHECK(r.error().message().find("calibration data") != std::string::npos);
 }

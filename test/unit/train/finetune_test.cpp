@@ -15,34 +15,9 @@ using namespace dnnc::test;
 
 namespace {
 
-Model bundled(const std::string& name) {
-  auto bytes = readFile(testData(name + ".onnx"));
-  REQUIRE(bytes.ok());
-  auto m = parseModel(*bytes, name, testData(""));
-  REQUIRE(m.ok());
-  return std::move(*m);
-}
-
-DataOptions fashionData(const std::string& file) {
-  DataOptions d;
-  d.path = testData(file);
-  d.scale = 1.0f / 255.0f;
-  d.mean = "0.2860";
-  d.std = "0.3530";
-  return d;
-}
-
-train::Dataset trainSet(const Model& m, int64_t limit) {
-  auto d = train::loadDataset(m, fashionData("fashion_train_5000_images.npy"), testData("fashion_train_5000_labels.npy"), limit);
-  REQUIRE(d.ok());
-  return std::move(*d);
-}
-
-train::Dataset testSet(const Model& m) {
-  auto d = train::loadDataset(m, fashionData("fashion_test_2000_images.npy"), testData("fashion_test_2000_labels.npy"));
-  REQUIRE(d.ok());
-  return std::move(*d);
-}
+Model bundled(const std::string& name) { return bundledModel(name); }
+train::Dataset trainSet(const Model& m, int64_t limit) { return fashionSet(m, "train_5000", limit); }
+train::Dataset testSet(const Model& m) { return fashionSet(m, "test_2000"); }
 
 // Zeroes the `fraction` smallest-magnitude entries of every rank >= 2 float initializer (naive sort).
 void zeroSmallest(Model& m, double fraction) {

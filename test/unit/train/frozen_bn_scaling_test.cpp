@@ -5,8 +5,6 @@
 #include <map>
 
 #include "lib/exec/executor.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/support/atomic_file.h"
 #include "lib/train/finetune.h"
 #include "lib/train/frozen_bn_scaling.h"
 #include "test/unit/train/train_test_util.h"
@@ -15,25 +13,6 @@ using namespace dnnc;
 using namespace dnnc::test;
 
 namespace {
-
-Model bundled(const std::string& name) {
-  auto bytes = readFile(testData(name + ".onnx"));
-  REQUIRE(bytes.ok());
-  auto m = parseModel(*bytes, name, testData(""));
-  REQUIRE(m.ok());
-  return std::move(*m);
-}
-
-train::Dataset fashion(const Model& m, const std::string& set, int64_t limit) {
-  DataOptions d;
-  d.path = testData("fashion_" + set + "_images.npy");
-  d.scale = 1.0f / 255.0f;
-  d.mean = "0.2860";
-  d.std = "0.3530";
-  auto ds = train::loadDataset(m, d, testData("fashion_" + set + "_labels.npy"), limit);
-  REQUIRE(ds.ok());
-  return std::move(*ds);
-}
 
 std::vector<float> initializer(const Model& m, const std::string& name) {
   for (const auto& init : m.graph().initializer())
@@ -101,9 +80,9 @@ std::vector<float> logits(const Model& m, const train::Dataset& d) {
 
 TEST_CASE("frozen BN: SGD on the residual CNN with BN nodes ends where SGD on its folded copy ends",
           "[train][finetune][bn]") {
-  Model unfolded = bundled("rescnn");
+  Model unfolded = bundledModel("rescnn");
   Model folded = foldByHand(unfolded);
-  train::Dataset train_set = fashion(unfolded, "train_5000", 256), probe = fashion(unfolded, "test_2000", 64);
+  train::Dataset train_set = fashionSet(unfolded, "train_5000", 256), probe = fashionSet(unfolded, "test_2000", 64);
   {
     // The hand fold is exact before training.
     auto a = logits(unfolded, probe), b = logits(folded, probe);
@@ -127,7 +106,7 @@ TEST_CASE("frozen BN: SGD on the residual CNN with BN nodes ends where SGD on it
   CHECK(rf->bn_scaled_layers == 0);
   CHECK(initializer(unfolded, "stem.bn.weight") == gamma_before);  // gamma is held: it folds into W
 
-  auto start = logits(bundled("rescnn"), probe), a = logits(unfolded, probe), b = logits(folded, probe);
+  auto start = logits(bundledModel("rescnn"), probe), a = logits(unfolded, probe), b = logits(folded, probe);
   double moved = 0, diff = 0, scale = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     moved = std::max(moved, double(std::abs(a[i] - start[i])));
@@ -144,8 +123,8 @@ TEST_CASE("frozen BN: label-free distillation of the residual CNN from itself ke
   // Before the folded steps this diverged even at lr 0.005: 93.35 % -> 74.70 % after one epoch, 8.95 % after
   // two. At the default lr 0.01 even the fold-bn form diverges (loss 1870 after one epoch); the divergence
   // guard undoes that epoch and retries at half the rate.
-  Model m = bundled("rescnn");
-  train::Dataset train_set = fashion(m, "train_5000", 1000), test_set = fashion(m, "test_2000", 0);
+  Model m = bundledModel("rescnn");
+  train::Dataset train_set = fashionSet(m, "train_5000", 1000), test_set = fashionSet(m, "test_2000");
   train_set.labels.clear();
   auto teacher = train::teacherLogits(m, train_set, 1);
   REQUIRE(teacher.ok());

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "lib/ir/model.h"
+#include "lib/ir/onnx_io.h"
+#include "lib/support/atomic_file.h"
+#include "lib/train/dataset.h"
 #include "lib/train/loss.h"
 #include "lib/train/tape.h"
 #include "test/support/test_support.h"
@@ -45,6 +48,32 @@ inline train::Buf randomBuf(std::vector<int64_t> dims, uint64_t seed, float lo =
   std::uniform_real_distribution<float> u(lo, hi);
   for (auto& x : b.v) x = u(rng);
   return b;
+}
+
+// A bundled model (test/data/NAME.onnx).
+inline Model bundledModel(const std::string& name) {
+  auto bytes = readFile(testData(name + ".onnx"));
+  REQUIRE(bytes.ok());
+  auto m = parseModel(*bytes, name, testData(""));
+  REQUIRE(m.ok());
+  return std::move(*m);
+}
+
+// Reading test/data/fashion_SET_images.npy with the bundled models' preprocessing.
+inline DataOptions fashionData(const std::string& set) {
+  DataOptions d;
+  d.path = testData("fashion_" + set + "_images.npy");
+  d.scale = 1.0f / 255.0f;
+  d.mean = "0.2860";
+  d.std = "0.3530";
+  return d;
+}
+
+// The bundled Fashion-MNIST set SET ("train_5000" or "test_2000") with its labels, first `limit` samples (0: all).
+inline train::Dataset fashionSet(const Model& m, const std::string& set, int64_t limit = 0) {
+  auto d = train::loadDataset(m, fashionData(set), testData("fashion_" + set + "_labels.npy"), limit);
+  REQUIRE(d.ok());
+  return std::move(*d);
 }
 
 // Mean cross-entropy of the tape's output against labels (double), after a forward.
