@@ -11,13 +11,7 @@ MODELS=${2:-"lenet5 rescnn"}
 MEASURES=${3:-"model cpu"}
 LIMIT=${LIMIT:-3000}
 VAL=${VAL:-1000}
-DNNC="$BUILD/cli/dnnc"
-DATA=test/data
-PRE="--scale 1/255 --mean 0.2860 --std 0.3530"
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
-acc() { "$DNNC" eval "$1" --data $DATA/fashion_test_2000_images.npy --labels $DATA/fashion_test_2000_labels.npy $PRE --json -q |
-        /usr/bin/python3 -c 'import json,sys; print("%.2f" % (100*json.load(sys.stdin)["top1"]))'; }
+. tools/fashion_results_common.sh
 echo "| model | budget | method | resource reached | held-out top-1 % (one-shot) | held-out top-1 % | test top-1 % | seconds |"
 echo "|---|---|---|---:|---:|---:|---:|---:|"
 for m in $MODELS; do
