@@ -16,18 +16,12 @@ uint64_t load(const uint8_t* p, unsigned width) {
   return v;
 }
 
-// Open addressing from element value to a dense id, sized for kMaxSymbols at load <= 1/4.
+// Open addressing from element value to a dense id, load <= 1/2, growing as values arrive: a
+// shared tensor has tens of values, and a table sized for the worst case (2^17 slots) costs more to
+// clear and fault in than the whole scan.
 class ValueIds {
  public:
-  // Room for min(n, kMaxSymbols + 1) distinct values at load <= 1/2.
-  explicit ValueIds(size_t n) {
-    size_t slots = 16;
-    while (slots < 2 * std::min(n, kMaxSymbols + 1)) slots *= 2;
-    mask_ = slots - 1;
-    shift_ = unsigned(64 - std::countr_zero(slots));
-    keys_.resize(slots);
-    ids_.assign(slots, -1);
-  }
+  ValueIds() { resize(64); }
   // The id of v, adding it when new.
   int32_t insert(uint64_t v, std::vector<uint64_t>& values) {
     for (size_t h = hash(v);; h = (h + 1) & mask_) {
@@ -35,13 +29,30 @@ class ValueIds {
         keys_[h] = v;
         ids_[h] = int32_t(values.size());
         values.push_back(v);
-        return ids_[h];
+        if (2 * values.size() > mask_ + 1) grow(values);
+        return int32_t(values.size() - 1);
       }
       if (keys_[h] == v) return ids_[h];
     }
   }
 
  private:
+  void resize(size_t slots) {
+    mask_ = slots - 1;
+    shift_ = unsigned(64 - std::countr_zero(slots));
+    keys_.assign(slots, 0);
+    ids_.assign(slots, -1);
+  }
+  // Twice the slots; ids are the values' indices, so the values rebuild the table.
+  void grow(const std::vector<uint64_t>& values) {
+    resize(2 * (mask_ + 1));
+    for (size_t k = 0; k < values.size(); ++k) {
+      size_t h = hash(values[k]);
+      while (ids_[h] >= 0) h = (h + 1) & mask_;
+      keys_[h] = values[k];
+      ids_[h] = int32_t(k);
+    }
+  }
   size_t hash(uint64_t v) const { return size_t((v * 0x9E3779B97F4A7C15ull) >> shift_) & mask_; }
   size_t mask_ = 0;
   unsigned shift_ = 0;
@@ -187,11 +198,19 @@ std::optional<Symbolized> symbolize(std::span<const uint8_t> data, unsigned widt
   const size_t n = data.size() / width;
   Distinct d;
   std::vector<uint32_t> ids(n);
-  ValueIds map(n);
+  ValueIds map;
+  // The previous element's value and id: pruned tensors are runs of zeros, so most elements skip
+  // the hash.
+  uint64_t last = 0;
+  uint32_t last_id = UINT32_MAX;
   for (size_t i = 0; i < n; ++i) {
     uint64_t v = load(data.data() + i * width, width);
-    ids[i] = uint32_t(map.insert(v, d.values));
-    if (d.values.size() > max_table) return std::nullopt;
+    if (v != last || last_id == UINT32_MAX) {
+      last = v;
+      last_id = uint32_t(map.insert(v, d.values));
+      if (d.values.size() > max_table) return std::nullopt;
+    }
+    ids[i] = last_id;
   }
   d.counts.assign(d.values.size(), 0);
   for (uint32_t id : ids) ++d.counts[id];
