@@ -10,7 +10,10 @@
 
 namespace dnnc::formats {
 
-SparseEntries sparseEntries(std::span<const uint32_t> values) {
+namespace {
+
+template <class T>
+SparseEntries entriesOf(std::span<const T> values) {
   SparseEntries e;
   e.count = values.size();
   uint64_t run = 0;
@@ -25,6 +28,11 @@ SparseEntries sparseEntries(std::span<const uint32_t> values) {
   }
   return e;
 }
+
+}  // namespace
+
+SparseEntries sparseEntries(std::span<const uint32_t> values) { return entriesOf(values); }
+SparseEntries sparseEntries(std::span<const uint16_t> values) { return entriesOf(values); }
 
 unsigned valueBitsFor(std::span<const uint32_t> values) {
   uint32_t max = 0;

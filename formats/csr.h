@@ -30,6 +30,7 @@ struct SparseEntries {
   std::vector<uint32_t> values;  // all nonzero
 };
 SparseEntries sparseEntries(std::span<const uint32_t> values);
+SparseEntries sparseEntries(std::span<const uint16_t> values);
 
 // Bits needed for the largest value (at least 1).
 unsigned valueBitsFor(std::span<const uint32_t> values);
@@ -63,6 +64,7 @@ struct CsrHuffmanPlan {
 // The choices csrHuffmanEncode makes and the exact size they give, without encoding.
 CsrHuffmanPlan planCsrHuffman(const SparseEntries& e);
 std::vector<uint8_t> csrHuffmanEncode(std::span<const uint32_t> values);
+std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& entries);  // from sparseEntries(values)
 Expected<std::vector<uint32_t>> csrHuffmanDecode(std::span<const uint8_t> bytes, uint64_t max_count);
 
 }  // namespace dnnc::formats

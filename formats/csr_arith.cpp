@@ -51,42 +51,41 @@ uint32_t medianValue(std::span<const uint32_t> values, unsigned b) {
   return 1;
 }
 
-// Ideal bits of coding v's low nbits through tree (without changing the models).
-double treeCost(const BitModel* tree, unsigned nbits, uint32_t v) {
-  double bits = 0;
-  uint32_t node = 1;
-  for (unsigned i = nbits; i-- > 0;) {
-    unsigned bit = (v >> i) & 1;
-    bits += RangeEncoder::cost(tree[node], bit);
-    node = (node << 1) | bit;
-  }
-  return bits;
-}
-
-double gapCost(const Models& m, uint64_t gap) {
-  uint64_t u = gap + 1;
-  unsigned e = 63 - unsigned(std::countl_zero(u));
-  unsigned head = std::min(e, kGapTreeBits);
-  double bits = treeCost(m.cls_ctx[classContext(m.prev_class)], kClassBits, e) + treeCost(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
-  for (unsigned i = e - head; i-- > 0;) bits += RangeEncoder::cost(m.tail[e][i], unsigned((u >> i) & 1));
-  return bits;
-}
-
-void encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
+// Codes one gap; returns its ideal cost when kCost.
+template <bool kCost>
+double encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
   uint64_t u = gap + 1;
   unsigned e = 63 - unsigned(std::countl_zero(u));
   m.selectContext();
   m.prev_class = e;
-  rc.encodeTree(m.cls, kClassBits, e);
+  double bits = rc.encodeTreeCost<kCost>(m.cls, kClassBits, e);
   unsigned head = std::min(e, kGapTreeBits);
-  rc.encodeTree(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
-  for (unsigned i = e - head; i-- > 0;) rc.encode(m.tail[e][i], unsigned((u >> i) & 1));
+  bits += rc.encodeTreeCost<kCost>(m.head[e], head, uint32_t((u >> (e - head)) & ((uint64_t(1) << head) - 1)));
+  for (unsigned i = e - head; i-- > 0;) {
+    unsigned bit = unsigned((u >> i) & 1);
+    if constexpr (kCost) bits += RangeEncoder::cost(m.tail[e][i], bit);
+    rc.encode(m.tail[e][i], bit);
+  }
+  return bits;
 }
 
-Expected<uint64_t> decodeGap(RangeDecoder& rc, Models& m) {
+// The entries through the models; their ideal cost split into *cost when kCost.
+template <bool kCost>
+void encodeEntries(RangeEncoder& rc, Models& m, const SparseEntries& e, unsigned b, uint32_t split, CsrAcCost* cost) {
+  double gap_bits = 0, value_bits = 0;
+  for (size_t i = 0; i < e.values.size(); ++i) {
+    gap_bits += encodeGap<kCost>(rc, m, e.gaps[i]);
+    value_bits += rc.encodeTreeCost<kCost>(m.valueTree(split), b, e.values[i]);
+    m.prev_value = e.values[i];
+  }
+  if constexpr (kCost) cost->gap_bits += gap_bits, cost->value_bits += value_bits;
+}
+
+// The gap of the next entry, or UINT64_MAX for a class beyond kMaxClass (a corrupt stream).
+uint64_t decodeGap(RangeDecoder& rc, Models& m) {
   m.selectContext();
   unsigned e = rc.decodeTree(m.cls, kClassBits);
-  if (e > kMaxClass) return Error(Exit::Input, "csr-ac: gap class ", e, " is out of range");
+  if (e > kMaxClass) return UINT64_MAX;
   m.prev_class = e;
   unsigned head = std::min(e, kGapTreeBits);
   uint64_t u = (uint64_t(1) << head) | rc.decodeTree(m.head[e], head);
@@ -97,8 +96,11 @@ Expected<uint64_t> decodeGap(RangeDecoder& rc, Models& m) {
 }  // namespace
 
 std::vector<uint8_t> csrAcEncode(std::span<const uint32_t> values, CsrAcCost* cost) {
+  return csrAcEncode(sparseEntries(values), cost);
+}
+
+std::vector<uint8_t> csrAcEncode(const SparseEntries& e, CsrAcCost* cost) {
   std::vector<uint8_t> out;
-  SparseEntries e = sparseEntries(values);
   appendVarint(out, e.count);
   appendVarint(out, e.values.size());
   if (e.values.empty()) return out;
@@ -109,47 +111,59 @@ std::vector<uint8_t> csrAcEncode(std::span<const uint32_t> values, CsrAcCost* co
   appendVarint(out, split);
   Models m(b);
   RangeEncoder rc;
-  for (size_t i = 0; i < e.values.size(); ++i) {
-    if (cost) {
-      cost->gap_bits += gapCost(m, e.gaps[i]);
-      cost->value_bits += treeCost(m.valueTree(split), b, e.values[i]);
-    }
-    encodeGap(rc, m, e.gaps[i]);
-    rc.encodeTree(m.valueTree(split), b, e.values[i]);
-    m.prev_value = e.values[i];
-  }
+  if (cost) encodeEntries<true>(rc, m, e, b, split, cost);
+  else encodeEntries<false>(rc, m, e, b, split, nullptr);
   rc.finishInto(out);
   return out;
 }
 
 Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {
+  DNNC_ASSIGN(SparseEntries e, csrAcDecodeEntries(bytes, max_count, max_value));
+  std::vector<uint32_t> out(e.count, 0);
+  uint64_t at = 0;
+  for (size_t i = 0; i < e.values.size(); ++i) {
+    at += e.gaps[i];
+    out[at++] = e.values[i];
+  }
+  return out;
+}
+
+Expected<SparseEntries> csrAcDecodeEntries(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {
   size_t pos = 0;
+  SparseEntries out;
   DNNC_ASSIGN(uint64_t n, readVarint(bytes, pos));
   DNNC_ASSIGN(uint64_t nnz, readVarint(bytes, pos));
   if (n > max_count) return Error(Exit::Input, "csr-ac: array length ", n, " exceeds the expected ", max_count);
   if (nnz > n) return Error(Exit::Input, "csr-ac: ", nnz, " nonzeros in an array of ", n);
+  out.count = n;
   if (nnz == 0) {
     if (pos != bytes.size()) return Error(Exit::Input, "csr-ac: ", bytes.size() - pos, " bytes after an empty array");
-    return std::vector<uint32_t>(n, 0);
+    return out;
   }
   if (pos >= bytes.size()) return Error(Exit::Input, "csr-ac: truncated before the value width");
   unsigned b = bytes[pos++];
   if (b < 1 || b > kMaxCsrAcValueBits) return Error(Exit::Input, "csr-ac: value width ", b, " is not in 1..16");
   DNNC_ASSIGN(uint64_t split, readVarint(bytes, pos));
   if (split < 1 || split >= (uint64_t(1) << b)) return Error(Exit::Input, "csr-ac: value split ", split, " is not in 1..", (1u << b) - 1);
-  std::vector<uint32_t> out(n, 0);
+  // Every entry costs at least 7 decisions of >= 0.0007 bits each, so nnz is bounded by the stream
+  // too; reserve no more than the stream can hold before trusting it.
+  const uint64_t room = (bytes.size() - pos) * 2048;
+  out.gaps.reserve(size_t(std::min(nnz, room)));
+  out.values.reserve(size_t(std::min(nnz, room)));
   Models m(b);
   RangeDecoder rc(bytes.subspan(pos));
   if (!rc.validStart()) return Error(Exit::Input, "csr-ac: corrupt range-coder stream (bad first byte)");
   uint64_t at = 0;  // next free position
   for (uint64_t i = 0; i < nnz; ++i) {
-    DNNC_ASSIGN(uint64_t gap, decodeGap(rc, m));
+    uint64_t gap = decodeGap(rc, m);
+    if (gap == UINT64_MAX) return Error(Exit::Input, "csr-ac: entry ", i, " has a gap class beyond ", kMaxClass);
     uint32_t v = rc.decodeTree(m.valueTree(uint32_t(split)), b);
     m.prev_value = v;
     if (gap >= n - at) return Error(Exit::Input, "csr-ac: entry ", i, " lies past the end of the array of ", n);
-    at += gap;
+    at += gap + 1;
     if (v == 0 || v > max_value) return Error(Exit::Input, "csr-ac: entry ", i, " has value ", v, " (expected 1..", max_value, ")");
-    out[at++] = v;
+    out.gaps.push_back(gap);
+    out.values.push_back(v);
     if (rc.overrun() > 4) return Error(Exit::Input, "csr-ac: truncated stream");
   }
   if (rc.overrun() != 0 || !rc.atEnd()) return Error(Exit::Input, "csr-ac: the stream does not end where its last entry does");

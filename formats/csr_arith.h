@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "formats/csr.h"
 #include "lib/support/error.h"
 
 namespace dnnc::formats {
@@ -29,8 +30,14 @@ struct CsrAcCost {
 
 // values: symbols with 0 = zero; every value < 2^16. cost, when given, receives the split.
 std::vector<uint8_t> csrAcEncode(std::span<const uint32_t> values, CsrAcCost* cost = nullptr);
+// The same from the array's (gap, value) entries (sparseEntries(values)), for callers that have them.
+std::vector<uint8_t> csrAcEncode(const SparseEntries& entries, CsrAcCost* cost = nullptr);
 // max_count bounds the array length (the caller's element count); max_value bounds every value.
 Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint64_t max_count,
                                             uint32_t max_value = 0xFFFF);
+// The same checks, returning the (gap, value) entries instead of the expanded array (callers that
+// write the array themselves skip a pass over it).
+Expected<SparseEntries> csrAcDecodeEntries(std::span<const uint8_t> bytes, uint64_t max_count,
+                                           uint32_t max_value = 0xFFFF);
 
 }  // namespace dnnc::formats

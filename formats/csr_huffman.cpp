@@ -47,9 +47,23 @@ struct GapChoice {
   uint64_t bits;
 };
 
+// The gaps in ascending order: short ones (nearly all) by counting, the rest by sorting.
+std::vector<uint64_t> sortedGaps(const std::vector<uint64_t>& gaps) {
+  constexpr uint64_t kDirect = 4096;
+  std::vector<uint64_t> counts(kDirect, 0), sorted, long_gaps;
+  for (uint64_t g : gaps) {
+    if (g < kDirect) ++counts[g];
+    else long_gaps.push_back(g);
+  }
+  sorted.reserve(gaps.size());
+  for (uint64_t g = 0; g < kDirect; ++g) sorted.insert(sorted.end(), counts[g], g);
+  std::sort(long_gaps.begin(), long_gaps.end());
+  sorted.insert(sorted.end(), long_gaps.begin(), long_gaps.end());
+  return sorted;
+}
+
 GapChoice chooseGapCoding(const SparseEntries& e) {
-  std::vector<uint64_t> sorted = e.gaps;
-  std::sort(sorted.begin(), sorted.end());
+  const std::vector<uint64_t> sorted = sortedGaps(e.gaps);
   const uint64_t max_gap = sorted.back();
   std::vector<uint64_t> candidates{0};
   for (uint64_t K = 1; K <= kMaxThreshold && K <= max_gap; K *= 2) candidates.push_back(K);
@@ -135,8 +149,9 @@ CsrHuffmanPlan planCsrHuffman(const SparseEntries& e) {
   return plan;
 }
 
-std::vector<uint8_t> csrHuffmanEncode(std::span<const uint32_t> values) {
-  SparseEntries e = sparseEntries(values);
+std::vector<uint8_t> csrHuffmanEncode(std::span<const uint32_t> values) { return csrHuffmanEncode(sparseEntries(values)); }
+
+std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& e) {
   std::vector<uint8_t> out;
   appendVarint(out, e.count);
   appendVarint(out, e.gaps.size());

@@ -71,7 +71,10 @@ uint64_t huffmanEncodedBytes(std::span<const T> symbols, unsigned max_length) {
   std::array<uint64_t, kHuffmanStreams> bits{};
   const auto& lengths = code.lengths();
   const uint64_t q = huffmanQuarter(symbols.size());
-  for (size_t i = 0; i < symbols.size(); ++i) bits[i / q] += lengths[size_t(symbols[i])];
+  for (unsigned j = 0; j < s; ++j) {  // stream by stream: no division per symbol
+    const size_t end = std::min<size_t>(symbols.size(), size_t(j + 1) * q);
+    for (size_t i = size_t(j) * q; i < end; ++i) bits[j] += lengths[size_t(symbols[i])];
+  }
   for (unsigned j = 0; j < s; ++j) {
     uint64_t stream_bytes = (bits[j] + 7) / 8;
     bytes += stream_bytes + (j + 1 < s ? varintSize(stream_bytes) : 0);

@@ -20,33 +20,40 @@ inline constexpr unsigned kProbBits = 16;
 inline constexpr uint32_t kProbOne = 1u << kProbBits;
 inline constexpr uint16_t kAdaptLimit = 1022;
 
+// rate(n) = 1/(n+2) in units of 2^-16, tabulated: the update is on every coded bit's path and a
+// division there costs more than the rest of the bit.
+inline constexpr std::array<uint32_t, kAdaptLimit + 1> kAdaptRates = [] {
+  std::array<uint32_t, kAdaptLimit + 1> r{};
+  for (uint32_t n = 0; n <= kAdaptLimit; ++n) r[n] = kProbOne / (n + 2);
+  return r;
+}();
+
 struct BitModel {
   uint16_t p0 = kProbOne / 2;  // probability of a 0 bit, in units of 2^-16
   uint16_t n = 0;              // bits seen, saturating at kAdaptLimit
 
   void update(unsigned bit) {
-    // rate = 1/(n+2); p moves toward 0 or 1 (clamped so both bits stay codable).
-    uint32_t rate = kProbOne / (uint32_t(n) + 2);
-    uint32_t p = p0;
-    if (bit) p -= (p * rate) >> kProbBits;
-    else p += ((kProbOne - p) * rate) >> kProbBits;
-    if (p < 32) p = 32;
-    if (p > kProbOne - 32) p = kProbOne - 32;
-    p0 = uint16_t(p);
-    if (n < kAdaptLimit) ++n;
+    // p moves toward 0 or 1 by rate 1/(n+2) (clamped so both bits stay codable). Both moves are
+    // computed and one selected, so a hard-to-predict bit costs no branch misprediction.
+    const uint32_t rate = kAdaptRates[n];
+    const uint32_t p = p0;
+    const uint32_t down = p - ((p * rate) >> kProbBits);
+    const uint32_t up = p + (((kProbOne - p) * rate) >> kProbBits);
+    uint32_t q = up + ((down - up) & (0u - bit));  // masks, not ?: (which compilers turn into a branch)
+    q = q < 32 ? 32 : q;
+    q = q > kProbOne - 32 ? kProbOne - 32 : q;
+    p0 = uint16_t(q);
+    n = uint16_t(n + (n < kAdaptLimit));
   }
 };
 
 class RangeEncoder {
  public:
   void encode(BitModel& m, unsigned bit) {
-    uint32_t bound = (range_ >> kProbBits) * m.p0;
-    if (bit == 0) {
-      range_ = bound;
-    } else {
-      low_ += bound;
-      range_ -= bound;
-    }
+    const uint32_t bound = (range_ >> kProbBits) * m.p0;
+    const uint32_t mask = 0u - bit;
+    low_ += bound & mask;
+    range_ = bound + ((range_ - 2 * bound) & mask);  // range - bound for a 1 (mod 2^32)
     m.update(bit);
     while (range_ < (1u << 24)) {
       range_ <<= 8;
@@ -57,13 +64,21 @@ class RangeEncoder {
   static double cost(const BitModel& m, unsigned bit);
   // Encodes the low `nbits` bits of v, most significant first, through a binary tree of models
   // (tree has 2^nbits entries; entry 0 unused).
-  void encodeTree(BitModel* tree, unsigned nbits, uint32_t v) {
+  void encodeTree(BitModel* tree, unsigned nbits, uint32_t v) { encodeTreeCost<false>(tree, nbits, v); }
+  // The same, returning the bits' ideal cost (each before its model learns) when kCost. A returned
+  // value, not an accumulator in memory: the output bytes may alias any memory, which would put
+  // every addition through a store and a reload.
+  template <bool kCost>
+  double encodeTreeCost(BitModel* tree, unsigned nbits, uint32_t v) {
+    double bits = 0;
     uint32_t node = 1;
     for (unsigned i = nbits; i-- > 0;) {
       unsigned bit = (v >> i) & 1;
+      if constexpr (kCost) bits += cost(tree[node], bit);
       encode(tree[node], bit);
       node = (node << 1) | bit;
     }
+    return bits;
   }
   // Flushes and appends the stream to out.
   void finishInto(std::vector<uint8_t>& out) {
@@ -93,19 +108,21 @@ class RangeEncoder {
   std::vector<uint8_t> bytes_;
 };
 
-// Reads past the end as zero bytes and counts them; a valid stream is consumed exactly
-// (overrun() == 0 and atEnd() at the end), which the codec checks.
+// -log2 p from a 1024-entry table over the top 10 bits of p (ample for a size report); built once
+// at start-up, not behind a guard on every call.
+inline const std::array<float, 1024> kCostTable = [] {
+  std::array<float, 1024> t{};
+  for (size_t i = 0; i < t.size(); ++i) t[i] = -std::log2((double(i) + 0.5) / double(t.size()));
+  return t;
+}();
+
 inline double RangeEncoder::cost(const BitModel& m, unsigned bit) {
-  // -log2 p from a 1024-entry table over the top 10 bits of p (ample for a size report).
-  static const std::array<float, 1024> table = [] {
-    std::array<float, 1024> t{};
-    for (size_t i = 0; i < t.size(); ++i) t[i] = -std::log2((double(i) + 0.5) / double(t.size()));
-    return t;
-  }();
   uint32_t p = bit ? kProbOne - m.p0 : m.p0;
-  return table[p >> (kProbBits - 10)];
+  return kCostTable[p >> (kProbBits - 10)];
 }
 
+// Reads past the end as zero bytes and counts them; a valid stream is consumed exactly
+// (overrun() == 0 and atEnd() at the end), which the codec checks.
 class RangeDecoder {
  public:
   explicit RangeDecoder(std::span<const uint8_t> in) : in_(in) {
@@ -115,16 +132,13 @@ class RangeDecoder {
   // The encoder's first byte is always 0.
   bool validStart() const { return first_ == 0; }
   unsigned decode(BitModel& m) {
-    uint32_t bound = (range_ >> kProbBits) * m.p0;
-    unsigned bit;
-    if (code_ < bound) {
-      range_ = bound;
-      bit = 0;
-    } else {
-      code_ -= bound;
-      range_ -= bound;
-      bit = 1;
-    }
+    // Branch-free, with masks: the bit is as unpredictable as the model is good, and a
+    // misprediction costs more than the whole decision.
+    const uint32_t bound = (range_ >> kProbBits) * m.p0;
+    const unsigned bit = code_ >= bound;
+    const uint32_t mask = 0u - bit;
+    code_ -= bound & mask;
+    range_ = bound + ((range_ - 2 * bound) & mask);  // range - bound for a 1 (mod 2^32)
     m.update(bit);
     while (range_ < (1u << 24)) {
       range_ <<= 8;

@@ -6,6 +6,26 @@
 
 namespace dnnc::formats {
 
+namespace {
+
+// One compression and one decompression context per thread, reset before each use: creating them
+// allocates and faults in megabytes of tables (level 19), which cost more than compressing a
+// small model section.
+struct Contexts {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ~Contexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+Contexts& contexts() {
+  thread_local Contexts ctx;
+  return ctx;
+}
+
+}  // namespace
+
 ZstdLevelRange zstdLevelRange() { return {ZSTD_minCLevel(), ZSTD_maxCLevel()}; }
 
 Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int level, std::span<const uint8_t> prefix) {
@@ -14,14 +34,14 @@ Expected<std::vector<uint8_t>> zstdCompress(std::span<const uint8_t> data, int l
     return Error(Exit::Usage, "zstd level ", level, " outside ", range.min, "..-1, 1..", range.max);
   }
   std::vector<uint8_t> out(ZSTD_compressBound(data.size()));
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx* cctx = contexts().c;
   if (cctx == nullptr) return Error(Exit::Internal, "zstd: cannot create a compression context");
-  size_t r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  size_t r = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
   if (!ZSTD_isError(r)) r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
   if (!ZSTD_isError(r) && !prefix.empty()) r = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   if (!ZSTD_isError(r)) r = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
-  ZSTD_freeCCtx(cctx);
   if (ZSTD_isError(r)) return Error(Exit::Internal, "zstd compression failed: ", ZSTD_getErrorName(r));
   out.resize(r);
   return out;
@@ -45,15 +65,11 @@ Expected<std::vector<uint8_t>> zstdDecompress(std::span<const uint8_t> frame, ui
   // The header's size is only a claim: a forged frame can declare terabytes and hold nothing. Decode
   // by streaming into a buffer that grows with the output actually produced, so memory follows the
   // data (at most max_size), never the claim.
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ZSTD_DCtx* dctx = contexts().d;
   if (dctx == nullptr) return Error(Exit::Internal, "zstd: cannot create a decompression context");
-  if (!prefix.empty()) {
-    size_t pr = ZSTD_DCtx_refPrefix(dctx, prefix.data(), prefix.size());
-    if (ZSTD_isError(pr)) {
-      ZSTD_freeDCtx(dctx);
-      return Error(Exit::Internal, "zstd: cannot use the dictionary: ", ZSTD_getErrorName(pr));
-    }
-  }
+  size_t pr = ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
+  if (!ZSTD_isError(pr) && !prefix.empty()) pr = ZSTD_DCtx_refPrefix(dctx, prefix.data(), prefix.size());
+  if (ZSTD_isError(pr)) return Error(Exit::Internal, "zstd: cannot use the dictionary: ", ZSTD_getErrorName(pr));
   std::vector<uint8_t> out(std::min<uint64_t>(size, std::max<uint64_t>(uint64_t(1) << 16, 4 * frame.size())));
   ZSTD_inBuffer in{frame.data(), frame.size(), 0};
   ZSTD_outBuffer ob{out.data(), out.size(), 0};
@@ -74,7 +90,6 @@ Expected<std::vector<uint8_t>> zstdDecompress(std::span<const uint8_t> frame, ui
     ob.dst = out.data();
     ob.size = out.size();
   }
-  ZSTD_freeDCtx(dctx);
   if (ZSTD_isError(r)) return Error(Exit::Input, "corrupt zstd blob: ", ZSTD_getErrorName(r));
   if (overflow) return Error(Exit::Input, "corrupt zstd blob: more data than the ", size, " bytes its header says");
   if (r != 0) return Error(Exit::Input, "truncated zstd blob");

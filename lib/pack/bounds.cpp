@@ -26,32 +26,31 @@ uint64_t huffmanBits(const std::vector<uint64_t>& counts) {
 SparseBounds sparseBounds(std::span<const uint16_t> symbols, unsigned dc_gap_bits) {
   SparseBounds b;
   b.dc_gap_bits = dc_gap_bits;
-  std::vector<uint64_t> gaps;
+  // Gap histogram as the gaps come: short gaps counted directly, the few long ones sorted after
+  // (no list of every gap: a dense tensor has one per element).
+  constexpr uint64_t kDirect = 4096;
+  std::vector<uint64_t> gap_counts(kDirect, 0), long_gaps;
   std::vector<uint64_t> value_counts(1, 0), dc_value_counts(1, 0);
   std::vector<uint64_t> dc_gap_counts(size_t(1) << dc_gap_bits, 0);
   const uint64_t span = uint64_t(1) << dc_gap_bits;
   uint64_t run = 0;
   for (uint16_t s : symbols) {
     if (s == 0) { ++run; continue; }
-    gaps.push_back(run);
-    if (s >= value_counts.size()) value_counts.resize(size_t(s) + 1, 0), dc_value_counts.resize(size_t(s) + 1, 0);
+    ++b.nonzeros;
+    if (run < kDirect) ++gap_counts[run];
+    else long_gaps.push_back(run);
+    if (s >= value_counts.size()) value_counts.resize(size_t(s) + 1, 0);
     ++value_counts[s];
     // Deep Compression: a gap of 2^B or more zeros needs fillers (gap 2^B - 1, value 0).
-    uint64_t fillers = run / span;
+    uint64_t fillers = run >> dc_gap_bits;  // shifts: a division here costs more than the rest
     dc_gap_counts[span - 1] += fillers;
     dc_value_counts[0] += fillers;
-    ++dc_gap_counts[run % span];
-    ++dc_value_counts[s];
+    ++dc_gap_counts[run & (span - 1)];
     run = 0;
   }
-  b.nonzeros = gaps.size();
-  // Gap histogram: short gaps counted directly, the few long ones by sorting.
-  constexpr uint64_t kDirect = 4096;
-  std::vector<uint64_t> gap_counts(kDirect, 0), long_gaps;
-  for (uint64_t g : gaps) {
-    if (g < kDirect) ++gap_counts[g];
-    else long_gaps.push_back(g);
-  }
+  // DC's values: the same as value_counts plus the fillers' zeros.
+  dc_value_counts.resize(value_counts.size(), 0);
+  for (size_t v = 1; v < value_counts.size(); ++v) dc_value_counts[v] = value_counts[v];
   std::sort(long_gaps.begin(), long_gaps.end());
   for (size_t i = 0; i < long_gaps.size();) {
     size_t j = i;

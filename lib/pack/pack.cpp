@@ -99,7 +99,7 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
   sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
   Packed out;
   out.bytes = fm::writeContainer(sections);
-  const uint64_t onnx_bytes = serializeModel(model).size();
+  const uint64_t onnx_bytes = model.ByteSizeLong();  // = the deterministic serialisation's size
   out.report = {{"tensors", entries},
                 {"model_section_bytes", sections[0].data.size()},
                 {"model_protobuf_bytes", proto.size()},

@@ -1,6 +1,9 @@
 #include "lib/pack/tensor_codec.h"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 
 #include "formats/byte_planes.h"
@@ -20,8 +23,27 @@ namespace {
 
 constexpr int kZstdLevel = 3;
 constexpr size_t kPlanesAutoMaxBytes = size_t(1) << 20;
+constexpr size_t kZstdSampleBytes = size_t(1) << 16;
 
-std::vector<uint32_t> widen(std::span<const uint16_t> s) { return {s.begin(), s.end()}; }
+// What the codebook codecs' trials share, computed once per tensor: the symbols widened to the
+// formats/ codecs' type, and (for tensors that are at least half zeros) their (gap, value) entries.
+// Both are made on first use: most trials need neither.
+struct CodebookInput {
+  explicit CodebookInput(const Symbolized& sym) : s(sym) {}
+  const Symbolized& s;
+  const std::vector<uint32_t>& wide() {
+    if (!wide_) wide_.emplace(s.symbols.begin(), s.symbols.end());
+    return *wide_;
+  }
+  const fm::SparseEntries& entries() {
+    if (!entries_) entries_ = fm::sparseEntries(std::span<const uint16_t>(s.symbols));
+    return *entries_;
+  }
+
+ private:
+  std::optional<std::vector<uint32_t>> wide_;
+  std::optional<fm::SparseEntries> entries_;
+};
 
 // varint T, then T table entries of `width` little-endian bytes.
 std::vector<uint8_t> tableBytes(const Symbolized& s) {
@@ -33,57 +55,75 @@ std::vector<uint8_t> tableBytes(const Symbolized& s) {
   return out;
 }
 
-std::vector<uint8_t> symbolStream(Codec c, const Symbolized& s, EncodedTensor* info) {
+std::vector<uint8_t> symbolStream(Codec c, CodebookInput& in, EncodedTensor* info) {
+  const Symbolized& s = in.s;
   switch (c) {
     case Codec::Huffman: return fm::huffmanEncode<uint16_t>(s.symbols);
     case Codec::Csr: {
-      auto v = widen(s.symbols);
-      auto plan = fm::planCsrHuffman(fm::sparseEntries(v));
-      if (info) info->gap_bits = double(plan.gap_bits), info->value_bits = double(plan.value_bits_total);
-      return fm::csrHuffmanEncode(v);
+      if (info) {
+        auto plan = fm::planCsrHuffman(in.entries());
+        info->gap_bits = double(plan.gap_bits), info->value_bits = double(plan.value_bits_total);
+      }
+      return fm::csrHuffmanEncode(in.entries());
     }
     case Codec::CsrAc: {
       fm::CsrAcCost cost;
-      auto out = fm::csrAcEncode(widen(s.symbols), &cost);
+      auto out = fm::csrAcEncode(in.entries(), info ? &cost : nullptr);
       if (info) info->gap_bits = cost.gap_bits, info->value_bits = cost.value_bits;
       return out;
     }
     case Codec::CsrPlain: {
-      auto v = widen(s.symbols);
-      auto e = fm::sparseEntries(v);
+      const auto& e = in.entries();
       unsigned b = fm::valueBitsFor(e.values);
       unsigned gb = fm::bestCsrPlainGapBits(e, b);
       if (info) {
         uint64_t entries = e.values.size() + fm::csrPlainFillers(e, gb);
         info->gap_bits = double(entries * gb), info->value_bits = double(entries * b);
       }
-      return fm::csrPlainEncode(v, gb, b);
+      return fm::csrPlainEncode(in.wide(), gb, b);
     }
     case Codec::Rlc: return fm::rlcWordsToBytes(fm::rlcEncode(std::span<const uint16_t>(s.symbols)));
     default: DNNC_CHECK(false, "not a codebook codec"); return {};
   }
 }
 
-std::vector<uint8_t> codebookBody(Codec c, const Symbolized& s, EncodedTensor* info) {
-  std::vector<uint8_t> body = tableBytes(s);
-  auto stream = symbolStream(c, s, info);
+std::vector<uint8_t> codebookBody(Codec c, CodebookInput& in, EncodedTensor* info) {
+  std::vector<uint8_t> body = tableBytes(in.s);
+  auto stream = symbolStream(c, in, info);
   body.insert(body.end(), stream.begin(), stream.end());
   return body;
 }
 
+// A bound no body of codec c can go below, cheap to compute (from the counts alone), so the
+// auto search skips trials that cannot win: every element costs a Huffman code >= 1 bit; every
+// nonzero is one csr-plain entry of >= 1 gap bit and the values' width; RLC pairs below.
+uint64_t codebookLowerBound(Codec c, const Symbolized& s, uint64_t table) {
+  const uint64_t n = s.symbols.size(), nnz = s.nonzeros();
+  switch (c) {
+    case Codec::Huffman: return table + (n + 7) / 8;
+    case Codec::Rlc: {
+      // A pair covers one nonzero, or at most kRlcMaxRun zeros and one more element.
+      const uint64_t pairs = std::max(nnz, (n + fm::kRlcMaxRun) / (fm::kRlcMaxRun + 1));
+      return table + 8 * ((pairs + fm::kRlcPairsPerWord - 1) / fm::kRlcPairsPerWord);
+    }
+    case Codec::CsrPlain: return table + (nnz * (1 + std::max(1u, unsigned(std::bit_width(s.table.size() - 1)))) + 7) / 8;
+    default: return table;
+  }
+}
+
 // Size of a codebook body without encoding where the codec has a size formula.
-uint64_t codebookSize(Codec c, const Symbolized& s) {
-  uint64_t table = tableBytes(s).size();
+uint64_t codebookSize(Codec c, CodebookInput& in, uint64_t table) {
+  const Symbolized& s = in.s;
   switch (c) {
     case Codec::Huffman: return table + fm::huffmanEncodedBytes<uint16_t>(s.symbols);
-    case Codec::Csr: return table + fm::planCsrHuffman(fm::sparseEntries(widen(s.symbols))).total_bytes;
+    case Codec::Csr: return table + fm::planCsrHuffman(in.entries()).total_bytes;
     case Codec::CsrPlain: {
-      auto e = fm::sparseEntries(widen(s.symbols));
+      const auto& e = in.entries();
       unsigned b = fm::valueBitsFor(e.values);
       return table + fm::csrPlainEncodedBytes(e, fm::bestCsrPlainGapBits(e, b), b);
     }
     case Codec::Rlc: return table + (fm::rlcEncodedBits(std::span<const uint16_t>(s.symbols)) + 7) / 8;
-    default: return table + codebookBody(c, s, nullptr).size();
+    default: return codebookBody(c, in, nullptr).size();
   }
 }
 
@@ -135,57 +175,75 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
     if (c == Codec::Raw) out.body.assign(data.begin(), data.end());
     else if (c == Codec::Zstd) out.body = zstdBody(data);
     else if (c == Codec::Planes) out.body = fm::bytePlanesEncode(data, width);
-    else out.body = codebookBody(c, *out.symbols, &out);
+    else {
+      CodebookInput in(*out.symbols);
+      out.body = codebookBody(c, in, &out);
+    }
     return out;
   }
-  // auto: the smallest of every applicable codec; ties go to the simpler (lower-numbered) one.
-  // Position codecs (CSR) are tried on tensors that are at least half zeros only: on denser ones
-  // dense Huffman wins and the CSR size plans cost as much as the rest together.
+  // auto: the smallest of every applicable codec; ties go to the simpler (lower-numbered) one,
+  // whatever the order of the trials.
   Codec best = Codec::Raw;
   uint64_t best_size = data.size();
-  // zstd is the slowest trial on large tensors: above 1 MB it runs only when it beats the byte
-  // planes on the first 256 KB (structured data: repeated rows, constant blocks).
+  auto beats = [&](uint64_t size, Codec c) { return size < best_size || (size == best_size && c < best); };
+  // The codebook codecs first: on a pruned-and-shared tensor they win by far, and their sizes let
+  // the slower general-purpose trials be skipped.
+  std::optional<CodebookInput> in;
+  std::vector<uint8_t> ac;
+  if (out.symbols) {
+    const Symbolized& s = *out.symbols;
+    in.emplace(s);
+    const uint64_t table = tableBytes(s).size();
+    // Position codecs (CSR) are tried on tensors that are at least half zeros only: on denser ones
+    // dense Huffman wins and the CSR size plans cost as much as the rest together.
+    const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
+    // The adaptive coder has no size formula: it is encoded to be measured (it usually wins).
+    if (sparse) {
+      EncodedTensor probe;
+      ac = codebookBody(Codec::CsrAc, *in, &probe);
+      if (beats(ac.size(), Codec::CsrAc)) {
+        best = Codec::CsrAc, best_size = ac.size();
+        out.gap_bits = probe.gap_bits, out.value_bits = probe.value_bits;
+      }
+    }
+    for (Codec c : {Codec::Csr, Codec::Huffman, Codec::CsrPlain, Codec::Rlc}) {
+      if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
+      if (!beats(codebookLowerBound(c, s, table), c)) continue;
+      uint64_t size = codebookSize(c, *in, table);
+      if (beats(size, c)) best = c, best_size = size;
+    }
+  }
+  // zstd is the slowest trial on large tensors, so above 64 KB a sample decides whether it runs in
+  // full: above 1 MB it must beat the byte planes on the first 256 KB; from 64 KB to 1 MB it must
+  // come within 25 % of the best size so far, pro rata, on the first 64 KB. What zstd wins on
+  // (repeated rows, constant blocks) shows in any sample; a tensor a codebook codec has already
+  // shrunk several times over (pruned and shared) fails the test at the cost of 64 KB of zstd.
   std::vector<uint8_t> zstd;
   bool try_zstd = true;
   if (data.size() > kPlanesAutoMaxBytes) {
     auto sample = data.first(std::min<size_t>(data.size(), size_t(1) << 18) / width * width);
     try_zstd = zstdBody(sample).size() < fm::bytePlanesEncode(sample, width).size();
+  } else if (data.size() > kZstdSampleBytes && best != Codec::Raw) {
+    auto sample = data.first(kZstdSampleBytes / width * width);
+    const double pro_rata = double(best_size) * double(sample.size()) / double(data.size());
+    try_zstd = double(zstdBody(sample).size()) < 1.25 * pro_rata;
   }
   if (try_zstd) {
     zstd = zstdBody(data);
-    if (zstd.size() < best_size) best = Codec::Zstd, best_size = zstd.size();
-  }
-  std::vector<uint8_t> ac;
-  if (out.symbols) {
-    const Symbolized& s = *out.symbols;
-    const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
-    for (Codec c : {Codec::Huffman, Codec::Csr, Codec::CsrPlain, Codec::Rlc}) {
-      if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
-      uint64_t size = codebookSize(c, s);
-      if (size < best_size) best = c, best_size = size;
-    }
-    // The adaptive coder has no size formula: it is encoded to be measured.
-    if (sparse) {
-      EncodedTensor probe;
-      ac = codebookBody(Codec::CsrAc, s, &probe);
-      if (ac.size() < best_size) {
-        best = Codec::CsrAc, best_size = ac.size();
-        out.gap_bits = probe.gap_bits, out.value_bits = probe.value_bits;
-      }
-    }
+    if (beats(zstd.size(), Codec::Zstd)) best = Codec::Zstd, best_size = zstd.size();
   }
   // Byte planes: for tensors no codebook codec already halves (biases, dense layers).
   std::vector<uint8_t> planes;
   if (2 * best_size > data.size()) {
     planes = fm::bytePlanesEncode(data, width);
-    if (planes.size() < best_size) best = Codec::Planes, best_size = planes.size();
+    if (beats(planes.size(), Codec::Planes)) best = Codec::Planes, best_size = planes.size();
   }
   out.codec = best;
   if (best == Codec::Raw) out.body.assign(data.begin(), data.end());
   else if (best == Codec::Zstd) out.body = std::move(zstd);
   else if (best == Codec::CsrAc) out.body = std::move(ac);
   else if (best == Codec::Planes) out.body = std::move(planes);
-  else out.body = codebookBody(best, *out.symbols, &out);
+  else out.body = codebookBody(best, *in, &out);
   return out;
 }
 
@@ -223,7 +281,12 @@ Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t
       return finish(s);
     }
     case Codec::Csr: { DNNC_ASSIGN(auto s, fm::csrHuffmanDecode(stream, n)); return finish(s); }
-    case Codec::CsrAc: { DNNC_ASSIGN(auto s, fm::csrAcDecode(stream, n, uint32_t(t - 1))); return finish(s); }
+    case Codec::CsrAc: {
+      // Straight from the entries to the element bytes (the decoder checked positions and values).
+      DNNC_ASSIGN(auto e, fm::csrAcDecodeEntries(stream, n, uint32_t(t - 1)));
+      if (e.count != n) return Error(Exit::Input, "csr-ac stream holds ", e.count, " elements, expected ", n);
+      return desymbolizeSparse(table, layout.width, e);
+    }
     case Codec::CsrPlain: { DNNC_ASSIGN(auto s, fm::csrPlainDecode(stream, n)); return finish(s); }
     case Codec::Rlc: {
       DNNC_ASSIGN(auto words, fm::rlcBytesToWords(stream));

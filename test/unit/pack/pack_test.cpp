@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "formats/container.h"
@@ -12,6 +13,7 @@
 #include "lib/pack/bounds.h"
 #include "lib/pack/pack.h"
 #include "lib/pack/symbolize.h"
+#include "lib/pack/tensor_codec.h"
 #include "test/support/test_support.h"
 
 using namespace dnnc;
@@ -206,4 +208,99 @@ TEST_CASE("unpack validates sections even when their CRCs are right") {
   auto dup = base;
   dup.push_back(base[1]);
   CHECK_FALSE(pack::unpackModel(formats::writeContainer(dup)).ok());
+}
+
+namespace {
+
+// Reference codebook view by std::map: zero (else the most frequent, smallest on ties) first, then
+// ascending bit patterns.
+template <class E>
+void checkSymbolizeAgainstMap(const std::vector<E>& v) {
+  std::map<uint64_t, uint64_t> counts;
+  for (E x : v) ++counts[uint64_t(x)];
+  uint64_t first = counts.begin()->first;
+  if (!counts.count(0))
+    for (auto [k, c] : counts)
+      if (c > counts[first]) first = k;
+  std::vector<uint64_t> table{first};
+  for (auto [k, c] : counts)
+    if (k != first) table.push_back(k);
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(E));
+  auto s = pack::symbolize(bytes, sizeof(E));
+  REQUIRE(s.has_value());
+  CHECK(s->table == table);
+  REQUIRE(s->symbols.size() == v.size());
+  for (size_t i = 0; i < v.size(); ++i) REQUIRE(s->table[s->symbols[i]] == uint64_t(v[i]));
+  CHECK(s->counts.size() == table.size());
+  for (size_t k = 0; k < table.size(); ++k) CHECK(s->counts[k] == counts[table[k]]);
+  CHECK(s->nonzeros() == v.size() - counts[first]);
+}
+
+}  // namespace
+
+TEST_CASE("symbolize matches a std::map reference for 1-, 2-, 4- and 8-byte elements") {
+  std::mt19937 rng(11);
+  // Pruned (runs of zeros), then without zero (most frequent value first), at each width; 2-byte
+  // arrays both below and above the direct-histogram threshold; 4-byte ones with thousands of
+  // values (the growing hash).
+  auto pruned = [&](auto zero_value, size_t n, uint32_t values) {
+    using E = decltype(zero_value);
+    std::vector<E> v(n, zero_value);
+    for (auto& x : v)
+      if (rng() % 100 < 10) x = E(1 + rng() % values);
+    return v;
+  };
+  checkSymbolizeAgainstMap(pruned(uint8_t(0), 5000, 30));
+  checkSymbolizeAgainstMap(pruned(uint8_t(7), 5000, 30));
+  checkSymbolizeAgainstMap(pruned(uint16_t(0), 1000, 300));
+  checkSymbolizeAgainstMap(pruned(uint16_t(0), 70000, 3000));
+  checkSymbolizeAgainstMap(pruned(uint16_t(9), 70000, 3000));
+  checkSymbolizeAgainstMap(pruned(uint32_t(0), 50000, 27));
+  checkSymbolizeAgainstMap(pruned(uint32_t(0), 50000, 5000));
+  checkSymbolizeAgainstMap(pruned(uint32_t(5), 20000, 12000));
+  checkSymbolizeAgainstMap(pruned(uint64_t(0), 20000, 3000));
+  // Beyond the table limit: no codebook, at every width that can have that many values.
+  std::vector<uint32_t> many(20000);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = uint32_t(i * 2654435761u);
+  CHECK_FALSE(pack::symbolize({reinterpret_cast<const uint8_t*>(many.data()), many.size() * 4}, 4, 1000).has_value());
+  std::vector<uint16_t> many16(many.begin(), many.end());
+  CHECK_FALSE(pack::symbolize({reinterpret_cast<const uint8_t*>(many16.data()), many16.size() * 2}, 2, 1000).has_value());
+}
+
+TEST_CASE("auto picks the smallest codec (lowest number on ties) for tensors up to 64 KB") {
+  // Up to 64 KB every trial either runs or is skipped by a lower bound, so auto must equal the
+  // brute-force minimum over every forced codec it considers: all of them, except the position
+  // codecs (csr, csr-ac, csr-plain) on tensors with more nonzeros than zeros (docs/formats/dnnc.md).
+  std::mt19937 rng(3);
+  std::vector<std::vector<float>> cases;
+  for (double density : {0.02, 0.08, 0.3, 0.6, 1.0}) {
+    for (size_t n : {size_t(50), size_t(3000), size_t(16000)}) {
+      std::vector<float> v(n, 0.0f);
+      for (auto& x : v)
+        if (double(rng() % 1000) < density * 1000) x = float(int(rng() % 27) - 13) * 0.01f + 0.005f;
+      cases.push_back(v);
+    }
+  }
+  std::vector<float> dense(4000);
+  for (auto& x : dense) x = float(rng()) * 1e-9f;
+  cases.push_back(dense);
+  cases.push_back(std::vector<float>(6000, 0.25f));
+  for (const auto& v : cases) {
+    std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(v.data()), v.size() * 4);
+    auto automatic = pack::encodeTensor(data, 4, pack::CodecRequest{});
+    size_t best = SIZE_MAX;
+    pack::Codec best_codec = pack::Codec::Raw;
+    auto sym = pack::symbolize(data, 4);
+    const bool sparse = sym && 2 * sym->nonzeros() <= sym->symbols.size();
+    for (uint8_t c = 0; c < pack::kCodecCount; ++c) {
+      const auto codec = pack::Codec(c);
+      if (!sparse && (codec == pack::Codec::Csr || codec == pack::Codec::CsrAc || codec == pack::Codec::CsrPlain)) continue;
+      auto forced = pack::encodeTensor(data, 4, pack::CodecRequest{false, pack::Codec(c)});
+      if (forced.fallback) continue;
+      if (forced.body.size() < best) best = forced.body.size(), best_codec = pack::Codec(c);
+    }
+    INFO(v.size() << " elements, auto chose " << pack::codecName(automatic.codec) << ", smallest " << pack::codecName(best_codec));
+    CHECK(automatic.body.size() == best);
+    CHECK(automatic.codec == best_codec);
+  }
 }
