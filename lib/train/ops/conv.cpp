@@ -4,16 +4,13 @@
 // The columns are kept from the forward pass for the reverse one. Curvature mode squares W and col.
 #include <omp.h>
 
-#include <Eigen/Core>
+#include <algorithm>
 
+#include "lib/train/ops/matmul.h"
 #include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
 namespace {
-
-using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using CMap = Eigen::Map<const Mat>;
-using MMap = Eigen::Map<Mat>;
 
 class ConvOp : public Op {
  public:
@@ -45,25 +42,19 @@ class ConvOp : public Op {
     Buf& yb = y(t, 0);
     yb.reshape({N_, M_, OH_, OW_});
     cols_.resize(static_cast<size_t>(group_));
-    tmp_.resize(Mg, NP);
-    Mat& tmp = tmp_;
+    grow(tmp_, Mg * NP);
     for (int64_t g = 0; g < group_; ++g) {
-      cols_[g].resize(static_cast<size_t>(K * NP));
+      grow(cols_[g], K * NP);
       float* col = cols_[g].data();
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n) im2col(xb.data() + (n * C_ + g * Cg) * H_ * W_, Cg, col, NP, n * P);
-      {
-        CMap wg(wb.data() + g * Mg * K, Mg, K);
-        CMap cm(col, K, NP);
-        splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
-          tmp.middleCols(c0, c1 - c0).noalias() = wg * cm.middleCols(c0, c1 - c0);
-        });
-      }
+      matmul(Ref::rowMajor(wb.data() + g * Mg * K, Mg, K), Ref::rowMajor(col, K, NP), tmp_.data(), NP,
+             Store::Overwrite, t.threads());
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n)
         for (int64_t m = 0; m < Mg; ++m) {
           float* dst = yb.data() + (n * M_ + g * Mg + m) * P;
-          const float* src = tmp.data() + m * NP + n * P;
+          const float* src = tmp_.data() + m * NP + n * P;
           const float bv = bias ? bias[g * Mg + m] : 0.0f;
           for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bv;
         }
@@ -71,6 +62,8 @@ class ConvOp : public Op {
     return {};
   }
 
+  // dW_g += dY_g col_g^T and dcol_g = W_g^T dY_g, with both transposes read through sgemm's packing.
+  // Curvature mode runs the same products on squared copies of col and W.
   void backward(Tape& t, Mode mode) override {
     const bool sq = mode == Mode::Curvature;
     const Buf& wb = x(t, 1);
@@ -79,52 +72,53 @@ class ConvOp : public Op {
     float* gw = gradIn(t, 1);
     float* gbias = gradIn(t, 2);
     const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
-    dy_.resize(Mg, NP);
-    Mat& dy = dy_;
-    Mat& dcol = dcol_;
+    grow(dy_, Mg * NP);
+    float* dy = dy_.data();
     for (int64_t g = 0; g < group_; ++g) {
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
       for (int64_t n = 0; n < N_; ++n)
         for (int64_t m = 0; m < Mg; ++m)
-          std::copy_n(gy + (n * M_ + g * Mg + m) * P, P, dy.data() + m * NP + n * P);
+          std::copy_n(gy + (n * M_ + g * Mg + m) * P, P, dy + m * NP + n * P);
       if (gbias)
-        for (int64_t m = 0; m < Mg; ++m) gbias[g * Mg + m] += dy.row(m).sum();
-      CMap col(cols_[g].data(), K, NP);
-      CMap wg(wb.data() + g * Mg * K, Mg, K);
-      if (gw) {
-        MMap GW(gw + g * Mg * K, Mg, K);
-        if (sq) GW.noalias() += dy * col.array().square().matrix().transpose();
-        else splitCols(t.threads(), K, [&](int64_t k0, int64_t k1) {
-          GW.middleCols(k0, k1 - k0).noalias() += dy * col.middleRows(k0, k1 - k0).transpose();
-        });
-      }
-      if (gx) {
-        if (sq) dcol.noalias() = wg.array().square().matrix().transpose() * dy;
-        else {
-          dcol.resize(K, NP);
-          splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
-            dcol.middleCols(c0, c1 - c0).noalias() = wg.transpose() * dy.middleCols(c0, c1 - c0);
-          });
+        for (int64_t m = 0; m < Mg; ++m) {
+          float s = 0.0f;
+          for (int64_t q = 0; q < NP; ++q) s += dy[m * NP + q];
+          gbias[g * Mg + m] += s;
         }
+      const float* col = cols_[g].data();
+      const float* wg = wb.data() + g * Mg * K;
+      if (sq) {
+        col = squared(sqcol_, col, K * NP, t.threads());
+        wg = squared(sqw_, wg, Mg * K, 1);
+      }
+      if (gw)
+        matmul(Ref::rowMajor(dy, Mg, NP), Ref::transposed(col, NP, K), gw + g * Mg * K, K, Store::Accumulate,
+               t.threads());
+      if (gx) {
+        grow(dcol_, K * NP);
+        matmul(Ref::transposed(wg, K, Mg), Ref::rowMajor(dy, Mg, NP), dcol_.data(), NP, Store::Overwrite,
+               t.threads());
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
-        for (int64_t n = 0; n < N_; ++n) col2im(dcol.data(), NP, n * P, Cg, gx + (n * C_ + g * Cg) * H_ * W_);
+        for (int64_t n = 0; n < N_; ++n) col2im(dcol_.data(), NP, n * P, Cg, gx + (n * C_ + g * Cg) * H_ * W_);
       }
     }
   }
 
  private:
-  // Runs f(begin, end) over [0, n) in one contiguous slice per thread: each slice is its own single-
-  // threaded GEMM writing a disjoint block, so the split is deterministic and needs no spin barriers
-  // (Eigen's own threaded GEMM spins, which collapses when the cores are shared).
-  template <class F>
-  static void splitCols(int threads, int64_t n, F&& f) {
-    const int t = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, n / 64)));
-    if (t <= 1) {
-      f(int64_t{0}, n);
-      return;
-    }
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int i = 0; i < t; ++i) f(n * i / t, n * (i + 1) / t);
+  using Ref = gemm::MatrixRef;
+
+  // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
+  static void grow(std::vector<float>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  }
+
+  // dst = src^2 elementwise (n values), for the curvature sweep.
+  static const float* squared(std::vector<float>& dst, const float* src, int64_t n, int threads) {
+    grow(dst, n);
+    float* d = dst.data();
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t i = 0; i < n; ++i) d[i] = src[i] * src[i];
+    return d;
   }
 
   Status resolvePads() {
@@ -208,7 +202,8 @@ class ConvOp : public Op {
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, kh_ = 0, kw_ = 0, OH_ = 0, OW_ = 0;
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
   std::vector<std::vector<float>> cols_;  // per group, K x N*P, from the last forward
-  Mat tmp_, dy_, dcol_;                    // reused between steps (no page faults per step)
+  std::vector<float> tmp_, dy_, dcol_;     // reused between steps (no page faults per step)
+  std::vector<float> sqcol_, sqw_;         // squared col and W (curvature mode)
 };
 
 }  // namespace
