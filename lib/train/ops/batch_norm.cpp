@@ -30,22 +30,18 @@ class BatchNormOp : public Op {
     batch_ = t.phase() == Phase::Train && t.options().bn_batch_stats;
     mu_.assign(C_, 0.0f), inv_.assign(C_, 0.0f);
     const int64_t m = N_ * S_;
+    const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       if (batch_) {
+        // Two passes (mean, then squared deviations): each plane summed in float lanes, planes in double.
         double s = 0, s2 = 0;
-        for (int64_t n = 0; n < N_; ++n) {
-          const float* p = xb.data() + (n * C_ + c) * S_;
-          for (int64_t k = 0; k < S_; ++k) s += p[k];
-        }
+        for (int64_t n = 0; n < N_; ++n) s += planeSum(xb.data() + (n * C_ + c) * S_, S_);
         const double mu = s / m;
-        for (int64_t n = 0; n < N_; ++n) {
-          const float* p = xb.data() + (n * C_ + c) * S_;
-          for (int64_t k = 0; k < S_; ++k) s2 += (p[k] - mu) * (p[k] - mu);
-        }
+        for (int64_t n = 0; n < N_; ++n) s2 += planeSquaredDeviation(xb.data() + (n * C_ + c) * S_, S_, static_cast<float>(mu));
         const double v = s2 / m;
         mu_[c] = static_cast<float>(mu);
         inv_[c] = static_cast<float>(1.0 / std::sqrt(v + eps_));
-        const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
         mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
         var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? s2 / (m - 1) : v) * (1.0f - mom);
       } else {
@@ -77,40 +73,60 @@ class BatchNormOp : public Op {
     float* gg = gradIn(t, 1);
     float* gbeta = gradIn(t, 2);
     const double m = static_cast<double>(N_ * S_);
+    // Channels are independent: one thread per slice of channels, each plane's sums in float lanes.
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       // Per channel: sum dy and sum dy * x^ (x^ squared in curvature mode).
+      const float mu = mu_[c], inv = inv_[c];
       double sdy = 0, sdyx = 0;
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
+        float pdy = 0, pdyx = 0;
+#pragma omp simd reduction(+ : pdy, pdyx)
         for (int64_t k = 0; k < S_; ++k) {
-          const double xh = (p[k] - mu_[c]) * inv_[c];
-          sdy += g[k];
-          sdyx += g[k] * (sq ? xh * xh : xh);
+          const float xh = (p[k] - mu) * inv;
+          pdy += g[k];
+          pdyx += g[k] * (sq ? xh * xh : xh);
         }
+        sdy += pdy, sdyx += pdyx;
       }
       if (gbeta) gbeta[c] += static_cast<float>(sdy);
       if (gg) gg[c] += static_cast<float>(sdyx);
       if (!gx) continue;
-      const float a = gamma[c] * inv_[c];
+      const float a = gamma[c] * inv;
+      // dx = a dy - a sum(dy)/m - x^ a sum(dy x^)/m, with x^ = (x - mu) inv.
+      const float f = sq ? a * a : a;
+      const float k0 = static_cast<float>(-a * sdy / m), kx = static_cast<float>(-a * sdyx / m);
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
         float* q = gx + (n * C_ + c) * S_;
         if (sq || !batch_) {
-          const float f = sq ? a * a : a;
+#pragma omp simd
           for (int64_t k = 0; k < S_; ++k) q[k] += f * g[k];
         } else {
-          for (int64_t k = 0; k < S_; ++k) {
-            const double xh = (p[k] - mu_[c]) * inv_[c];
-            q[k] += static_cast<float>(a * (g[k] - sdy / m - xh * sdyx / m));
-          }
+#pragma omp simd
+          for (int64_t k = 0; k < S_; ++k) q[k] += a * g[k] + k0 + kx * ((p[k] - mu) * inv);
         }
       }
     }
   }
 
  private:
+  static float planeSum(const float* p, int64_t n) {
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; ++k) s += p[k];
+    return s;
+  }
+  static float planeSquaredDeviation(const float* p, int64_t n, float mu) {
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; ++k) s += (p[k] - mu) * (p[k] - mu);
+    return s;
+  }
+
   float eps_, momentum_;
   bool batch_ = false;
   int64_t N_ = 0, C_ = 0, S_ = 0;
