@@ -43,11 +43,23 @@ class PoolOp : public Op {
           const int64_t h1 = std::min(h0 + k_[0], H_), w1 = std::min(w0 + k_[1], W_);
           const int64_t o = oh * OW_ + ow;
           if (kind_ == PoolKind::Max) {
-            float best = -std::numeric_limits<float>::infinity();
-            int32_t arg = -1;
-            for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
-              for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w)
-                if (xp[h * W_ + w] > best || arg < 0) best = xp[h * W_ + w], arg = static_cast<int32_t>(h * W_ + w);
+            // The first element in the window starts the search; selects, not branches (the winner of
+            // a window of activations is a coin toss the branch predictor loses half the time).
+            const int64_t hs = std::max<int64_t>(h0, 0), ws = std::max<int64_t>(w0, 0);
+            if (hs >= h1 || ws >= w1) {  // a window wholly in the padding
+              yp[o] = -std::numeric_limits<float>::infinity();
+              argmax_[pl * OH_ * OW_ + o] = -1;
+              continue;
+            }
+            int32_t arg = static_cast<int32_t>(hs * W_ + ws);
+            float best = xp[arg];
+            for (int64_t h = hs; h < h1; ++h)
+              for (int64_t w = ws; w < w1; ++w) {
+                const float v = xp[h * W_ + w];
+                const bool win = v > best;
+                best = win ? v : best;
+                arg = win ? static_cast<int32_t>(h * W_ + w) : arg;
+              }
             yp[o] = best;
             argmax_[pl * OH_ * OW_ + o] = arg;
           } else {
