@@ -82,14 +82,8 @@ class BatchNormOp : public Op {
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
-        float pdy = 0, pdyx = 0;
-#pragma omp simd reduction(+ : pdy, pdyx)
-        for (int64_t k = 0; k < S_; ++k) {
-          const float xh = (p[k] - mu) * inv;
-          pdy += g[k];
-          pdyx += g[k] * (sq ? xh * xh : xh);
-        }
-        sdy += pdy, sdyx += pdyx;
+        sdy += planeSum(g, S_);
+        sdyx += sq ? planeDot<true>(g, p, S_, mu, inv) : planeDot<false>(g, p, S_, mu, inv);
       }
       if (gbeta) gbeta[c] += static_cast<float>(sdy);
       if (gg) gg[c] += static_cast<float>(sdyx);
@@ -118,6 +112,17 @@ class BatchNormOp : public Op {
     float s = 0;
 #pragma omp simd reduction(+ : s)
     for (int64_t k = 0; k < n; ++k) s += p[k];
+    return s;
+  }
+  // sum g x^ (or g x^2 when Squared) over a plane, x^ = (x - mu) inv.
+  template <bool Squared>
+  static float planeDot(const float* g, const float* x, int64_t n, float mu, float inv) {
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; ++k) {
+      const float xh = (x[k] - mu) * inv;
+      s += g[k] * (Squared ? xh * xh : xh);
+    }
     return s;
   }
   static float planeSquaredDeviation(const float* p, int64_t n, float mu) {

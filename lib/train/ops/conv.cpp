@@ -1,12 +1,17 @@
-// Conv (2-D, with groups, strides, pads, dilations) on the tape, as one GEMM per group over the whole
-// batch: col_g [K x N*P] (im2col of every image, K = C/group * kh * kw, P output positions),
-// Y_g = W_g col_g. Reverse: dW_g = dY_g col_g^T, dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
-// The columns are kept from the forward pass for the reverse one. Curvature mode squares W and col.
+// Conv (2-D, with groups, strides, pads, dilations) on the tape, as GEMMs on lib/exec's packed AVX2/FMA
+// sgemm over chunks of a few images: col_g [K x cols] (im2col of the chunk's images, K = C/group * kh *
+// kw, cols = images * P output positions), Y_g = W_g col_g. Reverse: dW_g += dY_g col_g^T (the transpose
+// read by sgemm's strided packing), dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
+// Threads take whole chunks (no GEMM is split), and each sums its own dW partial; the partials are
+// added in thread order, so results are deterministic for a thread count. A chunk is sized to stay in
+// L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing and the
+// products all read what was just written instead of streaming tens of MB from memory.
+// Curvature mode squares W and col.
 #include <omp.h>
 
 #include <algorithm>
 
-#include "lib/train/ops/matmul.h"
+#include "lib/exec/gemm/sgemm.h"
 #include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
@@ -33,7 +38,6 @@ class ConvOp : public Op {
     OH_ = (H_ + pt_ + pb_ - ((kh_ - 1) * d_[0] + 1)) / s_[0] + 1;
     OW_ = (W_ + pl_ + pr_ - ((kw_ - 1) * d_[1] + 1)) / s_[1] + 1;
     if (OH_ <= 0 || OW_ <= 0) return error("input ", dimsText(xb.dims), " is smaller than the kernel");
-    const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
     const float* bias = nullptr;
     if (has(2)) {
       if (x(t, 2).numel() != M_) return error("B must have ", M_, " values");
@@ -41,84 +45,141 @@ class ConvOp : public Op {
     }
     Buf& yb = y(t, 0);
     yb.reshape({N_, M_, OH_, OW_});
-    cols_.resize(static_cast<size_t>(group_));
-    grow(tmp_, Mg * NP);
-    for (int64_t g = 0; g < group_; ++g) {
-      grow(cols_[g], K * NP);
-      float* col = cols_[g].data();
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n) im2col(xb.data() + (n * C_ + g * Cg) * H_ * W_, Cg, col, NP, n * P);
-      matmul(Ref::rowMajor(wb.data() + g * Mg * K, Mg, K), Ref::rowMajor(col, K, NP), tmp_.data(), NP,
-             Store::Overwrite, t.threads());
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n)
-        for (int64_t m = 0; m < Mg; ++m) {
-          float* dst = yb.data() + (n * M_ + g * Mg + m) * P;
-          const float* src = tmp_.data() + m * NP + n * P;
-          const float bv = bias ? bias[g * Mg + m] : 0.0f;
-          for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bv;
+    const Shape s = shape();
+    const int T = plan(t.threads());
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int i = 0; i < T; ++i) {
+      Scratch& sc = scratch_[i];
+      for (int64_t c = chunks_ * i / T; c < chunks_ * (i + 1) / T; ++c) {
+        const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+        for (int64_t g = 0; g < group_; ++g) {
+          float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
+          grow(sc.y, s.Mg * cols);
+          gemm::multiply(Ref::rowMajor(wb.data() + g * s.Mg * s.K, s.Mg, s.K), Ref::rowMajor(col, s.K, cols),
+                         sc.y.data(), cols, {});
+          for (int64_t n = n0; n < n1; ++n)
+            for (int64_t m = 0; m < s.Mg; ++m) {
+              float* dst = yb.data() + (n * M_ + g * s.Mg + m) * s.P;
+              const float* src = sc.y.data() + m * cols + (n - n0) * s.P;
+              const float bv = bias ? bias[g * s.Mg + m] : 0.0f;
+              for (int64_t p = 0; p < s.P; ++p) dst[p] = src[p] + bv;
+            }
         }
+      }
     }
     return {};
   }
 
-  // dW_g += dY_g col_g^T and dcol_g = W_g^T dY_g, with both transposes read through sgemm's packing.
-  // Curvature mode runs the same products on squared copies of col and W.
+  // Per chunk of images: dW_g += dY_g col_g^T and dX from col2im(W_g^T dY_g). The columns are rebuilt
+  // from X here rather than kept from the forward pass: a chunk's columns fit in L2, the whole batch's
+  // (tens of MB) would stream from memory twice. Curvature mode uses squared columns and W.
   void backward(Tape& t, Mode mode) override {
     const bool sq = mode == Mode::Curvature;
+    const Buf& xb = x(t, 0);
     const Buf& wb = x(t, 1);
     const float* gy = gradOut(t, 0).data();
     float* gx = gradIn(t, 0);
     float* gw = gradIn(t, 1);
     float* gbias = gradIn(t, 2);
-    const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
-    grow(dy_, Mg * NP);
-    float* dy = dy_.data();
-    for (int64_t g = 0; g < group_; ++g) {
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n)
-        for (int64_t m = 0; m < Mg; ++m)
-          std::copy_n(gy + (n * M_ + g * Mg + m) * P, P, dy + m * NP + n * P);
-      if (gbias)
-        for (int64_t m = 0; m < Mg; ++m) {
-          float s = 0.0f;
-          for (int64_t q = 0; q < NP; ++q) s += dy[m * NP + q];
-          gbias[g * Mg + m] += s;
+    const Shape s = shape();
+    const int T = plan(t.threads());
+    // W_g^T (squared in curvature mode), row-major K x Mg per group: packs as a plain left operand.
+    grow(wt_, group_ * s.K * s.Mg);
+    for (int64_t g = 0; g < group_; ++g)
+      for (int64_t m = 0; m < s.Mg; ++m)
+        for (int64_t k = 0; k < s.K; ++k) {
+          const float w = wb.data()[(g * s.Mg + m) * s.K + k];
+          wt_[(g * s.K + k) * s.Mg + m] = sq ? w * w : w;
         }
-      const float* col = cols_[g].data();
-      const float* wg = wb.data() + g * Mg * K;
-      if (sq) {
-        col = squared(sqcol_, col, K * NP, t.threads());
-        wg = squared(sqw_, wg, Mg * K, 1);
-      }
-      if (gw)
-        matmul(Ref::rowMajor(dy, Mg, NP), Ref::transposed(col, NP, K), gw + g * Mg * K, K, Store::Accumulate,
-               t.threads());
-      if (gx) {
-        grow(dcol_, K * NP);
-        matmul(Ref::transposed(wg, K, Mg), Ref::rowMajor(dy, Mg, NP), dcol_.data(), NP, Store::Overwrite,
-               t.threads());
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-        for (int64_t n = 0; n < N_; ++n) col2im(dcol_.data(), NP, n * P, Cg, gx + (n * C_ + g * Cg) * H_ * W_);
+    if (gw)
+      for (int i = 0; i < T; ++i) scratch_[i].dw.assign(static_cast<size_t>(group_ * s.Mg * s.K), 0.0f);
+#pragma omp parallel for num_threads(T) schedule(static)
+    for (int i = 0; i < T; ++i) {
+      Scratch& sc = scratch_[i];
+      for (int64_t c = chunks_ * i / T; c < chunks_ * (i + 1) / T; ++c) {
+        const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+        for (int64_t g = 0; g < group_; ++g) {
+          grow(sc.y, s.Mg * cols);
+          float* dy = sc.y.data();
+          for (int64_t n = n0; n < n1; ++n)
+            for (int64_t m = 0; m < s.Mg; ++m)
+              std::copy_n(gy + (n * M_ + g * s.Mg + m) * s.P, s.P, dy + m * cols + (n - n0) * s.P);
+          if (gw) {
+            const float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, sq);
+            grow(sc.prod, s.Mg * s.K);
+            gemm::multiply(Ref::rowMajor(dy, s.Mg, cols), Ref::transposed(col, cols, s.K), sc.prod.data(), s.K, {});
+            float* acc = sc.dw.data() + g * s.Mg * s.K;
+            for (int64_t j = 0; j < s.Mg * s.K; ++j) acc[j] += sc.prod[j];
+          }
+          if (gx) {
+            grow(sc.dcol, s.K * cols);
+            gemm::multiply(Ref::rowMajor(wt_.data() + g * s.K * s.Mg, s.K, s.Mg), Ref::rowMajor(dy, s.Mg, cols),
+                           sc.dcol.data(), cols, {});
+            for (int64_t n = n0; n < n1; ++n)
+              col2im(sc.dcol.data(), cols, (n - n0) * s.P, s.Cg, gx + (n * C_ + g * s.Cg) * H_ * W_);
+          }
+        }
       }
     }
+    if (gw)  // thread partials in thread order: deterministic for a thread count
+      for (int i = 0; i < T; ++i)
+        for (int64_t j = 0; j < group_ * s.Mg * s.K; ++j) gw[j] += scratch_[i].dw[j];
+    if (gbias)
+      for (int64_t m = 0; m < M_; ++m) {
+        double sum = 0;
+        for (int64_t n = 0; n < N_; ++n) {
+          const float* p = gy + (n * M_ + m) * s.P;
+          float ps = 0;
+#pragma omp simd reduction(+ : ps)
+          for (int64_t q = 0; q < s.P; ++q) ps += p[q];
+          sum += ps;
+        }
+        gbias[m] += static_cast<float>(sum);
+      }
   }
 
  private:
   using Ref = gemm::MatrixRef;
+
+  struct Shape {
+    int64_t Cg, Mg, K, P;  // channels and maps per group, GEMM depth, output positions
+  };
+  Shape shape() const { return {C_ / group_, M_ / group_, C_ / group_ * kh_ * kw_, OH_ * OW_}; }
+
+  // One thread's buffers, kept between steps (they only grow: no allocation after the first step).
+  struct Scratch {
+    std::vector<float> col, y, dcol, prod, dw;
+  };
+
+  // Splits the batch into chunks of imgs_ images whose columns (K x imgs_ P) and products stay within
+  // about 256 KiB (L2), and returns the thread count to use (at most one per chunk).
+  int plan(int threads) {
+    const Shape s = shape();
+    constexpr int64_t kChunkFloats = 64 * 1024;
+    const int64_t per_img = std::max(s.K, s.Mg) * s.P;
+    imgs_ = std::clamp<int64_t>(kChunkFloats / std::max<int64_t>(1, per_img), 1, N_);
+    const int T0 = std::max(1, threads);
+    imgs_ = std::min(imgs_, (N_ + T0 - 1) / T0);  // every thread gets a chunk
+    chunks_ = (N_ + imgs_ - 1) / imgs_;
+    const int T = static_cast<int>(std::min<int64_t>(T0, chunks_));
+    if (static_cast<int>(scratch_.size()) < T) scratch_.resize(static_cast<size_t>(T));
+    return T;
+  }
 
   // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
   static void grow(std::vector<float>& v, int64_t n) {
     if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
   }
 
-  // dst = src^2 elementwise (n values), for the curvature sweep.
-  static const float* squared(std::vector<float>& dst, const float* src, int64_t n, int threads) {
-    grow(dst, n);
-    float* d = dst.data();
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t i = 0; i < n; ++i) d[i] = src[i] * src[i];
-    return d;
+  // The K x (n1 - n0) P columns of images [n0, n1), group g, into buf (squared when sq).
+  float* im2colChunk(const float* x, int64_t n0, int64_t n1, int64_t g, std::vector<float>& buf, bool sq) const {
+    const Shape s = shape();
+    const int64_t cols = (n1 - n0) * s.P;
+    grow(buf, s.K * cols);
+    for (int64_t n = n0; n < n1; ++n) im2col(x + (n * C_ + g * s.Cg) * H_ * W_, s.Cg, buf.data(), cols, (n - n0) * s.P);
+    if (sq)
+      for (int64_t j = 0; j < s.K * cols; ++j) buf[j] *= buf[j];
+    return buf.data();
   }
 
   Status resolvePads() {
@@ -201,9 +262,9 @@ class ConvOp : public Op {
   std::string auto_pad_;
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, kh_ = 0, kw_ = 0, OH_ = 0, OW_ = 0;
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
-  std::vector<std::vector<float>> cols_;  // per group, K x N*P, from the last forward
-  std::vector<float> tmp_, dy_, dcol_;     // reused between steps (no page faults per step)
-  std::vector<float> sqcol_, sqw_;         // squared col and W (curvature mode)
+  int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
+  std::vector<Scratch> scratch_;    // one per thread
+  std::vector<float> wt_;           // W_g^T per group, for the input gradient
 };
 
 }  // namespace

@@ -56,9 +56,9 @@ class PoolOp : public Op {
             for (int64_t h = hs; h < h1; ++h)
               for (int64_t w = ws; w < w1; ++w) {
                 const float v = xp[h * W_ + w];
-                const bool win = v > best;
-                best = win ? v : best;
-                arg = win ? static_cast<int32_t>(h * W_ + w) : arg;
+                const int32_t win = -static_cast<int32_t>(v > best);  // all ones when v wins (masks: GCC
+                arg = (arg & ~win) | (static_cast<int32_t>(h * W_ + w) & win);  // turns ?: back into a branch)
+                best = std::max(best, v);
               }
             yp[o] = best;
             argmax_[pl * OH_ * OW_ + o] = arg;
