@@ -54,6 +54,13 @@ class ConvOp : public Op {
         const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
         for (int64_t g = 0; g < group_; ++g) {
           float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
+          if (n1 - n0 == 1) {  // one image: its output block is a plain Mg x P matrix of y, bias in the epilogue
+            gemm::Epilogue ep;
+            if (bias) ep.row_bias = bias + g * s.Mg;
+            gemm::multiply(Ref::rowMajor(wb.data() + g * s.Mg * s.K, s.Mg, s.K), Ref::rowMajor(col, s.K, cols),
+                           yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
+            continue;
+          }
           grow(sc.y, s.Mg * cols);
           gemm::multiply(Ref::rowMajor(wb.data() + g * s.Mg * s.K, s.Mg, s.K), Ref::rowMajor(col, s.K, cols),
                          sc.y.data(), cols, {});
@@ -99,11 +106,15 @@ class ConvOp : public Op {
       for (int64_t c = chunks_ * i / T; c < chunks_ * (i + 1) / T; ++c) {
         const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
         for (int64_t g = 0; g < group_; ++g) {
-          grow(sc.y, s.Mg * cols);
-          float* dy = sc.y.data();
-          for (int64_t n = n0; n < n1; ++n)
-            for (int64_t m = 0; m < s.Mg; ++m)
-              std::copy_n(gy + (n * M_ + g * s.Mg + m) * s.P, s.P, dy + m * cols + (n - n0) * s.P);
+          // dY of the chunk as an Mg x cols matrix: read in place for one image, else gathered.
+          const float* dy = gy + (n0 * M_ + g * s.Mg) * s.P;
+          if (n1 - n0 > 1) {
+            grow(sc.y, s.Mg * cols);
+            for (int64_t n = n0; n < n1; ++n)
+              for (int64_t m = 0; m < s.Mg; ++m)
+                std::copy_n(gy + (n * M_ + g * s.Mg + m) * s.P, s.P, sc.y.data() + m * cols + (n - n0) * s.P);
+            dy = sc.y.data();
+          }
           if (gw) {
             const float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, sq);
             grow(sc.prod, s.Mg * s.K);
@@ -252,7 +263,12 @@ class ConvOp : public Op {
             if (ih < 0 || ih >= H_) continue;
             float* gr = gc + ih * W_ + shift;
             const float* r = row + oh * OW_;
-            for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
+            if (s_[1] == 1) {
+#pragma omp simd
+              for (int64_t ow = lo; ow < hi; ++ow) gr[ow] += r[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
+            }
           }
         }
   }
