@@ -47,6 +47,7 @@ class ConvOp : public Op {
     yb.reshape({N_, M_, OH_, OW_});
     const Shape s = shape();
     const int T = plan(t.threads());
+    packWeights(wb.data(), false, false);
 #pragma omp parallel for num_threads(T) schedule(static)
     for (int i = 0; i < T; ++i) {
       Scratch& sc = scratch_[i];
@@ -54,16 +55,15 @@ class ConvOp : public Op {
         const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
         for (int64_t g = 0; g < group_; ++g) {
           float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
+          const gemm::RowsRef b = rows(sc, col, s.K, cols, cols);
           if (n1 - n0 == 1) {  // one image: its output block is a plain Mg x P matrix of y, bias in the epilogue
             gemm::Epilogue ep;
             if (bias) ep.row_bias = bias + g * s.Mg;
-            gemm::multiply(Ref::rowMajor(wb.data() + g * s.Mg * s.K, s.Mg, s.K), Ref::rowMajor(col, s.K, cols),
-                           yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
+            gemm::multiply(packed_[g], 0, s.Mg, b, yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
             continue;
           }
           grow(sc.y, s.Mg * cols);
-          gemm::multiply(Ref::rowMajor(wb.data() + g * s.Mg * s.K, s.Mg, s.K), Ref::rowMajor(col, s.K, cols),
-                         sc.y.data(), cols, {});
+          gemm::multiply(packed_[g], 0, s.Mg, b, sc.y.data(), cols, {});
           for (int64_t n = n0; n < n1; ++n)
             for (int64_t m = 0; m < s.Mg; ++m) {
               float* dst = yb.data() + (n * M_ + g * s.Mg + m) * s.P;
@@ -90,14 +90,7 @@ class ConvOp : public Op {
     float* gbias = gradIn(t, 2);
     const Shape s = shape();
     const int T = plan(t.threads());
-    // W_g^T (squared in curvature mode), row-major K x Mg per group: packs as a plain left operand.
-    grow(wt_, group_ * s.K * s.Mg);
-    for (int64_t g = 0; g < group_; ++g)
-      for (int64_t m = 0; m < s.Mg; ++m)
-        for (int64_t k = 0; k < s.K; ++k) {
-          const float w = wb.data()[(g * s.Mg + m) * s.K + k];
-          wt_[(g * s.K + k) * s.Mg + m] = sq ? w * w : w;
-        }
+    if (gx) packWeights(wb.data(), true, sq);  // W_g^T (squared in curvature mode), packed once per step
     if (gw)
       for (int i = 0; i < T; ++i) scratch_[i].dw.assign(static_cast<size_t>(group_ * s.Mg * s.K), 0.0f);
 #pragma omp parallel for num_threads(T) schedule(static)
@@ -108,24 +101,25 @@ class ConvOp : public Op {
         for (int64_t g = 0; g < group_; ++g) {
           // dY of the chunk as an Mg x cols matrix: read in place for one image, else gathered.
           const float* dy = gy + (n0 * M_ + g * s.Mg) * s.P;
+          int64_t ld = s.P;
           if (n1 - n0 > 1) {
             grow(sc.y, s.Mg * cols);
             for (int64_t n = n0; n < n1; ++n)
               for (int64_t m = 0; m < s.Mg; ++m)
                 std::copy_n(gy + (n * M_ + g * s.Mg + m) * s.P, s.P, sc.y.data() + m * cols + (n - n0) * s.P);
             dy = sc.y.data();
+            ld = cols;
           }
           if (gw) {
             const float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, sq);
             grow(sc.prod, s.Mg * s.K);
-            gemm::multiply(Ref::rowMajor(dy, s.Mg, cols), Ref::transposed(col, cols, s.K), sc.prod.data(), s.K, {});
+            gemm::multiply(Ref{dy, s.Mg, cols, ld, 1}, Ref::transposed(col, cols, s.K), sc.prod.data(), s.K, {});
             float* acc = sc.dw.data() + g * s.Mg * s.K;
             for (int64_t j = 0; j < s.Mg * s.K; ++j) acc[j] += sc.prod[j];
           }
           if (gx) {
             grow(sc.dcol, s.K * cols);
-            gemm::multiply(Ref::rowMajor(wt_.data() + g * s.K * s.Mg, s.K, s.Mg), Ref::rowMajor(dy, s.Mg, cols),
-                           sc.dcol.data(), cols, {});
+            gemm::multiply(packed_[g], 0, s.K, rows(sc, dy, s.Mg, cols, ld), sc.dcol.data(), cols, {});
             for (int64_t n = n0; n < n1; ++n)
               col2im(sc.dcol.data(), cols, (n - n0) * s.P, s.Cg, gx + (n * C_ + g * s.Cg) * H_ * W_);
           }
@@ -160,7 +154,39 @@ class ConvOp : public Op {
   // One thread's buffers, kept between steps (they only grow: no allocation after the first step).
   struct Scratch {
     std::vector<float> col, y, dcol, prod, dw;
+    std::vector<const float*> rows;
   };
+
+  // A depth x cols matrix with row stride ld as sgemm's right operand (row pointers in sc).
+  static gemm::RowsRef rows(Scratch& sc, const float* m, int64_t depth, int64_t cols, int64_t ld) {
+    sc.rows.resize(static_cast<size_t>(depth));
+    for (int64_t k = 0; k < depth; ++k) sc.rows[k] = m + k * ld;
+    return {sc.rows.data(), depth, cols};
+  }
+
+  // packed_[g] = W_g (Mg x K), or W_g^T (K x Mg) when transpose, squared when sq: the left operand of
+  // every chunk's product, packed once per step into storage kept between steps.
+  void packWeights(const float* w, bool transpose, bool sq) {
+    const Shape s = shape();
+    const float* src = w;
+    if (sq) {
+      sqw_.resize(static_cast<size_t>(M_ * s.K));
+      for (int64_t j = 0; j < M_ * s.K; ++j) sqw_[j] = w[j] * w[j];
+      src = sqw_.data();
+    }
+    const size_t per = gemm::PackedA::floatsFor(transpose ? s.K : s.Mg, transpose ? s.Mg : s.K);
+    if (pack_cap_ < per * group_) {
+      pack_store_ = gemm::allocFloats(per * group_);
+      pack_cap_ = per * group_;
+    }
+    packed_.clear();
+    packed_.reserve(static_cast<size_t>(group_));
+    for (int64_t g = 0; g < group_; ++g) {
+      const float* wg = src + g * s.Mg * s.K;
+      packed_.emplace_back(transpose ? Ref::transposed(wg, s.K, s.Mg) : Ref::rowMajor(wg, s.Mg, s.K),
+                           pack_store_.get() + g * per);
+    }
+  }
 
   // Splits the batch into chunks of imgs_ images whose columns (K x imgs_ P) and products stay within
   // about 256 KiB (L2), and returns the thread count to use (at most one per chunk).
@@ -280,7 +306,10 @@ class ConvOp : public Op {
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
   int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
   std::vector<Scratch> scratch_;    // one per thread
-  std::vector<float> wt_;           // W_g^T per group, for the input gradient
+  std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
+  gemm::AlignedFloats pack_store_;
+  size_t pack_cap_ = 0;
+  std::vector<float> sqw_;  // W squared (curvature mode)
 };
 
 }  // namespace
