@@ -123,10 +123,12 @@ Status Tape::forward(const Buf& x, Phase phase) {
 }
 
 void Tape::seedGrad(const Buf& g) {
+  // Sized here, zeroed by backward() just before their first use: zeroing all of them up front wrote
+  // tens of MB that had left the cache again by the time the reverse sweep reached them.
   for (Slot& s : slots_)
     if (s.needs_grad) {
       s.grad.dims = s.val.dims;
-      s.grad.v.assign(s.val.v.size(), 0.0f);
+      s.grad.v.resize(s.val.v.size());
     }
   Slot& o = slots_[output_];
   o.grad = g;
@@ -134,11 +136,22 @@ void Tape::seedGrad(const Buf& g) {
 
 void Tape::backward(Mode mode) {
   Eigen::setNbThreads(1);
+  // A gradient buffer starts at zero when the sweep first touches it (the seeded output is ready).
+  ready_.assign(slots_.size(), 0);
+  ready_[output_] = 1;
+  auto prepare = [&](int i) {
+    if (i < 0 || ready_[i] || !slots_[i].needs_grad) return;
+    slots_[i].grad.zero();
+    ready_[i] = 1;
+  };
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
     Op& op = **it;
     if (op.out.empty() || op.out[0] < 0 || !slots_[op.out[0]].needs_grad) continue;
+    for (int o : op.out) prepare(o);
+    for (int i : op.in) prepare(i);
     op.backward(*this, mode);
   }
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) prepare(i);  // parameters no op reached
 }
 
 std::vector<std::pair<std::string, const Buf*>> Tape::buffers() const {

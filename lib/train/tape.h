@@ -105,6 +105,7 @@ class Tape {
   TapeOptions options_;
   int threads_ = 1;
   std::mt19937_64 rng_;
+  std::vector<char> ready_;  // backward(): gradient buffers already zeroed in this sweep
   friend struct TapeBuilder;
 };
 
