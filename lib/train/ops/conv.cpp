@@ -2,8 +2,8 @@
 // sgemm over chunks of a few images: col_g [K x cols] (im2col of the chunk's images, K = C/group * kh *
 // kw, cols = images * P output positions), Y_g = W_g col_g. Reverse: dW_g += dY_g col_g^T (the transpose
 // read by sgemm's strided packing), dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
-// Threads take whole chunks (no GEMM is split), and each sums its own dW partial; the partials are
-// added in thread order, so results are deterministic for a thread count. A chunk is sized to stay in
+// Threads take whole chunks (no GEMM is split) dynamically; dW is summed per fixed block of chunks and
+// the blocks in order, so results do not depend on the thread count or the schedule. A chunk is sized to stay in
 // L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing and the
 // products all read what was just written instead of streaming tens of MB from memory.
 // Curvature mode squares W and col.
@@ -48,10 +48,12 @@ class ConvOp : public Op {
     const Shape s = shape();
     const int T = plan(t.threads());
     packWeights(wb.data(), false, false);
-#pragma omp parallel for num_threads(T) schedule(static)
-    for (int i = 0; i < T; ++i) {
-      Scratch& sc = scratch_[i];
-      for (int64_t c = chunks_ * i / T; c < chunks_ * (i + 1) / T; ++c) {
+    // Chunks are handed out dynamically: on a shared machine a thread that is descheduled for a while
+    // does not hold the others up at the end of the loop.
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks_; ++c) {
+      Scratch& sc = scratch_[omp_get_thread_num()];
+      {
         const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
         for (int64_t g = 0; g < group_; ++g) {
           float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
@@ -91,12 +93,17 @@ class ConvOp : public Op {
     const Shape s = shape();
     const int T = plan(t.threads());
     if (gx) packWeights(wb.data(), true, sq);  // W_g^T (squared in curvature mode), packed once per step
-    if (gw)
-      for (int i = 0; i < T; ++i) scratch_[i].dw.assign(static_cast<size_t>(group_ * s.Mg * s.K), 0.0f);
-#pragma omp parallel for num_threads(T) schedule(static)
-    for (int i = 0; i < T; ++i) {
-      Scratch& sc = scratch_[i];
-      for (int64_t c = chunks_ * i / T; c < chunks_ * (i + 1) / T; ++c) {
+    // Blocks of chunks, handed out dynamically; each block sums its own dW partial, and the partials are
+    // added in block order: the same result for any thread count and any schedule.
+    const int64_t blocks = std::min<int64_t>(chunks_, kBlocks);
+    if (gw) {
+      partials_.resize(static_cast<size_t>(blocks));
+      for (auto& p : partials_) p.assign(static_cast<size_t>(group_ * s.Mg * s.K), 0.0f);
+    }
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      Scratch& sc = scratch_[omp_get_thread_num()];
+      for (int64_t c = chunks_ * blk / blocks; c < chunks_ * (blk + 1) / blocks; ++c) {
         const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
         for (int64_t g = 0; g < group_; ++g) {
           // dY of the chunk as an Mg x cols matrix: read in place for one image, else gathered.
@@ -114,7 +121,7 @@ class ConvOp : public Op {
             const float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, sq);
             grow(sc.prod, s.Mg * s.K);
             gemm::multiply(Ref{dy, s.Mg, cols, ld, 1}, Ref::transposed(col, cols, s.K), sc.prod.data(), s.K, {});
-            float* acc = sc.dw.data() + g * s.Mg * s.K;
+            float* acc = partials_[blk].data() + g * s.Mg * s.K;
             for (int64_t j = 0; j < s.Mg * s.K; ++j) acc[j] += sc.prod[j];
           }
           if (gx) {
@@ -126,9 +133,9 @@ class ConvOp : public Op {
         }
       }
     }
-    if (gw)  // thread partials in thread order: deterministic for a thread count
-      for (int i = 0; i < T; ++i)
-        for (int64_t j = 0; j < group_ * s.Mg * s.K; ++j) gw[j] += scratch_[i].dw[j];
+    if (gw)
+      for (const auto& p : partials_)
+        for (int64_t j = 0; j < group_ * s.Mg * s.K; ++j) gw[j] += p[j];
     if (gbias)
       for (int64_t m = 0; m < M_; ++m) {
         double sum = 0;
@@ -153,7 +160,7 @@ class ConvOp : public Op {
 
   // One thread's buffers, kept between steps (they only grow: no allocation after the first step).
   struct Scratch {
-    std::vector<float> col, y, dcol, prod, dw;
+    std::vector<float> col, y, dcol, prod;
     std::vector<const float*> rows;
   };
 
@@ -189,16 +196,17 @@ class ConvOp : public Op {
   }
 
   // Splits the batch into chunks of imgs_ images whose columns (K x imgs_ P) and products stay within
-  // about 256 KiB (L2), and returns the thread count to use (at most one per chunk).
+  // about 256 KiB (L2), at least kBlocks of them when the batch allows, and returns the thread count to
+  // use (at most one per chunk). The split does not depend on the thread count.
+  static constexpr int64_t kBlocks = 8;
   int plan(int threads) {
     const Shape s = shape();
     constexpr int64_t kChunkFloats = 64 * 1024;
     const int64_t per_img = std::max(s.K, s.Mg) * s.P;
     imgs_ = std::clamp<int64_t>(kChunkFloats / std::max<int64_t>(1, per_img), 1, N_);
-    const int T0 = std::max(1, threads);
-    imgs_ = std::min(imgs_, (N_ + T0 - 1) / T0);  // every thread gets a chunk
+    imgs_ = std::min(imgs_, (N_ + kBlocks - 1) / kBlocks);  // enough chunks to share out
     chunks_ = (N_ + imgs_ - 1) / imgs_;
-    const int T = static_cast<int>(std::min<int64_t>(T0, chunks_));
+    const int T = static_cast<int>(std::min<int64_t>(std::max(1, threads), chunks_));
     if (static_cast<int>(scratch_.size()) < T) scratch_.resize(static_cast<size_t>(T));
     return T;
   }
@@ -306,6 +314,7 @@ class ConvOp : public Op {
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
   int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
   std::vector<Scratch> scratch_;    // one per thread
+  std::vector<std::vector<float>> partials_;  // dW per block of chunks (reverse pass)
   std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
   gemm::AlignedFloats pack_store_;
   size_t pack_cap_ = 0;
