@@ -258,6 +258,7 @@ class ConvOp : public Op {
 
   // Columns [off, off + P) of the K x ld matrix col from one image's Cg channels.
   void im2col(const float* xg, int64_t Cg, float* col, int64_t ld, int64_t off) const {
+    if (samePlane()) return im2colSame(xg, Cg, col, ld, off);
     for (int64_t c = 0; c < Cg; ++c)
       for (int64_t i = 0; i < kh_; ++i)
         for (int64_t j = 0; j < kw_; ++j) {
@@ -283,7 +284,8 @@ class ConvOp : public Op {
   }
 
   // Adds columns [off, off + P) of dcol back into one image's input gradient.
-  void col2im(const float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+  void col2im(float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+    if (samePlane()) return col2imSame(dcol, ld, off, Cg, gx);
     for (int64_t c = 0; c < Cg; ++c)
       for (int64_t i = 0; i < kh_; ++i)
         for (int64_t j = 0; j < kw_; ++j) {
@@ -304,6 +306,63 @@ class ConvOp : public Op {
               for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
             }
           }
+        }
+  }
+
+  // Stride 1, no dilation, output as large as the input (3x3 pad 1 and the like): an im2col row is
+  // then the input plane shifted by (i - pt) rows and (j - pl) columns, so it moves as one contiguous
+  // block plus zeroed edge columns, instead of one short copy per output row.
+  bool samePlane() const { return s_[0] == 1 && s_[1] == 1 && d_[0] == 1 && d_[1] == 1 && OH_ == H_ && OW_ == W_; }
+
+  // For kernel offset (i, j): output rows [oh0, oh1) read input rows; dh, dw the shift; [a, n - b) of
+  // the block of those rows (n = (oh1 - oh0) W values) lies inside the plane.
+  struct Shift {
+    int64_t dh, dw, oh0, oh1, n, a, b;
+  };
+  Shift shiftFor(int64_t i, int64_t j) const {
+    Shift f;
+    f.dh = i - pt_, f.dw = j - pl_;
+    f.oh0 = std::clamp<int64_t>(-f.dh, 0, OH_), f.oh1 = std::clamp<int64_t>(H_ - f.dh, f.oh0, OH_);
+    f.n = (f.oh1 - f.oh0) * W_;
+    f.a = std::min(f.n, std::max<int64_t>(0, -f.dw)), f.b = std::min(f.n - f.a, std::max<int64_t>(0, f.dw));
+    return f;
+  }
+  // Zeroes the columns of rows [oh0, oh1) whose input column ow + dw is outside the plane.
+  void zeroEdges(float* row, const Shift& f) const {
+    const int64_t left = std::min(W_, std::max<int64_t>(0, -f.dw)), right = std::min(W_, std::max<int64_t>(0, f.dw));
+    for (int64_t oh = f.oh0; oh < f.oh1; ++oh) {
+      for (int64_t ow = 0; ow < left; ++ow) row[oh * W_ + ow] = 0.0f;
+      for (int64_t ow = W_ - right; ow < W_; ++ow) row[oh * W_ + ow] = 0.0f;
+    }
+  }
+
+  void im2colSame(const float* xg, int64_t Cg, float* col, int64_t ld, int64_t off) const {
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t i = 0; i < kh_; ++i)
+        for (int64_t j = 0; j < kw_; ++j) {
+          float* row = col + ((c * kh_ + i) * kw_ + j) * ld + off;
+          const Shift f = shiftFor(i, j);
+          std::fill(row, row + f.oh0 * W_, 0.0f);
+          std::fill(row + f.oh1 * W_, row + OH_ * W_, 0.0f);
+          const float* src = xg + c * H_ * W_ + (f.oh0 + f.dh) * W_ + f.dw;  // read only in [a, n - b)
+          float* dst = row + f.oh0 * W_;
+          std::copy(src + f.a, src + f.n - f.b, dst + f.a);
+          zeroEdges(row, f);
+        }
+  }
+
+  // dcol's rows are scratch: their edge columns are zeroed first, so each row adds back as one block.
+  void col2imSame(float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t i = 0; i < kh_; ++i)
+        for (int64_t j = 0; j < kw_; ++j) {
+          float* row = dcol + ((c * kh_ + i) * kw_ + j) * ld + off;
+          const Shift f = shiftFor(i, j);
+          zeroEdges(row, f);
+          float* dst = gx + c * H_ * W_ + (f.oh0 + f.dh) * W_ + f.dw;  // written only in [a, n - b)
+          const float* src = row + f.oh0 * W_;
+#pragma omp simd
+          for (int64_t k = f.a; k < f.n - f.b; ++k) dst[k] += src[k];
         }
   }
 
