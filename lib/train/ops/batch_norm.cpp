@@ -82,8 +82,10 @@ class BatchNormOp : public Op {
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
-        sdy += planeSum(g, S_);
-        sdyx += sq ? planeDot<true>(g, p, S_, mu, inv) : planeDot<false>(g, p, S_, mu, inv);
+        float pdy, pdyx;
+        if (sq) planeSums<true>(g, p, S_, mu, inv, pdy, pdyx);
+        else planeSums<false>(g, p, S_, mu, inv, pdy, pdyx);
+        sdy += pdy, sdyx += pdyx;
       }
       if (gbeta) gbeta[c] += static_cast<float>(sdy);
       if (gg) gg[c] += static_cast<float>(sdyx);
@@ -114,16 +116,17 @@ class BatchNormOp : public Op {
     for (int64_t k = 0; k < n; ++k) s += p[k];
     return s;
   }
-  // sum g x^ (or g x^2 when Squared) over a plane, x^ = (x - mu) inv.
+  // sum g and sum g x^ (or g x^2 when Squared) over a plane in one pass, x^ = (x - mu) inv.
   template <bool Squared>
-  static float planeDot(const float* g, const float* x, int64_t n, float mu, float inv) {
-    float s = 0;
-#pragma omp simd reduction(+ : s)
+  static void planeSums(const float* g, const float* x, int64_t n, float mu, float inv, float& sg, float& sgx) {
+    float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
     for (int64_t k = 0; k < n; ++k) {
       const float xh = (x[k] - mu) * inv;
-      s += g[k] * (Squared ? xh * xh : xh);
+      a += g[k];
+      b += g[k] * (Squared ? xh * xh : xh);
     }
-    return s;
+    sg = a, sgx = b;
   }
   static float planeSquaredDeviation(const float* p, int64_t n, float mu) {
     float s = 0;
