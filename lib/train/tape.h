@@ -89,6 +89,12 @@ class Tape {
 
   // For ops.
   Slot& slot(int i) { return slots_[i]; }
+  // During backward(): slot i's gradient buffer, zeroed on its first use in the sweep (nullptr when the
+  // slot needs no gradient).
+  float* gradBuffer(int i);
+  // The same without the zeroing: *fresh is true on the first use, and the caller then writes every
+  // element (=) instead of adding to it.
+  float* gradBufferForWrite(int i, bool* fresh);
   Phase phase() const { return phase_; }
   const TapeOptions& options() const { return options_; }
   int threads() const { return threads_; }

@@ -69,7 +69,8 @@ class BatchNormOp : public Op {
     const Buf& xb = x(t, 0);
     const float* gy = gradOut(t, 0).data();
     const float* gamma = x(t, 1).data();
-    float* gx = gradIn(t, 0);
+    bool fresh = false;  // gx not yet written in this sweep: write it rather than add
+    float* gx = gradInForWrite(t, 0, &fresh);
     float* gg = gradIn(t, 1);
     float* gbeta = gradIn(t, 2);
     const double m = static_cast<double>(N_ * S_);
@@ -99,17 +100,24 @@ class BatchNormOp : public Op {
         const float* g = gy + (n * C_ + c) * S_;
         float* q = gx + (n * C_ + c) * S_;
         if (sq || !batch_) {
-#pragma omp simd
-          for (int64_t k = 0; k < S_; ++k) q[k] += f * g[k];
+          if (fresh) store<false>(q, S_, [&](int64_t k) { return f * g[k]; });
+          else store<true>(q, S_, [&](int64_t k) { return f * g[k]; });
         } else {
-#pragma omp simd
-          for (int64_t k = 0; k < S_; ++k) q[k] += a * g[k] + k0 + kx * ((p[k] - mu) * inv);
+          auto v = [&](int64_t k) { return a * g[k] + k0 + kx * ((p[k] - mu) * inv); };
+          if (fresh) store<false>(q, S_, v);
+          else store<true>(q, S_, v);
         }
       }
     }
   }
 
  private:
+  // q[k] = v(k), or q[k] += v(k) when Add, over a plane.
+  template <bool Add, class V>
+  static void store(float* q, int64_t n, V&& v) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) q[k] = Add ? q[k] + v(k) : v(k);
+  }
   static float planeSum(const float* p, int64_t n) {
     float s = 0;
 #pragma omp simd reduction(+ : s)

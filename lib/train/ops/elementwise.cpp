@@ -65,7 +65,8 @@ class UnaryOp : public Op {
   }
 
   void backward(Tape& t, Mode mode) override {
-    float* gx = gradIn(t, 0);
+    bool fresh = false;
+    float* gx = gradInForWrite(t, 0, &fresh);
     if (!gx) return;
     const Buf& a = x(t, 0);
     const Buf& b = y(t, 0);
@@ -77,7 +78,9 @@ class UnaryOp : public Op {
     const float* mk = mask_.data();
     const float alpha = alpha_, lo = lo_, hi = hi_;
     auto apply = [&](auto deriv) {
-      if (sq) parallelFor(t.threads(), n, [&](int64_t i) { const float d = deriv(i); gx[i] += g[i] * (d * d); });
+      if (sq && fresh) parallelFor(t.threads(), n, [&](int64_t i) { const float d = deriv(i); gx[i] = g[i] * (d * d); });
+      else if (sq) parallelFor(t.threads(), n, [&](int64_t i) { const float d = deriv(i); gx[i] += g[i] * (d * d); });
+      else if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { gx[i] = g[i] * deriv(i); });
       else parallelFor(t.threads(), n, [&](int64_t i) { gx[i] += g[i] * deriv(i); });
     };
     switch (kind_) {
@@ -142,8 +145,15 @@ class BinaryOp : public Op {
     const Buf& b = x(t, 1);
     if (same_ && kind_ != Binary::Mul) {  // dA = dY, dB = +-dY: no index maps, and in parallel
       const float sb = kind_ == Binary::Sub && !sq ? -1.0f : 1.0f;
-      if (float* ga = gradIn(t, 0)) parallelFor(t.threads(), n, [&](int64_t i) { ga[i] += g[i]; });
-      if (float* gb = gradIn(t, 1)) parallelFor(t.threads(), n, [&](int64_t i) { gb[i] += g[i] * sb; });
+      bool fresh = false;  // A and B in turn, so Add(x, x) writes x's gradient once and adds once
+      if (float* ga = gradInForWrite(t, 0, &fresh)) {
+        if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { ga[i] = g[i]; });
+        else parallelFor(t.threads(), n, [&](int64_t i) { ga[i] += g[i]; });
+      }
+      if (float* gb = gradInForWrite(t, 1, &fresh)) {
+        if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { gb[i] = g[i] * sb; });
+        else parallelFor(t.threads(), n, [&](int64_t i) { gb[i] += g[i] * sb; });
+      }
       return;
     }
     if (float* ga = gradIn(t, 0)) {
