@@ -3,9 +3,9 @@
 // kw, cols = images * P output positions), Y_g = W_g col_g. Reverse: dW_g += dY_g col_g^T (the transpose
 // read by sgemm's strided packing), dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
 // Threads take whole chunks (no GEMM is split) dynamically; dW is summed per fixed block of chunks and
-// the blocks in order, so results do not depend on the thread count or the schedule. A chunk is sized to stay in
-// L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing and the
-// products all read what was just written instead of streaming tens of MB from memory.
+// the blocks in order, so results do not depend on the thread count or the schedule. A chunk is sized
+// to stay in L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing
+// and the products all read what was just written instead of streaming tens of MB from memory.
 // Curvature mode squares W and col.
 #include <omp.h>
 
@@ -53,27 +53,25 @@ class ConvOp : public Op {
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int64_t c = 0; c < chunks_; ++c) {
       Scratch& sc = scratch_[omp_get_thread_num()];
-      {
-        const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
-        for (int64_t g = 0; g < group_; ++g) {
-          float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
-          const gemm::RowsRef b = rows(sc, col, s.K, cols, cols);
-          if (n1 - n0 == 1) {  // one image: its output block is a plain Mg x P matrix of y, bias in the epilogue
-            gemm::Epilogue ep;
-            if (bias) ep.row_bias = bias + g * s.Mg;
-            gemm::multiply(packed_[g], 0, s.Mg, b, yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
-            continue;
-          }
-          grow(sc.y, s.Mg * cols);
-          gemm::multiply(packed_[g], 0, s.Mg, b, sc.y.data(), cols, {});
-          for (int64_t n = n0; n < n1; ++n)
-            for (int64_t m = 0; m < s.Mg; ++m) {
-              float* dst = yb.data() + (n * M_ + g * s.Mg + m) * s.P;
-              const float* src = sc.y.data() + m * cols + (n - n0) * s.P;
-              const float bv = bias ? bias[g * s.Mg + m] : 0.0f;
-              for (int64_t p = 0; p < s.P; ++p) dst[p] = src[p] + bv;
-            }
+      const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+      for (int64_t g = 0; g < group_; ++g) {
+        float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
+        const gemm::RowsRef b = rows(sc, col, s.K, cols, cols);
+        if (n1 - n0 == 1) {  // one image: its output block is a plain Mg x P matrix of y, bias in the epilogue
+          gemm::Epilogue ep;
+          if (bias) ep.row_bias = bias + g * s.Mg;
+          gemm::multiply(packed_[g], 0, s.Mg, b, yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
+          continue;
         }
+        grow(sc.y, s.Mg * cols);
+        gemm::multiply(packed_[g], 0, s.Mg, b, sc.y.data(), cols, {});
+        for (int64_t n = n0; n < n1; ++n)
+          for (int64_t m = 0; m < s.Mg; ++m) {
+            float* dst = yb.data() + (n * M_ + g * s.Mg + m) * s.P;
+            const float* src = sc.y.data() + m * cols + (n - n0) * s.P;
+            const float bv = bias ? bias[g * s.Mg + m] : 0.0f;
+            for (int64_t p = 0; p < s.P; ++p) dst[p] = src[p] + bv;
+          }
       }
     }
     return {};
