@@ -1,6 +1,7 @@
 // MaxPool, AveragePool (2-D) and GlobalAveragePool on the tape. MaxPool routes each output's gradient
 // to the input that won the window (argmax kept from the forward pass); averages spread it by 1/count
 // (1/count^2 in curvature mode).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -78,7 +79,8 @@ class PoolOp : public Op {
   }
 
   void backward(Tape& t, Mode mode) override {
-    float* gx = gradIn(t, 0);
+    bool fresh = false;  // not yet written in this sweep: each plane is zeroed just before its scatter
+    float* gx = gradInForWrite(t, 0, &fresh);
     if (!gx) return;
     const float* gy = gradOut(t, 0).data();
     const bool sq = mode == Mode::Curvature;
@@ -86,6 +88,7 @@ class PoolOp : public Op {
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t pl = 0; pl < planes; ++pl) {
       float* gp = gx + pl * H_ * W_;
+      if (fresh) std::fill(gp, gp + H_ * W_, 0.0f);
       const float* g = gy + pl * OH_ * OW_;
       for (int64_t oh = 0; oh < OH_; ++oh)
         for (int64_t ow = 0; ow < OW_; ++ow) {
