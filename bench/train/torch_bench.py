@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """PyTorch side of bench/train/run.sh: one training step (forward, cross-entropy, backward, SGD with
 momentum) of a bundled model, built by hand from its ONNX graph as in tools/grad_reference.py but in
-float32 with nn.Conv2d-equivalent functional calls. Prints JSON: median_ms, min_ms, steps.
+float32 with nn.Conv2d-equivalent functional calls. Prints JSON: median_ms, min_ms (wall), cpu_ms (process
+CPU time per step, all threads, median), steps.
 
 Usage: torch_bench.py MODEL.onnx [--batch 64] [--threads 1] [--min-time 2] [--bn frozen|batch]
 """
@@ -43,14 +44,16 @@ def main():
 
     for _ in range(3):
         step()
-    ms = []
+    ms, cpu = [], []
     start = time.perf_counter()
     while time.perf_counter() - start < a.min_time or len(ms) < 5:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
+        cpu.append((time.process_time() - c0) * 1e3)
         ms.append((time.perf_counter() - t0) * 1e3)
     ms.sort()
-    print(json.dumps({"median_ms": ms[len(ms) // 2], "min_ms": ms[0], "steps": len(ms)}))
+    cpu.sort()
+    print(json.dumps({"median_ms": ms[len(ms) // 2], "min_ms": ms[0], "cpu_ms": cpu[len(cpu) // 2], "steps": len(ms)}))
 
 
 if __name__ == "__main__":

@@ -31,11 +31,17 @@ class Op {
  protected:
   Buf& x(Tape& t, int i) const { return t.slot(in[i]).val; }
   Buf& y(Tape& t, int i) const { return t.slot(out[i]).val; }
-  // The gradient buffer of input i when it needs one (sized like the value), else nullptr.
+  // The gradient buffer of input i when it needs one (sized like the value), else nullptr; add to it.
   float* gradIn(Tape& t, int i) const {
     if (i >= static_cast<int>(in.size()) || in[i] < 0) return nullptr;
-    Slot& s = t.slot(in[i]);
-    return s.needs_grad ? s.grad.data() : nullptr;
+    return t.gradBuffer(in[i]);
+  }
+  // Like gradIn, for an op that writes all of input i's gradient at once: *fresh says to write (=)
+  // rather than add, because nothing else has written it yet in this sweep.
+  float* gradInForWrite(Tape& t, int i, bool* fresh) const {
+    *fresh = false;
+    if (i >= static_cast<int>(in.size()) || in[i] < 0) return nullptr;
+    return t.gradBufferForWrite(in[i], fresh);
   }
   const Buf& gradOut(Tape& t, int i) const { return t.slot(out[i]).grad; }
   bool has(int i) const { return i < static_cast<int>(in.size()) && in[i] >= 0; }

@@ -123,10 +123,12 @@ Status Tape::forward(const Buf& x, Phase phase) {
 }
 
 void Tape::seedGrad(const Buf& g) {
+  // Sized here, zeroed by backward() just before their first use: zeroing all of them up front wrote
+  // tens of MB that had left the cache again by the time the reverse sweep reached them.
   for (Slot& s : slots_)
     if (s.needs_grad) {
       s.grad.dims = s.val.dims;
-      s.grad.v.assign(s.val.v.size(), 0.0f);
+      s.grad.v.resize(s.val.v.size());
     }
   Slot& o = slots_[output_];
   o.grad = g;
@@ -134,11 +136,39 @@ void Tape::seedGrad(const Buf& g) {
 
 void Tape::backward(Mode mode) {
   Eigen::setNbThreads(1);
+  // A gradient buffer starts at zero when the sweep first touches it (the seeded output is ready); an
+  // op that overwrites a whole input gradient skips the zeroing (gradBufferForWrite).
+  ready_.assign(slots_.size(), 0);
+  ready_[output_] = 1;
   for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
     Op& op = **it;
     if (op.out.empty() || op.out[0] < 0 || !slots_[op.out[0]].needs_grad) continue;
+    for (int o : op.out)
+      if (o >= 0) gradBuffer(o);
     op.backward(*this, mode);
   }
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) gradBuffer(i);  // parameters no op reached
+}
+
+float* Tape::gradBuffer(int i) {
+  Slot& s = slots_[i];
+  if (!s.needs_grad) return nullptr;
+  if (!ready_[i]) {
+    s.grad.zero();
+    ready_[i] = 1;
+  }
+  return s.grad.data();
+}
+
+float* Tape::gradBufferForWrite(int i, bool* fresh) {
+  Slot& s = slots_[i];
+  *fresh = false;
+  if (!s.needs_grad) return nullptr;
+  if (!ready_[i]) {
+    ready_[i] = 1;
+    *fresh = true;
+  }
+  return s.grad.data();
 }
 
 std::vector<std::pair<std::string, const Buf*>> Tape::buffers() const {

@@ -89,6 +89,12 @@ class Tape {
 
   // For ops.
   Slot& slot(int i) { return slots_[i]; }
+  // During backward(): slot i's gradient buffer, zeroed on its first use in the sweep (nullptr when the
+  // slot needs no gradient).
+  float* gradBuffer(int i);
+  // The same without the zeroing: *fresh is true on the first use, and the caller then writes every
+  // element (=) instead of adding to it.
+  float* gradBufferForWrite(int i, bool* fresh);
   Phase phase() const { return phase_; }
   const TapeOptions& options() const { return options_; }
   int threads() const { return threads_; }
@@ -105,6 +111,7 @@ class Tape {
   TapeOptions options_;
   int threads_ = 1;
   std::mt19937_64 rng_;
+  std::vector<char> ready_;  // backward(): gradient buffers already zeroed in this sweep
   friend struct TapeBuilder;
 };
 

@@ -30,22 +30,18 @@ class BatchNormOp : public Op {
     batch_ = t.phase() == Phase::Train && t.options().bn_batch_stats;
     mu_.assign(C_, 0.0f), inv_.assign(C_, 0.0f);
     const int64_t m = N_ * S_;
+    const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       if (batch_) {
+        // Two passes (mean, then squared deviations): each plane summed in float lanes, planes in double.
         double s = 0, s2 = 0;
-        for (int64_t n = 0; n < N_; ++n) {
-          const float* p = xb.data() + (n * C_ + c) * S_;
-          for (int64_t k = 0; k < S_; ++k) s += p[k];
-        }
+        for (int64_t n = 0; n < N_; ++n) s += planeSum(xb.data() + (n * C_ + c) * S_, S_);
         const double mu = s / m;
-        for (int64_t n = 0; n < N_; ++n) {
-          const float* p = xb.data() + (n * C_ + c) * S_;
-          for (int64_t k = 0; k < S_; ++k) s2 += (p[k] - mu) * (p[k] - mu);
-        }
+        for (int64_t n = 0; n < N_; ++n) s2 += planeSquaredDeviation(xb.data() + (n * C_ + c) * S_, S_, static_cast<float>(mu));
         const double v = s2 / m;
         mu_[c] = static_cast<float>(mu);
         inv_[c] = static_cast<float>(1.0 / std::sqrt(v + eps_));
-        const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
         mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
         var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? s2 / (m - 1) : v) * (1.0f - mom);
       } else {
@@ -73,44 +69,80 @@ class BatchNormOp : public Op {
     const Buf& xb = x(t, 0);
     const float* gy = gradOut(t, 0).data();
     const float* gamma = x(t, 1).data();
-    float* gx = gradIn(t, 0);
+    bool fresh = false;  // gx not yet written in this sweep: write it rather than add
+    float* gx = gradInForWrite(t, 0, &fresh);
     float* gg = gradIn(t, 1);
     float* gbeta = gradIn(t, 2);
     const double m = static_cast<double>(N_ * S_);
+    // Channels are independent: one thread per slice of channels, each plane's sums in float lanes.
+#pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       // Per channel: sum dy and sum dy * x^ (x^ squared in curvature mode).
+      const float mu = mu_[c], inv = inv_[c];
       double sdy = 0, sdyx = 0;
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
-        for (int64_t k = 0; k < S_; ++k) {
-          const double xh = (p[k] - mu_[c]) * inv_[c];
-          sdy += g[k];
-          sdyx += g[k] * (sq ? xh * xh : xh);
-        }
+        float pdy, pdyx;
+        if (sq) planeSums<true>(g, p, S_, mu, inv, pdy, pdyx);
+        else planeSums<false>(g, p, S_, mu, inv, pdy, pdyx);
+        sdy += pdy, sdyx += pdyx;
       }
       if (gbeta) gbeta[c] += static_cast<float>(sdy);
       if (gg) gg[c] += static_cast<float>(sdyx);
       if (!gx) continue;
-      const float a = gamma[c] * inv_[c];
+      const float a = gamma[c] * inv;
+      // dx = a dy - a sum(dy)/m - x^ a sum(dy x^)/m, with x^ = (x - mu) inv.
+      const float f = sq ? a * a : a;
+      const float k0 = static_cast<float>(-a * sdy / m), kx = static_cast<float>(-a * sdyx / m);
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
         float* q = gx + (n * C_ + c) * S_;
         if (sq || !batch_) {
-          const float f = sq ? a * a : a;
-          for (int64_t k = 0; k < S_; ++k) q[k] += f * g[k];
+          if (fresh) store<false>(q, S_, [&](int64_t k) { return f * g[k]; });
+          else store<true>(q, S_, [&](int64_t k) { return f * g[k]; });
         } else {
-          for (int64_t k = 0; k < S_; ++k) {
-            const double xh = (p[k] - mu_[c]) * inv_[c];
-            q[k] += static_cast<float>(a * (g[k] - sdy / m - xh * sdyx / m));
-          }
+          auto v = [&](int64_t k) { return a * g[k] + k0 + kx * ((p[k] - mu) * inv); };
+          if (fresh) store<false>(q, S_, v);
+          else store<true>(q, S_, v);
         }
       }
     }
   }
 
  private:
+  // q[k] = v(k), or q[k] += v(k) when Add, over a plane.
+  template <bool Add, class V>
+  static void store(float* q, int64_t n, V&& v) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) q[k] = Add ? q[k] + v(k) : v(k);
+  }
+  static float planeSum(const float* p, int64_t n) {
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; ++k) s += p[k];
+    return s;
+  }
+  // sum g and sum g x^ (or g x^2 when Squared) over a plane in one pass, x^ = (x - mu) inv.
+  template <bool Squared>
+  static void planeSums(const float* g, const float* x, int64_t n, float mu, float inv, float& sg, float& sgx) {
+    float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t k = 0; k < n; ++k) {
+      const float xh = (x[k] - mu) * inv;
+      a += g[k];
+      b += g[k] * (Squared ? xh * xh : xh);
+    }
+    sg = a, sgx = b;
+  }
+  static float planeSquaredDeviation(const float* p, int64_t n, float mu) {
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t k = 0; k < n; ++k) s += (p[k] - mu) * (p[k] - mu);
+    return s;
+  }
+
   float eps_, momentum_;
   bool batch_ = false;
   int64_t N_ = 0, C_ = 0, S_ = 0;

@@ -1,19 +1,21 @@
-// Conv (2-D, with groups, strides, pads, dilations) on the tape, as one GEMM per group over the whole
-// batch: col_g [K x N*P] (im2col of every image, K = C/group * kh * kw, P output positions),
-// Y_g = W_g col_g. Reverse: dW_g = dY_g col_g^T, dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
-// The columns are kept from the forward pass for the reverse one. Curvature mode squares W and col.
+// Conv (2-D, with groups, strides, pads, dilations) on the tape, as GEMMs on lib/exec's packed AVX2/FMA
+// sgemm over chunks of a few images: col_g [K x cols] (im2col of the chunk's images, K = C/group * kh *
+// kw, cols = images * P output positions), Y_g = W_g col_g. Reverse: dW_g += dY_g col_g^T (the transpose
+// read by sgemm's strided packing), dcol_g = W_g^T dY_g scattered back by col2im, db = sum dY.
+// Threads take whole chunks (no GEMM is split) dynamically; dW is summed per fixed block of chunks and
+// the blocks in order, so results do not depend on the thread count or the schedule. A chunk is sized
+// to stay in L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing
+// and the products all read what was just written instead of streaming tens of MB from memory.
+// Curvature mode squares W and col.
 #include <omp.h>
 
-#include <Eigen/Core>
+#include <algorithm>
 
+#include "lib/exec/gemm/sgemm.h"
 #include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
 namespace {
-
-using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using CMap = Eigen::Map<const Mat>;
-using MMap = Eigen::Map<Mat>;
 
 class ConvOp : public Op {
  public:
@@ -36,7 +38,6 @@ class ConvOp : public Op {
     OH_ = (H_ + pt_ + pb_ - ((kh_ - 1) * d_[0] + 1)) / s_[0] + 1;
     OW_ = (W_ + pl_ + pr_ - ((kw_ - 1) * d_[1] + 1)) / s_[1] + 1;
     if (OH_ <= 0 || OW_ <= 0) return error("input ", dimsText(xb.dims), " is smaller than the kernel");
-    const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
     const float* bias = nullptr;
     if (has(2)) {
       if (x(t, 2).numel() != M_) return error("B must have ", M_, " values");
@@ -44,87 +45,184 @@ class ConvOp : public Op {
     }
     Buf& yb = y(t, 0);
     yb.reshape({N_, M_, OH_, OW_});
-    cols_.resize(static_cast<size_t>(group_));
-    tmp_.resize(Mg, NP);
-    Mat& tmp = tmp_;
-    for (int64_t g = 0; g < group_; ++g) {
-      cols_[g].resize(static_cast<size_t>(K * NP));
-      float* col = cols_[g].data();
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n) im2col(xb.data() + (n * C_ + g * Cg) * H_ * W_, Cg, col, NP, n * P);
-      {
-        CMap wg(wb.data() + g * Mg * K, Mg, K);
-        CMap cm(col, K, NP);
-        splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
-          tmp.middleCols(c0, c1 - c0).noalias() = wg * cm.middleCols(c0, c1 - c0);
-        });
-      }
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n)
-        for (int64_t m = 0; m < Mg; ++m) {
-          float* dst = yb.data() + (n * M_ + g * Mg + m) * P;
-          const float* src = tmp.data() + m * NP + n * P;
-          const float bv = bias ? bias[g * Mg + m] : 0.0f;
-          for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bv;
+    const Shape s = shape();
+    const int T = plan(t.threads());
+    packWeights(wb.data(), false, false);
+    // Chunks are handed out dynamically: on a shared machine a thread that is descheduled for a while
+    // does not hold the others up at the end of the loop.
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks_; ++c) {
+      Scratch& sc = scratch_[omp_get_thread_num()];
+      const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+      for (int64_t g = 0; g < group_; ++g) {
+        float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
+        const gemm::RowsRef b = rows(sc, col, s.K, cols, cols);
+        if (n1 - n0 == 1) {  // one image: its output block is a plain Mg x P matrix of y, bias in the epilogue
+          gemm::Epilogue ep;
+          if (bias) ep.row_bias = bias + g * s.Mg;
+          gemm::multiply(packed_[g], 0, s.Mg, b, yb.data() + (n0 * M_ + g * s.Mg) * s.P, s.P, ep);
+          continue;
         }
+        grow(sc.y, s.Mg * cols);
+        gemm::multiply(packed_[g], 0, s.Mg, b, sc.y.data(), cols, {});
+        for (int64_t n = n0; n < n1; ++n)
+          for (int64_t m = 0; m < s.Mg; ++m) {
+            float* dst = yb.data() + (n * M_ + g * s.Mg + m) * s.P;
+            const float* src = sc.y.data() + m * cols + (n - n0) * s.P;
+            const float bv = bias ? bias[g * s.Mg + m] : 0.0f;
+            for (int64_t p = 0; p < s.P; ++p) dst[p] = src[p] + bv;
+          }
+      }
     }
     return {};
   }
 
+  // Per chunk of images: dW_g += dY_g col_g^T and dX from col2im(W_g^T dY_g). The columns are rebuilt
+  // from X here rather than kept from the forward pass: a chunk's columns fit in L2, the whole batch's
+  // (tens of MB) would stream from memory twice. Curvature mode uses squared columns and W.
   void backward(Tape& t, Mode mode) override {
     const bool sq = mode == Mode::Curvature;
+    const Buf& xb = x(t, 0);
     const Buf& wb = x(t, 1);
     const float* gy = gradOut(t, 0).data();
     float* gx = gradIn(t, 0);
     float* gw = gradIn(t, 1);
     float* gbias = gradIn(t, 2);
-    const int64_t Cg = C_ / group_, Mg = M_ / group_, K = Cg * kh_ * kw_, P = OH_ * OW_, NP = N_ * P;
-    dy_.resize(Mg, NP);
-    Mat& dy = dy_;
-    Mat& dcol = dcol_;
-    for (int64_t g = 0; g < group_; ++g) {
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-      for (int64_t n = 0; n < N_; ++n)
-        for (int64_t m = 0; m < Mg; ++m)
-          std::copy_n(gy + (n * M_ + g * Mg + m) * P, P, dy.data() + m * NP + n * P);
-      if (gbias)
-        for (int64_t m = 0; m < Mg; ++m) gbias[g * Mg + m] += dy.row(m).sum();
-      CMap col(cols_[g].data(), K, NP);
-      CMap wg(wb.data() + g * Mg * K, Mg, K);
-      if (gw) {
-        MMap GW(gw + g * Mg * K, Mg, K);
-        if (sq) GW.noalias() += dy * col.array().square().matrix().transpose();
-        else splitCols(t.threads(), K, [&](int64_t k0, int64_t k1) {
-          GW.middleCols(k0, k1 - k0).noalias() += dy * col.middleRows(k0, k1 - k0).transpose();
-        });
-      }
-      if (gx) {
-        if (sq) dcol.noalias() = wg.array().square().matrix().transpose() * dy;
-        else {
-          dcol.resize(K, NP);
-          splitCols(t.threads(), NP, [&](int64_t c0, int64_t c1) {
-            dcol.middleCols(c0, c1 - c0).noalias() = wg.transpose() * dy.middleCols(c0, c1 - c0);
-          });
+    const Shape s = shape();
+    const int T = plan(t.threads());
+    if (gx) packWeights(wb.data(), true, sq);  // W_g^T (squared in curvature mode), packed once per step
+    // Blocks of chunks, handed out dynamically; each block sums its own dW partial, and the partials are
+    // added in block order: the same result for any thread count and any schedule.
+    const int64_t blocks = std::min<int64_t>(chunks_, kBlocks);
+    if (gw) {
+      partials_.resize(static_cast<size_t>(blocks));
+      for (auto& p : partials_) p.assign(static_cast<size_t>(group_ * s.Mg * s.K), 0.0f);
+    }
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t blk = 0; blk < blocks; ++blk) {
+      Scratch& sc = scratch_[omp_get_thread_num()];
+      for (int64_t c = chunks_ * blk / blocks; c < chunks_ * (blk + 1) / blocks; ++c) {
+        const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+        for (int64_t g = 0; g < group_; ++g) {
+          // dY of the chunk as an Mg x cols matrix: read in place for one image, else gathered.
+          const float* dy = gy + (n0 * M_ + g * s.Mg) * s.P;
+          int64_t ld = s.P;
+          if (n1 - n0 > 1) {
+            grow(sc.y, s.Mg * cols);
+            for (int64_t n = n0; n < n1; ++n)
+              for (int64_t m = 0; m < s.Mg; ++m)
+                std::copy_n(gy + (n * M_ + g * s.Mg + m) * s.P, s.P, sc.y.data() + m * cols + (n - n0) * s.P);
+            dy = sc.y.data();
+            ld = cols;
+          }
+          if (gw) {
+            const float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, sq);
+            grow(sc.prod, s.Mg * s.K);
+            gemm::multiply(Ref{dy, s.Mg, cols, ld, 1}, Ref::transposed(col, cols, s.K), sc.prod.data(), s.K, {});
+            float* acc = partials_[blk].data() + g * s.Mg * s.K;
+            for (int64_t j = 0; j < s.Mg * s.K; ++j) acc[j] += sc.prod[j];
+          }
+          if (gx) {
+            grow(sc.dcol, s.K * cols);
+            gemm::multiply(packed_[g], 0, s.K, rows(sc, dy, s.Mg, cols, ld), sc.dcol.data(), cols, {});
+            for (int64_t n = n0; n < n1; ++n)
+              col2im(sc.dcol.data(), cols, (n - n0) * s.P, s.Cg, gx + (n * C_ + g * s.Cg) * H_ * W_);
+          }
         }
-#pragma omp parallel for num_threads(t.threads()) schedule(static)
-        for (int64_t n = 0; n < N_; ++n) col2im(dcol.data(), NP, n * P, Cg, gx + (n * C_ + g * Cg) * H_ * W_);
       }
     }
+    if (gw)
+      for (const auto& p : partials_)
+        for (int64_t j = 0; j < group_ * s.Mg * s.K; ++j) gw[j] += p[j];
+    if (gbias)
+      for (int64_t m = 0; m < M_; ++m) {
+        double sum = 0;
+        for (int64_t n = 0; n < N_; ++n) {
+          const float* p = gy + (n * M_ + m) * s.P;
+          float ps = 0;
+#pragma omp simd reduction(+ : ps)
+          for (int64_t q = 0; q < s.P; ++q) ps += p[q];
+          sum += ps;
+        }
+        gbias[m] += static_cast<float>(sum);
+      }
   }
 
  private:
-  // Runs f(begin, end) over [0, n) in one contiguous slice per thread: each slice is its own single-
-  // threaded GEMM writing a disjoint block, so the split is deterministic and needs no spin barriers
-  // (Eigen's own threaded GEMM spins, which collapses when the cores are shared).
-  template <class F>
-  static void splitCols(int threads, int64_t n, F&& f) {
-    const int t = static_cast<int>(std::min<int64_t>(threads, std::max<int64_t>(1, n / 64)));
-    if (t <= 1) {
-      f(int64_t{0}, n);
-      return;
+  using Ref = gemm::MatrixRef;
+
+  struct Shape {
+    int64_t Cg, Mg, K, P;  // channels and maps per group, GEMM depth, output positions
+  };
+  Shape shape() const { return {C_ / group_, M_ / group_, C_ / group_ * kh_ * kw_, OH_ * OW_}; }
+
+  // One thread's buffers, kept between steps (they only grow: no allocation after the first step).
+  struct Scratch {
+    std::vector<float> col, y, dcol, prod;
+    std::vector<const float*> rows;
+  };
+
+  // A depth x cols matrix with row stride ld as sgemm's right operand (row pointers in sc).
+  static gemm::RowsRef rows(Scratch& sc, const float* m, int64_t depth, int64_t cols, int64_t ld) {
+    sc.rows.resize(static_cast<size_t>(depth));
+    for (int64_t k = 0; k < depth; ++k) sc.rows[k] = m + k * ld;
+    return {sc.rows.data(), depth, cols};
+  }
+
+  // packed_[g] = W_g (Mg x K), or W_g^T (K x Mg) when transpose, squared when sq: the left operand of
+  // every chunk's product, packed once per step into storage kept between steps.
+  void packWeights(const float* w, bool transpose, bool sq) {
+    const Shape s = shape();
+    const float* src = w;
+    if (sq) {
+      sqw_.resize(static_cast<size_t>(M_ * s.K));
+      for (int64_t j = 0; j < M_ * s.K; ++j) sqw_[j] = w[j] * w[j];
+      src = sqw_.data();
     }
-#pragma omp parallel for num_threads(t) schedule(static)
-    for (int i = 0; i < t; ++i) f(n * i / t, n * (i + 1) / t);
+    const size_t per = gemm::PackedA::floatsFor(transpose ? s.K : s.Mg, transpose ? s.Mg : s.K);
+    if (pack_cap_ < per * group_) {
+      pack_store_ = gemm::allocFloats(per * group_);
+      pack_cap_ = per * group_;
+    }
+    packed_.clear();
+    packed_.reserve(static_cast<size_t>(group_));
+    for (int64_t g = 0; g < group_; ++g) {
+      const float* wg = src + g * s.Mg * s.K;
+      packed_.emplace_back(transpose ? Ref::transposed(wg, s.K, s.Mg) : Ref::rowMajor(wg, s.Mg, s.K),
+                           pack_store_.get() + g * per);
+    }
+  }
+
+  // Splits the batch into chunks of imgs_ images whose columns (K x imgs_ P) and products stay within
+  // about 256 KiB (L2), at least kBlocks of them when the batch allows, and returns the thread count to
+  // use (at most one per chunk). The split does not depend on the thread count.
+  static constexpr int64_t kBlocks = 8;
+  int plan(int threads) {
+    const Shape s = shape();
+    constexpr int64_t kChunkFloats = 64 * 1024;
+    const int64_t per_img = std::max(s.K, s.Mg) * s.P;
+    imgs_ = std::clamp<int64_t>(kChunkFloats / std::max<int64_t>(1, per_img), 1, N_);
+    imgs_ = std::min(imgs_, (N_ + kBlocks - 1) / kBlocks);  // enough chunks to share out
+    chunks_ = (N_ + imgs_ - 1) / imgs_;
+    const int T = static_cast<int>(std::min<int64_t>(std::max(1, threads), chunks_));
+    if (static_cast<int>(scratch_.size()) < T) scratch_.resize(static_cast<size_t>(T));
+    return T;
+  }
+
+  // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
+  static void grow(std::vector<float>& v, int64_t n) {
+    if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  }
+
+  // The K x (n1 - n0) P columns of images [n0, n1), group g, into buf (squared when sq).
+  float* im2colChunk(const float* x, int64_t n0, int64_t n1, int64_t g, std::vector<float>& buf, bool sq) const {
+    const Shape s = shape();
+    const int64_t cols = (n1 - n0) * s.P;
+    grow(buf, s.K * cols);
+    for (int64_t n = n0; n < n1; ++n) im2col(x + (n * C_ + g * s.Cg) * H_ * W_, s.Cg, buf.data(), cols, (n - n0) * s.P);
+    if (sq)
+      for (int64_t j = 0; j < s.K * cols; ++j) buf[j] *= buf[j];
+    return buf.data();
   }
 
   Status resolvePads() {
@@ -158,6 +256,7 @@ class ConvOp : public Op {
 
   // Columns [off, off + P) of the K x ld matrix col from one image's Cg channels.
   void im2col(const float* xg, int64_t Cg, float* col, int64_t ld, int64_t off) const {
+    if (samePlane()) return im2colSame(xg, Cg, col, ld, off);
     for (int64_t c = 0; c < Cg; ++c)
       for (int64_t i = 0; i < kh_; ++i)
         for (int64_t j = 0; j < kw_; ++j) {
@@ -183,7 +282,8 @@ class ConvOp : public Op {
   }
 
   // Adds columns [off, off + P) of dcol back into one image's input gradient.
-  void col2im(const float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+  void col2im(float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+    if (samePlane()) return col2imSame(dcol, ld, off, Cg, gx);
     for (int64_t c = 0; c < Cg; ++c)
       for (int64_t i = 0; i < kh_; ++i)
         for (int64_t j = 0; j < kw_; ++j) {
@@ -197,8 +297,77 @@ class ConvOp : public Op {
             if (ih < 0 || ih >= H_) continue;
             float* gr = gc + ih * W_ + shift;
             const float* r = row + oh * OW_;
-            for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
+            if (s_[1] == 1) {
+#pragma omp simd
+              for (int64_t ow = lo; ow < hi; ++ow) gr[ow] += r[ow];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) gr[ow * s_[1]] += r[ow];
+            }
           }
+        }
+  }
+
+  // Stride 1, no dilation, output as large as the input (3x3 pad 1 and the like): an im2col row is
+  // then the input plane shifted by (i - pt) rows and (j - pl) columns, so it moves as one contiguous
+  // block plus zeroed edge columns, instead of one short copy per output row.
+  bool samePlane() const { return s_[0] == 1 && s_[1] == 1 && d_[0] == 1 && d_[1] == 1 && OH_ == H_ && OW_ == W_; }
+
+  // For kernel offset (i, j): output rows [oh0, oh1) read input rows; dh, dw the shift; [a, n - b) of
+  // the block of those rows (n = (oh1 - oh0) W values) lies inside the plane.
+  struct Shift {
+    int64_t dh, dw, oh0, oh1, n, a, b;
+  };
+  Shift shiftFor(int64_t i, int64_t j) const {
+    Shift f;
+    f.dh = i - pt_, f.dw = j - pl_;
+    f.oh0 = std::clamp<int64_t>(-f.dh, 0, OH_), f.oh1 = std::clamp<int64_t>(H_ - f.dh, f.oh0, OH_);
+    f.n = (f.oh1 - f.oh0) * W_;
+    f.a = std::min(f.n, std::max<int64_t>(0, -f.dw)), f.b = std::min(f.n - f.a, std::max<int64_t>(0, f.dw));
+    return f;
+  }
+  // Zeroes the columns of rows [oh0, oh1) whose input column ow + dw is outside the plane.
+  void zeroEdges(float* row, const Shift& f) const {
+    const int64_t left = std::min(W_, std::max<int64_t>(0, -f.dw)), right = std::min(W_, std::max<int64_t>(0, f.dw));
+    for (int64_t oh = f.oh0; oh < f.oh1; ++oh) {
+      zeroFew(row + oh * W_, left);
+      zeroFew(row + oh * W_ + W_ - right, right);
+    }
+  }
+  // p[0, n) = 0 for the one or two edge columns of a 3x3 or 5x5 kernel as plain stores (a zeroing loop
+  // becomes a memset call per row, which costs more than the row).
+  static void zeroFew(float* p, int64_t n) {
+    if (n > 2) return std::fill(p, p + n, 0.0f);
+    if (n > 0) p[0] = 0.0f;
+    if (n > 1) p[1] = 0.0f;
+  }
+
+  void im2colSame(const float* xg, int64_t Cg, float* col, int64_t ld, int64_t off) const {
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t i = 0; i < kh_; ++i)
+        for (int64_t j = 0; j < kw_; ++j) {
+          float* row = col + ((c * kh_ + i) * kw_ + j) * ld + off;
+          const Shift f = shiftFor(i, j);
+          std::fill(row, row + f.oh0 * W_, 0.0f);
+          std::fill(row + f.oh1 * W_, row + OH_ * W_, 0.0f);
+          const float* src = xg + c * H_ * W_ + (f.oh0 + f.dh) * W_ + f.dw;  // read only in [a, n - b)
+          float* dst = row + f.oh0 * W_;
+          std::copy(src + f.a, src + f.n - f.b, dst + f.a);
+          zeroEdges(row, f);
+        }
+  }
+
+  // dcol's rows are scratch: their edge columns are zeroed first, so each row adds back as one block.
+  void col2imSame(float* dcol, int64_t ld, int64_t off, int64_t Cg, float* gx) const {
+    for (int64_t c = 0; c < Cg; ++c)
+      for (int64_t i = 0; i < kh_; ++i)
+        for (int64_t j = 0; j < kw_; ++j) {
+          float* row = dcol + ((c * kh_ + i) * kw_ + j) * ld + off;
+          const Shift f = shiftFor(i, j);
+          zeroEdges(row, f);
+          float* dst = gx + c * H_ * W_ + (f.oh0 + f.dh) * W_ + f.dw;  // written only in [a, n - b)
+          const float* src = row + f.oh0 * W_;
+#pragma omp simd
+          for (int64_t k = f.a; k < f.n - f.b; ++k) dst[k] += src[k];
         }
   }
 
@@ -207,8 +376,13 @@ class ConvOp : public Op {
   std::string auto_pad_;
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, M_ = 0, kh_ = 0, kw_ = 0, OH_ = 0, OW_ = 0;
   int64_t pt_ = 0, pl_ = 0, pb_ = 0, pr_ = 0;
-  std::vector<std::vector<float>> cols_;  // per group, K x N*P, from the last forward
-  Mat tmp_, dy_, dcol_;                    // reused between steps (no page faults per step)
+  int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
+  std::vector<Scratch> scratch_;    // one per thread
+  std::vector<std::vector<float>> partials_;  // dW per block of chunks (reverse pass)
+  std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
+  gemm::AlignedFloats pack_store_;
+  size_t pack_cap_ = 0;
+  std::vector<float> sqw_;  // W squared (curvature mode)
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lib/train/ops/parallel.h"
 #include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
@@ -29,12 +30,14 @@ class UnaryOp : public Op {
     const float* in = a.data();
     float* o = b.data();
     const int64_t n = a.numel();
+    const int th = t.threads();
+    const float alpha = alpha_, lo = lo_, hi = hi_;
     switch (kind_) {
-      case Unary::Relu: for (int64_t i = 0; i < n; ++i) o[i] = in[i] > 0 ? in[i] : 0.0f; break;
-      case Unary::LeakyRelu: for (int64_t i = 0; i < n; ++i) o[i] = in[i] > 0 ? in[i] : alpha_ * in[i]; break;
-      case Unary::Clip: for (int64_t i = 0; i < n; ++i) o[i] = std::min(std::max(in[i], lo_), hi_); break;
-      case Unary::Sigmoid: for (int64_t i = 0; i < n; ++i) o[i] = 1.0f / (1.0f + std::exp(-in[i])); break;
-      case Unary::Tanh: for (int64_t i = 0; i < n; ++i) o[i] = std::tanh(in[i]); break;
+      case Unary::Relu: parallelFor(th, n, [&](int64_t i) { o[i] = in[i] > 0 ? in[i] : 0.0f; }); break;
+      case Unary::LeakyRelu: parallelFor(th, n, [&](int64_t i) { o[i] = in[i] > 0 ? in[i] : alpha * in[i]; }); break;
+      case Unary::Clip: parallelFor(th, n, [&](int64_t i) { o[i] = std::min(std::max(in[i], lo), hi); }); break;
+      case Unary::Sigmoid: parallelFor(th, n, [&](int64_t i) { o[i] = 1.0f / (1.0f + std::exp(-in[i])); }); break;
+      case Unary::Tanh: parallelFor(th, n, [&](int64_t i) { o[i] = std::tanh(in[i]); }); break;
       case Unary::Identity: std::copy(in, in + n, o); break;
       case Unary::Dropout: {
         mask_.clear();
@@ -62,29 +65,34 @@ class UnaryOp : public Op {
   }
 
   void backward(Tape& t, Mode mode) override {
-    float* gx = gradIn(t, 0);
+    bool fresh = false;
+    float* gx = gradInForWrite(t, 0, &fresh);
     if (!gx) return;
     const Buf& a = x(t, 0);
     const Buf& b = y(t, 0);
     const float* g = gradOut(t, 0).data();
     const int64_t n = a.numel();
     const bool sq = mode == Mode::Curvature;
+    const float* av = a.data();
+    const float* bv = b.data();
+    const float* mk = mask_.data();
+    const float alpha = alpha_, lo = lo_, hi = hi_;
     auto apply = [&](auto deriv) {
-      for (int64_t i = 0; i < n; ++i) {
-        float d = deriv(i);
-        gx[i] += g[i] * (sq ? d * d : d);
-      }
+      if (sq && fresh) parallelFor(t.threads(), n, [&](int64_t i) { const float d = deriv(i); gx[i] = g[i] * (d * d); });
+      else if (sq) parallelFor(t.threads(), n, [&](int64_t i) { const float d = deriv(i); gx[i] += g[i] * (d * d); });
+      else if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { gx[i] = g[i] * deriv(i); });
+      else parallelFor(t.threads(), n, [&](int64_t i) { gx[i] += g[i] * deriv(i); });
     };
     switch (kind_) {
-      case Unary::Relu: apply([&](int64_t i) { return a.v[i] > 0 ? 1.0f : 0.0f; }); break;
-      case Unary::LeakyRelu: apply([&](int64_t i) { return a.v[i] > 0 ? 1.0f : alpha_; }); break;
-      case Unary::Clip: apply([&](int64_t i) { return a.v[i] >= lo_ && a.v[i] <= hi_ ? 1.0f : 0.0f; }); break;
-      case Unary::Sigmoid: apply([&](int64_t i) { return b.v[i] * (1.0f - b.v[i]); }); break;
-      case Unary::Tanh: apply([&](int64_t i) { return 1.0f - b.v[i] * b.v[i]; }); break;
+      case Unary::Relu: apply([&](int64_t i) { return av[i] > 0 ? 1.0f : 0.0f; }); break;
+      case Unary::LeakyRelu: apply([&](int64_t i) { return av[i] > 0 ? 1.0f : alpha; }); break;
+      case Unary::Clip: apply([&](int64_t i) { return av[i] >= lo && av[i] <= hi ? 1.0f : 0.0f; }); break;
+      case Unary::Sigmoid: apply([&](int64_t i) { return bv[i] * (1.0f - bv[i]); }); break;
+      case Unary::Tanh: apply([&](int64_t i) { return 1.0f - bv[i] * bv[i]; }); break;
       case Unary::Identity: apply([](int64_t) { return 1.0f; }); break;
       case Unary::Dropout:
         if (mask_.empty()) apply([](int64_t) { return 1.0f; });
-        else apply([&](int64_t i) { return mask_[i]; });
+        else apply([&](int64_t i) { return mk[i]; });
         break;
     }
   }
@@ -112,6 +120,16 @@ class BinaryOp : public Op {
     Buf& c = y(t, 0);
     c.reshape(out_dims_);
     const int64_t n = c.numel();
+    if (same_) {  // no broadcasting (a residual Add): elementwise, in parallel
+      const float *av = a.data(), *bv = b.data();
+      float* cv = c.data();
+      switch (kind_) {
+        case Binary::Add: parallelFor(t.threads(), n, [&](int64_t i) { cv[i] = av[i] + bv[i]; }); break;
+        case Binary::Sub: parallelFor(t.threads(), n, [&](int64_t i) { cv[i] = av[i] - bv[i]; }); break;
+        case Binary::Mul: parallelFor(t.threads(), n, [&](int64_t i) { cv[i] = av[i] * bv[i]; }); break;
+      }
+      return {};
+    }
     for (int64_t i = 0; i < n; ++i) {
       const float u = a.v[ia(i)], w = b.v[ib(i)];
       c.v[i] = kind_ == Binary::Add ? u + w : kind_ == Binary::Sub ? u - w : u * w;
@@ -125,6 +143,19 @@ class BinaryOp : public Op {
     const bool sq = mode == Mode::Curvature;
     const Buf& a = x(t, 0);
     const Buf& b = x(t, 1);
+    if (same_ && kind_ != Binary::Mul) {  // dA = dY, dB = +-dY: no index maps, and in parallel
+      const float sb = kind_ == Binary::Sub && !sq ? -1.0f : 1.0f;
+      bool fresh = false;  // A and B in turn, so Add(x, x) writes x's gradient once and adds once
+      if (float* ga = gradInForWrite(t, 0, &fresh)) {
+        if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { ga[i] = g[i]; });
+        else parallelFor(t.threads(), n, [&](int64_t i) { ga[i] += g[i]; });
+      }
+      if (float* gb = gradInForWrite(t, 1, &fresh)) {
+        if (fresh) parallelFor(t.threads(), n, [&](int64_t i) { gb[i] = g[i] * sb; });
+        else parallelFor(t.threads(), n, [&](int64_t i) { gb[i] += g[i] * sb; });
+      }
+      return;
+    }
     if (float* ga = gradIn(t, 0)) {
       for (int64_t i = 0; i < n; ++i) {
         float d = kind_ == Binary::Mul ? b.v[ib(i)] : 1.0f;

@@ -1,6 +1,7 @@
 // MaxPool, AveragePool (2-D) and GlobalAveragePool on the tape. MaxPool routes each output's gradient
 // to the input that won the window (argmax kept from the forward pass); averages spread it by 1/count
 // (1/count^2 in curvature mode).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -43,11 +44,23 @@ class PoolOp : public Op {
           const int64_t h1 = std::min(h0 + k_[0], H_), w1 = std::min(w0 + k_[1], W_);
           const int64_t o = oh * OW_ + ow;
           if (kind_ == PoolKind::Max) {
-            float best = -std::numeric_limits<float>::infinity();
-            int32_t arg = -1;
-            for (int64_t h = std::max<int64_t>(h0, 0); h < h1; ++h)
-              for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w)
-                if (xp[h * W_ + w] > best || arg < 0) best = xp[h * W_ + w], arg = static_cast<int32_t>(h * W_ + w);
+            // The first element in the window starts the search; selects, not branches (the winner of
+            // a window of activations is a coin toss the branch predictor loses half the time).
+            const int64_t hs = std::max<int64_t>(h0, 0), ws = std::max<int64_t>(w0, 0);
+            if (hs >= h1 || ws >= w1) {  // a window wholly in the padding
+              yp[o] = -std::numeric_limits<float>::infinity();
+              argmax_[pl * OH_ * OW_ + o] = -1;
+              continue;
+            }
+            int32_t arg = static_cast<int32_t>(hs * W_ + ws);
+            float best = xp[arg];
+            for (int64_t h = hs; h < h1; ++h)
+              for (int64_t w = ws; w < w1; ++w) {
+                const float v = xp[h * W_ + w];
+                const int32_t win = -static_cast<int32_t>(v > best);  // all ones when v wins (masks: GCC
+                arg = (arg & ~win) | (static_cast<int32_t>(h * W_ + w) & win);  // turns ?: back into a branch)
+                best = std::max(best, v);
+              }
             yp[o] = best;
             argmax_[pl * OH_ * OW_ + o] = arg;
           } else {
@@ -66,7 +79,8 @@ class PoolOp : public Op {
   }
 
   void backward(Tape& t, Mode mode) override {
-    float* gx = gradIn(t, 0);
+    bool fresh = false;  // not yet written in this sweep: each plane is zeroed just before its scatter
+    float* gx = gradInForWrite(t, 0, &fresh);
     if (!gx) return;
     const float* gy = gradOut(t, 0).data();
     const bool sq = mode == Mode::Curvature;
@@ -74,6 +88,7 @@ class PoolOp : public Op {
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t pl = 0; pl < planes; ++pl) {
       float* gp = gx + pl * H_ * W_;
+      if (fresh) std::fill(gp, gp + H_ * W_, 0.0f);
       const float* g = gy + pl * OH_ * OW_;
       for (int64_t oh = 0; oh < OH_; ++oh)
         for (int64_t ow = 0; ow < OW_; ++ow) {
