@@ -94,7 +94,8 @@ class HuffmanDecoder {
 inline constexpr uint64_t kHuffmanFourStreamsMin = 256;
 inline constexpr unsigned kHuffmanStreams = 4;
 // Symbols in each of the first three quarters: ceil(count / 4); the fourth holds the rest.
-inline uint64_t huffmanQuarter(uint64_t count) { return (count + 3) / 4; }
+// (count + 3) / 4 without the overflow near 2^64 that a corrupt count would reach.
+inline uint64_t huffmanQuarter(uint64_t count) { return count / 4 + (count % 4 != 0); }
 template <class T>
 std::vector<uint8_t> huffmanEncode(std::span<const T> symbols, unsigned max_length = kDefaultHuffmanCodeLength);
 template <class T>

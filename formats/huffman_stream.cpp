@@ -86,6 +86,8 @@ template <class T>
 Expected<std::vector<T>> huffmanDecode(std::span<const uint8_t> bytes) {
   size_t pos = 0;
   DNNC_ASSIGN(uint64_t count, readVarint(bytes, pos));
+  // Every symbol costs at least one bit: a larger count is corrupt (and must not size an allocation).
+  if (count / 8 > bytes.size()) return Error(Exit::Input, "corrupt Huffman stream: ", count, " symbols in ", bytes.size(), " bytes");
   BitReader table(bytes.subspan(pos));
   DNNC_ASSIGN(HuffmanCode code, HuffmanCode::read(table));
   DNNC_TRY(table.alignToByteZero());

@@ -9,6 +9,7 @@
 #include "formats/csr.h"
 #include "formats/huffman.h"
 #include "formats/rlc.h"
+#include "formats/varint.h"
 #include "formats/zstd_blob.h"
 #include "test/unit/formats/random_inputs.h"
 
@@ -59,6 +60,24 @@ TEST_CASE("corruption: huffman streams", "[formats][corruption]") {
       torture(good, [](std::span<const uint8_t> b) { return check(huffmanDecode<uint8_t>(b)); }, alphabet + 1);
     }
   }
+}
+
+TEST_CASE("corruption: a huffman symbol count near 2^64 is rejected, not allocated", "[formats][corruption]") {
+  // Found by tools/fuzz_unpack.sh (2026-12-03): a count whose stream quarter overflowed passed the per-stream
+  // bound and reached std::vector's constructor (length_error, abort). Here: a valid stream with its count
+  // varint replaced by 2^64 - 1.
+  std::vector<uint16_t> s(5000);
+  for (size_t i = 0; i < s.size(); ++i) s[i] = uint16_t(i % 7);
+  auto good = huffmanEncode(std::span<const uint16_t>(s));
+  REQUIRE(huffmanDecode<uint16_t>(good).ok());
+  size_t pos = 0;
+  REQUIRE(readVarint(good, pos).ok());
+  std::vector<uint8_t> bad;
+  appendVarint(bad, ~uint64_t(0));
+  bad.insert(bad.end(), good.begin() + static_cast<std::ptrdiff_t>(pos), good.end());
+  auto r = huffmanDecode<uint16_t>(bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == dnnc::Exit::Input);
 }
 
 TEST_CASE("corruption: huffman code tables", "[formats][corruption]") {
