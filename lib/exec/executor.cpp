@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "lib/exec/kernel.h"
+#include "lib/exec/ops/batch_normalization.h"
 #include "lib/exec/memory_plan.h"
 
 namespace dnnc {
@@ -150,12 +151,16 @@ class Executor::Impl {
   std::vector<int> input_ids, output_ids;
   std::vector<const char*> kernel_choice;  // node -> noteKernel() of its last run, or nullptr
   std::vector<int> relu_reader;  // value id -> the Relu node that is its only reader, else -1
+  // value id -> the BatchNormalization node that is its only reader and has a constant affine, else -1
+  std::vector<int> bn_reader;
+  std::vector<std::vector<float>> bn_affine;  // node -> ops::inferenceBatchNormAffine (empty: none)
 
   // Per-run state, reused between runs.
   std::vector<Value> rt_values;
   std::vector<int> rt_buffer;  // value id -> buffer, -1 for external data
   std::vector<RtBuffer> rt_buffers;
   std::vector<char> rt_rectified;  // value id -> its producer applied the following Relu (fuseRelu)
+  std::vector<char> rt_normalized;  // value id -> its producer applied the following BN (fuseBatchNorm)
   AlignedPtr arena;
   size_t arena_capacity = 0;
   AlignedPtr scratch;
@@ -289,13 +294,33 @@ Value& KernelContext::outputAlias(int i, int j, std::span<const int64_t> dims) {
 bool KernelContext::fuseRelu() {
   if (numOutputs() < 1 || state_.observed) return false;
   int v = state_.node(node_).out[0];
-  if (v < 0 || state_.impl.relu_reader[v] < 0 || state_.plan.last_use[v] == kForever) return false;
+  if (v < 0) return false;
+  // After fuseBatchNorm the Relu to fuse reads the BN's output, which passes this kernel's through.
+  if (state_.impl.rt_normalized[v]) {
+    v = state_.node(state_.impl.bn_reader[v]).out[0];
+    if (v < 0) return false;
+  }
+  if (state_.impl.relu_reader[v] < 0 || state_.plan.last_use[v] == kForever) return false;
   if (state_.plan.step_of_node[state_.impl.relu_reader[v]] <= state_.step) return false;
   state_.impl.rt_rectified[v] = 1;
   return true;
 }
 bool KernelContext::inputRectified(int i) const {
   return hasInput(i) && state_.impl.rt_rectified[state_.node(node_).in[i]];
+}
+const float* KernelContext::fuseBatchNorm(int64_t channels) {
+  if (numOutputs() < 1 || state_.observed) return nullptr;
+  int v = state_.node(node_).out[0];
+  if (v < 0 || state_.impl.bn_reader[v] < 0 || state_.plan.last_use[v] == kForever) return nullptr;
+  const int bn = state_.impl.bn_reader[v];
+  if (state_.plan.step_of_node[bn] <= state_.step) return nullptr;
+  const std::vector<float>& affine = state_.impl.bn_affine[bn];
+  if (static_cast<int64_t>(affine.size()) != 2 * channels) return nullptr;
+  state_.impl.rt_normalized[v] = 1;
+  return affine.data();
+}
+bool KernelContext::inputNormalized(int i) const {
+  return hasInput(i) && state_.impl.rt_normalized[state_.node(node_).in[i]];
 }
 
 SparseMode KernelContext::sparseMode() const { return state_.impl.options.sparse; }
@@ -398,6 +423,7 @@ Status Executor::Impl::build(const Model& model) {
   }
 
   nodes.resize(graph.node_size());
+  bn_affine.assign(nodes.size(), {});
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& n = graph.node(i);
     NodeRec& rec = nodes[i];
@@ -432,6 +458,7 @@ Status Executor::Impl::build(const Model& model) {
       rec.out.push_back(id);
       continue;
     }
+    if (n.op_type() == "BatchNormalization") bn_affine[i] = ops::inferenceBatchNormAffine(info);
     auto kernel = findKernel(n.op_type())(info);
     if (!kernel) return std::move(kernel).error();
     rec.kernel = std::move(*kernel);
@@ -465,9 +492,21 @@ Status Executor::Impl::build(const Model& model) {
   for (size_t v = 0; v < values.size(); ++v)
     if (readers[v] != 1) relu_reader[v] = -1;
   for (int v : output_ids) relu_reader[v] = -1;
+  // Values whose only reader is a BatchNormalization with a constant affine (as its X): their producer
+  // may fold it.
+  bn_reader.assign(values.size(), -1);
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
+    const NodeRec& n = nodes[i];
+    if (bn_affine[i].empty() || n.in.empty() || n.in[0] < 0 || readers[n.in[0]] != 1) continue;
+    bool extra_outputs = false;  // running statistics (opset < 9 outputs) would need the unfolded value
+    for (size_t o = 1; o < n.out.size(); ++o) extra_outputs |= n.out[o] >= 0;
+    if (!extra_outputs) bn_reader[n.in[0]] = i;
+  }
+  for (int v : output_ids) bn_reader[v] = -1;
   rt_values.resize(values.size());
   rt_buffer.assign(values.size(), -1);
   rt_rectified.assign(values.size(), 0);
+  rt_normalized.assign(values.size(), 0);
   kernel_choice.assign(nodes.size(), nullptr);
   return {};
 }
@@ -571,6 +610,7 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
   }
   rt_buffers.clear();
   std::fill(rt_rectified.begin(), rt_rectified.end(), 0);
+  std::fill(rt_normalized.begin(), rt_normalized.end(), 0);
 
   ExecState state(*this, *plan);
   state.observed = opts.observer != nullptr;

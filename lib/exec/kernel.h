@@ -86,6 +86,14 @@ class KernelContext {
   bool fuseRelu();
   // Whether input i was already rectified by its producer (see fuseRelu).
   bool inputRectified(int i) const;
+  // The BatchNormalization that is output 0's only reader, as y = x * scale + shift per channel
+  // (scale[0..C) then shift[C..2C)), when this kernel may apply it itself: the BN runs in inference mode
+  // on constant parameters of `channels` channels, and output 0 is fetched by nobody (same conditions as
+  // fuseRelu). A non-null answer records that the kernel does so (it must then write scale * y + shift);
+  // the BatchNormalization passes the value through. Call before fuseRelu, which then looks past the BN.
+  const float* fuseBatchNorm(int64_t channels);
+  // Whether input i was already normalized by its producer (see fuseBatchNorm).
+  bool inputNormalized(int i) const;
 
   // The executor's choice for pruned weights (ExecOptions::sparse).
   SparseMode sparseMode() const;

@@ -53,18 +53,21 @@ float* threadBuffer(int slot, size_t n) {
 }
 
 // Rows [i0, i0+mc) x depth [k0, k0+kc) of A into panels of kMR rows (zero rows past the end):
-// panel p at dst + p*kc*kMR, element (r, k) of a panel at k*kMR + r.
-void packA(MatrixRef a, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst) {
+// panel p at dst + p*kc*kMR, element (r, k) of a panel at k*kMR + r. row_scale (optional, indexed by
+// A's row): each row multiplied by its factor on the way.
+void packA(MatrixRef a, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* dst, const float* row_scale = nullptr) {
   for (int64_t p = 0; p < mc; p += kMR, dst += kc * kMR) {
     const int64_t rows = std::min(kMR, mc - p);
     if (a.cs == 1) {
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = a.data + (i0 + p + r) * a.rs + k0;
-        for (int64_t k = 0; k < kc; ++k) dst[k * kMR + r] = src[k];
+        const float s = row_scale ? row_scale[i0 + p + r] : 1.0f;
+        for (int64_t k = 0; k < kc; ++k) dst[k * kMR + r] = src[k] * s;
       }
     } else {
       for (int64_t k = 0; k < kc; ++k)
-        for (int64_t r = 0; r < rows; ++r) dst[k * kMR + r] = a.at(i0 + p + r, k0 + k);
+        for (int64_t r = 0; r < rows; ++r)
+          dst[k * kMR + r] = a.at(i0 + p + r, k0 + k) * (row_scale ? row_scale[i0 + p + r] : 1.0f);
     }
     for (int64_t r = rows; r < kMR; ++r)
       for (int64_t k = 0; k < kc; ++k) dst[k * kMR + r] = 0.0f;
@@ -243,10 +246,11 @@ void biasOnly(int64_t m, int64_t n, float* c, int64_t ldc, const Epilogue& ep) {
 size_t PackedA::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(roundUp(rows, kMR) * cols); }
 size_t PackedB::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * roundUp(cols, kNR)); }
 
-void PackedA::pack(MatrixRef a) {
+void PackedA::pack(MatrixRef a, const float* row_scale) {
   const int64_t mp = roundUp(a.rows, kMR);
   float* d = const_cast<float*>(data_);
-  for (int64_t k0 = 0; k0 < a.cols; k0 += kKC) packA(a, 0, a.rows, k0, std::min(kKC, a.cols - k0), d + k0 * mp);
+  for (int64_t k0 = 0; k0 < a.cols; k0 += kKC)
+    packA(a, 0, a.rows, k0, std::min(kKC, a.cols - k0), d + k0 * mp, row_scale);
 }
 
 PackedB::PackedB(MatrixRef b) : data_(allocFloats(floatsFor(b.rows, b.cols))), rows_(b.rows), cols_(b.cols) {
@@ -392,9 +396,9 @@ using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 using ConstRowMap = Eigen::Map<const RowMatrixF>;
 using StridedMap = Eigen::Map<RowMatrixF, 0, Eigen::OuterStride<>>;
 
-void copyRowMajor(MatrixRef a, float* dst) {
+void copyRowMajor(MatrixRef a, float* dst, const float* row_scale = nullptr) {
   for (int64_t r = 0; r < a.rows; ++r)
-    for (int64_t k = 0; k < a.cols; ++k) dst[r * a.cols + k] = a.at(r, k);
+    for (int64_t k = 0; k < a.cols; ++k) dst[r * a.cols + k] = a.at(r, k) * (row_scale ? row_scale[r] : 1.0f);
 }
 
 void applyEpilogue(StridedMap& C, const Epilogue& ep) {
@@ -410,7 +414,7 @@ void applyEpilogue(StridedMap& C, const Epilogue& ep) {
 size_t PackedA::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * cols); }
 size_t PackedB::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * cols); }
 
-void PackedA::pack(MatrixRef a) { copyRowMajor(a, const_cast<float*>(data_)); }
+void PackedA::pack(MatrixRef a, const float* row_scale) { copyRowMajor(a, const_cast<float*>(data_), row_scale); }
 
 PackedB::PackedB(MatrixRef b) : data_(allocFloats(floatsFor(b.rows, b.cols))), rows_(b.rows), cols_(b.cols) {
   copyRowMajor(b, data_.get());
@@ -459,11 +463,14 @@ void multiplyRow(const float* x, MatrixRef b, int64_t n0, int64_t n1, float* y, 
 
 #endif
 
-PackedA::PackedA(MatrixRef a) : own_(allocFloats(floatsFor(a.rows, a.cols))), rows_(a.rows), cols_(a.cols) {
+PackedA::PackedA(MatrixRef a, const float* row_scale)
+    : own_(allocFloats(floatsFor(a.rows, a.cols))), rows_(a.rows), cols_(a.cols) {
   data_ = own_.get();
-  pack(a);
+  pack(a, row_scale);
 }
 
-PackedA::PackedA(MatrixRef a, float* storage) : data_(storage), rows_(a.rows), cols_(a.cols) { pack(a); }
+PackedA::PackedA(MatrixRef a, float* storage, const float* row_scale) : data_(storage), rows_(a.rows), cols_(a.cols) {
+  pack(a, row_scale);
+}
 
 }  // namespace dnnc::gemm

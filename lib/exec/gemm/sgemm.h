@@ -64,9 +64,11 @@ AlignedFloats allocFloats(size_t n);  // 64-byte aligned, uninitialised
 class PackedA {
  public:
   PackedA() = default;
-  explicit PackedA(MatrixRef a);  // owns its storage
+  // row_scale (optional, one factor per row of A): packs diag(row_scale) * A instead, e.g. a convolution
+  // whose following BatchNormalization is folded into its weights.
+  explicit PackedA(MatrixRef a, const float* row_scale = nullptr);  // owns its storage
   // Packs into caller storage of at least floatsFor(rows, cols) floats (per-call packing into scratch).
-  PackedA(MatrixRef a, float* storage);
+  PackedA(MatrixRef a, float* storage, const float* row_scale = nullptr);
   static size_t floatsFor(int64_t rows, int64_t cols);
   int64_t rows() const { return rows_; }
   int64_t cols() const { return cols_; }
@@ -74,7 +76,7 @@ class PackedA {
   const float* data() const { return data_; }
 
  private:
-  void pack(MatrixRef a);
+  void pack(MatrixRef a, const float* row_scale);
   AlignedFloats own_;
   const float* data_ = nullptr;
   int64_t rows_ = 0, cols_ = 0;

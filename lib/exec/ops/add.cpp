@@ -10,8 +10,20 @@ struct AddOp {
     return static_cast<T>(a + b);
   }
 };
+// Add followed by Relu (a residual join): rectified in the same pass (KernelContext::fuseRelu).
+struct AddReluOp {
+  template <class T>
+  static T apply(T a, T b) {
+    const T v = static_cast<T>(a + b);
+    return v > T(0) ? v : T(0);
+  }
+};
 struct AddKernel {
-  Status run(KernelContext& ctx) { return ops::binaryArith<AddOp>(ctx); }
+  Status run(KernelContext& ctx) {
+    if (ctx.input(0).dtype == DType::Float && ctx.input(1).dtype == DType::Float && ctx.fuseRelu())
+      return ops::binaryArith<AddReluOp>(ctx);
+    return ops::binaryArith<AddOp>(ctx);
+  }
 };
 }  // namespace
 

@@ -1,18 +1,36 @@
 // BatchNormalization: y = scale * (x - mean) / sqrt(var + epsilon) + B per channel (axis 1), in place.
 // With training_mode (opset 14+) the batch's own mean and (biased) variance are used and the running
 // statistics come out as outputs 1 and 2, as the ONNX reference computes them.
+// With constant parameters the per-channel affine is computed once; a Conv before it may have applied it
+// already (its output then passes through).
+#include "lib/exec/ops/batch_normalization.h"
+
 #include <cmath>
 
 #include "lib/exec/ops/common.h"
 
 namespace dnnc {
 namespace {
+// a = scale / sqrt(var + epsilon), b = B - mean * a, as float (the order of operations fixes the result).
+void affineOf(const float* scale, const float* bias, const float* mean, const float* var, float epsilon, int64_t C,
+              float* a, float* b) {
+  for (int64_t c = 0; c < C; ++c) {
+    a[c] = scale[c] / std::sqrt(var[c] + epsilon);
+    b[c] = bias[c] - mean[c] * a[c];
+  }
+}
+
 struct BatchNormKernel {
   float epsilon = 1e-5f, momentum = 0.9f;
   bool training = false;
+  std::vector<float> affine;  // inferenceBatchNormAffine, when the parameters are constant
 
   Status run(KernelContext& ctx) {
     const Value& x = ctx.input(0);
+    if (ctx.inputNormalized(0)) {  // the Conv before already applied this node (fuseBatchNorm)
+      ctx.outputAlias(0, 0, x.dims);
+      return {};
+    }
     if (x.dtype != DType::Float) return ctx.error("expects float32 X, got ", dtypeName(x.dtype));
     if (x.rank() < 2) return ctx.error("X ", dimsToString(x.dims), " needs a channel dim");
     const int64_t N = x.dims[0], C = x.dims[1], plane = x.numel() / std::max<int64_t>(1, N * C);
@@ -49,9 +67,11 @@ struct BatchNormKernel {
         for (int64_t c = 0; c < C; ++c) rv[c] = p[3][c] * momentum + var[c] * (1 - momentum);
       }
     }
-    for (int64_t c = 0; c < C; ++c) {
-      a[c] = p[0][c] / std::sqrt(var[c] + epsilon);
-      b[c] = p[1][c] - mean[c] * a[c];
+    if (!training && static_cast<int64_t>(affine.size()) == 2 * C) {
+      std::copy(affine.begin(), affine.begin() + C, a.begin());
+      std::copy(affine.begin() + C, affine.end(), b.begin());
+    } else {
+      affineOf(p[0], p[1], mean.data(), var.data(), epsilon, C, a.data(), b.data());
     }
     Value& y = ctx.outputInPlace(0, 0, DType::Float, x.dims);
     float* yd = y.as<float>();
@@ -75,7 +95,25 @@ Expected<std::unique_ptr<Kernel>> makeBatchNormalization(const NodeInfo& info) {
   k.training = info.attrInt("training_mode", 0) != 0;
   if (info.opset() < 9 && info.attrInt("spatial", 1) == 0)
     return info.error("spatial=0 (per-activation statistics) is not supported");
-  return makeKernel(k);
+  k.affine = ops::inferenceBatchNormAffine(info);
+  return makeKernel(std::move(k));
+}
+
+std::vector<float> ops::inferenceBatchNormAffine(const NodeInfo& info) {
+  if (info.op() != "BatchNormalization" || info.attrInt("training_mode", 0) != 0) return {};
+  if (info.opset() < 9 && info.attrInt("spatial", 1) == 0) return {};
+  const float* p[4];
+  int64_t C = -1;
+  for (int i = 0; i < 4; ++i) {
+    const Tensor* t = info.constant(i + 1);
+    if (!t || t->dtype() != DType::Float || (C >= 0 && t->numel() != C)) return {};
+    C = t->numel();
+    p[i] = t->data<float>();
+  }
+  if (C <= 0) return {};
+  std::vector<float> affine(2 * static_cast<size_t>(C));
+  affineOf(p[0], p[1], p[2], p[3], info.attrFloat("epsilon", 1e-5f), C, affine.data(), affine.data() + C);
+  return affine;
 }
 
 }  // namespace dnnc

@@ -15,6 +15,9 @@
 // channel blocks only split when there are fewer position blocks than threads.
 // Pruned constant weights run on the CSR kernel instead where it is faster (sparse_product.h): the same
 // tasks and right operand, W as CSR.
+// A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
+// conv's output) is folded in as ORT and `fold-bn` do: its scale multiplies the rows of W as they are
+// packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own.
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
 #include "lib/exec/ops/sparse_product.h"
@@ -31,6 +34,7 @@ struct ConvKernel {
   bool constant_weights = false;
   std::vector<gemm::PackedA> kept;  // per group, when kept
   const void* kept_from = nullptr;  // the weights they were packed from
+  const float* kept_scale = nullptr;  // and the row scale they were packed with
   ops::SparseWeights sparse;
 
   Status run(KernelContext& ctx) {
@@ -58,7 +62,6 @@ struct ConvKernel {
     for (size_t i = 0; i < spatial.size(); ++i) dims.push_back(w.out[3 - spatial.size() + i]);
     Value& y = ctx.output(0, DType::Float, dims);
     if (y.numel() == 0) return {};
-    const bool relu = ctx.fuseRelu();
 
     const int64_t Cg = C / group, Mg = M / group, K = Cg * w.kSize();
     const int64_t P = w.outSize(), inSize = w.inSize();
@@ -108,6 +111,16 @@ struct ConvKernel {
     const bool use_csr = sparse.wanted(ctx, per * unit);
     const gemm::CsrMatrix* csr = use_csr ? &sparse.csr(gemm::MatrixRef::rowMajor(wd, M, K)) : nullptr;
     ctx.noteKernel(use_csr ? "csr" : "dense gemm");
+    // The BN's scale goes into the packed rows, so the CSR path (W used as stored) does not fold it.
+    const float* bn = use_csr ? nullptr : ctx.fuseBatchNorm(M);
+    const float* bn_scale = bn;
+    thread_local std::vector<float> folded_bias;
+    if (bn) {
+      folded_bias.resize(static_cast<size_t>(M));
+      for (int64_t m = 0; m < M; ++m) folded_bias[m] = (bias ? bias[m] * bn[m] : 0.0f) + bn[M + m];
+      bias = folded_bias.data();
+    }
+    const bool relu = ctx.fuseRelu();
     const bool keep = !use_csr && constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
     const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
@@ -119,15 +132,18 @@ struct ConvKernel {
 
     std::vector<gemm::PackedA> per_call;
     const std::vector<gemm::PackedA>* packed = &kept;
+    auto scaleOf = [&](int64_t g) { return bn_scale ? bn_scale + g * Mg : nullptr; };
     if (keep) {
-      if (kept.empty() || kept_from != wt.data) {
+      if (kept.empty() || kept_from != wt.data || kept_scale != bn_scale) {
         kept.clear();
-        for (int64_t g = 0; g < group; ++g) kept.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K));
+        for (int64_t g = 0; g < group; ++g) kept.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K), scaleOf(g));
         kept_from = wt.data;
+        kept_scale = bn_scale;
       }
     } else if (!use_csr) {
       for (int64_t g = 0; g < group; ++g)
-        per_call.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K), scratch + g * gemm::PackedA::floatsFor(Mg, K));
+        per_call.emplace_back(gemm::MatrixRef::rowMajor(wd + g * Mg * K, Mg, K), scratch + g * gemm::PackedA::floatsFor(Mg, K),
+                              scaleOf(g));
       packed = &per_call;
     }
     float* slot_base = scratch + packed_floats;

@@ -110,6 +110,9 @@ struct PoolKernel {
       we[ow] = std::min<int64_t>(s0 + w.k[2], W);
       wcount[ow] = std::min<int64_t>(s0 + w.k[2], W + w.pad_end[2]) - std::max<int64_t>(s0, -w.pad_begin[2]);
     }
+    // 2x2 windows at stride 2 without padding (the common downsampling MaxPool).
+    const bool max2x2 = w.k[1] == 2 && w.k[2] == 2 && w.s[1] == 2 && w.s[2] == 2 && w.pad_begin[1] == 0 &&
+                        w.pad_begin[2] == 0 && 2 * OH <= H && 2 * OW <= W;
     parallelFor(planes, threads, std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(OH * OW * w.k[1] * w.k[2], 1)),
                 [&](int64_t pb, int64_t pe) {
       for (int64_t p = pb; p < pe; ++p) {
@@ -120,7 +123,12 @@ struct PoolKernel {
           const int64_t hs = std::max<int64_t>(s0, 0), he = std::min<int64_t>(s0 + w.k[1], H);
           const int64_t hcount = std::min<int64_t>(s0 + w.k[1], H + w.pad_end[1]) - std::max<int64_t>(s0, -w.pad_begin[1]);
           T* out = dst + oh * OW;
-          if (is_max) {
+          if (is_max && max2x2) {  // the window wholly inside: no clipping, four loads per output
+            const T* r0 = src + s0 * W;
+            const T* r1 = r0 + W;
+            for (int64_t ow = 0; ow < OW; ++ow)
+              out[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
+          } else if (is_max) {
             for (int64_t ow = 0; ow < OW; ++ow) {
               T best = std::numeric_limits<T>::lowest();
               for (int64_t ih = hs; ih < he; ++ih) {

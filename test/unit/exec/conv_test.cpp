@@ -155,3 +155,61 @@ g (float[2,4,5,4] X) => (float[2,6,?,?] Y) {
   auto out = runOk(*exec, {&x});
   CHECK(closeness(out[0], want) <= 1.0);
 }
+
+// The executor folds an inference BatchNormalization (and a Relu after it) into the Conv before it
+// (KernelContext::fuseBatchNorm). Reference: the naive conv, then BN and Relu by their formulas in double.
+TEST_CASE("Conv followed by BatchNormalization and Relu matches the naive ops, folded or not", "[exec][conv]") {
+  const std::vector<ConvCase> cases = {
+      {{2, 4, 9, 9}, {6, 2, 3, 3}, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // grouped, stride 1 (wide rows)
+      {{2, 4, 9, 9}, {6, 4, 3, 3}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}},  // strided (im2col)
+      {{1, 5, 6, 6}, {7, 5, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // 1x1 direct
+      {{1, 3, 100, 90}, {8, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // wide GEMM: weights packed per call
+  };
+  uint32_t seed = 200;
+  for (const auto& cc : cases)
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) {
+        const int64_t M = cc.w[0];
+        Tensor x = randomTensor(cc.x, seed), w = randomTensor(cc.w, seed + 1), b = randomTensor({M}, seed + 2);
+        Tensor scale = randomTensor({M}, seed + 3, 0.5f, 2.0f), shift = randomTensor({M}, seed + 4);
+        Tensor mean = randomTensor({M}, seed + 5), var = randomTensor({M}, seed + 6, 0.1f, 3.0f);
+        seed += 10;
+        std::vector<int64_t> od;
+        Tensor z = naiveConv(x, w, bias ? &b : nullptr, cc, od);
+        Tensor n(DType::Float, z.dims()), y(DType::Float, z.dims());
+        const int64_t plane = z.numel() / (od[0] * M);
+        for (int64_t i = 0; i < z.numel(); ++i) {
+          const int64_t c = (i / plane) % M;
+          const double v = (z.data<float>()[i] - double(mean.data<float>()[c])) /
+                               std::sqrt(double(var.data<float>()[c]) + 1e-5) * scale.data<float>()[c] +
+                           shift.data<float>()[c];
+          n.data<float>()[i] = static_cast<float>(v);
+          y.data<float>()[i] = static_cast<float>(std::max(v, 0.0));
+        }
+        std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + ints(cc.x) + "] X) => (float[" +
+                           ints(od) + "] Y) {\n  Z = Conv <group = " + std::to_string(cc.group) + ", strides = [" +
+                           ints(cc.strides) + "], pads = [" + ints(cc.pads) + "]> (X, W" + (bias ? ", B" : "") +
+                           ")\n  N = BatchNormalization (Z, S, T, MU, V)\n  Y = Relu(N)\n}";
+        Model m = modelFromText(text);
+        addInitializer(m, "W", w);
+        if (bias) addInitializer(m, "B", b);
+        addInitializer(m, "S", scale);
+        addInitializer(m, "T", shift);
+        addInitializer(m, "MU", mean);
+        addInitializer(m, "V", var);
+        auto e = makeExecutor(m, threads);
+        INFO(text << "threads " << threads);
+        for (int rep = 0; rep < 2; ++rep) CHECK(closeness(runOk(*e, {&x})[0], y) <= 1.0);  // folded
+        // Fetching the conv's output: it is the plain convolution, and N and Y are still right.
+        auto all = runOk(*e, {&x}, {.fetch = {"Z", "N", "Y"}});
+        CHECK(closeness(all[0], z) <= 1.0);
+        CHECK(closeness(all[1], n) <= 1.0);
+        CHECK(closeness(all[2], y) <= 1.0);
+        // Fetching only N (folded, not rectified) and Y.
+        auto ny = runOk(*e, {&x}, {.fetch = {"N", "Y"}});
+        CHECK(closeness(ny[0], n) <= 1.0);
+        CHECK(closeness(ny[1], y) <= 1.0);
+        // Folded again after the unfolded runs (the kept packed weights follow the choice).
+        CHECK(closeness(runOk(*e, {&x})[0], y) <= 1.0);
+      }
+}
