@@ -83,26 +83,39 @@ struct ConvKernel {
                       static_cast<double>(Wp - OW) / OW < 40.0 / static_cast<double>(Mg);
 
     // Column blocks: about 256-512 KiB of B per block. Wide blocks are whole output rows.
+    const int64_t col_budget = std::clamp<int64_t>((512 * 1024 / 4) / std::max<int64_t>(K, 1), 64, 4096);
+    // Small maps through im2col: several whole images per GEMM (columns image-major), so that one GEMM
+    // is wide enough to amortise its packing and partial tiles (a 7x7 map alone is 49 columns: three
+    // 16-wide panels and a 1-wide one); the product goes to a buffer and is copied out image by image.
+    int64_t imgs = 1;
+    if (!wide && !direct && N > 1 && 2 * P <= col_budget) {
+      imgs = std::min(N, col_budget / P);
+      if (may_thread && (N + imgs - 1) / imgs * group < threads) imgs = (N + threads - 1) / threads;
+    }
+    const int64_t nblocks = (N + imgs - 1) / imgs;
     int64_t unit = 1, units = P;  // a block is `per` units of `unit` columns
     int64_t per;
-    if (wide) {
+    if (imgs > 1) {
+      per = P;
+    } else if (wide) {
       unit = Wp;
       units = OH;
       per = std::clamp<int64_t>((256 * 1024 / 4) / std::max<int64_t>(K * Wp, 1), 1, OH);
     } else if (direct) {
       per = std::min<int64_t>(P, 1024);
     } else {
-      per = std::min(P, std::clamp<int64_t>((512 * 1024 / 4) / std::max<int64_t>(K, 1), 64, 4096));
+      per = std::min(P, col_budget);
+      if (per >= OW) per = per / OW * OW;  // whole output rows: im2col's fast path
     }
-    if (may_thread && N * group * ((units + per - 1) / per) < threads && units >= 2 * threads)
+    if (may_thread && nblocks * group * ((units + per - 1) / per) < threads && units >= 2 * threads)
       per = (units + threads - 1) / threads;
     const int64_t blocks = (units + per - 1) / per;
     // Output-channel blocks when the position blocks alone cannot feed the threads.
     int64_t mblocks = 1;
-    if (may_thread && N * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::kMR - 1) / gemm::kMR);
+    if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::kMR - 1) / gemm::kMR);
     const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + gemm::kMR - 1) / gemm::kMR * gemm::kMR;
     mblocks = (Mg + mchunk - 1) / mchunk;
-    const int64_t tasks = N * group * blocks * mblocks;
+    const int64_t tasks = nblocks * group * blocks * mblocks;
     const bool par = may_thread && tasks >= 2;
     const int slots = par ? static_cast<int>(std::min<int64_t>(threads, tasks)) : 1;
 
@@ -125,8 +138,8 @@ struct ConvKernel {
     const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
     const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
     const int64_t pad_floats = wide ? Cg * prow : 0;
-    const int64_t col_floats = (!wide && !direct) ? K * per : 0;
-    const int64_t out_floats = wide ? mchunk * per * Wp : 0;
+    const int64_t col_floats = (!wide && !direct) ? K * per * imgs : 0;
+    const int64_t out_floats = wide ? mchunk * per * Wp : imgs > 1 ? mchunk * P * imgs : 0;
     const int64_t slot_floats = (pad_floats + col_floats + out_floats + 15) / 16 * 16;
     float* scratch = ctx.scratch(packed_floats + static_cast<size_t>(slots) * slot_floats);
 
@@ -156,7 +169,7 @@ struct ConvKernel {
     };
     auto task = [&](int64_t t, int slot) {
       const int64_t mb = t % mblocks, blk = (t / mblocks) % blocks, g = (t / (mblocks * blocks)) % group;
-      const int64_t n = t / (mblocks * blocks * group);
+      const int64_t n = t / (mblocks * blocks * group) * imgs;  // the task's (first) image
       const int64_t m0 = mb * mchunk, m1 = std::min(Mg, m0 + mchunk);
       const int64_t u0 = blk * per, u1 = std::min(units, u0 + per), cols = (u1 - u0) * unit;
       const float* xg = xd + (n * C + g * Cg) * inSize;
@@ -168,6 +181,15 @@ struct ConvKernel {
       if (direct) {
         for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+      } else if (imgs > 1) {
+        const int64_t ni = std::min(N - n, imgs), wcols = ni * P;
+        for (int64_t i = 0; i < ni; ++i) ops::im2col(xg + i * C * inSize, Cg, w, 0, P, buf + i * P, wcols);
+        for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * wcols;
+        float* out = buf + col_floats;
+        product(g, m0, m1, {rows.data(), K, wcols}, out, wcols, ep);
+        for (int64_t i = 0; i < ni; ++i)
+          for (int64_t m = 0; m < m1 - m0; ++m)
+            std::memcpy(ybase + i * M * P + m * P, out + m * wcols + i * P, P * sizeof(float));
       } else if (!wide) {
         ops::im2col(xg, Cg, w, u0, u1, buf);
         for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * cols;
