@@ -40,6 +40,10 @@ int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 // 5-20 % on ResNet-18's conv shapes.
 constexpr int64_t kMC = 120;  // 20 panels of A: 120 x 256 x 4 B = 120 KiB, in L2
 constexpr int64_t kNC = 256;  // 16 panels of B: 256 x 256 x 4 B = 256 KiB, in L2 with A's block
+// multiply(PackedA, RowsRef) reads B in place up to this many rows of C (see there). Measured on
+// ResNet-18's and the residual CNN's 3x3 convolutions: 5-15 % faster with 32-128 output channels, no
+// gain past that.
+constexpr int64_t kInPlaceMaxRows = 128;
 
 // Per-thread packing buffers (OpenMP threads persist, so these are allocated once per thread).
 float* threadBuffer(int slot, size_t n) {
@@ -113,16 +117,40 @@ void packB(MatrixRef b, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* d
   }
 }
 
+// Where the micro-kernel reads B at depth k: a packed panel (kc x 16, aligned), or B's own rows in place
+// (rows[k] + j; masked loads for a tail panel, which never touch memory past the row's nv floats).
+struct PackedPanel {
+  const float* b;
+  __m256 lo(int64_t k) const { return _mm256_load_ps(b + k * kNR); }
+  __m256 hi(int64_t k) const { return _mm256_load_ps(b + k * kNR + 8); }
+};
+struct RowPanel {
+  const float* const* rows;
+  int64_t j;
+  __m256 lo(int64_t k) const { return _mm256_loadu_ps(rows[k] + j); }
+  __m256 hi(int64_t k) const { return _mm256_loadu_ps(rows[k] + j + 8); }
+};
+struct MaskedRowPanel {
+  const float* const* rows;
+  int64_t j;
+  __m256i m0, m1;
+  __m256 lo(int64_t k) const { return _mm256_maskload_ps(rows[k] + j, m0); }
+  __m256 hi(int64_t k) const { return _mm256_maskload_ps(rows[k] + j + 8, m1); }
+};
+
 alignas(32) const int32_t kMaskSource[32] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
                                              0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+// Lane masks for the first nv (<= 16) columns of a 16-wide tile: lanes 0-7 and 8-15.
+inline __m256i maskLo(int64_t nv) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 16 - nv)); }
+inline __m256i maskHi(int64_t nv) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 24 - nv)); }
 
 // C tile (R x nv, nv <= 16) += or = the product of an A panel (kc x 6) and a B panel (kc x 16).
 // accumulate: add to C (a later depth block); else start from the biases. relu: the last depth block.
 // Half = true: a tile at most 8 wide (the last panel of a narrow C, e.g. 49 = 3 x 16 + 1 output
 // positions): half the FMAs.
-template <int R, bool Half>
-void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, int64_t nv,
-           bool accumulate, const float* row_bias, const float* col_bias, bool relu) {
+template <int R, bool Half, class Panel>
+void micro(int64_t kc, const float* __restrict a, Panel b, float* c, int64_t ldc, int64_t nv, bool accumulate,
+           const float* row_bias, const float* col_bias, bool relu) {
   // Named accumulators, not an array: GCC keeps an indexed array on the stack (a store per FMA).
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -134,12 +162,11 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
   }
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b0 = b.lo(k);
     [[maybe_unused]] __m256 b1;
-    if constexpr (!Half) b1 = _mm256_load_ps(b + 8);
+    if constexpr (!Half) b1 = b.hi(k);
     DNNC_ROW(0) DNNC_ROW(1) DNNC_ROW(2) DNNC_ROW(3) DNNC_ROW(4) DNNC_ROW(5)
     a += kMR;
-    b += kNR;
   }
 #undef DNNC_ROW
   const __m256 acc0[kMR] = {c00, c10, c20, c30, c40, c50};
@@ -175,8 +202,7 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
     }
     return;
   }
-  const __m256i m0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 16 - nv));
-  const __m256i m1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskSource + 24 - nv));
+  const __m256i m0 = maskLo(nv), m1 = maskHi(nv);
   __m256 cb0 = zero, cb1 = zero;
   if (!accumulate && col_bias) {
     cb0 = _mm256_maskload_ps(col_bias, m0);
@@ -206,11 +232,14 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
   }
 }
 
-using MicroFn = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, bool, const float*,
-                         const float*, bool);
-constexpr MicroFn kMicro[2][kMR + 1] = {
-    {nullptr, micro<1, false>, micro<2, false>, micro<3, false>, micro<4, false>, micro<5, false>, micro<6, false>},
-    {nullptr, micro<1, true>, micro<2, true>, micro<3, true>, micro<4, true>, micro<5, true>, micro<6, true>}};
+template <class Panel>
+using MicroFn = void (*)(int64_t, const float*, Panel, float*, int64_t, int64_t, bool, const float*, const float*, bool);
+template <class Panel>
+constexpr MicroFn<Panel> kMicro[2][kMR + 1] = {
+    {nullptr, micro<1, false, Panel>, micro<2, false, Panel>, micro<3, false, Panel>, micro<4, false, Panel>,
+     micro<5, false, Panel>, micro<6, false, Panel>},
+    {nullptr, micro<1, true, Panel>, micro<2, true, Panel>, micro<3, true, Panel>, micro<4, true, Panel>,
+     micro<5, true, Panel>, micro<6, true, Panel>}};
 
 // A packed A block (mrows rows from its first panel) times a packed B block (ncols columns), depth kc,
 // into C. first: the first depth block (biases); last: the last one (ReLU).
@@ -218,12 +247,31 @@ void macroKernel(int64_t kc, const float* ablock, int64_t mrows, const float* bb
                  int64_t ldc, bool first, bool last, const Epilogue& ep) {
   for (int64_t jr = 0; jr < ncols; jr += kNR) {
     const int64_t nv = std::min(kNR, ncols - jr);
-    const float* bp = bblock + jr * kc;
+    const PackedPanel bp{bblock + jr * kc};
     for (int64_t ir = 0; ir < mrows; ir += kMR) {
       const int64_t mv = std::min(kMR, mrows - ir);
-      kMicro[nv <= 8][mv](kc, ablock + ir * kc, bp, c + ir * ldc + jr, ldc, nv, !first,
-                 first && ep.row_bias ? ep.row_bias + ir : nullptr, first && ep.col_bias ? ep.col_bias + jr : nullptr,
-                 last && ep.relu);
+      kMicro<PackedPanel>[nv <= 8][mv](kc, ablock + ir * kc, bp, c + ir * ldc + jr, ldc, nv, !first,
+                                       first && ep.row_bias ? ep.row_bias + ir : nullptr,
+                                       first && ep.col_bias ? ep.col_bias + jr : nullptr, last && ep.relu);
+    }
+  }
+}
+
+// The same with B read in place: rows[k] + j for depth k of the block, columns [j0, j0 + ncols).
+void macroKernelRows(int64_t kc, const float* ablock, int64_t mrows, const float* const* rows, int64_t j0,
+                     int64_t ncols, float* c, int64_t ldc, bool first, bool last, const Epilogue& ep) {
+  for (int64_t jr = 0; jr < ncols; jr += kNR) {
+    const int64_t nv = std::min(kNR, ncols - jr);
+    for (int64_t ir = 0; ir < mrows; ir += kMR) {
+      const int64_t mv = std::min(kMR, mrows - ir);
+      const float* rb = first && ep.row_bias ? ep.row_bias + ir : nullptr;
+      const float* cb = first && ep.col_bias ? ep.col_bias + jr : nullptr;
+      float* ct = c + ir * ldc + jr;
+      if (nv == kNR)
+        kMicro<RowPanel>[0][mv](kc, ablock + ir * kc, RowPanel{rows, j0 + jr}, ct, ldc, nv, !first, rb, cb, last && ep.relu);
+      else
+        kMicro<MaskedRowPanel>[nv <= 8][mv](kc, ablock + ir * kc, MaskedRowPanel{rows, j0 + jr, maskLo(nv), maskHi(nv)},
+                                           ct, ldc, nv, !first, rb, cb, last && ep.relu);
     }
   }
 }
@@ -264,11 +312,21 @@ void multiply(const PackedA& a, int64_t m0, int64_t m1, RowsRef b, float* c, int
   const int64_t K = a.cols(), N = b.cols, M = m1 - m0, mp = roundUp(a.rows(), kMR);
   if (M == 0 || N == 0) return;
   if (K == 0) return biasOnly(M, N, c, ldc, ep);
-  float* bbuf = threadBuffer(0, static_cast<size_t>(kKC * std::min(kNC, roundUp(N, kNR))));
+  // With few row panels a packed B panel would be read only M/6 times: reading B's rows in place
+  // (L1/L2-resident in the convolutions that pass rows) costs less than packing them.
+  const bool in_place = M <= kInPlaceMaxRows;
+  float* bbuf = in_place ? nullptr : threadBuffer(0, static_cast<size_t>(kKC * std::min(kNC, roundUp(N, kNR))));
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);
     for (int64_t k0 = 0; k0 < K; k0 += kKC) {
       const int64_t kc = std::min(kKC, K - k0);
+      if (in_place) {
+        const float* ablk = a.data() + k0 * mp + m0 * kc;
+        for (int64_t ic = 0; ic < M; ic += kMC)
+          macroKernelRows(kc, ablk + ic * kc, std::min(kMC, M - ic), b.rows + k0, jc, nc, c + ic * ldc + jc, ldc,
+                          k0 == 0, k0 + kc == K, shifted(ep, ic, jc));
+        continue;
+      }
       packB(b, k0, kc, jc, nc, bbuf);
       const float* ablk = a.data() + k0 * mp + m0 * kc;
       for (int64_t ic = 0; ic < M; ic += kMC)

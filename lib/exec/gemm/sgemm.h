@@ -99,7 +99,8 @@ class PackedB {
 };
 
 // C rows [m0, m1) of A * B, written at c (row stride ldc; c points at row m0). m0 must be a multiple
-// of kMR. B's columns all go to C.
+// of kMR. B's columns all go to C. For few rows of C, B is read in place through its row pointers
+// instead of being packed (each row must then hold its `cols` floats; nothing past them is read).
 void multiply(const PackedA& a, int64_t m0, int64_t m1, RowsRef b, float* c, int64_t ldc, const Epilogue& ep);
 // C columns [n0, n1) of A * B, written at c (c points at column n0). n0 must be a multiple of kNR.
 void multiply(MatrixRef a, const PackedB& b, int64_t n0, int64_t n1, float* c, int64_t ldc, const Epilogue& ep);
