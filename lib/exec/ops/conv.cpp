@@ -95,6 +95,11 @@ struct ConvKernel {
     if (!wide && !direct && N > 1 && 2 * P <= col_budget) {
       imgs = std::min(N, col_budget / P);
       if (may_thread && (N + imgs - 1) / imgs * group < threads) imgs = (N + threads - 1) / threads;
+      // Equal image groups, as many as a multiple of the threads (9+9+9+5 images on two threads idle
+      // one of them for a fifth of the layer; 8+8+8+8 do not).
+      int64_t groups = (N + imgs - 1) / imgs;
+      if (may_thread) groups = (groups + threads - 1) / threads * threads;
+      imgs = (N + groups - 1) / groups;
     }
     const int64_t nblocks = (N + imgs - 1) / imgs;
     int64_t unit = 1, units = P;  // a block is `per` units of `unit` columns
