@@ -79,11 +79,15 @@ class PruneActivations : public Pass {
     if (c_.samples > 0) calibration.limit = calibration.limit > 0 ? std::min(calibration.limit, c_.samples) : c_.samples;
     DNNC_ASSIGN(EvalSet set, EvalSet::load(model, calibration));
     DNNC_ASSIGN(ActivationMeasure before, measureActivations(model, sites, set, ctx.threads));
+    Accuracy accuracy_before;
+    if (set.hasLabels()) {  // from a plain run, as `dnnc eval` scores it (see measureActivations)
+      DNNC_ASSIGN(accuracy_before, set.evaluate(model, ctx.threads));
+    }
 
     double target = c_.sparsity;
     std::vector<float> alphas;
     if (budget) {
-      DNNC_ASSIGN(target, searchBudget(model, sites, set, before.accuracy, ctx, alphas));
+      DNNC_ASSIGN(target, searchBudget(model, sites, set, accuracy_before, ctx, alphas));
     } else {
       DNNC_ASSIGN(alphas, calibrateThresholds(model, sites, set, target, ctx.threads));
     }
@@ -108,8 +112,9 @@ class PruneActivations : public Pass {
          {"layer_input_sparsity_before", layerInputFraction(before.layer_inputs)},
          {"layer_input_sparsity", layerInputFraction(after.layer_inputs)}};
     if (set.hasLabels()) {
-      s["top1_before"] = before.accuracy.top1();
-      s["top1"] = after.accuracy.top1();
+      DNNC_ASSIGN(Accuracy accuracy_after, set.evaluate(pruned, ctx.threads));
+      s["top1_before"] = accuracy_before.top1();
+      s["top1"] = accuracy_after.top1();
     }
     if (budget) s["budget_points"] = c_.budget;
     if (!changed) return PreservedAnalyses::all();

@@ -35,10 +35,11 @@ struct ZeroCount {
 struct ActivationMeasure {
   std::vector<ZeroCount> relu_zeros;        // per site: exact zeros in its output
   std::vector<ActivationStats> layer_inputs;  // Conv/Gemm/MatMul inputs (what `dnnc stats` reports)
-  Accuracy accuracy;                         // when the set has labels
 };
 
-// One pass over the set: zeros after every site, Conv/Gemm/MatMul input statistics, accuracy.
+// One pass over the set: zeros after every site, Conv/Gemm/MatMul input statistics. (No accuracy: a run
+// with an observer computes BatchNormalization apart from the Conv before it, which rounds differently
+// from the plain runs that score a model; accuracy comes from EvalSet::evaluate.)
 Expected<ActivationMeasure> measureActivations(const Model& model, const std::vector<ReluSite>& sites, const EvalSet& set,
                                                int threads);
 
