@@ -53,7 +53,7 @@ Expected<Column> measure(const std::string& path, const std::string& packed, con
   c.energy_pj = e.cost.energy_pj.total();
   c.latency_cycles = e.cost.latency_cycles;
   c.latency_ms_model = e.cost.latency_ms();
-  DNNC_ASSIGN(c.cpu_ms, singleSampleLatencyMs(model, set.batches.front(), o.common.threads));
+  DNNC_ASSIGN(c.cpu_ms, singleSampleLatencyMs(model, set.batches.front(), o.common.threads, 25, 0.5));
   return c;
 }
 
