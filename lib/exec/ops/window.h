@@ -35,6 +35,9 @@ inline Expected<WindowAttrs> parseWindow(const NodeInfo& info, bool pool) {
     if (s <= 0) return info.error("strides must be positive");
   for (int64_t d : w.dilations)
     if (d <= 0) return info.error("dilations must be positive");
+  // ONNX pads are non-negative; the kernels index padded copies of the input by them.
+  for (int64_t p : w.pads)
+    if (p < 0) return info.error("pads must be non-negative, got ", p);
   return w;
 }
 

@@ -37,6 +37,21 @@ g (float[1,1,4,4] X) => (float[1,1,4,4] Y) {
   CHECK_THAT(e.error().message(), Catch::Contains("pad0") && Catch::Contains("wrap"));
 }
 
+TEST_CASE("negative Conv and pool pads are rejected at create()", "[exec]") {
+  for (const char* op : {"Conv", "MaxPool", "AveragePool"}) {
+    const bool conv = std::string(op) == "Conv";
+    Model m = modelFromText(std::string(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,9,9] X) => (float[1,2,10,10] Y) {
+  Y = )") + op + R"( <kernel_shape = [3, 3], pads = [-1, 2, 2, 2]> (X)" + (conv ? ", W" : "") + ")\n}");
+    m.graph().mutable_node(0)->set_name("win0");
+    if (conv) addInitializer(m, "W", randomTensor({2, 2, 3, 3}, 1));
+    auto e = Executor::create(m);
+    INFO(op);
+    REQUIRE_FALSE(e);
+    CHECK_THAT(e.error().message(), Catch::Contains("win0") && Catch::Contains("pads must be non-negative"));
+  }
+}
+
 TEST_CASE("missing required inputs are rejected at create()", "[exec]") {
   Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
 g (float[1,1,4,4] X) => (float[1,1,4,4] Y) {
