@@ -320,15 +320,14 @@ void multiply(const PackedA& a, int64_t m0, int64_t m1, RowsRef b, float* c, int
     const int64_t nc = std::min(kNC, N - jc);
     for (int64_t k0 = 0; k0 < K; k0 += kKC) {
       const int64_t kc = std::min(kKC, K - k0);
+      const float* ablk = a.data() + k0 * mp + m0 * kc;
       if (in_place) {
-        const float* ablk = a.data() + k0 * mp + m0 * kc;
         for (int64_t ic = 0; ic < M; ic += kMC)
           macroKernelRows(kc, ablk + ic * kc, std::min(kMC, M - ic), b.rows + k0, jc, nc, c + ic * ldc + jc, ldc,
                           k0 == 0, k0 + kc == K, shifted(ep, ic, jc));
         continue;
       }
       packB(b, k0, kc, jc, nc, bbuf);
-      const float* ablk = a.data() + k0 * mp + m0 * kc;
       for (int64_t ic = 0; ic < M; ic += kMC)
         macroKernel(kc, ablk + ic * kc, std::min(kMC, M - ic), bbuf, nc, c + ic * ldc + jc, ldc, k0 == 0,
                     k0 + kc == K, shifted(ep, ic, jc));

@@ -1,8 +1,8 @@
 // BatchNormalization: y = scale * (x - mean) / sqrt(var + epsilon) + B per channel (axis 1), in place.
 // With training_mode (opset 14+) the batch's own mean and (biased) variance are used and the running
 // statistics come out as outputs 1 and 2, as the ONNX reference computes them.
-// With constant parameters the per-channel affine is computed once; a Conv before it may have applied it
-// already (its output then passes through).
+// A Conv before it may have applied it already (the executor folds it: inferenceBatchNormAffine); its
+// output then passes through.
 #include "lib/exec/ops/batch_normalization.h"
 
 #include <cmath>
@@ -23,7 +23,6 @@ void affineOf(const float* scale, const float* bias, const float* mean, const fl
 struct BatchNormKernel {
   float epsilon = 1e-5f, momentum = 0.9f;
   bool training = false;
-  std::vector<float> affine;  // inferenceBatchNormAffine, when the parameters are constant
 
   Status run(KernelContext& ctx) {
     const Value& x = ctx.input(0);
@@ -67,12 +66,7 @@ struct BatchNormKernel {
         for (int64_t c = 0; c < C; ++c) rv[c] = p[3][c] * momentum + var[c] * (1 - momentum);
       }
     }
-    if (!training && static_cast<int64_t>(affine.size()) == 2 * C) {
-      std::copy(affine.begin(), affine.begin() + C, a.begin());
-      std::copy(affine.begin() + C, affine.end(), b.begin());
-    } else {
-      affineOf(p[0], p[1], mean.data(), var.data(), epsilon, C, a.data(), b.data());
-    }
+    affineOf(p[0], p[1], mean.data(), var.data(), epsilon, C, a.data(), b.data());
     Value& y = ctx.outputInPlace(0, 0, DType::Float, x.dims);
     float* yd = y.as<float>();
     ops::parallelFor(N * C, ctx.threads(), std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(plane, 1)), [&](int64_t lo, int64_t hi) {
@@ -95,8 +89,7 @@ Expected<std::unique_ptr<Kernel>> makeBatchNormalization(const NodeInfo& info) {
   k.training = info.attrInt("training_mode", 0) != 0;
   if (info.opset() < 9 && info.attrInt("spatial", 1) == 0)
     return info.error("spatial=0 (per-activation statistics) is not supported");
-  k.affine = ops::inferenceBatchNormAffine(info);
-  return makeKernel(std::move(k));
+  return makeKernel(k);
 }
 
 std::vector<float> ops::inferenceBatchNormAffine(const NodeInfo& info) {
