@@ -13,11 +13,17 @@
 //   - otherwise: im2col into a per-thread buffer.
 // Tasks are (image, group, block of output positions, block of output channels), on OpenMP threads; the
 // channel blocks only split when there are fewer position blocks than threads.
+// Narrow 2-D maps (at most 16 wide, 64 or more MACs per output) skip the GEMM: the direct convolution of
+// conv_direct.h puts 16 output channels in the vector lanes and reads the zero-bordered input in place.
 // Pruned constant weights run on the CSR kernel instead where it is faster (sparse_product.h): the same
 // tasks and right operand, W as CSR.
 // A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
 // conv's output) is folded in as ORT and `fold-bn` do: its scale multiplies the rows of W as they are
 // packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own.
+#include <cstring>
+#include <optional>
+
+#include "lib/exec/gemm/conv_direct.h"
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
 #include "lib/exec/ops/sparse_product.h"
@@ -28,6 +34,18 @@ namespace {
 // GEMMs with at most this many output positions per call keep packed weights (see above).
 constexpr int64_t kKeepPackedMaxColumns = 1024;
 
+// Output maps at most this wide go to the direct convolution (conv_direct.h) where it applies.
+constexpr int64_t kDirectMaxWidth = 16;
+
+// The bias with a fused BatchNormalization's shift (bn: M scales, then M shifts): bias * scale + shift.
+const float* withBatchNormShift(const float* bias, const float* bn, int64_t M) {
+  if (!bn) return bias;
+  thread_local std::vector<float> folded;
+  folded.resize(static_cast<size_t>(M));
+  for (int64_t m = 0; m < M; ++m) folded[m] = (bias ? bias[m] * bn[m] : 0.0f) + bn[M + m];
+  return folded.data();
+}
+
 struct ConvKernel {
   ops::WindowAttrs attrs;
   int64_t group = 1;
@@ -36,6 +54,90 @@ struct ConvKernel {
   const void* kept_from = nullptr;  // the weights they were packed from
   const float* kept_scale = nullptr;  // and the row scale they were packed with
   ops::SparseWeights sparse;
+  gemm::DirectConvWeights direct_kept;  // the direct convolution's packing, when W is constant
+  const void* direct_from = nullptr;
+  const float* direct_scale = nullptr;
+
+  // Ungrouped 2-D convolutions of narrow maps with enough depth per output (a 1x1 or single-channel
+  // conv has too little to amortise a tile's write-back) and at least one full block of channels.
+  bool directApplies(const ops::Window3& w, int64_t K, int64_t M, int64_t P) const {
+    return gemm::kDirectConvAvailable && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
+           K >= 64 && M >= gemm::kDirectLanes && P >= gemm::kDirectTile &&
+           (w.in[1] + w.pad_begin[1] + w.pad_end[1]) * (w.in[2] + w.pad_begin[2] + w.pad_end[2]) < (int64_t{1} << 30);  // int32 taps
+  }
+
+  // Tasks are (block of images, block of output channels): images per block as keep their zero-bordered
+  // copy near 128 KiB (in L2 while every channel block reads it), channel blocks only when the image
+  // blocks cannot feed the threads (batch 1).
+  Status runDirect(KernelContext& ctx, const Value& x, const Value& wt, const float* bias, const ops::Window3& w,
+                   bool may_thread, Value& y) {
+    const int64_t N = x.dims[0], C = x.dims[1], M = wt.dims[0], K = C * w.kSize(), P = w.outSize();
+    const int64_t H = w.in[1], Wd = w.in[2], pt = w.pad_begin[1], pl = w.pad_begin[2];
+    gemm::DirectConvGeometry g;
+    g.C = C;
+    g.Hp = H + pt + w.pad_end[1];
+    g.Wp = Wd + pl + w.pad_end[2];
+    g.OH = w.out[1];
+    g.OW = w.out[2];
+    g.sh = w.s[1];
+    g.sw = w.s[2];
+    for (int64_t b = 0; b < w.k[1]; ++b)
+      for (int64_t e = 0; e < w.k[2]; ++e) g.taps.push_back(static_cast<int32_t>(b * w.dil[1] * g.Wp + e * w.dil[2]));
+    const int64_t padded_image = C * g.Hp * g.Wp;
+
+    ctx.noteKernel("direct conv");
+    const float* bn = ctx.fuseBatchNorm(M);
+    bias = withBatchNormShift(bias, bn, M);
+    const bool relu = ctx.fuseRelu();
+    std::optional<gemm::DirectConvWeights> per_call;
+    const gemm::DirectConvWeights* packed = &direct_kept;
+    if (!constant_weights) {
+      per_call.emplace(wt.as<float>(), M, K, bn);
+      packed = &*per_call;
+    } else if (direct_from != wt.data || direct_scale != bn || direct_kept.depth() != K) {
+      direct_kept = gemm::DirectConvWeights(wt.as<float>(), M, K, bn);
+      direct_from = wt.data;
+      direct_scale = bn;
+    }
+
+    const int threads = ctx.threads();
+    int64_t imgs = std::clamp<int64_t>((32 * 1024) / std::max<int64_t>(padded_image, 1), 1, N);
+    int64_t chunks = (N + imgs - 1) / imgs;
+    if (may_thread) chunks = (chunks + threads - 1) / threads * threads;  // equal blocks on every thread
+    imgs = (N + chunks - 1) / chunks;
+    chunks = (N + imgs - 1) / imgs;
+    const int64_t lane_blocks = (M + gemm::kDirectLanes - 1) / gemm::kDirectLanes;
+    const int64_t mblocks = may_thread && chunks < threads ? std::min<int64_t>(threads, lane_blocks) : 1;
+    const int64_t mchunk = (lane_blocks + mblocks - 1) / mblocks * gemm::kDirectLanes;
+    const int64_t tasks = chunks * ((M + mchunk - 1) / mchunk);
+    const bool par = may_thread && tasks >= 2;
+    const int slots = par ? static_cast<int>(std::min<int64_t>(threads, tasks)) : 1;
+    const int64_t slot_floats = (imgs * padded_image + gemm::kBorderedSlack + 15) / 16 * 16;
+    float* scratch = ctx.scratch(static_cast<size_t>(slots * slot_floats));
+    std::vector<char> zeroed(static_cast<size_t>(slots), 0);
+    const float* xd = x.as<float>();
+    float* yd = y.as<float>();
+
+    auto task = [&](int64_t t, int slot) {
+      const int64_t mt = (M + mchunk - 1) / mchunk;
+      const int64_t n0 = (t / mt) * imgs, ni = std::min(imgs, N - n0);
+      const int64_t m0 = (t % mt) * mchunk, m1 = std::min(M, m0 + mchunk);
+      float* padded = scratch + slot * slot_floats;
+      if (!zeroed[slot]) {  // the borders, once per call: every task copies the same interiors
+        std::fill(padded, padded + slot_floats, 0.0f);
+        zeroed[slot] = 1;
+      }
+      gemm::copyIntoBordered(xd + n0 * C * H * Wd, ni * C, H, Wd, pt, pl, g.Hp, g.Wp, padded);
+      gemm::directConv(*packed, g, padded, ni, m0, m1, yd + n0 * M * P, M * P, bias, relu);
+    };
+    if (par) {
+#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
+      for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
+    } else {
+      for (int64_t t = 0; t < tasks; ++t) task(t, 0);
+    }
+    return {};
+  }
 
   Status run(KernelContext& ctx) {
     const Value& x = ctx.input(0);
@@ -65,13 +167,14 @@ struct ConvKernel {
 
     const int64_t Cg = C / group, Mg = M / group, K = Cg * w.kSize();
     const int64_t P = w.outSize(), inSize = w.inSize();
-    const bool direct = w.kSize() == 1 && w.s[0] * w.s[1] * w.s[2] == 1 && w.pad_begin[0] + w.pad_begin[1] +
+    const bool pointwise = w.kSize() == 1 && w.s[0] * w.s[1] * w.s[2] == 1 && w.pad_begin[0] + w.pad_begin[1] +
                         w.pad_begin[2] + w.pad_end[0] + w.pad_end[1] + w.pad_end[2] == 0;
     const int threads = ctx.threads();
     // Threads pay off past about a quarter million MACs per thread on an idle machine (measured on the residual
     // CNN at batch 1: its 1.8 M-MAC convolutions run 1.5x faster on two threads; waking them costs microseconds).
     const double macs = static_cast<double>(N) * M * P * K;
     const bool may_thread = threads > 1 && macs >= 2.5e5 * threads;
+    if (directApplies(w, K, M, P) && !sparse.wanted(ctx, P)) return runDirect(ctx, x, wt, bias, w, may_thread, y);
 
     // Geometry of the wide layout (stride 1): output rows computed over the padded width Wp.
     const int64_t H = w.in[1], Wd = w.in[2], OH = w.out[1], OW = w.out[2];
@@ -80,7 +183,7 @@ struct ConvKernel {
     // The wide layout computes Wp/OW - 1 extra columns (29 % on a 7x7 map with pad 1); im2col costs
     // about 40/Mg of the GEMM's time on small maps (measured: 2-5 cycles per copied float in short rows,
     // against Mg MACs at 16 per cycle): im2col only for the many-channel layers of small maps.
-    const bool wide = !direct && w.k[0] == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 &&
+    const bool wide = !pointwise && w.k[0] == 1 && w.s[0] == 1 && w.s[1] == 1 && w.s[2] == 1 &&
                       static_cast<double>(Wp - OW) / OW < 40.0 / static_cast<double>(Mg);
 
     // Column blocks: about 512 KiB of im2col columns per block. Wide blocks are whole output rows, as many
@@ -92,7 +195,7 @@ struct ConvKernel {
     // is wide enough to amortise its packing and partial tiles (a 7x7 map alone is 49 columns: three
     // 16-wide panels and a 1-wide one); the product goes to a buffer and is copied out image by image.
     int64_t imgs = 1;
-    if (!wide && !direct && N > 1 && 2 * P <= col_budget) {
+    if (!wide && !pointwise && N > 1 && 2 * P <= col_budget) {
       imgs = std::min(N, col_budget / P);
       if (may_thread && (N + imgs - 1) / imgs * group < threads) imgs = (N + threads - 1) / threads;
       // Equal image groups, as many as a multiple of the threads (9+9+9+5 images on two threads idle
@@ -110,7 +213,7 @@ struct ConvKernel {
       unit = Wp;
       units = OH;
       per = std::clamp<int64_t>((32 * 1024) / std::max<int64_t>(Cg * Wp, 1) - (ekh - 1), 1, OH);
-    } else if (direct) {
+    } else if (pointwise) {
       per = std::min<int64_t>(P, 1024);
     } else {
       per = std::min(P, col_budget);
@@ -136,18 +239,13 @@ struct ConvKernel {
     // The BN's scale goes into the packed rows, so the CSR path (W used as stored) does not fold it.
     const float* bn = use_csr ? nullptr : ctx.fuseBatchNorm(M);
     const float* bn_scale = bn;
-    thread_local std::vector<float> folded_bias;
-    if (bn) {
-      folded_bias.resize(static_cast<size_t>(M));
-      for (int64_t m = 0; m < M; ++m) folded_bias[m] = (bias ? bias[m] * bn[m] : 0.0f) + bn[M + m];
-      bias = folded_bias.data();
-    }
+    bias = withBatchNormShift(bias, bn, M);
     const bool relu = ctx.fuseRelu();
     const bool keep = !use_csr && constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
     const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
     const int64_t pad_floats = wide ? Cg * prow : 0;
-    const int64_t col_floats = (!wide && !direct) ? K * per * imgs : 0;
+    const int64_t col_floats = (!wide && !pointwise) ? K * per * imgs : 0;
     const int64_t out_floats = wide ? mchunk * per * Wp : imgs > 1 ? mchunk * P * imgs : 0;
     const int64_t slot_floats = (pad_floats + col_floats + out_floats + 15) / 16 * 16;
     float* scratch = ctx.scratch(packed_floats + static_cast<size_t>(slots) * slot_floats);
@@ -187,7 +285,7 @@ struct ConvKernel {
       rows.resize(static_cast<size_t>(K));
       gemm::Epilogue ep{bias ? bias + g * Mg + m0 : nullptr, nullptr, relu};
       float* ybase = yd + (n * M + g * Mg + m0) * P;
-      if (direct) {
+      if (pointwise) {
         for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
       } else if (imgs > 1) {

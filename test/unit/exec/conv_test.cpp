@@ -2,6 +2,7 @@
 // one and two threads, batches larger and smaller than the thread count.
 #include <catch2/catch.hpp>
 
+#include "lib/exec/gemm/conv_direct.h"
 #include "test/unit/exec/exec_test_util.h"
 
 using namespace dnnc;
@@ -62,7 +63,8 @@ std::string ints(const std::vector<int64_t>& v) {
   return s;
 }
 
-void checkConv(const ConvCase& cc, bool bias, int threads, uint32_t seed) {
+// expect_kernel: the kernel choice the conv node must report (noteKernel), when given.
+void checkConv(const ConvCase& cc, bool bias, int threads, uint32_t seed, const char* expect_kernel = nullptr) {
   Tensor x = randomTensor(cc.x, seed), w = randomTensor(cc.w, seed + 1), b = randomTensor({cc.w[0]}, seed + 2);
   std::vector<int64_t> out_dims;
   Tensor want = naiveConv(x, w, bias ? &b : nullptr, cc, out_dims);
@@ -80,6 +82,11 @@ void checkConv(const ConvCase& cc, bool bias, int threads, uint32_t seed) {
     auto out = runOk(*exec, {&x});
     INFO("conv " << text << " threads " << threads << " run " << rep);
     CHECK(closeness(out[0], want) <= 1.0);
+  }
+  if (expect_kernel) {
+    auto choices = exec->kernelChoices();
+    REQUIRE(choices.size() == 1);
+    CHECK(choices[0].second == expect_kernel);
   }
 }
 
@@ -158,12 +165,48 @@ g (float[2,4,5,4] X) => (float[2,6,?,?] Y) {
 
 // The executor folds an inference BatchNormalization (and a Relu after it) into the Conv before it
 // (KernelContext::fuseBatchNorm). Reference: the naive conv, then BN and Relu by their formulas in double.
+TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive loop", "[exec][conv]") {
+  // Output maps under 16 wide with at least 64 MACs per output and 16 channels (gemm/conv_direct.h):
+  // tiles of 6 positions spanning rows and images, channel counts that leave a partial block of lanes,
+  // strides, dilations, asymmetric pads, 1-D, and batch 1 on two threads (split by channel blocks).
+  const std::vector<ConvCase> cases = {
+      {{3, 32, 7, 7}, {64, 32, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // the residual CNN's block2
+      {{1, 32, 7, 7}, {64, 32, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // batch 1
+      {{5, 20, 14, 14}, {24, 20, 3, 3}, 1, {2, 2}, {1, 1}, {0, 1, 1, 0}},    // strided, 8-lane tail block
+      {{3, 16, 9, 11}, {17, 16, 3, 2}, 1, {1, 2}, {2, 1}, {2, 0, 1, 1}},     // dilated, 1-lane tail block
+      {{2, 64, 12}, {16, 64, 3}, 1, {1}, {1}, {1, 1}},                       // 1-D
+      {{9, 8, 5, 5}, {16, 8, 3, 3}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},        // no padding, one 1-position tile
+  };
+  const char* want = gemm::kDirectConvAvailable ? "direct conv" : "dense gemm";
+  uint32_t seed = 300;
+  for (const auto& cc : cases)
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
+}
+
+TEST_CASE("Conv with computed weights on a narrow map packs them per call", "[exec][conv]") {
+  // W is a graph input: packed on every run, never kept (the second run has new weights).
+  const ConvCase cc{{2, 16, 7, 7}, {32, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}};
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,16,7,7] X, float[32,16,3,3] W) => (float[2,32,7,7] Y) {
+  Y = Conv <pads = [1, 1, 1, 1]> (X, W)
+})");
+  auto exec = makeExecutor(m, 1);
+  Tensor x = randomTensor(cc.x, 401);
+  for (uint32_t seed : {402u, 403u}) {
+    Tensor w = randomTensor(cc.w, seed);
+    std::vector<int64_t> od;
+    CHECK(closeness(runOk(*exec, {&x, &w})[0], naiveConv(x, w, nullptr, cc, od)) <= 1.0);
+  }
+}
+
 TEST_CASE("Conv followed by BatchNormalization and Relu matches the naive ops, folded or not", "[exec][conv]") {
   const std::vector<ConvCase> cases = {
       {{2, 4, 9, 9}, {6, 2, 3, 3}, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // grouped, stride 1 (wide rows)
       {{2, 4, 9, 9}, {6, 4, 3, 3}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}},  // strided (im2col)
       {{1, 5, 6, 6}, {7, 5, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // 1x1 direct
       {{1, 3, 100, 90}, {8, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // wide GEMM: weights packed per call
+      {{3, 16, 7, 7}, {24, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // direct convolution (narrow map)
   };
   uint32_t seed = 200;
   for (const auto& cc : cases)
