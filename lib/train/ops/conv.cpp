@@ -7,10 +7,14 @@
 // to stay in L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing
 // and the products all read what was just written instead of streaming tens of MB from memory.
 // Curvature mode squares W and col.
+// The forward pass of ungrouped convolutions on narrow maps runs on the executor's direct convolution
+// (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions wasted on
+// 7x7 maps), per chunk of images.
 #include <omp.h>
 
 #include <algorithm>
 
+#include "lib/exec/gemm/conv_direct.h"
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/train/ops/registry.h"
 
@@ -47,13 +51,19 @@ class ConvOp : public Op {
     yb.reshape({N_, M_, OH_, OW_});
     const Shape s = shape();
     const int T = plan(t.threads());
-    packWeights(wb.data(), false, false);
+    const bool direct = directApplies();
+    if (direct) direct_w_ = gemm::DirectConvWeights(wb.data(), M_, s.K, nullptr);
+    else packWeights(wb.data(), false, false);
     // Chunks are handed out dynamically: on a shared machine a thread that is descheduled for a while
     // does not hold the others up at the end of the loop.
 #pragma omp parallel for num_threads(T) schedule(dynamic, 1)
     for (int64_t c = 0; c < chunks_; ++c) {
       Scratch& sc = scratch_[omp_get_thread_num()];
       const int64_t n0 = c * imgs_, n1 = std::min(N_, n0 + imgs_), cols = (n1 - n0) * s.P;
+      if (direct) {
+        directChunk(xb.data(), n0, n1, sc.col, bias, yb.data());
+        continue;
+      }
       for (int64_t g = 0; g < group_; ++g) {
         float* col = im2colChunk(xb.data(), n0, n1, g, sc.col, false);
         const gemm::RowsRef b = rows(sc, col, s.K, cols, cols);
@@ -207,6 +217,33 @@ class ConvOp : public Op {
     const int T = static_cast<int>(std::min<int64_t>(std::max(1, threads), chunks_));
     if (static_cast<int>(scratch_.size()) < T) scratch_.resize(static_cast<size_t>(T));
     return T;
+  }
+
+  // The forward pass on the direct convolution (see the top): ungrouped, at most 16 outputs wide, enough
+  // depth per output and a full block of output channels (as the executor's Conv chooses it).
+  bool directApplies() const {
+    return gemm::kDirectConvAvailable && group_ == 1 && OW_ <= 16 && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
+           OH_ * OW_ >= gemm::kDirectTile && (H_ + pt_ + pb_) * (W_ + pl_ + pr_) < (int64_t{1} << 30);
+  }
+
+  // Y of images [n0, n1) by the direct convolution, their zero-bordered copy in buf.
+  void directChunk(const float* x, int64_t n0, int64_t n1, std::vector<float>& buf, const float* bias, float* y) const {
+    gemm::DirectConvGeometry g;
+    g.C = C_;
+    g.Hp = H_ + pt_ + pb_;
+    g.Wp = W_ + pl_ + pr_;
+    g.OH = OH_;
+    g.OW = OW_;
+    g.sh = s_[0];
+    g.sw = s_[1];
+    for (int64_t i = 0; i < kh_; ++i)
+      for (int64_t j = 0; j < kw_; ++j) g.taps.push_back(static_cast<int32_t>(i * d_[0] * g.Wp + j * d_[1]));
+    const int64_t floats = (n1 - n0) * C_ * g.Hp * g.Wp;
+    grow(buf, floats + gemm::kBorderedSlack);
+    std::fill(buf.begin(), buf.begin() + floats + gemm::kBorderedSlack, 0.0f);
+    gemm::copyIntoBordered(x + n0 * C_ * H_ * W_, (n1 - n0) * C_, H_, W_, pt_, pl_, g.Hp, g.Wp, buf.data());
+    const int64_t P = OH_ * OW_;
+    gemm::directConv(direct_w_, g, buf.data(), n1 - n0, 0, M_, y + n0 * M_ * P, M_ * P, bias, false);
   }
 
   // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
@@ -379,6 +416,7 @@ class ConvOp : public Op {
   int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
   std::vector<Scratch> scratch_;    // one per thread
   std::vector<std::vector<float>> partials_;  // dW per block of chunks (reverse pass)
+  gemm::DirectConvWeights direct_w_;  // W for the direct forward pass, repacked every step
   std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
   gemm::AlignedFloats pack_store_;
   size_t pack_cap_ = 0;
