@@ -36,7 +36,7 @@ inline __m256i firstLanes(int64_t n) { return _mm256_loadu_si256(reinterpret_cas
 // yb[i]: its output for the block's first channel (channel j at + j * P); nv: valid channels.
 template <int R>
 void tile(const float* __restrict wp, int64_t C, int64_t plane, const int32_t* taps, int64_t ntaps,
-          const float* const* xb, float* const* yb, int64_t P, int64_t nv, const float* bias, bool relu) {
+          const float* const* xb, float* const* yb, int64_t P, int64_t nv, const float* bias, bool relu, bool accumulate) {
   // Named accumulators and input pointers: GCC keeps indexed arrays on the stack.
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -76,12 +76,15 @@ void tile(const float* __restrict wp, int64_t C, int64_t plane, const int32_t* t
     _mm256_store_ps(lanes, v0);
     _mm256_store_ps(lanes + 8, v1);
     float* out = yb[r];
-    for (int64_t j = 0; j < nv; ++j) out[j * P] = lanes[j];
+    if (accumulate)
+      for (int64_t j = 0; j < nv; ++j) out[j * P] += lanes[j];
+    else
+      for (int64_t j = 0; j < nv; ++j) out[j * P] = lanes[j];
   }
 }
 
 using TileFn = void (*)(const float*, int64_t, int64_t, const int32_t*, int64_t, const float* const*, float* const*,
-                        int64_t, int64_t, const float*, bool);
+                        int64_t, int64_t, const float*, bool, bool);
 constexpr TileFn kTile[kDirectTile + 1] = {nullptr, tile<1>, tile<2>, tile<3>, tile<4>, tile<5>, tile<6>};
 
 }  // namespace
@@ -103,7 +106,7 @@ void copyIntoBordered(const float* src, int64_t planes, int64_t H, int64_t W, in
 }
 
 void directConv(const DirectConvWeights& w, const DirectConvGeometry& g, const float* x, int64_t images, int64_t m0,
-                int64_t m1, float* y, int64_t y_image, const float* bias, bool relu) {
+                int64_t m1, float* y, int64_t y_image, const float* bias, bool relu, bool accumulate) {
   const int64_t ntaps = static_cast<int64_t>(g.taps.size());
   DNNC_CHECK(m0 % kDirectLanes == 0 && m0 <= m1 && m1 <= w.rows() && w.depth() == g.C * ntaps);
   const int64_t P = g.OH * g.OW, plane = g.Hp * g.Wp, x_image = g.C * plane, n = images * P;
@@ -132,7 +135,7 @@ void directConv(const DirectConvWeights& w, const DirectConvGeometry& g, const f
         xb[r] = x + xoff[p + r];
         yb[r] = ym + yoff[p + r];
       }
-      kTile[R](wp, g.C, plane, g.taps.data(), ntaps, xb, yb, P, nv, block_bias, relu);
+      kTile[R](wp, g.C, plane, g.taps.data(), ntaps, xb, yb, P, nv, block_bias, relu, accumulate);
     }
   }
 }
@@ -146,7 +149,7 @@ void copyIntoBordered(const float* src, int64_t planes, int64_t H, int64_t W, in
 }
 
 void directConv(const DirectConvWeights&, const DirectConvGeometry&, const float*, int64_t, int64_t, int64_t, float*,
-                int64_t, const float*, bool) {
+                int64_t, const float*, bool, bool) {
   DNNC_CHECK(false, "directConv needs AVX2/FMA (callers check kDirectConvAvailable)");
 }
 

@@ -53,8 +53,9 @@ void copyIntoBordered(const float* src, int64_t planes, int64_t H, int64_t W, in
                       int64_t Wp, float* dst);
 
 // Output channels [m0, m1) (m0 a multiple of 16) of `images` images into y (image i at y + i * y_image,
-// channel m at + m * OH * OW). bias: M floats or nullptr; relu: max(., 0) on the way out.
+// channel m at + m * OH * OW). bias: M floats or nullptr; relu: max(., 0) on the way out; accumulate: add
+// to y instead of writing it (a gradient that other ops also add to).
 void directConv(const DirectConvWeights& w, const DirectConvGeometry& g, const float* x, int64_t images, int64_t m0,
-                int64_t m1, float* y, int64_t y_image, const float* bias, bool relu);
+                int64_t m1, float* y, int64_t y_image, const float* bias, bool relu, bool accumulate = false);
 
 }  // namespace dnnc::gemm

@@ -9,7 +9,9 @@
 // Curvature mode squares W and col.
 // The forward pass of ungrouped convolutions on narrow maps runs on the executor's direct convolution
 // (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions wasted on
-// 7x7 maps), per chunk of images.
+// 7x7 maps), per chunk of images; so does dX of those with stride 1, as the convolution of dY (padded by
+// the kernel's reach less the forward pads) with the kernel flipped and its channels swapped, which
+// replaces a shallow GEMM (depth M) into K x positions columns and their col2im scatter.
 #include <omp.h>
 
 #include <algorithm>
@@ -100,7 +102,9 @@ class ConvOp : public Op {
     float* gbias = gradIn(t, 2);
     const Shape s = shape();
     const int T = plan(t.threads());
-    if (gx) packWeights(wb.data(), true, sq);  // W_g^T (squared in curvature mode), packed once per step
+    const bool direct_dx = gx && directGradApplies();
+    if (direct_dx) packFlipped(wb.data(), sq);
+    else if (gx) packWeights(wb.data(), true, sq);  // W_g^T (squared in curvature mode), packed once per step
     // Blocks of chunks, handed out dynamically; each block sums its own dW partial, and the partials are
     // added in block order: the same result for any thread count and any schedule.
     const int64_t blocks = std::min<int64_t>(chunks_, kBlocks);
@@ -132,7 +136,9 @@ class ConvOp : public Op {
             float* acc = partials_[blk].data() + g * s.Mg * s.K;
             for (int64_t j = 0; j < s.Mg * s.K; ++j) acc[j] += sc.prod[j];
           }
-          if (gx) {
+          if (direct_dx) {
+            directGradChunk(gy, n0, n1, sc.dcol, gx);
+          } else if (gx) {
             grow(sc.dcol, s.K * cols);
             gemm::multiply(packed_[g], 0, s.K, rows(sc, dy, s.Mg, cols, ld), sc.dcol.data(), cols, {});
             for (int64_t n = n0; n < n1; ++n)
@@ -244,6 +250,47 @@ class ConvOp : public Op {
     gemm::copyIntoBordered(x + n0 * C_ * H_ * W_, (n1 - n0) * C_, H_, W_, pt_, pl_, g.Hp, g.Wp, buf.data());
     const int64_t P = OH_ * OW_;
     gemm::directConv(direct_w_, g, buf.data(), n1 - n0, 0, M_, y + n0 * M_ * P, M_ * P, bias, false);
+  }
+
+  // dX by the direct convolution (see the top): stride 1, ungrouped, an input at most 16 wide, and pads
+  // within the kernel's reach (dY's padding for the flipped kernel must not be negative).
+  bool directGradApplies() const {
+    const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
+    return gemm::kDirectConvAvailable && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= 16 &&
+           M_ * kh_ * kw_ >= 64 && C_ >= gemm::kDirectLanes && H_ * W_ >= gemm::kDirectTile && pt_ <= rh && pb_ <= rh &&
+           pl_ <= rw && pr_ <= rw && (H_ + rh) * (W_ + rw) < (int64_t{1} << 30);
+  }
+
+  // W' [C x M x kh x kw], W'[c][m][i][j] = W[m][c][kh-1-i][kw-1-j] (squared in curvature mode), packed.
+  void packFlipped(const float* w, bool sq) {
+    flipped_.resize(static_cast<size_t>(M_ * C_ * kh_ * kw_));
+    for (int64_t m = 0; m < M_; ++m)
+      for (int64_t c = 0; c < C_; ++c)
+        for (int64_t i = 0; i < kh_; ++i)
+          for (int64_t j = 0; j < kw_; ++j) {
+            const float v = w[((m * C_ + c) * kh_ + kh_ - 1 - i) * kw_ + kw_ - 1 - j];
+            flipped_[((c * M_ + m) * kh_ + i) * kw_ + j] = sq ? v * v : v;
+          }
+    grad_w_ = gemm::DirectConvWeights(flipped_.data(), C_, M_ * kh_ * kw_, nullptr);
+  }
+
+  // dX of images [n0, n1) += the flipped kernel over dY zero-bordered by the kernel's reach less the
+  // pads (copied into buf).
+  void directGradChunk(const float* gy, int64_t n0, int64_t n1, std::vector<float>& buf, float* gx) const {
+    const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
+    gemm::DirectConvGeometry g;
+    g.C = M_;
+    g.Hp = H_ + rh;
+    g.Wp = W_ + rw;
+    g.OH = H_;
+    g.OW = W_;
+    for (int64_t i = 0; i < kh_; ++i)
+      for (int64_t j = 0; j < kw_; ++j) g.taps.push_back(static_cast<int32_t>(i * d_[0] * g.Wp + j * d_[1]));
+    const int64_t floats = (n1 - n0) * M_ * g.Hp * g.Wp;
+    grow(buf, floats + gemm::kBorderedSlack);
+    std::fill(buf.begin(), buf.begin() + floats + gemm::kBorderedSlack, 0.0f);
+    gemm::copyIntoBordered(gy + n0 * M_ * OH_ * OW_, (n1 - n0) * M_, OH_, OW_, rh - pt_, rw - pl_, g.Hp, g.Wp, buf.data());
+    gemm::directConv(grad_w_, g, buf.data(), n1 - n0, 0, C_, gx + n0 * C_ * H_ * W_, C_ * H_ * W_, nullptr, false, true);
   }
 
   // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
@@ -417,6 +464,8 @@ class ConvOp : public Op {
   std::vector<Scratch> scratch_;    // one per thread
   std::vector<std::vector<float>> partials_;  // dW per block of chunks (reverse pass)
   gemm::DirectConvWeights direct_w_;  // W for the direct forward pass, repacked every step
+  gemm::DirectConvWeights grad_w_;    // the flipped W' for the direct dX, repacked every step
+  std::vector<float> flipped_;
   std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
   gemm::AlignedFloats pack_store_;
   size_t pack_cap_ = 0;

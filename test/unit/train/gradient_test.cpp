@@ -54,6 +54,18 @@ TEST_CASE("train: dilated Conv, AveragePool with pads, GlobalAveragePool, Concat
   checkGradients(m2, randomBuf({3, 2, 8, 8}, 6), kLabels);
 }
 
+TEST_CASE("train: Conv on a narrow map through the direct convolution, forward and dX", "[train][grad]") {
+  // c2 has 16 input channels, 17 outputs, depth 144 and a 7-wide input at stride 1: its forward pass and
+  // its dX run on lib/exec/gemm/conv_direct (dilated, asymmetric pads, a 1-lane tail block); w1's gradient
+  // is only right if c2's dX is.
+  auto m = textModel(model("(float[3,2,6,7] x, float[16,2,3,3] w1, float[17,16,3,3] w2, float[17] b2, float[3,17] f) => (float[3,3] y)",
+                           "c1 = Conv <pads = [1, 1, 1, 1]> (x, w1)\n t = Tanh (c1)\n"
+                           "c2 = Conv <dilations = [2, 2], pads = [2, 1, 1, 2]> (t, w2, b2)\n"
+                           "g = GlobalAveragePool (c2)\n fl = Flatten (g)\n y = Gemm <transB = 1> (fl, f)"),
+                     {{"w1", {16, 2, 3, 3}}, {"w2", {17, 16, 3, 3}}, {"b2", {17}}, {"f", {3, 17}, -2.0f, 2.0f}});
+  checkGradients(m, randomBuf({3, 2, 6, 7}, 8), kLabels);
+}
+
 TEST_CASE("train: BatchNormalization frozen and with batch statistics", "[train][grad]") {
   const std::string text = model(
       "(float[3,2,5,5] x, float[3,2,3,3] w, float[3] s, float[3] b, float[3] mu, float[3] var, float[3,27] f) => (float[3,3] y)",
