@@ -2,6 +2,7 @@
 #include "lib/exec/gemm/conv_direct.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "lib/support/check.h"
 
@@ -11,16 +12,29 @@
 
 namespace dnnc::gemm {
 
+size_t DirectConvWeights::floatsFor(int64_t M, int64_t K) {
+  return static_cast<size_t>((M + kDirectLanes - 1) / kDirectLanes * K * kDirectLanes);
+}
+
 DirectConvWeights::DirectConvWeights(const float* w, int64_t M, int64_t K, const float* row_scale)
-    : rows_(M), depth_(K) {
-  const int64_t blocks = (M + kDirectLanes - 1) / kDirectLanes;
-  data_ = allocFloats(static_cast<size_t>(blocks * K * kDirectLanes));
-  float* d = data_.get();
+    : own_(allocFloats(floatsFor(M, K))), data_(own_.get()), rows_(M), depth_(K) {
+  pack(w, row_scale);
+}
+
+DirectConvWeights::DirectConvWeights(const float* w, int64_t M, int64_t K, const float* row_scale, float* storage)
+    : data_(storage), rows_(M), depth_(K) {
+  DNNC_CHECK(reinterpret_cast<uintptr_t>(storage) % 32 == 0, "directConv weights need 32-byte aligned storage");
+  pack(w, row_scale);
+}
+
+void DirectConvWeights::pack(const float* w, const float* row_scale) {
+  const int64_t blocks = (rows_ + kDirectLanes - 1) / kDirectLanes;
+  float* d = data_;
   for (int64_t b = 0; b < blocks; ++b)
-    for (int64_t k = 0; k < K; ++k)
+    for (int64_t k = 0; k < depth_; ++k)
       for (int64_t j = 0; j < kDirectLanes; ++j, ++d) {
         const int64_t m = b * kDirectLanes + j;
-        *d = m < M ? w[m * K + k] * (row_scale ? row_scale[m] : 1.0f) : 0.0f;
+        *d = m < rows_ ? w[m * depth_ + k] * (row_scale ? row_scale[m] : 1.0f) : 0.0f;
       }
 }
 

@@ -27,13 +27,18 @@ inline constexpr int64_t kDirectTile = 6;    // output positions per tile
 class DirectConvWeights {
  public:
   DirectConvWeights() = default;
-  DirectConvWeights(const float* w, int64_t M, int64_t K, const float* row_scale);
+  DirectConvWeights(const float* w, int64_t M, int64_t K, const float* row_scale);  // owns its storage
+  // Packs into caller storage of at least floatsFor(M, K) floats, 32-byte aligned (per-call packing).
+  DirectConvWeights(const float* w, int64_t M, int64_t K, const float* row_scale, float* storage);
+  static size_t floatsFor(int64_t M, int64_t K);
   int64_t rows() const { return rows_; }
   int64_t depth() const { return depth_; }
-  const float* block(int64_t b) const { return data_.get() + b * depth_ * kDirectLanes; }
+  const float* block(int64_t b) const { return data_ + b * depth_ * kDirectLanes; }
 
  private:
-  AlignedFloats data_;
+  void pack(const float* w, const float* row_scale);
+  AlignedFloats own_;
+  float* data_ = nullptr;
   int64_t rows_ = 0, depth_ = 0;
 };
 

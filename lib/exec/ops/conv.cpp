@@ -54,7 +54,7 @@ struct ConvKernel {
   const void* kept_from = nullptr;  // the weights they were packed from
   const float* kept_scale = nullptr;  // and the row scale they were packed with
   ops::SparseWeights sparse;
-  gemm::DirectConvWeights direct_kept;  // the direct convolution's packing, when W is constant
+  gemm::DirectConvWeights direct_kept;  // the direct convolution's packing, kept as `kept` is (see the top)
   const void* direct_from = nullptr;
   const float* direct_scale = nullptr;
 
@@ -89,16 +89,8 @@ struct ConvKernel {
     const float* bn = ctx.fuseBatchNorm(M);
     bias = withBatchNormShift(bias, bn, M);
     const bool relu = ctx.fuseRelu();
-    std::optional<gemm::DirectConvWeights> per_call;
-    const gemm::DirectConvWeights* packed = &direct_kept;
-    if (!constant_weights) {
-      per_call.emplace(wt.as<float>(), M, K, bn);
-      packed = &*per_call;
-    } else if (direct_from != wt.data || direct_scale != bn || direct_kept.depth() != K) {
-      direct_kept = gemm::DirectConvWeights(wt.as<float>(), M, K, bn);
-      direct_from = wt.data;
-      direct_scale = bn;
-    }
+    const bool keep = constant_weights && N * P <= kKeepPackedMaxColumns;
+    const size_t packed_floats = keep ? 0 : (gemm::DirectConvWeights::floatsFor(M, K) + 15) / 16 * 16;
 
     const int threads = ctx.threads();
     int64_t imgs = std::clamp<int64_t>((32 * 1024) / std::max<int64_t>(padded_image, 1), 1, N);
@@ -113,7 +105,18 @@ struct ConvKernel {
     const bool par = may_thread && tasks >= 2;
     const int slots = par ? static_cast<int>(std::min<int64_t>(threads, tasks)) : 1;
     const int64_t slot_floats = (imgs * padded_image + gemm::kBorderedSlack + 15) / 16 * 16;
-    float* scratch = ctx.scratch(static_cast<size_t>(slots * slot_floats));
+    float* scratch = ctx.scratch(packed_floats + static_cast<size_t>(slots * slot_floats));
+    std::optional<gemm::DirectConvWeights> per_call;
+    const gemm::DirectConvWeights* packed = &direct_kept;
+    if (!keep) {
+      per_call.emplace(wt.as<float>(), M, K, bn, scratch);
+      packed = &*per_call;
+      scratch += packed_floats;
+    } else if (direct_from != wt.data || direct_scale != bn || direct_kept.depth() != K) {
+      direct_kept = gemm::DirectConvWeights(wt.as<float>(), M, K, bn);
+      direct_from = wt.data;
+      direct_scale = bn;
+    }
     std::vector<char> zeroed(static_cast<size_t>(slots), 0);
     const float* xd = x.as<float>();
     float* yd = y.as<float>();

@@ -176,6 +176,7 @@ TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive 
       {{3, 16, 9, 11}, {17, 16, 3, 2}, 1, {1, 2}, {2, 1}, {2, 0, 1, 1}},     // dilated, 1-lane tail block
       {{2, 64, 12}, {16, 64, 3}, 1, {1}, {1}, {1, 1}},                       // 1-D
       {{9, 8, 5, 5}, {16, 8, 3, 3}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},        // no padding, one 1-position tile
+      {{24, 16, 7, 7}, {32, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},     // 1176 positions: packed per call
   };
   const char* want = gemm::kDirectConvAvailable ? "direct conv" : "dense gemm";
   uint32_t seed = 300;
