@@ -1,7 +1,9 @@
 // dnnc prune MODEL -o OUT: sugar that builds a pruning pipeline and runs it.
 //   --sparsity S | --q Q | --layer-sparsity NAME=S,... | --schedule FILE  (weights, prune-magnitude;
-//   --granularity filter|channel goes to prune-structured), --skip, and --activations for Cnvlutin's
-//   activation pruning (prune-activations, calibrated on --data). `--json` gives the run report.
+//   --granularity filter|channel goes to prune-structured, ranked by OBD saliency with --obd), --skip,
+//   and --activations for Cnvlutin's activation pruning (prune-activations, calibrated on --data).
+//   --obd on single weights, or with --iterations/--finetune-epochs, goes to prune-obd. `--json` gives
+//   the run report.
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
@@ -84,6 +86,7 @@ Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granula
       text += "layer-sparsity=" + pipelineValue(inlineLayerSparsity(map)) + ",";
     }
     if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
+    if (o.obd) text += "criterion=obd,";
     return text + "granularity=" + granularity + ")";
   }
   std::string text = "prune-magnitude(";
@@ -136,7 +139,13 @@ Expected<std::string> energyAwarePipeline(const PruneOptions& o) {
 }
 
 Expected<std::string> buildPipeline(const PruneOptions& o) {
-  if (o.obd || ((o.iterations > 0 || o.finetune_epochs > 0) && !o.energy_aware)) return roundsPipeline(o);
+  const bool rounds = o.iterations > 0 || o.finetune_epochs > 0;
+  // --obd on filters or channels without retraining rounds shrinks the layers (prune-structured ranked by
+  // saliency); with rounds, prune-obd zeroes whole filters between retrainings.
+  const bool structured_obd = o.obd && !rounds && (o.granularity == "filter" || o.granularity == "channel");
+  if (structured_obd && o.calibration.data.path.empty())
+    return Error(Exit::Usage, "--obd computes the Hessian diagonal on data").withHint("give --data X (and --labels Y)");
+  if (!structured_obd && (o.obd || (rounds && !o.energy_aware))) return roundsPipeline(o);
   if (o.energy_aware) return energyAwarePipeline(o);
   if (given(o.accuracy_budget) || given(o.target_energy))
     return Error(Exit::Usage, "--accuracy-budget and --target-energy go with --energy-aware");

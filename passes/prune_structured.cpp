@@ -12,7 +12,11 @@
 // Params: sparsity (fraction of each group's channels to remove, in [0,1)), layer-sparsity
 //   ('name=0.3,other*=0.6'), granularity=filter (rank by the producing layers' filters; names are the
 //   producers) | channel (rank by the consuming layers' input-channel slices; names are the consumers),
-//   criterion=l1|l2, skip (comma-separated globs), round (keep channel counts multiples of N).
+//   criterion=l1|l2|obd, skip (comma-separated globs), round (keep channel counts multiples of N),
+//   calib-samples (criterion=obd: samples of the calibration data for the Hessian diagonal).
+// criterion=obd ranks a slice by its OBD saliency, the sum of h_kk w_k^2 / 2 over its weights, with the
+// loss Hessian's diagonal from the cached train::HessianDiag analysis (LeCun, Denker, Solla 1989), on the
+// command's --data.
 // Ref: Li, Kadav, Durdanovic, Samet, Graf, "Pruning Filters for Efficient ConvNets", ICLR 2017 (L1);
 //      He, Zhang, Sun, "Channel Pruning for Accelerating Very Deep Neural Networks", ICCV 2017.
 #include <fnmatch.h>
@@ -29,6 +33,7 @@
 #include "lib/ir/graph.h"
 #include "lib/ir/shapes.h"
 #include "lib/pass/pass.h"
+#include "lib/train/hessian_diag.h"
 
 namespace dnnc {
 
@@ -43,6 +48,10 @@ class SliceCriterion {
   virtual ~SliceCriterion() = default;
   virtual double term(const std::string& weight, size_t flat_index, float w) const = 0;
   virtual double finish(double sum) const { return sum; }
+  // Whether a filter followed by a BatchNormalization is scored as fold-bn would scale it (see bnScale).
+  virtual bool scalesByBatchNorm() const { return true; }
+  // Whether the criterion can score this weight (a saliency needs its Hessian diagonal).
+  virtual bool knows(const std::string& weight) const { return true; }
 };
 
 class L1Criterion : public SliceCriterion {
@@ -54,6 +63,21 @@ class L2Criterion : public SliceCriterion {
  public:
   double term(const std::string&, size_t, float w) const override { return static_cast<double>(w) * w; }
   double finish(double sum) const override { return std::sqrt(sum); }
+};
+
+// OBD saliency h_kk w_k^2 / 2 per weight. The Hessian is taken with respect to the weight as stored, so
+// a following BatchNormalization's scaling is already in it: no BN rescaling.
+class ObdCriterion : public SliceCriterion {
+ public:
+  explicit ObdCriterion(const train::HessianDiag& h) : h_(h) {}
+  double term(const std::string& weight, size_t flat_index, float w) const override {
+    return 0.5 * static_cast<double>((*h_.find(weight))[flat_index]) * w * w;
+  }
+  bool scalesByBatchNorm() const override { return false; }
+  bool knows(const std::string& weight) const override { return h_.find(weight) != nullptr; }
+
+ private:
+  const train::HessianDiag& h_;
 };
 
 std::unique_ptr<SliceCriterion> makeCriterion(const std::string& name) {
@@ -68,6 +92,7 @@ struct Options {
   std::string criterion = "l1";
   std::vector<std::string> skip;
   int64_t round = 1;
+  int64_t calib_samples = 1000;  // criterion=obd
 };
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -112,6 +137,8 @@ Expected<Options> parseOptions(const PassParams& p) {
   o.criterion = p.getString("criterion");
   o.skip = splitList(p.has("skip") ? p.getString("skip") : std::string());
   o.round = p.getInt("round");
+  o.calib_samples = p.getInt("calib-samples");
+  if (o.calib_samples < 0) return Error(Exit::Usage, "prune-structured: calib-samples must be >= 0, got ", o.calib_samples);
   if (o.round < 1) return Error(Exit::Usage, "prune-structured: round must be at least 1, got ", o.round);
   return o;
 }
@@ -144,6 +171,7 @@ class PruneStructured : public Pass {
   explicit PruneStructured(Options o) : opt_(std::move(o)), criterion_(makeCriterion(opt_.criterion)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
+    if (opt_.criterion == "obd") DNNC_TRY(useObd(model, ctx));
     DNNC_ASSIGN(LayerTable before, buildLayerTable(model));
     Graph graph(model.graph(), model.base_dir);
     DNNC_TRY(checkNames(graph));
@@ -174,6 +202,19 @@ class PruneStructured : public Pass {
  private:
   Options opt_;
   std::unique_ptr<SliceCriterion> criterion_;
+
+  // criterion=obd: the Hessian diagonal of the model as it enters the pass, on the command's --data
+  // (the first calib-samples of it).
+  Status useObd(const Model& model, PassContext& ctx) {
+    if (!ctx.calibration)
+      return Error(Exit::Usage, "prune-structured: criterion=obd ranks by the loss Hessian on calibration data")
+          .withHint("give --data X (dnnc prune --obd, or dnnc run --data X)");
+    train::CalibrationSpec spec{ctx.calibration->data, ctx.calibration->limit};
+    if (opt_.calib_samples > 0) spec.limit = spec.limit > 0 ? std::min(spec.limit, opt_.calib_samples) : opt_.calib_samples;
+    DNNC_ASSIGN(const train::HessianDiag* h, train::hessianDiagAnalysis(model, ctx, spec));
+    criterion_ = std::make_unique<ObdCriterion>(*h);
+    return {};
+  }
 
   // Names in layer-sparsity and skip must name nodes of this graph (globs must match at least one).
   Status checkNames(const Graph& graph) const {
@@ -275,11 +316,14 @@ class PruneStructured : public Pass {
       for (int32_t a : use.layout.atoms) in_group = in_group || (a >= 0 && cg.groupOfAtom(a) == gid);
       if (!in_group) continue;
       const std::string& wname = graph.node(use.node).input(use.input);
+      if (!criterion_->knows(wname))
+        return Error(Exit::Input, "prune-structured: no Hessian diagonal for '", wname, "' (not a trainable initializer)");
       DNNC_ASSIGN(Tensor w, graph.readWeight(wname));
       std::vector<float> v = w.toFloats();
       const auto& dims = w.dims();
-      DNNC_ASSIGN(std::vector<float> bn, source ? bnScale(graph, use.node, dims[static_cast<size_t>(use.axis)])
-                                                : std::vector<float>{});
+      DNNC_ASSIGN(std::vector<float> bn, source && criterion_->scalesByBatchNorm()
+                                             ? bnScale(graph, use.node, dims[static_cast<size_t>(use.axis)])
+                                             : std::vector<float>{});
       auto outer = std::accumulate(dims.begin(), dims.begin() + use.axis, int64_t{1}, std::multiplies<>());
       auto inner = std::accumulate(dims.begin() + use.axis + 1, dims.end(), int64_t{1}, std::multiplies<>());
       int64_t n = dims[static_cast<size_t>(use.axis)];
@@ -442,9 +486,11 @@ std::vector<ParamSpec> PruneStructuredParams() {
       {"layer-sparsity", ParamType::String, "", "per-layer fractions 'NAME=F,GLOB=F' (override sparsity)"},
       {"granularity", ParamType::String, "filter", "filter: rank producers' filters; channel: rank consumers' input channels",
        {"filter", "channel"}},
-      {"criterion", ParamType::String, "l1", "norm that ranks filters/channels (lowest removed first)", {"l1", "l2"}},
+      {"criterion", ParamType::String, "l1", "l1/l2 norm, or obd saliency (Hessian on --data), ranks filters/channels (lowest removed first)",
+       {"l1", "l2", "obd"}},
       {"skip", ParamType::String, "", "comma-separated globs of layer names to leave alone"},
       {"round", ParamType::Int, "1", "keep channel counts multiples of N"},
+      {"calib-samples", ParamType::Int, "1000", "criterion=obd: samples of --data for the Hessian diagonal (0: all)"},
   };
 }
 
