@@ -12,13 +12,20 @@
 
 namespace dnnc::test {
 
-inline Model runPasses(const onnx::ModelProto& proto, const std::string& pipeline, nlohmann::json* report = nullptr) {
+// calibration: the command's --data, for passes that need data (then on one thread, so that results do
+// not depend on the machine).
+inline Model runPasses(const onnx::ModelProto& proto, const std::string& pipeline, nlohmann::json* report = nullptr,
+                       const Calibration* calibration = nullptr) {
   Model m;
   m.proto = proto;
   m.base_dir = ".";
   auto p = parsePipeline(pipeline, builtinPasses());
   REQUIRE(p.ok());
   PassContext ctx;
+  if (calibration) {
+    ctx.calibration = *calibration;
+    ctx.threads = 1;
+  }
   auto r = runPipeline(m, *p, builtinPasses(), ctx);
   INFO((r.ok() ? std::string() : r.error().message()));
   REQUIRE(r.ok());

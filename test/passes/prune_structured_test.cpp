@@ -553,20 +553,9 @@ TEST_CASE("prune-structured criterion=obd removes the filters prune-obd zeroes: 
   // it must give the same model, initializer for initializer, as shrinking the original by OBD saliency.
   auto m = loadModel(testData("lenet5.onnx"));
   REQUIRE(m.ok());
+  const Calibration data{{testData("fashion_test_2000_images.npy"), 1.0f / 255.0f, "0.2860", "0.3530"}, "", 0, 64};
   auto run = [&](const onnx::ModelProto& proto, const std::string& pipeline) {
-    Model model;
-    model.proto = proto;
-    model.base_dir = ".";
-    auto p = parsePipeline(pipeline, builtinPasses());
-    REQUIRE(p.ok());
-    PassContext ctx;
-    ctx.threads = 1;
-    ctx.calibration = Calibration{{testData("fashion_test_2000_images.npy"), 1.0f / 255.0f, "0.2860", "0.3530"}, "", 0, 64};
-    auto r = runPipeline(model, *p, builtinPasses(), ctx);
-    INFO((r.ok() ? std::string() : r.error().message()));
-    REQUIRE(r.ok());
-    REQUIRE(checkModel(model).ok());
-    return model.proto;
+    return runPasses(proto, pipeline, nullptr, &data).proto;
   };
   const std::string convs = "layer-sparsity='/conv1/Conv=0.5,/conv2/Conv=0.5'";
   onnx::ModelProto zeroed = run(m->proto, "prune-obd(granularity=filter,scope=layer,sparsity=0.5,calib-samples=256)");

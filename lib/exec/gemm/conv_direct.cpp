@@ -38,6 +38,21 @@ void DirectConvWeights::pack(const float* w, const float* row_scale) {
       }
 }
 
+DirectConvGeometry directConvGeometry(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw, const int64_t pads[4],
+                                      int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  DirectConvGeometry g;
+  g.C = C;
+  g.Hp = H + pads[0] + pads[2];
+  g.Wp = W + pads[1] + pads[3];
+  g.OH = (g.Hp - (kh - 1) * dh - 1) / sh + 1;
+  g.OW = (g.Wp - (kw - 1) * dw - 1) / sw + 1;
+  g.sh = sh;
+  g.sw = sw;
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) g.taps.push_back(static_cast<int32_t>(i * dh * g.Wp + j * dw));
+  return g;
+}
+
 #if defined(__AVX2__) && defined(__FMA__)
 
 namespace {

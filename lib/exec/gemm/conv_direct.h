@@ -50,6 +50,11 @@ struct DirectConvGeometry {
   std::vector<int32_t> taps;  // offset of each (kh, kw) tap in a padded plane, in W's order
 };
 
+// The geometry of a convolution of C planes of H x W, zero-bordered by pads (top, left, bottom, right),
+// with a kh x kw kernel at strides sh, sw and dilations dh, dw.
+DirectConvGeometry directConvGeometry(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw, const int64_t pads[4],
+                                      int64_t sh, int64_t sw, int64_t dh, int64_t dw);
+
 // `planes` H x W planes from src into the interiors (top and left borders pt, pl) of Hp x Wp planes at dst.
 // The borders stay zero if they were: the caller zeroes them once per buffer, not per copy. dst needs
 // kBorderedSlack floats past the last plane (a row's tail may be stored as a whole vector).

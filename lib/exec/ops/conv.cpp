@@ -46,6 +46,17 @@ const float* withBatchNormShift(const float* bias, const float* bn, int64_t M) {
   return folded.data();
 }
 
+// task(t, slot) for t in [0, tasks): on `slots` OpenMP threads handing out tasks dynamically, or in order.
+template <class Task>
+void runTasks(bool par, int slots, int64_t tasks, const Task& task) {
+  if (par) {
+#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
+    for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
+  } else {
+    for (int64_t t = 0; t < tasks; ++t) task(t, 0);
+  }
+}
+
 struct ConvKernel {
   ops::WindowAttrs attrs;
   int64_t group = 1;
@@ -73,16 +84,9 @@ struct ConvKernel {
                    bool may_thread, Value& y) {
     const int64_t N = x.dims[0], C = x.dims[1], M = wt.dims[0], K = C * w.kSize(), P = w.outSize();
     const int64_t H = w.in[1], Wd = w.in[2], pt = w.pad_begin[1], pl = w.pad_begin[2];
-    gemm::DirectConvGeometry g;
-    g.C = C;
-    g.Hp = H + pt + w.pad_end[1];
-    g.Wp = Wd + pl + w.pad_end[2];
-    g.OH = w.out[1];
-    g.OW = w.out[2];
-    g.sh = w.s[1];
-    g.sw = w.s[2];
-    for (int64_t b = 0; b < w.k[1]; ++b)
-      for (int64_t e = 0; e < w.k[2]; ++e) g.taps.push_back(static_cast<int32_t>(b * w.dil[1] * g.Wp + e * w.dil[2]));
+    const int64_t pads[4] = {pt, pl, w.pad_end[1], w.pad_end[2]};
+    const gemm::DirectConvGeometry g =
+        gemm::directConvGeometry(C, H, Wd, w.k[1], w.k[2], pads, w.s[1], w.s[2], w.dil[1], w.dil[2]);
     const int64_t padded_image = C * g.Hp * g.Wp;
 
     ctx.noteKernel("direct conv");
@@ -136,12 +140,7 @@ struct ConvKernel {
       gemm::copyIntoBordered(xd + n0 * C * H * Wd, ni * C, H, Wd, pt, pl, g.Hp, g.Wp, padded);
       gemm::directConv(*packed, g, padded, ni, m0, m1, yd + n0 * M * P, M * P, bias, relu);
     };
-    if (par) {
-#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
-      for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
-    } else {
-      for (int64_t t = 0; t < tasks; ++t) task(t, 0);
-    }
+    runTasks(par, slots, tasks, task);
     return {};
   }
 
@@ -331,12 +330,7 @@ struct ConvKernel {
             std::memcpy(ybase + m * P + (r0 + r) * OW, out + m * cols + r * Wp, OW * sizeof(float));
       }
     };
-    if (par) {
-#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
-      for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
-    } else {
-      for (int64_t t = 0; t < tasks; ++t) task(t, 0);
-    }
+    runTasks(par, slots, tasks, task);
     return {};
   }
 };

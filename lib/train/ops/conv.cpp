@@ -234,16 +234,8 @@ class ConvOp : public Op {
 
   // Y of images [n0, n1) by the direct convolution, their zero-bordered copy in buf.
   void directChunk(const float* x, int64_t n0, int64_t n1, std::vector<float>& buf, const float* bias, float* y) const {
-    gemm::DirectConvGeometry g;
-    g.C = C_;
-    g.Hp = H_ + pt_ + pb_;
-    g.Wp = W_ + pl_ + pr_;
-    g.OH = OH_;
-    g.OW = OW_;
-    g.sh = s_[0];
-    g.sw = s_[1];
-    for (int64_t i = 0; i < kh_; ++i)
-      for (int64_t j = 0; j < kw_; ++j) g.taps.push_back(static_cast<int32_t>(i * d_[0] * g.Wp + j * d_[1]));
+    const int64_t pads[4] = {pt_, pl_, pb_, pr_};
+    const gemm::DirectConvGeometry g = gemm::directConvGeometry(C_, H_, W_, kh_, kw_, pads, s_[0], s_[1], d_[0], d_[1]);
     const int64_t floats = (n1 - n0) * C_ * g.Hp * g.Wp;
     grow(buf, floats + gemm::kBorderedSlack);
     std::fill(buf.begin(), buf.begin() + floats + gemm::kBorderedSlack, 0.0f);
@@ -278,14 +270,8 @@ class ConvOp : public Op {
   // pads (copied into buf).
   void directGradChunk(const float* gy, int64_t n0, int64_t n1, std::vector<float>& buf, float* gx) const {
     const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
-    gemm::DirectConvGeometry g;
-    g.C = M_;
-    g.Hp = H_ + rh;
-    g.Wp = W_ + rw;
-    g.OH = H_;
-    g.OW = W_;
-    for (int64_t i = 0; i < kh_; ++i)
-      for (int64_t j = 0; j < kw_; ++j) g.taps.push_back(static_cast<int32_t>(i * d_[0] * g.Wp + j * d_[1]));
+    const int64_t pads[4] = {rh - pt_, rw - pl_, rh - pb_, rw - pr_};  // the output is H x W again
+    const gemm::DirectConvGeometry g = gemm::directConvGeometry(M_, OH_, OW_, kh_, kw_, pads, 1, 1, d_[0], d_[1]);
     const int64_t floats = (n1 - n0) * M_ * g.Hp * g.Wp;
     grow(buf, floats + gemm::kBorderedSlack);
     std::fill(buf.begin(), buf.begin() + floats + gemm::kBorderedSlack, 0.0f);
