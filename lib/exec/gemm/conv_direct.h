@@ -6,10 +6,12 @@
 // accumulators, as in the GEMM's micro-kernel): per kernel tap and input channel, 2 loads of packed
 // weights, 6 broadcasts of input samples straight from the zero-bordered input planes, 12 FMAs. Each
 // position carries its own input pointer, so a tile may span output rows and images: nothing is wasted
-// but the last tile of a block, and nothing is copied but the zero border (ORT's NCHWc convolution does
-// the same on blocked layouts; here the tensors stay NCHW and the write-back scatters a tile to 16 planes).
+// but the last tile of a block, and nothing is copied but the input into its zero-bordered planes (ORT's
+// NCHWc convolution does the same on blocked layouts; here the tensors stay NCHW and the write-back
+// scatters a tile to 16 planes). Used by the executor's Conv and by the training tape's Conv (forward,
+// and dX as the convolution of dY with the flipped kernel).
 //
-// Needs AVX2/FMA at compile time (kAvailable); the caller falls back to im2col otherwise.
+// Needs AVX2/FMA at compile time (kDirectConvAvailable); callers fall back to their GEMM path otherwise.
 #pragma once
 #include <cstdint>
 #include <vector>
