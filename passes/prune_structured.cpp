@@ -71,13 +71,17 @@ class ObdCriterion : public SliceCriterion {
  public:
   explicit ObdCriterion(const train::HessianDiag& h) : h_(h) {}
   double term(const std::string& weight, size_t flat_index, float w) const override {
-    return 0.5 * static_cast<double>((*h_.find(weight))[flat_index]) * w * w;
+    // Called for every weight element, a layer's in a row: look the diagonal up once per layer.
+    if (!last_ || weight != last_name_) last_name_ = weight, last_ = h_.find(weight);
+    return 0.5 * static_cast<double>((*last_)[flat_index]) * w * w;
   }
   bool scalesByBatchNorm() const override { return false; }
   bool knows(const std::string& weight) const override { return h_.find(weight) != nullptr; }
 
  private:
   const train::HessianDiag& h_;
+  mutable std::string last_name_;
+  mutable const std::vector<float>* last_ = nullptr;
 };
 
 std::unique_ptr<SliceCriterion> makeCriterion(const std::string& name) {

@@ -54,7 +54,7 @@ class ConvOp : public Op {
     const Shape s = shape();
     const int T = plan(t.threads());
     const bool direct = directApplies();
-    if (direct) direct_w_ = gemm::DirectConvWeights(wb.data(), M_, s.K, nullptr);
+    if (direct) direct_w_ = gemm::DirectConvWeights(wb.data(), M_, s.K, nullptr, packStore(gemm::DirectConvWeights::floatsFor(M_, s.K)));
     else packWeights(wb.data(), false, false);
     // Chunks are handed out dynamically: on a shared machine a thread that is descheduled for a while
     // does not hold the others up at the end of the loop.
@@ -196,10 +196,7 @@ class ConvOp : public Op {
       src = sqw_.data();
     }
     const size_t per = gemm::PackedA::floatsFor(transpose ? s.K : s.Mg, transpose ? s.Mg : s.K);
-    if (pack_cap_ < per * group_) {
-      pack_store_ = gemm::allocFloats(per * group_);
-      pack_cap_ = per * group_;
-    }
+    packStore(per * group_);
     packed_.clear();
     packed_.reserve(static_cast<size_t>(group_));
     for (int64_t g = 0; g < group_; ++g) {
@@ -263,7 +260,8 @@ class ConvOp : public Op {
             const float v = w[((m * C_ + c) * kh_ + kh_ - 1 - i) * kw_ + kw_ - 1 - j];
             flipped_[((c * M_ + m) * kh_ + i) * kw_ + j] = sq ? v * v : v;
           }
-    grad_w_ = gemm::DirectConvWeights(flipped_.data(), C_, M_ * kh_ * kw_, nullptr);
+    grad_w_ = gemm::DirectConvWeights(flipped_.data(), C_, M_ * kh_ * kw_, nullptr,
+                                      packStore(gemm::DirectConvWeights::floatsFor(C_, M_ * kh_ * kw_)));
   }
 
   // dX of images [n0, n1) += the flipped kernel over dY zero-bordered by the kernel's reach less the
@@ -277,6 +275,16 @@ class ConvOp : public Op {
     std::fill(buf.begin(), buf.begin() + floats + gemm::kBorderedSlack, 0.0f);
     gemm::copyIntoBordered(gy + n0 * M_ * OH_ * OW_, (n1 - n0) * M_, OH_, OW_, rh - pt_, rw - pl_, g.Hp, g.Wp, buf.data());
     gemm::directConv(grad_w_, g, buf.data(), n1 - n0, 0, C_, gx + n0 * C_ * H_ * W_, C_ * H_ * W_, nullptr, false, true);
+  }
+
+  // The packed-weights storage, at least n floats: the GEMM's W_g / W_g^T or one of the direct
+  // convolution's packings (each used only within the pass that packed it). It only grows.
+  float* packStore(size_t n) {
+    if (pack_cap_ < n) {
+      pack_store_ = gemm::allocFloats(n);
+      pack_cap_ = n;
+    }
+    return pack_store_.get();
   }
 
   // Sizes a scratch to n floats; it only grows, so steps after the first allocate nothing.
@@ -449,10 +457,10 @@ class ConvOp : public Op {
   int64_t imgs_ = 1, chunks_ = 0;  // images per chunk, chunks in the batch (from plan())
   std::vector<Scratch> scratch_;    // one per thread
   std::vector<std::vector<float>> partials_;  // dW per block of chunks (reverse pass)
-  gemm::DirectConvWeights direct_w_;  // W for the direct forward pass, repacked every step
-  gemm::DirectConvWeights grad_w_;    // the flipped W' for the direct dX, repacked every step
+  gemm::DirectConvWeights direct_w_;  // W for the direct forward pass, repacked every step (in pack_store_)
+  gemm::DirectConvWeights grad_w_;    // the flipped W' for the direct dX, repacked every step (in pack_store_)
   std::vector<float> flipped_;
-  std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_
+  std::vector<gemm::PackedA> packed_;  // W_g (forward) or W_g^T (reverse) per group, in pack_store_ (packStore)
   gemm::AlignedFloats pack_store_;
   size_t pack_cap_ = 0;
   std::vector<float> sqw_;  // W squared (curvature mode)
