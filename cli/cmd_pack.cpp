@@ -99,7 +99,8 @@ int runPack(const PackCmdOptions& o) {
                                   .withHint("save the model with its data inline first (dnnc run -p dce without --external-data)"));
   pack::PackOptions options;
   options.codec = *request;
-  auto packed = pack::packModel(model->proto, options);
+  // Without --data the model is not needed after packing: pack takes it apart instead of copying it.
+  auto packed = o.data.path.empty() ? pack::packModel(std::move(model->proto), options) : pack::packModel(model->proto, options);
   if (!packed) return reportError(cmd, packed.error());
   std::string_view out(reinterpret_cast<const char*>(packed->bytes.data()), packed->bytes.size());
   if (int rc = reportStatus(cmd, writeFileAtomic(o.output, out))) return rc;

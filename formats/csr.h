@@ -64,7 +64,8 @@ struct CsrHuffmanPlan {
 // The choices csrHuffmanEncode makes and the exact size they give, without encoding.
 CsrHuffmanPlan planCsrHuffman(const SparseEntries& e);
 std::vector<uint8_t> csrHuffmanEncode(std::span<const uint32_t> values);
-std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& entries);  // from sparseEntries(values)
+// From sparseEntries(values); plan, when given, receives the choices made (planCsrHuffman's result).
+std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& entries, CsrHuffmanPlan* plan = nullptr);
 Expected<std::vector<uint32_t>> csrHuffmanDecode(std::span<const uint8_t> bytes, uint64_t max_count);
 
 }  // namespace dnnc::formats

@@ -129,14 +129,9 @@ ValueChoice chooseValueCoding(const SparseEntries& e) {
 
 uint64_t headerBytes(const SparseEntries& e) { return varintSize(e.count) + varintSize(e.gaps.size()); }
 
-}  // namespace
-
-CsrHuffmanPlan planCsrHuffman(const SparseEntries& e) {
+// The plan of choices g and v for e.
+CsrHuffmanPlan planOf(const SparseEntries& e, const GapChoice& g, const ValueChoice& v) {
   CsrHuffmanPlan plan;
-  plan.total_bytes = headerBytes(e);
-  if (e.gaps.empty()) return plan;
-  GapChoice g = chooseGapCoding(e);
-  ValueChoice v = chooseValueCoding(e);
   plan.escape_threshold = g.threshold;
   plan.escape_order = g.order;
   plan.value_mode = v.mode == kFixedValues ? CsrHuffmanPlan::ValueMode::Fixed
@@ -145,19 +140,30 @@ CsrHuffmanPlan planCsrHuffman(const SparseEntries& e) {
   plan.value_bits = v.width;
   plan.gap_bits = g.bits;
   plan.value_bits_total = v.bits;
-  plan.total_bytes += (g.bits + v.bits + 7) / 8;
+  plan.total_bytes = headerBytes(e) + (g.bits + v.bits + 7) / 8;
   return plan;
+}
+
+}  // namespace
+
+CsrHuffmanPlan planCsrHuffman(const SparseEntries& e) {
+  if (e.gaps.empty()) return CsrHuffmanPlan{.total_bytes = headerBytes(e)};
+  return planOf(e, chooseGapCoding(e), chooseValueCoding(e));
 }
 
 std::vector<uint8_t> csrHuffmanEncode(std::span<const uint32_t> values) { return csrHuffmanEncode(sparseEntries(values)); }
 
-std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& e) {
+std::vector<uint8_t> csrHuffmanEncode(const SparseEntries& e, CsrHuffmanPlan* plan) {
   std::vector<uint8_t> out;
   appendVarint(out, e.count);
   appendVarint(out, e.gaps.size());
-  if (e.gaps.empty()) return out;
+  if (e.gaps.empty()) {
+    if (plan) *plan = CsrHuffmanPlan{.total_bytes = out.size()};
+    return out;
+  }
   GapChoice g = chooseGapCoding(e);
   ValueChoice v = chooseValueCoding(e);
+  if (plan) *plan = planOf(e, g, v);
   BitWriter w;
   w.writeExpGolomb(g.threshold, 0);
   w.write(g.order, kEscapeOrderBits);

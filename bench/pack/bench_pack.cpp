@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     double tp = bestSeconds(runs, [&] {
       onnx::ModelProto m;
       m.ParseFromString(*bytes);
-      packed = *pack::packModel(m);
+      packed = *pack::packModel(std::move(m));
     });
     std::string out;
     double tu = bestSeconds(runs, [&] { out = serializeModel(*pack::unpackModel(packed.bytes)); });

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     if (what == "pack") {
       onnx::ModelProto m;
       m.ParseFromString(*bytes);
-      sink += pack::packModel(m)->bytes.size();
+      sink += pack::packModel(std::move(m))->bytes.size();
     } else {
       sink += serializeModel(*pack::unpackModel(packed->bytes)).size();
     }

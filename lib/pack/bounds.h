@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <span>
 
+#include "formats/csr.h"
+
 namespace dnnc::pack {
 
 struct SparseBounds {
@@ -22,5 +24,11 @@ struct SparseBounds {
 
 // symbols: 0 = zero. dc_gap_bits in 1..16.
 SparseBounds sparseBounds(std::span<const uint16_t> symbols, unsigned dc_gap_bits);
+// The same from the symbols' (gap, value) entries (formats::sparseEntries), for callers that have
+// them: one step per nonzero instead of per element.
+SparseBounds sparseBounds(const formats::SparseEntries& entries, unsigned dc_gap_bits);
+// Just the entropy bound of the entries (no Huffman codes built): also a lower bound on any body
+// that codes each gap and each value with a prefix code, as csr-huffman does.
+double sparseEntropyBits(const formats::SparseEntries& entries);
 
 }  // namespace dnnc::pack

@@ -47,7 +47,7 @@ nlohmann::json tensorReport(const onnx::TensorProto& t, const Layout& layout, co
   if (e.symbols) {
     const Symbolized& s = *e.symbols;
     unsigned dc_gap = t.dims_size() >= 3 ? 8 : 5;  // Han: 8-bit conv, 5-bit fc indices
-    SparseBounds b = sparseBounds(s.symbols, dc_gap);
+    SparseBounds b = e.entries ? sparseBounds(*e.entries, dc_gap) : sparseBounds(s.symbols, dc_gap);
     double table_bits = double(s.table.size()) * s.width * 8;
     double dc_table_bits = double(s.table.size() - (s.zero_present ? 1 : 0)) * s.width * 8;
     // A tensor whose values are nearly all distinct (a bias) is better counted dense by both.
@@ -68,7 +68,13 @@ nlohmann::json tensorReport(const onnx::TensorProto& t, const Layout& layout, co
 }  // namespace
 
 Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& options) {
-  onnx::ModelProto stripped = model;
+  onnx::ModelProto copy = model;
+  return packModel(std::move(copy), options);
+}
+
+Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options) {
+  const uint64_t onnx_bytes = model.ByteSizeLong();  // = the deterministic serialisation's size
+  onnx::ModelProto& stripped = model;
   std::vector<onnx::TensorProto*> tensors = allTensors(stripped);
   std::vector<fm::Section> sections(1);
   nlohmann::json entries = nlohmann::json::array();
@@ -99,7 +105,6 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
   sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
   Packed out;
   out.bytes = fm::writeContainer(sections);
-  const uint64_t onnx_bytes = model.ByteSizeLong();  // = the deterministic serialisation's size
   out.report = {{"tensors", entries},
                 {"model_section_bytes", sections[0].data.size()},
                 {"model_protobuf_bytes", proto.size()},

@@ -34,6 +34,9 @@ struct Packed {
 };
 
 Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& options = {});
+// The same, taking the model apart instead of copying it (its tensors' data are moved out; what is
+// left of it is unspecified): for callers that are done with the model.
+Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options = {});
 Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes);
 
 }  // namespace dnnc::pack

@@ -13,6 +13,7 @@
 #include "formats/rlc.h"
 #include "formats/varint.h"
 #include "formats/zstd_blob.h"
+#include "lib/pack/bounds.h"
 #include "lib/support/check.h"
 
 namespace dnnc::pack {
@@ -39,6 +40,8 @@ struct CodebookInput {
     if (!entries_) entries_ = fm::sparseEntries(std::span<const uint16_t>(s.symbols));
     return *entries_;
   }
+  // The entries if made (for the report, which would otherwise scan the symbols again).
+  std::optional<fm::SparseEntries> takeEntries() { return std::move(entries_); }
 
  private:
   std::optional<std::vector<uint32_t>> wide_;
@@ -60,11 +63,10 @@ std::vector<uint8_t> symbolStream(Codec c, CodebookInput& in, EncodedTensor* inf
   switch (c) {
     case Codec::Huffman: return fm::huffmanEncode<uint16_t>(s.symbols);
     case Codec::Csr: {
-      if (info) {
-        auto plan = fm::planCsrHuffman(in.entries());
-        info->gap_bits = double(plan.gap_bits), info->value_bits = double(plan.value_bits_total);
-      }
-      return fm::csrHuffmanEncode(in.entries());
+      fm::CsrHuffmanPlan plan;
+      auto out = fm::csrHuffmanEncode(in.entries(), &plan);
+      if (info) info->gap_bits = double(plan.gap_bits), info->value_bits = double(plan.value_bits_total);
+      return out;
     }
     case Codec::CsrAc: {
       fm::CsrAcCost cost;
@@ -94,12 +96,16 @@ std::vector<uint8_t> codebookBody(Codec c, CodebookInput& in, EncodedTensor* inf
   return body;
 }
 
-// A bound no body of codec c can go below, cheap to compute (from the counts alone), so the
-// auto search skips trials that cannot win: every element costs a Huffman code >= 1 bit; every
-// nonzero is one csr-plain entry of >= 1 gap bit and the values' width; RLC pairs below.
-uint64_t codebookLowerBound(Codec c, const Symbolized& s, uint64_t table) {
+// A bound no body of codec c can go below, cheap to compute, so the auto search skips trials that
+// cannot win: every element costs a Huffman code >= 1 bit; every nonzero is one csr-plain entry of
+// >= 1 gap bit and the values' width; RLC pairs below; csr codes each gap and each value with a
+// prefix code, which cannot beat the entries' empirical entropy (a histogram over the nonzeros,
+// where planning its Huffman codes costs several times that).
+uint64_t codebookLowerBound(Codec c, CodebookInput& in, uint64_t table) {
+  const Symbolized& s = in.s;
   const uint64_t n = s.symbols.size(), nnz = s.nonzeros();
   switch (c) {
+    case Codec::Csr: return table + uint64_t(sparseEntropyBits(in.entries()) * (1 - 1e-9) / 8);
     case Codec::Huffman: return table + (n + 7) / 8;
     case Codec::Rlc: {
       // A pair covers one nonzero, or at most kRlcMaxRun zeros and one more element.
@@ -116,7 +122,6 @@ uint64_t codebookSize(Codec c, CodebookInput& in, uint64_t table) {
   const Symbolized& s = in.s;
   switch (c) {
     case Codec::Huffman: return table + fm::huffmanEncodedBytes<uint16_t>(s.symbols);
-    case Codec::Csr: return table + fm::planCsrHuffman(in.entries()).total_bytes;
     case Codec::CsrPlain: {
       const auto& e = in.entries();
       unsigned b = fm::valueBitsFor(e.values);
@@ -178,6 +183,7 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
     else {
       CodebookInput in(*out.symbols);
       out.body = codebookBody(c, in, &out);
+      out.entries = in.takeEntries();
     }
     return out;
   }
@@ -189,7 +195,10 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   // The codebook codecs first: on a pruned-and-shared tensor they win by far, and their sizes let
   // the slower general-purpose trials be skipped.
   std::optional<CodebookInput> in;
-  std::vector<uint8_t> ac;
+  // The CSR bodies are encoded to be measured (csr-ac has no size formula; csr's plan costs about
+  // as much as its encoding) and kept with their gap/value split, so the winner is not coded twice.
+  std::vector<uint8_t> ac, csr;
+  EncodedTensor ac_probe, csr_probe;
   if (out.symbols) {
     const Symbolized& s = *out.symbols;
     in.emplace(s);
@@ -199,17 +208,14 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
     const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
     // The adaptive coder has no size formula: it is encoded to be measured (it usually wins).
     if (sparse) {
-      EncodedTensor probe;
-      ac = codebookBody(Codec::CsrAc, *in, &probe);
-      if (beats(ac.size(), Codec::CsrAc)) {
-        best = Codec::CsrAc, best_size = ac.size();
-        out.gap_bits = probe.gap_bits, out.value_bits = probe.value_bits;
-      }
+      ac = codebookBody(Codec::CsrAc, *in, &ac_probe);
+      if (beats(ac.size(), Codec::CsrAc)) best = Codec::CsrAc, best_size = ac.size();
     }
     for (Codec c : {Codec::Csr, Codec::Huffman, Codec::CsrPlain, Codec::Rlc}) {
       if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
-      if (!beats(codebookLowerBound(c, s, table), c)) continue;
-      uint64_t size = codebookSize(c, *in, table);
+      if (!beats(codebookLowerBound(c, *in, table), c)) continue;
+      if (c == Codec::Csr) csr = codebookBody(c, *in, &csr_probe);
+      const uint64_t size = c == Codec::Csr ? csr.size() : codebookSize(c, *in, table);
       if (beats(size, c)) best = c, best_size = size;
     }
   }
@@ -241,9 +247,11 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   out.codec = best;
   if (best == Codec::Raw) out.body.assign(data.begin(), data.end());
   else if (best == Codec::Zstd) out.body = std::move(zstd);
-  else if (best == Codec::CsrAc) out.body = std::move(ac);
+  else if (best == Codec::CsrAc) out.body = std::move(ac), out.gap_bits = ac_probe.gap_bits, out.value_bits = ac_probe.value_bits;
+  else if (best == Codec::Csr) out.body = std::move(csr), out.gap_bits = csr_probe.gap_bits, out.value_bits = csr_probe.value_bits;
   else if (best == Codec::Planes) out.body = std::move(planes);
   else out.body = codebookBody(best, *in, &out);
+  if (in) out.entries = in->takeEntries();
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/csr.h"
 #include "lib/pack/symbolize.h"
 #include "lib/pack/tensor_data.h"
 #include "lib/support/error.h"
@@ -34,6 +35,7 @@ struct EncodedTensor {
   std::vector<uint8_t> body;
   bool fallback = false;            // a codebook codec was asked for but the data has too many values
   std::optional<Symbolized> symbols;  // when the data has at most 2^16 distinct values
+  std::optional<formats::SparseEntries> entries;  // the symbols' (gap, value) entries, when a trial made them
   double gap_bits = 0, value_bits = 0;  // split of a CSR body's payload (for the index share)
 };
 

@@ -61,6 +61,15 @@ TEST_CASE("csr: both forms round-trip and match their size formulas", "[formats]
       auto ours = csrHuffmanEncode(v);
       CsrHuffmanPlan plan = planCsrHuffman(e);
       REQUIRE(ours.size() == plan.total_bytes);
+      // The encoder reports the very choices the planner makes.
+      CsrHuffmanPlan used;
+      REQUIRE(csrHuffmanEncode(e, &used) == ours);
+      CHECK(used.escape_threshold == plan.escape_threshold);
+      CHECK(used.escape_order == plan.escape_order);
+      CHECK(used.value_mode == plan.value_mode);
+      CHECK(used.gap_bits == plan.gap_bits);
+      CHECK(used.value_bits_total == plan.value_bits_total);
+      CHECK(used.total_bytes == plan.total_bytes);
       auto back = csrHuffmanDecode(ours, v.size());
       REQUIRE(back.ok());
       REQUIRE(*back == v);
@@ -143,5 +152,32 @@ TEST_CASE("csr: corrupt streams are rejected", "[formats][csr]") {
     REQUIRE(back.ok());
     CHECK(*back == zeros);
     CHECK_FALSE(csrHuffmanDecode(z, 999).ok());
+  }
+}
+
+TEST_CASE("csr: sparse entries equal a reference scan", "[formats][csr]") {
+  // The branch-free scan against the obvious loop, on arrays that start and end with zeros or
+  // nonzeros, all zeros, all nonzeros and empty.
+  std::mt19937 rng(11);
+  std::vector<std::vector<uint32_t>> cases = {{}, {0, 0, 0}, {4, 5, 6}, {0, 3}, {3, 0}};
+  for (double density : {0.01, 0.1, 0.5, 0.9}) {
+    std::vector<uint32_t> v(5000);
+    for (auto& x : v) x = double(rng() % 10000) < density * 10000 ? 1 + rng() % 300 : 0;
+    cases.push_back(v);
+  }
+  for (const auto& v : cases) {
+    SparseEntries ref;
+    ref.count = v.size();
+    uint64_t run = 0;
+    for (uint32_t x : v) {
+      if (x == 0) { ++run; continue; }
+      ref.gaps.push_back(run);
+      ref.values.push_back(x);
+      run = 0;
+    }
+    SparseEntries e = sparseEntries(v);
+    CHECK(e.count == ref.count);
+    CHECK(e.gaps == ref.gaps);
+    CHECK(e.values == ref.values);
   }
 }
