@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <bit>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "formats/bitstream.h"
 #include "formats/varint.h"
 #include "lib/support/check.h"
@@ -12,29 +16,58 @@ namespace dnnc::formats {
 
 namespace {
 
+// Bit j of the result: values[j] != 0, for 64 values.
+template <class T>
+uint64_t nonzeroMask64(const T* values) {
+#if defined(__AVX2__)
+  if constexpr (sizeof(T) == 2) {
+    uint64_t mask = 0;
+    const __m256i zero = _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
+      // 16 uint16 -> 16 bytes of compare results -> 16 mask bits (packs keeps the lanes' order per
+      // 128-bit half, the permute restores it).
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + 16 * k));
+      __m256i eq = _mm256_cmpeq_epi16(v, zero);
+      __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi16(eq, eq), 0xD8);
+      const uint32_t zeros = uint32_t(_mm256_movemask_epi8(packed)) & 0xFFFFu;
+      mask |= uint64_t(~zeros & 0xFFFFu) << (16 * k);
+    }
+    return mask;
+  }
+#endif
+  uint64_t mask = 0;
+  for (unsigned j = 0; j < 64; ++j) mask |= uint64_t(values[j] != 0) << j;
+  return mask;
+}
+
 template <class T>
 SparseEntries entriesOf(std::span<const T> values) {
   SparseEntries e;
   e.count = values.size();
-  // Branch-free: every element writes a candidate entry at slot k and k advances past it only for
-  // a nonzero. A branch on v == 0 is mispredicted at every nonzero of a pruned tensor, which cost
-  // more than the whole loop (LeNet-300-100's first layer, 8 % nonzero: 0.5 ms -> 0.1 ms).
-  const size_t nnz = size_t(std::count_if(values.begin(), values.end(), [](T v) { return v != 0; }));
-  e.gaps.resize(nnz + 1);
-  e.values.resize(nnz + 1);
-  uint64_t* gaps = e.gaps.data();
-  uint32_t* out = e.values.data();
+  // A branch per element on v == 0 is mispredicted at every nonzero of a pruned tensor, which cost
+  // more than the whole scan (LeNet-300-100's first layer, 8 % nonzero: 0.55 ms). Instead, 64
+  // elements at a time become a bit mask of their nonzeros; the masks give the entry count, and
+  // only their set bits are visited.
+  const size_t n = values.size();
+  std::vector<uint64_t> masks((n + 63) / 64, 0);
+  size_t nnz = 0;
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) nnz += size_t(std::popcount(masks[i / 64] = nonzeroMask64(values.data() + i)));
+  for (size_t j = i; j < n; ++j) masks[i / 64] |= uint64_t(values[j] != 0) << (j - i);
+  if (i < n) nnz += size_t(std::popcount(masks[i / 64]));
+  e.gaps.resize(nnz);
+  e.values.resize(nnz);
+  uint64_t last = 0;  // the position after the previous nonzero
   size_t k = 0;
-  uint64_t run = 0;
-  for (T v : values) {
-    const bool nonzero = v != 0;
-    gaps[k] = run;
-    out[k] = uint32_t(v);
-    k += nonzero;
-    run = nonzero ? 0 : run + 1;
+  for (size_t b = 0; b < masks.size(); ++b) {
+    for (uint64_t mask = masks[b]; mask != 0; mask &= mask - 1) {
+      const size_t at = b * 64 + size_t(std::countr_zero(mask));
+      e.gaps[k] = at - last;
+      e.values[k] = uint32_t(values[at]);
+      ++k;
+      last = at + 1;
+    }
   }
-  e.gaps.pop_back();
-  e.values.pop_back();
   return e;
 }
 

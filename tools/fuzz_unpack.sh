@@ -22,7 +22,7 @@ clang++ -fsanitize=fuzzer,address,undefined "$WORK"/obj/*.o -o "$WORK/unpack_fuz
 if [ -x build/cli/dnnc ] && [ -z "$(ls -A "$WORK/seeds")" ]; then
   for m in lenet300 lenet5; do
     build/cli/dnnc share test/data/$m.onnx -o "$WORK/seeds/$m.onnx" --bits 3 -q --force
-    for c in auto csr csr-ac huffman rlc csr-plain zstd planes; do
+    for c in auto csr csr-ac csr-ans huffman rlc csr-plain zstd planes; do
       build/cli/dnnc pack "$WORK/seeds/$m.onnx" -o "$WORK/seeds/$m-$c.dnnc" --codec $c -q
       printf '\000' | cat - "$WORK/seeds/$m-$c.dnnc" > "$WORK/corpus/$m-$c"
       rm "$WORK/seeds/$m-$c.dnnc"

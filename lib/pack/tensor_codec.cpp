@@ -8,6 +8,7 @@
 
 #include "formats/byte_planes.h"
 #include "formats/csr.h"
+#include "formats/csr_ans.h"
 #include "formats/csr_arith.h"
 #include "formats/huffman.h"
 #include "formats/rlc.h"
@@ -24,6 +25,7 @@ namespace {
 
 constexpr int kZstdLevel = 3;
 constexpr size_t kPlanesAutoMaxBytes = size_t(1) << 20;
+constexpr size_t kExactTrialBytes = size_t(1) << 16;  // up to this size auto runs every trial that can win
 constexpr size_t kZstdSampleBytes = size_t(1) << 16;
 
 // What the codebook codecs' trials share, computed once per tensor: the symbols widened to the
@@ -40,12 +42,18 @@ struct CodebookInput {
     if (!entries_) entries_ = fm::sparseEntries(std::span<const uint16_t>(s.symbols));
     return *entries_;
   }
+  // The entries' zero-order entropy in bits (gaps plus values; bounds.h).
+  double entropyBits() {
+    if (!entropy_bits_) entropy_bits_ = sparseEntropyBits(entries());
+    return *entropy_bits_;
+  }
   // The entries if made (for the report, which would otherwise scan the symbols again).
   std::optional<fm::SparseEntries> takeEntries() { return std::move(entries_); }
 
  private:
   std::optional<std::vector<uint32_t>> wide_;
   std::optional<fm::SparseEntries> entries_;
+  std::optional<double> entropy_bits_;
 };
 
 // varint T, then T table entries of `width` little-endian bytes.
@@ -71,6 +79,12 @@ std::vector<uint8_t> symbolStream(Codec c, CodebookInput& in, EncodedTensor* inf
     case Codec::CsrAc: {
       fm::CsrAcCost cost;
       auto out = fm::csrAcEncode(in.entries(), info ? &cost : nullptr);
+      if (info) info->gap_bits = cost.gap_bits, info->value_bits = cost.value_bits;
+      return out;
+    }
+    case Codec::CsrAns: {
+      fm::CsrAcCost cost;
+      auto out = fm::csrAnsEncode(in.entries(), info ? &cost : nullptr);
       if (info) info->gap_bits = cost.gap_bits, info->value_bits = cost.value_bits;
       return out;
     }
@@ -105,7 +119,7 @@ uint64_t codebookLowerBound(Codec c, CodebookInput& in, uint64_t table) {
   const Symbolized& s = in.s;
   const uint64_t n = s.symbols.size(), nnz = s.nonzeros();
   switch (c) {
-    case Codec::Csr: return table + uint64_t(sparseEntropyBits(in.entries()) * (1 - 1e-9) / 8);
+    case Codec::Csr: return table + uint64_t(in.entropyBits() * (1 - 1e-9) / 8);
     case Codec::Huffman: return table + (n + 7) / 8;
     case Codec::Rlc: {
       // A pair covers one nonzero, or at most kRlcMaxRun zeros and one more element.
@@ -147,6 +161,7 @@ const char* codecName(Codec c) {
     case Codec::Huffman: return "huffman";
     case Codec::Csr: return "csr";
     case Codec::CsrAc: return "csr-ac";
+    case Codec::CsrAns: return "csr-ans";
     case Codec::CsrPlain: return "csr-plain";
     case Codec::Rlc: return "rlc";
     case Codec::Planes: return "planes";
@@ -160,7 +175,7 @@ Expected<CodecRequest> parseCodecRequest(const std::string& name) {
   if (name == "auto") return CodecRequest{};
   for (uint8_t k = 0; k < kCodecCount; ++k)
     if (name == codecName(Codec(k))) return CodecRequest{false, Codec(k)};
-  return Error(Exit::Usage, "unknown codec '", name, "' (expected auto, raw, zstd, planes, huffman, csr, csr-ac, csr-plain or rlc)");
+  return Error(Exit::Usage, "unknown codec '", name, "' (expected auto, raw, zstd, planes, huffman, csr, csr-ac, csr-ans, csr-plain or rlc)");
 }
 
 EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const CodecRequest& request) {
@@ -195,10 +210,11 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   // The codebook codecs first: on a pruned-and-shared tensor they win by far, and their sizes let
   // the slower general-purpose trials be skipped.
   std::optional<CodebookInput> in;
-  // The CSR bodies are encoded to be measured (csr-ac has no size formula; csr's plan costs about
-  // as much as its encoding) and kept with their gap/value split, so the winner is not coded twice.
-  std::vector<uint8_t> ac, csr;
-  EncodedTensor ac_probe, csr_probe;
+  // The CSR bodies are encoded to be measured (csr-ac and csr-ans have no size formula; csr's plan
+  // costs about as much as its encoding) and kept with their gap/value split, so the winner is not
+  // coded twice.
+  std::vector<uint8_t> ac, ans, csr;
+  EncodedTensor ac_probe, ans_probe, csr_probe;
   if (out.symbols) {
     const Symbolized& s = *out.symbols;
     in.emplace(s);
@@ -206,10 +222,19 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
     // Position codecs (CSR) are tried on tensors that are at least half zeros only: on denser ones
     // dense Huffman wins and the CSR size plans cost as much as the rest together.
     const bool sparse = 2 * s.nonzeros() <= s.symbols.size();
-    // The adaptive coder has no size formula: it is encoded to be measured (it usually wins).
     if (sparse) {
-      ac = codebookBody(Codec::CsrAc, *in, &ac_probe);
-      if (beats(ac.size(), Codec::CsrAc)) best = Codec::CsrAc, best_size = ac.size();
+      ans = codebookBody(Codec::CsrAns, *in, &ans_probe);
+      if (beats(ans.size(), Codec::CsrAns)) best = Codec::CsrAns, best_size = ans.size();
+      // csr-ac encodes and decodes 4-5x slower than csr-ans and on large tensors lands within about
+      // 0.1 % of it (its models' learning costs what csr-ans's tables do). Above 64 KB, where that
+      // time shows, it is tried only when csr-ans is more than 0.5 % above the entries' zero-order
+      // entropy: that is where adaptive models can win by more (statistics that drift along the
+      // tensor, which one static table per context averages away).
+      const bool try_ac = data.size() <= kExactTrialBytes || double(ans.size() - table) * 8 > 1.005 * in->entropyBits();
+      if (try_ac) {
+        ac = codebookBody(Codec::CsrAc, *in, &ac_probe);
+        if (beats(ac.size(), Codec::CsrAc)) best = Codec::CsrAc, best_size = ac.size();
+      }
     }
     for (Codec c : {Codec::Csr, Codec::Huffman, Codec::CsrPlain, Codec::Rlc}) {
       if (!sparse && (c == Codec::Csr || c == Codec::CsrPlain)) continue;
@@ -229,7 +254,7 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   if (data.size() > kPlanesAutoMaxBytes) {
     auto sample = data.first(std::min<size_t>(data.size(), size_t(1) << 18) / width * width);
     try_zstd = zstdBody(sample).size() < fm::bytePlanesEncode(sample, width).size();
-  } else if (data.size() > kZstdSampleBytes && best != Codec::Raw) {
+  } else if (data.size() > kExactTrialBytes && best != Codec::Raw) {
     auto sample = data.first(kZstdSampleBytes / width * width);
     const double pro_rata = double(best_size) * double(sample.size()) / double(data.size());
     try_zstd = double(zstdBody(sample).size()) < 1.25 * pro_rata;
@@ -248,6 +273,7 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   if (best == Codec::Raw) out.body.assign(data.begin(), data.end());
   else if (best == Codec::Zstd) out.body = std::move(zstd);
   else if (best == Codec::CsrAc) out.body = std::move(ac), out.gap_bits = ac_probe.gap_bits, out.value_bits = ac_probe.value_bits;
+  else if (best == Codec::CsrAns) out.body = std::move(ans), out.gap_bits = ans_probe.gap_bits, out.value_bits = ans_probe.value_bits;
   else if (best == Codec::Csr) out.body = std::move(csr), out.gap_bits = csr_probe.gap_bits, out.value_bits = csr_probe.value_bits;
   else if (best == Codec::Planes) out.body = std::move(planes);
   else out.body = codebookBody(best, *in, &out);
@@ -289,10 +315,12 @@ Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t
       return finish(s);
     }
     case Codec::Csr: { DNNC_ASSIGN(auto s, fm::csrHuffmanDecode(stream, n)); return finish(s); }
-    case Codec::CsrAc: {
+    case Codec::CsrAc:
+    case Codec::CsrAns: {
       // Straight from the entries to the element bytes (the decoder checked positions and values).
-      DNNC_ASSIGN(auto e, fm::csrAcDecodeEntries(stream, n, uint32_t(t - 1)));
-      if (e.count != n) return Error(Exit::Input, "csr-ac stream holds ", e.count, " elements, expected ", n);
+      DNNC_ASSIGN(auto e, codec == Codec::CsrAc ? fm::csrAcDecodeEntries(stream, n, uint32_t(t - 1))
+                                                : fm::csrAnsDecodeEntries(stream, n, uint32_t(t - 1)));
+      if (e.count != n) return Error(Exit::Input, codecName(codec), " stream holds ", e.count, " elements, expected ", n);
       return desymbolizeSparse(table, layout.width, e);
     }
     case Codec::CsrPlain: { DNNC_ASSIGN(auto s, fm::csrPlainDecode(stream, n)); return finish(s); }

@@ -1,7 +1,8 @@
 // One tensor's data coded by one codec (the choice is recorded per tensor in its section).
 // Codebook codecs first turn the data into a table of distinct values plus symbols (symbolize.h),
 // then code the symbols: dense Huffman, CSR with Huffman gaps (csr), CSR with an adaptive range
-// coder (csr-ac), Deep Compression's plain CSR (csr-plain) or Eyeriss RLC (rlc). raw, zstd and
+// coder (csr-ac), CSR with static rANS tables (csr-ans, the fast one), Deep Compression's plain CSR
+// (csr-plain) or Eyeriss RLC (rlc). raw, zstd and
 // planes (byte planes, the top two range-coded: formats/byte_planes.h) code the bytes themselves. Layout of each body: docs/formats/dnnc.md.
 #pragma once
 #include <cstdint>
@@ -17,8 +18,8 @@
 
 namespace dnnc::pack {
 
-enum class Codec : uint8_t { Raw = 0, Zstd = 1, Huffman = 2, Csr = 3, CsrAc = 4, CsrPlain = 5, Rlc = 6, Planes = 7 };
-inline constexpr uint8_t kCodecCount = 8;
+enum class Codec : uint8_t { Raw = 0, Zstd = 1, Huffman = 2, Csr = 3, CsrAc = 4, CsrPlain = 5, Rlc = 6, Planes = 7, CsrAns = 8 };
+inline constexpr uint8_t kCodecCount = 9;
 const char* codecName(Codec c);
 bool isCodebookCodec(Codec c);
 
@@ -27,7 +28,7 @@ struct CodecRequest {
   bool automatic = true;
   Codec codec = Codec::Zstd;
 };
-// "auto", or a codec name (raw, zstd, huffman, csr, csr-ac, csr-plain, rlc, planes).
+// "auto", or a codec name (raw, zstd, huffman, csr, csr-ac, csr-ans, csr-plain, rlc, planes).
 Expected<CodecRequest> parseCodecRequest(const std::string& name);
 
 struct EncodedTensor {

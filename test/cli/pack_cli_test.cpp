@@ -25,7 +25,7 @@ TEST_CASE("share, pack and unpack from the command line round-trip exactly") {
   REQUIRE(s.exit_code == 0);
   auto sj = nlohmann::json::parse(s.out);
   CHECK(sj["passes"][0]["summary"]["layers"] == 3);
-  for (const std::string codec : {"auto", "csr", "csr-ac", "huffman", "rlc", "zstd"}) {
+  for (const std::string codec : {"auto", "csr", "csr-ac", "csr-ans", "huffman", "rlc", "zstd"}) {
     auto p = runDnnc({"pack", dir + "/s.onnx", "-o", dir + "/s.dnnc", "--codec", codec, "--force", "--json"});
     INFO(codec << ": " << p.err);
     REQUIRE(p.exit_code == 0);

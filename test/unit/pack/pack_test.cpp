@@ -21,7 +21,7 @@ using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
-const std::vector<std::string> kCodecs = {"auto", "raw", "zstd", "planes", "huffman", "csr", "csr-ac", "csr-plain", "rlc"};
+const std::vector<std::string> kCodecs = {"auto", "raw", "zstd", "planes", "huffman", "csr", "csr-ac", "csr-ans", "csr-plain", "rlc"};
 
 onnx::ModelProto bundled(const std::string& name) {
   auto m = loadModel(test::testData(name));
@@ -339,7 +339,7 @@ TEST_CASE("auto picks the smallest codec (lowest number on ties) for tensors up 
     const bool sparse = sym && 2 * sym->nonzeros() <= sym->symbols.size();
     for (uint8_t c = 0; c < pack::kCodecCount; ++c) {
       const auto codec = pack::Codec(c);
-      if (!sparse && (codec == pack::Codec::Csr || codec == pack::Codec::CsrAc || codec == pack::Codec::CsrPlain)) continue;
+      if (!sparse && (codec == pack::Codec::Csr || codec == pack::Codec::CsrAc || codec == pack::Codec::CsrAns || codec == pack::Codec::CsrPlain)) continue;
       auto forced = pack::encodeTensor(data, 4, pack::CodecRequest{false, pack::Codec(c)});
       if (forced.fallback) continue;
       if (forced.body.size() < best) best = forced.body.size(), best_codec = pack::Codec(c);
