@@ -295,8 +295,11 @@ TEST_CASE("symbolize matches a std::map reference for 1-, 2-, 4- and 8-byte elem
       if (rng() % 100 < 10) x = E(1 + rng() % values);
     return v;
   };
-  checkSymbolizeAgainstMap(pruned(uint8_t(0), 5000, 30));
+  checkSymbolizeAgainstMap(pruned(uint8_t(0), 5000, 30));  // every value 0..30: symbols = values
   checkSymbolizeAgainstMap(pruned(uint8_t(7), 5000, 30));
+  std::vector<uint8_t> holes(5000, 0);  // values 0, 3, 9 only: symbols 0, 1, 2
+  for (size_t i = 0; i < holes.size(); i += 7) holes[i] = i % 2 ? 3 : 9;
+  checkSymbolizeAgainstMap(holes);
   checkSymbolizeAgainstMap(pruned(uint16_t(0), 1000, 300));
   checkSymbolizeAgainstMap(pruned(uint16_t(0), 70000, 3000));
   checkSymbolizeAgainstMap(pruned(uint16_t(9), 70000, 3000));
