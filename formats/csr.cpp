@@ -76,6 +76,17 @@ SparseEntries entriesOf(std::span<const T> values) {
 SparseEntries sparseEntries(std::span<const uint32_t> values) { return entriesOf(values); }
 SparseEntries sparseEntries(std::span<const uint16_t> values) { return entriesOf(values); }
 
+std::vector<uint32_t> expandEntries(const SparseEntries& e) {
+  std::vector<uint32_t> out(e.count, 0);
+  uint64_t at = 0;
+  for (size_t i = 0; i < e.values.size(); ++i) {
+    at += e.gaps[i];
+    DNNC_CHECK(at < e.count, "sparse entries past the end of their array");
+    out[at++] = e.values[i];
+  }
+  return out;
+}
+
 unsigned valueBitsFor(std::span<const uint32_t> values) {
   uint32_t max = 0;
   for (uint32_t v : values) max = std::max(max, v);

@@ -31,6 +31,8 @@ struct SparseEntries {
 };
 SparseEntries sparseEntries(std::span<const uint32_t> values);
 SparseEntries sparseEntries(std::span<const uint16_t> values);
+// The array back from its entries (entries that a decoder has checked to lie inside it).
+std::vector<uint32_t> expandEntries(const SparseEntries& entries);
 
 // Bits needed for the largest value (at least 1).
 unsigned valueBitsFor(std::span<const uint32_t> values);

@@ -331,13 +331,7 @@ struct WordReader {
 
 Expected<std::vector<uint32_t>> csrAnsDecode(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {
   DNNC_ASSIGN(SparseEntries e, csrAnsDecodeEntries(bytes, max_count, max_value));
-  std::vector<uint32_t> out(e.count, 0);
-  uint64_t at = 0;
-  for (size_t i = 0; i < e.values.size(); ++i) {
-    at += e.gaps[i];
-    out[at++] = e.values[i];
-  }
-  return out;
+  return expandEntries(e);
 }
 
 Expected<SparseEntries> csrAnsDecodeEntries(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {

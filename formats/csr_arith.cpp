@@ -119,13 +119,7 @@ std::vector<uint8_t> csrAcEncode(const SparseEntries& e, CsrAcCost* cost) {
 
 Expected<std::vector<uint32_t>> csrAcDecode(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {
   DNNC_ASSIGN(SparseEntries e, csrAcDecodeEntries(bytes, max_count, max_value));
-  std::vector<uint32_t> out(e.count, 0);
-  uint64_t at = 0;
-  for (size_t i = 0; i < e.values.size(); ++i) {
-    at += e.gaps[i];
-    out[at++] = e.values[i];
-  }
-  return out;
+  return expandEntries(e);
 }
 
 Expected<SparseEntries> csrAcDecodeEntries(std::span<const uint8_t> bytes, uint64_t max_count, uint32_t max_value) {

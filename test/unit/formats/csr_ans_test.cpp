@@ -7,23 +7,11 @@
 #include "formats/csr_ans.h"
 #include "formats/csr_arith.h"
 #include "formats/entropy.h"
+#include "test/unit/formats/sparse_arrays.h"
 
 using namespace dnnc::formats;
 
-namespace {
-
-// i.i.d. pruned weights: a value in 1..clusters with probability density, else 0.
-std::vector<uint32_t> sparse(size_t n, double density, uint32_t clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution keep(density);
-  std::binomial_distribution<uint32_t> v(clusters - 1, 0.5);
-  std::vector<uint32_t> out(n, 0);
-  for (auto& x : out)
-    if (keep(rng)) x = 1 + v(rng);
-  return out;
-}
-
-}  // namespace
+using dnnc::test::sparseArray;
 
 TEST_CASE("csr-ans round-trips sparse, dense, empty and extreme arrays") {
   std::vector<std::vector<uint32_t>> cases = {
@@ -43,7 +31,7 @@ TEST_CASE("csr-ans round-trips sparse, dense, empty and extreme arrays") {
   std::vector<uint32_t> wide(60000, 0);
   for (size_t i = 0; i < wide.size(); i += 3) wide[i] = uint32_t(1 + (i / 3) % 20000);
   cases.push_back(wide);
-  for (double d : {0.01, 0.08, 0.5, 0.99}) cases.push_back(sparse(50000, d, 31, uint32_t(d * 1000)));
+  for (double d : {0.01, 0.08, 0.5, 0.99}) cases.push_back(sparseArray(50000, d, 31, uint32_t(d * 1000)));
   for (const auto& v : cases) {
     INFO(v.size() << " elements");
     auto bytes = csrAnsEncode(v);
@@ -62,7 +50,7 @@ TEST_CASE("csr-ans round-trips sparse, dense, empty and extreme arrays") {
 
 TEST_CASE("csr-ans comes within 1.5 % of the entropy of gaps and values and within 1 % of csr-ac") {
   for (double d : {0.04, 0.08, 0.2}) {
-    auto v = sparse(400000, d, 31, 9);
+    auto v = sparseArray(400000, d, 31, 9);
     auto e = sparseEntries(v);
     std::vector<uint32_t> gaps(e.gaps.begin(), e.gaps.end());
     const double bound = shannonEntropyBits<uint32_t>(gaps) + shannonEntropyBits<uint32_t>(e.values);
@@ -79,7 +67,7 @@ TEST_CASE("csr-ans comes within 1.5 % of the entropy of gaps and values and with
 }
 
 TEST_CASE("csr-ans rejects truncated and corrupted streams without crashing") {
-  auto v = sparse(20000, 0.1, 31, 3);
+  auto v = sparseArray(20000, 0.1, 31, 3);
   auto bytes = csrAnsEncode(v);
   for (size_t len = 0; len < bytes.size(); len += 1 + len / 16) {
     auto r = csrAnsDecode(std::span<const uint8_t>(bytes.data(), len), v.size());

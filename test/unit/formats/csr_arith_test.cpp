@@ -5,23 +5,11 @@
 #include "formats/csr.h"
 #include "formats/csr_arith.h"
 #include "formats/entropy.h"
+#include "test/unit/formats/sparse_arrays.h"
 
 using namespace dnnc::formats;
 
-namespace {
-
-// i.i.d. pruned weights: a value in 1..clusters with probability density, else 0.
-std::vector<uint32_t> sparse(size_t n, double density, uint32_t clusters, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::bernoulli_distribution keep(density);
-  std::binomial_distribution<uint32_t> v(clusters - 1, 0.5);
-  std::vector<uint32_t> out(n, 0);
-  for (auto& x : out)
-    if (keep(rng)) x = 1 + v(rng);
-  return out;
-}
-
-}  // namespace
+using dnnc::test::sparseArray;
 
 TEST_CASE("csr-ac round-trips sparse, dense, empty and extreme arrays") {
   std::vector<std::vector<uint32_t>> cases = {
@@ -30,7 +18,7 @@ TEST_CASE("csr-ac round-trips sparse, dense, empty and extreme arrays") {
   std::vector<uint32_t> far(3000000, 0);
   far[2999999] = 7;  // one gap of almost 3M zeros
   cases.push_back(far);
-  for (double d : {0.01, 0.08, 0.5, 0.99}) cases.push_back(sparse(50000, d, 31, uint32_t(d * 1000)));
+  for (double d : {0.01, 0.08, 0.5, 0.99}) cases.push_back(sparseArray(50000, d, 31, uint32_t(d * 1000)));
   for (const auto& v : cases) {
     auto bytes = csrAcEncode(v);
     auto back = csrAcDecode(bytes, v.size());
@@ -41,7 +29,7 @@ TEST_CASE("csr-ac round-trips sparse, dense, empty and extreme arrays") {
 
 TEST_CASE("csr-ac comes within 1.5 % of the entropy of gaps and values and beats csr-huffman") {
   for (double d : {0.04, 0.08, 0.2}) {
-    auto v = sparse(400000, d, 31, 9);
+    auto v = sparseArray(400000, d, 31, 9);
     auto e = sparseEntries(v);
     std::vector<uint32_t> gaps(e.gaps.begin(), e.gaps.end());
     double bound = shannonEntropyBits<uint32_t>(gaps) + shannonEntropyBits<uint32_t>(e.values);
@@ -56,7 +44,7 @@ TEST_CASE("csr-ac comes within 1.5 % of the entropy of gaps and values and beats
 }
 
 TEST_CASE("csr-ac rejects truncated and corrupted streams without crashing") {
-  auto v = sparse(20000, 0.1, 31, 3);
+  auto v = sparseArray(20000, 0.1, 31, 3);
   auto bytes = csrAcEncode(v);
   for (size_t len = 0; len < bytes.size(); len += 1 + len / 16) {
     auto r = csrAcDecode(std::span<const uint8_t>(bytes.data(), len), v.size());
@@ -79,7 +67,7 @@ TEST_CASE("csr-ac rejects truncated and corrupted streams without crashing") {
 
 TEST_CASE("csr-ac entries: the same stream and array as the value API, and the uint16 entry scan agrees") {
   for (double d : {0.0, 0.02, 0.3, 1.0}) {
-    auto v = sparse(30000, d, 27, uint32_t(7 + d * 100));
+    auto v = sparseArray(30000, d, 27, uint32_t(7 + d * 100));
     std::vector<uint16_t> v16(v.begin(), v.end());
     auto e = sparseEntries(v);
     auto e16 = sparseEntries(std::span<const uint16_t>(v16));
