@@ -93,6 +93,19 @@ unsigned valueBitsFor(std::span<const uint32_t> values) {
   return std::max(1u, unsigned(std::bit_width(max)));
 }
 
+uint32_t medianValue(std::span<const uint32_t> values) {
+  if (values.empty()) return 1;
+  std::vector<uint64_t> counts(size_t(*std::max_element(values.begin(), values.end())) + 1, 0);
+  for (uint32_t v : values) ++counts[v];
+  const uint64_t half = (values.size() + 1) / 2;
+  uint64_t seen = 0;
+  for (uint32_t v = 0; v < counts.size(); ++v) {
+    seen += counts[v];
+    if (seen >= half) return std::max<uint32_t>(v, 1);
+  }
+  return 1;
+}
+
 uint64_t csrPlainFillers(const SparseEntries& e, unsigned gap_bits) {
   DNNC_CHECK(gap_bits >= 1 && gap_bits <= kMaxCsrGapBits);
   uint64_t fillers = 0;

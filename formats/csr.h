@@ -36,6 +36,9 @@ std::vector<uint32_t> expandEntries(const SparseEntries& entries);
 
 // Bits needed for the largest value (at least 1).
 unsigned valueBitsFor(std::span<const uint32_t> values);
+// The median of the (nonzero) values, at least 1: the split of csr-ac's and csr-ans's value
+// contexts, so both see about half of the values.
+uint32_t medianValue(std::span<const uint32_t> values);
 
 // --- plain form: fixed B-bit gaps, b-bit values, filler zeros -------------------------------------
 inline constexpr unsigned kMaxCsrGapBits = 16;

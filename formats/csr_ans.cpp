@@ -219,13 +219,7 @@ std::vector<uint8_t> csrAnsEncode(const SparseEntries& e, CsrAcCost* cost) {
   const size_t nnz = e.values.size();
   const uint32_t max_value = *std::max_element(e.values.begin(), e.values.end());
   DNNC_CHECK(max_value <= 0xFFFF, "csr-ans: values must be below 2^16");
-  // The value split: the median, as csr-ac.
-  std::vector<uint64_t> value_counts(size_t(max_value) + 1, 0);
-  for (uint32_t v : e.values) ++value_counts[v];
-  uint32_t split = 1;
-  for (uint64_t seen = 0; split <= max_value; ++split)
-    if ((seen += value_counts[split]) >= (nnz + 1) / 2) break;
-  split = std::min(split, max_value);
+  const uint32_t split = medianValue(e.values);
   // Symbols and their counts per context.
   std::vector<GapSymbol> gaps(nnz);
   uint32_t gap_symbols = 1;
@@ -298,15 +292,14 @@ std::vector<uint8_t> csrAnsEncode(const SparseEntries& e, CsrAcCost* cost) {
 
 namespace {
 
-// One context's decoding table: per slot, its symbol and ((frequency - 1) << 16 | slot - start).
+// One context's decoding table: per slot, its symbol and ((frequency - 1) << 16 | slot - start);
+// no slots for a context the stream never uses.
 struct SlotTable {
   std::vector<uint16_t> symbol;
   std::vector<uint32_t> step;
-  bool used = false;
+  bool used() const { return !symbol.empty(); }
   void build(const std::vector<uint32_t>& f, unsigned p) {
-    used = false;
-    for (uint32_t x : f) used |= x != 0;
-    if (!used) return;
+    if (std::all_of(f.begin(), f.end(), [](uint32_t x) { return x == 0; })) return;
     symbol.resize(size_t(1) << p);
     step.resize(size_t(1) << p);
     uint32_t at = 0;
@@ -414,7 +407,7 @@ Expected<SparseEntries> csrAnsDecodeEntries(std::span<const uint8_t> bytes, uint
   uint32_t previous_value = 0;
   for (uint64_t i = 0; i < nnz; ++i) {
     const SlotTable& gt = gap_tables[gapContext(previous_gap)];
-    if (!gt.used) return Error(Exit::Input, "csr-ans: entry ", i, " needs a gap table the stream left empty");
+    if (!gt.used()) return Error(Exit::Input, "csr-ans: entry ", i, " needs a gap table the stream left empty");
     const int64_t symbol = symbolFrom(gt);
     if (symbol < 0) return Error(Exit::Input, "csr-ans: truncated symbol stream at entry ", i);
     uint64_t low = 0;
@@ -432,7 +425,7 @@ Expected<SparseEntries> csrAnsDecodeEntries(std::span<const uint8_t> bytes, uint
     }
     const uint64_t gap = gapOf(uint32_t(symbol), low);
     const SlotTable& vt = value_tables[previous_value >= split ? 1 : 0];
-    if (!vt.used) return Error(Exit::Input, "csr-ans: entry ", i, " needs a value table the stream left empty");
+    if (!vt.used()) return Error(Exit::Input, "csr-ans: entry ", i, " needs a value table the stream left empty");
     const int64_t v = symbolFrom(vt);
     if (v < 0) return Error(Exit::Input, "csr-ans: truncated symbol stream at entry ", i);
     if (gap >= n - at) return Error(Exit::Input, "csr-ans: entry ", i, " lies past the end of the array of ", n);

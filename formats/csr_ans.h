@@ -5,10 +5,10 @@
 //   gap:   0..23 as themselves; longer gaps as a bucket symbol (bit-length class and the 2 bits
 //          below the leading one) plus the remaining low bits as uniform symbols;
 //   value: the codebook index itself.
-// Per context a frequency table quantised to 2^p (p = 9..12, whichever makes the body smallest) is
+// Per context a frequency table quantised to 2^p (p = 9..16, whichever makes the body smallest) is
 // stored range-coded in the body; the symbols go through one rANS state (32 bits, 16-bit words).
 // On LeNet-300-100's first layer it is as small as csr-ac (within 0.1 %: the tables cost about what
-// csr-ac's models spend learning) and decodes 5x faster. Layout and checks: docs/formats/csr-ans.md.
+// csr-ac's models spend learning) and encodes and decodes about 4x faster. Layout and checks: docs/formats/csr-ans.md.
 #pragma once
 #include <cstdint>
 #include <span>

@@ -39,18 +39,6 @@ struct Models {
   BitModel* valueTree(uint32_t split) { return value_ctx[prev_value >= split ? 1 : 0].data(); }
 };
 
-// The split: the median of the values, so both contexts see about half of them.
-uint32_t medianValue(std::span<const uint32_t> values, unsigned b) {
-  std::vector<uint64_t> counts(size_t(1) << b, 0);
-  for (uint32_t v : values) ++counts[v];
-  uint64_t half = (values.size() + 1) / 2, seen = 0;
-  for (uint32_t v = 0; v < counts.size(); ++v) {
-    seen += counts[v];
-    if (seen >= half) return std::max<uint32_t>(v, 1);
-  }
-  return 1;
-}
-
 // Codes one gap; returns its ideal cost when kCost.
 template <bool kCost>
 double encodeGap(RangeEncoder& rc, Models& m, uint64_t gap) {
@@ -107,7 +95,7 @@ std::vector<uint8_t> csrAcEncode(const SparseEntries& e, CsrAcCost* cost) {
   unsigned b = valueBitsFor(e.values);
   DNNC_CHECK(b <= kMaxCsrAcValueBits, "csr-ac: values must be below 2^16");
   out.push_back(uint8_t(b));
-  const uint32_t split = medianValue(e.values, b);
+  const uint32_t split = medianValue(e.values);
   appendVarint(out, split);
   Models m(b);
   RangeEncoder rc;
