@@ -5,6 +5,7 @@
 #include <set>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc {
@@ -45,7 +46,7 @@ class DeadCodeElimination : public Pass {
     for (NodeId id : order) {
       if (live.count(id)) continue;
       const auto& node = graph.node(id);
-      removed.push_back(node.name().empty() ? node.op_type() + ":" + (node.output_size() ? node.output(0) : "") : node.name());
+      removed.push_back(nodeLabel(node));
       graph.erase(id);
     }
     return removed;

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lib/ir/node.h"
 #include "lib/linalg/cp_als.h"
 #include "lib/pass/layer_filter.h"
 #include "passes/decompose_util.h"
@@ -39,7 +40,7 @@ class DecomposeCp : public Pass {
     std::vector<ConvLayer> layers;
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if (n.op_type() != "Conv" || !n.domain().empty() || !filter_.matches(nodeLabel(n))) continue;
+      if (n.op_type() != "Conv" || !isDefaultDomain(n) || !filter_.matches(nodeLabel(n))) continue;
       std::string why;
       DNNC_ASSIGN(auto layer, matchConv(graph, id, shapes, why));
       if (layer) layers.push_back(std::move(*layer));

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lib/ir/node.h"
 #include "lib/linalg/svd.h"
 #include "lib/linalg/vbmf.h"
 #include "lib/pass/layer_filter.h"
@@ -23,26 +24,6 @@ namespace dnnc {
 namespace {
 
 using namespace decompose;
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-void setAttr(onnx::NodeProto& n, const std::string& name, float v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::FLOAT);
-  a->set_f(v);
-}
-
-void setAttr(onnx::NodeProto& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
 
 struct FcLayer {
   NodeId id = -1;
@@ -65,7 +46,7 @@ class DecomposeSvd : public Pass {
     std::vector<FcLayer> layers;
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if ((n.op_type() != "Gemm" && n.op_type() != "MatMul") || !n.domain().empty() || !filter_.matches(nodeLabel(n)))
+      if ((n.op_type() != "Gemm" && n.op_type() != "MatMul") || !isDefaultDomain(n) || !filter_.matches(nodeLabel(n)))
         continue;
       std::string why;
       DNNC_ASSIGN(auto layer, match(graph, id, shapes, why));
@@ -177,11 +158,11 @@ class DecomposeSvd : public Pass {
     a.add_input(l.input), a.add_input(w1), a.add_output(y1);
     b.add_input(y1), b.add_input(w2), b.add_output(l.output);
     if (l.op == "Gemm") {
-      if (l.trans_b) setAttr(a, "transB", int64_t{1}), setAttr(b, "transB", int64_t{1});
-      if (l.alpha != 1.0f) setAttr(a, "alpha", l.alpha);
+      if (l.trans_b) setAttrInt(a, "transB", 1), setAttrInt(b, "transB", 1);
+      if (l.alpha != 1.0f) setAttrFloat(a, "alpha", l.alpha);
       if (!l.bias.empty()) {
         b.add_input(l.bias);
-        if (l.beta != 1.0f) setAttr(b, "beta", l.beta);
+        if (l.beta != 1.0f) setAttrFloat(b, "beta", l.beta);
       }
     }
     replaceNode(graph, l.id, {a, b});

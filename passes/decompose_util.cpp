@@ -2,34 +2,10 @@
 
 #include <algorithm>
 
+#include "lib/ir/node.h"
 #include "lib/pass/params.h"
 
 namespace dnnc::decompose {
-
-namespace {
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-std::vector<int64_t> intsAttr(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> fallback) {
-  const auto* a = findAttr(n, name);
-  if (!a || a->ints_size() == 0) return fallback;
-  return {a->ints().begin(), a->ints().end()};
-}
-
-void setInts(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-}  // namespace
-
-std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
 
 std::string nameBase(const onnx::NodeProto& n) { return n.name().empty() ? n.output(0) : n.name(); }
 
@@ -108,9 +84,9 @@ Expected<std::optional<ConvLayer>> matchConv(const Graph& graph, NodeId id, cons
   c.bias = n.input_size() >= 3 ? n.input(2) : "";
   DNNC_ASSIGN(c.weight, graph.readWeight(n.input(1)));
   c.K = c.weight.dims()[0], c.C = c.weight.dims()[1], c.h = c.weight.dims()[2], c.w = c.weight.dims()[3];
-  c.strides = intsAttr(n, "strides", {1, 1});
-  c.pads = intsAttr(n, "pads", {0, 0, 0, 0});
-  c.dilations = intsAttr(n, "dilations", {1, 1});
+  c.strides = attrInts(n, "strides", {1, 1});
+  c.pads = attrInts(n, "pads", {0, 0, 0, 0});
+  c.dilations = attrInts(n, "dilations", {1, 1});
   if (const auto* a = findAttr(n, "auto_pad")) c.auto_pad = a->s();
   if (c.auto_pad == "NOTSET") c.auto_pad.clear();
   if (c.strides.size() != 2 || c.pads.size() != 4 || c.dilations.size() != 2) return skip("malformed strides/pads/dilations");
@@ -127,17 +103,17 @@ onnx::NodeProto makeConv(const std::string& name, const std::vector<std::string>
   n.set_name(name);
   for (const auto& i : inputs) n.add_input(i);
   n.add_output(output);
-  setInts(n, "kernel_shape", kernel);
-  if (strides != std::vector<int64_t>{1, 1}) setInts(n, "strides", strides);
+  setAttrInts(n, "kernel_shape", kernel);
+  if (strides != std::vector<int64_t>{1, 1}) setAttrInts(n, "strides", strides);
   if (!auto_pad.empty()) {
     auto* a = n.add_attribute();
     a->set_name("auto_pad");
     a->set_type(onnx::AttributeProto::STRING);
     a->set_s(auto_pad);
   } else if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) {
-    setInts(n, "pads", pads);
+    setAttrInts(n, "pads", pads);
   }
-  if (dilations != std::vector<int64_t>{1, 1}) setInts(n, "dilations", dilations);
+  if (dilations != std::vector<int64_t>{1, 1}) setAttrInts(n, "dilations", dilations);
   if (group != 1) {
     auto* a = n.add_attribute();
     a->set_name("group");

@@ -8,13 +8,13 @@
 #include <vector>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/linalg/unfold.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc::decompose {
 
-std::string nodeLabel(const onnx::NodeProto& n);
 // A prefix for the names of what replaces a node: its name, or its first output when it has none.
 std::string nameBase(const onnx::NodeProto& n);
 

@@ -8,19 +8,12 @@
 #include <cmath>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc {
 
 namespace {
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
 
 struct BnParams {
   std::vector<float> s;      // scale / sqrt(var + eps)
@@ -35,7 +28,7 @@ class FoldBatchNorm : public Pass {
     for (NodeId bn_id : graph.nodes()) {
       if (graph.erased(bn_id)) continue;
       const auto& bn = graph.node(bn_id);
-      if (bn.op_type() != "BatchNormalization" || !bn.domain().empty()) continue;
+      if (bn.op_type() != "BatchNormalization" || !isDefaultDomain(bn)) continue;
       std::string why;
       DNNC_ASSIGN(bool done, tryFold(graph, bn_id, why));
       if (done) ++folded;
@@ -67,7 +60,7 @@ class FoldBatchNorm : public Pass {
     auto producer = graph.producer(bn.input(0));
     if (!producer) return why = "its input comes from a graph input", false;
     const onnx::NodeProto& prev = graph.node(*producer);
-    if ((prev.op_type() != "Conv" && prev.op_type() != "Gemm") || !prev.domain().empty())
+    if ((prev.op_type() != "Conv" && prev.op_type() != "Gemm") || !isDefaultDomain(prev))
       return why = strCat("its input comes from ", prev.op_type(), ", not Conv or Gemm"), false;
     const std::string& mid = bn.input(0);
     if (graph.consumers(mid).size() != 1 || graph.isGraphOutput(mid) || graph.capturedBySubgraphs().count(mid))

@@ -22,6 +22,7 @@
 #include "lib/exec/batch_latency.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
+#include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/pass/pass.h"
 #include "lib/pass/pipeline.h"
@@ -250,7 +251,7 @@ class NetAdapt : public Pass {
     std::vector<std::string> out;
     ChannelGroups groups = analyzeChannelGroups(graph, shapes);
     for (const auto& g : groups.groups)
-      if (!g.blocked && !g.sources.empty()) out.push_back(channelNodeLabel(graph.node(g.sources.front())));
+      if (!g.blocked && !g.sources.empty()) out.push_back(nodeLabel(graph.node(g.sources.front())));
     return out;
   }
 

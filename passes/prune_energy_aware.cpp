@@ -21,6 +21,7 @@
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
+#include "lib/ir/node.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
 #include "lib/prune/glob.h"
@@ -240,7 +241,7 @@ class PruneEnergyAware : public Pass {
       if (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul") continue;
       std::string why;
       auto layer = linearLayer(graph, id, why);
-      const std::string name = n.name().empty() ? n.output(0) : n.name();
+      const std::string name = nodeLabel(n);
       if (!layer) {
         if (why != "not a layer") log.skip(name, why);
         continue;

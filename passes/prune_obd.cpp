@@ -16,6 +16,7 @@
 #include <numeric>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/pass/pass.h"
 #include "lib/train/finetune_job.h"
 #include "lib/train/hessian_diag.h"
@@ -97,7 +98,7 @@ class PruneObd : public Pass {
       const auto* proto = graph.weightProto(n.input(1));
       if (!proto || proto->data_type() != onnx::TensorProto::FLOAT || proto->dims_size() < 2) continue;
       if (!seen.insert(n.input(1)).second) continue;
-      Layer l{n.name().empty() ? n.output(0) : n.name(), n.input(1), true};
+      Layer l{nodeLabel(n), n.input(1), true};
       if (n.op_type() == "MatMul") l.rows_are_filters = false;
       if (n.op_type() == "Gemm") {
         int64_t tb = 0;

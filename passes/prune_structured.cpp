@@ -31,6 +31,7 @@
 #include "lib/analysis/channel_groups.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/pass/pass.h"
 #include "lib/train/hessian_diag.h"
@@ -181,7 +182,7 @@ class PruneStructured : public Pass {
     DNNC_TRY(checkNames(graph));
     ChannelGroups cg = analyzeChannelGroups(graph, inferShapes(model));
 
-    for (const auto& [id, why] : cg.fixed_layers) ctx.log->skip(channelNodeLabel(graph.node(id)), why);
+    for (const auto& [id, why] : cg.fixed_layers) ctx.log->skip(nodeLabel(graph.node(id)), why);
     std::vector<char> pruned(static_cast<size_t>(cg.atomCount()), 0);
     int64_t groups_pruned = 0, channels_before = 0, channels_removed = 0;
     for (const auto& group : cg.groups) {
@@ -226,7 +227,7 @@ class PruneStructured : public Pass {
     for (const auto& [name, v] : opt_.layer_sparsity) patterns.push_back(name);
     for (const auto& pat : patterns) {
       bool found = false;
-      for (NodeId id : graph.nodes()) found = found || globMatch(pat, channelNodeLabel(graph.node(id)));
+      for (NodeId id : graph.nodes()) found = found || globMatch(pat, nodeLabel(graph.node(id)));
       if (!found)
         return Error(Exit::Usage, "no node is named '", pat, "'")
             .withHint("'dnnc info MODEL' lists the layer names");
@@ -236,7 +237,7 @@ class PruneStructured : public Pass {
 
   std::vector<std::string> labels(const Graph& graph, const std::vector<NodeId>& ids) const {
     std::vector<std::string> out;
-    for (NodeId id : ids) out.push_back(channelNodeLabel(graph.node(id)));
+    for (NodeId id : ids) out.push_back(nodeLabel(graph.node(id)));
     return out;
   }
 

@@ -14,19 +14,12 @@
 #include <cmath>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc {
 
 namespace {
-
-std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
-
-int64_t intAttr(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return a.i();
-  return dflt;
-}
 
 struct Quantized {
   Tensor q;                              // int8 or uint8, W's shape
@@ -52,7 +45,7 @@ class QuantizeLinear : public Pass {
     double sse = 0, signal = 0;
     for (NodeId id : graph.nodes()) {
       const onnx::NodeProto n = graph.node(id);
-      if (!n.domain().empty() || n.input_size() < 2) continue;
+      if (!isDefaultDomain(n) || n.input_size() < 2) continue;
       const std::string& op = n.op_type();
       if (op != "Conv" && op != "Gemm" && op != "MatMul") continue;
       const std::string w_name = n.input(1);
@@ -63,7 +56,7 @@ class QuantizeLinear : public Pass {
       if (graph.isGraphInput(w_name)) { ctx.log->skip(nodeLabel(n), "weight is also a graph input"); continue; }
       DNNC_ASSIGN(Tensor w, graph.readWeight(w_name));
       int axis = 0;
-      if (op == "Gemm") axis = intAttr(n, "transB", 0) ? 0 : 1;
+      if (op == "Gemm") axis = attrInt(n, "transB", 0) ? 0 : 1;
       if (op == "MatMul") axis = w.rank() - 1;
       if (w.rank() == 0 || (per_channel_ && w.rank() < 2)) { ctx.log->skip(nodeLabel(n), "weight has no channel axis"); continue; }
       Quantized qz = quantize(w, per_channel_ ? axis : -1);

@@ -16,15 +16,14 @@
 #include <limits>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/linalg/kmeans.h"
-#include "lib/train/hessian_diag.h"
 #include "lib/pass/pass.h"
+#include "lib/train/hessian_diag.h"
 
 namespace dnnc {
 
 namespace {
-
-std::string nodeLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
 
 struct Target {
   std::string weight;
@@ -116,7 +115,7 @@ class ShareWeights : public Pass {
     std::set<std::string> seen;
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if (!n.domain().empty() || n.input_size() < 2) continue;
+      if (!isDefaultDomain(n) || n.input_size() < 2) continue;
       bool conv = n.op_type() == "Conv" || n.op_type() == "ConvTranspose";
       if (!conv && n.op_type() != "Gemm" && n.op_type() != "MatMul") continue;
       const std::string& w = n.input(1);

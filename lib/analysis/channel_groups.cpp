@@ -1,4 +1,5 @@
 #include "lib/analysis/channel_groups.h"
+#include "lib/ir/node.h"
 
 #include <algorithm>
 #include <numeric>
@@ -8,17 +9,6 @@
 namespace dnnc {
 
 namespace {
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
-  const auto* a = findAttr(n, name);
-  return a ? a->i() : fallback;
-}
 
 // Ops that map every channel to itself (input 0 -> output 0); other inputs are scalars or settings.
 const std::set<std::string>& channelwiseOps() {
@@ -47,10 +37,6 @@ int64_t product(const std::vector<int64_t>& dims, size_t from) {
 }
 
 }  // namespace
-
-std::string channelNodeLabel(const onnx::NodeProto& n) {
-  return n.name().empty() ? n.op_type() + ":" + (n.output_size() ? n.output(0) : std::string()) : n.name();
-}
 
 int32_t ChannelGroups::classOf(int32_t atom) const { return class_parent_[static_cast<size_t>(atom)]; }
 int ChannelGroups::groupOfAtom(int32_t atom) const { return atom_group_[static_cast<size_t>(atom)]; }
@@ -147,8 +133,8 @@ class ChannelGroupBuilder {
     const std::string& op = n.op_type();
     bool any_tracked = false;
     for (const auto& in : n.input()) any_tracked |= layoutOf(in) != nullptr;
-    if (!n.domain().empty() && n.domain() != "ai.onnx") {
-      if (any_tracked) blockInputs(n, strCat("read by ", n.domain(), "::", op, " '", channelNodeLabel(n), "', which dnnc cannot follow"));
+    if (!isDefaultDomain(n)) {
+      if (any_tracked) blockInputs(n, strCat("read by ", n.domain(), "::", op, " '", nodeLabel(n), "', which dnnc cannot follow"));
       return;
     }
     if (op == "Conv") return conv(id, n);
@@ -162,12 +148,12 @@ class ChannelGroupBuilder {
     if (op == "Reshape") return reshape(id, n);
     if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return softmax(n);
     if (op.rfind("Reduce", 0) == 0 || op == "Squeeze" || op == "Unsqueeze") return axesOp(n);
-    blockInputs(n, strCat("read by ", op, " '", channelNodeLabel(n), "', which dnnc cannot follow channel-wise"));
+    blockInputs(n, strCat("read by ", op, " '", nodeLabel(n), "', which dnnc cannot follow channel-wise"));
   }
 
   void conv(NodeId id, const onnx::NodeProto& n) {
     const ChannelLayout* in = n.input_size() ? layoutOf(n.input(0)) : nullptr;
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     for (int k = 1; k < n.input_size(); ++k)
       if (const auto* l = layoutOf(n.input(k))) block(*l, strCat("used as a weight by Conv '", label, "'"));
     auto w = weightDims(n.input_size() > 1 ? n.input(1) : std::string());
@@ -210,7 +196,7 @@ class ChannelGroupBuilder {
 
   void gemm(NodeId id, const onnx::NodeProto& n) {
     const ChannelLayout* in = n.input_size() ? layoutOf(n.input(0)) : nullptr;
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     for (int k = 1; k < n.input_size(); ++k)
       if (const auto* l = layoutOf(n.input(k))) block(*l, strCat("used as a weight by Gemm '", label, "'"));
     auto b = weightDims(n.input_size() > 1 ? n.input(1) : std::string());
@@ -237,7 +223,7 @@ class ChannelGroupBuilder {
 
   void matmul(NodeId id, const onnx::NodeProto& n) {
     const ChannelLayout* in = n.input_size() ? layoutOf(n.input(0)) : nullptr;
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     if (n.input_size() > 1)
       if (const auto* l = layoutOf(n.input(1))) block(*l, strCat("right operand of MatMul '", label, "'"));
     auto b = weightDims(n.input_size() > 1 ? n.input(1) : std::string());
@@ -262,7 +248,7 @@ class ChannelGroupBuilder {
 
   void channelwise(NodeId id, const onnx::NodeProto& n) {
     const ChannelLayout* in = layoutOf(n.input(0));
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     for (int k = 1; k < n.input_size(); ++k)
       if (const auto* l = layoutOf(n.input(k))) block(*l, strCat("used as a parameter of ", n.op_type(), " '", label, "'"));
     if (!in) return;
@@ -289,7 +275,7 @@ class ChannelGroupBuilder {
   // Add/Sub/Mul/...: tracked operands are joined channel by channel; constants along the channel
   // axis are sliced with them; anything else that varies along the channels blocks the group.
   void joining(NodeId id, const onnx::NodeProto& n) {
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     const ChannelLayout* first = nullptr;
     int out_rank = 0;
     for (const auto& in : n.input()) {
@@ -338,7 +324,7 @@ class ChannelGroupBuilder {
   }
 
   void concat(const onnx::NodeProto& n) {
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     const ChannelLayout* first = nullptr;
     for (const auto& in : n.input())
       if (!first) first = layoutOf(in);
@@ -374,7 +360,7 @@ class ChannelGroupBuilder {
 
   void flatten(const onnx::NodeProto& n) {
     const ChannelLayout* in = layoutOf(n.input(0));
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     const ValueShape* s = shapeOf(n.input(0));
     int64_t axis = attrInt(n, "axis", 1);
     int rank = in->rank ? in->rank : s ? static_cast<int>(s->dims.size()) : 0;
@@ -387,7 +373,7 @@ class ChannelGroupBuilder {
 
   void reshape(NodeId id, const onnx::NodeProto& n) {
     const ChannelLayout* in = layoutOf(n.input(0));
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     if (const auto* l = n.input_size() > 1 ? layoutOf(n.input(1)) : nullptr) block(*l, "used as a Reshape shape");
     const ValueShape* si = shapeOf(n.input(0));
     const ValueShape* so = shapeOf(n.output(0));
@@ -419,7 +405,7 @@ class ChannelGroupBuilder {
     if (axis < 0) axis += in->rank;
     // Before opset 13 Softmax flattens from `axis` on, so any axis at or before the channels reads them.
     if (in->rank <= 0 || axis <= in->axis)
-      return block(*in, strCat(n.op_type(), " '", channelNodeLabel(n), "' normalises over the channels"));
+      return block(*in, strCat(n.op_type(), " '", nodeLabel(n), "' normalises over the channels"));
     setOutput(n, 0, *in);
   }
 
@@ -439,7 +425,7 @@ class ChannelGroupBuilder {
   // Reductions and (un)squeezes over other axes keep the channels; the channel axis may move.
   void axesOp(const onnx::NodeProto& n) {
     const ChannelLayout* in = layoutOf(n.input(0));
-    std::string label = channelNodeLabel(n);
+    std::string label = nodeLabel(n);
     const std::string& op = n.op_type();
     auto axes = axesOf(n);
     if (!axes || in->rank <= 0) return block(*in, strCat(op, " '", label, "' has axes or a rank that are not known"));

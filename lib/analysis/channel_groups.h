@@ -92,7 +92,5 @@ class ChannelGroups {
 // what it cannot follow is blocked with a reason.
 ChannelGroups analyzeChannelGroups(const Graph& graph, const ShapeMap& shapes);
 
-// A node's label for reports: its name, or op:first-output when unnamed.
-std::string channelNodeLabel(const onnx::NodeProto& n);
 
 }  // namespace dnnc

@@ -2,36 +2,16 @@
 
 #include <algorithm>
 
+#include "lib/ir/node.h"
+
 namespace dnnc {
-namespace {
-
-const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-int64_t intAttr(const onnx::NodeProto& n, const char* name, int64_t fallback) {
-  const auto* a = attr(n, name);
-  return a ? a->i() : fallback;
-}
-
-// ints attribute of length 2 (kernel_shape, strides, dilations) or 4 (pads), or the default.
-std::vector<int64_t> intsAttr(const onnx::NodeProto& n, const char* name, std::vector<int64_t> fallback) {
-  const auto* a = attr(n, name);
-  if (!a || a->ints_size() == 0) return fallback;
-  return {a->ints().begin(), a->ints().end()};
-}
-
-}  // namespace
-
 std::optional<LinearLayer> linearLayer(const Graph& graph, int id, std::string& why) {
   const onnx::NodeProto& n = graph.node(id);
   LinearLayer l;
   l.node = id;
-  l.name = n.name().empty() ? n.output(0) : n.name();
+  l.name = nodeLabel(n);
   l.op = n.op_type();
-  if (!n.domain().empty() || (l.op != "Conv" && l.op != "Gemm" && l.op != "MatMul")) return why = "not a layer", std::nullopt;
+  if (!isDefaultDomain(n) || (l.op != "Conv" && l.op != "Gemm" && l.op != "MatMul")) return why = "not a layer", std::nullopt;
   if (n.input_size() < 2 || !graph.isWeight(n.input(1))) return why = "its weight is computed, not a constant", std::nullopt;
   l.input = n.input(0);
   l.output = n.output(0);
@@ -45,12 +25,12 @@ std::optional<LinearLayer> linearLayer(const Graph& graph, int id, std::string& 
   std::vector<int64_t> dims(w->dims().begin(), w->dims().end());
   if (l.op == "Conv") {
     if (dims.size() != 4) return why = "not a 2-D convolution", std::nullopt;
-    if (intAttr(n, "group", 1) != 1) return why = "grouped convolution", std::nullopt;
-    if (const auto* a = attr(n, "auto_pad"); a && a->s() != "NOTSET" && a->s() != "VALID")
+    if (attrInt(n, "group", 1) != 1) return why = "grouped convolution", std::nullopt;
+    if (const auto* a = findAttr(n, "auto_pad"); a && a->s() != "NOTSET" && a->s() != "VALID")
       return why = "auto_pad " + a->s(), std::nullopt;
-    auto pads = intsAttr(n, "pads", {0, 0, 0, 0});
-    auto strides = intsAttr(n, "strides", {1, 1});
-    auto dil = intsAttr(n, "dilations", {1, 1});
+    auto pads = attrInts(n, "pads", {0, 0, 0, 0});
+    auto strides = attrInts(n, "strides", {1, 1});
+    auto dil = attrInts(n, "dilations", {1, 1});
     if (pads.size() != 4 || strides.size() != 2 || dil.size() != 2) return why = "unexpected attribute sizes", std::nullopt;
     l.outputs = dims[0];
     l.fan_in = dims[1] * dims[2] * dims[3];
@@ -59,10 +39,10 @@ std::optional<LinearLayer> linearLayer(const Graph& graph, int id, std::string& 
   } else {
     if (dims.size() != 2) return why = "weight is not a matrix", std::nullopt;
     if (l.op == "Gemm") {
-      if (intAttr(n, "transA", 0) != 0) return why = "transA", std::nullopt;
-      if (const auto* a = attr(n, "alpha"); a && a->f() != 1.0f) return why = "alpha != 1", std::nullopt;
-      if (const auto* a = attr(n, "beta"); a && a->f() != 1.0f && !l.bias.empty()) return why = "beta != 1", std::nullopt;
-      l.transposed = intAttr(n, "transB", 0) == 0;
+      if (attrInt(n, "transA", 0) != 0) return why = "transA", std::nullopt;
+      if (const auto* a = findAttr(n, "alpha"); a && a->f() != 1.0f) return why = "alpha != 1", std::nullopt;
+      if (const auto* a = findAttr(n, "beta"); a && a->f() != 1.0f && !l.bias.empty()) return why = "beta != 1", std::nullopt;
+      l.transposed = attrInt(n, "transB", 0) == 0;
     } else {
       l.transposed = true;
     }

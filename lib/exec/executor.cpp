@@ -12,8 +12,9 @@
 #include <unordered_map>
 
 #include "lib/exec/kernel.h"
-#include "lib/exec/ops/batch_normalization.h"
 #include "lib/exec/memory_plan.h"
+#include "lib/exec/ops/batch_normalization.h"
+#include "lib/ir/node.h"
 
 namespace dnnc {
 
@@ -330,37 +331,20 @@ float* KernelContext::scratch(size_t floats) { return state_.impl.scratchFloats(
 int KernelContext::threads() const { return state_.impl.threads; }
 std::string KernelContext::where() const {
   const auto& p = *state_.node(node_).proto;
-  return strCat(p.op_type(), " node '", p.name(), "'");
+  return strCat(p.op_type(), " node '", nodeLabel(p), "'");
 }
 
 // --- NodeInfo ---------------------------------------------------------------------------------------
 
-const onnx::AttributeProto* NodeInfo::attr(const std::string& name) const {
-  for (const auto& a : node_.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-int64_t NodeInfo::attrInt(const std::string& name, int64_t fallback) const {
-  const auto* a = attr(name);
-  return a ? a->i() : fallback;
-}
-float NodeInfo::attrFloat(const std::string& name, float fallback) const {
-  const auto* a = attr(name);
-  return a ? a->f() : fallback;
-}
+const onnx::AttributeProto* NodeInfo::attr(const std::string& name) const { return findAttr(node_, name); }
+int64_t NodeInfo::attrInt(const std::string& name, int64_t fallback) const { return dnnc::attrInt(node_, name, fallback); }
+float NodeInfo::attrFloat(const std::string& name, float fallback) const { return dnnc::attrFloat(node_, name, fallback); }
 std::string NodeInfo::attrString(const std::string& name, const std::string& fallback) const {
-  const auto* a = attr(name);
-  return a ? a->s() : fallback;
+  return dnnc::attrString(node_, name, fallback);
 }
-std::vector<int64_t> NodeInfo::attrInts(const std::string& name) const {
-  const auto* a = attr(name);
-  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
-}
-std::vector<float> NodeInfo::attrFloats(const std::string& name) const {
-  const auto* a = attr(name);
-  return a ? std::vector<float>(a->floats().begin(), a->floats().end()) : std::vector<float>{};
-}
-std::string NodeInfo::where() const { return strCat(node_.op_type(), " node '", node_.name(), "'"); }
+std::vector<int64_t> NodeInfo::attrInts(const std::string& name) const { return dnnc::attrInts(node_, name); }
+std::vector<float> NodeInfo::attrFloats(const std::string& name) const { return dnnc::attrFloats(node_, name); }
+std::string NodeInfo::where() const { return strCat(node_.op_type(), " node '", nodeLabel(node_), "'"); }
 
 // --- Building -----------------------------------------------------------------------------------------
 
@@ -383,12 +367,12 @@ Status Executor::Impl::build(const Model& model) {
   std::vector<std::pair<std::string, std::vector<std::string>>> unsupported;
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& n = graph.node(i);
-    bool ok = (n.domain().empty() || n.domain() == "ai.onnx") && findKernel(n.op_type());
+    bool ok = isDefaultDomain(n) && findKernel(n.op_type());
     if (ok) continue;
     std::string op = n.domain().empty() ? n.op_type() : n.domain() + "." + n.op_type();
     auto it = std::find_if(unsupported.begin(), unsupported.end(), [&](auto& u) { return u.first == op; });
     if (it == unsupported.end()) it = unsupported.insert(unsupported.end(), {op, {}});
-    it->second.push_back(n.name().empty() ? strCat("#", i) : n.name());
+    it->second.push_back(nodeLabel(n));
   }
   if (!unsupported.empty()) {
     std::string list;

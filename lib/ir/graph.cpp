@@ -1,4 +1,5 @@
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 
 #include <algorithm>
 #include <deque>
@@ -63,7 +64,7 @@ void Graph::reindex() {
     }
     for (int k = 0; k < n.input_size(); ++k)
       if (!n.input(k).empty()) consumers_[n.input(k)].push_back({id, k});
-    if (n.op_type() == "Constant" && n.domain().empty() && n.output_size() == 1) {
+    if (n.op_type() == "Constant" && isDefaultDomain(n) && n.output_size() == 1) {
       for (const auto& attr : n.attribute())
         if (attr.name() == "value" && attr.has_t()) constant_[n.output(0)] = id;
     }

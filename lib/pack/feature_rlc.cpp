@@ -1,3 +1,4 @@
+#include "lib/ir/node.h"
 #include "lib/pack/feature_rlc.h"
 
 #include <map>
@@ -13,13 +14,13 @@ class RlcObserver : public NodeObserver {
  public:
   void beforeNode(int index, const onnx::NodeProto& node, std::span<const Value* const> inputs) override {
     const std::string& op = node.op_type();
-    if (!node.domain().empty() || (op != "Conv" && op != "Gemm" && op != "MatMul")) return;
+    if (!isDefaultDomain(node) || (op != "Conv" && op != "Gemm" && op != "MatMul")) return;
     if (inputs.empty() || !inputs[0] || inputs[0]->dtype != DType::Float || inputs[0]->rank() < 1) return;
     const Value& v = *inputs[0];
     auto [it, fresh] = slots_.try_emplace(index);
     Slot& s = it->second;
     if (fresh) {
-      s.r.node = node.name().empty() ? op + ":" + node.output(0) : node.name();
+      s.r.node = nodeLabel(node);
       s.r.op = op;
       s.r.value = node.input(0);
       order_.push_back(index);

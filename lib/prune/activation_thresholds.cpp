@@ -1,3 +1,4 @@
+#include "lib/ir/node.h"
 #include "lib/prune/activation_thresholds.h"
 
 #include <algorithm>
@@ -12,8 +13,8 @@ std::vector<ReluSite> findRelus(const Graph& graph) {
   std::vector<ReluSite> out;
   for (NodeId id : graph.nodes()) {
     const auto& n = graph.node(id);
-    if (n.op_type() != "Relu" || !n.domain().empty() || n.input_size() < 1 || n.output_size() < 1) continue;
-    ReluSite s{id, layerLabel(n), n.input(0), n.output(0), {}};
+    if (n.op_type() != "Relu" || !isDefaultDomain(n) || n.input_size() < 1 || n.output_size() < 1) continue;
+    ReluSite s{id, nodeLabel(n), n.input(0), n.output(0), {}};
     s.aliases = {s.name, s.output};
     out.push_back(std::move(s));
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "lib/ir/node.h"
 #include "lib/prune/glob.h"
 #include "lib/support/suggest.h"
 
@@ -16,12 +17,6 @@ int64_t product(const std::vector<int64_t>& dims, size_t from, size_t to) {
   return p;
 }
 
-bool intAttr(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return a.i() != 0;
-  return fallback != 0;
-}
-
 void addAlias(std::vector<std::string>& aliases, const std::string& a) {
   if (!a.empty() && std::find(aliases.begin(), aliases.end(), a) == aliases.end()) aliases.push_back(a);
 }
@@ -29,7 +24,7 @@ void addAlias(std::vector<std::string>& aliases, const std::string& a) {
 // "/stem/conv/Conv" -> "stem/conv" and "stem.conv"; "fc1.weight" -> "fc1".
 std::vector<std::string> aliasesOf(const onnx::NodeProto& node, const std::string& weight) {
   std::vector<std::string> out;
-  addAlias(out, layerLabel(node));
+  addAlias(out, nodeLabel(node));
   addAlias(out, weight);
   const std::string suffix = ".weight";
   if (weight.size() > suffix.size() && weight.compare(weight.size() - suffix.size(), suffix.size(), suffix) == 0)
@@ -69,7 +64,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     input = 1;
     dims = dimsOf(1);
     if (dims.size() != 2) return "its weight is not 2-D";
-    v = intAttr(n, "transB", 0) ? ReductionView{dims[0], dims[1], 1} : ReductionView{1, dims[0], dims[1]};
+    v = attrInt(n, "transB", 0) ? ReductionView{dims[0], dims[1], 1} : ReductionView{1, dims[0], dims[1]};
     return "";
   }
   // MatMul: a stored B [..., K, N] reduces over K; a stored A [..., M, K] over its last dim.
@@ -93,14 +88,12 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
 
 }  // namespace
 
-std::string layerLabel(const onnx::NodeProto& n) { return n.name().empty() ? n.op_type() + ":" + n.output(0) : n.name(); }
-
 WeightLayers enumerateWeightLayers(const Graph& graph) {
   WeightLayers out;
   std::map<std::string, std::string> owner;  // weight -> the layer that prunes it
   for (NodeId id : graph.nodes()) {
     const auto& n = graph.node(id);
-    if (!n.domain().empty() || (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul")) continue;
+    if (!isDefaultDomain(n) || (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul")) continue;
     WeightLayer l;
     int input = -1;
     std::string why = layoutOf(graph, n, input, l.dims, l.view);
@@ -109,11 +102,11 @@ WeightLayers enumerateWeightLayers(const Graph& graph) {
     if (why.empty() && owner.count(n.input(input)))
       why = strCat("its weight '", n.input(input), "' is shared with '", owner[n.input(input)], "', which prunes it");
     if (!why.empty()) {
-      out.skipped.push_back({layerLabel(n), why});
+      out.skipped.push_back({nodeLabel(n), why});
       continue;
     }
     l.node = id;
-    l.name = layerLabel(n);
+    l.name = nodeLabel(n);
     l.op = n.op_type();
     l.weight = n.input(input);
     l.numel = product(l.dims, 0, l.dims.size());

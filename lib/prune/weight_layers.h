@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/support/error.h"
 
 namespace dnnc {
@@ -42,7 +43,6 @@ struct WeightLayers {
   std::vector<SkippedLayer> skipped;  // Conv/Gemm/MatMul nodes that cannot be pruned, with why
 };
 
-std::string layerLabel(const onnx::NodeProto& node);
 WeightLayers enumerateWeightLayers(const Graph& graph);
 
 // Whether a name or glob selects the layer (any alias).

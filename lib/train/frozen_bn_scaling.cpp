@@ -1,3 +1,4 @@
+#include "lib/ir/node.h"
 #include "lib/train/frozen_bn_scaling.h"
 
 #include <algorithm>
@@ -11,18 +12,6 @@ namespace {
 
 // A channel scale below this is treated as this: a nearly dead channel gets at most a 1e4x larger step.
 constexpr float kMinScale = 1e-2f;
-
-int64_t intAttr(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return a.i();
-  return fallback;
-}
-
-float floatAttr(const onnx::NodeProto& n, const std::string& name, float fallback) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return a.f();
-  return fallback;
-}
 
 }  // namespace
 
@@ -41,15 +30,15 @@ FrozenBnScaling FrozenBnScaling::find(const Model& model, const Tape& tape) {
   };
   std::map<std::string, const onnx::NodeProto*> bn_of_input;
   for (const auto& n : g.node())
-    if (n.op_type() == "BatchNormalization" && n.domain().empty() && n.input_size() >= 5 && n.output_size() == 1)
+    if (n.op_type() == "BatchNormalization" && isDefaultDomain(n) && n.input_size() >= 5 && n.output_size() == 1)
       bn_of_input[n.input(0)] = &n;
 
   FrozenBnScaling s;
   s.held_.assign(static_cast<size_t>(tape.numParams()), false);
   for (const auto& n : g.node()) {
     const bool conv = n.op_type() == "Conv", gemm = n.op_type() == "Gemm";
-    if (!(conv || gemm) || !n.domain().empty() || n.input_size() < 2 || n.output_size() != 1) continue;
-    if (gemm && intAttr(n, "transA", 0) != 0) continue;
+    if (!(conv || gemm) || !isDefaultDomain(n) || n.input_size() < 2 || n.output_size() != 1) continue;
+    if (gemm && attrInt(n, "transA", 0) != 0) continue;
     auto bn = bn_of_input.find(n.output(0));
     if (bn == bn_of_input.end() || readers[n.output(0)] != 1) continue;
     const onnx::NodeProto& b = *bn->second;
@@ -61,8 +50,8 @@ FrozenBnScaling FrozenBnScaling::find(const Model& model, const Tape& tape) {
     if (l.weight < 0 || l.gamma < 0 || var == buffers.end() || (n.input_size() > 2 && !n.input(2).empty() && l.bias < 0))
       continue;
     l.var = var->second->v;
-    l.eps = floatAttr(b, "epsilon", 1e-5f);
-    l.channel_leading = conv || intAttr(n, "transB", 0) != 0;
+    l.eps = attrFloat(b, "epsilon", 1e-5f);
+    l.channel_leading = conv || attrInt(n, "transB", 0) != 0;
     const Buf& w = tape.param(l.weight);
     if (w.rank() < 2) continue;
     const int64_t k = l.channel_leading ? w.dims[0] : w.dims[1];

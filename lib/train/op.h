@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/ir/node.h"
 #include "lib/support/error.h"
 #include "lib/train/tape.h"
 
@@ -52,11 +53,5 @@ class Op {
 // The reverse rule for a node, or an Exit::Input error naming the op when there is none.
 Expected<std::unique_ptr<Op>> makeOp(const onnx::NodeProto& node, int64_t opset);
 
-// Attribute helpers.
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name);
-int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t fallback);
-float attrFloat(const onnx::NodeProto& n, const std::string& name, float fallback);
-std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name);
-std::string attrString(const onnx::NodeProto& n, const std::string& name, const std::string& fallback);
 
 }  // namespace dnnc::train

@@ -1,5 +1,6 @@
 // Tape construction (slots for every value, an Op per node, which values need gradients), the forward
 // and reverse sweeps, and writing trained parameters back into the model.
+#include "lib/ir/node.h"
 #include "lib/train/tape.h"
 
 #include <omp.h>
@@ -56,7 +57,7 @@ struct TapeBuilder {
     if (t.input_ < 0) return Error(Exit::Input, "the model has no data input");
     if (g.output_size() == 0) return Error(Exit::Input, "the model has no output");
     for (const auto& node : g.node()) {
-      if (node.op_type() == "Constant" && node.domain().empty()) {
+      if (node.op_type() == "Constant" && isDefaultDomain(node)) {
         const auto* a = findAttr(node, "value");
         if (!a || !a->has_t()) return Error(Exit::Input, "Constant node '", node.name(), "': only a tensor 'value' is supported for training");
         DNNC_TRY(constant(node.output(0), a->t()));

@@ -1,31 +1,9 @@
-// Which ops have reverse rules, and the attribute helpers they share.
+// Which ops have reverse rules.
 #include "lib/train/ops/registry.h"
 
 #include <map>
 
 namespace dnnc::train {
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t fallback) {
-  const auto* a = findAttr(n, name);
-  return a ? a->i() : fallback;
-}
-float attrFloat(const onnx::NodeProto& n, const std::string& name, float fallback) {
-  const auto* a = findAttr(n, name);
-  return a ? a->f() : fallback;
-}
-std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name) {
-  const auto* a = findAttr(n, name);
-  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
-}
-std::string attrString(const onnx::NodeProto& n, const std::string& name, const std::string& fallback) {
-  const auto* a = findAttr(n, name);
-  return a ? a->s() : fallback;
-}
 
 std::string dimsText(const std::vector<int64_t>& d) {
   std::string s = "[";
@@ -46,8 +24,8 @@ Expected<std::unique_ptr<Op>> makeOp(const onnx::NodeProto& node, int64_t opset)
       {"Flatten", makeShapeOp}, {"Reshape", makeShapeOp}, {"Concat", makeShapeOp}, {"Gather", makeShapeOp},
       {"Softmax", makeSoftmax}, {"LogSoftmax", makeSoftmax},
   };
-  const std::string where = node.op_type() + " node '" + (node.name().empty() ? node.output(0) : node.name()) + "'";
-  auto it = node.domain().empty() || node.domain() == "ai.onnx" ? table.find(node.op_type()) : table.end();
+  const std::string where = node.op_type() + " node '" + nodeLabel(node) + "'";
+  auto it = isDefaultDomain(node) ? table.find(node.op_type()) : table.end();
   if (it == table.end())
     return Error(Exit::Input, "no gradient for op '", node.op_type(), "' (", where, ")")
         .withHint("training supports Conv, Gemm, MatMul, Add, Sub, Mul, Relu, LeakyRelu, Clip, Sigmoid, Tanh, MaxPool, "
