@@ -21,6 +21,7 @@ import warnings
 # Sleeping OpenMP waiters: spinning ones collapse on shared cores (see make_fixtures.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import numpy as np
 import onnx
 import torch
 import torch.nn as nn
@@ -109,14 +110,106 @@ class CaffeAlexNet(nn.Module):
         return self.fc8(x)
 
 
-# name -> (constructor, input side, published parameter count or None)
+class TorchLRNAlexNet(CaffeAlexNet):
+    """The same AlexNet with PyTorch's own nn.LocalResponseNorm, exported as torch writes it.
+
+    torch 1.13 has no LRN symbolic for the module: the export is a
+    Shape/Gather/Concat/Reshape/Pad/AveragePool/Pow/Div chain whose shapes ONNX
+    shape inference cannot follow, which is what a user's plain export looks like.
+    """
+
+    def __init__(self, num_classes=1000):
+        super().__init__(num_classes)
+        self.norm1 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+        self.norm2 = nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+
+
+class TextEncoder(nn.Module):
+    """A BERT-mini-shaped Transformer text encoder: token + position embeddings, 4 post-norm layers
+    (d=256, 4 heads, FFN 1024, GELU), mean pooling and a classifier. Input: int64 token ids [N, 64]."""
+
+    VOCAB, LENGTH = 8000, 64
+
+    def __init__(self, d=256, heads=4, layers=4, classes=4):
+        super().__init__()
+        self.tokens = nn.Embedding(self.VOCAB, d)
+        self.positions = nn.Parameter(torch.randn(1, self.LENGTH, d) * 0.02)
+        layer = nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, activation="gelu", batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.classifier = nn.Linear(d, classes)
+
+    def forward(self, ids):
+        x = self.encoder(self.tokens(ids) + self.positions)
+        return self.classifier(x.mean(dim=1))
+
+
+class SpeechLSTM(nn.Module):
+    """A keyword-spotting LSTM: 2 stacked LSTM layers (40 filterbank features -> 256 hidden) over 50
+    frames, the last frame classified into 12 keywords. Input: float32 [N, 50, 40]."""
+
+    def __init__(self, features=40, hidden=256, classes=12):
+        super().__init__()
+        self.lstm = nn.LSTM(features, hidden, num_layers=2, batch_first=True)
+        self.classifier = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.classifier(y[:, -1, :])
+
+
+class SegmentationOut(nn.Module):
+    """torchvision segmentation models return a dict; the exported graph has its "out" only."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+def tv(name, **kwargs):
+    return lambda: getattr(torchvision.models, name)(weights=None, **kwargs)
+
+
+def seg(name):
+    return lambda: SegmentationOut(getattr(torchvision.models.segmentation, name)(
+        weights=None, weights_backbone=None, aux_loss=False))
+
+
+# An input: (name, shape with N first, dtype, upper bound of integer values or None).
+def image(side):
+    return ("input", (1, 3, side, side), "float32", None)
+
+
+# name -> (constructor, input, published parameter count or None, output name, in the default set)
+# The default set is what `make test` exports (its checks run on it); `make zoo-check` exports all.
 MODELS = {
-    "resnet18": (lambda: torchvision.models.resnet18(weights=None), 224, 11_689_512),
-    "resnet50": (lambda: torchvision.models.resnet50(weights=None), 224, 25_557_032),
-    "vgg16": (lambda: torchvision.models.vgg16(weights=None), 224, 138_357_544),
-    "mobilenet_v2": (lambda: torchvision.models.mobilenet_v2(weights=None), 224, 3_504_872),
-    "alexnet": (lambda: torchvision.models.alexnet(weights=None), 224, 61_100_840),
-    "caffe_alexnet": (CaffeAlexNet, 227, 60_965_224),
+    "resnet18": (tv("resnet18"), image(224), 11_689_512, "logits", True),
+    "resnet50": (tv("resnet50"), image(224), 25_557_032, "logits", False),
+    "vgg16": (tv("vgg16"), image(224), 138_357_544, "logits", False),
+    "mobilenet_v2": (tv("mobilenet_v2"), image(224), 3_504_872, "logits", True),
+    "mobilenet_v3_small": (tv("mobilenet_v3_small"), image(224), 2_542_856, "logits", True),
+    "efficientnet_b0": (tv("efficientnet_b0"), image(224), 5_288_548, "logits", False),
+    "googlenet": (tv("googlenet", init_weights=True, aux_logits=False), image(224), 6_624_904, "logits", False),
+    "inception_v3": (tv("inception_v3", init_weights=True, aux_logits=False), image(299), 23_834_568, "logits",
+                     False),
+    "squeezenet1_0": (tv("squeezenet1_0"), image(224), 1_248_424, "logits", True),
+    "densenet121": (tv("densenet121"), image(224), 7_978_856, "logits", False),
+    "shufflenet_v2": (tv("shufflenet_v2_x1_0"), image(224), 2_278_604, "logits", True),
+    "mnasnet1_0": (tv("mnasnet1_0"), image(224), 4_383_312, "logits", False),
+    "regnet_y_400mf": (tv("regnet_y_400mf"), image(224), 4_344_144, "logits", True),
+    "convnext_tiny": (tv("convnext_tiny"), image(224), 28_589_128, "logits", False),
+    "vit_b_16": (tv("vit_b_16"), image(224), 86_567_656, "logits", False),
+    "swin_t": (tv("swin_t"), image(224), 28_288_354, "logits", False),
+    "deeplabv3": (seg("deeplabv3_mobilenet_v3_large"), image(224), None, "out", False),
+    "lraspp": (seg("lraspp_mobilenet_v3_large"), image(224), None, "out", True),
+    "alexnet": (tv("alexnet"), image(224), 61_100_840, "logits", False),
+    "caffe_alexnet": (CaffeAlexNet, image(227), 60_965_224, "logits", True),
+    "alexnet_lrn": (TorchLRNAlexNet, image(227), 60_965_224, "logits", True),
+    "text_encoder": (TextEncoder, ("ids", (1, TextEncoder.LENGTH), "int64", TextEncoder.VOCAB), None, "logits",
+                     True),
+    "speech_lstm": (SpeechLSTM, ("input", (1, 50, 40), "float32", None), None, "logits", True),
 }
 
 
@@ -124,17 +217,40 @@ def param_count(model):
     return sum(p.numel() for p in model.parameters())
 
 
-def export(model, side, path, keep_bn):
+def sample_input(spec, batch=1):
+    """A seeded input for the model: N(0, 1) floats, or integers in [0, bound) for token ids."""
+    _, shape, dtype, bound = spec
+    shape = (batch,) + tuple(shape[1:])
+    generator = torch.Generator().manual_seed(SEED + 1)
+    if dtype == "int64":
+        return torch.randint(0, bound, shape, generator=generator, dtype=torch.int64)
+    return torch.randn(shape, generator=generator)
+
+
+def export(model, spec, output, path, keep_bn):
     # EVAL mode folds BatchNormalization into the preceding Conv; PRESERVE on a
     # model in eval() keeps it (for exercising fold-bn at scale).
     mode = torch.onnx.TrainingMode.PRESERVE if keep_bn else torch.onnx.TrainingMode.EVAL
-    torch.onnx.export(
-        model.eval(), torch.zeros(1, 3, side, side), path,
-        opset_version=OPSET,
-        input_names=["input"], output_names=["logits"],
-        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
-        do_constant_folding=not keep_bn,
-        training=mode)
+    name = spec[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on dynamic shapes and traced branches
+        torch.onnx.export(
+            model.eval(), sample_input(spec), path,
+            opset_version=OPSET,
+            input_names=[name], output_names=[output],
+            dynamic_axes={name: {0: "N"}, output: {0: "N"}},
+            do_constant_folding=not keep_bn,
+            training=mode)
+
+
+def write_reference(model, spec, out, name):
+    """NAME.input.npy (a seeded batch of 2) and NAME.torch.npy (PyTorch's output on it): an independent
+    reference for the executor and ONNX Runtime."""
+    x = sample_input(spec, batch=2)
+    with torch.no_grad():
+        y = model.eval()(x)
+    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy())
+    np.save(os.path.join(out, f"{name}.torch.npy"), y.numpy().astype(np.float32))
 
 
 def materialise_shared_initializers(path):
@@ -176,19 +292,19 @@ def op_histogram(path):
 
 
 def export_one(name, out, keep_bn, keep_identity):
-    make, side, expected = MODELS[name]
+    make, spec, expected, output, _ = MODELS[name]
     torch.manual_seed(SEED)  # per model, so exporting a subset gives the same files
     model = make()
     params = param_count(model)
     path = os.path.join(out, f"{name}.onnx")
     start = time.time()
-    with torch.no_grad():
-        export(model, side, path, keep_bn)
+    export(model, spec, output, path, keep_bn)
     if not keep_identity:
         materialise_shared_initializers(path)
     onnx.checker.check_model(path)  # by path: works past the 2 GB protobuf limit
+    write_reference(model, spec, out, name)
     note = "" if expected is None or params == expected else f"  (expected {expected:,}!)"
-    print(f"{name}: {params:,} params{note}, input [N,3,{side},{side}], "
+    print(f"{name}: {params:,} params{note}, input {spec[0]} {list(spec[1])} {spec[2]}, "
           f"{os.path.getsize(path) / 2**20:.1f} MiB, {time.time() - start:.0f} s")
     print(f"  {op_histogram(path)}")
     return expected is None or params == expected
@@ -196,14 +312,21 @@ def export_one(name, out, keep_bn, keep_identity):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("models", nargs="*", default=list(MODELS), metavar="MODEL",
+    ap.add_argument("models", nargs="*", metavar="MODEL",
                     help="models to export (default: all of " + ", ".join(MODELS) + ")")
+    ap.add_argument("--default-set", action="store_true",
+                    help="export the models `make test` checks: " + ", ".join(m for m in MODELS if MODELS[m][4]))
+    ap.add_argument("--missing", action="store_true", help="only the models whose files are not in --out yet")
     ap.add_argument("--out", default="build/zoo", help="output directory")
     ap.add_argument("--keep-bn", action="store_true",
                     help="keep BatchNormalization nodes instead of folding them into Conv")
     ap.add_argument("--keep-identity", action="store_true",
                     help="keep the exporter's Identity nodes for deduplicated initializers")
     args = ap.parse_args()
+    if not args.models:
+        args.models = [m for m in MODELS if MODELS[m][4] or not args.default_set]
+    if args.missing:
+        args.models = [m for m in args.models if not os.path.exists(os.path.join(args.out, f"{m}.torch.npy"))]
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
         ap.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
