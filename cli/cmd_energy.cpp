@@ -35,7 +35,8 @@ struct EnergyOptions {
   std::string model, model2;
   std::string accel = "eyeriss", objective = "energy", mapping, act_sparsity;
   int batch = 0;
-  bool no_rlc = false, dump_accel = false;
+  bool no_rlc = false, dump_accel = false, allow_partial = false;
+  InputShapeOptions shapes;
   DataOptions data;
   int64_t data_batch = 32;
   CommonOptions common;
@@ -96,6 +97,16 @@ Expected<NetworkCost> evaluateModel(const AcceleratorSpec& spec, OnnxLayers& L, 
   }
   L = std::move(kept);
   return evaluateNetwork(spec, L.layers, options);
+}
+
+// Totals that leave layers out would mislead: name them and refuse (exit 3), unless --allow-partial.
+int refusePartial(const Scored& s, const EnergyOptions& o) {
+  if (s.layers.skipped.empty() || o.allow_partial) return 0;
+  std::string names;
+  for (const auto& k : s.layers.skipped) names += strCat(names.empty() ? "" : "; ", k.name, " (", k.op, "): ", k.reason);
+  return reportError(kCmd, Error(Exit::Input, "cannot score every layer of '", s.path, "': ", s.layers.skipped.size(),
+                                 " of ", s.layers.skipped.size() + s.layers.layers.size(), " cannot be modelled: ", names)
+                               .withHint("--allow-partial scores the others and lists these in the report"));
 }
 
 std::string shapeText(const LayerShape& l) {
@@ -385,9 +396,12 @@ int runEnergy(const EnergyOptions& o) {
     if (!o.common.json.empty()) s.sha256 = sha256Hex(*bytes);  // only the JSON report records it
     s.load_ms = msSince(t0);
     t0 = Clock::now();
-    auto layers = extractLayers(*model, {.batch = o.batch});
+    auto input_shapes = o.shapes.resolve();
+    if (!input_shapes) return reportError(kCmd, input_shapes.error());
+    auto layers = extractLayers(*model, {.batch = o.batch, .input_shapes = *input_shapes});
     if (!layers) return reportError(kCmd, layers.error());
     s.layers = std::move(*layers);
+    if (int rc = refusePartial(s, o)) return rc;
     s.extract_ms = msSince(t0);
     unmatched_act.emplace_back();
     resolveActSparsity(s.layers, from_file, flag, &unmatched_act.back());
@@ -466,6 +480,7 @@ int runEnergy(const EnergyOptions& o) {
     }
     s.cost = std::move(*cost);
     s.eval_ms = msSince(t0);
+    if (int rc = refusePartial(s, o)) return rc;
     if (o.common.verbose)
       note(o.common, strCat("energy: ", s.path, ": load ", formatFixed(s.load_ms, 1), " ms, extract layers ",
                             formatFixed(s.extract_ms, 1), " ms",
@@ -513,6 +528,9 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_option("--act-sparsity", o->act_sparsity,
                   "Zero fractions of layer inputs: 'conv2=0.387,conv3=72.5%,*=0.5', or a `dnnc stats --json` file");
   sub->add_flag("--no-rlc", o->no_rlc, "Dense DRAM traffic: no compression of feature maps or weights");
+  sub->add_flag("--allow-partial", o->allow_partial,
+                "Score the layers that can be modelled when some cannot (they are listed, not in the totals)");
+  addInputShapeOption(sub, o->shapes);
   sub->add_flag("--dump-accel", o->dump_accel, "Print the resolved accelerator spec (YAML) and exit");
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");

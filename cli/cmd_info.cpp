@@ -14,6 +14,7 @@ namespace {
 
 struct InfoOptions {
   std::string model;
+  InputShapeOptions shapes;
   CommonOptions common;
 };
 
@@ -23,7 +24,9 @@ int runInfo(const InfoOptions& o) {
   std::string base = std::filesystem::path(o.model).parent_path().string();
   auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
   if (!model) return reportError("info", model.error());
-  auto table = buildLayerTable(*model);
+  auto input_shapes = o.shapes.resolve();
+  if (!input_shapes) return reportError("info", input_shapes.error());
+  auto table = buildLayerTable(*model, *input_shapes);
   if (!table) return reportError("info", table.error());
   if (!o.common.json.empty()) {
     Report report("info");
@@ -42,6 +45,9 @@ void setupInfo(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<InfoOptions>();
   auto* sub = app.add_subcommand("info", "Show a model's layers: weight shapes, params, nonzeros, MACs, bytes");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
+  sub->add_option("--batch", o->shapes.batch, "Count MACs for this batch size (symbolic batch dims; default 1)")
+      ->check(CLI::PositiveNumber);
+  addInputShapeOption(sub, o->shapes);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runInfo(*o); }});
 }

@@ -72,6 +72,23 @@ void addCalibrationOptions(CLI::App* app, Calibration& c) {
   addPreprocessOptions(app, c.data);
 }
 
+void addInputShapeOption(CLI::App* app, InputShapeOptions& shapes) {
+  app->add_option("--input-shape", shapes.given,
+                  "Shape of a graph input with symbolic dims, NAME=1,3,224,224 (repeatable; the name may be left out "
+                  "for a model with one input)")
+      ->type_name("NAME=DIMS");
+}
+
+Expected<InputShapes> InputShapeOptions::resolve() const {
+  InputShapes out;
+  out.batch = batch;
+  for (const auto& text : given) {
+    DNNC_ASSIGN(auto entry, parseInputShape(text));
+    out.given.push_back(std::move(entry));
+  }
+  return out;
+}
+
 void note(const CommonOptions& opts, const std::string& line) {
   if (!opts.quiet) std::cerr << line << "\n";
 }

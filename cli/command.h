@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/analysis/shape_resolution.h"
 #include "lib/exec/dataset.h"
 #include "lib/pass/calibration.h"
 #include "lib/report/report.h"
@@ -51,6 +52,15 @@ void addPreprocessOptions(CLI::App* app, DataOptions& data, const std::string& d
 
 // --data, --labels, --limit and the preprocessing options, for commands whose passes need calibration data.
 void addCalibrationOptions(CLI::App* app, Calibration& calibration);
+
+// --input-shape NAME=DIMS (repeatable): concrete shapes for graph inputs with symbolic dims.
+struct InputShapeOptions {
+  std::vector<std::string> given;  // as typed
+  int64_t batch = 0;               // set by commands that have their own --batch
+  // The parsed request; Exit::Usage on a malformed value.
+  Expected<InputShapes> resolve() const;
+};
+void addInputShapeOption(CLI::App* app, InputShapeOptions& shapes);
 
 // Diagnostics go to stderr; --quiet silences them.
 void note(const CommonOptions& opts, const std::string& line);

@@ -1,23 +1,23 @@
 #include "lib/analysis/layer_table.h"
 
+#include <optional>
 #include <set>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/report/table.h"
 
 namespace dnnc {
 
 namespace {
 
-int64_t attrInt(const onnx::NodeProto& node, const std::string& name, int64_t def) {
-  for (const auto& a : node.attribute())
-    if (a.name() == name) return a.i();
-  return def;
-}
-
-int64_t product(const std::vector<int64_t>& dims, size_t from, size_t to) {
+// Product of dims[from, to); nullopt when one of them is unknown.
+std::optional<int64_t> product(const std::vector<int64_t>& dims, size_t from, size_t to) {
   int64_t p = 1;
-  for (size_t i = from; i < to && i < dims.size(); ++i) p *= dims[i] < 0 ? 1 : dims[i];
+  for (size_t i = from; i < to && i < dims.size(); ++i) {
+    if (dims[i] < 0) return std::nullopt;
+    p *= dims[i];
+  }
   return p;
 }
 
@@ -29,59 +29,95 @@ const std::vector<int64_t>* dimsOf(const ShapeMap& shapes, const onnx::NodeProto
 }
 
 // Inputs that are constants of the computation, not learned parameters (as PyTorch counts them):
-// BatchNormalization's running mean and variance, Clip's bounds, Pad's fill value, Resize's scales.
-bool isNonParameterInput(const onnx::NodeProto& node, int input_index) {
+// BatchNormalization's running mean and variance, Clip's bounds, Pad's fill value, Resize's scales,
+// Dropout's ratio, and
+// the scalar operands of elementwise arithmetic (LayerNorm's epsilon, GELU's sqrt(2), attention's scale).
+bool isNonParameterInput(const onnx::NodeProto& node, int input_index, int64_t numel) {
   const std::string& op = node.op_type();
+  static const std::set<std::string> elementwise = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Where", "Equal"};
   return (op == "BatchNormalization" && input_index >= 3) || (op == "Clip" && input_index >= 1) ||
          (op == "Pad" && input_index >= 1) || (op == "Resize" && input_index >= 1) ||
-         (op == "Upsample" && input_index >= 1);
+         (op == "Upsample" && input_index >= 1) || (op == "Dropout" && input_index >= 1) || (numel <= 1 && elementwise.count(op) > 0);
 }
 
 }  // namespace
 
-int64_t nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes) {
+bool isMacLayer(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
-  if (!node.domain().empty() && node.domain() != "ai.onnx") return 0;
+  return isDefaultDomain(node) && (op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul" ||
+                                   isRecurrentOp(op));
+}
+
+bool isRecurrentOp(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
+
+namespace {
+
+// LSTM/GRU/RNN: every step multiplies the input by W [dirs, gates*H, I] and the hidden state by
+// R [dirs, gates*H, H], for each direction: steps x batch x (W + R) MACs.
+std::optional<int64_t> recurrentMacs(const onnx::NodeProto& node, const ShapeMap& shapes) {
+  auto* x = dimsOf(shapes, node, false, 0);
+  auto* w = dimsOf(shapes, node, false, 1);
+  auto* r = dimsOf(shapes, node, false, 2);
+  if (!x || !w || !r || x->size() != 3 || w->size() != 3 || r->size() != 3) return std::nullopt;
+  auto steps_batch = product(*x, 0, 2), w_size = product(*w, 0, 3), r_size = product(*r, 0, 3);
+  if (!steps_batch || !w_size || !r_size) return std::nullopt;
+  return *steps_batch * (*w_size + *r_size);
+}
+
+}  // namespace
+
+std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes) {
+  const std::string& op = node.op_type();
+  if (!isMacLayer(node)) return 0;
+  if (isRecurrentOp(op)) return recurrentMacs(node, shapes);
   if (op == "Conv") {
     auto* w = dimsOf(shapes, node, false, 1);
     auto* y = dimsOf(shapes, node, true, 0);
-    if (!w || !y || w->size() < 2 || y->size() < 2) return 0;
+    if (!w || !y || w->size() < 2 || y->size() < 2) return std::nullopt;
     // Each output element costs (C/group) x kernel MACs: the weight's size over its K filters.
-    return product(*y, 1, y->size()) * product(*w, 1, w->size());
+    auto outputs = product(*y, 1, y->size()), per_output = product(*w, 1, w->size());
+    if (!outputs || !per_output) return std::nullopt;
+    return *outputs * *per_output;
   }
   if (op == "ConvTranspose") {
     auto* x = dimsOf(shapes, node, false, 0);
     auto* w = dimsOf(shapes, node, false, 1);
-    if (!x || !w || x->size() < 2) return 0;
+    if (!x || !w || x->size() < 2) return std::nullopt;
     // Each input element is scattered through (K/group) x kernel weights.
-    return product(*x, 2, x->size()) * product(*w, 0, w->size());
+    auto positions = product(*x, 2, x->size()), weights = product(*w, 0, w->size());
+    if (!positions || !weights) return std::nullopt;
+    return *positions * *weights;
   }
   if (op == "Gemm") {
     auto* a = dimsOf(shapes, node, false, 0);
     auto* b = dimsOf(shapes, node, false, 1);
-    if (!a || !b || a->size() != 2 || b->size() != 2) return 0;
+    if (!a || !b || a->size() != 2 || b->size() != 2) return std::nullopt;
     bool ta = attrInt(node, "transA", 0), tb = attrInt(node, "transB", 0);
     int64_t m = (*a)[ta ? 1 : 0], k = (*a)[ta ? 0 : 1], n = (*b)[tb ? 0 : 1];
-    return (m < 0 ? 1 : m) * (k < 0 ? 1 : k) * (n < 0 ? 1 : n);
+    if (m < 0 || k < 0 || n < 0) return std::nullopt;
+    return m * k * n;
   }
-  if (op == "MatMul") {
-    auto* a = dimsOf(shapes, node, false, 0);
-    auto* b = dimsOf(shapes, node, false, 1);
-    auto* y = dimsOf(shapes, node, true, 0);
-    if (!a || !b || a->empty() || b->empty()) return 0;
-    int64_t k = a->back() < 0 ? 1 : a->back();
-    if (y && !y->empty()) return product(*y, 0, y->size()) * k;
-    int64_t n = b->size() >= 2 ? (*b)[b->size() - 1] : 1;
-    return product(*a, 0, a->size() - 1) * k * (n < 0 ? 1 : n);
-  }
-  return 0;
+  // MatMul: every output element is a dot product over A's last dim.
+  auto* a = dimsOf(shapes, node, false, 0);
+  auto* y = dimsOf(shapes, node, true, 0);
+  if (!a || !y || a->empty() || a->back() < 0) return std::nullopt;
+  auto outputs = product(*y, 0, y->size());
+  if (!outputs) return std::nullopt;
+  return *outputs * a->back();
 }
 
-Expected<LayerTable> buildLayerTable(const Model& model) {
+Expected<LayerTable> buildLayerTable(const Model& model, const InputShapes& input_shapes) {
+  DNNC_ASSIGN(ResolvedShapes resolved, resolveShapes(model, input_shapes));
+  return buildLayerTable(model, resolved);
+}
+
+Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& resolved) {
   LayerTable t;
   Model copy_for_graph = model;  // Graph indexes a mutable proto; info must not touch the caller's model
   Graph graph(copy_for_graph.graph(), model.base_dir);
-  ShapeMap shapes = inferShapes(model);
+  const ShapeMap& shapes = resolved.shapes;
+  t.batch = resolved.batch;
+  t.unknown_inputs = resolved.unknownInputs();
   t.opset = model.opsetVersion();
   t.ir_version = model.proto.ir_version();
   t.producer = model.proto.producer_name() + (model.proto.producer_version().empty() ? "" : " " + model.proto.producer_version());
@@ -92,13 +128,16 @@ Expected<LayerTable> buildLayerTable(const Model& model) {
     const auto& node = graph.node(id);
     if (node.op_type() == "Constant") continue;
     LayerRow row;
-    row.name = node.name().empty() ? (node.output_size() ? node.output(0) : node.op_type()) : node.name();
+    row.name = nodeLabel(node);
     row.op = node.op_type();
     bool has_weight = false;
     for (int k = 0; k < node.input_size(); ++k) {
       const std::string& in = node.input(k);
-      if (in.empty() || !graph.isWeight(in) || isNonParameterInput(node, k)) continue;
+      if (in.empty() || !graph.isWeight(in)) continue;
       const onnx::TensorProto* p = graph.weightProto(in);
+      int64_t numel = 1;
+      for (int64_t d : p->dims()) numel *= d;
+      if (isNonParameterInput(node, k, numel)) continue;
       if (!isFloating(dtypeFromOnnx(p->data_type()))) continue;  // shape tensors, indices
       if (!has_weight || k == 1) row.weight_shape.assign(p->dims().begin(), p->dims().end());
       has_weight = true;
@@ -108,19 +147,26 @@ Expected<LayerTable> buildLayerTable(const Model& model) {
       row.nonzero_params += w.countNonzero();
       row.weight_bytes += static_cast<int64_t>(w.sizeBytes());
     }
-    row.macs = nodeMacs(node, shapes);
-    if (!has_weight && row.macs == 0) continue;
+    std::optional<int64_t> macs = nodeMacs(node, shapes);
+    row.macs = macs.value_or(0);
+    row.shaped = macs.has_value();
+    if (!has_weight && row.macs == 0 && row.shaped) continue;
+    if (!row.shaped) t.unshaped.push_back(row.name);
     t.params += row.params;
     t.nonzero_params += row.nonzero_params;
     t.macs += row.macs;
     t.weight_bytes += row.weight_bytes;
     t.layers.push_back(std::move(row));
   }
+  // Inputs and outputs as the model declares them (symbolic dims by name), completed by inference where
+  // the model declares no shape.
   auto io = [&](const onnx::ValueInfoProto& vi) {
     IoValue v;
     v.name = vi.name();
-    if (const ValueShape* s = shapes.find(vi.name())) {
-      v.dtype = dtypeName(s->dtype);
+    ValueShape declared = valueShapeOf(vi);
+    const ValueShape* s = declared.known_rank ? &declared : shapes.find(vi.name());
+    if (s) {
+      v.dtype = dtypeName(s->dtype == DType::Undefined && shapes.find(vi.name()) ? shapes.find(vi.name())->dtype : s->dtype);
       v.dims = s->dims;
       v.dim_params = s->dim_params;
     }
@@ -152,11 +198,18 @@ nlohmann::json toJson(const LayerTable& t) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : t.layers)
     layers.push_back({{"name", l.name}, {"op", l.op}, {"weight_shape", l.weight_shape}, {"params", l.params},
-                      {"nonzero_params", l.nonzero_params}, {"macs", l.macs}, {"weight_bytes", l.weight_bytes}});
-  return {{"params", t.params}, {"nonzero_params", t.nonzero_params}, {"macs", t.macs},
-          {"weight_bytes", t.weight_bytes}, {"opset", t.opset}, {"ir_version", t.ir_version},
-          {"producer", t.producer}, {"nodes", t.nodes}, {"layers", layers},
-          {"inputs", ioJson(t.inputs)}, {"outputs", ioJson(t.outputs)}};
+                      {"nonzero_params", l.nonzero_params}, {"macs", l.shaped ? nlohmann::json(l.macs) : nlohmann::json()},
+                      {"weight_bytes", l.weight_bytes}});
+  nlohmann::json j = {{"params", t.params}, {"nonzero_params", t.nonzero_params}, {"macs", t.macs},
+                      {"weight_bytes", t.weight_bytes}, {"opset", t.opset}, {"ir_version", t.ir_version},
+                      {"producer", t.producer}, {"nodes", t.nodes}, {"layers", layers},
+                      {"inputs", ioJson(t.inputs)}, {"outputs", ioJson(t.outputs)}};
+  // Only when some MACs are unknown: `macs` then counts the shaped layers alone.
+  if (!t.unshaped.empty()) {
+    j["unshaped_layers"] = t.unshaped;
+    j["unknown_inputs"] = t.unknown_inputs;
+  }
+  return j;
 }
 
 std::string formatLayerTable(const LayerTable& t) {
@@ -164,9 +217,10 @@ std::string formatLayerTable(const LayerTable& t) {
   table.alignRight({3, 4, 5, 6});
   for (const auto& l : t.layers)
     table.addRow({l.name, l.op, l.weight_shape.empty() ? "-" : formatDims(l.weight_shape), withThousands(l.params),
-                  withThousands(l.nonzero_params), withThousands(l.macs), humanBytes(l.weight_bytes)});
+                  withThousands(l.nonzero_params), l.shaped ? withThousands(l.macs) : "?", humanBytes(l.weight_bytes)});
   table.addSeparator();
-  table.addRow({"total", "", "", withThousands(t.params), withThousands(t.nonzero_params), withThousands(t.macs),
+  const std::string macs_total = withThousands(t.macs) + (t.unshaped.empty() ? "" : " + ?");
+  table.addRow({"total", "", "", withThousands(t.params), withThousands(t.nonzero_params), macs_total,
                 humanBytes(t.weight_bytes)});
   std::string out = table.render();
   auto describe = [](const IoValue& v) {
@@ -180,6 +234,12 @@ std::string formatLayerTable(const LayerTable& t) {
   };
   out += strCat("\nsparsity: ", t.params ? strCat(formatFixed(100.0 * (1.0 - double(t.nonzero_params) / double(t.params)), 2), " %") : "-",
                 "   MACs: ", humanCount(t.macs), "   params: ", humanCount(t.params), "\n");
+  if (!t.unshaped.empty()) {
+    out += strCat("MACs unknown for ", t.unshaped.size(), " layer", t.unshaped.size() == 1 ? "" : "s",
+                  " whose shapes depend on unknown input dims");
+    for (const auto& in : t.unknown_inputs) out += strCat(" (", in, ")");
+    out += ": give --input-shape NAME=DIMS\n";
+  }
   out += strCat("opset ", t.opset, ", IR version ", t.ir_version, ", ", t.nodes, " nodes",
                 t.producer.empty() ? "" : ", produced by " + t.producer, "\n");
   out += "inputs:\n";

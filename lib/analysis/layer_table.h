@@ -2,9 +2,11 @@
 // MACs are per inference with symbolic (batch) dimensions taken as 1.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "lib/analysis/shape_resolution.h"
 #include "lib/ir/model.h"
 #include "lib/ir/shapes.h"
 #include "lib/support/error.h"
@@ -17,8 +19,9 @@ struct LayerRow {
   std::vector<int64_t> weight_shape;  // the main weight (input 1 of Conv/Gemm/MatMul, else the first)
   int64_t params = 0;
   int64_t nonzero_params = 0;
-  int64_t macs = 0;
+  int64_t macs = 0;  // 0 where unknown (see shaped)
   int64_t weight_bytes = 0;
+  bool shaped = true;  // false: a Conv/Gemm/MatMul whose shapes could not be resolved (MACs unknown)
 };
 
 struct IoValue {
@@ -36,11 +39,20 @@ struct LayerTable {
   std::string producer;
   int64_t nodes = 0;
   std::vector<IoValue> inputs, outputs;
+  int64_t batch = 1;  // the batch the MACs are counted for (symbolic batch dims taken as this)
+  // Layers whose MACs are unknown (not in `macs`), and the inputs whose unknown dims caused it.
+  std::vector<std::string> unshaped, unknown_inputs;
 };
 
-Expected<LayerTable> buildLayerTable(const Model& model);
-// MACs of one node given shapes (0 for ops that are not Conv/ConvTranspose/Gemm/MatMul).
-int64_t nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes);
+// The table for the given input shapes (symbolic batch dims: 1 unless given), or for shapes resolved already.
+Expected<LayerTable> buildLayerTable(const Model& model, const InputShapes& input_shapes = {});
+Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& shapes);
+// Whether MACs are counted for the node: Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN of the default
+// domain.
+bool isMacLayer(const onnx::NodeProto& node);
+bool isRecurrentOp(const std::string& op);
+// MACs of one node given shapes: 0 for ops that are not MAC layers, nullopt when a shape it needs is unknown.
+std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes);
 
 nlohmann::json toJson(const LayerTable& table);
 std::string formatLayerTable(const LayerTable& table);

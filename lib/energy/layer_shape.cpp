@@ -57,13 +57,14 @@ LayerShape convLayer(std::string name, int N, int C_total, int H, int W, int M, 
   return l;
 }
 
-LayerShape fcLayer(std::string name, int N, int in_features, int out_features) {
+LayerShape fcLayer(std::string name, int N, int in_features, int out_features, int positions) {
   LayerShape l;
   l.name = std::move(name);
   l.kind = LayerShape::Kind::Fc;
   l.N = N;
   l.C = in_features;
   l.M = out_features;
+  l.W = l.F = positions;
   return l;
 }
 

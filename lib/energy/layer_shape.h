@@ -72,8 +72,10 @@ struct LayerShape {
 // A conv layer from its ONNX-style attributes; E and F follow from the others.
 LayerShape convLayer(std::string name, int N, int C_total, int H, int W, int M, int R, int S, int stride = 1,
                      int pad = 0, int groups = 1, int dilation = 1);
-// A Gemm/MatMul as a 1x1 convolution on a 1x1 ifmap.
-LayerShape fcLayer(std::string name, int N, int in_features, int out_features);
+// A Gemm/MatMul as a 1x1 convolution on a 1 x positions ifmap: one position for a classifier, one per
+// token or time step where the same weights apply to every position of a sample (a Transformer's
+// projections, a recurrent layer's steps).
+LayerShape fcLayer(std::string name, int N, int in_features, int out_features, int positions = 1);
 
 // Checks that the shape is consistent (positive sizes, M divisible by G, E and F matching the
 // convolution arithmetic, fractions in [0, 1]). Errors name the layer and field, with Exit::Input.

@@ -24,7 +24,7 @@ Expected<ModelEnergy> evaluateModelEnergy(const Model& model, const AcceleratorS
                                           std::span<const ActivationStats> stats, MappingCache* cache,
                                           Objective objective) {
   ModelEnergy e;
-  DNNC_ASSIGN(e.layers, extractLayers(model, {.batch = 1}));
+  DNNC_ASSIGN(e.layers, extractLayers(model, {.batch = 1, .input_shapes = {}}));
   DNNC_ASSIGN(auto measured, measuredInputs(stats));
   setActivationSparsity(e.layers, resolveActSparsity(e.layers, measured, {}, nullptr));
   NetworkOptions options;

@@ -11,34 +11,12 @@
 #include <set>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 
 namespace dnnc::energy {
 
 namespace {
-
-const onnx::AttributeProto* findAttr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-
-int64_t attrInt(const onnx::NodeProto& n, const std::string& name, int64_t def) {
-  const auto* a = findAttr(n, name);
-  return a ? a->i() : def;
-}
-
-std::vector<int64_t> attrInts(const onnx::NodeProto& n, const std::string& name) {
-  const auto* a = findAttr(n, name);
-  return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : std::vector<int64_t>{};
-}
-
-std::string nodeLabel(const onnx::NodeProto& n) {
-  if (!n.name().empty()) return n.name();
-  return n.output_size() && !n.output(0).empty() ? n.output(0) : n.op_type();
-}
-
-bool defaultDomain(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
 
 // Ops between two layers that keep the data a feature map of the first (for finding the next layer).
 bool passesThrough(const std::string& op) {
@@ -64,20 +42,19 @@ int countLayerNodes(const onnx::GraphProto& g) {
 
 class Extractor {
  public:
-  Extractor(const Model& model, const OnnxLayerOptions& options)
+  Extractor(const Model& model, const ResolvedShapes& resolved, const OnnxLayerOptions& options)
       // Graph indexes a mutable proto; extraction only reads it (no mutating method is called), which saves
       // copying every weight of the caller's model.
       : graph_(const_cast<onnx::GraphProto&>(model.graph()), model.base_dir.empty() ? "." : model.base_dir),
-        shapes_(inferShapes(model)), options_(options) {}
+        shapes_(resolved.shapes),
+        model_batch_(resolved.batch),
+        batch_(options.batch > 0 ? options.batch : int(std::min<int64_t>(resolved.batch, INT_MAX))),
+        unknown_inputs_(resolved.unknownInputs()) {}
 
   Expected<OnnxLayers> run();
 
  private:
-  int batchOf(int64_t dim0) const {
-    if (options_.batch > 0) return options_.batch;
-    return dim0 > 0 && dim0 <= INT_MAX ? int(dim0) : 1;
-  }
-  // Dims of a value: a weight's declared dims, else the inferred shape; nullptr when unknown.
+  // Dims of a value: a weight's declared dims, else the resolved shape; nullopt when unknown.
   std::optional<std::vector<int64_t>> dimsOf(const std::string& value) const {
     if (value.empty()) return std::nullopt;
     if (const onnx::TensorProto* p = graph_.weightProto(value))
@@ -86,15 +63,34 @@ class Extractor {
     if (!s || !s->known_rank) return std::nullopt;
     return s->dims;
   }
+  // Why a shape is unknown, for the skipped list: the inputs whose dims are unknown when there are any.
+  std::string unknownShape(const std::string& what) const {
+    if (unknown_inputs_.empty()) return strCat(what, " is unknown (shape resolution could not tell it)");
+    std::string inputs;
+    for (const auto& i : unknown_inputs_) inputs += (inputs.empty() ? "" : ", ") + i;
+    return strCat(what, " depends on unknown input dims (", inputs, "); give --input-shape");
+  }
+  // Rows of a product split into samples: (N, positions per sample) for `rows` rows of the model's batch.
+  std::pair<int, int> samplesAndPositions(int64_t rows) const {
+    if (model_batch_ > 0 && rows % model_batch_ == 0) return {batch_, int(rows / model_batch_)};
+    return {batch_, int(rows)};
+  }
   // Each returns "" and fills `l`, or the reason the node cannot be modelled.
   std::string conv(const onnx::NodeProto& n, LayerShape& l) const;
   std::string fc(const onnx::NodeProto& n, LayerShape& l) const;
+  std::string activationProduct(const onnx::NodeProto& n, LayerShape& l) const;
+  std::string recurrent(const onnx::NodeProto& n, std::vector<LayerShape>& parts) const;
+  Status addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape l, const std::string& weight,
+                  const std::string& part, bool reads_network_input);
   bool isRelu(const onnx::NodeProto& n) const;
   void linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_of) const;
 
   Graph graph_;
-  ShapeMap shapes_;
-  OnnxLayerOptions options_;
+  const ShapeMap& shapes_;
+  int64_t model_batch_;
+  int batch_;
+  std::vector<std::string> unknown_inputs_;
+  std::vector<std::string> node_names_;  // per layer, for the short-name collision check
 };
 
 std::string Extractor::conv(const onnx::NodeProto& n, LayerShape& l) const {
@@ -107,12 +103,10 @@ std::string Extractor::conv(const onnx::NodeProto& n, LayerShape& l) const {
   for (int64_t d : *w)
     if (d <= 0 || d > INT_MAX) return strCat("the weight's shape ", formatDims(*w), " is not static");
   auto x = dimsOf(n.input(0));
-  if (!x || x->size() != rank) return "the input's shape is unknown (shape inference could not tell it)";
+  if (!x || x->size() != rank) return unknownShape("the input's shape");
   const size_t k = rank - 2;  // spatial axes
   for (size_t i = 2; i < rank; ++i)
-    if ((*x)[i] <= 0 || (*x)[i] > INT_MAX)
-      return strCat("the input's spatial size is symbolic or unknown (", formatDims(*x),
-                    "); export the model with a static input size");
+    if ((*x)[i] <= 0 || (*x)[i] > INT_MAX) return unknownShape(strCat("the input's spatial size ", formatDims(*x)));
   const int64_t group = attrInt(n, "group", 1);
   if (group < 1) return strCat("group=", group);
   if ((*x)[1] > 0 && (*x)[1] != (*w)[1] * group)
@@ -145,7 +139,7 @@ std::string Extractor::conv(const onnx::NodeProto& n, LayerShape& l) const {
     if (in + pads[i] + pads[i + k] < eff) return "the kernel is larger than the padded input";
   }
   l.kind = LayerShape::Kind::Conv;
-  l.N = batchOf((*x)[0]);
+  l.N = batch_;
   l.M = int((*w)[0]);
   l.G = int(group);
   l.C = int((*w)[1]);
@@ -188,7 +182,7 @@ std::string Extractor::fc(const onnx::NodeProto& n, LayerShape& l) const {
   if (n.input_size() < 2) return "fewer than two inputs";
   if (!graph_.isWeight(n.input(1))) {
     if (graph_.isWeight(n.input(0))) return "the constant operand comes first (W x X): not modelled";
-    return "both operands are computed (activation x activation): there are no weights to model";
+    return activationProduct(n, l);
   }
   auto b = dimsOf(n.input(1));
   if (!b || b->size() != 2) return strCat("weight of rank ", b ? b->size() : 0, ": only 2-D weights are modelled");
@@ -196,21 +190,64 @@ std::string Extractor::fc(const onnx::NodeProto& n, LayerShape& l) const {
   const int64_t in = trans_b ? (*b)[1] : (*b)[0], out = trans_b ? (*b)[0] : (*b)[1];
   if (in <= 0 || out <= 0 || in > INT_MAX || out > INT_MAX) return "the weight's shape is not static";
   auto a = dimsOf(n.input(0));
-  int64_t rows;
+  if (!a || a->empty()) return unknownShape("the input's shape");
+  // Rows: every dim of A but the reduced one (Gemm's M; MatMul's batch and token dims), each row one
+  // product with the same weights.
+  int64_t rows = 1;
   if (gemm) {
-    const bool trans_a = attrInt(n, "transA", 0) != 0;
-    rows = batchOf(a && a->size() == 2 ? (*a)[trans_a ? 1 : 0] : -1);
+    if (a->size() != 2) return strCat("Gemm input of rank ", a->size());
+    rows = (*a)[attrInt(n, "transA", 0) != 0 ? 1 : 0];
   } else {
-    if (!a || a->empty()) return "the input's shape is unknown (shape inference could not tell it)";
     if (a->back() > 0 && a->back() != in) return strCat("the input's last dim ", a->back(), " is not the weight's ", in);
-    rows = a->size() == 1 ? 1 : batchOf((*a)[0]);
-    for (size_t i = 1; i + 1 < a->size(); ++i) {
-      if ((*a)[i] <= 0) return strCat("the input ", formatDims(*a), " has a symbolic or unknown dim besides the batch");
-      rows *= (*a)[i];
-      if (rows > INT_MAX) return "more rows than the model handles";
-    }
+    for (size_t i = 0; i + 1 < a->size(); ++i) rows = (*a)[i] < 0 ? -1 : rows * (*a)[i];
   }
-  l = fcLayer(l.name, int(rows), int(in), int(out));
+  if (rows <= 0) return unknownShape(strCat("the input's shape ", formatDims(*a)));
+  if (rows > INT_MAX) return "more rows than the model handles";
+  auto [samples, positions] = samplesAndPositions(rows);
+  l = fcLayer(l.name, samples, int(in), int(out), positions);
+  return "";
+}
+
+// MatMul of two computed operands (attention's Q K^T and A V): a grouped 1x1 convolution whose filters
+// are the second operand, one group per matrix of the batch dims, over the first operand's rows.
+std::string Extractor::activationProduct(const onnx::NodeProto& n, LayerShape& l) const {
+  if (n.op_type() != "MatMul") return "both operands are computed: only MatMul of two activations is modelled";
+  auto a = dimsOf(n.input(0)), b = dimsOf(n.input(1));
+  if (!a || !b || a->size() < 2 || b->size() < 2) return unknownShape("an operand's shape");
+  for (int64_t d : *a)
+    if (d <= 0) return unknownShape(strCat("the first operand's shape ", formatDims(*a)));
+  for (int64_t d : *b)
+    if (d <= 0) return unknownShape(strCat("the second operand's shape ", formatDims(*b)));
+  const int64_t k = b->at(b->size() - 2), cols = b->back(), rows_per_matrix = a->at(a->size() - 2);
+  if (a->back() != k) return strCat("operands ", formatDims(*a), " x ", formatDims(*b), " do not multiply");
+  int64_t matrices = 1;
+  for (size_t i = 0; i + 2 < a->size(); ++i) matrices *= (*a)[i];
+  int64_t b_matrices = 1;
+  for (size_t i = 0; i + 2 < b->size(); ++i) b_matrices *= (*b)[i];
+  if (b_matrices != matrices) return strCat("broadcast batch dims ", formatDims(*a), " x ", formatDims(*b), " are not modelled");
+  const int64_t groups = model_batch_ > 0 && matrices % model_batch_ == 0 ? matrices / model_batch_ : matrices;
+  if (groups * cols > INT_MAX || k > INT_MAX || rows_per_matrix > INT_MAX) return "more rows than the model handles";
+  l = fcLayer(l.name, batch_, int(k), int(groups * cols), int(rows_per_matrix));
+  l.G = int(groups);
+  return "";
+}
+
+// LSTM, GRU, RNN: per direction, the input projection W [gates*H, I] and the recurrence R [gates*H, H], each
+// applied at every time step: two fully-connected layers over the steps.
+std::string Extractor::recurrent(const onnx::NodeProto& n, std::vector<LayerShape>& parts) const {
+  if (n.input_size() < 3 || !graph_.isWeight(n.input(1)) || !graph_.isWeight(n.input(2)))
+    return "its W and R weights are computed, not stored";
+  auto x = dimsOf(n.input(0)), w = dimsOf(n.input(1)), r = dimsOf(n.input(2));
+  if (!x || x->size() != 3) return unknownShape("the input's shape");
+  if (!w || !r || w->size() != 3 || r->size() != 3) return "W or R is not [directions, gates x hidden, features]";
+  const bool batch_major = attrInt(n, "layout", 0) != 0;
+  const int64_t steps = (*x)[batch_major ? 1 : 0], rows_batch = (*x)[batch_major ? 0 : 1];
+  if (steps <= 0 || rows_batch <= 0) return unknownShape(strCat("the input's shape ", formatDims(*x)));
+  const int64_t dirs = (*w)[0], gates_hidden = (*w)[1], features = (*w)[2], hidden = (*r)[2];
+  if (dirs <= 0 || gates_hidden <= 0 || features <= 0 || hidden <= 0) return "W or R has a symbolic dim";
+  auto [samples, positions] = samplesAndPositions(rows_batch * steps);
+  parts.push_back(fcLayer("", samples, int(features), int(dirs * gates_hidden), positions));
+  parts.push_back(fcLayer("", samples, int(hidden), int(dirs * gates_hidden), positions));
   return "";
 }
 
@@ -237,7 +274,7 @@ void Extractor::linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_o
           if (u.input_index == 0) info.next.push_back(it->second);
           continue;
         }
-        if (!defaultDomain(node) || !passesThrough(node.op_type())) continue;
+        if (!isDefaultDomain(node) || !passesThrough(node.op_type())) continue;
         if (u.input_index != 0 && node.op_type() != "Concat") continue;
         if (isRelu(node)) info.relu_after = true;
         for (const auto& o : node.output())
@@ -255,20 +292,23 @@ Expected<OnnxLayers> Extractor::run() {
   std::set<std::string> raw;  // values computed from the network input alone, through no layer
   for (const auto& v : graph_.proto().input())
     if (!graph_.isWeight(v.name())) raw.insert(v.name());
-  std::vector<std::string> node_names;  // per layer, for the short-name collision check
   for (NodeId id : graph_.nodes()) {
     const auto& n = graph_.node(id);
     const std::string& op = n.op_type();
     bool is_layer = false;
-    if (defaultDomain(n)) {
+    if (isDefaultDomain(n)) {
       std::string reason;
       LayerShape l;
       l.name = nodeLabel(n);
+      std::vector<LayerShape> parts;  // a recurrent node's input and recurrence products
       if (op == "Conv") {
         reason = conv(n, l);
         is_layer = true;
       } else if (op == "Gemm" || op == "MatMul") {
         reason = fc(n, l);
+        is_layer = true;
+      } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+        reason = recurrent(n, parts);
         is_layer = true;
       } else if (op == "ConvTranspose") {
         reason = "transposed convolution: the row-stationary model covers Conv only";
@@ -285,28 +325,14 @@ Expected<OnnxLayers> Extractor::run() {
                           " bodies are not modelled");
       }
       if (is_layer && reason.empty()) {
-        OnnxLayerInfo info;
-        info.node = nodeLabel(n);
-        info.op = op;
-        info.input = n.input(0);
-        info.output = n.output_size() ? n.output(0) : "";
-        const std::string& w = n.input(1);
-        info.weights_constant = graph_.isWeight(w);
-        if (info.weights_constant) {
-          DNNC_ASSIGN(Tensor t, graph_.readWeight(w));
-          info.weights = t.numel();
-          info.nonzero_weights = t.countNonzero();
-          l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;
-        } else {
-          info.weights = int64_t(l.M) * l.C * l.R * l.S;
-          info.nonzero_weights = info.weights;
-        }
-        l.first_layer = raw.count(info.input) > 0;
         layer_of[id] = int(out.layers.size());
-        node_names.push_back(info.node);
-        l.name = layerName(info.node, op);
-        out.layers.push_back(std::move(l));
-        out.info.push_back(std::move(info));
+        if (parts.empty()) {
+          DNNC_TRY(addLayer(out, n, std::move(l), n.input(1), "", raw.count(n.input(0)) > 0));
+        } else {
+          // The steps' input products read the layer's input; the recurrence reads its own state.
+          DNNC_TRY(addLayer(out, n, std::move(parts[0]), n.input(1), "W", raw.count(n.input(0)) > 0));
+          DNNC_TRY(addLayer(out, n, std::move(parts[1]), n.input(2), "R", false));
+        }
         continue;
       }
       if (!reason.empty()) out.skipped.push_back({layerName(nodeLabel(n), op), op, reason});
@@ -326,20 +352,36 @@ Expected<OnnxLayers> Extractor::run() {
   std::map<std::string, int> uses;
   for (const auto& l : out.layers) ++uses[l.name];
   for (size_t i = 0; i < out.layers.size(); ++i)
-    if (uses[out.layers[i].name] > 1) out.layers[i].name = node_names[i];
+    if (uses[out.layers[i].name] > 1) out.layers[i].name = node_names_[i];
   linkLayers(out, layer_of);
-  if (!out.layers.empty()) {
-    out.batch = out.layers.front().N;
-  } else {
-    int64_t dim0 = -1;
-    for (const auto& v : graph_.proto().input()) {
-      if (graph_.isWeight(v.name())) continue;
-      if (auto d = dimsOf(v.name()); d && !d->empty()) dim0 = (*d)[0];
-      break;
-    }
-    out.batch = batchOf(dim0);
-  }
+  out.batch = batch_;
   return out;
+}
+
+// One modelled layer of node n; `part` names the product of a node that has several ("W", "R").
+Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape l, const std::string& weight,
+                           const std::string& part, bool reads_network_input) {
+  OnnxLayerInfo info;
+  info.node = nodeLabel(n) + (part.empty() ? "" : "/" + part);
+  info.op = n.op_type();
+  info.input = n.input(0);
+  info.output = n.output_size() ? n.output(0) : "";
+  info.weights_constant = graph_.isWeight(weight);
+  if (info.weights_constant) {
+    DNNC_ASSIGN(Tensor t, graph_.readWeight(weight));
+    info.weights = t.numel();
+    info.nonzero_weights = t.countNonzero();
+    l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;
+  } else {
+    info.weights = int64_t(l.M) * l.C * l.R * l.S;
+    info.nonzero_weights = info.weights;
+  }
+  l.first_layer = reads_network_input;
+  node_names_.push_back(info.node);
+  l.name = layerName(nodeLabel(n), n.op_type()) + (part.empty() ? "" : "/" + part);
+  out.layers.push_back(std::move(l));
+  out.info.push_back(std::move(info));
+  return {};
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -393,7 +435,15 @@ std::string layerName(const std::string& node_name, const std::string& op_type) 
 
 Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options) {
   if (options.batch < 0) return Error(Exit::Usage, "batch must be positive, got ", options.batch);
-  Extractor x(model, options);
+  InputShapes request = options.input_shapes;
+  if (options.batch > 0) request.batch = options.batch;
+  DNNC_ASSIGN(ResolvedShapes resolved, resolveShapes(model, request));
+  return extractLayers(model, resolved, options);
+}
+
+Expected<OnnxLayers> extractLayers(const Model& model, const ResolvedShapes& shapes, const OnnxLayerOptions& options) {
+  if (options.batch < 0) return Error(Exit::Usage, "batch must be positive, got ", options.batch);
+  Extractor x(model, shapes, options);
   return x.run();
 }
 

@@ -3,9 +3,12 @@
 // ifmap, E = F = 1), in graph order, with the weight zero fraction read from the weights, `first_layer` for
 // layers whose input is the network input, and the sparsity of activations given by the user or measured.
 //
+// MatMul of two activations (attention) is a grouped 1x1 convolution over the first operand's rows;
+// Gemm/MatMul rows beyond the batch (tokens) are positions of one sample; LSTM/GRU/RNN nodes are two such
+// layers (input products W and recurrence R over the time steps), named NODE/W and NODE/R.
 // Nodes that look like layers but cannot be modelled (ConvTranspose, 3-D convolutions, quantised ops,
-// MatMul of two activations, unknown or symbolic spatial shapes, layers inside If/Loop bodies) are listed
-// in `skipped` with the reason: never dropped silently.
+// shapes that depend on unknown input dims, layers inside If/Loop bodies) are listed in `skipped` with the
+// reason: never dropped silently.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -14,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/analysis/shape_resolution.h"
 #include "lib/energy/layer_shape.h"
 #include "lib/energy/mapping.h"
 #include "lib/ir/model.h"
@@ -52,10 +56,13 @@ struct OnnxLayers {
 
 struct OnnxLayerOptions {
   int batch = 0;  // N for every layer; 0: the model's static batch dim, 1 where it is symbolic
+  InputShapes input_shapes;  // --input-shape: concrete dims for symbolic ones
 };
 
-// Reads the layers of a model. Fails (Exit::Input) only when a weight cannot be read.
+// Reads the layers of a model, its shapes resolved for the options' input shapes (or given). Fails
+// (Exit::Input) only when a weight cannot be read, (Exit::Usage) on input shapes that do not fit the model.
 Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options = {});
+Expected<OnnxLayers> extractLayers(const Model& model, const ResolvedShapes& shapes, const OnnxLayerOptions& options);
 
 // The short name of a node as PyTorch exports it: "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1",
 // "/conv1/Conv" -> "conv1"; other names unchanged ("" -> ""). extractLayers falls back to the full node

@@ -4,9 +4,7 @@
 
 namespace dnnc {
 
-namespace {
-
-ValueShape fromValueInfo(const onnx::ValueInfoProto& vi) {
+ValueShape valueShapeOf(const onnx::ValueInfoProto& vi) {
   ValueShape s;
   if (!vi.type().has_tensor_type()) return s;
   const auto& tt = vi.type().tensor_type();
@@ -20,7 +18,14 @@ ValueShape fromValueInfo(const onnx::ValueInfoProto& vi) {
   return s;
 }
 
-}  // namespace
+ValueShape valueShapeOf(const onnx::TensorProto& t) {
+  ValueShape s;
+  s.dtype = dtypeFromOnnx(t.data_type());
+  s.known_rank = true;
+  s.dims.assign(t.dims().begin(), t.dims().end());
+  s.dim_params.assign(s.dims.size(), "");
+  return s;
+}
 
 ShapeMap inferShapes(const Model& model) {
   // Shape inference needs dims and small constants, not the weights: drop large payloads first.
@@ -54,9 +59,9 @@ ShapeMap inferShapes(const Model& model) {
     s.dim_params.assign(s.dims.size(), "");
     out.set(t.name(), s);
   }
-  for (const auto& vi : g.input()) out.set(vi.name(), fromValueInfo(vi));
-  for (const auto& vi : g.value_info()) out.set(vi.name(), fromValueInfo(vi));
-  for (const auto& vi : g.output()) out.set(vi.name(), fromValueInfo(vi));
+  for (const auto& vi : g.input()) out.set(vi.name(), valueShapeOf(vi));
+  for (const auto& vi : g.value_info()) out.set(vi.name(), valueShapeOf(vi));
+  for (const auto& vi : g.output()) out.set(vi.name(), valueShapeOf(vi));
   return out;
 }
 

@@ -1,5 +1,5 @@
-// Static shapes of every value, from onnx::shape_inference plus the graph's own declarations.
-// Unknown or symbolic dimensions are -1.
+// Static shapes of values: a map from value name to dtype and dims (-1 where unknown or symbolic).
+// lib/analysis/shape_resolution fills it for a whole model.
 #pragma once
 #include <map>
 #include <string>
@@ -29,6 +29,10 @@ class ShapeMap {
  private:
   std::map<std::string, ValueShape> shapes_;
 };
+
+// A value's declared shape (ValueInfoProto), or a tensor's (TensorProto) dims and type.
+ValueShape valueShapeOf(const onnx::ValueInfoProto& value);
+ValueShape valueShapeOf(const onnx::TensorProto& tensor);
 
 // Runs ONNX shape inference on a weight-free copy of the model; never fails: values it cannot infer
 // are simply absent.

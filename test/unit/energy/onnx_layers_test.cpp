@@ -74,7 +74,7 @@ TEST_CASE("layerName shortens PyTorch's scoped node names", "[energy][onnx]") {
 
 TEST_CASE("AlexNet's conv stack gives exactly the validation fixture's shapes", "[energy][onnx]") {
   Model m = fromText(kAlexnetConvs);
-  auto L = extractLayers(m, {.batch = 4});
+  auto L = extractLayers(m, {.batch = 4, .input_shapes = {}});
   REQUIRE(L.ok());
   auto want = testing::alexnetConvLayers(false);
   REQUIRE(L->layers.size() == want.size());
@@ -208,7 +208,7 @@ g (float[2,8,17,20] x, float[2,8,30] s) => (float[2,8,9,10] a, float[2,8,17,20] 
   CHECK(f.F == 14);
 
   SECTION("--batch replaces the static batch") {
-    auto L4 = extractLayers(m, {.batch = 4});
+    auto L4 = extractLayers(m, {.batch = 4, .input_shapes = {}});
     REQUIRE(L4.ok());
     CHECK(L4->layers[0].N == 4);
     CHECK(L4->batch == 4);
@@ -236,9 +236,9 @@ g (float[N,3,8,8] x, float[N,5,16] t, float[N,2,4,4,4] v, float[N,4,4,4] u) => (
   addWeight(m, "wm", {16, 7});
   addWeight(m, "w3", {2, 2, 3, 3, 3});
   addWeight(m, "wt", {4, 2, 2, 2});
-  auto L = extractLayers(m, {.batch = 3});
+  auto L = extractLayers(m, {.batch = 3, .input_shapes = {}});
   REQUIRE(L.ok());
-  REQUIRE(L->layers.size() == 4);
+  REQUIRE(L->layers.size() == 5);
   const auto& c = layer(*L, "c");
   CHECK(c.first_layer);
   const auto& y = layer(*L, "y");
@@ -253,20 +253,31 @@ g (float[N,3,8,8] x, float[N,5,16] t, float[N,2,4,4,4] v, float[N,4,4,4] u) => (
   const auto& y2 = layer(*L, "y2");
   CHECK(y2.C == 256);
   CHECK(y2.M == 6);
-  const auto& z = layer(*L, "z");  // [N,5,16] x [16,7]: 3*5 rows
-  CHECK(z.N == 15);
+  // [N,5,16] x [16,7]: the 5 rows of a sample (tokens) are positions of one sample, not more samples.
+  const auto& z = layer(*L, "z");
+  CHECK(z.N == 3);
+  CHECK(z.F == 5);
+  CHECK(z.E == 1);
   CHECK(z.C == 16);
   CHECK(z.M == 7);
+  CHECK(z.macs() == 3.0 * 5 * 16 * 7);  // what the MatMul computes
   CHECK(z.first_layer);
+  // Two activations ([N,5,16] x [N,16,5]): one 16 -> 5 product per sample over its 5 rows.
+  const auto& q = layer(*L, "q");
+  CHECK(q.N == 3);
+  CHECK(q.G == 1);
+  CHECK(q.C == 16);
+  CHECK(q.M == 5);
+  CHECK(q.F == 5);
+  CHECK(q.macs() == 3.0 * 5 * 16 * 5);
+  CHECK_FALSE(L->info[4].weights_constant);
   CHECK(L->info[0].next == std::vector<int>{1, 2});
   CHECK(L->info[0].relu_after);
-  REQUIRE(L->skipped.size() == 3);
-  CHECK(L->skipped[0].name == "q");
-  CHECK(L->skipped[0].reason.find("activation x activation") != std::string::npos);
-  CHECK(L->skipped[1].name == "o");
-  CHECK(L->skipped[1].reason.find("3-D convolution") != std::string::npos);
-  CHECK(L->skipped[2].name == "p");
-  CHECK(L->skipped[2].op == "ConvTranspose");
+  REQUIRE(L->skipped.size() == 2);
+  CHECK(L->skipped[0].name == "o");
+  CHECK(L->skipped[0].reason.find("3-D convolution") != std::string::npos);
+  CHECK(L->skipped[1].name == "p");
+  CHECK(L->skipped[1].op == "ConvTranspose");
   for (const auto& l : L->layers) CHECK(validateLayer(l).ok());
 }
 
@@ -282,7 +293,8 @@ g (float[N,3,H,W] x, bool cond) => (float[N,4,H,W] y, float[N,4,H,W] z) {
   REQUIRE(L.ok());
   CHECK(L->layers.empty());
   REQUIRE(L->skipped.size() == 2);
-  CHECK(L->skipped[0].reason.find("symbolic") != std::string::npos);
+  CHECK(L->skipped[0].reason.find("unknown input dims (x [1,3,?,?])") != std::string::npos);
+  CHECK(L->skipped[0].reason.find("--input-shape") != std::string::npos);
   CHECK(L->skipped[1].op == "If");
   CHECK(L->skipped[1].reason.find("1 Conv/Gemm/MatMul") != std::string::npos);
 }
@@ -341,7 +353,7 @@ TEST_CASE("zero-run buckets become a histogram with the exact zero count", "[ene
 TEST_CASE("`dnnc stats --json` output feeds the activation sparsity", "[energy][onnx]") {
   Model m = fromText(kAlexnetConvs);
   m.graph().mutable_node(4)->set_name("/conv2/Conv");
-  auto L = extractLayers(m, {.batch = 4});
+  auto L = extractLayers(m, {.batch = 4, .input_shapes = {}});
   REQUIRE(L.ok());
   nlohmann::json stats = {
       {"activations",
@@ -378,7 +390,7 @@ TEST_CASE("`dnnc stats --json` output feeds the activation sparsity", "[energy][
 TEST_CASE("mapping-file names and indexes resolve to the model's layers", "[energy][onnx]") {
   Model m = fromText(kAlexnetConvs);
   m.graph().mutable_node(0)->set_name("/conv1/Conv");
-  auto L = extractLayers(m, {.batch = 4});
+  auto L = extractLayers(m, {.batch = 4, .input_shapes = {}});
   REQUIRE(L.ok());
   auto table = parseMappingTable(R"(layers:
   - {name: /conv1/Conv, n: 1, e: 7, p: 16, q: 1, r: 1, t: 2, m: 96}
