@@ -71,11 +71,14 @@ struct ResizeKernel {
 
     std::vector<double> scales(r, 1.0), roi;
     std::vector<int64_t> out_dims(x.dims.begin(), x.dims.end());
+    const bool crop = attrs.coordinates == ops::CoordinateMode::TfCropAndResize;
     if (!scales_in.empty()) {
       for (size_t i = 0; i < na; ++i) {
         if (!(scales_in[i] > 0)) return ctx.error("scale ", scales_in[i], " is not positive");
         scales[ax[i]] = scales_in[i];
-        out_dims[ax[i]] = static_cast<int64_t>(std::floor(static_cast<double>(x.dims[ax[i]]) * scales_in[i]));
+        // floor(input * (roi_end - roi_start) * scale); the roi counts for tf_crop_and_resize only
+        const double extent = crop && !roi_in.empty() ? roi_in[na + i] - roi_in[i] : 1.0;
+        out_dims[ax[i]] = static_cast<int64_t>(std::floor(static_cast<double>(x.dims[ax[i]]) * extent * scales_in[i]));
       }
     } else if (policy == AspectPolicy::Stretch) {
       for (size_t i = 0; i < na; ++i) {

@@ -61,7 +61,9 @@ double originalCoordinate(double x, double scale, int64_t in, int64_t out, doubl
     }
     case CoordinateMode::PytorchHalfPixel: return out > 1 ? (x + 0.5) / scale - 0.5 : 0.0;
     case CoordinateMode::AlignCorners:
-      return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / static_cast<double>(out - 1);
+      // The resized length is scale * in, not the floored output size: the ONNX reference (and its test
+      // data) differ from ONNX Runtime here when the scales do not give whole sizes.
+      return out == 1 ? 0.0 : x * static_cast<double>(in - 1) / (scale * static_cast<double>(in) - 1);
     case CoordinateMode::Asymmetric: return x / scale;
     case CoordinateMode::TfHalfPixelForNn: return (x + 0.5) / scale;
     case CoordinateMode::TfCropAndResize:
