@@ -157,7 +157,7 @@ g (float[2,3,7,8] X) => (float[)") + out_dims + R"(] Y) {
   }
 }
 
-TEST_CASE("If: a run-time condition picks the branch; branches read the enclosing graph's values", "[ort][if]") {
+TEST_CASE("If: a run-time condition picks the branch, and branches read the enclosing graph", "[ort][if]") {
   if (!ortAvailable()) return;
   // then: X * W (W an initializer of the outer graph); else: Neg(T) (T an intermediate of the outer graph).
   Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
