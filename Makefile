@@ -12,7 +12,7 @@ CMAKE_ARGS += -DDNNC_WERROR=ON
 endif
 PYTHON      = /usr/bin/python3
 
-.PHONY: all deps configure build demo test test-asan clean ort zoo
+.PHONY: all deps configure build demo test test-asan clean ort zoo zoo-check
 
 all: build
 
@@ -41,6 +41,11 @@ zoo:
 	  missing=""; for m in $(ZOO_MODELS); do [ -f $(BUILD)/zoo/$$m.onnx ] || missing="$$missing $$m"; done; \
 	  [ -z "$$missing" ] || $(PYTHON) tools/make_zoo.py --out $(BUILD)/zoo --keep-bn $$missing; \
 	else echo "dnnc: python3-torch not installed: skipping the torchvision zoo (its checks will be skipped)" >&2; fi
+
+# The large zoo models (vit_b_16, swin_t, convnext_tiny, deeplabv3) against PyTorch's outputs: minutes,
+# so not part of `make test` (their Catch2 tag [.zoo-full] is hidden).
+zoo-check: build
+	$(BUILD)/test/integration "[zoo-full]"
 
 demo: build
 	@sh tools/demo.sh $(DNNC) $(BUILD)/demo

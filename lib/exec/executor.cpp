@@ -428,6 +428,16 @@ Status Executor::Impl::build(const Model& model) {
       const ValueRec& v = values[it->second];
       known.push_back(v.kind == Kind::Constant ? &constants[v.index] : nullptr);
     }
+    // Values the node's subgraphs read from this scope are inputs too (after the declared ones).
+    for (const auto& name : subgraphCaptures(n)) {
+      auto it = ids.find(name);
+      if (it == ids.end() || (values[it->second].kind == Kind::Intermediate && values[it->second].producer < 0))
+        return Error(Exit::Input, n.op_type(), " node '", n.name(), "': a subgraph reads '", name,
+                     "', which no earlier node, input or initializer defines");
+      rec.in.push_back(it->second);
+      const ValueRec& v = values[it->second];
+      known.push_back(v.kind == Kind::Constant ? &constants[v.index] : nullptr);
+    }
     NodeInfo info(n, opset, known);
     for (int k = 0; k < requiredInputs(n.op_type(), opset); ++k)
       if (!info.hasInput(k)) return info.error("input ", k, " is required (opset ", opset, ")");

@@ -127,6 +127,10 @@ KernelFactory findKernel(const std::string& op_type);
 int requiredInputs(const std::string& op_type, int64_t opset);
 // Every supported op, sorted.
 std::vector<std::string> supportedOps();
+// Names the node's subgraphs (If branches) read from the enclosing scope, sorted. The executor appends
+// them to the node's inputs after the declared ones, so that they are computed before the node runs and
+// live until it has: KernelContext::input(numDeclared + k) is capture k.
+std::vector<std::string> subgraphCaptures(const onnx::NodeProto& node);
 
 // A kernel from a lambda-like class with a run(KernelContext&) member.
 template <class K>

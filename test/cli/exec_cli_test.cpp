@@ -145,3 +145,20 @@ TEST_CASE("infer, eval and stats reject data that does not fit the model", "[exe
   CHECK(out.exit_code < 100);
   CHECK(filesContaining(dir, ".npz").empty());
 }
+
+TEST_CASE("infer refuses a model with an op the executor lacks: one line naming op and node, exit 3", "[exec-cli]") {
+  std::string dir = scratchDir("exec-unsupported");
+  onnx::ModelProto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,3,3] X) => (float[N] Y) {
+  Y = Det (X)
+})");
+  m.mutable_graph()->mutable_node(0)->set_name("the_det");
+  writeBytes(dir + "/det.onnx", m.SerializeAsString());
+  writeNpyFloat(dir + "/x.npy", std::vector<float>(2 * 9, 1.0f), {2, 3, 3});
+  auto r = runDnnc({"infer", dir + "/det.onnx", "--data", dir + "/x.npy", "-o", dir + "/y.npz"});
+  CHECK(r.exit_code == 3);
+  const std::string first = r.err.substr(0, r.err.find('\n'));
+  CHECK(first.find("Det") != std::string::npos);
+  CHECK(first.find("the_det") != std::string::npos);
+  CHECK(filesContaining(dir, ".npz").empty());
+}

