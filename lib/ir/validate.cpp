@@ -345,9 +345,11 @@ Status checkerVerdict(const onnx::ModelProto& m, const std::string& base_dir) {
 // under a placeholder name, restored afterwards.
 Status checkerVerdictNamed(onnx::ModelProto& m, const std::string& base_dir) {
   if (!m.graph().name().empty()) return checkerVerdict(m, base_dir);
+  bool had_name = m.graph().has_name();  // an explicitly empty name serialises differently from none
   m.mutable_graph()->set_name("unnamed");
   Status st = checkerVerdict(m, base_dir);
-  m.mutable_graph()->clear_name();
+  if (had_name) m.mutable_graph()->set_name("");
+  else m.mutable_graph()->clear_name();
   return st;
 }
 
