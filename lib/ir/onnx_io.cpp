@@ -2,13 +2,13 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <onnx/checker.h>
 
 #include <filesystem>
 #include <functional>
 
 #include "lib/ir/external_data.h"
 #include "lib/ir/tensor.h"
+#include "lib/ir/validate.h"
 #include "lib/support/atomic_file.h"
 
 namespace dnnc {
@@ -56,6 +56,7 @@ Expected<Model> parseModel(const std::string& bytes, const std::string& source, 
   if (!model.proto.has_graph() || model.proto.ir_version() <= 0)
     return Error(Exit::Input, "cannot load '", source, "': not an ONNX model (no ", model.proto.has_graph() ? "ir_version" : "graph", ")");
   Status st = validateTensors(model);
+  if (st) st = validateModel(model);
   if (!st) return std::move(st).error().context(strCat("cannot load '", source, "': "));
   return model;
 }
@@ -71,11 +72,9 @@ Expected<Model> loadModel(const std::string& path) {
 }
 
 Status checkModel(const Model& model) {
-  try {
-    onnx::checker::check_model(model.proto);
-  } catch (const std::exception& e) {
-    return Error(Exit::Internal, "onnx::checker rejects the model: ", e.what());
-  }
+  Status st = checkModelStructure(model);
+  if (st) st = runOnnxChecker(model);
+  if (!st) return Error(Exit::Internal, st.error().message());
   return {};
 }
 

@@ -1,5 +1,6 @@
 // Reading and writing .onnx files. Loading validates what dnnc relies on (a graph, tensor data that
-// matches its dims, safe external data) without rejecting anything it merely does not understand.
+// matches its dims, safe external data, a well-formed graph that onnx::checker accepts: validate.h)
+// without rejecting anything it merely does not understand.
 #pragma once
 #include <string>
 
@@ -17,7 +18,7 @@ struct SaveOptions {
   // Write initializers of at least external_threshold_bytes to "<out>.data" beside the model.
   bool external_data = false;
   size_t external_threshold_bytes = 1024;
-  // Run onnx::checker first; a failure is a bug in dnnc (Exit::Internal).
+  // Run checkModel first; a failure is a bug in dnnc (Exit::Internal).
   bool check = true;
 };
 
@@ -25,7 +26,9 @@ struct SaveOptions {
 // are read into the file unless options.external_data is set.
 Status saveModel(const Model& model, const std::string& path, const SaveOptions& options = {});
 
-// onnx::checker on a model; the message names the failing node.
+// What dnnc's own output must pass (Exit::Internal otherwise): the structural checks of a load, with
+// nodes out of order an error, and onnx::checker as a load applies it (lib/ir/validate.h). The message
+// names the failing node or value.
 Status checkModel(const Model& model);
 
 // Serialises exactly (deterministic field order), for hashing and round-trip comparison.

@@ -145,3 +145,108 @@ TEST_CASE("an unwritable output exits 5 and leaves no temp file") {
   requireCleanError(runDnnc({"run", dir + "/m.onnx", "-o", dir + "/no/such/dir/o.onnx", "--passes", "dce"}), 5, "cannot write");
   CHECK(filesContaining(dir, ".tmp.").empty());
 }
+
+namespace {
+
+// A graph from ONNX text with its nodes named in order (ONNX 1.12's text syntax has no node names).
+std::string namedGraph(const std::string& graph, const std::vector<std::string>& names) {
+  auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>)" + graph);
+  for (size_t i = 0; i < names.size(); ++i) m.mutable_graph()->mutable_node(static_cast<int>(i))->set_name(names[i]);
+  return m.SerializeAsString();
+}
+
+// Class labels as an int64 .npy of shape [n].
+void writeLabels(const std::string& path, const std::vector<int64_t>& labels) {
+  std::string header = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + std::to_string(labels.size()) + ",), }";
+  header += std::string(64 - (10 + header.size() + 1) % 64, ' ') + "\n";
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(header.size() & 0xff);
+  bytes += static_cast<char>(header.size() >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(labels.data()), labels.size() * sizeof(int64_t));
+  writeBytes(path, bytes);
+}
+
+}  // namespace
+
+TEST_CASE("invalid graphs exit 3 naming the node or value, not blaming dnnc") {
+  std::string dir = scratchDir("badgraph");
+  struct Case {
+    std::string file, graph;
+    std::vector<std::string> names;
+    std::string needle;
+  };
+  std::vector<Case> cases = {
+      // The issue's cycle: the dead node makes dce rewrite the graph.
+      {"cycle.onnx", "g (float[2] x) => (float[2] y) { a = Add (x, b)  b = Relu (a)  y = Relu (x)  d = Neg (x) }",
+       {"n1", "n2", "n3", "dead"},
+       "node 'n1' (Add) is on a cycle: it reads 'b' from node 'n2' (Relu), which reads 'a' from it"},
+      {"dupout.onnx", "g (float[2] x) => (float[2] y) { h = Relu (x)  h = Neg (x)  y = Relu (h) }", {"n1", "n2", "n3"},
+       "node 'n2' (Neg) writes 'h', which node 'n1' (Relu) also writes"},
+      {"dupgraphout.onnx", "g (float[2] x) => (float[2] y, float[2] y) { y = Relu (x) }", {"n1"},
+       "graph output 'y' is listed twice"},
+      {"undefined.onnx", "g (float[2] x) => (float[2] y) { h = Relu (x)  y = Relu (x9) }", {"n1", "n3"},
+       "node 'n3' (Relu) reads 'x9', which no node, input or initializer defines"},
+      {"undefout.onnx", "g (float[2] x) => (float[2] y, float[2] z) { y = Relu (x) }", {"n1"},
+       "graph output 'z' is not produced by any node, input or initializer"},
+      {"checker.onnx", "g (float[2] x) => (float[2] y) { y = Relu <foo = 3> (x) }", {"n1"},
+       "onnx::checker rejects node 'n1' (Relu): Unrecognized attribute: foo for operator Relu"},
+  };
+  for (const auto& c : cases) {
+    writeBytes(dir + "/" + c.file, namedGraph(c.graph, c.names));
+    INFO(c.file);
+    requireCleanError(runDnnc({"info", dir + "/" + c.file}), 3, "dnnc: info: cannot load '" + dir + "/" + c.file + "': " + c.needle);
+    requireCleanError(runDnnc({"run", dir + "/" + c.file, "-o", dir + "/out.onnx", "--passes", "dce"}), 3,
+                      "dnnc: run: cannot load '" + dir + "/" + c.file + "': " + c.needle);
+    CHECK_FALSE(fileExists(dir + "/out.onnx"));
+  }
+  CHECK(filesContaining(dir, ".tmp.").empty());
+}
+
+TEST_CASE("every command that reads a model refuses an invalid one with exit 3") {
+  std::string dir = scratchDir("badgraph-all");
+  std::string bad = dir + "/bad.onnx", out = dir + "/out";
+  writeBytes(bad, namedGraph("g (float[1, 2] x) => (float[1, 2] y) { h = Relu (x)  y = Relu (x9) }", {"n1", "n3"}));
+  std::string x = dir + "/x.npy", labels = dir + "/labels.npy";
+  writeNpyFloat(x, {1, 2, 3, 4}, {2, 2});
+  writeLabels(labels, {0, 1});
+  const std::string needle = "cannot load '" + bad + "': node 'n3' (Relu) reads 'x9'";
+  std::vector<std::vector<std::string>> commands = {
+      {"info", bad},
+      {"run", bad, "-o", out, "--passes", "dce"},
+      {"prune", bad, "-o", out, "--sparsity", "0.5"},
+      {"decompose", bad, "-o", out, "--method", "svd"},
+      {"share", bad, "-o", out},
+      {"quantize", bad, "-o", out},
+      {"pack", bad, "-o", out},
+      {"finetune", bad, "-o", out, "--data", x, "--labels", labels},
+      {"adapt", bad, "-o", out, "--data", x, "--labels", labels},
+      {"eval", bad, "--data", x, "--labels", labels},
+      {"sensitivity", bad, "--data", x, "--labels", labels},
+      {"stats", bad, "--data", x},
+      {"infer", bad, "--data", x, "-o", out},
+      {"energy", bad},
+      {"compare", bad, bad, "--data", x},
+  };
+  for (const auto& args : commands) {
+    INFO(args[0]);
+    auto r = runDnnc(args);
+    requireCleanError(r, 3, "dnnc: " + args[0] + ": ");
+    CHECK(r.err.find(needle) != std::string::npos);
+    CHECK_FALSE(fileExists(out));
+  }
+}
+
+TEST_CASE("nodes merely out of order load, as in ONNX Runtime, and are saved in order") {
+  std::string dir = scratchDir("outoforder");
+  writeBytes(dir + "/in.onnx", namedGraph("g (float[2] x) => (float[2] y) { y = Relu (h)  h = Neg (x) }", {"n2", "n1"}));
+  CHECK(runDnnc({"info", dir + "/in.onnx"}).exit_code == 0);
+  auto r = runDnnc({"run", dir + "/in.onnx", "-o", dir + "/out.onnx", "--passes", "dce", "-q"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  onnx::ModelProto out;
+  REQUIRE(out.ParseFromString(readBytes(dir + "/out.onnx")));
+  REQUIRE(out.graph().node_size() == 2);
+  CHECK(out.graph().node(0).name() == "n1");
+  CHECK(out.graph().node(1).name() == "n2");
+}
