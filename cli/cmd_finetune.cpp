@@ -77,9 +77,10 @@ int runFinetune(FinetuneCmdOptions& o) {
        << withThousands(l.values_after) << " distinct nonzero values\n";
   for (const auto& l : report->shared)
     if (l.form == "free")
-      std::cerr << "dnnc: finetune: warning: '" << l.weight << "' held " << l.values_before
-                << " distinct values and was trained freely (more than --shared-values); it now holds " << l.values_after
-                << " (hint: --shared-values " << l.values_before << " keeps it shared)\n";
+      std::cerr << "dnnc: finetune: warning: '" << l.weight << "' held " << withThousands(l.values_before)
+                << " distinct nonzero values, more than --shared-values " << opts.shared_values
+                << ", and was trained freely: it now holds " << withThousands(l.values_after) << " (hint: --shared-values "
+                << l.values_before << " keeps it shared)\n";
   if (report->lr_backoffs > 0)
     std::cerr << "dnnc: finetune: warning: training diverged at the learning rate asked for; " << report->lr_backoffs
               << " epoch(s) were undone and retried, ending at lr x" << formatDouble(report->lr_scale)
