@@ -164,6 +164,14 @@ class Trainer {
     }
   }
 
+  // The parameters trained tied to their values.
+  std::vector<int> tiedParams() const {
+    std::vector<int> out;
+    for (int k = 0; k < static_cast<int>(tied_.size()); ++k)
+      if (!tied_[static_cast<size_t>(k)].cls.empty()) out.push_back(k);
+    return out;
+  }
+
   // The distinct values of the shared layers after training.
   void finishShared(FinetuneReport& rep) const {
     for (size_t i = 0; i < rep.shared.size(); ++i)
@@ -318,6 +326,8 @@ Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf*
   // SGD through frozen BN takes the folded model's steps (see frozen_bn_scaling.h).
   if (!o.bn_batch_stats && o.optimizer.kind == "sgd") {
     FrozenBnScaling s = FrozenBnScaling::find(model, *tape);
+    // A tied layer steps as its Gather form does (a codebook has no folded form).
+    for (int k : trainer.tiedParams()) s.release(k);
     rep.bn_scaled_layers = s.layers();
     trainer.useBnScaling(std::move(s));
   }

@@ -193,6 +193,36 @@ TEST_CASE("finetune: a materialized shared layer trains tied to its values, as i
   }
 }
 
+TEST_CASE("finetune: a materialized shared residual CNN trains as its Gather form does, BN frozen",
+          "[train][finetune][shared]") {
+  // The frozen-BN step scaling (frozen_bn_scaling.h) has no Gather form, so tied layers step without it.
+  Model dense = bundledModel("rescnn");
+  Model gathered = runPasses(dense.proto, "share(conv-bits=6,fc-bits=5)");
+  Model materialized = runPasses(dense.proto, "share(conv-bits=6,fc-bits=5,materialize=true)");
+  train::Dataset train_set = fashionSet(gathered, "train_5000", 128);
+  train::FinetuneOptions o = sgdOptions();
+  o.batch = 32;
+  auto rg = train::finetune(gathered, train_set, nullptr, nullptr, o);
+  auto rm = train::finetune(materialized, train_set, nullptr, nullptr, o);
+  REQUIRE(rg.ok());
+  REQUIRE(rm.ok());
+  CHECK(rm->bn_scaled_layers == 0);
+  REQUIRE(rm->shared.size() == 7);  // six Convs and the Gemm
+  for (const auto& l : rm->shared) {
+    INFO(l.weight);
+    CHECK(l.form == "tied");
+    CHECK(l.values_after == l.values_before);
+    const auto a = initializer(materialized, l.weight).toFloats(), b = expand(gathered, l.weight);
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      diff = std::max(diff, std::abs(double(a[i]) - b[i]));
+      norm = std::max(norm, std::abs(double(b[i])));
+    }
+    INFO("largest difference " << diff << " of " << norm);
+    CHECK(diff <= 1e-5 * norm);
+  }
+}
+
 TEST_CASE("finetune: shared-values=0 trains a materialized shared layer freely and says so",
           "[train][finetune][shared]") {
   Model m = sharedLenet300(true);
