@@ -72,6 +72,15 @@ int runFinetune(FinetuneCmdOptions& o) {
     t.addRow({std::to_string(e.epoch), formatFixed(e.loss, 4), pct(e.train_accuracy), pct(e.val_accuracy),
               formatFixed(e.lr, 6), formatFixed(e.seconds, 1)});
   os << t.render();
+  for (const auto& l : report->shared)
+    os << "shared " << l.weight << " (" << l.form << "): " << withThousands(l.values_before) << " -> "
+       << withThousands(l.values_after) << " distinct nonzero values\n";
+  for (const auto& l : report->shared)
+    if (l.form == "free")
+      std::cerr << "dnnc: finetune: warning: '" << l.weight << "' held " << withThousands(l.values_before)
+                << " distinct nonzero values, more than --shared-values " << opts.shared_values
+                << ", and was trained freely: it now holds " << withThousands(l.values_after) << " (hint: --shared-values "
+                << l.values_before << " keeps it shared)\n";
   if (report->lr_backoffs > 0)
     std::cerr << "dnnc: finetune: warning: training diverged at the learning rate asked for; " << report->lr_backoffs
               << " epoch(s) were undone and retried, ending at lr x" << formatDouble(report->lr_scale)
@@ -108,6 +117,10 @@ void setupFinetune(CLI::App& app, CommandList& commands) {
   sub->add_option("--val-data", j.val_data, "Held-out inputs, scored before training and after every epoch");
   sub->add_option("--val-labels", j.val_labels, "Held-out labels");
   sub->add_option("--limit", j.limit, "Use only the first N training samples");
+  sub->add_option("--shared-values", j.options.shared_values,
+                  "A weight with at most this many distinct nonzero values (a materialized shared layer) trains with "
+                  "them tied, staying shared (default 256; 0: never)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--force", o->force, "Allow -o to overwrite the input");
   addPreprocessOptions(sub, j.data);
   addCommonOptions(sub, o->common);

@@ -1,5 +1,6 @@
 // finetune: retrain the model's float initializers on data, keeping pruned weights at zero and shared
-// weights shared; with a teacher, knowledge distillation (label-free without labels).
+// weights shared (Gather codebooks, and weights of at most shared-values distinct values, whose values
+// train tied); with a teacher, knowledge distillation (label-free without labels).
 // Before/after: same graph; weights (and BN running statistics with bn=batch) change.
 // Requires: data= (and labels= and/or teacher=); every op on the path to the output has a reverse rule
 // (lib/train/ops). Params: see finetuneParamSpecs (lib/train/finetune_job.cpp).
@@ -11,6 +12,19 @@
 namespace dnnc {
 
 namespace {
+
+// Shared layers stay shared (codebooks, and tied weights of few values); one that had few values and
+// was trained freely is named, so that losing the sharing is never silent.
+void logSharedLayers(const train::FinetuneReport& r, PassLog& log) {
+  for (const auto& l : r.shared) {
+    nlohmann::json d = {{"form", l.form}, {"values_before", l.values_before}, {"values_after", l.values_after}};
+    if (l.form == "free")
+      log.skip(l.weight, "weight sharing not kept: " + std::to_string(l.values_before) + " distinct nonzero values before, " +
+                             std::to_string(l.values_after) + " after (more than shared-values; raise it to train them tied)");
+    else
+      log.rewrite(l.form == "codebook" ? "train codebook" : "train tied values", {l.weight}, d);
+  }
+}
 
 class Finetune : public Pass {
  public:
@@ -31,6 +45,7 @@ class Finetune : public Pass {
     };
     DNNC_ASSIGN(train::FinetuneReport r, train::runFinetuneJob(model, job_, teacher, progress));
     ctx.log->summary = train::finetuneReportJson(r);
+    logSharedLayers(r, *ctx.log);
     // Weights changed: nothing computed from them survives.
     return PreservedAnalyses::none();
   }

@@ -6,7 +6,9 @@ nn.Parameters; each node maps to the torch.nn.functional call with the same attr
 first 16 Fashion-MNIST training images (normalised as the models expect) through it, takes the mean
 cross-entropy against their labels, and writes every parameter's gradient (float32) and the loss to
 test/data/grad_ref/<model>.npz. rescnn is written twice: BatchNormalization frozen (running
-statistics) and with batch statistics (rescnn_bnbatch.npz).
+statistics) and with batch statistics (rescnn_bnbatch.npz). grad_ref/lenet300_shared.onnx is LeNet-300-100
+as `dnnc share` writes it (each weight Gather(codebook, Cast(uint8 indices))); its parameters are the
+codebooks, whose gradients autograd sums over each cluster through the indexing.
 
 Usage (from the repository root; not run by CI): tools/grad_reference.py
 """
@@ -26,6 +28,7 @@ BATCH = 16
 MEAN, STD = 0.2860, 0.3530
 # BatchNormalization's running statistics are buffers, not parameters.
 BUFFER_INPUTS = {"BatchNormalization": (3, 4)}
+FLOAT_TYPES = (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16)
 
 
 def attrs(node):
@@ -97,6 +100,14 @@ class OnnxModule(torch.nn.Module):
                 y = ins[0] + ins[1]
             elif op == "GlobalAveragePool":
                 y = ins[0].mean(dim=(2, 3), keepdim=True)
+            elif op == "Cast":
+                to = a["to"]
+                y = ins[0].double() if to in FLOAT_TYPES else ins[0].long()
+            elif op == "Gather":
+                axis = a.get("axis", 0)
+                data, idx = ins[0], ins[1].long()
+                y = torch.index_select(data, axis, idx.reshape(-1)).reshape(
+                    data.shape[:axis] + idx.shape + data.shape[axis + 1:])
             else:
                 raise SystemExit(f"grad_reference.py: no mapping for {op}")
             env[n.output[0]] = y
@@ -112,13 +123,14 @@ def batch():
 def main():
     os.makedirs(OUT, exist_ok=True)
     x, y = batch()
-    for model, bn_batch in (("lenet300", False), ("lenet5", False), ("rescnn", False), ("rescnn", True)):
+    for model, bn_batch in (("lenet300", False), ("lenet5", False), ("rescnn", False), ("rescnn", True),
+                            ("grad_ref/lenet300_shared", False)):
         m = OnnxModule(os.path.join(DATA, model + ".onnx"), bn_batch)
         loss = F.cross_entropy(m(x), y)
         loss.backward()
         out = {name: m.params[m.key(name)].grad.numpy().astype(np.float32) for name in m.names}
         out["loss"] = np.array([loss.item()], dtype=np.float64)
-        name = model + ("_bnbatch" if bn_batch else "") + ".npz"
+        name = os.path.basename(model) + ("_bnbatch" if bn_batch else "") + ".npz"
         np.savez(os.path.join(OUT, name), **out)
         print(f"{name}: loss {loss.item():.6f}, {len(m.names)} parameters")
 

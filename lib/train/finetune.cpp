@@ -91,6 +91,32 @@ Expected<double> probeScore(Tape& tape, const Dataset& train, const Buf* teacher
   return static_cast<double>(agree) / static_cast<double>(n);
 }
 
+// The distinct nonzero values of a parameter, sorted.
+std::vector<float> distinctNonzero(const Buf& p) {
+  std::vector<float> v;
+  v.reserve(p.v.size());
+  for (float x : p.v)
+    if (x != 0.0f) v.push_back(x);
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  return v;
+}
+
+// A weight whose nonzeros share values: at most share's 2^16 of them, and at least 1.25 weights per
+// value. A trained dense layer repeats almost no value; a materialized shared layer repeats each value
+// nonzeros/K times.
+constexpr size_t kMaxSharedValues = size_t{1} << 16;
+bool looksShared(size_t values, int64_t nonzeros) {
+  return values > 0 && values <= kMaxSharedValues && 4 * nonzeros >= 5 * static_cast<int64_t>(values);
+}
+
+// A weight trained with its values tied: every element holds one of `centroids` (or is a pruned zero).
+struct TiedValues {
+  std::vector<int32_t> cls;  // per element: its centroid, -1 for a pruned zero
+  Buf centroids, grad;       // [values]
+  std::vector<double> sum;   // the gradient sums per value
+};
+
 // One fine-tuning run: the tape, the masks, the optimiser state and the shuffled order.
 class Trainer {
  public:
@@ -115,6 +141,43 @@ class Trainer {
     }
   }
 
+  // Shared layers: Gather codebooks (trained by the tape's scatter-add) and weights with few distinct
+  // values, which are tied here when they have at most shared_values of them.
+  void findShared(FinetuneReport& rep) {
+    tied_.assign(static_cast<size_t>(tape_.numParams()), {});
+    for (int k = 0; k < tape_.numParams(); ++k) {
+      if (!tape_.paramPrunable(k)) continue;
+      const Buf& p = tape_.param(k);
+      const std::vector<float> values = distinctNonzero(p);
+      SharedLayerReport sl{tape_.paramName(k), "", static_cast<int64_t>(values.size()), 0};
+      if (p.rank() == 1) {
+        sl.form = "codebook";  // a prunable rank-1 parameter is a Gather codebook
+      } else {
+        const int64_t nonzeros = p.numel() - std::count(p.v.begin(), p.v.end(), 0.0f);
+        if (!looksShared(values.size(), nonzeros)) continue;
+        const bool tie = static_cast<int64_t>(values.size()) <= o_.shared_values;
+        sl.form = tie ? "tied" : "free";
+        if (tie) tieValues(k, values);
+      }
+      rep.shared.push_back(sl);
+      shared_params_.push_back(k);
+    }
+  }
+
+  // The parameters trained tied to their values.
+  std::vector<int> tiedParams() const {
+    std::vector<int> out;
+    for (int k = 0; k < static_cast<int>(tied_.size()); ++k)
+      if (!tied_[static_cast<size_t>(k)].cls.empty()) out.push_back(k);
+    return out;
+  }
+
+  // The distinct values of the shared layers after training.
+  void finishShared(FinetuneReport& rep) const {
+    for (size_t i = 0; i < rep.shared.size(); ++i)
+      rep.shared[i].values_after = static_cast<int64_t>(distinctNonzero(tape_.param(shared_params_[i])).size());
+  }
+
   void useBnScaling(FrozenBnScaling s) { bn_scaling_ = std::move(s); }
 
   std::vector<Buf> saveParams() {
@@ -125,7 +188,13 @@ class Trainer {
 
   // Back to `saved`, with fresh optimiser state (the momentum of a diverging run must not carry over).
   void restore(const std::vector<Buf>& saved) {
-    for (int k = 0; k < tape_.numParams(); ++k) tape_.param(k) = saved[static_cast<size_t>(k)];
+    for (int k = 0; k < tape_.numParams(); ++k) {
+      tape_.param(k) = saved[static_cast<size_t>(k)];
+      // A tied weight's centroids are the values its elements hold.
+      TiedValues& tv = tied_[static_cast<size_t>(k)];
+      for (size_t i = 0; i < tv.cls.size(); ++i)
+        if (tv.cls[i] >= 0) tv.centroids.v[tv.cls[i]] = tape_.param(k).v[i];
+    }
     opt_ = Optimizer(o_.optimizer, tape_.numParams());
   }
 
@@ -175,6 +244,17 @@ class Trainer {
   }
 
  private:
+  void tieValues(int k, const std::vector<float>& values) {
+    const Buf& p = tape_.param(k);
+    TiedValues& tv = tied_[static_cast<size_t>(k)];
+    tv.centroids = Buf({static_cast<int64_t>(values.size())});
+    tv.centroids.v = values;
+    tv.grad = Buf({static_cast<int64_t>(values.size())});
+    tv.cls.resize(p.v.size());
+    for (size_t i = 0; i < p.v.size(); ++i)
+      tv.cls[i] = p.v[i] == 0.0f ? -1 : static_cast<int32_t>(std::lower_bound(values.begin(), values.end(), p.v[i]) - values.begin());
+  }
+
   void update(double lr) {
     for (int k = 0; k < tape_.numParams(); ++k) {
       if (bn_scaling_.holds(k)) continue;
@@ -184,6 +264,18 @@ class Trainer {
       if (!keep.empty())
         for (size_t i = 0; i < g.v.size(); ++i)
           if (!keep[i]) g.v[i] = 0.0f;
+      TiedValues& tv = tied_[static_cast<size_t>(k)];
+      if (!tv.cls.empty()) {
+        // Each value moves by the summed gradients of the weights that hold it (Han et al. 2016), as a
+        // Gather codebook does; the weights then take their values again.
+        tv.sum.assign(tv.centroids.v.size(), 0.0);  // in double, as Gather's: clusters of thousands
+        for (size_t i = 0; i < tv.cls.size(); ++i)
+          if (tv.cls[i] >= 0) tv.sum[tv.cls[i]] += g.v[i];
+        for (size_t c = 0; c < tv.sum.size(); ++c) tv.grad.v[c] = static_cast<float>(tv.sum[c]);
+        opt_.step(k, tv.centroids, tv.grad, lr);
+        for (size_t i = 0; i < tv.cls.size(); ++i) p.v[i] = tv.cls[i] >= 0 ? tv.centroids.v[tv.cls[i]] : 0.0f;
+        continue;
+      }
       opt_.step(k, p, g, lr);
       // Weight decay and momentum cannot move a masked weight off zero, but make it exact.
       if (!keep.empty())
@@ -201,6 +293,8 @@ class Trainer {
   std::mt19937_64 rng_;
   std::vector<int64_t> order_;
   std::vector<std::vector<uint8_t>> keep_;
+  std::vector<TiedValues> tied_;     // per parameter; empty cls: trained freely
+  std::vector<int> shared_params_;   // the parameter of each FinetuneReport::shared entry
   FrozenBnScaling bn_scaling_;
   Buf grad_, tbatch_;
   std::vector<int64_t> labels_;
@@ -228,9 +322,12 @@ Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf*
   }
   Trainer trainer(*tape, train, teacher, o, progress);
   trainer.findMasks(rep);
+  trainer.findShared(rep);
   // SGD through frozen BN takes the folded model's steps (see frozen_bn_scaling.h).
   if (!o.bn_batch_stats && o.optimizer.kind == "sgd") {
     FrozenBnScaling s = FrozenBnScaling::find(model, *tape);
+    // A tied layer steps as its Gather form does (a codebook has no folded form).
+    for (int k : trainer.tiedParams()) s.release(k);
     rep.bn_scaled_layers = s.layers();
     trainer.useBnScaling(std::move(s));
   }
@@ -272,6 +369,7 @@ Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf*
     rep.epochs.push_back(er);
   }
   rep.lr_scale = lr_scale;
+  trainer.finishShared(rep);
   DNNC_TRY(tape->writeBack(model));
   return rep;
 }

@@ -3,7 +3,10 @@
 //   - masks: every exact zero of a weight matrix, kernel or Gather codebook at the start stays exactly
 //     zero (its gradient and update are masked), so pruned weights stay pruned;
 //   - shared weights: Gather(codebook, indices) gets its gradient by scatter-add, so each centroid moves
-//     by the sum of its cluster's gradients and the weights stay shared (Han et al. 2016);
+//     by the sum of its cluster's gradients and the weights stay shared (Han et al. 2016). A weight
+//     matrix or kernel that holds few distinct values (share(materialize=true) wrote them as plain
+//     floats) is trained the same way: its values are the centroids, each moved by the summed gradients
+//     of the weights that hold it, and written back, so it keeps its number of distinct values;
 //   - distillation: with teacher logits the soft term is added (alpha CE + (1 - alpha) T^2 KL), and with
 //     a teacher and no labels the run is label-free;
 //   - frozen BatchNormalization: SGD takes the steps of the fold-bn model (lib/train/frozen_bn_scaling.h);
@@ -30,6 +33,9 @@ struct FinetuneOptions {
   std::string schedule = "none";  // none | step | cosine
   LossOptions loss;
   bool bn_batch_stats = false;  // BatchNormalization uses batch statistics while training
+  // A weight matrix/kernel with at most this many distinct nonzero values (and at least 1.25 nonzero
+  // weights per value) trains with its values tied, as a shared layer; 0: every weight trains freely.
+  int64_t shared_values = 256;
   uint64_t seed = 0;
   int threads = 0;
 };
@@ -41,6 +47,14 @@ struct EpochReport {
   bool diverged = false;     // diverged at every learning rate tried: undone, the weights are those before it
 };
 
+// A layer whose weights are shared: a Gather codebook, or a weight that holds few distinct values.
+struct SharedLayerReport {
+  std::string weight;  // initializer name (the codebook's for a Gather)
+  std::string form;    // "codebook": Gather(codebook, indices); "tied": few values, trained tied;
+                       // "free": few values, but more than shared_values: trained freely, sharing lost
+  int64_t values_before = 0, values_after = 0;  // distinct nonzero values
+};
+
 struct FinetuneReport {
   std::string objective;  // "labels", "distillation" or "labels+distillation"
   int64_t samples = 0, steps = 0, masked_zeros = 0, params = 0;
@@ -49,6 +63,7 @@ struct FinetuneReport {
   double lr_scale = 1.0;     // the learning rate the run ended with, as a fraction of the one asked for
   double val_accuracy_before = -1;
   std::vector<EpochReport> epochs;
+  std::vector<SharedLayerReport> shared;  // in parameter (graph) order
 };
 
 // (epoch, samples done in it, samples per epoch, running loss, running accuracy)

@@ -59,6 +59,8 @@ std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs) {
       {"bn", ParamType::String, "frozen", "BatchNormalization while training: frozen running statistics or batch statistics",
        {"frozen", "batch"}},
       {"seed", ParamType::Int, "0", "shuffling seed"},
+      {"shared-values", ParamType::Int, "256",
+       "a weight with at most this many distinct nonzero values trains with them tied (stays shared); 0: never"},
   };
 }
 
@@ -90,8 +92,10 @@ Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads) {
   o.loss.temperature = static_cast<float>(p.getFloat("temperature"));
   o.bn_batch_stats = p.getString("bn") == "batch";
   o.seed = static_cast<uint64_t>(p.getInt("seed"));
+  o.shared_values = p.getInt("shared-values");
   o.threads = threads;
   if (o.epochs < 0 || o.batch <= 0) return Error(Exit::Usage, "epochs must be >= 0 and batch positive");
+  if (o.shared_values < 0) return Error(Exit::Usage, "shared-values must be >= 0");
   if (o.optimizer.lr <= 0) return Error(Exit::Usage, "lr must be positive");
   if (o.loss.temperature <= 0 || o.loss.alpha < 0 || o.loss.alpha > 1)
     return Error(Exit::Usage, "temperature must be positive and alpha in [0, 1]");
@@ -99,6 +103,9 @@ Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads) {
 }
 
 nlohmann::json finetuneReportJson(const FinetuneReport& r) {
+  nlohmann::json shared = nlohmann::json::array();
+  for (const auto& l : r.shared)
+    shared.push_back({{"weight", l.weight}, {"form", l.form}, {"values_before", l.values_before}, {"values_after", l.values_after}});
   nlohmann::json e = nlohmann::json::array();
   for (const auto& x : r.epochs)
     e.push_back({{"epoch", x.epoch}, {"loss", x.loss}, {"train_accuracy", x.train_accuracy}, {"lr", x.lr},
@@ -110,6 +117,7 @@ nlohmann::json finetuneReportJson(const FinetuneReport& r) {
           {"lr_backoffs", r.lr_backoffs},
           {"lr_scale", r.lr_scale},
           {"val_accuracy_before", r.val_accuracy_before < 0 ? nlohmann::json(nullptr) : nlohmann::json(r.val_accuracy_before)},
+          {"shared", shared},
           {"epochs", e}};
 }
 

@@ -26,7 +26,7 @@ Expected<FinetuneReport> runFinetuneJob(Model& model, const FinetuneJob& job, co
                                         const FinetuneProgress& progress = {});
 
 // Pass parameters: data, labels, teacher, val-data, val-labels, limit, scale, mean, std, epochs, lr,
-// batch, optimizer, momentum, weight-decay, schedule, alpha, temperature, bn, seed.
+// batch, optimizer, momentum, weight-decay, schedule, alpha, temperature, bn, seed, shared-values.
 std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs);
 Expected<FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads);
 

@@ -90,4 +90,15 @@ void FrozenBnScaling::scaleGradients(Tape& tape) const {
 
 bool FrozenBnScaling::holds(int param) const { return param >= 0 && static_cast<size_t>(param) < held_.size() && held_[param]; }
 
+void FrozenBnScaling::release(int weight) {
+  for (auto it = layers_.begin(); it != layers_.end();) {
+    if (it->weight != weight) {
+      ++it;
+      continue;
+    }
+    held_[static_cast<size_t>(it->gamma)] = false;
+    it = layers_.erase(it);
+  }
+}
+
 }  // namespace dnnc::train

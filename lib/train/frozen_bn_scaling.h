@@ -30,6 +30,9 @@ class FrozenBnScaling {
   void scaleGradients(Tape& tape) const;
   // Parameters held fixed: the scales (gamma) of those BatchNormalizations.
   bool holds(int param) const;
+  // Leaves the layer whose weight is parameter `weight` to plain steps (and its gamma free): a weight
+  // trained tied to shared values, whose folded form (per-channel scales) would not share them.
+  void release(int weight);
   int layers() const { return static_cast<int>(layers_.size()); }
 
  private:

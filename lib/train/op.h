@@ -25,6 +25,11 @@ class Op {
   virtual Status forward(Tape& t) = 0;
   virtual void backward(Tape& t, Mode mode) = 0;
   virtual InputRole role(int input) const { (void)input; return InputRole::Trainable; }
+  // Integer values: whether the op computes on integer data (a Constant-role input may always be one),
+  // and whether its outputs are integers, given its input slots (set when this is called). Integer
+  // slots hold Slot::ints and never carry a gradient.
+  virtual bool takesIntegers() const { return false; }
+  virtual bool integerOutput(const Tape& t) const { (void)t; return false; }
 
   std::vector<int> in, out;  // slot indices; -1 for an absent optional input or output
   std::string where;         // "Conv node '/conv1/Conv'"

@@ -13,6 +13,36 @@ namespace dnnc::train {
 
 Tape::~Tape() = default;
 
+namespace {
+
+template <class T>
+std::vector<int64_t> widen(const Tensor& tensor) {
+  auto v = tensor.span<T>();
+  return std::vector<int64_t>(v.begin(), v.end());
+}
+
+// Every integer dtype's values, exactly (through float, uint32 and 64-bit values would round).
+std::vector<int64_t> integerValues(const Tensor& tensor) {
+  switch (tensor.dtype()) {
+    case DType::Int8: return widen<int8_t>(tensor);
+    case DType::Uint8: return widen<uint8_t>(tensor);
+    case DType::Int16: return widen<int16_t>(tensor);
+    case DType::Uint16: return widen<uint16_t>(tensor);
+    case DType::Int32: return widen<int32_t>(tensor);
+    case DType::Int64: return widen<int64_t>(tensor);
+    case DType::Uint32: return widen<uint32_t>(tensor);
+    case DType::Uint64: return widen<uint64_t>(tensor);  // values past 2^63 wrap; no index or shape holds one
+    case DType::Bool: {
+      const auto* b = reinterpret_cast<const uint8_t*>(tensor.rawData());
+      return std::vector<int64_t>(b, b + tensor.numel());
+    }
+    default: DNNC_CHECK(false, "integerValues: ", dtypeName(tensor.dtype()), " is not an integer type");
+  }
+  return {};
+}
+
+}  // namespace
+
 struct TapeBuilder {
   Tape& t;
   const Model& model;
@@ -31,12 +61,11 @@ struct TapeBuilder {
     DNNC_ASSIGN(Tensor tensor, readTensor(proto, model.base_dir));
     Slot& s = t.slots_[slotFor(name)];
     s.is_const = true;
-    if (tensor.dtype() == DType::Int64 || tensor.dtype() == DType::Int32) {
+    if (!isFloating(tensor.dtype())) {
+      // Shapes, indices (a shared layer's uint8 codebook indices), bounds: integer values, never trained.
       s.is_int = true;
       s.int_dims = tensor.dims();
-      auto f = tensor.dtype() == DType::Int64 ? std::vector<int64_t>(tensor.span<int64_t>().begin(), tensor.span<int64_t>().end())
-                                              : std::vector<int64_t>(tensor.span<int32_t>().begin(), tensor.span<int32_t>().end());
-      s.ints = std::move(f);
+      s.ints = integerValues(tensor);
     } else {
       s.val.dims = tensor.dims();
       s.val.v = tensor.toFloats();
@@ -75,6 +104,9 @@ struct TapeBuilder {
         Slot& s = t.slots_[it->second];
         op->in.push_back(it->second);
         const InputRole role = op->role(i);
+        if (s.is_int && role != InputRole::Constant && !op->takesIntegers())
+          return Error(Exit::Input, op->where, ": input '", node.input(i), "' holds integers, which training computes on only in "
+                       "Cast, Shape, Gather, Concat and Unsqueeze");
         if (s.is_const && !s.is_int && !s.frozen && role == InputRole::Trainable && !s.is_param) {
           s.is_param = s.needs_grad = true;
           s.param_index = static_cast<int>(t.params_.size());
@@ -86,13 +118,16 @@ struct TapeBuilder {
         if (s.is_param && (s.val.rank() >= 2 || (node.op_type() == "Gather" && i == 0))) s.prunable = true;
         if (role == InputRole::Trainable && s.needs_grad) any_grad = true;
       }
+      // Integer outputs (shapes, indices) are constants to training: no gradient reaches or leaves them.
+      const bool int_out = op->integerOutput(t);
       for (int i = 0; i < node.output_size(); ++i) {
         if (node.output(i).empty()) {
           op->out.push_back(-1);
           continue;
         }
         int id = slotFor(node.output(i));
-        t.slots_[id].needs_grad = any_grad && i == 0;
+        t.slots_[id].is_int = int_out;
+        t.slots_[id].needs_grad = any_grad && i == 0 && !int_out;
         op->out.push_back(id);
       }
       t.ops_.push_back(std::move(op));

@@ -12,8 +12,10 @@
 //
 // Parameters are the float initializers a trainable input reads (weights, biases, BN scale and bias, a
 // Gather codebook). BatchNormalization's running mean and variance are buffers (updated in training
-// mode), and shape, index and bound inputs are constants. A node whose op has no reverse rule is an
-// Exit::Input error at create() naming the op and the node.
+// mode), and shape, index and bound inputs are constants. Integer values (shapes, indices: a shared
+// layer's Gather(codebook, Cast(indices))) are constants to training too: Cast, Shape, Gather, Concat and
+// Unsqueeze compute them, and no gradient flows into or out of them. A node whose op has no reverse rule
+// is an Exit::Input error at create() naming the op and the node.
 //
 // Mode::Curvature runs the same reverse sweep with every local derivative squared: the diagonal
 // Gauss-Newton (Levenberg-Marquardt) back-propagation of LeCun, Denker and Solla 1989, used by OBD.
@@ -89,6 +91,7 @@ class Tape {
 
   // For ops.
   Slot& slot(int i) { return slots_[i]; }
+  const Slot& slot(int i) const { return slots_[i]; }
   // During backward(): slot i's gradient buffer, zeroed on its first use in the sweep (nullptr when the
   // slot needs no gradient).
   float* gradBuffer(int i);

@@ -22,15 +22,17 @@ Expected<std::unique_ptr<Op>> makeOp(const onnx::NodeProto& node, int64_t opset)
       {"MaxPool", makePool}, {"AveragePool", makePool}, {"GlobalAveragePool", makePool},
       {"BatchNormalization", makeBatchNorm},
       {"Flatten", makeShapeOp}, {"Reshape", makeShapeOp}, {"Concat", makeShapeOp}, {"Gather", makeShapeOp},
+      {"Unsqueeze", makeShapeOp},
       {"Softmax", makeSoftmax}, {"LogSoftmax", makeSoftmax},
+      {"Cast", makeIntegerOp}, {"Shape", makeIntegerOp},
   };
   const std::string where = node.op_type() + " node '" + nodeLabel(node) + "'";
   auto it = isDefaultDomain(node) ? table.find(node.op_type()) : table.end();
   if (it == table.end())
     return Error(Exit::Input, "no gradient for op '", node.op_type(), "' (", where, ")")
         .withHint("training supports Conv, Gemm, MatMul, Add, Sub, Mul, Relu, LeakyRelu, Clip, Sigmoid, Tanh, MaxPool, "
-                  "AveragePool, GlobalAveragePool, BatchNormalization, Flatten, Reshape, Concat, Dropout, Gather, "
-                  "Softmax, LogSoftmax, Identity");
+                  "AveragePool, GlobalAveragePool, BatchNormalization, Flatten, Reshape, Concat, Unsqueeze, Dropout, "
+                  "Gather, Softmax, LogSoftmax, Identity, Cast, Shape");
   DNNC_ASSIGN(auto op, it->second(node, opset));
   op->where = where;
   return op;

@@ -16,6 +16,7 @@ Expected<std::unique_ptr<Op>> makePool(const onnx::NodeProto& n, int64_t opset);
 Expected<std::unique_ptr<Op>> makeBatchNorm(const onnx::NodeProto& n, int64_t opset);  // batch_norm.cpp
 Expected<std::unique_ptr<Op>> makeShapeOp(const onnx::NodeProto& n, int64_t opset);  // shape.cpp
 Expected<std::unique_ptr<Op>> makeSoftmax(const onnx::NodeProto& n, int64_t opset);  // softmax.cpp
+Expected<std::unique_ptr<Op>> makeIntegerOp(const onnx::NodeProto& n, int64_t opset);  // integer.cpp
 
 std::string dimsText(const std::vector<int64_t>& d);
 

@@ -75,3 +75,9 @@ TEST_CASE("train: residual CNN gradients match PyTorch, BN frozen", "[train][ref
 TEST_CASE("train: residual CNN gradients match PyTorch, BN batch statistics", "[train][reference]") {
   checkModel("rescnn", "rescnn_bnbatch", true);
 }
+// LeNet-300-100 as `dnnc share` writes it (90 % pruned, 5-bit codebooks): each layer's weight is
+// Gather(codebook, Cast(uint8 indices)), so the parameters are the codebooks and each entry's gradient
+// is the sum over its cluster (PyTorch sums it through the indexing; index 0 is the pruned zero).
+TEST_CASE("train: shared LeNet-300-100 codebook gradients match PyTorch", "[train][reference]") {
+  checkModel("grad_ref/lenet300_shared", "lenet300_shared", false);
+}
