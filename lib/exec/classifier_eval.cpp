@@ -1,4 +1,5 @@
 #include "lib/exec/classifier_eval.h"
+#include "lib/exec/top_class.h"
 
 #include <algorithm>
 #include <chrono>
@@ -16,7 +17,6 @@ Expected<std::vector<float>> scores(const Tensor& t, int64_t n, int64_t& classes
   return t.toFloats();
 }
 
-int64_t argmax(const float* p, int64_t k) { return std::max_element(p, p + k) - p; }
 
 }  // namespace
 
@@ -61,12 +61,12 @@ Expected<ClassifierScores> evaluateClassifier(Executor& model, Executor* referen
         return Error(Exit::Input, "label ", label, " of sample ", r.samples + i, " is outside [0, ", k, ")");
       int64_t above = 0;  // classes scoring strictly higher than the label's
       for (int64_t c = 0; c < k; ++c) above += row[c] > row[label];
-      r.top1 += argmax(row, k) == label;
+      r.top1 += topClass(row, k) == label;
       r.top5 += above < 5;
-      if (reference) r.reference_top1 += argmax(rs.data() + i * k, k) == label;
+      if (reference) r.reference_top1 += topClass(rs.data() + i * k, k) == label;
     }
     if (reference) {
-      for (int64_t i = 0; i < n; ++i) r.agree += argmax(s.data() + i * k, k) == argmax(rs.data() + i * k, k);
+      for (int64_t i = 0; i < n; ++i) r.agree += topClass(s.data() + i * k, k) == topClass(rs.data() + i * k, k);
       for (size_t j = 0; j < s.size(); ++j) {
         double d = std::abs(double(s[j]) - rs[j]);
         r.max_abs_diff = std::max(r.max_abs_diff, d);

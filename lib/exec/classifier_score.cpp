@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/exec/executor.h"
+#include "lib/exec/top_class.h"
 
 namespace dnnc {
 
@@ -23,7 +24,7 @@ Expected<ClassifierScore> ClassifierScorer::score(const Model& model, const Acti
     const int64_t rows = logits.dims()[0], cols = logits.dims()[1];
     for (int64_t r = 0; r < rows; ++r) {
       auto row = values.begin() + r * cols;
-      s.predictions.push_back(std::max_element(row, row + cols) - row);
+      s.predictions.push_back(topClass(&*row, cols));
     }
   }
   const auto& truth = set_.labels.empty() ? reference_ : set_.labels;

@@ -33,6 +33,11 @@ DType dtypeFromOnnx(int onnx_type);
 // IEEE half <-> float, exact for every finite half and with correct rounding on the way back.
 float halfToFloat(uint16_t h);
 uint16_t floatToHalf(float f);
+// bfloat16 <-> float: the upper half of the float's bits. floatToBfloat16 rounds to nearest even (NaN stays
+// NaN); floatToBfloat16Truncated drops the low bits, as ONNX's Cast reference (and test data) does.
+float bfloat16ToFloat(uint16_t b);
+uint16_t floatToBfloat16(float f);
+uint16_t floatToBfloat16Truncated(float f);
 
 template <class T> constexpr DType dtypeOf();
 template <> constexpr DType dtypeOf<float>() { return DType::Float; }

@@ -37,21 +37,6 @@ void convertTo(const Tensor& t, std::vector<float>& out) {
   for (int64_t i = 0; i < t.numel(); ++i) out[i] = static_cast<float>(p[i]);
 }
 
-float bf16ToFloat(uint16_t v) {
-  uint32_t bits = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t floatToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // nan
-  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 template <class T>
 void convertFrom(std::span<const float> v, Tensor& t) {
   T* p = t.data<T>();
@@ -88,7 +73,7 @@ std::vector<float> Tensor::toFloats() const {
     case DType::Uint16: convertTo<uint16_t>(*this, out); break;
     case DType::Float16: case DType::Bfloat16: {
       auto p = reinterpret_cast<const uint16_t*>(bytes_.data());
-      for (int64_t i = 0; i < numel_; ++i) out[i] = dtype_ == DType::Float16 ? halfToFloat(p[i]) : bf16ToFloat(p[i]);
+      for (int64_t i = 0; i < numel_; ++i) out[i] = dtype_ == DType::Float16 ? halfToFloat(p[i]) : bfloat16ToFloat(p[i]);
       break;
     }
     default: DNNC_CHECK(false, "toFloats on ", dtypeName(dtype_));
@@ -113,7 +98,7 @@ Tensor Tensor::fromFloats(std::span<const float> values, std::vector<int64_t> di
     case DType::Float16: case DType::Bfloat16: {
       auto p = reinterpret_cast<uint16_t*>(t.bytes_.data());
       for (size_t i = 0; i < values.size(); ++i)
-        p[i] = dtype == DType::Float16 ? floatToHalf(values[i]) : floatToBf16(values[i]);
+        p[i] = dtype == DType::Float16 ? floatToHalf(values[i]) : floatToBfloat16(values[i]);
       break;
     }
     default: DNNC_CHECK(false, "fromFloats to ", dtypeName(dtype));

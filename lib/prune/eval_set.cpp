@@ -1,3 +1,4 @@
+#include "lib/exec/top_class.h"
 #include "lib/prune/eval_set.h"
 
 #include <algorithm>
@@ -35,7 +36,7 @@ Expected<Accuracy> EvalSet::evaluate(Executor& exec, NodeObserver* observer) con
       const int64_t label = set_.labels[static_cast<size_t>(acc.samples + i)];
       if (label < 0 || label >= classes)
         return Error(Exit::Input, "label ", label, " of sample ", acc.samples + i, " is outside [0, ", classes, ")");
-      acc.correct += (std::max_element(row, row + classes) - row) == label;
+      acc.correct += topClass(row, classes) == label;
     }
     acc.samples += n;
   }

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "lib/exec/executor.h"
+#include "lib/exec/top_class.h"
 #include "lib/train/frozen_bn_scaling.h"
 #include "lib/train/tape.h"
 
@@ -28,7 +29,7 @@ Expected<double> tapeAccuracy(Tape& tape, const Dataset& data) {
     const int64_t c = out.numel() / n;
     for (int64_t i = 0; i < n; ++i) {
       const float* z = out.data() + i * c;
-      correct += (std::max_element(z, z + c) - z) == data.labels[first + i];
+      correct += topClass(z, c) == data.labels[first + i];
     }
   }
   return static_cast<double>(correct) / static_cast<double>(data.samples());
@@ -82,10 +83,10 @@ Expected<double> probeScore(Tape& tape, const Dataset& train, const Buf* teacher
         want = train.labels[first + i];
       } else {
         const float* t = teacher->data() + (first + i) * c;
-        want = std::max_element(t, t + c) - t;
+        want = topClass(t, c);
       }
       const bool finite = std::all_of(z, z + c, [](float v) { return std::isfinite(v); });
-      agree += finite && (std::max_element(z, z + c) - z) == want;
+      agree += finite && topClass(z, c) == want;
     }
   }
   return static_cast<double>(agree) / static_cast<double>(n);

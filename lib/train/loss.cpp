@@ -1,3 +1,4 @@
+#include "lib/exec/top_class.h"
 #include "lib/train/loss.h"
 
 #include <algorithm>
@@ -14,7 +15,6 @@ void softmaxRow(const float* z, int64_t c, double temp, std::vector<double>& p) 
   for (int64_t k = 0; k < c; ++k) sum += p[k] = std::exp(z[k] / temp - mx);
   for (int64_t k = 0; k < c; ++k) p[k] /= sum;
 }
-int64_t argmax(const float* z, int64_t c) { return std::max_element(z, z + c) - z; }
 }  // namespace
 
 LossValue lossAndGrad(const Buf& logits, std::span<const int64_t> labels, const Buf* teacher, const LossOptions& opts,
@@ -35,7 +35,7 @@ LossValue lossAndGrad(const Buf& logits, std::span<const int64_t> labels, const 
       const int64_t y = labels[i];
       out.loss += -a * std::log(std::max(p[y], 1e-300)) / n;
       for (int64_t k = 0; k < c; ++k) g[k] += static_cast<float>(a * (p[k] - (k == y)) / n);
-      out.correct += argmax(z, c) == y;
+      out.correct += topClass(z, c) == y;
     }
     if (soft) {
       const float* tz = teacher->data() + i * c;
@@ -48,7 +48,7 @@ LossValue lossAndGrad(const Buf& logits, std::span<const int64_t> labels, const 
       out.loss += w * kl / n;
       // d/dz of T^2 KL(pt || softmax(z/T)) = T (ps - pt).
       for (int64_t k = 0; k < c; ++k) g[k] += static_cast<float>((1.0 - a) * T * (ps[k] - pt[k]) / n);
-      if (!hard) out.correct += argmax(z, c) == argmax(tz, c);
+      if (!hard) out.correct += topClass(z, c) == topClass(tz, c);
     }
   }
   return out;

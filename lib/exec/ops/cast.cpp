@@ -7,18 +7,6 @@
 namespace dnnc {
 namespace {
 
-float bf16ToFloat(uint16_t v) {
-  uint32_t bits = static_cast<uint32_t>(v) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-uint16_t floatToBf16(float f) {
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  return static_cast<uint16_t>(bits >> 16);
-}
-
 // Every element read as double (exact for all but int64/uint64 beyond 2^53, which take the integer path).
 double load(DType t, const std::byte* p, int64_t i) {
   switch (t) {
@@ -34,7 +22,7 @@ double load(DType t, const std::byte* p, int64_t i) {
     case DType::Int64: return static_cast<double>(reinterpret_cast<const int64_t*>(p)[i]);
     case DType::Uint64: return static_cast<double>(reinterpret_cast<const uint64_t*>(p)[i]);
     case DType::Float16: return halfToFloat(reinterpret_cast<const uint16_t*>(p)[i]);
-    case DType::Bfloat16: return bf16ToFloat(reinterpret_cast<const uint16_t*>(p)[i]);
+    case DType::Bfloat16: return bfloat16ToFloat(reinterpret_cast<const uint16_t*>(p)[i]);
     default: return 0;
   }
 }
@@ -59,7 +47,7 @@ void store(DType t, std::byte* p, int64_t i, double v) {
     case DType::Int64: reinterpret_cast<int64_t*>(p)[i] = toInt<int64_t>(v); break;
     case DType::Uint64: reinterpret_cast<uint64_t*>(p)[i] = v < 0 ? toInt<uint64_t>(v) : static_cast<uint64_t>(v); break;
     case DType::Float16: reinterpret_cast<uint16_t*>(p)[i] = floatToHalf(static_cast<float>(v)); break;
-    case DType::Bfloat16: reinterpret_cast<uint16_t*>(p)[i] = floatToBf16(static_cast<float>(v)); break;
+    case DType::Bfloat16: reinterpret_cast<uint16_t*>(p)[i] = floatToBfloat16Truncated(static_cast<float>(v)); break;
     default: break;
   }
 }

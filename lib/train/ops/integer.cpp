@@ -14,16 +14,6 @@
 namespace dnnc::train {
 namespace {
 
-// bfloat16 rounding of a float (round to nearest even), back as a float.
-float roundBfloat16(float f) {
-  if (std::isnan(f)) return f;
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
 // An integer value as the ONNX integer type `to` holds it (narrowing wraps, as a C++ cast and ONNX
 // Runtime do).
 int64_t narrowTo(DType to, int64_t v) {
@@ -41,7 +31,7 @@ int64_t narrowTo(DType to, int64_t v) {
 
 float roundTo(DType to, float v) {
   if (to == DType::Float16) return halfToFloat(floatToHalf(v));
-  if (to == DType::Bfloat16) return roundBfloat16(v);
+  if (to == DType::Bfloat16) return bfloat16ToFloat(floatToBfloat16(v));
   return v;  // Float, Double: every float is exact
 }
 
