@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "lib/ir/graph.h"
+#include "lib/ir/node.h"
 
 namespace dnnc {
 
@@ -44,9 +45,12 @@ struct GraphPlace {
   std::string where;
 };
 
+// Named as everywhere else in dnnc (nodeLabel: the name, else the first output); the index places an
+// unnamed node that has no output either.
 std::string nodeName(const onnx::NodeProto& node, int index) {
-  std::string name = node.name().empty() ? strCat("node #", index) : strCat("node '", node.name(), "'");
-  return strCat(name, " (", node.op_type(), ")");
+  if (node.name().empty() && (node.output_size() == 0 || node.output(0).empty()))
+    return strCat("node #", index, " (", node.op_type(), ")");
+  return strCat("node '", nodeLabel(node), "' (", node.op_type(), ")");
 }
 
 std::string graphOutputName(const GraphPlace& place, const std::string& name) {
