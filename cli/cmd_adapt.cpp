@@ -5,26 +5,19 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/command.h"
-#include "cli/progress.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/pass/pipeline.h"
+#include "cli/pipeline_command.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
-#include "lib/support/sha256.h"
-#include "passes/registry.h"
 
 namespace dnnc::cli {
 namespace {
 
-struct AdaptOptions {
-  std::string model, output, budget = "energy=0.5", measure = "model", accel = "eyeriss", trajectory;
+struct AdaptOptions : PipelineCommandOptions {
+  std::string budget = "energy=0.5", measure = "model", accel = "eyeriss", trajectory;
   int iterations = 20;
   double step = 0.1;
   int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
-  bool force = false, compare_uniform = false;
-  Calibration calibration;
-  CommonOptions common;
+  bool compare_uniform = false;
 };
 
 // "energy=0.5" -> ("energy", "0.5").
@@ -47,44 +40,34 @@ std::string trajectoryCsv(const nlohmann::json& trajectory) {
   return os.str();
 }
 
-int runAdapt(const AdaptOptions& o) {
+Status runAdapt(const AdaptOptions& o) {
   const std::string cmd = "adapt";
-  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
-  auto budget = parseBudget(o.budget);
-  if (!budget) return reportError(cmd, budget.error());
-  if (o.calibration.data.path.empty()) return reportError(cmd, Error(Exit::Usage, "--data is required"));
-  const std::string text = strCat("netadapt(resource=", budget->first, ",budget=", budget->second, ",measure=", o.measure,
-                                  ",accel='", o.accel, "',iterations=", o.iterations, ",step=", formatDouble(o.step),
-                                  ",short-samples=", o.short_samples, ",long-epochs=", o.long_epochs,
-                                  ",val-samples=", o.val_samples, ",compare-uniform=", o.compare_uniform ? "true" : "false",
-                                  ")");
-  auto pipeline = parsePipeline(text, builtinPasses());
-  if (!pipeline) return reportError(cmd, pipeline.error());
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError(cmd, bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError(cmd, model.error());
-  PassContext ctx;
-  ctx.threads = o.common.threads;
-  ctx.calibration = o.calibration;
-  ProgressLine progress(o.common, cmd);
-  ctx.progress = [&](int64_t done, int64_t total, const std::string& what) { progress.step(done, total, what); };
-  auto passes = runPipeline(*model, *pipeline, builtinPasses(), ctx);
-  if (!passes) return reportError(cmd, passes.error());
-  if (int rc = reportStatus(cmd, saveModel(*model, o.output))) return rc;
-  const nlohmann::json& summary = (*passes)[0]["summary"];
+  DNNC_ASSIGN(auto budget, parseBudget(o.budget));
+  if (o.calibration.data.path.empty()) return Error(Exit::Usage, "--data is required");
+  DNNC_ASSIGN(PipelineElement element,
+              passElement("netadapt", {{"resource", budget.first},
+                                       {"budget", budget.second},
+                                       {"measure", o.measure},
+                                       {"accel", o.accel},
+                                       {"iterations", std::to_string(o.iterations)},
+                                       {"step", formatDouble(o.step)},
+                                       {"short-samples", std::to_string(o.short_samples)},
+                                       {"long-epochs", std::to_string(o.long_epochs)},
+                                       {"val-samples", std::to_string(o.val_samples)},
+                                       {"compare-uniform", o.compare_uniform ? "true" : "false"}}));
+  Pipeline pipeline;
+  pipeline.elements.push_back(std::move(element));
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline));
+  const nlohmann::json& summary = run.passes[0]["summary"];
   if (!o.trajectory.empty()) {
-    if (int rc = reportStatus(cmd, writeFileAtomic(o.trajectory, summary["trajectory"].dump(2) + "\n"))) return rc;
+    DNNC_TRY(writeFileAtomic(o.trajectory, summary["trajectory"].dump(2) + "\n"));
     std::string csv = std::filesystem::path(o.trajectory).replace_extension(".csv").string();
-    if (int rc = reportStatus(cmd, writeFileAtomic(csv, trajectoryCsv(summary["trajectory"])))) return rc;
+    DNNC_TRY(writeFileAtomic(csv, trajectoryCsv(summary["trajectory"])));
   }
-  Report report(cmd);
-  report.addInput(o.model, sha256Hex(*bytes));
-  report.root()["output"] = o.output;
-  report.root()["pipeline"] = pipeline->print();
+  Report report = pipelineReport(cmd, o, run);
+  report.root().erase("passes");
   report.root()["netadapt"] = summary;
-  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+  if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   if (!o.common.quiet) {
     std::cout << "netadapt: " << summary["resource"].get<std::string>() << " " << formatFixed(100 * summary["resource_ratio"].get<double>(), 1)
               << " % of the original after " << summary["iterations"].get<int>() << " iterations; accuracy "
@@ -108,7 +91,7 @@ int runAdapt(const AdaptOptions& o) {
                   << formatFixed(u["accuracy"].get<double>(), 2) << " after the same fine-tune\n";
     }
   }
-  return 0;
+  return {};
 }
 
 }  // namespace
@@ -116,8 +99,6 @@ int runAdapt(const AdaptOptions& o) {
 void setupAdapt(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<AdaptOptions>();
   auto* sub = app.add_subcommand("adapt", "NetAdapt: shrink filters until an energy, latency or MAC budget is met");
-  sub->add_option("MODEL", o->model, "ONNX model")->required();
-  sub->add_option("-o,--output", o->output, "Output ONNX model")->required();
   sub->add_option("--budget", o->budget, "RESOURCE=FRACTION: energy, latency or macs, e.g. latency=0.5")->capture_default_str();
   sub->add_option("--measure", o->measure, "model: the accelerator model; cpu: dnnc's executor, timed")
       ->check(CLI::IsMember({"model", "cpu"}))->capture_default_str();
@@ -130,10 +111,8 @@ void setupAdapt(CLI::App& app, CommandList& commands) {
   sub->add_option("--trajectory", o->trajectory, "Write the trajectory as JSON to FILE and as CSV beside it");
   sub->add_flag("--compare-uniform", o->compare_uniform,
                 "Also prune every filter group by one fraction to the same budget, fine-tune it the same way, and report it");
-  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
-  addCalibrationOptions(sub, o->calibration);
-  addCommonOptions(sub, o->common);
-  commands.push_back({sub, [o] { return runAdapt(*o); }});
+  addPipelineCommandOptions(sub, *o, true);
+  commands.push_back({sub, [o] { return reportStatus("adapt", runAdapt(*o)); }});
 }
 
 }  // namespace dnnc::cli

@@ -6,31 +6,23 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/command.h"
+#include "cli/pipeline_command.h"
 #include "cli/progress.h"
-#include "lib/analysis/layer_table.h"
 #include "lib/exec/classifier_eval.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/pass/pipeline.h"
 #include "lib/report/table.h"
-#include "lib/support/atomic_file.h"
-#include "lib/support/sha256.h"
-#include "passes/registry.h"
 
 namespace dnnc::cli {
 
 namespace {
 
-struct DecomposeOptions {
-  std::string model, output, method, layers, labels;
+struct DecomposeOptions : PipelineCommandOptions {
+  std::string method, layers, labels;
   int64_t rank = 0;
   double ratio = 0, energy = 0;
   CLI::Option *rank_opt = nullptr, *ratio_opt = nullptr, *energy_opt = nullptr;
   int64_t iterations = -1;
   DataOptions data;
   int64_t batch = 32, limit = 0;
-  bool force = false, external_data = false;
-  CommonOptions common;
 };
 
 Expected<Pipeline> buildPipeline(const DecomposeOptions& o) {
@@ -39,20 +31,17 @@ Expected<Pipeline> buildPipeline(const DecomposeOptions& o) {
              has_energy = o.energy_opt->count() > 0;
   if (has_energy && o.method != "svd")
     return Error(Exit::Usage, "--energy applies to --method svd only").withHint("use --rank or --ratio for " + o.method);
-  const auto& registry = builtinPasses();
-  const PassInfo* info = registry.find(pass);
-  if (!info) return Error(Exit::Internal, "no pass ", pass);
-  std::vector<std::pair<std::string, std::string>> given;
-  if (!o.layers.empty()) given.emplace_back("layers", o.layers);
-  if (has_rank) given.emplace_back("rank", std::to_string(o.rank));
-  if (has_ratio) given.emplace_back("ratio", formatDouble(o.ratio));
-  if (has_energy) given.emplace_back("energy", formatDouble(o.energy));
-  if (o.iterations >= 0) given.emplace_back("iterations", std::to_string(o.iterations));
+  std::map<std::string, std::string> given;
+  if (!o.layers.empty()) given["layers"] = o.layers;
+  if (has_rank) given["rank"] = std::to_string(o.rank);
+  if (has_ratio) given["ratio"] = formatDouble(o.ratio);
+  if (has_energy) given["energy"] = formatDouble(o.energy);
+  if (o.iterations >= 0) given["iterations"] = std::to_string(o.iterations);
   Pipeline p;
-  DNNC_ASSIGN(PassParams params, PassParams::parse(pass, info->params, given));
-  p.elements.push_back({pass, std::move(params)});
-  DNNC_ASSIGN(PassParams none, PassParams::parse("dce", registry.find("dce")->params, {}));
-  p.elements.push_back({"dce", std::move(none)});
+  DNNC_ASSIGN(PipelineElement decompose, passElement(pass, given));
+  p.elements.push_back(std::move(decompose));
+  DNNC_ASSIGN(PipelineElement dce, passElement("dce", {}));
+  p.elements.push_back(std::move(dce));
   return p;
 }
 
@@ -135,59 +124,35 @@ Expected<nlohmann::json> fidelity(const DecomposeOptions& o, const Model& origin
                         {"sqnr_db", sqnr ? nlohmann::json(*sqnr) : nlohmann::json(nullptr)}};
 }
 
-int runDecompose(const DecomposeOptions& o) {
+Status runDecompose(const DecomposeOptions& o) {
   const std::string cmd = "decompose";
-  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
-  if (o.output == "-" && o.common.json == "-")
-    return reportError(cmd, Error(Exit::Usage, "-o - and --json both want stdout").withHint("use --json FILE"));
-  if (o.batch <= 0) return reportError(cmd, Error(Exit::Usage, "--batch must be positive"));
-  if (!o.labels.empty() && o.data.path.empty()) return reportError(cmd, Error(Exit::Usage, "--labels needs --data"));
-  auto pipeline = buildPipeline(o);
-  if (!pipeline) return reportError(cmd, pipeline.error());
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError(cmd, bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError(cmd, model.error());
-  auto before = buildLayerTable(*model);
-  if (!before) return reportError(cmd, before.error());
-  std::optional<Model> original;
-  if (!o.data.path.empty()) original = *model;
-
-  PassContext ctx;
-  ctx.threads = o.common.threads;
-  ctx.rng.seed(o.common.seed);
-  auto passes = runPipeline(*model, *pipeline, builtinPasses(), ctx);
-  if (!passes) return reportError(cmd, passes.error());
-  auto after = buildLayerTable(*model);
-  if (!after) return reportError(cmd, after.error());
+  if (o.batch <= 0) return Error(Exit::Usage, "--batch must be positive");
+  if (!o.labels.empty() && o.data.path.empty()) return Error(Exit::Usage, "--labels needs --data");
+  DNNC_ASSIGN(Pipeline pipeline, buildPipeline(o));
+  // With --data, the decomposed model is measured against the original before it is written.
   nlohmann::json fid = nullptr;
-  if (original) {
-    auto f = fidelity(o, *original, *model);
-    if (!f) return reportError(cmd, f.error());
-    fid = std::move(*f);
-  }
-  SaveOptions save;
-  save.external_data = o.external_data;
-  if (int rc = reportStatus(cmd, saveModel(*model, o.output, save))) return rc;
+  PipelineRunHooks hooks;
+  hooks.keep_input = !o.data.path.empty();
+  hooks.before_save = [&](const Model* original, const Model& decomposed) -> Status {
+    if (!original) return {};
+    DNNC_ASSIGN(fid, fidelity(o, *original, decomposed));
+    return {};
+  };
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline, hooks));
 
-  const nlohmann::json& pass = (*passes)[0];
-  Report report(cmd);
-  report.addInput(o.model, sha256Hex(*bytes));
+  const nlohmann::json& pass = run.passes[0];
+  Report report = pipelineReport(cmd, o, run);
   auto& r = report.root();
-  r["output"] = o.output;
+  r.erase("passes");
   r["method"] = o.method;
-  r["pipeline"] = pipeline->print();
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& rw : pass["rewrites"]) layers.push_back(rw["details"]);
   r["layers"] = layers;
   r["skipped"] = pass["skipped"];
-  r["before"] = {{"params", before->params}, {"macs", before->macs}, {"nodes", before->nodes}};
-  r["after"] = {{"params", after->params}, {"macs", after->macs}, {"nodes", after->nodes}};
   r["fidelity"] = fid;
-  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
-  if (!o.common.quiet) printText(o.output == "-" ? std::cerr : std::cout, pass, *before, *after, fid);
-  return 0;
+  if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
+  if (!o.common.quiet) printText(summaryStream(o), pass, run.before, run.after, fid);
+  return {};
 }
 
 }  // namespace
@@ -195,8 +160,6 @@ int runDecompose(const DecomposeOptions& o) {
 void setupDecompose(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<DecomposeOptions>();
   auto* sub = app.add_subcommand("decompose", "Low-rank decomposition: Tucker-2 or CP for convolutions, SVD for Gemm/MatMul");
-  sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
-  sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
   sub->add_option("--method", o->method, "tucker (Conv, Tucker-2), cp (Conv, CP) or svd (Gemm/MatMul)")
       ->required()
       ->check(CLI::IsMember({"tucker", "cp", "svd"}));
@@ -210,10 +173,8 @@ void setupDecompose(CLI::App& app, CommandList& commands) {
   sub->add_option("--batch", o->batch, "Samples per run for --data (default 32)");
   sub->add_option("--limit", o->limit, "Use only the first N samples of --data");
   addPreprocessOptions(sub, o->data, "--data: ");
-  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
-  sub->add_flag("--external-data", o->external_data, "Store weights in OUT.data beside the model");
-  addCommonOptions(sub, o->common);
-  commands.push_back({sub, [o] { return runDecompose(*o); }});
+  addPipelineCommandOptions(sub, *o, false);
+  commands.push_back({sub, [o] { return reportStatus("decompose", runDecompose(*o)); }});
 }
 
 }  // namespace dnnc::cli

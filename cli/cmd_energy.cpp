@@ -1,34 +1,20 @@
 // dnnc energy MODEL [MODEL2]: per-layer energy, data movement and latency of a model on a row-stationary
 // accelerator (lib/energy: Eyeriss and others), with the mapping chosen per layer; with MODEL2, the ratios
 // model2 / model1, i.e. what a compression step bought. Activation zeros come from --act-sparsity (flags or
-// a `dnnc stats --json` file) or are measured by running the model on --data.
-#include <unistd.h>
-
-#include <chrono>
-#include <cmath>
-#include <filesystem>
+// a `dnnc stats --json` file) or are measured by running the model on --data. The workflow and its report
+// live in lib/energy/energy_workflow; this file turns flags into a request and prints the result.
 #include <iostream>
-#include <yaml-cpp/yaml.h>
+#include <memory>
 
 #include "cli/command.h"
 #include "cli/progress.h"
-#include "lib/energy/energy.h"
-#include "lib/energy/model_energy.h"
-#include "lib/energy/onnx_layers.h"
-#include "lib/exec/activation_stats.h"
-#include "lib/exec/dataset.h"
-#include "lib/exec/executor.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/report/table.h"
-#include "lib/support/atomic_file.h"
-#include "lib/support/sha256.h"
+#include "lib/energy/energy_workflow.h"
 
 namespace dnnc::cli {
 
 namespace {
 
 using namespace dnnc::energy;
-using Clock = std::chrono::steady_clock;
 const std::string kCmd = "energy";
 
 struct EnergyOptions {
@@ -42,474 +28,48 @@ struct EnergyOptions {
   CommonOptions common;
 };
 
-// One evaluated model.
-struct Scored {
-  std::string path, sha256;
-  OnnxLayers layers;
-  NetworkCost cost;
-  std::string sparsity_source;  // how activation zeros were obtained
-  int given_ifmaps = 0;         // layers whose ifmap zeros are known
-  double load_ms = 0, extract_ms = 0, measure_ms = 0, eval_ms = 0;
-};
-
-double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-// 3 significant digits without an exponent: 6.06, 422, 0.00312.
-std::string sig(double v) {
-  if (v == 0 || !std::isfinite(v)) return v == 0 ? "0" : "-";
-  int digits = 2 - int(std::floor(std::log10(std::abs(v))));
-  return formatFixed(v, std::clamp(digits, 0, 6));
-}
-std::string pct(double part, double whole) { return whole > 0 ? formatFixed(100.0 * part / whole, 1) : "-"; }
-nlohmann::json ratio(double a, double b) { return b > 0 ? nlohmann::json(a / b) : nlohmann::json(nullptr); }
-
-// Zero runs of every layer input, measured by running the model on --data.
-Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyOptions& o, const std::string& path) {
-  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.common.threads}));
-  if (exec->inputs().size() != 1)
-    return Error(Exit::Input, "--data feeds models with exactly one input; '", path, "' has ", exec->inputs().size());
-  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
-  int64_t batch = o.data_batch;
-  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
-  ProgressLine progress(o.common, "energy: measuring " + path);
-  DNNC_ASSIGN(auto stats, collectActivationStats(*exec, *loader, batch, energyStatsOptions(),
-                                                 [&](int64_t d, int64_t t) { progress.update(d, t); }));
-  return measuredInputs(stats);
-}
-
-// evaluateNetwork, except that a layer no mapping fits (a searched one) is moved to the skip list instead
-// of failing the whole model; an invalid mapping from the file stays an error.
-Expected<NetworkCost> evaluateModel(const AcceleratorSpec& spec, OnnxLayers& L, const NetworkOptions& options) {
-  auto net = evaluateNetwork(spec, L.layers, options);
-  if (net) return net;
-  OnnxLayers kept;
-  kept.batch = L.batch;
-  kept.skipped = L.skipped;
-  for (size_t i = 0; i < L.layers.size(); ++i) {
-    auto one = evaluateNetwork(spec, {L.layers[i]}, options);
-    if (one) {
-      kept.layers.push_back(L.layers[i]);
-      kept.info.push_back(L.info[i]);
-      continue;
-    }
-    if (options.mappings && options.mappings->find(L.layers[i].name, -1)) return std::move(one).error();
-    kept.skipped.push_back({L.layers[i].name, L.info[i].op, one.error().message()});
-  }
-  L = std::move(kept);
-  return evaluateNetwork(spec, L.layers, options);
-}
-
-// Totals that leave layers out would mislead: name them and refuse (exit 3), unless --allow-partial.
-int refusePartial(const Scored& s, const EnergyOptions& o) {
-  if (s.layers.skipped.empty() || o.allow_partial) return 0;
-  std::string names;
-  for (const auto& k : s.layers.skipped) names += strCat(names.empty() ? "" : "; ", k.name, " (", k.op, "): ", k.reason);
-  return reportError(kCmd, Error(Exit::Input, "cannot score every layer of '", s.path, "': ", s.layers.skipped.size(),
-                                 " of ", s.layers.skipped.size() + s.layers.layers.size(), " cannot be modelled: ", names)
-                               .withHint("--allow-partial scores the others and lists these in the report"));
-}
-
-std::string shapeText(const LayerShape& l) {
-  if (l.kind == LayerShape::Kind::Fc) return strCat("fc ", l.C, ">", l.M);
-  std::string s = strCat(l.M, "x", l.C, "x", l.R, "x", l.S, " on ", l.H, "x", l.W);
-  if (l.stride_h > 1 || l.stride_w > 1)
-    s += l.stride_h == l.stride_w ? strCat(" /", l.stride_h) : strCat(" /", l.stride_h, "x", l.stride_w);
-  if (l.G > 1) s += strCat(" g", l.G);
-  return s;
-}
-
-nlohmann::json layerJson(const Scored& s, size_t i) {
-  const LayerShape& l = s.layers.layers[i];
-  const OnnxLayerInfo& info = s.layers.info[i];
-  const LayerCost& c = s.cost.layers[i];
-  const NetworkCost& t = s.cost;
-  nlohmann::json j = toJson(c);
-  j["node"] = info.node;
-  j["op"] = info.op;
-  j["shape"] = {{"N", l.N}, {"M", l.M}, {"C", l.C}, {"G", l.G}, {"H", l.H}, {"W", l.W}, {"R", l.R}, {"S", l.S},
-                {"E", l.E}, {"F", l.F}, {"stride", {l.stride_h, l.stride_w}}, {"dilation", {l.dilation_h, l.dilation_w}},
-                {"pads", {l.pad_top, l.pad_left, l.pad_bottom, l.pad_right}}};
-  j["first_layer"] = l.first_layer;
-  j["weights"] = info.weights;
-  j["nonzero_weights"] = info.nonzero_weights;
-  j["weight_zero_fraction"] = l.weight_zero_fraction;
-  j["ifmap_zero_fraction"] = l.ifmap.fraction();
-  j["ofmap_zero_fraction"] = l.ofmap.fraction();
-  j["ifmap_zero_runs_measured"] = l.ifmap.zero_runs.has_value();
-  int64_t weights = 0;
-  for (const auto& in : s.layers.info) weights += in.nonzero_weights;
-  j["share"] = {{"macs", t.macs > 0 ? c.macs / t.macs : 0.0},
-                {"nonzero_weights", weights > 0 ? double(info.nonzero_weights) / double(weights) : 0.0},
-                {"energy", t.energy.total() > 0 ? c.energy.total() / t.energy.total() : 0.0},
-                {"dram_bytes", t.dram_bytes > 0 ? c.dramBytes() / t.dram_bytes : 0.0},
-                {"latency_cycles", t.latency_cycles > 0 ? c.latency_cycles / t.latency_cycles : 0.0}};
-  return j;
-}
-
-nlohmann::json modelJson(const Scored& s) {
-  nlohmann::json j = toJson(s.cost);
-  j["model"] = s.path;
-  j["activation_sparsity"] = s.sparsity_source;
-  j["layers"] = nlohmann::json::array();
-  for (size_t i = 0; i < s.layers.layers.size(); ++i) j["layers"].push_back(layerJson(s, i));
-  int64_t weights = 0, nonzero = 0;
-  for (const auto& in : s.layers.info) weights += in.weights, nonzero += in.nonzero_weights;
-  j["total"]["weights"] = weights;
-  j["total"]["nonzero_weights"] = nonzero;
-  j["skipped"] = nlohmann::json::array();
-  for (const auto& k : s.layers.skipped) j["skipped"].push_back({{"name", k.name}, {"op", k.op}, {"reason", k.reason}});
-  return j;
-}
-
-// model2 / model1, overall and for the layers both have (by name).
-nlohmann::json ratiosJson(const Scored& a, const Scored& b) {
-  const NetworkCost &x = a.cost, &y = b.cost;
-  nlohmann::json j = {{"energy", ratio(y.energy.total(), x.energy.total())},
-                      {"energy_pj", ratio(y.energy_pj.total(), x.energy_pj.total())},
-                      {"latency_cycles", ratio(y.latency_cycles, x.latency_cycles)},
-                      {"processing_cycles", ratio(y.processing_cycles, x.processing_cycles)},
-                      {"dram_bytes", ratio(y.dram_bytes, x.dram_bytes)},
-                      {"glb_bytes", ratio(y.glb_bytes, x.glb_bytes)},
-                      {"macs", ratio(y.macs, x.macs)},
-                      {"nonzero_macs", ratio(y.nonzero_macs, x.nonzero_macs)}};
-  nlohmann::json layers = nlohmann::json::array();
-  for (size_t i = 0; i < x.layers.size(); ++i) {
-    int k = b.layers.find(x.layers[i].name);
-    if (k < 0) continue;
-    const LayerCost &p = x.layers[i], &q = y.layers[size_t(k)];
-    layers.push_back({{"name", p.name},
-                      {"energy", ratio(q.energy.total(), p.energy.total())},
-                      {"latency_cycles", ratio(q.latency_cycles, p.latency_cycles)},
-                      {"dram_bytes", ratio(q.dramBytes(), p.dramBytes())}});
-  }
-  j["layers"] = layers;
-  return j;
-}
-
-// ---- text ----
-
-std::string energyUnit(const NetworkCost& c, double& scale) {
-  scale = c.energy_pj.total() >= 1e9 ? 1e9 : 1e6;
-  return scale == 1e9 ? "mJ" : "uJ";
-}
-
-std::string formatModel(const Scored& s, const AcceleratorSpec& spec) {
-  const NetworkCost& t = s.cost;
-  const auto& L = s.layers;
-  std::string out = strCat(s.path, " on ", spec.name, ": batch ", t.batch, ", objective ", objectiveName(t.objective),
-                           ", DRAM compression ", t.compression ? "on" : "off (--no-rlc)", "\n");
-  out += strCat("activation zeros: ", s.sparsity_source, "\n\n");
-  double scale;
-  std::string unit = energyUnit(t, scale);
-  TextTable a({"layer", "MACs", "executed", "PEs", "util %", "DRAM MB", "GLB MB", "proc ms", "latency ms", "energy",
-               "energy " + unit});
-  a.alignRight({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
-  auto costRow = [&](const std::string& name, double macs, double nz, const std::string& pes, const std::string& util,
-                     double dram, double glb, double proc, double lat, double e, double epj) {
-    a.addRow({name, humanCount(int64_t(std::llround(macs))), humanCount(int64_t(std::llround(nz))), pes, util,
-              sig(dram / 1e6), sig(glb / 1e6), sig(proc / (t.clock_mhz * 1e3)), sig(lat / (t.clock_mhz * 1e3)),
-              humanCount(int64_t(std::llround(e))), sig(epj / scale)});
-  };
-  for (const auto& c : t.layers)
-    costRow(c.name, c.macs, c.nonzero_macs, std::to_string(c.active_pes), formatFixed(100 * c.utilization, 1),
-            c.dramBytes(), c.glb_bytes, c.processing_cycles, c.latency_cycles, c.energy.total(), c.energy_pj.total());
-  a.addSeparator();
-  costRow("total", t.macs, t.nonzero_macs, formatFixed(t.active_pes, 1),
-          formatFixed(100 * t.active_pes / std::max(1, spec.pe_count.value), 1), t.dram_bytes, t.glb_bytes,
-          t.processing_cycles, t.latency_cycles, t.energy.total(), t.energy_pj.total());
-  out += a.render();
-
-  int64_t weights = 0;
-  for (const auto& in : L.info) weights += in.nonzero_weights;
-  out += "\nwhere the MACs, weights, energy, DRAM traffic and latency go (share of the total, %):\n";
-  TextTable d({"layer", "MACs", "nz weights", "energy", "DRAM", "latency", "energy/MAC"});
-  d.alignRight({1, 2, 3, 4, 5, 6});
-  for (size_t i = 0; i < t.layers.size(); ++i) {
-    const auto& c = t.layers[i];
-    d.addRow({c.name, pct(c.macs, t.macs), pct(double(L.info[i].nonzero_weights), double(weights)),
-              pct(c.energy.total(), t.energy.total()), pct(c.dramBytes(), t.dram_bytes),
-              pct(c.latency_cycles, t.latency_cycles), c.macs > 0 ? sig(c.energy.total() / c.macs) : "-"});
-  }
-  d.addSeparator();
-  d.addRow({"total", "100", "100", "100", "100", "100", t.macs > 0 ? sig(t.energy.total() / t.macs) : "-"});
-  out += d.render();
-
-  out += "\nenergy by level and by data type (share of the layer's energy, %):\n";
-  TextTable b({"layer", "DRAM", "GLB", "array", "RF", "MAC", "ifmap", "ofmap", "weight", "compute"});
-  b.alignRight({1, 2, 3, 4, 5, 6, 7, 8, 9});
-  auto shares = [&](const std::string& name, const EnergyBreakdown& e) {
-    double w = e.total();
-    b.addRow({name, pct(e.dram, w), pct(e.glb, w), pct(e.array, w), pct(e.rf, w), pct(e.mac, w), pct(e.ifmap, w),
-              pct(e.ofmap, w), pct(e.weight, w), pct(e.computation, w)});
-  };
-  for (const auto& c : t.layers) shares(c.name, c.energy);
-  b.addSeparator();
-  shares("total", t.energy);
-  out += b.render();
-
-  out += "\nshapes, mappings and zeros (fractions of ifmap, ofmap and weights):\n";
-  TextTable m({"layer", "node", "shape", "mapping", "from", "ifmap 0s", "ofmap 0s", "weight 0s"});
-  m.alignRight({5, 6, 7});
-  for (size_t i = 0; i < t.layers.size(); ++i) {
-    const auto& l = L.layers[i];
-    const auto& c = t.layers[i];
-    m.addRow({c.name, L.info[i].node, shapeText(l), toString(c.mapping), c.mapping_source,
-              formatFixed(l.ifmap.fraction(), 3) + (l.first_layer ? " (input)" : ""), formatFixed(l.ofmap.fraction(), 3),
-              L.info[i].weights_constant ? formatFixed(l.weight_zero_fraction, 3) : "?"});
-  }
-  out += m.render();
-
-  out += strCat("\ntotal: ", humanCount(int64_t(std::llround(t.energy.total()))), " MAC-energies = ",
-                sig(t.energy_pj.total() / scale), " ", unit, "; latency ", sig(t.latency_ms()), " ms (processing ",
-                sig(t.processing_cycles / (t.clock_mhz * 1e3)), " ms, no overlap ",
-                sig(t.serial_latency_cycles / (t.clock_mhz * 1e3)), " ms), ", sig(t.fps()), " fps; DRAM ",
-                sig(t.dram_bytes / 1e6), " MB (", sig(t.dram_bytes_dense / 1e6), " MB dense); GLB ",
-                sig(t.glb_bytes / 1e6), " MB\n");
-  if (!L.skipped.empty()) {
-    out += strCat("skipped (not in the totals): ", L.skipped.size(), " node", L.skipped.size() == 1 ? "" : "s", "\n");
-    for (const auto& k : L.skipped) out += strCat("  ", k.name, " (", k.op, "): ", k.reason, "\n");
-  }
-  return out;
-}
-
-std::string formatComparison(const Scored& a, const Scored& b) {
-  const NetworkCost &x = a.cost, &y = b.cost;
-  std::string out = strCat("\n", b.path, " relative to ", a.path, ":\n");
-  TextTable t({"", "model 1", "model 2", "model2/model1"});
-  t.alignRight({1, 2, 3});
-  auto row = [&](const std::string& what, double p, double q, const std::string& ps, const std::string& qs) {
-    t.addRow({what, ps, qs, p > 0 ? formatFixed(q / p, 3) : "-"});
-  };
-  row("energy", x.energy.total(), y.energy.total(), humanCount(int64_t(std::llround(x.energy.total()))),
-      humanCount(int64_t(std::llround(y.energy.total()))));
-  row("latency ms", x.latency_cycles, y.latency_cycles, sig(x.latency_ms()), sig(y.latency_ms()));
-  row("processing ms", x.processing_cycles, y.processing_cycles, sig(x.processing_cycles / (x.clock_mhz * 1e3)),
-      sig(y.processing_cycles / (y.clock_mhz * 1e3)));
-  row("DRAM MB", x.dram_bytes, y.dram_bytes, sig(x.dram_bytes / 1e6), sig(y.dram_bytes / 1e6));
-  row("GLB MB", x.glb_bytes, y.glb_bytes, sig(x.glb_bytes / 1e6), sig(y.glb_bytes / 1e6));
-  row("MACs", x.macs, y.macs, humanCount(int64_t(x.macs)), humanCount(int64_t(y.macs)));
-  row("executed MACs", x.nonzero_macs, y.nonzero_macs, humanCount(int64_t(x.nonzero_macs)),
-      humanCount(int64_t(y.nonzero_macs)));
-  out += t.render();
-  TextTable l({"layer", "energy", "latency", "DRAM"});
-  l.alignRight({1, 2, 3});
-  for (size_t i = 0; i < x.layers.size(); ++i) {
-    int k = b.layers.find(x.layers[i].name);
-    if (k < 0) continue;
-    const LayerCost &p = x.layers[i], &q = y.layers[size_t(k)];
-    auto r = [](double u, double v) { return u > 0 ? formatFixed(v / u, 3) : "-"; };
-    l.addRow({p.name, r(p.energy.total(), q.energy.total()), r(p.latency_cycles, q.latency_cycles),
-              r(p.dramBytes(), q.dramBytes())});
-  }
-  out += "\nper layer, model2/model1 (layers of the same name):\n";
-  bool any = false;
-  for (const auto& p : x.layers) any = any || b.layers.find(p.name) >= 0;
-  out += any ? l.render() : "  (no layer names in common)\n";
-  return out;
-}
-
-// ---- flow ----
-
-// The `batch:` a mapping file was made for (0 when it does not say).
-int mappingFileBatch(const std::string& path) {
-  try {
-    YAML::Node root = YAML::LoadFile(path);
-    if (root["batch"]) return root["batch"].as<int>();
-  } catch (const YAML::Exception&) {
-  }
-  return 0;
-}
-
-bool looksLikeStatsFile(const std::string& text) {
-  return (text.size() > 5 && text.compare(text.size() - 5, 5, ".json") == 0) ||
-         (text.find('=') == std::string::npos && std::filesystem::exists(text));
-}
-
-std::string listNames(const OnnxLayers& L) {
-  std::string s;
-  for (size_t i = 0; i < L.layers.size() && i < 8; ++i) s += (i ? ", " : "") + L.layers[i].name;
-  if (L.layers.size() > 8) s += strCat(", ... (", L.layers.size(), " layers)");
-  return s.empty() ? "none" : s;
-}
-
-int runEnergy(const EnergyOptions& o) {
-  auto objective = parseObjective(o.objective);
-  if (!objective) return reportError(kCmd, objective.error());
-  auto spec = loadAcceleratorSpec(o.accel);
-  if (!spec) return reportError(kCmd, spec.error());
+Status runEnergy(const EnergyOptions& o) {
   if (o.dump_accel) {
-    std::cout << dumpAcceleratorSpec(*spec);
-    return 0;
+    DNNC_ASSIGN(AcceleratorSpec spec, loadAcceleratorSpec(o.accel));
+    std::cout << dumpAcceleratorSpec(spec);
+    return {};
   }
-  std::vector<std::string> paths;
+  EnergyRequest request;
   for (const auto* p : {&o.model, &o.model2})
-    if (!p->empty()) paths.push_back(*p);
-  if (paths.empty())
-    return reportError(kCmd, Error(Exit::Usage, "no model given").withHint("dnnc energy MODEL [MODEL2] [--accel eyeriss]"));
-  if (!o.data.path.empty() && o.data_batch <= 0) return reportError(kCmd, Error(Exit::Usage, "--data-batch must be positive"));
-
-  Report report(kCmd);
-  std::optional<MappingTable> table;
-  if (!o.mapping.empty()) {
-    auto t = loadMappingFile(o.mapping);
-    if (!t) return reportError(kCmd, t.error());
-    table = std::move(*t);
-  }
-  ActSparsityFlag flag;
-  std::vector<MeasuredInput> from_file;
-  std::string stats_sha;
-  if (!o.act_sparsity.empty()) {
-    if (looksLikeStatsFile(o.act_sparsity)) {
-      auto text = readFile(o.act_sparsity);
-      if (!text) return reportError(kCmd, std::move(text).error().context("--act-sparsity: "));
-      auto m = parseActivationStatsJson(*text, strCat("'", o.act_sparsity, "'"));
-      if (!m) return reportError(kCmd, m.error());
-      from_file = std::move(*m);
-      stats_sha = sha256Hex(*text);
-    } else {
-      auto f = parseActSparsityFlag(o.act_sparsity);
-      if (!f) return reportError(kCmd, f.error());
-      flag = std::move(*f);
+    if (!p->empty()) request.models.push_back(*p);
+  request.accel = o.accel;
+  request.objective = o.objective;
+  request.batch = o.batch;
+  DNNC_ASSIGN(request.input_shapes, o.shapes.resolve());
+  request.mapping = o.mapping;
+  request.act_sparsity = o.act_sparsity;
+  request.compression = !o.no_rlc;
+  request.allow_partial = o.allow_partial;
+  request.data = o.data;
+  request.data_batch = o.data_batch;
+  request.threads = o.common.threads;
+  std::unique_ptr<ProgressLine> progress;
+  std::string measuring;
+  auto show = [&](const std::string& path, int64_t done, int64_t total) {
+    if (!progress || path != measuring) {
+      progress.reset();  // ends the previous model's line
+      progress = std::make_unique<ProgressLine>(o.common, "energy: measuring " + path);
+      measuring = path;
     }
-  }
-
-  NetworkOptions net_options;
-  net_options.objective = *objective;
-  net_options.eval.compression = !o.no_rlc;
-  MappingCache cache;  // shared by the two models: unchanged layers are searched once
-  net_options.cache = &cache;
-
-  // Load every model and check the names the flags and files use before any long work (--data).
-  std::vector<Scored> scored;
-  std::vector<Model> models;
-  std::vector<std::vector<std::string>> unmatched_act, unmatched_map;
-  std::vector<MappingTable> resolved;
-  for (const auto& path : paths) {
-    Scored s;
-    s.path = path;
-    auto t0 = Clock::now();
-    auto bytes = readFile(path);
-    if (!bytes) return reportError(kCmd, bytes.error());
-    std::string base = std::filesystem::path(path).parent_path().string();
-    auto model = parseModel(*bytes, path, base.empty() ? "." : base);
-    if (!model) return reportError(kCmd, model.error());
-    if (!o.common.json.empty()) s.sha256 = sha256Hex(*bytes);  // only the JSON report records it
-    s.load_ms = msSince(t0);
-    t0 = Clock::now();
-    auto input_shapes = o.shapes.resolve();
-    if (!input_shapes) return reportError(kCmd, input_shapes.error());
-    auto layers = extractLayers(*model, {.batch = o.batch, .input_shapes = *input_shapes});
-    if (!layers) return reportError(kCmd, layers.error());
-    s.layers = std::move(*layers);
-    if (int rc = refusePartial(s, o)) return rc;
-    s.extract_ms = msSince(t0);
-    unmatched_act.emplace_back();
-    resolveActSparsity(s.layers, from_file, flag, &unmatched_act.back());
-    for (const auto& m : from_file)  // a stats file for another model is a mistake
-      if (m.input == 0 && !m.node.empty() && s.layers.find(m.node) < 0) {
-        bool in_graph = false;
-        for (const auto& n : model->graph().node()) in_graph = in_graph || n.name() == m.node;
-        if (!in_graph) unmatched_act.back().push_back(m.node);
-      }
-    if (table) {
-      unmatched_map.emplace_back();
-      resolved.push_back(resolveMappingTable(s.layers, *table, &unmatched_map.back()));
-    }
-    scored.push_back(std::move(s));
-    models.push_back(std::move(*model));
-  }
-  // A name must match a layer of at least one of the models.
-  auto unknownInAll = [&](const std::vector<std::vector<std::string>>& lists) -> std::string {
-    if (lists.empty()) return "";
-    for (const auto& name : lists.front()) {
-      bool everywhere = true;
-      for (const auto& l : lists) everywhere = everywhere && std::find(l.begin(), l.end(), name) != l.end();
-      if (everywhere) return name;
-    }
-    return "";
+    progress->update(done, total);
   };
-  if (std::string bad = unknownInAll(unmatched_act); !bad.empty())
-    return reportError(kCmd, Error(Exit::Input, "--act-sparsity: no layer '", bad, "' in ", paths.front(),
-                                   paths.size() > 1 ? " or " + paths.back() : "")
-                                 .withHint("layers: " + listNames(scored.front().layers)));
-  if (std::string bad = unknownInAll(unmatched_map); !bad.empty())
-    return reportError(kCmd, Error(Exit::Input, "mapping file '", o.mapping, "': no layer '", bad, "' in ",
-                                   paths.front(), paths.size() > 1 ? " or " + paths.back() : "")
-                                 .withHint("layers: " + listNames(scored.front().layers)));
-
-  // Activation zeros: measured (--data) and from a stats file, then the flag's values over them.
-  for (size_t k = 0; k < scored.size(); ++k) {
-    Scored& s = scored[k];
-    std::vector<MeasuredInput> measured = from_file;
-    if (!o.data.path.empty()) {
-      auto t1 = Clock::now();
-      auto m = measure(models[k], o, s.path);
-      if (!m) return reportError(kCmd, m.error());
-      measured.insert(measured.end(), m->begin(), m->end());
-      s.measure_ms = msSince(t1);
-    }
-    auto ifmaps = resolveActSparsity(s.layers, measured, flag, nullptr);
-    for (const auto& f : ifmaps) s.given_ifmaps += f.has_value();
-    setActivationSparsity(s.layers, ifmaps);
-    const size_t n = s.layers.layers.size();
-    std::string from = !o.data.path.empty() ? "measured on " + o.data.path : "";
-    if (!from_file.empty()) from += (from.empty() ? "from " : ", from ") + o.act_sparsity;
-    if (!flag.layers.empty() || flag.rest) from += from.empty() ? "--act-sparsity" : ", --act-sparsity";
-    s.sparsity_source =
-        s.given_ifmaps == 0 ? "none given: every layer input taken as dense (see --act-sparsity, --data)"
-        : size_t(s.given_ifmaps) == n
-            ? strCat(from, ", for all ", n, " layer inputs; ofmap zeros from the next layer's input")
-            : strCat(from, ", for ", s.given_ifmaps, " of ", n,
-                     " layer inputs (the others dense); ofmap zeros from the next layer's input");
-  }
-  models.clear();
-
-  for (size_t k = 0; k < scored.size(); ++k) {
-    Scored& s = scored[k];
-    NetworkOptions opts = net_options;
-    if (table) opts.mappings = &resolved[k];
-    auto t0 = Clock::now();
-    auto cost = evaluateModel(*spec, s.layers, opts);
-    if (!cost) {
-      Error e = std::move(cost).error();
-      int file_batch = table ? mappingFileBatch(o.mapping) : 0;
-      if (file_batch > 0 && file_batch != s.layers.batch && e.hint().empty())
-        e.withHint(strCat("the mapping file is for batch ", file_batch, "; this run uses batch ", s.layers.batch,
-                          " (--batch)"));
-      return reportError(kCmd, e);
-    }
-    s.cost = std::move(*cost);
-    s.eval_ms = msSince(t0);
-    if (int rc = refusePartial(s, o)) return rc;
-    if (o.common.verbose)
-      note(o.common, strCat("energy: ", s.path, ": load ", formatFixed(s.load_ms, 1), " ms, extract layers ",
-                            formatFixed(s.extract_ms, 1), " ms",
-                            o.data.path.empty() ? "" : strCat(", measure ", formatFixed(s.measure_ms, 1), " ms"),
-                            ", evaluate (", s.cost.layers.size(), " layers, mapping search) ",
-                            formatFixed(s.eval_ms, 1), " ms"));
-  }
-
+  DNNC_ASSIGN(EnergyResult result, runEnergyRequest(request, show));
+  progress.reset();
+  if (o.common.verbose)
+    for (const auto& m : result.models) note(o.common, energyTimings(m));
   if (!o.common.json.empty()) {
-    for (const auto& s : scored) report.addInput(s.path, s.sha256);
-    if (!o.mapping.empty())
-      if (auto t = readFile(o.mapping)) report.addInput(o.mapping, sha256Hex(*t));
-    if (!stats_sha.empty()) report.addInput(o.act_sparsity, stats_sha);
-    if (std::filesystem::is_regular_file(o.accel))
-      if (auto t = readFile(o.accel)) report.addInput(o.accel, sha256Hex(*t));
-    auto& r = report.root();
-    r["accelerator_spec"] = o.accel;
-    if (!o.mapping.empty()) r["mapping_file"] = o.mapping;
-    if (!o.data.path.empty()) r["data"] = o.data.path;
-    r.update(modelJson(scored.front()));
-    if (scored.size() > 1) {
-      r["model2"] = modelJson(scored[1]);
-      r["ratios"] = ratiosJson(scored[0], scored[1]);
-    }
-    return emitJson(kCmd, report, o.common);
+    Report report(kCmd);
+    for (const auto& [path, sha] : result.inputs) report.addInput(path, sha);
+    report.root().update(energyReportJson(result, request));
+    return emitJsonStatus(report, o.common);
   }
-  for (size_t k = 0; k < scored.size(); ++k) std::cout << (k ? "\n" : "") << formatModel(scored[k], *spec);
-  if (scored.size() > 1) std::cout << formatComparison(scored[0], scored[1]);
-  return 0;
+  std::cout << formatEnergyReport(result);
+  return {};
 }
 
 }  // namespace
@@ -536,7 +96,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
   addPreprocessOptions(sub, o->data, "With --data: ");
   addCommonOptions(sub, o->common);
-  commands.push_back({sub, [o] { return runEnergy(*o); }});
+  commands.push_back({sub, [o] { return reportStatus(kCmd, runEnergy(*o)); }});
 }
 
 }  // namespace dnnc::cli

@@ -10,33 +10,26 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/command.h"
-#include "cli/prune_pipeline.h"
-#include "lib/analysis/layer_table.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/pass/pipeline.h"
-#include "lib/prune/glob.h"
+#include "cli/pipeline_command.h"
+#include "lib/support/glob.h"
 #include "lib/prune/granularity.h"
+#include "lib/prune/magnitude.h"
 #include "lib/report/table.h"
-#include "lib/support/atomic_file.h"
-#include "lib/support/sha256.h"
 #include "passes/registry.h"
 
 namespace dnnc::cli {
 
 namespace {
 
-struct PruneOptions {
-  std::string model, output, layer_sparsity, schedule, granularity;
+struct PruneOptions : PipelineCommandOptions {
+  std::string layer_sparsity, schedule, granularity;
   std::vector<std::string> skip;
   // NaN: not given (so a negative value given is still checked and refused).
   double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
   double accuracy_budget = NAN, target_energy = NAN;  // --energy-aware
   int64_t iterations = 0, finetune_epochs = 0;         // train-prune-retrain rounds
   std::string accel = "eyeriss-sparse";
-  bool magnitude = false, obd = false, energy_aware = false, activations = false, force = false;
-  Calibration calibration;  // --data, --labels, --limit, preprocessing
-  CommonOptions common;
+  bool magnitude = false, obd = false, energy_aware = false, activations = false;
 };
 
 bool given(double v) { return !std::isnan(v); }
@@ -59,7 +52,11 @@ Expected<std::string> scheduleGranularity(const std::string& path) {
   }
 }
 
-Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granularity) {
+using Params = std::map<std::string, std::string>;
+
+// prune-magnitude (element, simd:N) or prune-structured (filter, channel) for the weight targets given;
+// no element when there is none.
+Expected<std::optional<PipelineElement>> weightElement(const PruneOptions& o, std::string& granularity) {
   int targets = (given(o.sparsity)) + (given(o.q)) + !o.layer_sparsity.empty() + !o.schedule.empty();
   if (!o.schedule.empty() && (given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty()))
     return Error(Exit::Usage, "--schedule gives every layer's sparsity; it does not combine with --sparsity, --q or --layer-sparsity");
@@ -74,33 +71,23 @@ Expected<std::string> weightPipeline(const PruneOptions& o, std::string& granula
   }
   if (granularity.empty()) granularity = "element";
   DNNC_ASSIGN(Granularity gran, parseGranularity(granularity));
-  if (targets == 0) return std::string();
-  const std::string skip = joinSkip(o.skip);
-  if (gran.structured()) {
-    if (given(o.q)) return Error(Exit::Usage, "--q (Han's q x std rule) ranks single weights; it does not apply to ", granularity);
-    // prune-structured takes per-layer targets inline: files (and schedules) are read here.
-    std::string text = "prune-structured(";
-    if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";
-    if (!o.layer_sparsity.empty() || !o.schedule.empty()) {
-      DNNC_ASSIGN(LayerSparsity map, parseLayerSparsity(o.schedule.empty() ? o.layer_sparsity : o.schedule));
-      text += "layer-sparsity=" + pipelineValue(inlineLayerSparsity(map)) + ",";
-    }
-    if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
-    if (o.obd) text += "criterion=obd,";
-    return text + "granularity=" + granularity + ")";
-  }
-  std::string text = "prune-magnitude(";
-  if (given(o.sparsity)) text += "sparsity=" + formatDouble(o.sparsity) + ",";
-  if (given(o.q)) text += "q=" + formatDouble(o.q) + ",";
-  if (!o.layer_sparsity.empty()) text += "layer-sparsity=" + pipelineValue(o.layer_sparsity) + ",";
-  if (!o.schedule.empty()) text += "layer-sparsity=" + pipelineValue(o.schedule) + ",";
-  if (!skip.empty()) text += "skip=" + pipelineValue(skip) + ",";
-  return text + "granularity=" + granularity + ")";
+  if (targets == 0) return std::optional<PipelineElement>();
+  if (gran.structured() && given(o.q))
+    return Error(Exit::Usage, "--q (Han's q x std rule) ranks single weights; it does not apply to ", granularity);
+  Params params{{"granularity", granularity}};
+  if (given(o.sparsity)) params["sparsity"] = formatDouble(o.sparsity);
+  if (given(o.q)) params["q"] = formatDouble(o.q);
+  if (!o.layer_sparsity.empty()) params["layer-sparsity"] = o.layer_sparsity;
+  if (!o.schedule.empty()) params["layer-sparsity"] = o.schedule;
+  if (const std::string skip = joinSkip(o.skip); !skip.empty()) params["skip"] = skip;
+  if (gran.structured() && o.obd) params["criterion"] = "obd";
+  DNNC_ASSIGN(PipelineElement e, passElement(gran.structured() ? "prune-structured" : "prune-magnitude", params));
+  return std::optional<PipelineElement>(std::move(e));
 }
 
 // prune-obd: OBD saliency (--obd), or magnitude with Han's train-prune-retrain rounds (--iterations,
 // --finetune-epochs), both through the same pass; the Hessian and the retraining use --data/--labels.
-Expected<std::string> roundsPipeline(const PruneOptions& o) {
+Expected<PipelineElement> roundsElement(const PruneOptions& o) {
   if (o.calibration.data.path.empty())
     return Error(Exit::Usage, o.obd ? "--obd computes the Hessian diagonal on data" : "retraining rounds need data")
         .withHint("give --data X (and --labels Y)");
@@ -112,47 +99,55 @@ Expected<std::string> roundsPipeline(const PruneOptions& o) {
   if (granularity != "weight" && granularity != "filter")
     return Error(Exit::Usage, "--granularity ", o.granularity, " does not combine with ", o.obd ? "--obd" : "retraining rounds")
         .withHint("use element or filter");
-  std::string text = "prune-obd(criterion=" + std::string(o.obd ? "obd" : "magnitude");
-  if (given(o.sparsity)) text += ",sparsity=" + formatDouble(o.sparsity);
-  text += ",granularity=" + granularity;
-  if (o.iterations > 0) text += ",iterations=" + std::to_string(o.iterations);
-  if (o.finetune_epochs > 0) text += ",finetune-epochs=" + std::to_string(o.finetune_epochs);
-  return text + ")";
+  Params params{{"criterion", o.obd ? "obd" : "magnitude"}, {"granularity", granularity}};
+  if (given(o.sparsity)) params["sparsity"] = formatDouble(o.sparsity);
+  if (o.iterations > 0) params["iterations"] = std::to_string(o.iterations);
+  if (o.finetune_epochs > 0) params["finetune-epochs"] = std::to_string(o.finetune_epochs);
+  return passElement("prune-obd", params);
 }
 
 // prune-energy-aware with the targets given; the rest of the pruning flags do not apply to it.
-Expected<std::string> energyAwarePipeline(const PruneOptions& o) {
+Expected<PipelineElement> energyAwareElement(const PruneOptions& o) {
   if (given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty() || !o.schedule.empty() || o.activations ||
       (!o.granularity.empty() && o.granularity != "element"))
     return Error(Exit::Usage, "--energy-aware chooses every layer's sparsity itself")
         .withHint("give --accuracy-budget POINTS and/or --target-energy FRACTION");
   if (o.calibration.data.path.empty())
     return Error(Exit::Usage, "--energy-aware measures accuracy and activation zeros on data").withHint("give --data X (and --labels Y)");
-  std::string text = "prune-energy-aware(accel=" + pipelineValue(o.accel);
-  if (given(o.accuracy_budget)) text += ",accuracy-budget=" + formatDouble(o.accuracy_budget);
-  if (given(o.target_energy)) text += ",target-energy=" + formatDouble(o.target_energy);
-  if (o.finetune_epochs > 0) text += ",finetune-epochs=" + std::to_string(o.finetune_epochs);
   if (o.iterations > 0) return Error(Exit::Usage, "--iterations does not apply to --energy-aware (it prunes each layer once)");
-  const std::string skip = joinSkip(o.skip);
-  if (!skip.empty()) text += ",skip=" + pipelineValue(skip);
-  return text + ")";
+  Params params{{"accel", o.accel}};
+  if (given(o.accuracy_budget)) params["accuracy-budget"] = formatDouble(o.accuracy_budget);
+  if (given(o.target_energy)) params["target-energy"] = formatDouble(o.target_energy);
+  if (o.finetune_epochs > 0) params["finetune-epochs"] = std::to_string(o.finetune_epochs);
+  if (const std::string skip = joinSkip(o.skip); !skip.empty()) params["skip"] = skip;
+  return passElement("prune-energy-aware", params);
 }
 
-Expected<std::string> buildPipeline(const PruneOptions& o) {
+Expected<Pipeline> buildPipeline(const PruneOptions& o) {
   const bool rounds = o.iterations > 0 || o.finetune_epochs > 0;
   // --obd on filters or channels without retraining rounds shrinks the layers (prune-structured ranked by
   // saliency); with rounds, prune-obd zeroes whole filters between retrainings.
   const bool structured_obd = o.obd && !rounds && (o.granularity == "filter" || o.granularity == "channel");
   if (structured_obd && o.calibration.data.path.empty())
     return Error(Exit::Usage, "--obd computes the Hessian diagonal on data").withHint("give --data X (and --labels Y)");
-  if (!structured_obd && (o.obd || (rounds && !o.energy_aware))) return roundsPipeline(o);
-  if (o.energy_aware) return energyAwarePipeline(o);
+  Pipeline p;
+  if (!structured_obd && (o.obd || (rounds && !o.energy_aware))) {
+    DNNC_ASSIGN(PipelineElement e, roundsElement(o));
+    p.elements.push_back(std::move(e));
+    return p;
+  }
+  if (o.energy_aware) {
+    DNNC_ASSIGN(PipelineElement e, energyAwareElement(o));
+    p.elements.push_back(std::move(e));
+    return p;
+  }
   if (given(o.accuracy_budget) || given(o.target_energy))
     return Error(Exit::Usage, "--accuracy-budget and --target-energy go with --energy-aware");
   if (given(o.sparsity)) DNNC_TRY(checkSparsity(o.sparsity, "--sparsity"));
   if (given(o.activation_sparsity)) DNNC_TRY(checkSparsity(o.activation_sparsity, "--activation-sparsity"));
   std::string granularity;
-  DNNC_ASSIGN(std::string text, weightPipeline(o, granularity));
+  DNNC_ASSIGN(std::optional<PipelineElement> weights, weightElement(o, granularity));
+  if (weights) p.elements.push_back(std::move(*weights));
   if (o.activations) {
     if ((given(o.activation_sparsity)) == (given(o.activation_budget)))
       return Error(Exit::Usage, "--activations needs one target: --activation-sparsity S or --activation-budget POINTS");
@@ -160,21 +155,18 @@ Expected<std::string> buildPipeline(const PruneOptions& o) {
       return Error(Exit::Usage, "--activations calibrates thresholds on data").withHint("give --data X");
     if (given(o.activation_budget) && o.calibration.labels.empty())
       return Error(Exit::Usage, "--activation-budget is an accuracy budget").withHint("give --labels Y");
-    std::string act = "prune-activations(";
-    act += given(o.activation_sparsity) ? "sparsity=" + formatDouble(o.activation_sparsity) : "budget=" + formatDouble(o.activation_budget);
-    act += ")";
-    text += (text.empty() ? "" : ",") + act;
+    Params params;
+    if (given(o.activation_sparsity)) params["sparsity"] = formatDouble(o.activation_sparsity);
+    else params["budget"] = formatDouble(o.activation_budget);
+    DNNC_ASSIGN(PipelineElement e, passElement("prune-activations", params));
+    p.elements.push_back(std::move(e));
   } else if (given(o.activation_sparsity) || given(o.activation_budget)) {
     return Error(Exit::Usage, "--activation-sparsity and --activation-budget go with --activations");
   }
-  if (text.empty())
+  if (p.elements.empty())
     return Error(Exit::Usage, "nothing to prune")
         .withHint("give --sparsity S, --q Q, --layer-sparsity NAME=S,..., --schedule FILE or --activations");
-  return text;
-}
-
-nlohmann::json totals(const LayerTable& t) {
-  return {{"params", t.params}, {"nonzero_params", t.nonzero_params}, {"macs", t.macs}, {"weight_bytes", t.weight_bytes}};
+  return p;
 }
 
 std::string percent(double f) { return formatFixed(100.0 * f, 2) + " %"; }
@@ -226,44 +218,13 @@ void printText(std::ostream& os, const nlohmann::json& passes, const LayerTable&
   os << t.render();
 }
 
-int runPrune(const PruneOptions& o) {
-  const std::string cmd = "prune";
-  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
-  if (o.output == "-" && o.common.json == "-")
-    return reportError(cmd, Error(Exit::Usage, "-o - and --json both want stdout").withHint("use --json FILE"));
-  auto text = buildPipeline(o);
-  if (!text) return reportError(cmd, text.error());
-  const auto& registry = builtinPasses();
-  auto pipeline = parsePipeline(*text, registry);
-  if (!pipeline) return reportError(cmd, pipeline.error());
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError(cmd, bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError(cmd, model.error());
-  auto before = buildLayerTable(*model);
-  if (!before) return reportError(cmd, before.error());
-
-  PassContext ctx;
-  ctx.threads = o.common.threads;
-  ctx.rng.seed(o.common.seed);
-  if (!o.calibration.data.path.empty()) ctx.calibration = o.calibration;
-  auto passes = runPipeline(*model, *pipeline, registry, ctx);
-  if (!passes) return reportError(cmd, passes.error());
-  auto after = buildLayerTable(*model);
-  if (!after) return reportError(cmd, after.error());
-  if (int rc = reportStatus(cmd, saveModel(*model, o.output))) return rc;
-
-  Report report(cmd);
-  report.addInput(o.model, sha256Hex(*bytes));
-  report.root()["output"] = o.output;
-  report.root()["pipeline"] = pipeline->print();
-  report.root()["passes"] = *passes;
-  report.root()["before"] = totals(*before);
-  report.root()["after"] = totals(*after);
-  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
-  if (!o.common.quiet) printText(o.output == "-" ? std::cerr : std::cout, *passes, *before, *after, pipeline->print());
-  return 0;
+Status runPrune(const PruneOptions& o) {
+  DNNC_ASSIGN(Pipeline pipeline, buildPipeline(o));
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand("prune", o, pipeline));
+  Report report = pipelineReport("prune", o, run);
+  if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
+  if (!o.common.quiet) printText(summaryStream(o), run.passes, run.before, run.after, run.pipeline.print());
+  return {};
 }
 
 }  // namespace
@@ -271,8 +232,6 @@ int runPrune(const PruneOptions& o) {
 void setupPrune(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<PruneOptions>();
   auto* sub = app.add_subcommand("prune", "Prune weights (magnitude, SIMD groups, filters/channels) or activations");
-  sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
-  sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
   sub->add_flag("--magnitude", o->magnitude, "Magnitude pruning (the default)");
   sub->add_flag("--obd", o->obd, "Optimal Brain Damage (LeCun 1989): rank by saliency h_kk w^2 / 2 on --data");
   sub->add_option("--iterations", o->iterations, "Prune-retrain rounds (Han et al. 2015), the target reached linearly")
@@ -296,10 +255,8 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_flag("--activations", o->activations, "Prune activations too: Relu -> ThresholdedRelu calibrated on --data (Cnvlutin)");
   sub->add_option("--activation-sparsity", o->activation_sparsity, "Target fraction of zero activations after each Relu");
   sub->add_option("--activation-budget", o->activation_budget, "Largest activation sparsity within this accuracy drop (points; needs --labels)");
-  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
-  addCalibrationOptions(sub, o->calibration);
-  addCommonOptions(sub, o->common);
-  commands.push_back({sub, [o] { return runPrune(*o); }});
+  addPipelineCommandOptions(sub, *o, true);
+  commands.push_back({sub, [o] { return reportStatus("prune", runPrune(*o)); }});
 }
 
 }  // namespace dnnc::cli

@@ -12,7 +12,7 @@
 #include "cli/prune_pipeline.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pass/params.h"
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/prune/granularity.h"
 #include "lib/prune/sensitivity.h"
 #include "lib/report/table.h"
@@ -143,7 +143,7 @@ int runSensitivity(const SensitivityOptions& o) {
   if (!set) return reportError(cmd, set.error());
   const int threads = o.common.threads;
   PruneLayersFn prune = [&](Model& m, const LayerSparsity& targets, const std::string& g) -> Status {
-    return runPipelineText(m, layerPrunePipeline(targets, g), threads);
+    return pruneLayers(m, targets, g, threads);
   };
   EvaluateFn evaluate = [&](const Model& m) { return set->evaluate(m, threads); };
   ProgressLine progress(o.common, "sensitivity");

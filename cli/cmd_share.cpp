@@ -5,23 +5,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/command.h"
-#include "lib/ir/onnx_io.h"
-#include "lib/pass/pipeline.h"
+#include "cli/pipeline_command.h"
 #include "lib/report/table.h"
-#include "lib/support/atomic_file.h"
-#include "lib/support/sha256.h"
-#include "passes/registry.h"
 
 namespace dnnc::cli {
 
 namespace {
-
-struct SugarOptions {
-  std::string model, output;
-  bool force = false;
-  CommonOptions common;
-};
 
 std::string fmtOrDash(const nlohmann::json& v, int digits) { return v.is_number() ? formatFixed(v.get<double>(), digits) : "-"; }
 
@@ -40,43 +29,29 @@ void printLayers(std::ostream& os, const nlohmann::json& pass) {
   os << t.render();
 }
 
-int runSugar(const std::string& cmd, const SugarOptions& o, const std::string& pipeline_text) {
-  if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
-  const auto& registry = builtinPasses();
-  auto pipeline = parsePipeline(pipeline_text, registry);
-  if (!pipeline) return reportError(cmd, pipeline.error());
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError(cmd, bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError(cmd, model.error());
-  PassContext ctx;
-  ctx.threads = o.common.threads;
-  ctx.rng.seed(o.common.seed);
-  auto passes = runPipeline(*model, *pipeline, registry, ctx, RunOptions{});
-  if (!passes) return reportError(cmd, passes.error());
-  if (int rc = reportStatus(cmd, saveModel(*model, o.output))) return rc;
-  Report report(cmd);
-  report.addInput(o.model, sha256Hex(*bytes));
-  report.root()["output"] = o.output;
-  report.root()["pipeline"] = pipeline->print();
-  report.root()["passes"] = *passes;
-  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+// A one-pass sugar command: runs the element like `dnnc run` and prints its layer table.
+Status runSugar(const std::string& cmd, const PipelineCommandOptions& o, Expected<PipelineElement> element) {
+  if (!element) return std::move(element).error();
+  Pipeline pipeline;
+  pipeline.elements.push_back(std::move(*element));
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline));
+  Report report = pipelineReport(cmd, o, run);
+  if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   if (!o.common.quiet) {
-    std::ostream& os = o.output == "-" ? std::cerr : std::cout;
-    os << "pipeline: " << pipeline->print() << "\n";
-    printLayers(os, (*passes)[0]);
+    std::ostream& os = summaryStream(o);
+    os << "pipeline: " << run.pipeline.print() << "\n";
+    printLayers(os, run.passes[0]);
   }
-  return 0;
+  return {};
 }
 
-struct ShareCmdOptions : SugarOptions {
+struct ShareCmdOptions : PipelineCommandOptions {
   int bits = 0, conv_bits = 8, fc_bits = 5;
   std::string method = "linear-lloyd";
   bool materialize = false;
 };
 
-struct QuantizeCmdOptions : SugarOptions {
+struct QuantizeCmdOptions : PipelineCommandOptions {
   bool per_channel = false, asymmetric = false;
 };
 
@@ -85,34 +60,32 @@ struct QuantizeCmdOptions : SugarOptions {
 void setupShare(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<ShareCmdOptions>();
   auto* sub = app.add_subcommand("share", "Weight sharing: per-layer k-means codebooks (Deep Compression)");
-  sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
-  sub->add_option("-o,--output", o->output, "Output ONNX model ('-' for stdout)")->required();
   sub->add_option("--bits", o->bits, "Bits per index for every layer (overrides --conv-bits/--fc-bits)")->check(CLI::Range(1, 16));
   sub->add_option("--conv-bits", o->conv_bits, "Bits per index for Conv layers (default 8)")->check(CLI::Range(1, 16));
   sub->add_option("--fc-bits", o->fc_bits, "Bits per index for Gemm/MatMul layers (default 5)")->check(CLI::Range(1, 16));
   sub->add_option("--method", o->method, "linear-lloyd (default), optimal-1d or hessian")
       ->check(CLI::IsMember({"linear-lloyd", "optimal-1d", "hessian"}));
   sub->add_flag("--materialize", o->materialize, "Write plain float weights instead of Gather(codebook, indices)");
-  sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
-  addCommonOptions(sub, o->common);
+  // --data: the Hessian diagonal for --method hessian.
+  addPipelineCommandOptions(sub, *o, true);
   commands.push_back({sub, [o] {
-                        std::string p = strCat("share(bits=", o->bits, ",conv-bits=", o->conv_bits, ",fc-bits=", o->fc_bits,
-                                               ",method=", o->method, ",materialize=", o->materialize ? "true" : "false", ")");
-                        return runSugar("share", *o, p);
+                        auto element = passElement("share", {{"bits", std::to_string(o->bits)},
+                                                             {"conv-bits", std::to_string(o->conv_bits)},
+                                                             {"fc-bits", std::to_string(o->fc_bits)},
+                                                             {"method", o->method},
+                                                             {"materialize", o->materialize ? "true" : "false"}});
+                        return reportStatus("share", runSugar("share", *o, std::move(element)));
                       }});
 
   auto q = std::make_shared<QuantizeCmdOptions>();
   auto* qsub = app.add_subcommand("quantize", "Linear INT8 weights as QDQ (DequantizeLinear on int8/uint8 initializers)");
-  qsub->add_option("MODEL", q->model, "ONNX model ('-' for stdin)")->required();
-  qsub->add_option("-o,--output", q->output, "Output ONNX model ('-' for stdout)")->required();
   qsub->add_flag("--per-channel", q->per_channel, "One scale per output channel instead of per tensor");
   qsub->add_flag("--asymmetric", q->asymmetric, "uint8 with a zero point instead of symmetric int8");
-  qsub->add_flag("--force", q->force, "Allow the output to overwrite the input");
-  addCommonOptions(qsub, q->common);
+  addPipelineCommandOptions(qsub, *q, false);
   commands.push_back({qsub, [q] {
-                        std::string p = strCat("quantize(granularity=", q->per_channel ? "per-channel" : "per-tensor",
-                                               ",scheme=", q->asymmetric ? "asymmetric" : "symmetric", ")");
-                        return runSugar("quantize", *q, p);
+                        auto element = passElement("quantize", {{"granularity", q->per_channel ? "per-channel" : "per-tensor"},
+                                                                {"scheme", q->asymmetric ? "asymmetric" : "symmetric"}});
+                        return reportStatus("quantize", runSugar("quantize", *q, std::move(element)));
                       }});
 }
 

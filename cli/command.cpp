@@ -34,8 +34,10 @@ Status checkOutputPath(const std::string& input, const std::string& output, bool
 }
 
 int emitJson(const std::string& command, const Report& report, const CommonOptions& opts) {
-  return reportStatus(command, writeFileAtomic(opts.json, report.dump()));
+  return reportStatus(command, emitJsonStatus(report, opts));
 }
+
+Status emitJsonStatus(const Report& report, const CommonOptions& opts) { return writeFileAtomic(opts.json, report.dump()); }
 
 CLI::Validator numberOrFraction() {
   return CLI::Validator(

@@ -43,6 +43,8 @@ Status checkOutputPath(const std::string& input, const std::string& output, bool
 
 // Writes a report as JSON to opts.json ("-" = stdout); returns 0 or the error's exit code.
 int emitJson(const std::string& command, const Report& report, const CommonOptions& opts);
+// The same for command bodies that return a Status.
+Status emitJsonStatus(const Report& report, const CommonOptions& opts);
 
 // Accepts a number or a fraction A/B ("1/255"), rewritten to its decimal value before CLI11 converts it.
 CLI::Validator numberOrFraction();

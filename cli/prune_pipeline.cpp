@@ -1,35 +1,22 @@
 #include "cli/prune_pipeline.h"
 
-#include "lib/pass/params.h"
-#include "lib/pass/pipeline.h"
+#include "cli/pipeline_command.h"
 #include "passes/registry.h"
 
 namespace dnnc::cli {
 
-std::string pipelineValue(const std::string& v) {
-  if (v.find_first_of(",()'\" ") == std::string::npos && !v.empty()) return v;
-  return v.find('\'') == std::string::npos ? "'" + v + "'" : "\"" + v + "\"";
-}
-
-std::string inlineLayerSparsity(const LayerSparsity& targets) {
-  std::string map;
-  for (const auto& [layer, level] : targets) map += (map.empty() ? "" : ",") + layer + "=" + formatDouble(level);
-  return map;
-}
-
-std::string layerPrunePipeline(const LayerSparsity& targets, const std::string& granularity) {
-  if (targets.empty()) return "";
+Status pruneLayers(Model& model, const LayerSparsity& targets, const std::string& granularity, int threads) {
+  if (targets.empty()) return {};
+  std::string layers;
+  for (const auto& [layer, level] : targets) layers += (layers.empty() ? "" : ",") + layer + "=" + formatDouble(level);
   const bool structured = granularity == "filter" || granularity == "channel";
-  return strCat(structured ? "prune-structured" : "prune-magnitude", "(layer-sparsity=", pipelineValue(inlineLayerSparsity(targets)),
-                ",granularity=", granularity, ")");
-}
-
-Status runPipelineText(Model& model, const std::string& text, int threads) {
-  if (text.empty()) return {};
-  DNNC_ASSIGN(Pipeline p, parsePipeline(text, builtinPasses()));
+  Pipeline pipeline;
+  DNNC_ASSIGN(PipelineElement e, passElement(structured ? "prune-structured" : "prune-magnitude",
+                                             {{"layer-sparsity", layers}, {"granularity", granularity}}));
+  pipeline.elements.push_back(std::move(e));
   PassContext ctx;
   ctx.threads = threads;
-  DNNC_TRY(runPipeline(model, p, builtinPasses(), ctx));
+  DNNC_TRY(runPipeline(model, pipeline, builtinPasses(), ctx));
   return {};
 }
 

@@ -17,7 +17,7 @@
 
 #include "lib/ir/node.h"
 #include "lib/linalg/cp_als.h"
-#include "lib/pass/layer_filter.h"
+#include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
 
 namespace dnnc {
@@ -30,23 +30,29 @@ int64_t maxCpRank(const ConvLayer& l) { return l.K * l.C * l.h * l.w / std::max(
 
 class DecomposeCp : public Pass {
  public:
-  DecomposeCp(LayerFilter filter, RankChoice choice, int iterations)
+  DecomposeCp(LayerSelector filter, RankChoice choice, int iterations)
       : filter_(std::move(filter)), choice_(choice), iterations_(iterations) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const std::string pass = "decompose-cp";
     Graph graph(model.graph(), model.base_dir);
-    ShapeMap shapes = inferShapes(model);
+    DNNC_ASSIGN(const ResolvedShapes* resolved, ctx.shapes(model));
+    const ShapeMap& shapes = resolved->shapes;
     std::vector<ConvLayer> layers;
+    std::vector<std::string> known;  // every name a candidate layer answers to, for hints
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if (n.op_type() != "Conv" || !isDefaultDomain(n) || !filter_.matches(nodeLabel(n))) continue;
+      if (n.op_type() != "Conv" || !isDefaultDomain(n)) continue;
+      const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
+      known.insert(known.end(), aliases.begin(), aliases.end());
+      if (!filter_.matches(aliases)) continue;
       std::string why;
       DNNC_ASSIGN(auto layer, matchConv(graph, id, shapes, why));
       if (layer) layers.push_back(std::move(*layer));
       else ctx.log->skip(nodeLabel(n), why);
     }
-    DNNC_TRY(filter_.checkAllMatched(pass, "Conv node"));
+    DNNC_TRY(filter_.checkAllMatched(known, "Conv"));
+    if (layers.empty()) return nothingToDecompose(pass, "Conv", *ctx.log);
     if (choice_.kind == RankChoice::Fixed)
       for (const auto& l : layers)
         if (choice_.rank > maxCpRank(l))
@@ -70,13 +76,12 @@ class DecomposeCp : public Pass {
     ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after},
                         {"max_rel_error", worst_error}};
     if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
-    if (layers.empty()) return PreservedAnalyses::all();
     DNNC_TRY(graph.compact());
     return PreservedAnalyses::none();
   }
 
  private:
-  LayerFilter filter_;
+  LayerSelector filter_;
   RankChoice choice_;
   int iterations_;
 
@@ -140,7 +145,7 @@ std::vector<ParamSpec> DecomposeCpParams() {
 
 Expected<std::unique_ptr<Pass>> createDecomposeCp(const PassParams& params) {
   DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-cp", false, false));
-  DNNC_ASSIGN(auto filter, LayerFilter::parse(params.has("layers") ? params.getString("layers") : ""));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-cp: layers"));
   int64_t it = params.getInt("iterations");
   if (it < 1 || it > 100000) return Error(Exit::Usage, "decompose-cp: iterations must be in [1, 100000], got ", it);
   return std::unique_ptr<Pass>(std::make_unique<DecomposeCp>(std::move(filter), choice, static_cast<int>(it)));

@@ -16,7 +16,7 @@
 #include "lib/ir/node.h"
 #include "lib/linalg/svd.h"
 #include "lib/linalg/vbmf.h"
-#include "lib/pass/layer_filter.h"
+#include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
 
 namespace dnnc {
@@ -37,23 +37,28 @@ struct FcLayer {
 
 class DecomposeSvd : public Pass {
  public:
-  DecomposeSvd(LayerFilter filter, RankChoice choice) : filter_(std::move(filter)), choice_(choice) {}
+  DecomposeSvd(LayerSelector filter, RankChoice choice) : filter_(std::move(filter)), choice_(choice) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const std::string pass = "decompose-svd";
     Graph graph(model.graph(), model.base_dir);
-    ShapeMap shapes = inferShapes(model);
+    DNNC_ASSIGN(const ResolvedShapes* resolved, ctx.shapes(model));
+    const ShapeMap& shapes = resolved->shapes;
     std::vector<FcLayer> layers;
+    std::vector<std::string> known;  // every name a candidate layer answers to, for hints
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if ((n.op_type() != "Gemm" && n.op_type() != "MatMul") || !isDefaultDomain(n) || !filter_.matches(nodeLabel(n)))
-        continue;
+      if ((n.op_type() != "Gemm" && n.op_type() != "MatMul") || !isDefaultDomain(n)) continue;
+      const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
+      known.insert(known.end(), aliases.begin(), aliases.end());
+      if (!filter_.matches(aliases)) continue;
       std::string why;
       DNNC_ASSIGN(auto layer, match(graph, id, shapes, why));
       if (layer) layers.push_back(std::move(*layer));
       else ctx.log->skip(nodeLabel(n), why);
     }
-    DNNC_TRY(filter_.checkAllMatched(pass, "Gemm or MatMul node"));
+    DNNC_TRY(filter_.checkAllMatched(known, "Gemm or MatMul"));
+    if (layers.empty()) return nothingToDecompose(pass, "Gemm or MatMul", *ctx.log);
     if (choice_.kind == RankChoice::Fixed)
       for (const auto& l : layers)
         if (choice_.rank > std::min(l.w.rows(), l.w.cols()))
@@ -74,13 +79,12 @@ class DecomposeSvd : public Pass {
     ctx.progress(static_cast<int64_t>(layers.size()), static_cast<int64_t>(layers.size()), "");
     ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after}};
     if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
-    if (layers.empty()) return PreservedAnalyses::all();
     DNNC_TRY(graph.compact());
     return PreservedAnalyses::none();
   }
 
  private:
-  LayerFilter filter_;
+  LayerSelector filter_;
   RankChoice choice_;
 
   static Expected<std::optional<FcLayer>> match(const Graph& graph, NodeId id, const ShapeMap& shapes, std::string& why) {
@@ -193,7 +197,7 @@ std::vector<ParamSpec> DecomposeSvdParams() { return commonParams(true, "EVBMF o
 
 Expected<std::unique_ptr<Pass>> createDecomposeSvd(const PassParams& params) {
   DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-svd", true, true));
-  DNNC_ASSIGN(auto filter, LayerFilter::parse(params.has("layers") ? params.getString("layers") : ""));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-svd: layers"));
   return std::unique_ptr<Pass>(std::make_unique<DecomposeSvd>(std::move(filter), choice));
 }
 

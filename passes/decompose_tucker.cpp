@@ -19,7 +19,7 @@
 #include "lib/linalg/svd.h"
 #include "lib/linalg/tucker.h"
 #include "lib/linalg/vbmf.h"
-#include "lib/pass/layer_filter.h"
+#include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
 
 namespace dnnc {
@@ -30,23 +30,29 @@ using namespace decompose;
 
 class DecomposeTucker : public Pass {
  public:
-  DecomposeTucker(LayerFilter filter, RankChoice choice, linalg::TuckerOptions hooi)
+  DecomposeTucker(LayerSelector filter, RankChoice choice, linalg::TuckerOptions hooi)
       : filter_(std::move(filter)), choice_(choice), hooi_(hooi) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const std::string pass = "decompose-tucker";
     Graph graph(model.graph(), model.base_dir);
-    ShapeMap shapes = inferShapes(model);
+    DNNC_ASSIGN(const ResolvedShapes* resolved, ctx.shapes(model));
+    const ShapeMap& shapes = resolved->shapes;
     std::vector<ConvLayer> layers;
+    std::vector<std::string> known;  // every name a candidate layer answers to, for hints
     for (NodeId id : graph.nodes()) {
       const auto& n = graph.node(id);
-      if (n.op_type() != "Conv" || !isDefaultDomain(n) || !filter_.matches(nodeLabel(n))) continue;
+      if (n.op_type() != "Conv" || !isDefaultDomain(n)) continue;
+      const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
+      known.insert(known.end(), aliases.begin(), aliases.end());
+      if (!filter_.matches(aliases)) continue;
       std::string why;
       DNNC_ASSIGN(auto layer, matchConv(graph, id, shapes, why));
       if (layer) layers.push_back(std::move(*layer));
       else ctx.log->skip(nodeLabel(n), why);
     }
-    DNNC_TRY(filter_.checkAllMatched(pass, "Conv node"));
+    DNNC_TRY(filter_.checkAllMatched(known, "Conv"));
+    if (layers.empty()) return nothingToDecompose(pass, "Conv", *ctx.log);
     // A fixed rank is checked against every layer before anything changes.
     if (choice_.kind == RankChoice::Fixed)
       for (const auto& l : layers)
@@ -68,13 +74,12 @@ class DecomposeTucker : public Pass {
     ctx.progress(static_cast<int64_t>(layers.size()), static_cast<int64_t>(layers.size()), "");
     ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after}};
     if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
-    if (layers.empty()) return PreservedAnalyses::all();
     DNNC_TRY(graph.compact());
     return PreservedAnalyses::none();
   }
 
  private:
-  LayerFilter filter_;
+  LayerSelector filter_;
   RankChoice choice_;
   linalg::TuckerOptions hooi_;
 
@@ -158,7 +163,7 @@ std::vector<ParamSpec> DecomposeTuckerParams() {
 
 Expected<std::unique_ptr<Pass>> createDecomposeTucker(const PassParams& params) {
   DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-tucker", false, true));
-  DNNC_ASSIGN(auto filter, LayerFilter::parse(params.has("layers") ? params.getString("layers") : ""));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-tucker: layers"));
   int64_t it = params.getInt("iterations");
   if (it < 0 || it > 10000) return Error(Exit::Usage, "decompose-tucker: iterations must be in [0, 10000], got ", it);
   double tolerance = params.getFloat("tolerance");

@@ -149,4 +149,17 @@ void replaceNode(Graph& graph, NodeId id, std::vector<onnx::NodeProto> replaceme
   for (auto& n : replacement) graph.addNode(std::move(n));
 }
 
+Error nothingToDecompose(const std::string& pass, const std::string& kind, const PassLog& log) {
+  std::string why;
+  size_t n = 0;
+  for (const auto& s : log.skipped) {
+    if (n++ == 3) {
+      why += "; ...";
+      break;
+    }
+    why += (why.empty() ? "" : "; ") + s["node"].get<std::string>() + ": " + s["reason"].get<std::string>();
+  }
+  return Error(Exit::Target, pass, ": no ", kind, " layer it can decompose", why.empty() ? std::string() : " (" + why + ")");
+}
+
 }  // namespace dnnc::decompose

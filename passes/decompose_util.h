@@ -61,4 +61,8 @@ Tensor fromDense(const linalg::DenseTensor& t);
 // logs the rewrite. The caller compacts the graph once at the end.
 void replaceNode(Graph& graph, NodeId id, std::vector<onnx::NodeProto> replacement);
 
+// The Exit::Target error of a decomposition that finds no layer it can decompose, with the log's first
+// skip reasons: a request with nothing to act on is not met.
+Error nothingToDecompose(const std::string& pass, const std::string& kind, const PassLog& log);
+
 }  // namespace dnnc::decompose

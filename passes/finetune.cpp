@@ -30,6 +30,8 @@ class Finetune : public Pass {
  public:
   explicit Finetune(train::FinetuneJob job) : job_(std::move(job)) {}
 
+  bool usesPipelineInput() const override { return job_.teacher.empty(); }
+
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     DNNC_TRY(train::completeFromContext(job_, ctx, "finetune"));
     job_.options.threads = ctx.threads;
@@ -47,7 +49,7 @@ class Finetune : public Pass {
     ctx.log->summary = train::finetuneReportJson(r);
     logSharedLayers(r, *ctx.log);
     // Weights changed: nothing computed from them survives.
-    return PreservedAnalyses::none();
+    return weightValuesChanged();
   }
 
  private:

@@ -43,7 +43,8 @@ struct Options {
 // The resource of a model, as the options measure it (lower is better).
 class ResourceMeter {
  public:
-  ResourceMeter(const Options& o, const CalibrationSet& probe, int threads) : o_(o), probe_(probe), threads_(threads) {}
+  ResourceMeter(const Options& o, const CalibrationSet& probe, int threads, InputShapes input_shapes)
+      : o_(o), probe_(probe), threads_(threads), input_shapes_(std::move(input_shapes)) {}
 
   Status init() {
     if (o_.measure == "model" && o_.resource != "macs") {
@@ -54,7 +55,11 @@ class ResourceMeter {
 
   Expected<double> operator()(const Model& m) {
     if (o_.resource == "macs") {
-      DNNC_ASSIGN(auto table, buildLayerTable(m));
+      DNNC_ASSIGN(auto table, buildLayerTable(m, input_shapes_));
+      if (!table.unshaped.empty())
+        return Error(Exit::Input, "netadapt: the MACs of ", table.unshaped.size(), " layers are unknown (first: '",
+                     table.unshaped.front(), "')")
+            .withHint("give --input-shape NAME=DIMS for the model's symbolic input dims");
       return double(table.macs);
     }
     if (o_.measure == "cpu") return singleSampleLatencyMs(m, probe_.batches.front(), threads_, 15);
@@ -71,6 +76,7 @@ class ResourceMeter {
   const Options& o_;
   const CalibrationSet& probe_;
   int threads_;
+  InputShapes input_shapes_;
   energy::AcceleratorSpec spec_;
   energy::MappingCache cache_;
 
@@ -127,7 +133,7 @@ class NetAdapt : public Pass {
     Calibration probe_c = c;
     probe_c.limit = 64;
     DNNC_ASSIGN(CalibrationSet probe, loadCalibrationSet(model, probe_c));
-    ResourceMeter meter(o_, probe, threads);
+    ResourceMeter meter(o_, probe, threads, ctx.input_shapes);
     DNNC_TRY(meter.init());
     DNNC_ASSIGN(const double r0, meter(original));
     DNNC_ASSIGN(double acc0, train::accuracy(original, val, threads));
@@ -144,7 +150,8 @@ class NetAdapt : public Pass {
       std::optional<Model> best;
       double best_acc = -1, best_r = r;
       std::string best_layer;
-      for (const std::string& layer : candidates(model)) {
+      DNNC_ASSIGN(std::vector<std::string> layers, candidates(model, ctx));
+      for (const std::string& layer : layers) {
         DNNC_ASSIGN(auto proposal, propose(model, layer, goal, meter, ctx));
         if (!proposal) continue;
         Model m = std::move(proposal->first);
@@ -166,6 +173,7 @@ class NetAdapt : public Pass {
       }
       if (!best) break;  // nothing can shrink further
       model = std::move(*best);
+      ctx.analyses.invalidate(PreservedAnalyses::none());  // a layer shrank
       r = best_r, accuracy = best_acc;
       trajectory.push_back({{"iteration", iteration}, {"resource", r / r0}, {"accuracy", percent(accuracy)}, {"layer", best_layer}});
       step *= o_.decay;
@@ -245,11 +253,11 @@ class NetAdapt : public Pass {
   }
 
   // The first source of every filter group prune-structured may shrink.
-  std::vector<std::string> candidates(Model& model) const {
+  Expected<std::vector<std::string>> candidates(Model& model, PassContext& ctx) const {
+    DNNC_ASSIGN(const ResolvedShapes* shapes, ctx.shapes(model));
     Graph graph(model.graph(), model.base_dir);
-    ShapeMap shapes = inferShapes(model);
     std::vector<std::string> out;
-    ChannelGroups groups = analyzeChannelGroups(graph, shapes);
+    ChannelGroups groups = analyzeChannelGroups(graph, shapes->shapes);
     for (const auto& g : groups.groups)
       if (!g.blocked && !g.sources.empty()) out.push_back(nodeLabel(graph.node(g.sources.front())));
     return out;

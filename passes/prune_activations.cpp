@@ -15,7 +15,7 @@
 
 #include "lib/pass/pass.h"
 #include "lib/prune/activation_thresholds.h"
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/support/suggest.h"
 
 namespace dnnc {

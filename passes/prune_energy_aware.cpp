@@ -15,6 +15,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/analysis/linear_layer.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
@@ -24,7 +25,7 @@
 #include "lib/ir/node.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/train/finetune_job.h"
 
 namespace dnnc {
@@ -213,7 +214,7 @@ class PruneEnergyAware : public Pass {
                    formatDouble(std::round(1e4 * current.cost.energy_pj.total() / energy0.cost.energy_pj.total()) / 1e4),
                    ")")
           .withHint("raise accuracy-budget, or fine-tune and prune again");
-    return PreservedAnalyses::none();
+    return weightValuesChanged();
   }
 
  private:
@@ -246,9 +247,9 @@ class PruneEnergyAware : public Pass {
         if (why != "not a layer") log.skip(name, why);
         continue;
       }
-      const std::string short_name = energy::layerName(layer->name, layer->op);
+      const std::vector<std::string> aliases = layerAliases(n, layer->weight);
       if (std::any_of(o_.skip.begin(), o_.skip.end(), [&](const std::string& g) {
-            return globMatch(g, layer->name) || globMatch(g, short_name);
+            return std::any_of(aliases.begin(), aliases.end(), [&](const std::string& a) { return globMatch(g, a); });
           })) {
         log.skip(name, "matches skip");
         continue;

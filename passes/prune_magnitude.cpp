@@ -9,7 +9,7 @@
 // Ref: Han et al., "Learning both Weights and Connections for Efficient Neural Networks", NeurIPS 2015;
 //      Yu et al., "Scalpel: Customizing DNN Pruning to the Underlying Hardware Parallelism", ISCA 2017.
 #include "lib/pass/pass.h"
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/prune/magnitude.h"
 
 namespace dnnc {
@@ -23,6 +23,11 @@ class PruneMagnitude : public Pass {
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     Graph graph(model.graph(), model.base_dir);
     DNNC_ASSIGN(MagnitudeResult r, pruneMagnitude(graph, config_));
+    if (r.layers.empty()) {
+      std::string why;
+      for (const auto& s : r.skipped) why += (why.empty() ? ": " : "; ") + s.node + " (" + s.reason + ")";
+      return Error(Exit::Target, "prune-magnitude: no weight layer to prune", why.size() > 300 ? why.substr(0, 300) + "..." : why);
+    }
     auto fraction = [](int64_t zeros, int64_t params) { return params ? double(zeros) / double(params) : 0.0; };
     ctx.log->summary = {{"granularity", config_.granularity.text()},
                         {"layers_pruned", r.layers.size()},
@@ -41,7 +46,7 @@ class PruneMagnitude : public Pass {
       ctx.log->rewrite("prune weights", {l.layer}, d);
     }
     for (const auto& s : r.skipped) ctx.log->skip(s.node, s.reason);
-    return r.changed ? PreservedAnalyses::none() : PreservedAnalyses::all();
+    return r.changed ? weightValuesChanged() : PreservedAnalyses::all();
   }
 
  private:

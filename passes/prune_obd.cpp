@@ -15,6 +15,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
@@ -27,7 +28,7 @@ namespace {
 
 struct Layer {
   std::string node, weight;
-  bool rows_are_filters = true;  // Conv [K,...], Gemm transB=1 [N,K]; MatMul/Gemm transB=0: columns
+  bool rows_are_filters = true;  // WeightLayer::rowsAreFilters: Conv, Gemm transB=1; else columns are outputs
 };
 
 class PruneObd : public Pass {
@@ -39,7 +40,7 @@ class PruneObd : public Pass {
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     DNNC_TRY(train::completeFromContext(job_, ctx, "prune-obd"));
-    std::vector<Layer> layers = findLayers(model);
+    std::vector<Layer> layers = findLayers(model, *ctx.log);
     if (layers.empty()) {
       ctx.log->summary = {{"pruned", 0}};
       return PreservedAnalyses::all();
@@ -50,7 +51,7 @@ class PruneObd : public Pass {
       const double target = sparsity_ * static_cast<double>(r) / static_cast<double>(iterations_);
       DNNC_TRY(pruneTo(model, ctx, layers, target));
       nlohmann::json round = {{"round", r}, {"sparsity", target}};
-      ctx.analyses.invalidate(PreservedAnalyses::none());  // the weights changed
+      ctx.analyses.invalidate(weightValuesChanged());
       if (ft_epochs_ > 0) {
         train::FinetuneJob job = job_;
         job.options.epochs = ft_epochs_;
@@ -64,7 +65,7 @@ class PruneObd : public Pass {
         };
         DNNC_ASSIGN(train::FinetuneReport fr, train::runFinetuneJob(model, job, teacher, progress));
         round["finetune"] = train::finetuneReportJson(fr);
-        ctx.analyses.invalidate(PreservedAnalyses::none());
+        ctx.analyses.invalidate(weightValuesChanged());
       }
       rounds.push_back(round);
     }
@@ -81,32 +82,20 @@ class PruneObd : public Pass {
     }
     ctx.log->summary = {{"criterion", criterion_}, {"granularity", granularity_}, {"scope", scope_}, {"params", total},
                         {"zeros", zeros}, {"sparsity", total ? double(zeros) / double(total) : 0.0}, {"rounds", rounds}};
-    return PreservedAnalyses::none();
+    return weightValuesChanged();
   }
 
  private:
-  // Conv, Gemm and MatMul nodes whose weight (input 1) is a float initializer of rank >= 2.
-  std::vector<Layer> findLayers(Model& model) const {
+  // The weight layers (lib/analysis/weight_layers.h) of rank >= 2; filters only of convolutions (a Gemm's
+  // output rows may be the classes themselves).
+  std::vector<Layer> findLayers(Model& model, PassLog& log) const {
     std::vector<Layer> out;
-    std::set<std::string> seen;
     Graph graph(model.graph(), model.base_dir);
-    for (NodeId id : graph.nodes()) {
-      const auto& n = graph.node(id);
-      if ((n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul") || n.input_size() < 2) continue;
-      // Filters are Conv output channels; a Gemm's output rows may be the classes themselves.
-      if (granularity_ == "filter" && n.op_type() != "Conv") continue;
-      const auto* proto = graph.weightProto(n.input(1));
-      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT || proto->dims_size() < 2) continue;
-      if (!seen.insert(n.input(1)).second) continue;
-      Layer l{nodeLabel(n), n.input(1), true};
-      if (n.op_type() == "MatMul") l.rows_are_filters = false;
-      if (n.op_type() == "Gemm") {
-        int64_t tb = 0;
-        for (const auto& a : n.attribute())
-          if (a.name() == "transB") tb = a.i();
-        l.rows_are_filters = tb != 0;
-      }
-      out.push_back(l);
+    WeightLayers all = enumerateWeightLayers(graph);
+    for (const auto& s : all.skipped) log.skip(s.node, s.reason);
+    for (const auto& l : all.layers) {
+      if (l.dims.size() < 2 || (granularity_ == "filter" && l.kind != LayerKind::Conv)) continue;
+      out.push_back({l.name, l.weight, l.rowsAreFilters()});
     }
     return out;
   }

@@ -19,8 +19,6 @@
 // command's --data.
 // Ref: Li, Kadav, Durdanovic, Samet, Graf, "Pruning Filters for Efficient ConvNets", ICLR 2017 (L1);
 //      He, Zhang, Sun, "Channel Pruning for Accelerating Very Deep Neural Networks", ICCV 2017.
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -29,11 +27,14 @@
 #include <set>
 
 #include "lib/analysis/channel_groups.h"
+#include "lib/analysis/layer_names.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/pass/pass.h"
+#include "lib/prune/magnitude.h"
+#include "lib/support/glob.h"
 #include "lib/train/hessian_diag.h"
 
 namespace dnnc {
@@ -127,14 +128,9 @@ Expected<Options> parseOptions(const PassParams& p) {
     o.sparsity = p.getFloat("sparsity");
     DNNC_TRY(checkFraction(*o.sparsity, "sparsity"));
   }
-  for (const auto& item : splitList(p.has("layer-sparsity") ? p.getString("layer-sparsity") : std::string())) {
-    size_t eq = item.rfind('=');
-    char* end = nullptr;
-    double v = eq == std::string::npos ? NAN : std::strtod(item.c_str() + eq + 1, &end);
-    if (eq == std::string::npos || eq == 0 || end == item.c_str() + eq + 1 || *end != '\0')
-      return Error(Exit::Usage, "prune-structured: cannot parse layer-sparsity entry '", item, "' (expected NAME=FRACTION)");
-    DNNC_TRY(checkFraction(v, strCat("layer-sparsity of '", item.substr(0, eq), "'")));
-    o.layer_sparsity.emplace_back(item.substr(0, eq), v);
+  if (p.has("layer-sparsity")) {
+    DNNC_ASSIGN(o.layer_sparsity, parseLayerSparsity(p.getString("layer-sparsity")));
+    for (const auto& [name, v] : o.layer_sparsity) DNNC_TRY(checkFraction(v, strCat("layer-sparsity of '", name, "'")));
   }
   if (!o.sparsity && o.layer_sparsity.empty())
     return Error(Exit::Usage, "prune-structured: give sparsity=FRACTION or layer-sparsity='NAME=FRACTION,...'");
@@ -148,8 +144,14 @@ Expected<Options> parseOptions(const PassParams& p) {
   return o;
 }
 
-bool globMatch(const std::string& pattern, const std::string& name) {
-  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+// Every name the node's layer answers to (lib/analysis/layer_names.h).
+std::vector<std::string> aliasesOf(const Graph& graph, NodeId id) {
+  const auto& n = graph.node(id);
+  return layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
+}
+
+bool anyMatches(const std::string& pattern, const std::vector<std::string>& aliases) {
+  return std::any_of(aliases.begin(), aliases.end(), [&](const std::string& a) { return globMatch(pattern, a); });
 }
 
 // A copy of t keeping only the given indices along axis (any dtype).
@@ -177,10 +179,12 @@ class PruneStructured : public Pass {
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     if (opt_.criterion == "obd") DNNC_TRY(useObd(model, ctx));
-    DNNC_ASSIGN(LayerTable before, buildLayerTable(model));
+    DNNC_ASSIGN(const LayerTable* table_before, ctx.analyses.get(model, LayerTableAnalysis{ctx.input_shapes}));
+    const LayerTable before = *table_before;
+    DNNC_ASSIGN(const ResolvedShapes* shapes, ctx.shapes(model));
     Graph graph(model.graph(), model.base_dir);
     DNNC_TRY(checkNames(graph));
-    ChannelGroups cg = analyzeChannelGroups(graph, inferShapes(model));
+    ChannelGroups cg = analyzeChannelGroups(graph, shapes->shapes);
 
     for (const auto& [id, why] : cg.fixed_layers) ctx.log->skip(nodeLabel(graph.node(id)), why);
     std::vector<char> pruned(static_cast<size_t>(cg.atomCount()), 0);
@@ -195,18 +199,37 @@ class PruneStructured : public Pass {
     }
     if (groups_pruned == 0) {
       ctx.log->summary = summary(cg, 0, 0, 0, before, before);
+      // A target that no group can take is not reached: say so instead of writing the model unchanged.
+      if (eligible_ == 0)
+        return Error(Exit::Target, "prune-structured: no ", opt_.channel ? "channel" : "filter",
+                     " group of this model can be pruned (", cg.groups.size(), " groups, each blocked or skipped: ",
+                     firstReasons(*ctx.log), ")")
+            .withHint("prune single weights instead (--granularity element), or see the skipped list with --json");
       return PreservedAnalyses::all();
     }
     for (const auto& use : cg.uses) DNNC_TRY(apply(graph, use, pruned));
     dropStaleValueInfo(graph, cg, pruned);
-    DNNC_ASSIGN(LayerTable after, buildLayerTable(model));
-    ctx.log->summary = summary(cg, groups_pruned, channels_before, channels_removed, before, after);
+    ctx.analyses.invalidate(PreservedAnalyses::none());
+    DNNC_ASSIGN(const LayerTable* after, ctx.analyses.get(model, LayerTableAnalysis{ctx.input_shapes}));
+    ctx.log->summary = summary(cg, groups_pruned, channels_before, channels_removed, before, *after);
     return PreservedAnalyses::none();
   }
 
  private:
   Options opt_;
   std::unique_ptr<SliceCriterion> criterion_;
+  int eligible_ = 0;  // groups not blocked, skipped or without consumers (counted by planGroup)
+
+  // The first few skip reasons of the log, for an error message.
+  static std::string firstReasons(const PassLog& log) {
+    std::string out;
+    size_t n = 0;
+    for (const auto& s : log.skipped) {
+      if (n++ == 3) return out + "; ...";
+      out += (out.empty() ? "" : "; ") + s["node"].get<std::string>() + ": " + s["reason"].get<std::string>();
+    }
+    return out.empty() ? "no Conv, Gemm or MatMul layer" : out;
+  }
 
   // criterion=obd: the Hessian diagonal of the model as it enters the pass, on the command's --data
   // (the first calib-samples of it).
@@ -225,14 +248,14 @@ class PruneStructured : public Pass {
   Status checkNames(const Graph& graph) const {
     std::vector<std::string> patterns = opt_.skip;
     for (const auto& [name, v] : opt_.layer_sparsity) patterns.push_back(name);
-    for (const auto& pat : patterns) {
-      bool found = false;
-      for (NodeId id : graph.nodes()) found = found || globMatch(pat, nodeLabel(graph.node(id)));
-      if (!found)
-        return Error(Exit::Usage, "no node is named '", pat, "'")
-            .withHint("'dnnc info MODEL' lists the layer names");
+    LayerSelector selector = LayerSelector::of(patterns, "prune-structured");
+    std::vector<std::string> known;
+    for (NodeId id : graph.nodes()) {
+      auto aliases = aliasesOf(graph, id);
+      selector.matches(aliases);
+      known.insert(known.end(), aliases.begin(), aliases.end());
     }
-    return {};
+    return selector.checkAllMatched(known, "");
   }
 
   std::vector<std::string> labels(const Graph& graph, const std::vector<NodeId>& ids) const {
@@ -243,9 +266,9 @@ class PruneStructured : public Pass {
 
   // Chooses the classes of one group to remove; marks their atoms in `pruned`. Returns how many.
   Expected<int64_t> planGroup(const Graph& graph, const ChannelGroups& cg, const ChannelGroup& group,
-                              std::vector<char>& pruned, PassContext& ctx) const {
+                              std::vector<char>& pruned, PassContext& ctx) {
     std::vector<std::string> sources = labels(graph, group.sources);
-    std::vector<std::string> names = opt_.channel ? labels(graph, group.consumers) : sources;
+    const std::vector<NodeId>& ranked = opt_.channel ? group.consumers : group.sources;
     std::string label = sources.front() + (sources.size() > 1 ? strCat(" (+", sources.size() - 1, " joined)") : "");
     if (group.blocked) {
       std::string why;
@@ -253,17 +276,18 @@ class PruneStructured : public Pass {
       ctx.log->skip(label, why);
       return 0;
     }
-    if (names.empty()) {
+    if (ranked.empty()) {
       ctx.log->skip(label, "no Conv, Gemm or MatMul reads these channels");
       return 0;
     }
     for (const auto& pat : opt_.skip)
-      for (const auto& n : names)
-        if (globMatch(pat, n)) {
-          ctx.log->skip(label, strCat("'", n, "' matches skip pattern '", pat, "'"));
+      for (NodeId id : ranked)
+        if (anyMatches(pat, aliasesOf(graph, id))) {
+          ctx.log->skip(label, strCat("'", nodeLabel(graph.node(id)), "' matches skip pattern '", pat, "'"));
           return 0;
         }
-    double sparsity = groupSparsity(names);
+    ++eligible_;
+    double sparsity = groupSparsity(graph, ranked);
     auto n = static_cast<int64_t>(group.classes.size());
     int64_t keep = keepCount(n, sparsity);
     if (keep >= n) return 0;
@@ -287,11 +311,11 @@ class PruneStructured : public Pass {
     return n - keep;
   }
 
-  double groupSparsity(const std::vector<std::string>& names) const {
+  double groupSparsity(const Graph& graph, const std::vector<NodeId>& ids) const {
     std::optional<double> s;
     for (const auto& [pat, v] : opt_.layer_sparsity)
-      for (const auto& n : names)
-        if (globMatch(pat, n)) s = s ? std::min(*s, v) : v;  // several named layers: the gentlest wins
+      for (NodeId id : ids)
+        if (anyMatches(pat, aliasesOf(graph, id))) s = s ? std::min(*s, v) : v;  // several named layers: the gentlest wins
     return s ? *s : opt_.sparsity.value_or(0.0);
   }
 
@@ -488,7 +512,7 @@ class PruneStructured : public Pass {
 std::vector<ParamSpec> PruneStructuredParams() {
   return {
       {"sparsity", ParamType::Float, "", "fraction of each group's filters/channels to remove, in [0,1)"},
-      {"layer-sparsity", ParamType::String, "", "per-layer fractions 'NAME=F,GLOB=F' (override sparsity)"},
+      {"layer-sparsity", ParamType::String, "", "per-layer fractions 'NAME=F,GLOB=F' or a YAML/JSON file (override sparsity)"},
       {"granularity", ParamType::String, "filter", "filter: rank producers' filters; channel: rank consumers' input channels",
        {"filter", "channel"}},
       {"criterion", ParamType::String, "l1", "l1/l2 norm, or obd saliency (Hessian on --data), ranks filters/channels (lowest removed first)",

@@ -13,6 +13,7 @@
 // inference: A whitepaper", 2018.
 #include <cmath>
 
+#include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
@@ -40,31 +41,22 @@ class QuantizeLinear : public Pass {
       return Error(Exit::Input, "per-channel DequantizeLinear needs opset 13 or later, the model has ", opset)
           .withHint("use granularity=per-tensor");
     Graph graph(model.graph(), model.base_dir);
-    std::set<std::string> seen;
     int done = 0;
     double sse = 0, signal = 0;
-    for (NodeId id : graph.nodes()) {
-      const onnx::NodeProto n = graph.node(id);
-      if (!isDefaultDomain(n) || n.input_size() < 2) continue;
-      const std::string& op = n.op_type();
-      if (op != "Conv" && op != "Gemm" && op != "MatMul") continue;
-      const std::string w_name = n.input(1);
-      if (!graph.isWeight(w_name) || seen.count(w_name)) continue;
-      seen.insert(w_name);
-      const auto* proto = graph.weightProto(w_name);
-      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT) { ctx.log->skip(nodeLabel(n), "weight is not float32"); continue; }
-      if (graph.isGraphInput(w_name)) { ctx.log->skip(nodeLabel(n), "weight is also a graph input"); continue; }
+    WeightLayers all = enumerateWeightLayers(graph);
+    for (const auto& s : all.skipped) ctx.log->skip(s.node, s.reason);
+    for (const WeightLayer& l : all.layers) {
+      const std::string& w_name = l.weight;
+      if (graph.isGraphInput(w_name)) { ctx.log->skip(l.name, "weight is also a graph input"); continue; }
       DNNC_ASSIGN(Tensor w, graph.readWeight(w_name));
-      int axis = 0;
-      if (op == "Gemm") axis = attrInt(n, "transB", 0) ? 0 : 1;
-      if (op == "MatMul") axis = w.rank() - 1;
-      if (w.rank() == 0 || (per_channel_ && w.rank() < 2)) { ctx.log->skip(nodeLabel(n), "weight has no channel axis"); continue; }
+      const int axis = l.output_axis;
+      if (w.rank() == 0 || (per_channel_ && w.rank() < 2)) { ctx.log->skip(l.name, "weight has no channel axis"); continue; }
       Quantized qz = quantize(w, per_channel_ ? axis : -1);
       rewrite(graph, w_name, qz, axis);
       ++done;
       sse += qz.sse;
       signal += qz.signal;
-      ctx.log->rewrite("quantize to QDQ", {nodeLabel(n)},
+      ctx.log->rewrite("quantize to QDQ", {l.name},
                        {{"weight", w_name}, {"bits", 8}, {"scales", qz.scale.size()},
                         {"mse", qz.sse / double(w.numel())},
                         {"sqnr_db", qz.sse > 0 ? nlohmann::json(10 * std::log10(qz.signal / qz.sse)) : nlohmann::json(nullptr)}});

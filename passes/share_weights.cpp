@@ -15,6 +15,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/linalg/kmeans.h"
@@ -53,7 +54,7 @@ class ShareWeights : public Pass {
     if (method_ == "hessian") {
       // The Hessian of the weights as they are now: cached by an earlier pass (prune-obd) that left the
       // weights alone since, or computed here on the calibration data.
-      hessian = ctx.analyses.find<train::HessianDiag>();
+      hessian = ctx.analyses.findAny<train::HessianDiagAnalysis>();
       if (!hessian && !ctx.calibration)
         return Error(Exit::Usage, "method=hessian needs calibration data for the Hessian diagonal")
             .withHint("give --data (images the model takes), or use method=linear-lloyd");
@@ -100,7 +101,8 @@ class ShareWeights : public Pass {
                         {"sqnr_db", sse > 0 ? nlohmann::json(10 * std::log10(signal / sse)) : nlohmann::json(nullptr)}};
     if (shared == 0) return PreservedAnalyses::all();
     DNNC_TRY(graph.compact());
-    return PreservedAnalyses::none();
+    // Materialized, only values changed; the Gather form adds nodes.
+    return materialize_ ? weightValuesChanged() : PreservedAnalyses::none();
   }
 
  private:
@@ -109,22 +111,17 @@ class ShareWeights : public Pass {
   int max_iter_;
   bool materialize_;
 
-  // The weight input of every Conv/ConvTranspose (conv) and Gemm/MatMul (fc), once per weight.
+  // Every weight layer (lib/analysis/weight_layers.h): convolutions take conv-bits, the rest fc-bits.
   static std::vector<Target> findTargets(const Graph& graph, PassLog& log) {
     std::vector<Target> out;
-    std::set<std::string> seen;
-    for (NodeId id : graph.nodes()) {
-      const auto& n = graph.node(id);
-      if (!isDefaultDomain(n) || n.input_size() < 2) continue;
-      bool conv = n.op_type() == "Conv" || n.op_type() == "ConvTranspose";
-      if (!conv && n.op_type() != "Gemm" && n.op_type() != "MatMul") continue;
-      const std::string& w = n.input(1);
-      if (!graph.isWeight(w) || seen.count(w)) continue;
-      seen.insert(w);
-      const auto* proto = graph.weightProto(w);
-      if (!proto || proto->data_type() != onnx::TensorProto::FLOAT) { log.skip(nodeLabel(n), "weight is not float32"); continue; }
-      if (graph.isGraphInput(w)) { log.skip(nodeLabel(n), "weight is also a graph input (it can be overridden)"); continue; }
-      out.push_back({w, nodeLabel(n), conv});
+    WeightLayers all = enumerateWeightLayers(graph);
+    for (const auto& s : all.skipped) log.skip(s.node, s.reason);
+    for (const auto& l : all.layers) {
+      if (graph.isGraphInput(l.weight)) {
+        log.skip(l.name, "weight is also a graph input (it can be overridden)");
+        continue;
+      }
+      out.push_back({l.weight, l.name, l.kind == LayerKind::Conv});
     }
     return out;
   }

@@ -48,8 +48,6 @@ bool isMacLayer(const onnx::NodeProto& node) {
                                    isRecurrentOp(op));
 }
 
-bool isRecurrentOp(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
-
 namespace {
 
 // LSTM/GRU/RNN: every step multiplies the input by W [dirs, gates*H, I] and the hidden state by
@@ -109,6 +107,11 @@ std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& sha
 Expected<LayerTable> buildLayerTable(const Model& model, const InputShapes& input_shapes) {
   DNNC_ASSIGN(ResolvedShapes resolved, resolveShapes(model, input_shapes));
   return buildLayerTable(model, resolved);
+}
+
+Expected<LayerTable> LayerTableAnalysis::run(const Model& model, AnalysisManager& am) const {
+  DNNC_ASSIGN(const ResolvedShapes* shapes, am.get(model, ShapeAnalysis{inputs}));
+  return buildLayerTable(model, *shapes);
 }
 
 Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& resolved) {

@@ -47,10 +47,18 @@ struct LayerTable {
 // The table for the given input shapes (symbolic batch dims: 1 unless given), or for shapes resolved already.
 Expected<LayerTable> buildLayerTable(const Model& model, const InputShapes& input_shapes = {});
 Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& shapes);
+// The cached form, on the shapes of ShapeAnalysis{inputs}. It reads weight values (nonzeros), so only
+// passes that change nothing preserve it.
+struct LayerTableAnalysis {
+  using Result = LayerTable;
+  InputShapes inputs;
+  std::string key() const { return inputs.key(); }
+  Expected<LayerTable> run(const Model& model, AnalysisManager& am) const;
+};
+
 // Whether MACs are counted for the node: Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN of the default
 // domain.
 bool isMacLayer(const onnx::NodeProto& node);
-bool isRecurrentOp(const std::string& op);
 // MACs of one node given shapes: 0 for ops that are not MAC layers, nullopt when a shape it needs is unknown.
 std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes);
 

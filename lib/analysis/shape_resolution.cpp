@@ -3,6 +3,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -166,7 +167,8 @@ bool hasSubgraph(const onnx::NodeProto& node) {
 
 class Resolver {
  public:
-  Resolver(const Model& model, ResolvedShapes& out) : skeleton_(model), out_(out) {}
+  Resolver(const Model& model, ResolvedShapes& out, bool substitute_batch)
+      : skeleton_(model), out_(out), substitute_batch_(substitute_batch) {}
 
   Status setInputs(const Model& model, const InputShapes& request) {
     std::set<std::string> initializers;
@@ -238,7 +240,7 @@ class Resolver {
                        dimsText(declared), " at dim ", i);
       return dims;
     }
-    if (!declared.empty() && declared[0] < 0) declared[0] = out_.batch;
+    if (substitute_batch_ && !declared.empty() && declared[0] < 0) declared[0] = out_.batch;
     return declared;
   }
 
@@ -271,6 +273,9 @@ class Resolver {
     google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
     bool changed = false;
     for (auto& node : *graph.mutable_node()) {
+      if (node.op_type() == "Shape" && isDefaultDomain(node) && node.input_size() == 1 && !hasAttr(node, "start") &&
+          !hasAttr(node, "end"))
+        shape_of_[node.output(0)] = node.input(0);
       if (node.op_type() == "If" && isDefaultDomain(node) && inlineIf(node, kept)) {
         changed = true;
         continue;
@@ -282,6 +287,11 @@ class Resolver {
           changed = true;
           continue;
         }
+      }
+      if (auto value = knownDimsOfShape(node, shapes)) {
+        record(node.output(0), std::move(*value));
+        changed = true;
+        continue;
       }
       if (foldable(node, shapes)) {
         auto values = evaluateNode(node, skeleton_.known(), skeleton_.proto());
@@ -296,6 +306,28 @@ class Resolver {
     }
     *graph.mutable_node() = std::move(kept);
     return changed;
+  }
+
+  // Gather(Shape(x), indices) where the dims it picks are known though others of x are not (torch's
+  // x.size(1) on a tensor with a symbolic batch).
+  std::optional<Tensor> knownDimsOfShape(const onnx::NodeProto& node, const ShapeMap& shapes) {
+    if (node.op_type() != "Gather" || !isDefaultDomain(node) || node.input_size() != 2 || attrInt(node, "axis", 0) != 0)
+      return std::nullopt;
+    auto producer = shape_of_.find(node.input(0));
+    auto indices = skeleton_.known().find(node.input(1));
+    if (producer == shape_of_.end() || indices == skeleton_.known().end()) return std::nullopt;
+    const ValueShape* in = shapes.find(producer->second);
+    if (!in || !in->known_rank) return std::nullopt;
+    const auto rank = static_cast<int64_t>(in->dims.size());
+    std::vector<float> picks = indices->second.toFloats();
+    Tensor out(DType::Int64, indices->second.dims());
+    for (size_t i = 0; i < picks.size(); ++i) {
+      int64_t k = static_cast<int64_t>(picks[i]);
+      if (k < 0) k += rank;
+      if (k < 0 || k >= rank || in->dims[static_cast<size_t>(k)] < 0) return std::nullopt;
+      out.data<int64_t>()[i] = in->dims[static_cast<size_t>(k)];
+    }
+    return out;
   }
 
   static bool smallEnough(const std::vector<Tensor>& values) {
@@ -337,8 +369,10 @@ class Resolver {
 
   Skeleton skeleton_;
   ResolvedShapes& out_;
+  bool substitute_batch_ = true;
   std::map<std::string, std::vector<int64_t>> given_;
   std::set<std::string> producedByFolding_;
+  std::map<std::string, std::string> shape_of_;  // output of a Shape node -> the value it measures
 };
 
 }  // namespace
@@ -385,9 +419,9 @@ std::vector<std::string> ResolvedShapes::unknownInputs() const {
   return out;
 }
 
-Expected<ResolvedShapes> resolveShapes(const Model& model, const InputShapes& inputs) {
+Expected<ResolvedShapes> resolveShapes(const Model& model, const InputShapes& inputs, const ResolveOptions& options) {
   ResolvedShapes out;
-  Resolver resolver(model, out);
+  Resolver resolver(model, out, options.substitute_batch);
   DNNC_TRY(resolver.setInputs(model, inputs));
   resolver.run();
   return out;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/analysis/analysis_manager.h"
 #include "lib/ir/model.h"
 #include "lib/ir/shapes.h"
 #include "lib/ir/tensor.h"
@@ -50,6 +51,21 @@ struct ResolvedShapes {
 // Fails (Exit::Usage) when `inputs` names a value that is not a graph input, or gives a shape that
 // contradicts the model's static dims or rank. Never fails on what it cannot resolve: those values keep
 // -1 dims (or are absent).
-Expected<ResolvedShapes> resolveShapes(const Model& model, const InputShapes& inputs = {});
+struct ResolveOptions {
+  // Analyses take a symbolic batch as InputShapes::batch (1); a rewrite (fold-shapes) keeps it symbolic, so
+  // nothing it folds depends on a batch size the model does not fix.
+  bool substitute_batch = true;
+};
+Expected<ResolvedShapes> resolveShapes(const Model& model, const InputShapes& inputs = {},
+                                       const ResolveOptions& options = {});
+
+// The cached form: ctx.analyses.get(model, ShapeAnalysis{ctx.input_shapes}). Passes that change only
+// weight values preserve it.
+struct ShapeAnalysis {
+  using Result = ResolvedShapes;
+  InputShapes inputs;
+  std::string key() const { return inputs.key(); }
+  Expected<ResolvedShapes> run(const Model& model, AnalysisManager&) const { return resolveShapes(model, inputs); }
+};
 
 }  // namespace dnnc

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
@@ -307,7 +308,7 @@ Expected<OnnxLayers> Extractor::run() {
       } else if (op == "Gemm" || op == "MatMul") {
         reason = fc(n, l);
         is_layer = true;
-      } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+      } else if (isRecurrentOp(op)) {
         reason = recurrent(n, parts);
         is_layer = true;
       } else if (op == "ConvTranspose") {
@@ -335,7 +336,7 @@ Expected<OnnxLayers> Extractor::run() {
         }
         continue;
       }
-      if (!reason.empty()) out.skipped.push_back({layerName(nodeLabel(n), op), op, reason});
+      if (!reason.empty()) out.skipped.push_back({shortLayerName(nodeLabel(n), op), op, reason});
     }
     // Propagate "raw input" through nodes that are not layers.
     if (op == "Constant") continue;
@@ -378,7 +379,11 @@ Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape
   }
   l.first_layer = reads_network_input;
   node_names_.push_back(info.node);
-  l.name = layerName(nodeLabel(n), n.op_type()) + (part.empty() ? "" : "/" + part);
+  l.name = shortLayerName(nodeLabel(n), n.op_type()) + (part.empty() ? "" : "/" + part);
+  info.aliases = layerAliases(n, info.weights_constant ? weight : "");
+  if (!part.empty())
+    for (auto& a : info.aliases)
+      if (a != weight) a += "/" + part;
   out.layers.push_back(std::move(l));
   out.info.push_back(std::move(info));
   return {};
@@ -407,30 +412,9 @@ int OnnxLayers::find(const std::string& name) const {
     if (layers[i].name == name) return int(i);
   for (size_t i = 0; i < info.size(); ++i)
     if (info[i].node == name) return int(i);
+  for (size_t i = 0; i < info.size(); ++i)
+    if (std::find(info[i].aliases.begin(), info[i].aliases.end(), name) != info[i].aliases.end()) return int(i);
   return -1;
-}
-
-std::string layerName(const std::string& node_name, const std::string& op_type) {
-  if (node_name.size() < 2 || node_name[0] != '/') return node_name;
-  std::vector<std::string> parts = split(node_name.substr(1), '/');
-  if (parts.size() < 2) return node_name;
-  const std::string& last = parts.back();
-  bool is_op = last == op_type;
-  if (!is_op && last.size() > op_type.size() + 1 && last.compare(0, op_type.size() + 1, op_type + "_") == 0)
-    is_op = last.find_first_not_of("0123456789", op_type.size() + 1) == std::string::npos;
-  if (!is_op) return node_name;
-  parts.pop_back();
-  std::vector<std::string> path;
-  for (const auto& p : parts) {
-    if (p.empty()) return node_name;
-    if (!path.empty() && p.size() > path.back().size() && p.compare(0, path.back().size() + 1, path.back() + ".") == 0)
-      path.back() = p;  // PyTorch repeats the parent: /layer1/layer1.0/... is module layer1.0
-    else
-      path.push_back(p);
-  }
-  std::string name;
-  for (const auto& p : path) name += (name.empty() ? "" : ".") + p;
-  return name;
 }
 
 Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options) {

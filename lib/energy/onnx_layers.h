@@ -33,6 +33,7 @@ struct OnnxLayerInfo {
   std::string output;  // the output (ofmap) value
   int64_t weights = 0, nonzero_weights = 0;  // of the main weight (0 / 0 when it is computed, not constant)
   bool weights_constant = true;
+  std::vector<std::string> aliases;  // every name that selects the layer (lib/analysis/layer_names.h)
   // Layers that read this layer's output, directly or through ops that keep it a feature map
   // (Relu, pooling, LRN, Flatten, Reshape, Dropout, BatchNormalization, Concat, ...), in graph order.
   std::vector<int> next;
@@ -47,10 +48,10 @@ struct SkippedNode {
 
 struct OnnxLayers {
   int batch = 1;                    // N of the layers
-  std::vector<LayerShape> layers;   // LayerShape::name is the layer's short name (see layerName)
+  std::vector<LayerShape> layers;   // LayerShape::name is the layer's short name (shortLayerName)
   std::vector<OnnxLayerInfo> info;  // parallel to layers
   std::vector<SkippedNode> skipped;
-  // The layer a user means by `name`: its short name or its node name; -1 when none.
+  // The layer a user means by `name`: its short name, its node name, or another of its aliases; -1 when none.
   int find(const std::string& name) const;
 };
 
@@ -64,10 +65,6 @@ struct OnnxLayerOptions {
 Expected<OnnxLayers> extractLayers(const Model& model, const OnnxLayerOptions& options = {});
 Expected<OnnxLayers> extractLayers(const Model& model, const ResolvedShapes& shapes, const OnnxLayerOptions& options);
 
-// The short name of a node as PyTorch exports it: "/layer1/layer1.0/conv1/Conv" -> "layer1.0.conv1",
-// "/conv1/Conv" -> "conv1"; other names unchanged ("" -> ""). extractLayers falls back to the full node
-// name where two short names collide.
-std::string layerName(const std::string& node_name, const std::string& op_type);
 
 // --- activation sparsity ---
 

@@ -93,6 +93,8 @@ std::string nodeLabel(const onnx::NodeProto& node) {
   return node.op_type();
 }
 
+bool isRecurrentOp(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
+
 bool isDefaultDomain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }
 
 }  // namespace dnnc

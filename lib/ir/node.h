@@ -39,6 +39,9 @@ std::string nodeLabel(const onnx::NodeProto& node);
 // nodes alone.
 bool isDefaultDomain(const onnx::NodeProto& node);
 
+// LSTM, GRU or RNN: ops that hold input (W) and recurrence (R) weight matrices.
+bool isRecurrentOp(const std::string& op_type);
+
 // Whether input i is present (ONNX writes an empty name for a skipped optional input).
 inline bool hasInput(const onnx::NodeProto& node, int i) { return i < node.input_size() && !node.input(i).empty(); }
 

@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "lib/analysis/shape_resolution.h"
 #include "lib/ir/model.h"
 #include "lib/pass/calibration.h"
-#include "lib/pass/analysis.h"
+#include "lib/analysis/analysis_manager.h"
 #include "lib/pass/params.h"
 #include "lib/support/error.h"
 
@@ -41,15 +42,27 @@ struct PassContext {
   // Samples (and labels) for passes that need activations; unset when the user gave no --data. A pass
   // that requires it fails with Exit::Usage naming the option.
   std::optional<Calibration> calibration;
-  // The model as the pipeline received it: recovery passes (finetune, the fine-tune steps of pruning
-  // passes) distil from it by default, as the model before compression. Set by runPipeline.
+  // The model as the pipeline received it: recovery passes (finetune) distil from it by default, as the
+  // model before compression. Set by runPipeline when a pass says it uses it (Pass::usesPipelineInput).
   std::shared_ptr<const Model> pipeline_input;
+  // --input-shape and --batch: what symbolic input dims stand for when a pass needs shapes.
+  InputShapes input_shapes;
+
+  // The model's resolved shapes for input_shapes (cached until a pass changes the graph's structure).
+  Expected<const ResolvedShapes*> shapes(const Model& model) { return analyses.get(model, ShapeAnalysis{input_shapes}); }
 };
+
+// What a pass that changed weight values, and nothing else, preserves: everything computed from the graph's
+// structure and shapes alone.
+inline PreservedAnalyses weightValuesChanged() { return PreservedAnalyses::none().preserve<ShapeAnalysis>(); }
 
 class Pass {
  public:
   virtual ~Pass() = default;
   virtual Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) = 0;
+  // Whether the pass reads ctx.pipeline_input (the model before the pipeline, e.g. as a distillation
+  // teacher): the pipeline keeps that copy only when some pass asks for it.
+  virtual bool usesPipelineInput() const { return false; }
 };
 
 }  // namespace dnnc

@@ -1,5 +1,6 @@
 #include "lib/pass/pipeline.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -139,17 +140,32 @@ std::string Pipeline::print() const {
 Expected<nlohmann::json> runPipeline(Model& model, const Pipeline& pipeline, const PassRegistry& registry,
                                      PassContext& ctx, const RunOptions& options) {
   nlohmann::json reports = nlohmann::json::array();
-  if (!ctx.pipeline_input) ctx.pipeline_input = std::make_shared<const Model>(model);
+  // Every pass is created (its params checked) before any runs.
+  std::vector<std::unique_ptr<Pass>> passes;
   for (const auto& element : pipeline.elements) {
     const PassInfo* info = registry.find(element.name);
     DNNC_CHECK(info != nullptr, "pass ", element.name, " vanished from the registry");
     DNNC_ASSIGN(auto pass, info->create(element.params));
+    passes.push_back(std::move(pass));
+  }
+  // A copy of the whole model only when a pass will read it.
+  const bool keep_input = std::any_of(passes.begin(), passes.end(), [](const auto& p) { return p->usesPipelineInput(); });
+  if (keep_input && !ctx.pipeline_input) ctx.pipeline_input = std::make_shared<const Model>(model);
+  for (size_t k = 0; k < passes.size(); ++k) {
+    const auto& element = pipeline.elements[k];
+    auto& pass = passes[k];
     PassLog log;
     ctx.log = &log;
     auto start = std::chrono::steady_clock::now();
     auto preserved = pass->run(model, ctx);
     ctx.log = nullptr;
-    if (!preserved) return std::move(preserved).error().context(strCat(element.name, ": "));
+    if (!preserved) {
+      // Errors name the pass once: passes that already start their message with their name keep it.
+      Error e = std::move(preserved).error();
+      const std::string prefix = strCat(element.name, ": ");
+      if (e.message().rfind(prefix, 0) == 0) return e;
+      return std::move(e).context(prefix);
+    }
     ctx.analyses.invalidate(*preserved);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (options.verify_each) {

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "lib/prune/threshold.h"
-#include "lib/prune/weight_layers.h"
+#include "lib/analysis/weight_layers.h"
 
 namespace dnnc {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/prune/weight_layers.h"
+#include "lib/analysis/weight_layers.h"
 #include "lib/support/error.h"
 
 namespace dnnc {

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/prune/threshold.h"
 
 namespace dnnc {
@@ -54,7 +54,12 @@ Expected<LayerSparsity> parseFile(const std::string& path) {
 }  // namespace
 
 Expected<LayerSparsity> parseLayerSparsity(const std::string& text) {
-  if (text.find('=') == std::string::npos) return parseFile(text);
+  if (text.find('=') == std::string::npos) {
+    // A word with no path separator and no extension was meant inline ('conv1' without '=0.5').
+    if (!std::filesystem::exists(text) && text.find_first_of("/.") == std::string::npos)
+      return Error(Exit::Usage, "layer sparsity '", text, "' is not NAME=SPARSITY");
+    return parseFile(text);
+  }
   LayerSparsity out;
   for (const auto& item : splitList(text)) {
     auto eq = item.rfind('=');

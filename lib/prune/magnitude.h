@@ -18,7 +18,7 @@
 
 #include "lib/ir/graph.h"
 #include "lib/prune/granularity.h"
-#include "lib/prune/weight_layers.h"
+#include "lib/analysis/weight_layers.h"
 
 namespace dnnc {
 

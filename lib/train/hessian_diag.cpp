@@ -53,21 +53,20 @@ std::vector<double> filterSaliency(const std::vector<float>& h, const std::vecto
   return s;
 }
 
+std::string HessianDiagAnalysis::key() const {
+  return strCat(spec.data.path, "|scale=", spec.data.scale, "|mean=", spec.data.mean, "|std=", spec.data.std,
+                "|limit=", spec.limit);
+}
+
+Expected<HessianDiag> HessianDiagAnalysis::run(const Model& model, AnalysisManager&) const {
+  DNNC_ASSIGN(auto data, loadDataset(model, spec.data, "", spec.limit));
+  DNNC_ASSIGN(HessianDiag h, computeHessianDiag(model, data, threads));
+  h.data = spec.data.path;
+  return h;
+}
+
 Expected<const HessianDiag*> hessianDiagAnalysis(const Model& model, PassContext& ctx, const CalibrationSpec& spec) {
-  std::optional<Error> failure;
-  const HessianDiag& h = ctx.analyses.get<HessianDiag>([&]() -> HessianDiag {
-    auto data = loadDataset(model, spec.data, "", spec.limit);
-    if (!data) return failure = data.error(), HessianDiag{};
-    auto r = computeHessianDiag(model, *data, ctx.threads);
-    if (!r) return failure = r.error(), HessianDiag{};
-    r->data = spec.data.path;
-    return std::move(*r);
-  });
-  if (failure) {
-    ctx.analyses.clear();  // do not keep the empty result
-    return *failure;
-  }
-  return &h;
+  return ctx.analyses.get(model, HessianDiagAnalysis{spec, ctx.threads});
 }
 
 }  // namespace dnnc::train

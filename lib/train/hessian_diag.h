@@ -46,8 +46,18 @@ struct CalibrationSpec {
   int64_t limit = 0;  // first N samples; 0: all
 };
 
+// The analysis: the Hessian diagonal on the given calibration data (its path, preprocessing and sample
+// count are the key: a 100-sample result never answers a 1,000-sample request).
+struct HessianDiagAnalysis {
+  using Result = HessianDiag;
+  CalibrationSpec spec;
+  int threads = 0;
+  std::string key() const;
+  Expected<HessianDiag> run(const Model& model, AnalysisManager& am) const;
+};
+
 // The cached HessianDiag of the model in ctx.analyses, computed on first use. A pass that changes
-// weights and does not preserve HessianDiag invalidates it.
+// weights and does not preserve HessianDiagAnalysis invalidates it.
 Expected<const HessianDiag*> hessianDiagAnalysis(const Model& model, PassContext& ctx, const CalibrationSpec& spec);
 
 }  // namespace dnnc::train

@@ -40,8 +40,8 @@ TEST_CASE("dnnc decompose rejects bad ranks, unmatched layers and wrong flags wi
   requireCleanError(run({"--method", "cp", "--rank", "100000"}), 2, "exceeds the largest CP rank");
   requireCleanError(run({"--method", "svd", "--rank", "0"}), 2, "rank must be at least 1");
   requireCleanError(run({"--method", "svd", "--rank", "5000"}), 2, "exceeds");
-  requireCleanError(run({"--method", "tucker", "--layers", "nosuch*"}), 2, "'nosuch*' matches no Conv node");
-  requireCleanError(run({"--method", "svd", "--layers", "conv*,nosuch"}), 2, "matches no Gemm or MatMul node");
+  requireCleanError(run({"--method", "tucker", "--layers", "nosuch*"}), 2, "layers: no Conv layer named 'nosuch*'");
+  requireCleanError(run({"--method", "svd", "--layers", "fc*,nosuch"}), 2, "layers: no Gemm or MatMul layer named 'nosuch'");
   requireCleanError(run({"--method", "cp"}), 2, "no rank given");
   requireCleanError(run({"--method", "tucker", "--energy", "0.9"}), 2, "--energy applies to --method svd only");
   requireCleanError(run({"--method", "tucker", "--ratio", "0"}), 2, "ratio must be in (0, 1]");

@@ -142,7 +142,7 @@ TEST_CASE("decompose-tucker rejects a zero rank, a rank above the channels and a
   CHECK(big.message().find("exceeds the input channels (3)") != std::string::npos);
   Error none = pipelineError(m, "decompose-tucker(layers='conv9*')");
   CHECK(none.code() == Exit::Usage);
-  CHECK(none.message().find("'conv9*' matches no Conv node") != std::string::npos);
+  CHECK(none.message().find("no Conv layer named 'conv9*'") != std::string::npos);
   Error both = pipelineError(m, "decompose-tucker(rank=2,ratio=0.5)");
   CHECK(both.code() == Exit::Usage);
   Error ratio = pipelineError(m, "decompose-tucker(ratio=1.5)");

@@ -209,7 +209,7 @@ TEST_CASE("prune-magnitude rejects bad targets, unknown layers and groups that d
   expectError(m, "prune-magnitude(sparsity=1)", Exit::Usage, "outside [0, 1)");
   expectError(m, "prune-magnitude(sparsity=-0.1)", Exit::Usage, "outside [0, 1)");
   expectError(m, "prune-magnitude(layer-sparsity='conv1=1.5')", Exit::Usage, "outside [0, 1)");
-  expectError(m, "prune-magnitude(layer-sparsity='conv9=0.5')", Exit::Usage, "no Conv/Gemm/MatMul layer named 'conv9'");
+  expectError(m, "prune-magnitude(layer-sparsity='conv9=0.5')", Exit::Usage, "no weight layer named 'conv9'");
   expectError(m, "prune-magnitude(sparsity=0.5,skip=nope)", Exit::Usage, "'nope'");
   expectError(m, "prune-magnitude(sparsity=0.5,granularity=simd:0)", Exit::Usage, "unknown granularity");
   expectError(m, "prune-magnitude()", Exit::Usage, "nothing to prune");

@@ -137,7 +137,7 @@ TEST_CASE("share: method=hessian needs the analysis, and uses it") {
   h.diag["wf"][heavy] = 1e6f;
   h.diag["wc"] = std::vector<float>(108, 1.0f);
   PassContext ctx;
-  ctx.analyses.get<train::HessianDiag>([&] { return h; });
+  ctx.analyses.put(train::HessianDiagAnalysis{}, h);
   auto r = runPipeline(model, *p, builtinPasses(), ctx);
   INFO((r.ok() ? std::string() : r.error().message()));
   REQUIRE(r.ok());

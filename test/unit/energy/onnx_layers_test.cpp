@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/ir/tensor.h"
 #include "test/support/test_support.h"
@@ -60,16 +61,16 @@ alexnet (float[N,3,227,227] input, float[96,3,11,11] w1, float[256,48,5,5] w2, f
 }  // namespace
 
 TEST_CASE("layerName shortens PyTorch's scoped node names", "[energy][onnx]") {
-  CHECK(layerName("/conv1/Conv", "Conv") == "conv1");
-  CHECK(layerName("/layer1/layer1.0/conv1/Conv", "Conv") == "layer1.0.conv1");
-  CHECK(layerName("/layer1/layer1.0/downsample/downsample.0/Conv", "Conv") == "layer1.0.downsample.0");
-  CHECK(layerName("/features/features.0/Conv", "Conv") == "features.0");
-  CHECK(layerName("/block1/a/conv/Conv", "Conv") == "block1.a.conv");
-  CHECK(layerName("/fc/Gemm_3", "Gemm") == "fc");
-  CHECK(layerName("/fc/Gemmx", "Gemm") == "/fc/Gemmx");
-  CHECK(layerName("conv1", "Conv") == "conv1");
-  CHECK(layerName("/Conv", "Conv") == "/Conv");
-  CHECK(layerName("", "Conv") == "");
+  CHECK(shortLayerName("/conv1/Conv", "Conv") == "conv1");
+  CHECK(shortLayerName("/layer1/layer1.0/conv1/Conv", "Conv") == "layer1.0.conv1");
+  CHECK(shortLayerName("/layer1/layer1.0/downsample/downsample.0/Conv", "Conv") == "layer1.0.downsample.0");
+  CHECK(shortLayerName("/features/features.0/Conv", "Conv") == "features.0");
+  CHECK(shortLayerName("/block1/a/conv/Conv", "Conv") == "block1.a.conv");
+  CHECK(shortLayerName("/fc/Gemm_3", "Gemm") == "fc");
+  CHECK(shortLayerName("/fc/Gemmx", "Gemm") == "/fc/Gemmx");
+  CHECK(shortLayerName("conv1", "Conv") == "conv1");
+  CHECK(shortLayerName("/Conv", "Conv") == "/Conv");
+  CHECK(shortLayerName("", "Conv") == "");
 }
 
 TEST_CASE("AlexNet's conv stack gives exactly the validation fixture's shapes", "[energy][onnx]") {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/prune/magnitude.h"
 #include "lib/prune/sensitivity.h"
 #include "lib/prune/threshold.h"

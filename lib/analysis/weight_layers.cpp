@@ -1,10 +1,11 @@
-#include "lib/prune/weight_layers.h"
+#include "lib/analysis/weight_layers.h"
 
 #include <algorithm>
 #include <map>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/ir/node.h"
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 #include "lib/support/suggest.h"
 
 namespace dnnc {
@@ -17,46 +18,43 @@ int64_t product(const std::vector<int64_t>& dims, size_t from, size_t to) {
   return p;
 }
 
-void addAlias(std::vector<std::string>& aliases, const std::string& a) {
-  if (!a.empty() && std::find(aliases.begin(), aliases.end(), a) == aliases.end()) aliases.push_back(a);
-}
-
-// "/stem/conv/Conv" -> "stem/conv" and "stem.conv"; "fc1.weight" -> "fc1".
-std::vector<std::string> aliasesOf(const onnx::NodeProto& node, const std::string& weight) {
-  std::vector<std::string> out;
-  addAlias(out, nodeLabel(node));
-  addAlias(out, weight);
-  const std::string suffix = ".weight";
-  if (weight.size() > suffix.size() && weight.compare(weight.size() - suffix.size(), suffix.size(), suffix) == 0)
-    addAlias(out, weight.substr(0, weight.size() - suffix.size()));
-  std::string n = node.name();
-  if (!n.empty() && n.front() == '/') {
-    n.erase(n.begin());
-    auto slash = n.rfind('/');
-    if (slash != std::string::npos) {
-      std::string path = n.substr(0, slash);
-      addAlias(out, path);
-      std::replace(path.begin(), path.end(), '/', '.');
-      addAlias(out, path);
-    }
-  }
-  return out;
-}
-
 // Which input holds the weight and how the reduction runs through it; "" when it fits, else why not.
-std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::vector<int64_t>& dims, ReductionView& v) {
+// Also sets the axis of the weight that indexes output channels (per-channel quantisation).
+std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::vector<int64_t>& dims, ReductionView& v,
+                     int& output_axis) {
   auto dimsOf = [&](int k) {
     const auto* t = g.weightProto(n.input(k));
     return std::vector<int64_t>(t->dims().begin(), t->dims().end());
   };
   auto weightAt = [&](int k) { return n.input_size() > k && !n.input(k).empty() && g.isWeight(n.input(k)); };
   const std::string& op = n.op_type();
+  if (isRecurrentOp(op)) {
+    // W [directions, gates x hidden, input] or R [directions, gates x hidden, hidden]: each row of the
+    // gates x hidden outputs reduces over the last dim.
+    if (!weightAt(input)) return strCat("its ", input == 1 ? "W" : "R", " is computed, not stored");
+    dims = dimsOf(input);
+    if (dims.size() != 3) return strCat("its ", input == 1 ? "W" : "R", " is not [directions, gates x hidden, features]");
+    v = {dims[0] * dims[1], dims[2], 1};
+    output_axis = 1;
+    return "";
+  }
   if (op == "Conv") {
     if (!weightAt(1)) return "its weight is computed, not stored";
     input = 1;
     dims = dimsOf(1);
     if (dims.size() < 3) return "its weight is not [K, C, kernel...]";
     v = {dims[0], product(dims, 1, dims.size()), 1};
+    output_axis = 0;
+    return "";
+  }
+  if (op == "ConvTranspose") {
+    // [C, K/group, kernel...]: every output reduces over the input channels C.
+    if (!weightAt(1)) return "its weight is computed, not stored";
+    input = 1;
+    dims = dimsOf(1);
+    if (dims.size() < 3) return "its weight is not [C, K/group, kernel...]";
+    v = {1, dims[0], product(dims, 1, dims.size())};
+    output_axis = 1;
     return "";
   }
   if (op == "Gemm") {
@@ -64,7 +62,9 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     input = 1;
     dims = dimsOf(1);
     if (dims.size() != 2) return "its weight is not 2-D";
-    v = attrInt(n, "transB", 0) ? ReductionView{dims[0], dims[1], 1} : ReductionView{1, dims[0], dims[1]};
+    const bool trans_b = attrInt(n, "transB", 0) != 0;
+    v = trans_b ? ReductionView{dims[0], dims[1], 1} : ReductionView{1, dims[0], dims[1]};
+    output_axis = trans_b ? 0 : 1;
     return "";
   }
   // MatMul: a stored B [..., K, N] reduces over K; a stored A [..., M, K] over its last dim.
@@ -74,6 +74,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     if (dims.empty()) return "its weight is a scalar";
     if (dims.size() == 1) v = {1, dims[0], 1};
     else v = {product(dims, 0, dims.size() - 2), dims[dims.size() - 2], dims.back()};
+    output_axis = static_cast<int>(dims.size()) - 1;
     return "";
   }
   if (weightAt(0)) {
@@ -81,6 +82,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     dims = dimsOf(0);
     if (dims.empty()) return "its weight is a scalar";
     v = {product(dims, 0, dims.size() - 1), dims.back(), 1};
+    output_axis = 0;
     return "";
   }
   return "both inputs are computed (no weight)";
@@ -93,26 +95,40 @@ WeightLayers enumerateWeightLayers(const Graph& graph) {
   std::map<std::string, std::string> owner;  // weight -> the layer that prunes it
   for (NodeId id : graph.nodes()) {
     const auto& n = graph.node(id);
-    if (!isDefaultDomain(n) || (n.op_type() != "Conv" && n.op_type() != "Gemm" && n.op_type() != "MatMul")) continue;
-    WeightLayer l;
-    int input = -1;
-    std::string why = layoutOf(graph, n, input, l.dims, l.view);
-    if (why.empty() && graph.weightProto(n.input(input))->data_type() != onnx::TensorProto::FLOAT)
-      why = "its weight is not float32";
-    if (why.empty() && owner.count(n.input(input)))
-      why = strCat("its weight '", n.input(input), "' is shared with '", owner[n.input(input)], "', which prunes it");
-    if (!why.empty()) {
-      out.skipped.push_back({nodeLabel(n), why});
+    const std::string& op = n.op_type();
+    if (!isDefaultDomain(n) || (op != "Conv" && op != "ConvTranspose" && op != "Gemm" && op != "MatMul" && !isRecurrentOp(op)))
       continue;
+    // A recurrent node holds two weight matrices: the input products W and the recurrence R.
+    const std::vector<int> inputs = isRecurrentOp(op) ? std::vector<int>{1, 2} : std::vector<int>{-1};
+    for (int wanted : inputs) {
+      WeightLayer l;
+      int input = wanted;
+      const std::string part = wanted == 1 ? "/W" : wanted == 2 ? "/R" : "";
+      std::string why = layoutOf(graph, n, input, l.dims, l.view, l.output_axis);
+      if (why.empty() && graph.weightProto(n.input(input))->data_type() != onnx::TensorProto::FLOAT)
+        why = "its weight is not float32";
+      if (why.empty() && owner.count(n.input(input)))
+        why = strCat("its weight '", n.input(input), "' is shared with '", owner[n.input(input)], "', which prunes it");
+      if (!why.empty()) {
+        out.skipped.push_back({nodeLabel(n) + part, why});
+        continue;
+      }
+      l.node = id;
+      l.name = nodeLabel(n) + part;
+      l.op = op;
+      l.kind = op == "Conv" || op == "ConvTranspose" ? LayerKind::Conv
+               : isRecurrentOp(op)                   ? LayerKind::Recurrent
+                                                     : LayerKind::Fc;
+      l.weight = n.input(input);
+      l.weight_input = input;
+      l.numel = product(l.dims, 0, l.dims.size());
+      l.aliases = layerAliases(n, l.weight);
+      if (!part.empty())
+        for (auto& a : l.aliases)
+          if (a != l.weight) a += part;
+      owner[l.weight] = l.name;
+      out.layers.push_back(std::move(l));
     }
-    l.node = id;
-    l.name = nodeLabel(n);
-    l.op = n.op_type();
-    l.weight = n.input(input);
-    l.numel = product(l.dims, 0, l.dims.size());
-    l.aliases = aliasesOf(n, l.weight);
-    owner[l.weight] = l.name;
-    out.layers.push_back(std::move(l));
   }
   return out;
 }
@@ -137,7 +153,7 @@ Expected<std::vector<size_t>> selectLayers(const std::vector<WeightLayer>& layer
   if (out.empty() && !isGlob(pattern)) {
     std::vector<std::string> names;
     for (const auto& l : layers) names.insert(names.end(), l.aliases.begin(), l.aliases.end());
-    Error e(Exit::Usage, what, ": no Conv/Gemm/MatMul layer named '", pattern, "'");
+    Error e(Exit::Usage, what, ": no weight layer named '", pattern, "'");
     std::string close = closestMatch(pattern, names);
     if (!close.empty()) return std::move(e).withHint(strCat("did you mean '", close, "'?"));
     return std::move(e).withHint("'dnnc info MODEL' lists the layers (node names or weight names)");

@@ -1,4 +1,4 @@
-#include "lib/prune/glob.h"
+#include "lib/support/glob.h"
 
 #include <fnmatch.h>
 

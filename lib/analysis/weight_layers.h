@@ -1,7 +1,9 @@
-// The weight layers pruning passes work on: every Conv, Gemm and MatMul whose weight is a float
-// initializer (or Constant), in graph order, with the layout of its reduction dimension (what SIMD
-// groups run along) and the names a user may call it by. Shared by prune-magnitude, prune-activations'
-// neighbours and the sensitivity analysis; the OBD, energy-aware and structured passes can reuse it.
+// The weight layers compression passes work on: every Conv, ConvTranspose, Gemm and MatMul whose weight is a float
+// initializer (or Constant), and the W and R matrices of every LSTM, GRU and RNN (as two layers, NODE/W
+// and NODE/R), in graph order, with the layout of its reduction dimension (what SIMD groups run along)
+// and the names a user may call it by (lib/analysis/layer_names.h). What is not a weight layer though it
+// looks like one (computed weights, non-float weights, weights another layer owns) is listed in `skipped`
+// with the reason. One enumeration for prune-magnitude, prune-obd, share, quantize and sensitivity.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -20,18 +22,26 @@ struct ReductionView {
   int64_t outer = 1, reduction = 1, inner = 1;
 };
 
+enum class LayerKind { Conv, Fc, Recurrent };
+
 struct WeightLayer {
   NodeId node = -1;
-  std::string name;    // the node's name (op:first-output when it has none): what reports show
-  std::string op;      // Conv, Gemm or MatMul
+  std::string name;    // the node's label (lib/ir/node.h), with /W or /R for a recurrent node's matrices
+  std::string op;      // Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN
+  LayerKind kind = LayerKind::Fc;  // Conv for Conv and ConvTranspose
   std::string weight;  // the weight's value name
+  int weight_input = 1;  // which input of the node reads it
   std::vector<int64_t> dims;
   int64_t numel = 0;
   ReductionView view;
-  // Every name that selects this layer: node name, weight name, and the module path both suggest
-  // ("/fc1/Gemm" and "fc1.weight" both give "fc1").
+  int output_axis = 0;  // the weight axis that indexes output channels (per-channel quantisation)
+  // Every name that selects this layer (layerAliases): node label, short name, weight name, module path.
   std::vector<std::string> aliases;
+  // Output rows: element (o, r, i)'s row is o * inner + i. Conv and Gemm with transB=1 have one row per
+  // output channel (a filter), as rows_are_filters says.
+  bool rowsAreFilters() const { return view.inner == 1; }
 };
+
 
 struct SkippedLayer {
   std::string node;
