@@ -246,21 +246,25 @@ class PruneStructured : public Pass {
                               std::vector<char>& pruned, PassContext& ctx) const {
     std::vector<std::string> sources = labels(graph, group.sources);
     std::vector<std::string> names = opt_.channel ? labels(graph, group.consumers) : sources;
-    std::string label = sources.front() + (sources.size() > 1 ? strCat(" (+", sources.size() - 1, " joined)") : "");
+    // A group left alone names every source layer (each a node of the graph), the joined ones saying with what.
+    auto skipGroup = [&](const std::string& why) {
+      for (size_t i = 0; i < sources.size(); ++i)
+        ctx.log->skip(sources[i], i == 0 ? why : strCat(why, " (its channels are joined with '", sources.front(), "')"));
+    };
     if (group.blocked) {
       std::string why;
       for (const auto& r : group.reasons) why += (why.empty() ? "" : "; ") + r;
-      ctx.log->skip(label, why);
+      skipGroup(why);
       return 0;
     }
     if (names.empty()) {
-      ctx.log->skip(label, "no Conv, Gemm or MatMul reads these channels");
+      skipGroup("no Conv, Gemm or MatMul reads these channels");
       return 0;
     }
     for (const auto& pat : opt_.skip)
       for (const auto& n : names)
         if (globMatch(pat, n)) {
-          ctx.log->skip(label, strCat("'", n, "' matches skip pattern '", pat, "'"));
+          skipGroup(strCat("'", n, "' matches skip pattern '", pat, "'"));
           return 0;
         }
     double sparsity = groupSparsity(names);

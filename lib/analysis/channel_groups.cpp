@@ -239,7 +239,10 @@ class ChannelGroupBuilder {
       else
         out_.uses.push_back({SliceRole::ConsumerMatMul, id, 1, 0, *in});
     }
-    if (!out_shape || out_shape->dims.size() < 2) return;  // unknown rank: not a source
+    if (!out_shape || out_shape->dims.size() < 2) {  // unknown rank: not a source, and said so
+      out_.fixed_layers.emplace_back(id, "the rank of its output is unknown");
+      return;
+    }
     int rank = static_cast<int>(out_shape->dims.size());
     ChannelLayout o = newSource(id, b[1], rank - 1, rank);
     out_.uses.push_back({SliceRole::SourceMatMul, id, 1, 1, o});
