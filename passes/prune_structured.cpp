@@ -269,21 +269,25 @@ class PruneStructured : public Pass {
                               std::vector<char>& pruned, PassContext& ctx) {
     std::vector<std::string> sources = labels(graph, group.sources);
     const std::vector<NodeId>& ranked = opt_.channel ? group.consumers : group.sources;
-    std::string label = sources.front() + (sources.size() > 1 ? strCat(" (+", sources.size() - 1, " joined)") : "");
+    // A group left alone names every source layer (each a node of the graph), the joined ones saying with what.
+    auto skipGroup = [&](const std::string& why) {
+      for (size_t i = 0; i < sources.size(); ++i)
+        ctx.log->skip(sources[i], i == 0 ? why : strCat(why, " (its channels are joined with '", sources.front(), "')"));
+    };
     if (group.blocked) {
       std::string why;
       for (const auto& r : group.reasons) why += (why.empty() ? "" : "; ") + r;
-      ctx.log->skip(label, why);
+      skipGroup(why);
       return 0;
     }
     if (ranked.empty()) {
-      ctx.log->skip(label, "no Conv, Gemm or MatMul reads these channels");
+      skipGroup("no Conv, Gemm or MatMul reads these channels");
       return 0;
     }
     for (const auto& pat : opt_.skip)
       for (NodeId id : ranked)
         if (anyMatches(pat, aliasesOf(graph, id))) {
-          ctx.log->skip(label, strCat("'", nodeLabel(graph.node(id)), "' matches skip pattern '", pat, "'"));
+          skipGroup(strCat("'", nodeLabel(graph.node(id)), "' matches skip pattern '", pat, "'"));
           return 0;
         }
     ++eligible_;

@@ -140,6 +140,9 @@ class ChannelGroupBuilder {
     if (op == "Conv") return conv(id, n);
     if (op == "Gemm") return gemm(id, n);
     if (op == "MatMul") return matmul(id, n);
+    // Weight layers whose filters this analysis does not follow: named, so that no layer is left out silently.
+    if (op == "ConvTranspose" || isRecurrentOp(op))
+      out_.fixed_layers.emplace_back(id, strCat(op, ": filter pruning follows Conv, Gemm and MatMul layers only"));
     if (!any_tracked) return;
     if (channelwiseOps().count(op)) return channelwise(id, n);
     if (joiningOps().count(op)) return joining(id, n);
@@ -239,7 +242,10 @@ class ChannelGroupBuilder {
       else
         out_.uses.push_back({SliceRole::ConsumerMatMul, id, 1, 0, *in});
     }
-    if (!out_shape || out_shape->dims.size() < 2) return;  // unknown rank: not a source
+    if (!out_shape || out_shape->dims.size() < 2) {  // unknown rank: not a source, and said so
+      out_.fixed_layers.emplace_back(id, "the rank of its output is unknown");
+      return;
+    }
     int rank = static_cast<int>(out_shape->dims.size());
     ChannelLayout o = newSource(id, b[1], rank - 1, rank);
     out_.uses.push_back({SliceRole::SourceMatMul, id, 1, 1, o});

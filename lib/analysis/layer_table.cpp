@@ -72,8 +72,9 @@ std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& sha
     auto* w = dimsOf(shapes, node, false, 1);
     auto* y = dimsOf(shapes, node, true, 0);
     if (!w || !y || w->size() < 2 || y->size() < 2) return std::nullopt;
-    // Each output element costs (C/group) x kernel MACs: the weight's size over its K filters.
-    auto outputs = product(*y, 1, y->size()), per_output = product(*w, 1, w->size());
+    // Each output element (over the batch too) costs (C/group) x kernel MACs: the weight's size over its K
+    // filters.
+    auto outputs = product(*y, 0, y->size()), per_output = product(*w, 1, w->size());
     if (!outputs || !per_output) return std::nullopt;
     return *outputs * *per_output;
   }
@@ -81,10 +82,11 @@ std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& sha
     auto* x = dimsOf(shapes, node, false, 0);
     auto* w = dimsOf(shapes, node, false, 1);
     if (!x || !w || x->size() < 2) return std::nullopt;
-    // Each input element is scattered through (K/group) x kernel weights.
-    auto positions = product(*x, 2, x->size()), weights = product(*w, 0, w->size());
-    if (!positions || !weights) return std::nullopt;
-    return *positions * *weights;
+    // Each input element is scattered through (K/group) x kernel weights: positions (batch x spatial) x the
+    // weight's C x (K/group) x kernel.
+    auto batch = product(*x, 0, 1), spatial = product(*x, 2, x->size()), weights = product(*w, 0, w->size());
+    if (!batch || !spatial || !weights) return std::nullopt;
+    return *batch * *spatial * *weights;
   }
   if (op == "Gemm") {
     auto* a = dimsOf(shapes, node, false, 0);

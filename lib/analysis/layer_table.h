@@ -1,5 +1,5 @@
 // The layer table behind `dnnc info`: per weighted node, its weights, params, nonzeros and MACs.
-// MACs are per inference with symbolic (batch) dimensions taken as 1.
+// MACs are for the whole batch the shapes carry, symbolic (batch) dimensions taken as 1 unless given.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <optional>

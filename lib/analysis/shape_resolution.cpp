@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "lib/exec/evaluate_node.h"
 #include "lib/exec/executor.h"
 #include "lib/exec/kernel.h"
 #include "lib/ir/node.h"
@@ -119,27 +120,6 @@ class Skeleton {
   google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> declared_value_info_, declared_outputs_;
 };
 
-// Runs one node on known inputs with the executor's kernel.
-Expected<std::vector<Tensor>> evaluateNode(const onnx::NodeProto& node, const std::map<std::string, Tensor>& known,
-                                           const onnx::ModelProto& context) {
-  Model mini;
-  mini.proto.set_ir_version(context.ir_version());
-  *mini.proto.mutable_opset_import() = context.opset_import();
-  auto* g = mini.proto.mutable_graph();
-  *g->add_node() = node;
-  std::set<std::string> added;
-  for (const auto& in : node.input()) {
-    if (in.empty() || !added.insert(in).second) continue;
-    auto* t = g->add_initializer();
-    writeTensor(known.at(in), *t);
-    t->set_name(in);
-  }
-  for (const auto& out : node.output())
-    if (!out.empty()) g->add_output()->set_name(out);
-  DNNC_ASSIGN(auto exec, Executor::create(mini, {.threads = 1}));
-  return exec->run(std::span<const Tensor* const>{});
-}
-
 // Shape (opset 15's start/end included) and Size of a tensor whose dims are all known.
 std::optional<Tensor> shapeOf(const onnx::NodeProto& node, const ValueShape& in) {
   const int64_t rank = static_cast<int64_t>(in.dims.size());
@@ -157,12 +137,6 @@ std::optional<Tensor> shapeOf(const onnx::NodeProto& node, const ValueShape& in)
   Tensor t(DType::Int64, {count});
   for (int64_t i = 0; i < count; ++i) t.data<int64_t>()[i] = in.dims[static_cast<size_t>(start + i)];
   return t;
-}
-
-bool hasSubgraph(const onnx::NodeProto& node) {
-  for (const auto& a : node.attribute())
-    if (a.has_g() || a.graphs_size() > 0) return true;
-  return false;
 }
 
 class Resolver {

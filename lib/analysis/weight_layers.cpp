@@ -31,7 +31,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
   if (isRecurrentOp(op)) {
     // W [directions, gates x hidden, input] or R [directions, gates x hidden, hidden]: each row of the
     // gates x hidden outputs reduces over the last dim.
-    if (!weightAt(input)) return strCat("its ", input == 1 ? "W" : "R", " is computed, not stored");
+    if (!weightAt(input)) return strCat("its ", input == 1 ? "W" : "R", " is computed, not stored: the fold-constants pass makes it a weight");
     dims = dimsOf(input);
     if (dims.size() != 3) return strCat("its ", input == 1 ? "W" : "R", " is not [directions, gates x hidden, features]");
     v = {dims[0] * dims[1], dims[2], 1};

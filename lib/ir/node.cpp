@@ -93,6 +93,12 @@ std::string nodeLabel(const onnx::NodeProto& node) {
   return node.op_type();
 }
 
+bool hasSubgraph(const onnx::NodeProto& node) {
+  for (const auto& a : node.attribute())
+    if (a.has_g() || a.graphs_size() > 0) return true;
+  return false;
+}
+
 bool isRecurrentOp(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
 
 bool isDefaultDomain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }

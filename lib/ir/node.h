@@ -39,6 +39,9 @@ std::string nodeLabel(const onnx::NodeProto& node);
 // nodes alone.
 bool isDefaultDomain(const onnx::NodeProto& node);
 
+// Whether the node holds a graph attribute (If, Loop, Scan bodies).
+bool hasSubgraph(const onnx::NodeProto& node);
+
 // LSTM, GRU or RNN: ops that hold input (W) and recurrence (R) weight matrices.
 bool isRecurrentOp(const std::string& op_type);
 

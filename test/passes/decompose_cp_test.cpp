@@ -93,7 +93,7 @@ TEST_CASE("decompose-cp at low rank: the reported error is the recomposed kernel
   requireSameOutputsInOrt(reference, out.proto, {randomValues(5 * 90, 6, -2.f, 2.f)}, {{1, 5, 10, 9}}, 1e-5);
 }
 
-TEST_CASE("decompose-cp needs a rank, rejects bad ones and leaves 1x1 and grouped convs alone") {
+TEST_CASE("decompose-cp needs a rank, rejects bad ones and refuses a model of only grouped convs") {
   auto m = convModel({4, 3, 3, 3}, randomValues(108, 1), randomValues(4, 2), 3, 5, 5, "");
   CHECK(pipelineError(m, "decompose-cp").code() == Exit::Usage);
   CHECK(pipelineError(m, "decompose-cp(rank=0)").code() == Exit::Usage);
@@ -102,8 +102,8 @@ TEST_CASE("decompose-cp needs a rank, rejects bad ones and leaves 1x1 and groupe
   CHECK(big.message().find("exceeds the largest CP rank 27") != std::string::npos);
   CHECK(pipelineError(m, "decompose-cp(rank=2,layers='x*')").code() == Exit::Usage);
   auto pw = convModel({4, 2, 1, 1}, randomValues(8, 1), randomValues(4, 2), 4, 5, 5, "group = 2");
-  nlohmann::json report;
-  runPasses(pw, "decompose-cp(rank=2)", &report);
-  CHECK(report[0]["summary"]["decomposed"] == 0);
-  CHECK(report[0]["skipped"].size() == 1);
+  // Nothing left to decompose: exit 4, naming the layer and why.
+  Error none = pipelineError(pw, "decompose-cp(rank=2)");
+  CHECK(none.code() == Exit::Target);
+  CHECK_THAT(none.message(), Catch::Contains("y: grouped convolution (group 2)"));
 }

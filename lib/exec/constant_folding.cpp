@@ -1,0 +1,109 @@
+#include "lib/exec/constant_folding.h"
+
+#include <map>
+#include <set>
+
+#include "lib/exec/evaluate_node.h"
+#include "lib/exec/kernel.h"
+#include "lib/ir/dead_code.h"
+#include "lib/ir/graph.h"
+#include "lib/ir/node.h"
+
+namespace dnnc {
+
+namespace {
+
+// Small results are always worth folding (shape vectors, scales); above this, only when they do not grow.
+constexpr size_t kAlwaysFoldBytes = size_t{1} << 18;
+
+bool keepsCompressedForm(const onnx::NodeProto& node, const std::map<std::string, const onnx::TensorProto*>& inits) {
+  const std::string& op = node.op_type();
+  if (op == "DequantizeLinear" || op == "QuantizeLinear" || op == "DynamicQuantizeLinear") return true;
+  if (op.rfind("Random", 0) == 0 || op == "Bernoulli" || op == "Multinomial") return true;
+  // Gather(codebook, indices): the shared-weight form (a 1-D table of values looked up by index).
+  if (op == "Gather" && node.input_size() == 2) {
+    auto table = inits.find(node.input(0));
+    if (table != inits.end() && table->second->dims_size() == 1) return true;
+  }
+  return false;
+}
+
+size_t bytesOf(const Tensor& t) { return static_cast<size_t>(t.numel()) * dtypeSize(t.dtype()); }
+
+using Initializers = std::map<std::string, const onnx::TensorProto*>;
+
+bool foldable(const onnx::NodeProto& node, const Initializers& inits, const std::map<std::string, Tensor>& computed) {
+  if (!isDefaultDomain(node) || hasSubgraph(node) || !findKernel(node.op_type())) return false;
+  if (keepsCompressedForm(node, inits)) return false;
+  for (const auto& o : node.output())
+    if (o.empty()) return false;  // an unnamed optional output: the executor would not return it
+  for (const auto& in : node.input())
+    if (!in.empty() && !inits.count(in) && !computed.count(in)) return false;
+  return node.output_size() > 0;
+}
+
+Status loadInputs(const onnx::NodeProto& node, const Initializers& inits, const std::string& base_dir,
+                  std::map<std::string, Tensor>& values) {
+  for (const auto& in : node.input()) {
+    if (in.empty() || values.count(in)) continue;
+    DNNC_ASSIGN(Tensor t, readTensor(*inits.at(in), base_dir));
+    values.emplace(in, std::move(t));
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<ConstantFolding> foldConstants(Model& model) {
+  ConstantFolding result;
+  onnx::GraphProto& g = model.graph();
+  std::set<std::string> graph_inputs;  // an initializer that is also an input may be overridden by the caller
+  for (const auto& vi : g.input()) graph_inputs.insert(vi.name());
+  Initializers inits;
+  for (const auto& t : g.initializer())
+    if (!graph_inputs.count(t.name())) inits[t.name()] = &t;
+
+  std::map<std::string, Tensor> values;    // constant values read or computed so far
+  std::map<std::string, Tensor> computed;  // the ones to store as initializers
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
+  for (auto& node : *g.mutable_node()) {
+    if (!foldable(node, inits, computed)) {
+      *kept.Add() = std::move(node);
+      continue;
+    }
+    DNNC_TRY(loadInputs(node, inits, model.base_dir, values));
+    auto out = evaluateNode(node, values, model.proto);
+    size_t in_bytes = 0, out_bytes = 0;
+    for (const auto& in : node.input())
+      if (!in.empty()) in_bytes += bytesOf(values.at(in));
+    if (out)
+      for (const auto& t : *out) out_bytes += bytesOf(t);
+    std::string why;
+    if (!out) why = strCat("could not be evaluated: ", out.error().message());
+    else if (out->size() != static_cast<size_t>(node.output_size())) why = "could not be evaluated: outputs missing";
+    else if (out_bytes > kAlwaysFoldBytes && out_bytes > in_bytes)
+      why = strCat("folding would grow the model (", out_bytes, " bytes from ", in_bytes, ")");
+    if (!why.empty()) {
+      result.skipped.emplace_back(nodeLabel(node), why);
+      *kept.Add() = std::move(node);
+      continue;
+    }
+    for (int i = 0; i < node.output_size(); ++i) {
+      values.insert_or_assign(node.output(i), (*out)[static_cast<size_t>(i)]);
+      computed.insert_or_assign(node.output(i), (*out)[static_cast<size_t>(i)]);
+    }
+    result.folded.push_back(nodeLabel(node));
+  }
+  *g.mutable_node() = std::move(kept);
+  if (result.folded.empty()) return result;
+  for (auto& [name, value] : computed) {
+    auto* t = g.add_initializer();
+    writeTensor(value, *t);
+    t->set_name(name);
+  }
+  Graph graph(g, model.base_dir);
+  result.initializers_removed = eraseUnusedInitializers(g, graph);
+  return result;
+}
+
+}  // namespace dnnc

@@ -1,0 +1,85 @@
+// fold-constants on the pattern PyTorch's LSTM export writes (W and R re-ordered into ONNX's gate order by
+// Slice/Concat/Unsqueeze of the stored weights): after folding, the LSTM's W and R are initializers that
+// prune-magnitude prunes; ONNX Runtime gives the folded model the original's outputs. Compressed forms
+// (DequantizeLinear on int8 weights) stay as they are.
+#include "test/passes/decompose_test_util.h"
+#include "test/passes/pass_test_util.h"
+
+using namespace dnnc;
+using namespace dnnc::test;
+
+namespace {
+
+// LSTM, input 3, hidden 4: W [1,16,3] = Unsqueeze(Concat(w_ih[8:16], w_ih[0:8])), R likewise from w_hh.
+onnx::ModelProto exportedLstm() {
+  return modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[5,1,3] x) => (float[5,1,1,4] y) <float[16,3] w_ih = {)" + floatList(randomValues(48, 11)) +
+                       R"(}, float[16,4] w_hh = {)" + floatList(randomValues(64, 12)) + R"(},
+   int64[1] zero = {0}, int64[1] eight = {8}, int64[1] sixteen = {16}> {
+  wa = Slice (w_ih, eight, sixteen, zero)
+  wb = Slice (w_ih, zero, eight, zero)
+  wc = Concat <axis = 0> (wa, wb)
+  w = Unsqueeze (wc, zero)
+  ra = Slice (w_hh, eight, sixteen, zero)
+  rb = Slice (w_hh, zero, eight, zero)
+  rc = Concat <axis = 0> (ra, rb)
+  r = Unsqueeze (rc, zero)
+  y, h = LSTM <hidden_size = 4> (x, w, r)
+})");
+}
+
+const onnx::TensorProto* initializer(const onnx::ModelProto& m, const std::string& name) {
+  for (const auto& t : m.graph().initializer())
+    if (t.name() == name) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("fold-constants makes an exported LSTM's computed W and R weights that prune-magnitude prunes") {
+  onnx::ModelProto original = exportedLstm();
+  nlohmann::json report;
+  Model folded = runPasses(original, "fold-constants", &report);
+  CHECK(report[0]["summary"]["folded_nodes"] == 8);
+  REQUIRE(folded.graph().node_size() == 1);
+  CHECK(folded.graph().node(0).op_type() == "LSTM");
+  REQUIRE(initializer(folded.proto, "w"));
+  CHECK(initializer(folded.proto, "w_ih") == nullptr);  // read only by the folded nodes
+  requireSameOutputsInOrt(original, folded.proto, {randomValues(15, 3)}, {{5, 1, 3}}, 1e-6);
+
+  // Without folding there is no weight to prune (exit 4, naming the way out); with it, both matrices are.
+  Model m;
+  m.proto = original;
+  auto pipeline = parsePipeline("prune-magnitude(sparsity=0.5)", builtinPasses());
+  REQUIRE(pipeline.ok());
+  PassContext ctx;
+  auto unfolded = runPipeline(m, *pipeline, builtinPasses(), ctx);
+  REQUIRE_FALSE(unfolded.ok());
+  CHECK(unfolded.error().code() == Exit::Target);
+  CHECK_THAT(unfolded.error().message(), Catch::Contains("y/W (its W is computed, not stored: the fold-constants pass makes it a weight)"));
+  Model pruned = runPasses(original, "fold-constants,prune-magnitude(sparsity=0.5)");
+  long zeros = 0;  // one global threshold over both matrices: half of the 112 weights, some in each
+  for (const char* name : {"w", "r"}) {
+    auto t = readTensor(*initializer(pruned.proto, name), ".");
+    REQUIRE(t.ok());
+    std::vector<float> v = t->toFloats();
+    long z = std::count(v.begin(), v.end(), 0.0f);
+    CHECK(z > 0);
+    zeros += z;
+  }
+  CHECK(zeros == 56);
+}
+
+TEST_CASE("fold-constants leaves compressed weights compressed and skips what would grow the model") {
+  std::string ints;
+  for (size_t i = 0; i < 64 * 64; ++i) ints += (i ? ", " : "") + std::to_string(int(i % 7) - 3);
+  onnx::ModelProto original = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,64] x) => (float[2,64] y) <int8[64,64] wq = {)" + ints + R"(}, float s = {0.5}, int8 z = {0}> {
+  w = DequantizeLinear (wq, s, z)
+  y = MatMul (x, w)
+})");
+  nlohmann::json report;
+  Model folded = runPasses(original, "fold-constants", &report);
+  CHECK(report[0]["summary"]["folded_nodes"] == 0);
+  CHECK(folded.proto.SerializeAsString() == original.SerializeAsString());
+}
