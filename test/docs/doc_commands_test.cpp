@@ -75,10 +75,33 @@ bool looksLikeCommand(const std::string& line) {
   return std::regex_search(trim(line), command);
 }
 
-bool endsWithBackslash(const std::string& line) {
-  std::string t = trim(line);
-  return !t.empty() && t.back() == '\\';
-}
+// Shell quoting state across the lines of one command: a command goes on while a quote is open or a
+// line ends with a backslash (a comment ends the line's scan, so its apostrophes do not count).
+struct ShellLineState {
+  char quote = 0;  // ' or " while open
+
+  // Feeds one line; true when the command continues on the next line.
+  bool continues(const std::string& line) {
+    bool escaped = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (escaped) {
+        escaped = false;
+      } else if (quote == '\'') {
+        if (c == '\'') quote = 0;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (quote == '"') {
+        if (c == '"') quote = 0;
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+        return false;
+      }
+    }
+    return quote != 0 || escaped;
+  }
+};
 
 void applyDirective(const std::string& text, int line, Block& pending, std::vector<std::string>& problems) {
   std::string kind = text.substr(0, text.find(' '));
@@ -163,6 +186,7 @@ int expectedExit(const std::string& last_line) {
 // Joins continuation lines (a trailing backslash) into one command; blank and comment lines go.
 std::vector<Command> shellCommands(const Block& b) {
   std::vector<Command> out;
+  ShellLineState state;
   bool continued = false;
   for (size_t k = 0; k < b.body.size(); ++k) {
     const std::string& l = b.body[k];
@@ -172,7 +196,7 @@ std::vector<Command> shellCommands(const Block& b) {
       if (trim(l).empty() || trim(l)[0] == '#') continue;
       out.push_back(commandAt(b.line + 1 + static_cast<int>(k), l));
     }
-    continued = endsWithBackslash(l);
+    continued = state.continues(l);
     if (!continued) out.back().expected_exit = expectedExit(l);
   }
   return out;
@@ -181,18 +205,19 @@ std::vector<Command> shellCommands(const Block& b) {
 // `$ ` lines (and their continuation lines) are commands; the lines up to the next `$ ` their stdout.
 std::vector<Command> consoleCommands(const Block& b) {
   std::vector<Command> out;
+  ShellLineState state;
   bool continued = false;
   for (size_t k = 0; k < b.body.size(); ++k) {
     const std::string& l = b.body[k];
     if (continued) {
       out.back().text += "\n" + l;
-      continued = endsWithBackslash(l);
+      continued = state.continues(l);
       if (!continued) out.back().expected_exit = expectedExit(l);
     } else if (l.rfind("$ ", 0) == 0) {
       Command c = commandAt(b.line + 1 + static_cast<int>(k), l.substr(2));
       c.check_output = true;
       out.push_back(c);
-      continued = endsWithBackslash(l);
+      continued = state.continues(l.substr(2));
       if (!continued) out.back().expected_exit = expectedExit(l);
     } else if (!out.empty()) {
       out.back().expected_output.push_back(l);
@@ -431,6 +456,20 @@ TEST_CASE("doc-tests cover every document") {
   for (const auto& e : fs::recursive_directory_iterator(src / "docs"))
     if (e.path().extension() == ".md") found.insert(fs::relative(e.path(), src).string());
   CHECK(registeredDocuments() == found);
+}
+
+TEST_CASE("doc-test command lines: continuation by backslash or an open quote, not by a comment") {
+  auto continues = [](std::vector<std::string> lines) {
+    ShellLineState state;
+    std::vector<bool> out;
+    for (const auto& l : lines) out.push_back(state.continues(l));
+    return out;
+  };
+  CHECK(continues({"dnnc a \\", "b"}) == std::vector<bool>{true, false});
+  CHECK(continues({"dnnc run --passes 'a(x=1,", "y=2)'"}) == std::vector<bool>{true, false});
+  CHECK(continues({"dnnc run x   # exit 2: don't"}) == std::vector<bool>{false});
+  CHECK(continues({"D=\"--data x \\\"y\\\"\""}) == std::vector<bool>{false});
+  CHECK(continues({"echo a#b 'c"}) == std::vector<bool>{true});
 }
 
 TEST_CASE("doc-test output comparison: whitespace runs and '...'") {
