@@ -378,6 +378,18 @@ std::vector<std::string> unknownSynopsisFlags(const Block& b) {
   return unknown;
 }
 
+// The script a command starts (after VAR=value assignments) when it is one of the repository's:
+// tools/..., bench/...; "" for dnnc, shell built-ins and what the build makes.
+std::string repositoryScript(const std::string& command) {
+  std::istringstream words(command);
+  for (std::string w; words >> w;) {
+    if (w.find('=') != std::string::npos) continue;
+    bool in_tree = w.find('/') != std::string::npos && w[0] != '/' && w[0] != '$' && w.rfind("build/", 0) != 0;
+    return in_tree ? w : "";
+  }
+  return "";
+}
+
 struct Plan {
   std::vector<Command> commands;
   std::vector<std::string> skipped;  // blocks left out, with the reason
@@ -413,10 +425,18 @@ void checkDocument(const std::string& relative) {
   REQUIRE(fs::exists(path));
   Document doc = parseDocument(path);
   for (const auto& p : doc.problems) FAIL_CHECK(relative << ": " << p);
-  for (const Block& b : doc.blocks)
+  for (const Block& b : doc.blocks) {
     if (b.lang == "text")
       for (const auto& f : unknownSynopsisFlags(b))
         FAIL_CHECK(relative << ": line " << b.line << ": synopsis shows a flag that '" << f << "' does not have");
+    // Blocks that do not run (skipped, or needing the zoo) still name scripts that must exist.
+    if (b.lang == "sh")
+      for (const Command& c : shellCommands(b)) {
+        std::string script = repositoryScript(c.text);
+        if (!script.empty() && !fs::exists(fs::path(DNNC_SOURCE_DIR) / script))
+          FAIL_CHECK(relative << ":" << c.line << ": no such script in the repository: " << script);
+      }
+  }
 
   bool runs = false;
   for (const Block& b : doc.blocks) runs = runs || b.lang == "sh" || b.lang == "console";
