@@ -8,7 +8,8 @@
 //   ```text     a synopsis: every --flag of a block opening with `dnnc CMD` must be in `dnnc CMD --help`;
 //   <!-- doctest: skip REASON -->, <!-- doctest: needs PATH... -->, <!-- doctest: setup COMMAND -->
 //               before a block: leave it out (saying why), run it only where PATH exists (the zoo), or
-//               run a hidden command first (to make a placeholder such as pruned.onnx).
+//               run a hidden command first (to make a placeholder such as pruned.onnx);
+//   <!-- doctest: file NAME --> before any block: its text is saved as NAME for the commands after it.
 // A `dnnc` command anywhere else in a code block (untagged fence, indented block) is an error: it
 // would not be tested.
 #include <catch2/catch.hpp>
@@ -52,6 +53,7 @@ struct Block {
   std::vector<std::string> body;  // fence indentation removed
   std::string skip_reason;
   std::vector<std::string> needs, setup;
+  std::string file;  // <!-- doctest: file NAME -->: the block's text is saved as NAME
 };
 
 struct Document {
@@ -116,8 +118,10 @@ void applyDirective(const std::string& text, int line, Block& pending, std::vect
     for (std::string p; paths >> p;) pending.needs.push_back(p);
   } else if (kind == "setup") {
     pending.setup.push_back(rest);
+  } else if (kind == "file") {
+    pending.file = rest;
   } else {
-    problems.push_back(where + "unknown doctest directive '" + kind + "' (skip, needs, setup)");
+    problems.push_back(where + "unknown doctest directive '" + kind + "' (skip, needs, setup, file)");
   }
 }
 
@@ -149,7 +153,8 @@ Document parseDocument(const std::string& path) {
       for (++i; i < lines.size() && trim(lines[i]).rfind(closing, 0) != 0; ++i)
         b.body.push_back(lines[i].substr(std::min(indent, indentOf(lines[i]))));
       bool runs = b.lang == "sh" || b.lang == "console";
-      if (has_pending && !runs)
+      bool only_file = b.skip_reason.empty() && b.needs.empty() && b.setup.empty();
+      if (has_pending && !runs && !only_file)
         doc.problems.push_back("line " + std::to_string(line) + ": doctest directives before a block that does not run");
       if (!runs && b.lang != "text")
         for (size_t k = 0; k < b.body.size(); ++k)
@@ -399,6 +404,11 @@ struct Plan {
 Plan planDocument(const Document& doc, const std::string& dir) {
   Plan plan;
   for (const Block& b : doc.blocks) {
+    if (!b.file.empty()) {  // a file the document shows, for the commands after it
+      std::string text = "cat >" + shellQuote(b.file) + " <<'DOCTEST_EOF'\n";
+      for (const auto& l : b.body) text += l + "\n";
+      plan.commands.push_back(commandAt(b.line, text + "DOCTEST_EOF"));
+    }
     if (b.lang != "sh" && b.lang != "console") continue;
     std::string where = "line " + std::to_string(b.line) + ": ";
     if (!b.skip_reason.empty()) {
@@ -439,7 +449,7 @@ void checkDocument(const std::string& relative) {
   }
 
   bool runs = false;
-  for (const Block& b : doc.blocks) runs = runs || b.lang == "sh" || b.lang == "console";
+  for (const Block& b : doc.blocks) runs = runs || b.lang == "sh" || b.lang == "console" || !b.file.empty();
   if (!runs) return;
   std::string tag = relative;
   for (char& c : tag)
@@ -526,5 +536,6 @@ DOC_TEST("docs/formats/rlc.md")
 DOC_TEST("docs/passes.md")
 DOC_TEST("docs/pipeline.md")
 DOC_TEST("docs/pruning.md")
+DOC_TEST("docs/recipes/README.md")
 DOC_TEST("docs/results.md")
 DOC_TEST("docs/training.md")
