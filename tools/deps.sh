@@ -33,28 +33,35 @@ for p in $PACKAGES; do
 done
 [ -z "$missing" ] && exit 0
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "dnnc: missing Debian packages:$missing" >&2
-  echo "run:  sudo apt-get install -y --no-install-recommends$missing" >&2
-  exit 1
+root=false
+[ "$(id -u)" -eq 0 ] && root=true
+if $root; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
 fi
-
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
 # A test package this release or architecture does not have (python3-torch is not built everywhere) is
 # left out, and named: only the checks that need it skip, each with a message. Build packages are required.
-installable=""
+install=""
 for p in $missing; do
   if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
-    installable="$installable $p"
+    install="$install $p"
   else
     case " $BUILD_PACKAGES " in
-      *" $p "*) echo "dnnc: Debian package $p is not available here: cannot build dnnc" >&2; exit 1 ;;
+      *" $p "*)
+        if $root; then echo "dnnc: Debian package $p is not available here: cannot build dnnc" >&2; exit 1; fi
+        install="$install $p" ;;
+      *) hint=""; $root || hint=" (if apt's lists are stale: sudo apt-get update, then again)"
+         echo "dnnc: Debian package $p is not available here: the tests that need it will be skipped$hint" >&2 ;;
     esac
-    echo "dnnc: Debian package $p is not available here: the tests that need it will be skipped" >&2
   fi
 done
-[ -z "$installable" ] && exit 0
-echo "dnnc: installing Debian packages:$installable" >&2
+[ -z "$install" ] && exit 0
+
+if ! $root; then
+  echo "dnnc: missing Debian packages:$install" >&2
+  echo "run:  sudo apt-get install -y --no-install-recommends$install" >&2
+  exit 1
+fi
+echo "dnnc: installing Debian packages:$install" >&2
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $installable >&2
+apt-get install -y -qq --no-install-recommends $install >&2
