@@ -30,7 +30,9 @@ std::vector<std::string> filesContaining(const std::string& dir, const std::stri
 // A ModelProto from ONNX's textual syntax (onnx::OnnxParser); fails the test on a parse error.
 onnx::ModelProto modelFromText(const std::string& text);
 
-// ONNX Runtime through node: empty string when unavailable (the caller skips with a message).
+// ONNX Runtime through node: the onnxruntime-node module in ${DNNC_BINARY_DIR}/ort. Where it is missing, the
+// check fails if npm is on PATH (`make test` installs it with npm) or DNNC_REQUIRE_ORT=1; otherwise (no npm,
+// or DNNC_REQUIRE_ORT=0) this returns an empty string and the caller skips with a message.
 std::string ortRunner();
 // Runs a model in ONNX Runtime on float32 input arrays (one per graph input, in order) and returns
 // every graph output flattened, in order.
