@@ -55,6 +55,5 @@ bool isRecurrentOp(const std::string& op);
 std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes);
 
 nlohmann::json toJson(const LayerTable& table);
-std::string formatLayerTable(const LayerTable& table);
 
 }  // namespace dnnc

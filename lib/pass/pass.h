@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "lib/exec/calibration.h"
 #include "lib/ir/model.h"
-#include "lib/pass/calibration.h"
 #include "lib/pass/analysis.h"
 #include "lib/pass/params.h"
 #include "lib/support/error.h"
