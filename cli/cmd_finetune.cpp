@@ -9,6 +9,7 @@
 #include "lib/ir/onnx_io.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
+#include "lib/support/format_double.h"
 #include "lib/support/sha256.h"
 #include "lib/train/finetune_job.h"
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/layer_table_text.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/report/table.h"

@@ -5,10 +5,10 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "lib/energy/feature_rlc.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/onnx_io.h"
-#include "lib/pack/feature_rlc.h"
 #include "lib/pack/pack.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
@@ -28,7 +28,7 @@ struct PackCmdOptions {
 
 std::string kb(double bytes) { return formatFixed(bytes / 1000.0, 2); }
 
-// RLC of the input feature maps over the data set (lib/pack/feature_rlc.h).
+// RLC of the input feature maps over the data set (lib/energy/feature_rlc.h).
 Expected<nlohmann::json> featureMapRlc(const Model& model, const PackCmdOptions& o) {
   DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.common.threads}));
   if (exec->inputs().size() != 1)
@@ -37,7 +37,7 @@ Expected<nlohmann::json> featureMapRlc(const Model& model, const PackCmdOptions&
   int64_t batch = o.batch;
   const auto& in_dims = exec->inputs()[0].dims;
   if (!in_dims.empty() && in_dims[0] > 0) batch = in_dims[0];
-  DNNC_ASSIGN(auto layers, pack::measureFeatureRlc(*exec, *loader, batch));
+  DNNC_ASSIGN(auto layers, energy::measureFeatureRlc(*exec, *loader, batch));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& l : layers)
     out.push_back({{"node", l.node}, {"op", l.op}, {"value", l.value}, {"samples", l.samples}, {"elements", l.elements},

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "lib/analysis/shape_resolution.h"
+#include "lib/exec/calibration.h"
 #include "lib/exec/dataset.h"
-#include "lib/pass/calibration.h"
 #include "lib/report/report.h"
 #include "lib/support/error.h"
 

@@ -3,11 +3,12 @@
 // train tied); with a teacher, knowledge distillation (label-free without labels).
 // Before/after: same graph; weights (and BN running statistics with bn=batch) change.
 // Requires: data= (and labels= and/or teacher=); every op on the path to the output has a reverse rule
-// (lib/train/ops). Params: see finetuneParamSpecs (lib/train/finetune_job.cpp).
+// (lib/train/ops). Params: see finetuneParamSpecs (passes/finetune_params.cpp).
 // Refs: Han, Pool, Tran, Dally 2015 (retraining after pruning); Hinton, Vinyals, Dean 2015 (distillation);
 // Han, Mao, Dally 2016 (shared-weight gradients summed per centroid).
 #include "lib/pass/pass.h"
 #include "lib/train/finetune_job.h"
+#include "passes/finetune_params.h"
 
 namespace dnnc {
 
@@ -33,7 +34,7 @@ class Finetune : public Pass {
   bool usesPipelineInput() const override { return job_.teacher.empty(); }
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    DNNC_TRY(train::completeFromContext(job_, ctx, "finetune"));
+    DNNC_TRY(completeFromContext(job_, ctx, "finetune"));
     job_.options.threads = ctx.threads;
     // The default teacher is the model before the pipeline: after a compression pass that is the
     // uncompressed model, so recovery distils from it (teacher=none turns this off).
@@ -58,10 +59,10 @@ class Finetune : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> FinetuneParams() { return train::finetuneParamSpecs(1); }
+std::vector<ParamSpec> FinetuneParams() { return finetuneParamSpecs(1); }
 
 Expected<std::unique_ptr<Pass>> createFinetune(const PassParams& params) {
-  DNNC_ASSIGN(train::FinetuneJob job, train::finetuneJobFromParams(params, 0));
+  DNNC_ASSIGN(train::FinetuneJob job, finetuneJobFromParams(params, 0));
   return std::unique_ptr<Pass>(new Finetune(std::move(job)));
 }
 

@@ -21,6 +21,7 @@
 #include "lib/pass/pass.h"
 #include "lib/train/finetune_job.h"
 #include "lib/train/hessian_diag.h"
+#include "passes/finetune_params.h"
 
 namespace dnnc {
 
@@ -39,7 +40,7 @@ class PruneObd : public Pass {
         calib_(p.getInt("calib-samples")), distill_(p.getBool("distill")), job_(std::move(job)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    DNNC_TRY(train::completeFromContext(job_, ctx, "prune-obd"));
+    DNNC_TRY(completeFromContext(job_, ctx, "prune-obd"));
     std::vector<Layer> layers = findLayers(model, *ctx.log);
     if (layers.empty()) {
       ctx.log->summary = {{"pruned", 0}};
@@ -247,7 +248,7 @@ std::vector<ParamSpec> PruneObdParams() {
       {"calib-samples", ParamType::Int, "1000", "samples of data= for the Hessian diagonal (0: all)"},
       {"distill", ParamType::Bool, "true", "retrain against the model as it entered the pass (knowledge distillation)"},
   };
-  for (auto& s : train::finetuneParamSpecs(0))
+  for (auto& s : finetuneParamSpecs(0))
     if (s.name != "epochs") p.push_back(s);
   return p;
 }
@@ -261,8 +262,8 @@ Expected<std::unique_ptr<Pass>> createPruneObd(const PassParams& params) {
       if (k != "sparsity" && k != "scope" && k != "granularity" && k != "criterion" && k != "iterations" &&
           k != "finetune-epochs" && k != "calib-samples" && k != "distill")
         given.emplace_back(k, v);
-    DNNC_ASSIGN(PassParams fp, PassParams::parse("prune-obd", train::finetuneParamSpecs(0), given));
-    DNNC_ASSIGN(job, train::finetuneJobFromParams(fp, 0));
+    DNNC_ASSIGN(PassParams fp, PassParams::parse("prune-obd", finetuneParamSpecs(0), given));
+    DNNC_ASSIGN(job, finetuneJobFromParams(fp, 0));
   }
   const double s = params.getFloat("sparsity");
   if (!(s >= 0.0 && s < 1.0)) return Error(Exit::Usage, "prune-obd: sparsity must be in [0, 1), got ", s);

@@ -63,6 +63,5 @@ bool isMacLayer(const onnx::NodeProto& node);
 std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes);
 
 nlohmann::json toJson(const LayerTable& table);
-std::string formatLayerTable(const LayerTable& table);
 
 }  // namespace dnnc

@@ -8,6 +8,7 @@
 // formats/rlc.h encodes real streams (5/16/3, fixed); this file gives the sizes the model needs without
 // the values: exact from a zero-run histogram, expected for i.i.d. zeros, and expected for a zero-padded
 // plane, for any run/level width the spec gives. The pair counts equal formats/rlc's (tested).
+// feature_rlc.h measures real streams instead: the encoded size of every sample's feature map over a data set.
 #pragma once
 #include <cstdint>
 

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "lib/exec/activation_stats.h"
+#include "lib/exec/calibration.h"
 #include "lib/ir/model.h"
-#include "lib/pass/calibration.h"
 
 namespace dnnc {
 

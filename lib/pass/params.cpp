@@ -19,15 +19,6 @@ std::string paramTypeName(ParamType t) {
   return "?";
 }
 
-std::string formatDouble(double v) {
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 namespace {
 
 // Parses and normalises a value by its type; the normalised text is what the pipeline prints.

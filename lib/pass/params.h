@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lib/support/error.h"
+#include "lib/support/format_double.h"  // parameter values print with it
 
 namespace dnnc {
 
@@ -43,8 +44,5 @@ class PassParams {
   std::map<std::string, bool> given_;
   std::vector<std::pair<std::string, std::string>> items_;
 };
-
-// Shortest decimal text that reads back to the same double.
-std::string formatDouble(double v);
 
 }  // namespace dnnc

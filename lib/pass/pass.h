@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "lib/analysis/shape_resolution.h"
-#include "lib/ir/model.h"
-#include "lib/pass/calibration.h"
 #include "lib/analysis/analysis_manager.h"
+#include "lib/analysis/shape_resolution.h"
+#include "lib/exec/calibration.h"
+#include "lib/ir/model.h"
 #include "lib/pass/params.h"
 #include "lib/support/error.h"
 

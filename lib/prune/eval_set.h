@@ -1,4 +1,4 @@
-// A calibration set (lib/pass/calibration: preprocessed batches in memory, optional labels) with the
+// A calibration set (lib/exec/calibration: preprocessed batches in memory, optional labels) with the
 // top-1 scoring the sensitivity analysis and the activation-pruning calibration run many times over.
 // Loading once keeps each evaluation to the executor's own work.
 #pragma once
@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "lib/exec/calibration.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
 #include "lib/ir/model.h"
-#include "lib/pass/calibration.h"
 
 namespace dnnc {
 

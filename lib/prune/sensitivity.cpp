@@ -5,7 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "lib/pass/params.h"
+#include "lib/support/format_double.h"
 
 namespace dnnc {
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "cli/layer_table_text.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pass/pipeline.h"
@@ -34,7 +35,7 @@ TEST_CASE("every ONNX node-test model loads, passes info, and survives dce uncha
     ++loaded;
     auto table = buildLayerTable(*model);
     REQUIRE(table.ok());
-    formatLayerTable(*table);
+    cli::formatLayerTable(*table);
     ++infos;
     Model after = *model;
     PassContext ctx;

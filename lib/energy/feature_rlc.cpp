@@ -1,12 +1,12 @@
-#include "lib/ir/node.h"
-#include "lib/pack/feature_rlc.h"
+#include "lib/energy/feature_rlc.h"
 
 #include <map>
 
 #include "formats/entropy.h"
 #include "formats/rlc.h"
+#include "lib/ir/node.h"
 
-namespace dnnc::pack {
+namespace dnnc::energy {
 
 namespace {
 
@@ -82,4 +82,4 @@ Expected<std::vector<FeatureRlc>> measureFeatureRlc(Executor& exec, BatchLoader&
   return obs.results();
 }
 
-}  // namespace dnnc::pack
+}  // namespace dnnc::energy

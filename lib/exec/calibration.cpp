@@ -1,4 +1,4 @@
-#include "lib/pass/calibration.h"
+#include "lib/exec/calibration.h"
 
 #include "lib/exec/executor.h"
 

@@ -7,6 +7,12 @@
 // the least any code of that (run, level) form can spend is 16 bits per nonzero plus the empirical
 // zero-order entropy of the zero runs before each nonzero (runs counted within a sample, unbounded).
 // Eyeriss (JSSC 2017, Sec. V-B) reports RLC within 5-10 % of the entropy limit on AlexNet.
+//
+// Measured, not modelled: every sample's stream is sized by formats/rlc's encoder (whole 64-bit words, the
+// pair a trailing zero run needs), for the fixed 5/16/3 code. rlc_size.h is the energy model's side: sizes
+// for any run/level width the spec gives, from a zero-run histogram pooled over samples (no word rounding),
+// or expected for i.i.d. zeros. The two agree on pair counts (tested there); this file reports what real
+// streams cost and how far that is from the entropy limit, which the pooled histogram cannot tell.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,7 +21,7 @@
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
 
-namespace dnnc::pack {
+namespace dnnc::energy {
 
 struct FeatureRlc {
   std::string node, op, value;
@@ -28,4 +34,4 @@ struct FeatureRlc {
 // Runs the whole data set (in batches) and returns one entry per observed activation, in graph order.
 Expected<std::vector<FeatureRlc>> measureFeatureRlc(Executor& exec, BatchLoader& loader, int64_t batch);
 
-}  // namespace dnnc::pack
+}  // namespace dnnc::energy
