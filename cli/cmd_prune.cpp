@@ -187,7 +187,7 @@ void printText(std::ostream& os, const nlohmann::json& passes, const LayerTable&
       }
       const auto& s = p["summary"];
       t.addSeparator();
-      t.addRow({"total (every weight layer)", "", withThousands(s["params"].get<int64_t>()), percent(s["sparsity_before"].get<double>()),
+      t.addRow({"total (layers pruned)", "", withThousands(s["params"].get<int64_t>()), percent(s["sparsity_before"].get<double>()),
                 percent(s["sparsity"].get<double>()), ""});
       os << name << " (" << s["granularity"].get<std::string>() << ")\n" << t.render();
     } else if (name == "prune-activations") {
@@ -220,7 +220,7 @@ void printText(std::ostream& os, const nlohmann::json& passes, const LayerTable&
 
 Status runPrune(const PruneOptions& o) {
   DNNC_ASSIGN(Pipeline pipeline, buildPipeline(o));
-  DNNC_ASSIGN(PipelineRun run, runPipelineCommand("prune", o, pipeline));
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand("prune", o, pipeline, {.fold_computed_weights = true}));
   Report report = pipelineReport("prune", o, run);
   if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   if (!o.common.quiet) printText(summaryStream(o), run.passes, run.before, run.after, run.pipeline.print());

@@ -14,33 +14,60 @@ namespace {
 
 std::string fmtOrDash(const nlohmann::json& v, int digits) { return v.is_number() ? formatFixed(v.get<double>(), digits) : "-"; }
 
-void printLayers(std::ostream& os, const nlohmann::json& pass) {
+std::string mseText(const nlohmann::json& d) {
+  char mse[32];
+  std::snprintf(mse, sizeof mse, "%.3g", d["mse"].get<double>());
+  return mse;
+}
+
+// share's rewrites: one per layer given a codebook.
+void printSharedLayers(std::ostream& os, const nlohmann::json& pass) {
   TextTable t({"layer", "weight", "bits", "codebook", "nonzeros", "MSE", "SQNR dB"});
   t.alignRight({2, 3, 4, 5, 6});
   for (const auto& r : pass["rewrites"]) {
     const auto& d = r["details"];
     if (!d.contains("codebook_size")) continue;
-    char mse[32];
-    std::snprintf(mse, sizeof mse, "%.3g", d["mse"].get<double>());
     t.addRow({r["nodes"][0].get<std::string>(), d["weight"].get<std::string>(), std::to_string(d["bits"].get<int>()),
-              std::to_string(d["codebook_size"].get<int>()), withThousands(d["nonzeros"].get<int64_t>()), mse,
+              std::to_string(d["codebook_size"].get<int>()), withThousands(d["nonzeros"].get<int64_t>()), mseText(d),
               fmtOrDash(d["sqnr_db"], 1)});
   }
   os << t.render();
 }
 
+// quantize's rewrites: one per layer written as QDQ, with its number of scales (1, or one per channel).
+void printQuantizedLayers(std::ostream& os, const nlohmann::json& pass) {
+  TextTable t({"layer", "weight", "bits", "scales", "MSE", "SQNR dB"});
+  t.alignRight({2, 3, 4, 5});
+  for (const auto& r : pass["rewrites"]) {
+    const auto& d = r["details"];
+    if (!d.contains("scales")) continue;
+    t.addRow({r["nodes"][0].get<std::string>(), d["weight"].get<std::string>(), std::to_string(d["bits"].get<int>()),
+              withThousands(d["scales"].get<int64_t>()), mseText(d), fmtOrDash(d["sqnr_db"], 1)});
+  }
+  os << t.render();
+}
+
+void printSkipped(std::ostream& os, const nlohmann::json& pass) {
+  for (const auto& s : pass["skipped"])
+    os << "  skipped " << s["node"].get<std::string>() << ": " << s["reason"].get<std::string>() << "\n";
+}
+
 // A one-pass sugar command: runs the element like `dnnc run` and prints its layer table.
-Status runSugar(const std::string& cmd, const PipelineCommandOptions& o, Expected<PipelineElement> element) {
+using LayerPrinter = void (*)(std::ostream&, const nlohmann::json&);
+
+Status runSugar(const std::string& cmd, const PipelineCommandOptions& o, Expected<PipelineElement> element,
+                LayerPrinter print_layers) {
   if (!element) return std::move(element).error();
   Pipeline pipeline;
   pipeline.elements.push_back(std::move(*element));
-  DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline));
+  DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline, {.fold_computed_weights = true}));
   Report report = pipelineReport(cmd, o, run);
   if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   if (!o.common.quiet) {
     std::ostream& os = summaryStream(o);
     os << "pipeline: " << run.pipeline.print() << "\n";
-    printLayers(os, run.passes[0]);
+    print_layers(os, run.passes.back());
+    printSkipped(os, run.passes.back());
   }
   return {};
 }
@@ -74,7 +101,7 @@ void setupShare(CLI::App& app, CommandList& commands) {
                                                              {"fc-bits", std::to_string(o->fc_bits)},
                                                              {"method", o->method},
                                                              {"materialize", o->materialize ? "true" : "false"}});
-                        return reportStatus("share", runSugar("share", *o, std::move(element)));
+                        return reportStatus("share", runSugar("share", *o, std::move(element), printSharedLayers));
                       }});
 
   auto q = std::make_shared<QuantizeCmdOptions>();
@@ -85,7 +112,7 @@ void setupShare(CLI::App& app, CommandList& commands) {
   commands.push_back({qsub, [q] {
                         auto element = passElement("quantize", {{"granularity", q->per_channel ? "per-channel" : "per-tensor"},
                                                                 {"scheme", q->asymmetric ? "asymmetric" : "symmetric"}});
-                        return reportStatus("quantize", runSugar("quantize", *q, std::move(element)));
+                        return reportStatus("quantize", runSugar("quantize", *q, std::move(element), printQuantizedLayers));
                       }});
 }
 

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/progress.h"
+#include "lib/analysis/weight_layers.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pass/params.h"
 #include "lib/support/atomic_file.h"
@@ -40,6 +41,18 @@ Expected<PipelineElement> passElement(const std::string& pass, const std::map<st
   return PipelineElement{pass, std::move(parsed)};
 }
 
+namespace {
+
+// Whether a weight layer reads weights an export computes (the reason weight_layers gives for them).
+bool hasComputedWeights(Model& model) {
+  Graph graph(model.graph(), model.base_dir);
+  for (const auto& s : enumerateWeightLayers(graph).skipped)
+    if (s.reason.find("the fold-constants pass makes it a weight") != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
 Expected<PipelineRun> runPipelineCommand(const std::string& command, const PipelineCommandOptions& o,
                                          const Pipeline& pipeline, const PipelineRunHooks& hooks) {
   DNNC_TRY(checkOutputPath(o.model, o.output, o.force));
@@ -54,6 +67,10 @@ Expected<PipelineRun> runPipelineCommand(const std::string& command, const Pipel
   run.input_sha256 = sha256Hex(bytes);
   bytes = std::string();  // the model is parsed; the file's bytes are not needed again
   run.pipeline = pipeline;
+  if (hooks.fold_computed_weights && hasComputedWeights(run.result)) {
+    DNNC_ASSIGN(PipelineElement fold, passElement("fold-constants", {}));
+    run.pipeline.elements.insert(run.pipeline.elements.begin(), std::move(fold));
+  }
 
   PassContext ctx;
   ctx.threads = o.common.threads;
@@ -69,7 +86,7 @@ Expected<PipelineRun> runPipelineCommand(const std::string& command, const Pipel
 
   RunOptions options;
   options.verify_each = o.verify_each;
-  DNNC_ASSIGN(run.passes, runPipeline(run.result, pipeline, builtinPasses(), ctx, options));
+  DNNC_ASSIGN(run.passes, runPipeline(run.result, run.pipeline, builtinPasses(), ctx, options));
   DNNC_ASSIGN(const LayerTable* after, ctx.analyses.get(run.result, LayerTableAnalysis{input_shapes}));
   run.after = *after;
   if (hooks.before_save) DNNC_TRY(hooks.before_save(input ? &*input : nullptr, run.result));

@@ -45,6 +45,10 @@ struct PipelineRunHooks {
   std::function<Status(const Model* input, const Model& result)> before_save;
   bool keep_input = false;
   std::string progress_label;  // progress on stderr when set
+  // Sugar commands that compress weights (prune, share, quantize): when a weight layer's weights are
+  // computed from constants (PyTorch's LSTM export reorders the gates in the graph), fold-constants runs
+  // first, visibly (it leads the pipeline in the report), so that those weights are compressed too.
+  bool fold_computed_weights = false;
 };
 
 // Checks -o against the input, loads and validates the model, runs the pipeline with a context from the
