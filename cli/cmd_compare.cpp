@@ -4,6 +4,7 @@
 // the same data), and the measured CPU latency of dnnc's executor at batch 1.
 #include <filesystem>
 #include <iostream>
+#include <set>
 
 #include "cli/command.h"
 #include "lib/analysis/layer_table.h"
@@ -21,6 +22,7 @@ namespace {
 struct CompareOptions {
   std::string before, after, packed_before, packed_after, accel = "eyeriss";
   Calibration calibration;
+  InputShapeOptions shapes;
   CommonOptions common;
 };
 
@@ -31,6 +33,23 @@ struct Column {
   ClassifierScore score;
   double energy_pj = 0, latency_cycles = 0, latency_ms_model = 0, cpu_ms = 0;
 };
+
+// The input shape MACs are counted at: --input-shape when given, else one sample of the data (what the
+// accuracy, energy and latency columns see), so a model with symbolic H and W is counted at the data's.
+Expected<InputShapes> shapesForMacs(const Model& model, const CompareOptions& o, const CalibrationSet& set) {
+  DNNC_ASSIGN(InputShapes shapes, o.shapes.resolve());
+  if (!shapes.given.empty() || set.batches.empty()) return shapes;
+  std::set<std::string> initializers;
+  for (const auto& t : model.graph().initializer()) initializers.insert(t.name());
+  for (const auto& in : model.graph().input())
+    if (!initializers.count(in.name())) {
+      std::vector<int64_t> dims = set.batches.front().dims();
+      if (!dims.empty()) dims[0] = 1;
+      shapes.given.emplace_back(in.name(), dims);
+      break;
+    }
+  return shapes;
+}
 
 Expected<Column> measure(const std::string& path, const std::string& packed, const CompareOptions& o,
                          const energy::AcceleratorSpec& spec, const std::vector<int64_t>* reference) {
@@ -43,8 +62,9 @@ Expected<Column> measure(const std::string& path, const std::string& packed, con
     c.dnnc_bytes = static_cast<int64_t>(std::filesystem::file_size(packed, ec));
     if (ec) return Error(Exit::Input, "cannot read '", packed, "': ", ec.message());
   }
-  DNNC_ASSIGN(c.table, buildLayerTable(model));
   DNNC_ASSIGN(CalibrationSet set, loadCalibrationSet(model, o.calibration));
+  DNNC_ASSIGN(InputShapes shapes, shapesForMacs(model, o, set));
+  DNNC_ASSIGN(c.table, buildLayerTable(model, shapes));
   ClassifierScorer scorer(set, o.common.threads);
   if (reference) scorer.setReference(*reference);
   const ActivationStatsOptions stats = energy::energyStatsOptions();
@@ -124,6 +144,7 @@ void setupCompare(CLI::App& app, CommandList& commands) {
   sub->add_option("--packed-after", o->packed_after, ".dnnc file of AFTER, for its packed size");
   sub->add_option("--accel", o->accel, "Accelerator preset or spec file for energy and latency")->capture_default_str();
   addCalibrationOptions(sub, o->calibration);
+  addInputShapeOption(sub, o->shapes);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runCompare(*o); }});
 }

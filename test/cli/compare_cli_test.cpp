@@ -33,3 +33,29 @@ TEST_CASE("compare reports accuracy, sizes, MACs, energy and CPU latency before 
   auto missing = runDnnc({"compare", testData("lenet5.onnx"), dir + "/p.onnx"});
   CHECK(missing.exit_code == 2);
 }
+
+TEST_CASE("compare counts MACs at the data's shape for a model with symbolic H and W, or at --input-shape", "[compare]") {
+  // Conv 3->4, 3x3, pad 1, on [N,3,H,W]: 4*3*9 MACs per output position; a ReduceMean head gives 4 outputs.
+  std::string dir = scratchDir("compare_symbolic");
+  std::string w;
+  for (int i = 0; i < 108; ++i) w += (i ? ", " : "") + std::to_string(0.01 * (i % 13) - 0.06);
+  auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,3,H,W] x) => (float[N,4] y) <float[4,3,3,3] w = {)" + w + R"(}> {
+  c = Conv <pads = [1, 1, 1, 1]> (x, w)
+  y = ReduceMean <axes = [2, 3], keepdims = 0> (c)
+})");
+  writeBytes(dir + "/m.onnx", m.SerializeAsString());
+  std::vector<float> data(5 * 3 * 8 * 6);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = float(i % 17) / 17.0f;
+  writeNpyFloat(dir + "/x.npy", data, {5, 3, 8, 6});
+  auto macs = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"compare", dir + "/m.onnx", dir + "/m.onnx", "--data", dir + "/x.npy", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = runDnnc(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out)["before"]["macs"];
+  };
+  CHECK(macs({}) == 4 * 3 * 9 * 8 * 6);
+  CHECK(macs({"--input-shape", "x=1,3,4,4"}) == 4 * 3 * 9 * 4 * 4);
+}
