@@ -45,12 +45,14 @@ struct GraphPlace {
   std::string where;
 };
 
-// Named as everywhere else in dnnc (nodeLabel: the name, else the first output); the index places an
-// unnamed node that has no output either.
+// Named as everywhere else in dnnc (nodeLabel: the name, else the first output); an unnamed node also
+// gets its index in the graph.
 std::string nodeName(const onnx::NodeProto& node, int index) {
   if (node.name().empty() && (node.output_size() == 0 || node.output(0).empty()))
     return strCat("node #", index, " (", node.op_type(), ")");
-  return strCat("node '", nodeLabel(node), "' (", node.op_type(), ")");
+  if (node.name().empty())  // labelled by its first output, which a duplicate-output message repeats: add where it is
+    return strCat("node '", nodeLabel(node), "' (", node.op_type(), ", #", index, ")");
+  return strCat("node '", node.name(), "' (", node.op_type(), ")");
 }
 
 std::string graphOutputName(const GraphPlace& place, const std::string& name) {

@@ -62,7 +62,7 @@ TEST_CASE("validate: values read but never defined are named with their reader")
   // An unnamed node is named by its position.
   CHECK(failure(model(std::string(kHeader) + R"(
     g (float[2] x) => (float[2] y) { h = Relu (x)  y = Add (h, q) })")) ==
-        "node 'y' (Add) reads 'q', which no node, input or initializer defines");
+        "node 'y' (Add, #1) reads 'q', which no node, input or initializer defines");
 }
 
 TEST_CASE("validate: every value is defined once") {
@@ -147,12 +147,12 @@ TEST_CASE("validate: subgraphs are checked in their scope and named by where the
     g (bool c, float[2] x) => (float[2] y)
     { y = If (c) <then_branch = t () => (float[2] a) { a = Neg (q) },
                   else_branch = e () => (float[2] b) { b = Identity (x) }> })", {"if1"})) ==
-        "node 'a' (Neg) in 'then_branch' of node 'if1' (If) reads 'q', which no node, input or initializer defines");
+        "node 'a' (Neg, #0) in 'then_branch' of node 'if1' (If) reads 'q', which no node, input or initializer defines");
   CHECK(failure(model(std::string(kHeader) + R"(
     g (bool c, float[2] x) => (float[2] y)
     { y = If (c) <then_branch = t () => (float[2] x) { x = Neg (x) },
                   else_branch = e () => (float[2] b) { b = Identity (x) }> })", {"if1"})) ==
-        "node 'x' (Neg) in 'then_branch' of node 'if1' (If) writes 'x', which an enclosing graph already defines "
+        "node 'x' (Neg, #0) in 'then_branch' of node 'if1' (If) writes 'x', which an enclosing graph already defines "
         "(ONNX forbids shadowing it)");
   CHECK(failure(model(std::string(kHeader) + R"(
     g (bool c, float[2] x) => (float[2] y)
