@@ -75,6 +75,7 @@ Expected<PipelineRun> runPipelineCommand(const std::string& command, const Pipel
   PassContext ctx;
   ctx.threads = o.common.threads;
   ctx.rng.seed(o.common.seed);
+  ctx.seed = o.common.seed;
   ctx.input_shapes = input_shapes;
   if (!o.calibration.data.path.empty()) ctx.calibration = o.calibration;
   ProgressLine progress(o.common, command);

@@ -42,9 +42,9 @@ struct PipelineRun {
 struct PipelineRunHooks {
   // Runs on the transformed model before it is written (a failure leaves no output), with the model as
   // loaded when keep_input is set.
-  std::function<Status(const Model* input, const Model& result)> before_save;
+  std::function<Status(const Model* input, const Model& result)> before_save = {};
   bool keep_input = false;
-  std::string progress_label;  // progress on stderr when set
+  std::string progress_label = {};  // progress on stderr when set
   // Sugar commands that compress weights (prune, share, quantize): when a weight layer's weights are
   // computed from constants (PyTorch's LSTM export reorders the gates in the graph), fold-constants runs
   // first, visibly (it leads the pipeline in the report), so that those weights are compressed too.

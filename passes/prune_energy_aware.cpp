@@ -26,6 +26,7 @@
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
 #include "lib/support/glob.h"
+#include "lib/support/stable_hash.h"
 #include "lib/train/finetune_job.h"
 
 namespace dnnc {
@@ -142,7 +143,7 @@ class PruneEnergyAware : public Pass {
         // The budget goes to layers in proportion to their energy; what a layer leaves unused carries over.
         const double allowed_drop = o_.budget_pts * cumulative_pj / prunable_pj;
         DNNC_ASSIGN(auto chosen, pruneLayer(model, original, set, scorer, t.layer, base.accuracy, allowed_drop, threads,
-                                                   *ctx.log));
+                                                   ctx.seed, *ctx.log));
         model = std::move(chosen.first);
         const double sparsity = chosen.second;
         DNNC_ASSIGN(ClassifierScore now, scorer.score(model, &stats));
@@ -272,8 +273,9 @@ class PruneEnergyAware : public Pass {
   // `base_accuracy` (binary search over the sparsity), with its sparsity.
   Expected<std::pair<Model, double>> pruneLayer(const Model& model, const Model& original, const CalibrationSet& set,
                                                 const ClassifierScorer& scorer, const LinearLayer& layer, double base_accuracy,
-                                                double allowed_drop, int threads, PassLog& log) const {
-    std::mt19937_64 rng(0x5eed ^ std::hash<std::string>{}(layer.name));
+                                                double allowed_drop, int threads, uint64_t seed, PassLog& log) const {
+    // Each layer's samples from --seed and its name: the same on every platform, independent of order.
+    std::mt19937_64 rng(seed ^ 0x5eed ^ stableHash(layer.name));
     // The refit solves for fan_in weights per output from the sampled rows: it needs several rows per
     // unknown, or it fits the refit samples and loses accuracy everywhere else (LeNet-5's fc1, 800 inputs
     // with one row per image, refitted from 256 images: pruned to 73.5 % when scored on 1,000 calibration

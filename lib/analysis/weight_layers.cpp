@@ -4,6 +4,7 @@
 #include <map>
 
 #include "lib/analysis/layer_names.h"
+#include "lib/exec/constant_folding.h"
 #include "lib/ir/node.h"
 #include "lib/support/glob.h"
 #include "lib/support/suggest.h"
@@ -27,11 +28,17 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     return std::vector<int64_t>(t->dims().begin(), t->dims().end());
   };
   auto weightAt = [&](int k) { return n.input_size() > k && !n.input(k).empty() && g.isWeight(n.input(k)); };
+  // Why a computed operand is not a weight, and the way out when the export computed it from constants.
+  auto computed = [&](int k, const std::string& what) {
+    if (n.input_size() > k && foldsToConstant(g, n.input(k)))
+      return strCat("its ", what, " is computed from stored constants: the fold-constants pass makes it a weight");
+    return strCat("its ", what, " is computed, not stored");
+  };
   const std::string& op = n.op_type();
   if (isRecurrentOp(op)) {
     // W [directions, gates x hidden, input] or R [directions, gates x hidden, hidden]: each row of the
     // gates x hidden outputs reduces over the last dim.
-    if (!weightAt(input)) return strCat("its ", input == 1 ? "W" : "R", " is computed, not stored: the fold-constants pass makes it a weight");
+    if (!weightAt(input)) return computed(input, input == 1 ? "W" : "R");
     dims = dimsOf(input);
     if (dims.size() != 3) return strCat("its ", input == 1 ? "W" : "R", " is not [directions, gates x hidden, features]");
     v = {dims[0] * dims[1], dims[2], 1};
@@ -39,7 +46,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     return "";
   }
   if (op == "Conv") {
-    if (!weightAt(1)) return "its weight is computed, not stored";
+    if (!weightAt(1)) return computed(1, "weight");
     input = 1;
     dims = dimsOf(1);
     if (dims.size() < 3) return "its weight is not [K, C, kernel...]";
@@ -49,7 +56,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
   }
   if (op == "ConvTranspose") {
     // [C, K/group, kernel...]: every output reduces over the input channels C.
-    if (!weightAt(1)) return "its weight is computed, not stored";
+    if (!weightAt(1)) return computed(1, "weight");
     input = 1;
     dims = dimsOf(1);
     if (dims.size() < 3) return "its weight is not [C, K/group, kernel...]";
@@ -58,7 +65,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     return "";
   }
   if (op == "Gemm") {
-    if (!weightAt(1)) return weightAt(0) ? "its weight is the first input (A), which dnnc does not prune" : "its weight is computed, not stored";
+    if (!weightAt(1)) return weightAt(0) ? "its weight is the first input (A), which dnnc does not prune" : computed(1, "weight");
     input = 1;
     dims = dimsOf(1);
     if (dims.size() != 2) return "its weight is not 2-D";
@@ -85,6 +92,8 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     output_axis = 0;
     return "";
   }
+  if (n.input_size() > 1 && foldsToConstant(g, n.input(1))) return computed(1, "weight");
+  if (n.input_size() > 0 && foldsToConstant(g, n.input(0))) return computed(0, "weight");
   return "both inputs are computed (no weight)";
 }
 

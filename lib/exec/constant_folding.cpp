@@ -16,16 +16,31 @@ namespace {
 // Small results are always worth folding (shape vectors, scales); above this, only when they do not grow.
 constexpr size_t kAlwaysFoldBytes = size_t{1} << 18;
 
-bool keepsCompressedForm(const onnx::NodeProto& node, const std::map<std::string, const onnx::TensorProto*>& inits) {
+// is_table(name): whether a value is a stored floating-point tensor that a Gather looks values up in.
+template <class IsTable>
+bool keepsCompressedForm(const onnx::NodeProto& node, IsTable is_table) {
   const std::string& op = node.op_type();
   if (op == "DequantizeLinear" || op == "QuantizeLinear" || op == "DynamicQuantizeLinear") return true;
   if (op.rfind("Random", 0) == 0 || op == "Bernoulli" || op == "Multinomial") return true;
-  // Gather(codebook, indices): the shared-weight form (a 1-D table of values looked up by index).
-  if (op == "Gather" && node.input_size() == 2) {
-    auto table = inits.find(node.input(0));
-    if (table != inits.end() && table->second->dims_size() == 1) return true;
-  }
-  return false;
+  // Gather(table, indices): a codebook (the shared-weight form) or a lookup such as Swin's relative
+  // position bias, stored as a small table and indices; expanded, it would count as new parameters.
+  return op == "Gather" && node.input_size() == 2 && is_table(node.input(0));
+}
+
+// What every folded node must be, whatever its inputs: an op the executor runs, no subgraph, named outputs.
+template <class IsTable>
+bool foldableOp(const onnx::NodeProto& node, IsTable is_table) {
+  if (!isDefaultDomain(node) || hasSubgraph(node) || !findKernel(node.op_type())) return false;
+  if (keepsCompressedForm(node, is_table)) return false;
+  for (const auto& o : node.output())
+    if (o.empty()) return false;  // an unnamed optional output: the executor would not return it
+  return node.output_size() > 0;
+}
+
+bool isFloatTensor(const onnx::TensorProto& t) {
+  const auto type = t.data_type();
+  return type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::FLOAT16 ||
+         type == onnx::TensorProto::BFLOAT16 || type == onnx::TensorProto::DOUBLE;
 }
 
 size_t bytesOf(const Tensor& t) { return static_cast<size_t>(t.numel()) * dtypeSize(t.dtype()); }
@@ -33,13 +48,35 @@ size_t bytesOf(const Tensor& t) { return static_cast<size_t>(t.numel()) * dtypeS
 using Initializers = std::map<std::string, const onnx::TensorProto*>;
 
 bool foldable(const onnx::NodeProto& node, const Initializers& inits, const std::map<std::string, Tensor>& computed) {
-  if (!isDefaultDomain(node) || hasSubgraph(node) || !findKernel(node.op_type())) return false;
-  if (keepsCompressedForm(node, inits)) return false;
-  for (const auto& o : node.output())
-    if (o.empty()) return false;  // an unnamed optional output: the executor would not return it
+  auto is_table = [&](const std::string& name) {
+    auto it = inits.find(name);
+    return it != inits.end() && isFloatTensor(*it->second);
+  };
+  if (!foldableOp(node, is_table)) return false;
   for (const auto& in : node.input())
     if (!in.empty() && !inits.count(in) && !computed.count(in)) return false;
-  return node.output_size() > 0;
+  return true;
+}
+
+// foldsToConstant with a memo of the values decided so far; depth bounds a pathological chain.
+bool foldsToConstant(const Graph& graph, const std::string& value, std::map<std::string, bool>& memo, int depth) {
+  if (value.empty()) return true;  // an omitted optional input
+  if (graph.isGraphInput(value)) return false;
+  if (graph.weightProto(value)) return true;
+  if (auto it = memo.find(value); it != memo.end()) return it->second;
+  auto producer = graph.producer(value);
+  bool result = false;
+  if (producer && depth < 64) {
+    const onnx::NodeProto& node = graph.node(*producer);
+    auto is_table = [&](const std::string& name) {
+      const auto* t = graph.weightProto(name);
+      return t && isFloatTensor(*t);
+    };
+    result = foldableOp(node, is_table);
+    for (const auto& in : node.input()) result = result && foldsToConstant(graph, in, memo, depth + 1);
+  }
+  memo[value] = result;
+  return result;
 }
 
 Status loadInputs(const onnx::NodeProto& node, const Initializers& inits, const std::string& base_dir,
@@ -53,6 +90,12 @@ Status loadInputs(const onnx::NodeProto& node, const Initializers& inits, const 
 }
 
 }  // namespace
+
+bool foldsToConstant(const Graph& graph, const std::string& value) {
+  if (graph.weightProto(value)) return false;  // stored already
+  std::map<std::string, bool> memo;
+  return foldsToConstant(graph, value, memo, 0);
+}
 
 Expected<ConstantFolding> foldConstants(Model& model) {
   ConstantFolding result;

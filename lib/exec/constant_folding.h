@@ -3,7 +3,8 @@
 // it makes visible: weights an exporter computes in the graph (PyTorch's LSTM export slices and
 // re-concatenates W and R into ONNX's gate order; Constant nodes; a Transpose of a weight).
 // Left alone, by design: the compressed forms dnnc and others write (DequantizeLinear/QuantizeLinear,
-// codebook Gathers, integer Casts that widen indices: folding them would undo the compression, and any
+// Gather lookups in stored float tables (codebooks, embeddings, position-bias tables), integer Casts that
+// widen indices: folding them would undo the compression or add parameters, and any
 // fold that would grow the model's bytes is refused for the same reason), random ops, nodes with
 // subgraphs, other domains.
 #pragma once
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/ir/graph.h"
 #include "lib/ir/model.h"
 #include "lib/support/error.h"
 
@@ -23,5 +25,10 @@ struct ConstantFolding {
 };
 
 Expected<ConstantFolding> foldConstants(Model& model);
+
+// Whether `value` is computed from stored constants only, by nodes foldConstants folds: a weight an export
+// computes in the graph (the Transpose of a Linear's weight, an LSTM's re-ordered gates). False for a
+// stored weight itself and for compressed forms.
+bool foldsToConstant(const Graph& graph, const std::string& value);
 
 }  // namespace dnnc

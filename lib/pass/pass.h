@@ -36,6 +36,7 @@ using ProgressFn = std::function<void(int64_t, int64_t, const std::string&)>;
 struct PassContext {
   AnalysisManager analyses;
   std::mt19937_64 rng{0};
+  uint64_t seed = 0;  // --seed, which rng starts from: a pass that seeds per layer derives from it
   int threads = 0;  // 0: all cores
   ProgressFn progress = [](int64_t, int64_t, const std::string&) {};
   PassLog* log = nullptr;  // set by the pipeline for the running pass
