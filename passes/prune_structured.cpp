@@ -197,6 +197,13 @@ class PruneStructured : public Pass {
         channels_removed += removed;
       }
     }
+    // A depthwise Conv follows the channels of the group it reads: named when that group stays whole.
+    for (const auto& use : cg.uses) {
+      if (use.role != SliceRole::Depthwise) continue;
+      bool shrinks = false;
+      for (int32_t a : use.layout.atoms) shrinks = shrinks || pruned[static_cast<size_t>(a)];
+      if (!shrinks) ctx.log->skip(nodeLabel(graph.node(use.node)), "depthwise Conv on channels that are not pruned");
+    }
     if (groups_pruned == 0) {
       ctx.log->summary = summary(cg, 0, 0, 0, before, before);
       // A target that no group can take is not reached: say so instead of writing the model unchanged.

@@ -316,21 +316,22 @@ struct Named {
   std::set<std::string> rewritten, skipped;
 };
 
+// Both a name and, for a recurrent layer's matrices (NODE/W, NODE/R), its node.
+void insertLayerName(std::set<std::string>& names, const std::string& name) {
+  names.insert(name);
+  if (name.size() > 2 && (name.ends_with("/W") || name.ends_with("/R"))) names.insert(name.substr(0, name.size() - 2));
+}
+
 Named namedByPasses(const json& report) {
   Named named;
   if (!report.contains("passes")) return named;
   for (const auto& p : report["passes"]) {
     for (const auto& r : p["rewrites"]) {
-      for (const auto& n : r["nodes"]) named.rewritten.insert(n.get<std::string>());
+      for (const auto& n : r["nodes"]) insertLayerName(named.rewritten, n.get<std::string>());
       if (r.contains("details") && r["details"].contains("consumers"))
         for (const auto& n : r["details"]["consumers"]) named.rewritten.insert(n.get<std::string>());
     }
-    for (const auto& s : p["skipped"]) {
-      std::string node = s["node"];
-      named.skipped.insert(node);
-      // A recurrent layer's matrices are named NODE/W and NODE/R.
-      if (node.size() > 2 && (node.ends_with("/W") || node.ends_with("/R"))) named.skipped.insert(node.substr(0, node.size() - 2));
-    }
+    for (const auto& s : p["skipped"]) insertLayerName(named.skipped, s["node"].get<std::string>());
   }
   return named;
 }
