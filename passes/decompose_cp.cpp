@@ -38,21 +38,9 @@ class DecomposeCp : public Pass {
     Graph graph(model.graph(), model.base_dir);
     DNNC_ASSIGN(const ResolvedShapes* resolved, ctx.shapes(model));
     const ShapeMap& shapes = resolved->shapes;
-    std::vector<ConvLayer> layers;
-    std::vector<std::string> known;  // every name a candidate layer answers to, for hints
-    for (NodeId id : graph.nodes()) {
-      const auto& n = graph.node(id);
-      if (n.op_type() != "Conv" || !isDefaultDomain(n)) continue;
-      const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
-      known.insert(known.end(), aliases.begin(), aliases.end());
-      if (!filter_.matches(aliases)) continue;
-      std::string why;
-      DNNC_ASSIGN(auto layer, matchConv(graph, id, shapes, why));
-      if (layer) layers.push_back(std::move(*layer));
-      else ctx.log->skip(nodeLabel(n), why);
-    }
-    DNNC_TRY(filter_.checkAllMatched(known, "Conv"));
-    if (layers.empty()) return nothingToDecompose(pass, "Conv", *ctx.log);
+    DNNC_ASSIGN(std::vector<ConvLayer> layers,
+                collectLayers<ConvLayer>(graph, filter_, pass, "Conv", *ctx.log, [](const std::string& op) { return op == "Conv"; },
+                                         [&](NodeId id, std::string& why) { return matchConv(graph, id, shapes, why); }));
     if (choice_.kind == RankChoice::Fixed)
       for (const auto& l : layers)
         if (choice_.rank > maxCpRank(l))
@@ -60,22 +48,13 @@ class DecomposeCp : public Pass {
                        l.label, "' (kernel [", l.K, ",", l.C, ",", l.h, ",", l.w, "]: elements over the largest mode)")
               .withHint("select layers with layers=... or use ratio=");
 
-    int64_t params_before = 0, params_after = 0, macs_before = 0, macs_after = 0;
-    bool macs_known = true;
     double worst_error = 0;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      ctx.progress(static_cast<int64_t>(i), static_cast<int64_t>(layers.size()), layers[i].label);
-      nlohmann::json d = decompose(graph, layers[i], *ctx.log, ctx.rng());
-      params_before += d["params_before"].get<int64_t>();
-      params_after += d["params_after"].get<int64_t>();
+    decomposeEach(layers, ctx, [&](const ConvLayer& l) {
+      nlohmann::json d = decompose(graph, l, *ctx.log, ctx.rng());
       worst_error = std::max(worst_error, d["rel_error"].get<double>());
-      if (d["macs_before"].is_null()) macs_known = false;
-      else macs_before += d["macs_before"].get<int64_t>(), macs_after += d["macs_after"].get<int64_t>();
-    }
-    ctx.progress(static_cast<int64_t>(layers.size()), static_cast<int64_t>(layers.size()), "");
-    ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after},
-                        {"max_rel_error", worst_error}};
-    if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
+      return d;
+    });
+    ctx.log->summary["max_rel_error"] = worst_error;
     DNNC_TRY(graph.compact());
     return PreservedAnalyses::none();
   }

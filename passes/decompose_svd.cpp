@@ -44,21 +44,10 @@ class DecomposeSvd : public Pass {
     Graph graph(model.graph(), model.base_dir);
     DNNC_ASSIGN(const ResolvedShapes* resolved, ctx.shapes(model));
     const ShapeMap& shapes = resolved->shapes;
-    std::vector<FcLayer> layers;
-    std::vector<std::string> known;  // every name a candidate layer answers to, for hints
-    for (NodeId id : graph.nodes()) {
-      const auto& n = graph.node(id);
-      if ((n.op_type() != "Gemm" && n.op_type() != "MatMul") || !isDefaultDomain(n)) continue;
-      const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
-      known.insert(known.end(), aliases.begin(), aliases.end());
-      if (!filter_.matches(aliases)) continue;
-      std::string why;
-      DNNC_ASSIGN(auto layer, match(graph, id, shapes, why));
-      if (layer) layers.push_back(std::move(*layer));
-      else ctx.log->skip(nodeLabel(n), why);
-    }
-    DNNC_TRY(filter_.checkAllMatched(known, "Gemm or MatMul"));
-    if (layers.empty()) return nothingToDecompose(pass, "Gemm or MatMul", *ctx.log);
+    DNNC_ASSIGN(std::vector<FcLayer> layers,
+                collectLayers<FcLayer>(graph, filter_, pass, "Gemm or MatMul", *ctx.log,
+                                       [](const std::string& op) { return op == "Gemm" || op == "MatMul"; },
+                                       [&](NodeId id, std::string& why) { return match(graph, id, shapes, why); }));
     if (choice_.kind == RankChoice::Fixed)
       for (const auto& l : layers)
         if (choice_.rank > std::min(l.w.rows(), l.w.cols()))
@@ -66,19 +55,7 @@ class DecomposeSvd : public Pass {
                        std::min(l.w.rows(), l.w.cols()), " of '", l.label, "' (", l.w.rows(), "x", l.w.cols(), ")")
               .withHint("select layers with layers=... or use ratio= or energy=");
 
-    int64_t params_before = 0, params_after = 0, macs_before = 0, macs_after = 0;
-    bool macs_known = true;
-    for (size_t i = 0; i < layers.size(); ++i) {
-      ctx.progress(static_cast<int64_t>(i), static_cast<int64_t>(layers.size()), layers[i].label);
-      nlohmann::json d = decompose(graph, layers[i], *ctx.log);
-      params_before += d["params_before"].get<int64_t>();
-      params_after += d["params_after"].get<int64_t>();
-      if (d["macs_before"].is_null()) macs_known = false;
-      else macs_before += d["macs_before"].get<int64_t>(), macs_after += d["macs_after"].get<int64_t>();
-    }
-    ctx.progress(static_cast<int64_t>(layers.size()), static_cast<int64_t>(layers.size()), "");
-    ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after}};
-    if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
+    decomposeEach(layers, ctx, [&](const FcLayer& l) { return decompose(graph, l, *ctx.log); });
     DNNC_TRY(graph.compact());
     return PreservedAnalyses::none();
   }

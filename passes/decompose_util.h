@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
@@ -64,5 +65,49 @@ void replaceNode(Graph& graph, NodeId id, std::vector<onnx::NodeProto> replaceme
 // The Exit::Target error of a decomposition that finds no layer it can decompose, with the log's first
 // skip reasons: a request with nothing to act on is not met.
 Error nothingToDecompose(const std::string& pass, const std::string& kind, const PassLog& log);
+
+// The candidate layers of a decompose pass: each default-domain node whose op `is_candidate` accepts and
+// that the selector picks is matched by `match(id, why)` (an optional layer, or why it stays); the rest
+// are logged as skipped. Errors: a pattern that names no candidate (usage), no layer left (target).
+template <class Layer, class IsCandidate, class Match>
+Expected<std::vector<Layer>> collectLayers(const Graph& graph, LayerSelector& filter, const std::string& pass,
+                                           const std::string& kind, PassLog& log, IsCandidate is_candidate, Match match) {
+  std::vector<Layer> layers;
+  std::vector<std::string> known;  // every name a candidate layer answers to, for hints
+  for (NodeId id : graph.nodes()) {
+    const auto& n = graph.node(id);
+    if (!is_candidate(n.op_type()) || !isDefaultDomain(n)) continue;
+    const auto aliases = layerAliases(n, n.input_size() > 1 ? n.input(1) : "");
+    known.insert(known.end(), aliases.begin(), aliases.end());
+    if (!filter.matches(aliases)) continue;
+    std::string why;
+    DNNC_ASSIGN(std::optional<Layer> layer, match(id, why));
+    if (layer) layers.push_back(std::move(*layer));
+    else log.skip(nodeLabel(n), why);
+  }
+  DNNC_TRY(filter.checkAllMatched(known, kind));
+  if (layers.empty()) return nothingToDecompose(pass, kind, log);
+  return layers;
+}
+
+// Decomposes every layer in order with progress (`decompose(layer)` returns its figures: params_before,
+// params_after, macs_before and macs_after, null when unknown) and writes the pass summary of the totals.
+template <class Layer, class Decompose>
+void decomposeEach(std::vector<Layer>& layers, PassContext& ctx, Decompose decompose) {
+  int64_t params_before = 0, params_after = 0, macs_before = 0, macs_after = 0;
+  bool macs_known = true;
+  const auto total = static_cast<int64_t>(layers.size());
+  for (int64_t i = 0; i < total; ++i) {
+    ctx.progress(i, total, layers[static_cast<size_t>(i)].label);
+    nlohmann::json d = decompose(layers[static_cast<size_t>(i)]);
+    params_before += d["params_before"].get<int64_t>();
+    params_after += d["params_after"].get<int64_t>();
+    if (d["macs_before"].is_null()) macs_known = false;
+    else macs_before += d["macs_before"].get<int64_t>(), macs_after += d["macs_after"].get<int64_t>();
+  }
+  ctx.progress(total, total, "");
+  ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after}};
+  if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
+}
 
 }  // namespace dnnc::decompose
