@@ -77,17 +77,4 @@ inline double relError(const std::vector<float>& ref, const std::vector<double>&
   return std::sqrt(num / den);
 }
 
-// Runs a pipeline expecting it to fail; returns the error.
-inline Error pipelineError(const onnx::ModelProto& proto, const std::string& pipeline) {
-  Model m;
-  m.proto = proto;
-  m.base_dir = ".";
-  auto p = parsePipeline(pipeline, builtinPasses());
-  if (!p) return p.error();
-  PassContext ctx;
-  auto r = runPipeline(m, *p, builtinPasses(), ctx);
-  REQUIRE_FALSE(r.ok());
-  return r.error();
-}
-
 }  // namespace dnnc::test

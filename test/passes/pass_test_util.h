@@ -36,6 +36,19 @@ inline Model runPasses(const onnx::ModelProto& proto, const std::string& pipelin
   return m;
 }
 
+// Runs a pipeline expecting it to fail; returns the error.
+inline Error pipelineError(const onnx::ModelProto& proto, const std::string& pipeline) {
+  Model m;
+  m.proto = proto;
+  m.base_dir = ".";
+  auto p = parsePipeline(pipeline, builtinPasses());
+  if (!p) return p.error();
+  PassContext ctx;
+  auto r = runPipeline(m, *p, builtinPasses(), ctx);
+  REQUIRE_FALSE(r.ok());
+  return r.error();
+}
+
 inline std::vector<float> randomValues(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(lo, hi);

@@ -124,18 +124,6 @@ nlohmann::json skippedReason(const nlohmann::json& report, const std::string& no
   return nullptr;
 }
 
-// The error of a prune-structured run that must fail (the model given is left as it was: a copy runs).
-Error pruneStructuredError(const onnx::ModelProto& proto, const std::string& params) {
-  Model m;
-  m.proto = proto;
-  auto pipeline = parsePipeline("prune-structured(" + params + ")", builtinPasses());
-  REQUIRE(pipeline.ok());
-  PassContext ctx;
-  auto r = runPipeline(m, *pipeline, builtinPasses(), ctx);
-  REQUIRE_FALSE(r.ok());
-  return r.error();
-}
-
 }  // namespace
 
 TEST_CASE("prune-structured removes zero filters through BN, Relu, Flatten and Gemm without changing outputs", "[prune-structured]") {
@@ -331,7 +319,7 @@ TEST_CASE("prune-structured names what it cannot follow and refuses when nothing
   ws.push_back("int64[4] shape4 = {1, 4, 4, 4}");
   auto original = build("(float[1, 3, 4, 4] x) => (float[1, 2, 4, 4] y)", ws, "c0 = Conv (x, w0)\n" + c.body + "\n");
   // No group is left to prune, so the sparsity target cannot be reached: exit 4, naming why.
-  Error e = pruneStructuredError(original, "sparsity=0.5");
+  Error e = pipelineError(original, "prune-structured(sparsity=0.5)");
   CHECK(e.code() == Exit::Target);
   CHECK_THAT(e.message(), Catch::Contains("c0: " + c.reason));
 }
@@ -552,7 +540,7 @@ TEST_CASE("prune-structured follows ReduceMean, Squeeze and Unsqueeze over other
                            f = Flatten (p)
                            y = Gemm <transB = 1> (f, g)
                         )");
-  CHECK_THAT(pruneStructuredError(channels, "sparsity=0.5").message(), Catch::Contains("c: ReduceMean 'p' works on the channel axis"));
+  CHECK_THAT(pipelineError(channels, "prune-structured(sparsity=0.5)").message(), Catch::Contains("c: ReduceMean 'p' works on the channel axis"));
 }
 
 TEST_CASE("prune-structured criterion=obd removes the filters prune-obd zeroes: lowest summed h_kk w^2 / 2", "[prune-structured]") {
