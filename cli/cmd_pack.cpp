@@ -155,7 +155,7 @@ void setupPack(CLI::App& app, CommandList& commands) {
   auto* sub = app.add_subcommand("pack", "Pack a model into a .dnnc container (Huffman, CSR, RLC, zstd per tensor)");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
   sub->add_option("-o,--output", o->output, "Output .dnnc file ('-' for stdout)")->required();
-  sub->add_option("--codec", o->codec, "auto (smallest per tensor), raw, zstd, huffman, csr, csr-ac, csr-ans, csr-plain or rlc");
+  sub->add_option("--codec", o->codec, pack::codecChoicesHelp());
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   sub->add_option("--data", o->data.path, "Also report Eyeriss RLC of each layer's input feature map over this data (.npy/.npz/.pb)");
   addPreprocessOptions(sub, o->data, "with --data: ");

@@ -142,17 +142,18 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
       return Error(Exit::Input, ".dnnc section '", s.name, "' names tensor #", *ordinal, ", which is ",
                    *ordinal >= tensors.size() ? "not in the model" : "already filled");
     if (s.data.size() - pos < 2) return Error(Exit::Input, ".dnnc section '", s.name, "' is truncated");
-    uint8_t field = s.data[pos++], codec = s.data[pos++];
+    uint8_t field = s.data[pos++], tag = s.data[pos++];
     if (field >= kFieldCount) return Error(Exit::Input, ".dnnc section '", s.name, "': unknown data field ", int(field));
-    if (codec >= kCodecCount) return Error(Exit::Input, ".dnnc section '", s.name, "': unknown codec ", int(codec));
+    const std::optional<Codec> codec = codecFromTag(tag);
+    if (!codec) return Error(Exit::Input, ".dnnc section '", s.name, "': unknown codec ", int(tag));
     onnx::TensorProto& t = *tensors[*ordinal];
     auto layout = expectedLayout(t, Field(field));
     if (!layout) return Error(Exit::Input, ".dnnc section '", s.name, "': ", layout.error().message());
     if (layout->bytes() > kMaxUnpackedBytes - total)
       return Error(Exit::Input, ".dnnc file declares more than ", kMaxUnpackedBytes, " bytes of tensor data");
     total += layout->bytes();
-    auto data = decodeTensor(Codec(codec), s.data.subspan(pos), *layout);
-    if (!data) return Error(Exit::Input, ".dnnc section '", s.name, "' (", codecName(Codec(codec)), "): ", data.error().message());
+    auto data = decodeTensor(*codec, s.data.subspan(pos), *layout);
+    if (!data) return Error(Exit::Input, ".dnnc section '", s.name, "' (", codecName(*codec), "): ", data.error().message());
     putData(t, *layout, *data);
     filled[*ordinal] = true;
   }

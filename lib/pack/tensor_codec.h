@@ -1,9 +1,7 @@
-// One tensor's data coded by one codec (the choice is recorded per tensor in its section).
-// Codebook codecs first turn the data into a table of distinct values plus symbols (symbolize.h),
-// then code the symbols: dense Huffman, CSR with Huffman gaps (csr), CSR with an adaptive range
-// coder (csr-ac), CSR with static rANS tables (csr-ans, the fast one), Deep Compression's plain CSR
-// (csr-plain) or Eyeriss RLC (rlc). raw, zstd and
-// planes (byte planes, the top two range-coded: formats/byte_planes.h) code the bytes themselves. Layout of each body: docs/formats/dnnc.md.
+// One tensor's data coded by one codec (the choice is recorded per tensor in its section). The codecs
+// are the lines of codecs.def. Codebook codecs first turn the data into a table of distinct values plus
+// symbols (symbolize.h), then code the symbols (Huffman, the CSR family, Eyeriss RLC); bytes codecs
+// (raw, zstd, planes) code the bytes themselves. Layout of each body: docs/formats/dnnc.md.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -18,17 +16,29 @@
 
 namespace dnnc::pack {
 
-enum class Codec : uint8_t { Raw = 0, Zstd = 1, Huffman = 2, Csr = 3, CsrAc = 4, CsrPlain = 5, Rlc = 6, Planes = 7, CsrAns = 8 };
-inline constexpr uint8_t kCodecCount = 9;
+// The value of each codec is its on-disk tag.
+enum class Codec : uint8_t {
+#define DNNC_CODEC(id, tag, name, kind, doc) id = tag,
+#include "lib/pack/codecs.def"
+#undef DNNC_CODEC
+};
+// Every codec, in the order auto tries them (codecs.def).
+const std::vector<Codec>& allCodecs();
+// A tag read from a file that names no codec gives nullopt.
+std::optional<Codec> codecFromTag(uint8_t tag);
 const char* codecName(Codec c);
 bool isCodebookCodec(Codec c);
+// What --codec accepts: "auto", then every codec's name (the table's order).
+std::vector<std::string> codecRequestNames();
+// "auto (smallest per tensor), raw, csr-ans, ..." for --codec's help.
+std::string codecChoicesHelp();
 
 // What the user asked for: one codec for every tensor, or auto (the smallest per tensor).
 struct CodecRequest {
   bool automatic = true;
   Codec codec = Codec::Zstd;
 };
-// "auto", or a codec name (raw, zstd, huffman, csr, csr-ac, csr-ans, csr-plain, rlc, planes).
+// "auto", or a codec name (codecs.def).
 Expected<CodecRequest> parseCodecRequest(const std::string& name);
 
 struct EncodedTensor {

@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   if (in.size() < 5) return 0;
-  Codec codec = Codec(in[0] % kCodecCount);
+  const Codec codec = allCodecs()[in[0] % allCodecs().size()];
   static constexpr unsigned kWidths[4] = {1, 2, 4, 8};
   Layout layout{Field::Raw, kWidths[in[1] % 4], uint64_t(in[2]) | uint64_t(in[3]) << 8 | uint64_t(in[4]) << 16};
   auto out = decodeTensor(codec, in.subspan(5), layout);

@@ -21,7 +21,7 @@ TEST_CASE("pack/unpack round-trips every ONNX node-test model with every codec")
     if (fs::exists(e.path() / "model.onnx")) models.push_back(e.path() / "model.onnx");
   std::sort(models.begin(), models.end());
   REQUIRE(models.size() > 900);
-  const std::vector<std::string> codecs = {"auto", "raw", "zstd", "planes", "huffman", "csr", "csr-ac", "csr-ans", "csr-plain", "rlc"};
+  const std::vector<std::string> codecs = pack::codecRequestNames();
   int packs = 0, with_tensors = 0;
   uint64_t tensors = 0;
   for (const auto& path : models) {

@@ -1,0 +1,22 @@
+// planes: the tensor's bytes split into byte planes, the top two range-coded (formats/byte_planes.h).
+#include "formats/byte_planes.h"
+#include "lib/pack/codec_ops.h"
+
+namespace dnnc::pack {
+
+namespace {
+
+std::vector<uint8_t> encode(std::span<const uint8_t> data, unsigned width) { return formats::bytePlanesEncode(data, width); }
+
+Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> body, const Layout& layout) {
+  return formats::bytePlanesDecode(body, layout.width, layout.count);
+}
+
+// For tensors no other codec already halves (biases, dense layers): elsewhere planes cannot win.
+bool worthTrying(const AutoSearch& a) { return 2 * a.best_size > a.data.size(); }
+
+}  // namespace
+
+const CodecOps kPlanesCodec = {.encode_bytes = encode, .decode_bytes = decode, .worth_trying = worthTrying};
+
+}  // namespace dnnc::pack

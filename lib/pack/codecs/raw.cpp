@@ -1,0 +1,19 @@
+// raw: the tensor's bytes as they are (the baseline every other codec must beat).
+#include "lib/pack/codec_ops.h"
+
+namespace dnnc::pack {
+
+namespace {
+
+std::vector<uint8_t> encode(std::span<const uint8_t> data, unsigned) { return {data.begin(), data.end()}; }
+
+Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> body, const Layout& layout) {
+  if (body.size() != layout.bytes()) return Error(Exit::Input, "raw tensor data of ", body.size(), " bytes, expected ", layout.bytes());
+  return std::vector<uint8_t>(body.begin(), body.end());
+}
+
+}  // namespace
+
+const CodecOps kRawCodec = {.encode_bytes = encode, .decode_bytes = decode};
+
+}  // namespace dnnc::pack
