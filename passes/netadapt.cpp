@@ -254,11 +254,10 @@ class NetAdapt : public Pass {
 
   // The first source of every filter group prune-structured may shrink.
   Expected<std::vector<std::string>> candidates(Model& model, PassContext& ctx) const {
-    DNNC_ASSIGN(const ResolvedShapes* shapes, ctx.shapes(model));
+    DNNC_ASSIGN(const ChannelGroups* groups, ctx.analyses.get(model, ChannelGroupsAnalysis{ctx.input_shapes}));
     Graph graph(model.graph(), model.base_dir);
     std::vector<std::string> out;
-    ChannelGroups groups = analyzeChannelGroups(graph, shapes->shapes);
-    for (const auto& g : groups.groups)
+    for (const auto& g : groups->groups)
       if (!g.blocked && !g.sources.empty()) out.push_back(nodeLabel(graph.node(g.sources.front())));
     return out;
   }

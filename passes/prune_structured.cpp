@@ -181,10 +181,11 @@ class PruneStructured : public Pass {
     if (opt_.criterion == "obd") DNNC_TRY(useObd(model, ctx));
     DNNC_ASSIGN(const LayerTable* table_before, ctx.analyses.get(model, LayerTableAnalysis{ctx.input_shapes}));
     const LayerTable before = *table_before;
-    DNNC_ASSIGN(const ResolvedShapes* shapes, ctx.shapes(model));
+    DNNC_ASSIGN(const ChannelGroups* groups, ctx.analyses.get(model, ChannelGroupsAnalysis{ctx.input_shapes}));
+    // A copy: once the graph is rewritten the cache is invalidated (below), and the groups still used.
+    const ChannelGroups cg = *groups;
     Graph graph(model.graph(), model.base_dir);
     DNNC_TRY(checkNames(graph));
-    ChannelGroups cg = analyzeChannelGroups(graph, shapes->shapes);
 
     for (const auto& [id, why] : cg.fixed_layers) ctx.log->skip(nodeLabel(graph.node(id)), why);
     std::vector<char> pruned(static_cast<size_t>(cg.atomCount()), 0);

@@ -506,3 +506,15 @@ ChannelGroups analyzeChannelGroups(const Graph& graph, const ShapeMap& shapes) {
 }
 
 }  // namespace dnnc
+
+namespace dnnc {
+
+Expected<ChannelGroups> ChannelGroupsAnalysis::run(const Model& model, AnalysisManager& am) const {
+  DNNC_ASSIGN(const ResolvedShapes* shapes, am.get(model, ShapeAnalysis{inputs}));
+  // Graph indexes a mutable proto; the analysis only reads through it (no mutating method is called),
+  // which saves copying every weight of the pipeline's model.
+  const Graph graph(const_cast<onnx::GraphProto&>(model.graph()), model.base_dir.empty() ? "." : model.base_dir);
+  return analyzeChannelGroups(graph, shapes->shapes);
+}
+
+}  // namespace dnnc

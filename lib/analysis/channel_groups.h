@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "lib/ir/graph.h"
+#include "lib/analysis/analysis_manager.h"
+#include "lib/analysis/shape_resolution.h"
 #include "lib/ir/shapes.h"
 
 namespace dnnc {
@@ -91,6 +93,15 @@ class ChannelGroups {
 // Analyses a graph (weights read through it, shapes from inferShapes). Never fails on odd graphs:
 // what it cannot follow is blocked with a reason.
 ChannelGroups analyzeChannelGroups(const Graph& graph, const ShapeMap& shapes);
+
+// The channel groups of the pipeline's model behind the AnalysisManager (node ids index the model's
+// graph in order, as a Graph over it does). Shapes come from ShapeAnalysis with the same inputs.
+struct ChannelGroupsAnalysis {
+  using Result = ChannelGroups;
+  InputShapes inputs;
+  std::string key() const { return inputs.key(); }
+  Expected<ChannelGroups> run(const Model& model, AnalysisManager& am) const;
+};
 
 
 }  // namespace dnnc
