@@ -19,6 +19,7 @@
 #include "lib/analysis/linear_layer.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
+#include "lib/energy/model_energy_analysis.h"
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
@@ -111,14 +112,20 @@ class PruneEnergyAware : public Pass {
     ClassifierScorer scorer(set, threads);
     const ActivationStatsOptions stats = energy::energyStatsOptions();
     const Model original = model;
-    energy::MappingCache cache;
 
-    DNNC_ASSIGN(ClassifierScore base, scorer.score(original, &stats));
+    // The unpruned model's score and energy: analyses, so an earlier pass or run on the same data may
+    // have measured them already.
+    DNNC_ASSIGN(const ClassifierScore* measured,
+                ctx.analyses.get(model, energy::ActivationStatsAnalysis{*ctx.calibration, threads}));
+    ClassifierScore base = *measured;
     if (set.labels.empty()) {
       scorer.setReference(base.predictions);
       base.accuracy = 100.0;
     }
-    DNNC_ASSIGN(auto energy0, energy::evaluateModelEnergy(original, spec, base.stats, &cache));
+    DNNC_ASSIGN(const energy::MeasuredModelEnergy* measured_energy,
+                ctx.analyses.get(model, energy::ModelEnergyAnalysis{o_.accel, energy::Objective::Energy, *ctx.calibration, threads}));
+    const energy::ModelEnergy energy0 = measured_energy->energy;
+    energy::MappingCache cache = measured_energy->mappings;
     DNNC_ASSIGN(std::vector<Target> targets, findTargets(model, energy0, *ctx.log));
     if (targets.empty()) return Error(Exit::Input, "prune-energy-aware: no Conv, Gemm or MatMul layer it can prune");
     std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.energy_pj > b.energy_pj; });
