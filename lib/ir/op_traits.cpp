@@ -36,6 +36,8 @@ static_assert(sortedByName(), "lib/ir/ops.def must be sorted by op name, without
 
 }  // namespace op_columns
 
+std::span<const OpTraits> opTable() { return op_columns::kOps; }
+
 const OpTraits* findOpTraits(std::string_view op) {
   using op_columns::kOps;
   auto it = std::lower_bound(std::begin(kOps), std::end(kOps), op,

@@ -3,6 +3,7 @@
 // areas, lib/exec/ops/registry.cpp and lib/train/ops/registry.cpp.)
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace dnnc {
@@ -20,6 +21,9 @@ struct OpTraits {
   uint8_t flow = 0;
   LayerRule layer = LayerRule::None;
 };
+
+// Every line of the table, sorted by name.
+std::span<const OpTraits> opTable();
 
 // The table's entry for `op`, or nullptr for an op it does not list. A binary search over a static array.
 const OpTraits* findOpTraits(std::string_view op);
