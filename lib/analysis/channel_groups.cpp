@@ -1,5 +1,6 @@
 #include "lib/analysis/channel_groups.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 
 #include <algorithm>
 #include <numeric>
@@ -9,23 +10,6 @@
 namespace dnnc {
 
 namespace {
-
-// Ops that map every channel to itself (input 0 -> output 0); other inputs are scalars or settings.
-const std::set<std::string>& channelwiseOps() {
-  static const std::set<std::string> ops = {
-      "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu", "Celu",
-      "Softplus", "Softsign", "ThresholdedRelu", "Gelu", "Mish", "Exp", "Log", "Abs", "Neg", "Sqrt",
-      "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Erf", "Sin", "Cos", "Cast", "Identity", "Dropout",
-      "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
-      "BatchNormalization", "InstanceNormalization"};
-  return ops;
-}
-
-// Elementwise ops with broadcasting whose operands' channels must line up position by position.
-const std::set<std::string>& joiningOps() {
-  static const std::set<std::string> ops = {"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "PRelu"};
-  return ops;
-}
 
 int64_t product(const std::vector<int64_t>& dims, size_t from) {
   int64_t p = 1;
@@ -137,15 +121,21 @@ class ChannelGroupBuilder {
       if (any_tracked) blockInputs(n, strCat("read by ", n.domain(), "::", op, " '", nodeLabel(n), "', which dnnc cannot follow"));
       return;
     }
-    if (op == "Conv") return conv(id, n);
-    if (op == "Gemm") return gemm(id, n);
-    if (op == "MatMul") return matmul(id, n);
-    // Weight layers whose filters this analysis does not follow: named, so that no layer is left out silently.
-    if (op == "ConvTranspose" || isRecurrentOp(op))
-      out_.fixed_layers.emplace_back(id, strCat(op, ": filter pruning follows Conv, Gemm and MatMul layers only"));
+    switch (layerRule(op)) {
+      case LayerRule::Conv: return conv(id, n);
+      case LayerRule::Gemm: return gemm(id, n);
+      case LayerRule::MatMul: return matmul(id, n);
+      case LayerRule::ConvTranspose:
+      case LayerRule::Recurrent:
+        // Weight layers whose filters this analysis does not follow: named, so that no layer is left out silently.
+        out_.fixed_layers.emplace_back(id, strCat(op, ": filter pruning follows Conv, Gemm and MatMul layers only"));
+        break;
+      case LayerRule::None: break;
+    }
     if (!any_tracked) return;
-    if (channelwiseOps().count(op)) return channelwise(id, n);
-    if (joiningOps().count(op)) return joining(id, n);
+    // The op table's Flow column (lib/ir/ops.def).
+    if (isChannelwiseOp(op)) return channelwise(id, n);
+    if (isJoiningOp(op)) return joining(id, n);
     if (op == "Concat") return concat(n);
     if (op == "Flatten") return flatten(n);
     if (op == "Reshape") return reshape(id, n);

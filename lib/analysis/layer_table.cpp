@@ -5,6 +5,7 @@
 
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 
 namespace dnnc {
 
@@ -42,9 +43,7 @@ bool isNonParameterInput(const onnx::NodeProto& node, int input_index, int64_t n
 }  // namespace
 
 bool isMacLayer(const onnx::NodeProto& node) {
-  const std::string& op = node.op_type();
-  return isDefaultDomain(node) && (op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul" ||
-                                   isRecurrentOp(op));
+  return isDefaultDomain(node) && layerRule(node.op_type()) != LayerRule::None;
 }
 
 namespace {
@@ -64,10 +63,10 @@ std::optional<int64_t> recurrentMacs(const onnx::NodeProto& node, const ShapeMap
 }  // namespace
 
 std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& shapes) {
-  const std::string& op = node.op_type();
   if (!isMacLayer(node)) return 0;
-  if (isRecurrentOp(op)) return recurrentMacs(node, shapes);
-  if (op == "Conv") {
+  const LayerRule rule = layerRule(node.op_type());
+  if (rule == LayerRule::Recurrent) return recurrentMacs(node, shapes);
+  if (rule == LayerRule::Conv) {
     auto* w = dimsOf(shapes, node, false, 1);
     auto* y = dimsOf(shapes, node, true, 0);
     if (!w || !y || w->size() < 2 || y->size() < 2) return std::nullopt;
@@ -77,7 +76,7 @@ std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& sha
     if (!outputs || !per_output) return std::nullopt;
     return *outputs * *per_output;
   }
-  if (op == "ConvTranspose") {
+  if (rule == LayerRule::ConvTranspose) {
     auto* x = dimsOf(shapes, node, false, 0);
     auto* w = dimsOf(shapes, node, false, 1);
     if (!x || !w || x->size() < 2) return std::nullopt;
@@ -87,7 +86,7 @@ std::optional<int64_t> nodeMacs(const onnx::NodeProto& node, const ShapeMap& sha
     if (!batch || !spatial || !weights) return std::nullopt;
     return *batch * *spatial * *weights;
   }
-  if (op == "Gemm") {
+  if (rule == LayerRule::Gemm) {
     auto* a = dimsOf(shapes, node, false, 0);
     auto* b = dimsOf(shapes, node, false, 1);
     if (!a || !b || a->size() != 2 || b->size() != 2) return std::nullopt;

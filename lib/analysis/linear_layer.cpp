@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 
 namespace dnnc {
 std::optional<LinearLayer> linearLayer(const Graph& graph, int id, std::string& why) {
@@ -11,7 +12,7 @@ std::optional<LinearLayer> linearLayer(const Graph& graph, int id, std::string& 
   l.node = id;
   l.name = nodeLabel(n);
   l.op = n.op_type();
-  if (!isDefaultDomain(n) || (l.op != "Conv" && l.op != "Gemm" && l.op != "MatMul")) return why = "not a layer", std::nullopt;
+  if (!isDefaultDomain(n) || !isDenseLayerRule(layerRule(l.op))) return why = "not a layer", std::nullopt;
   if (n.input_size() < 2 || !graph.isWeight(n.input(1))) return why = "its weight is computed, not a constant", std::nullopt;
   l.input = n.input(0);
   l.output = n.output(0);

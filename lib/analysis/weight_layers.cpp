@@ -6,6 +6,7 @@
 #include "lib/analysis/layer_names.h"
 #include "lib/exec/constant_folding.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 #include "lib/support/glob.h"
 #include "lib/support/suggest.h"
 
@@ -34,8 +35,8 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
       return strCat("its ", what, " is computed from stored constants: the fold-constants pass makes it a weight");
     return strCat("its ", what, " is computed, not stored");
   };
-  const std::string& op = n.op_type();
-  if (isRecurrentOp(op)) {
+  const LayerRule rule = layerRule(n.op_type());
+  if (rule == LayerRule::Recurrent) {
     // W [directions, gates x hidden, input] or R [directions, gates x hidden, hidden]: each row of the
     // gates x hidden outputs reduces over the last dim.
     if (!weightAt(input)) return computed(input, input == 1 ? "W" : "R");
@@ -45,7 +46,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     output_axis = 1;
     return "";
   }
-  if (op == "Conv") {
+  if (rule == LayerRule::Conv) {
     if (!weightAt(1)) return computed(1, "weight");
     input = 1;
     dims = dimsOf(1);
@@ -54,7 +55,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     output_axis = 0;
     return "";
   }
-  if (op == "ConvTranspose") {
+  if (rule == LayerRule::ConvTranspose) {
     // [C, K/group, kernel...]: every output reduces over the input channels C.
     if (!weightAt(1)) return computed(1, "weight");
     input = 1;
@@ -64,7 +65,7 @@ std::string layoutOf(const Graph& g, const onnx::NodeProto& n, int& input, std::
     output_axis = 1;
     return "";
   }
-  if (op == "Gemm") {
+  if (rule == LayerRule::Gemm) {
     if (!weightAt(1)) return weightAt(0) ? "its weight is the first input (A), which dnnc does not prune" : computed(1, "weight");
     input = 1;
     dims = dimsOf(1);
@@ -105,10 +106,10 @@ WeightLayers enumerateWeightLayers(const Graph& graph) {
   for (NodeId id : graph.nodes()) {
     const auto& n = graph.node(id);
     const std::string& op = n.op_type();
-    if (!isDefaultDomain(n) || (op != "Conv" && op != "ConvTranspose" && op != "Gemm" && op != "MatMul" && !isRecurrentOp(op)))
-      continue;
+    const LayerRule rule = layerRule(op);
+    if (!isDefaultDomain(n) || rule == LayerRule::None) continue;
     // A recurrent node holds two weight matrices: the input products W and the recurrence R.
-    const std::vector<int> inputs = isRecurrentOp(op) ? std::vector<int>{1, 2} : std::vector<int>{-1};
+    const std::vector<int> inputs = rule == LayerRule::Recurrent ? std::vector<int>{1, 2} : std::vector<int>{-1};
     for (int wanted : inputs) {
       WeightLayer l;
       int input = wanted;
@@ -125,9 +126,9 @@ WeightLayers enumerateWeightLayers(const Graph& graph) {
       l.node = id;
       l.name = nodeLabel(n) + part;
       l.op = op;
-      l.kind = op == "Conv" || op == "ConvTranspose" ? LayerKind::Conv
-               : isRecurrentOp(op)                   ? LayerKind::Recurrent
-                                                     : LayerKind::Fc;
+      l.kind = rule == LayerRule::Conv || rule == LayerRule::ConvTranspose ? LayerKind::Conv
+               : rule == LayerRule::Recurrent                          ? LayerKind::Recurrent
+                                                                       : LayerKind::Fc;
       l.weight = n.input(input);
       l.weight_input = input;
       l.numel = product(l.dims, 0, l.dims.size());

@@ -5,6 +5,7 @@
 #include "formats/entropy.h"
 #include "formats/rlc.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 
 namespace dnnc::energy {
 
@@ -14,7 +15,7 @@ class RlcObserver : public NodeObserver {
  public:
   void beforeNode(int index, const onnx::NodeProto& node, std::span<const Value* const> inputs) override {
     const std::string& op = node.op_type();
-    if (!isDefaultDomain(node) || (op != "Conv" && op != "Gemm" && op != "MatMul")) return;
+    if (!isDefaultDomain(node) || !isDenseLayerRule(layerRule(op))) return;
     if (inputs.empty() || !inputs[0] || inputs[0]->dtype != DType::Float || inputs[0]->rank() < 1) return;
     const Value& v = *inputs[0];
     auto [it, fresh] = slots_.try_emplace(index);

@@ -13,26 +13,17 @@
 #include "lib/analysis/layer_names.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 #include "lib/ir/shapes.h"
 
 namespace dnnc::energy {
 
 namespace {
 
-// Ops between two layers that keep the data a feature map of the first (for finding the next layer).
-bool passesThrough(const std::string& op) {
-  static const std::set<std::string> ops = {
-      "Relu",          "Clip",       "LeakyRelu",        "MaxPool",       "AveragePool", "GlobalAveragePool",
-      "GlobalMaxPool", "LRN",        "Flatten",          "Reshape",       "Dropout",     "Identity",
-      "Transpose",     "Squeeze",    "Unsqueeze",        "Pad",           "Concat",      "BatchNormalization"};
-  return ops.count(op) > 0;
-}
-
 int countLayerNodes(const onnx::GraphProto& g) {
   int n = 0;
   for (const auto& node : g.node()) {
-    const std::string& op = node.op_type();
-    if (op == "Conv" || op == "Gemm" || op == "MatMul" || op == "ConvTranspose") ++n;
+    if (const LayerRule rule = layerRule(node.op_type()); isDenseLayerRule(rule) || rule == LayerRule::ConvTranspose) ++n;
     for (const auto& a : node.attribute()) {
       if (a.has_g()) n += countLayerNodes(a.g());
       for (const auto& sub : a.graphs()) n += countLayerNodes(sub);
@@ -275,7 +266,7 @@ void Extractor::linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_o
           if (u.input_index == 0) info.next.push_back(it->second);
           continue;
         }
-        if (!isDefaultDomain(node) || !passesThrough(node.op_type())) continue;
+        if (!isDefaultDomain(node) || !keepsFeatureMap(node.op_type())) continue;
         if (u.input_index != 0 && node.op_type() != "Concat") continue;
         if (isRelu(node)) info.relu_after = true;
         for (const auto& o : node.output())
@@ -302,16 +293,17 @@ Expected<OnnxLayers> Extractor::run() {
       LayerShape l;
       l.name = nodeLabel(n);
       std::vector<LayerShape> parts;  // a recurrent node's input and recurrence products
-      if (op == "Conv") {
+      const LayerRule rule = layerRule(op);
+      if (rule == LayerRule::Conv) {
         reason = conv(n, l);
         is_layer = true;
-      } else if (op == "Gemm" || op == "MatMul") {
+      } else if (rule == LayerRule::Gemm || rule == LayerRule::MatMul) {
         reason = fc(n, l);
         is_layer = true;
-      } else if (isRecurrentOp(op)) {
+      } else if (rule == LayerRule::Recurrent) {
         reason = recurrent(n, parts);
         is_layer = true;
-      } else if (op == "ConvTranspose") {
+      } else if (rule == LayerRule::ConvTranspose) {
         reason = "transposed convolution: the row-stationary model covers Conv only";
       } else if (op == "ConvInteger" || op == "QLinearConv" || op == "MatMulInteger" || op == "QLinearMatMul") {
         reason = "quantised op: not modelled (evaluate the float model, or a QDQ one)";
@@ -346,7 +338,7 @@ Expected<OnnxLayers> Extractor::run() {
       any = true;
       all = all && raw.count(in) > 0;
     }
-    if (any && all && !is_layer && op != "ConvTranspose")
+    if (any && all && !is_layer && layerRule(op) != LayerRule::ConvTranspose)
       for (const auto& o : n.output()) raw.insert(o);
   }
   // Short names must be unique; colliding ones fall back to the node names.

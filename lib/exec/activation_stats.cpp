@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/ir/op_traits.h"
+
 namespace dnnc {
 
 double ActivationStats::meanRunLength() const {
@@ -113,7 +115,7 @@ ActivationStatsCollector::ActivationStatsCollector(const Executor& exec, Activat
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
     const std::string& op = n.op_type();
-    if (op != "Conv" && op != "Gemm" && op != "MatMul") continue;
+    if (!isDenseLayerRule(layerRule(op))) continue;
     for (int k = 0; k < std::min(n.input_size(), op == "MatMul" ? 2 : 1); ++k) {
       if (n.input(k).empty() || (k > 0 && exec.isConstant(n.input(k)))) continue;
       slots_.push_back({i, k});

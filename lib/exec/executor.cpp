@@ -15,6 +15,7 @@
 #include "lib/exec/memory_plan.h"
 #include "lib/exec/ops/batch_normalization.h"
 #include "lib/ir/node.h"
+#include "lib/ir/op_traits.h"
 
 namespace dnnc {
 

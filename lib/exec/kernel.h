@@ -121,11 +121,10 @@ class Kernel {
 
 using KernelFactory = Expected<std::unique_ptr<Kernel>> (*)(const NodeInfo& info);
 
-// The op table (lib/exec/ops/ops.def). nullptr for ops dnnc cannot execute.
+// The ops with a Kernel in the op table (lib/ir/ops.def). nullptr for ops dnnc cannot execute. (How many
+// inputs an op requires: requiredInputs in lib/ir/op_traits.h, the same table.)
 KernelFactory findKernel(const std::string& op_type);
-// How many leading inputs the op requires at this opset (checked when the executor is built).
-int requiredInputs(const std::string& op_type, int64_t opset);
-// Every supported op, sorted.
+// Every op the executor runs, sorted.
 std::vector<std::string> supportedOps();
 // Names the node's subgraphs (If branches) read from the enclosing scope, sorted. The executor appends
 // them to the node's inputs after the declared ones, so that they are computed before the node runs and

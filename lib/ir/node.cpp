@@ -1,5 +1,7 @@
 #include "lib/ir/node.h"
 
+#include "lib/ir/op_traits.h"
+
 namespace dnnc {
 
 namespace {
@@ -99,7 +101,7 @@ bool hasSubgraph(const onnx::NodeProto& node) {
   return false;
 }
 
-bool isRecurrentOp(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
+bool isRecurrentOp(const std::string& op) { return layerRule(op) == LayerRule::Recurrent; }
 
 bool isDefaultDomain(const onnx::NodeProto& node) { return node.domain().empty() || node.domain() == "ai.onnx"; }
 

@@ -1,5 +1,5 @@
-// The op table, from ops.def: one list, no static registration objects (a static library would drop
-// op files nothing references).
+// The executor's kernels: the ops with a Kernel in the op table (lib/ir/ops.def). One list, no static
+// registration objects (a static library would drop op files nothing references).
 #include <algorithm>
 #include <cstring>
 
@@ -8,9 +8,13 @@
 
 namespace dnnc {
 
-#define DNNC_OP(name) Expected<std::unique_ptr<Kernel>> make##name(const NodeInfo& info);
-#include "lib/exec/ops/ops.def"
+#define DNNC_KERNEL_Kernel(name) Expected<std::unique_ptr<Kernel>> make##name(const NodeInfo& info);
+#define DNNC_KERNEL_NoKernel(name)
+#define DNNC_OP(name, kernel, ...) DNNC_KERNEL_##kernel(name)
+#include "lib/ir/ops.def"
 #undef DNNC_OP
+#undef DNNC_KERNEL_NoKernel
+#undef DNNC_KERNEL_Kernel
 
 namespace {
 struct Entry {
@@ -18,32 +22,20 @@ struct Entry {
   KernelFactory factory;
 };
 constexpr Entry kOps[] = {
-#define DNNC_OP(name) {#name, &make##name},
-#include "lib/exec/ops/ops.def"
+#define DNNC_KERNEL_Kernel(name) {#name, &make##name},
+#define DNNC_KERNEL_NoKernel(name)
+#define DNNC_OP(name, kernel, ...) DNNC_KERNEL_##kernel(name)
+#include "lib/ir/ops.def"
 #undef DNNC_OP
+#undef DNNC_KERNEL_NoKernel
+#undef DNNC_KERNEL_Kernel
 };
 }  // namespace
 
 KernelFactory findKernel(const std::string& op_type) {
-  for (const Entry& e : kOps)
-    if (op_type == e.name) return e.factory;
-  return nullptr;
-}
-
-int requiredInputs(const std::string& op, int64_t opset) {
-  static const std::pair<const char*, int> kTwo[] = {
-      {"Conv", 2}, {"ConvTranspose", 2}, {"Gemm", 2}, {"MatMul", 2}, {"Add", 2}, {"Sub", 2}, {"Mul", 2},
-      {"Div", 2}, {"PRelu", 2}, {"BatchNormalization", 5}, {"Gather", 2}, {"QuantizeLinear", 2},
-      {"DequantizeLinear", 2}, {"Constant", 0}, {"Equal", 2}, {"Less", 2}, {"Greater", 2}, {"LessOrEqual", 2},
-      {"GreaterOrEqual", 2}, {"And", 2}, {"Or", 2}, {"Xor", 2}, {"Mod", 2}, {"Expand", 2}, {"Where", 3},
-      {"Range", 3}, {"ScatterND", 3}, {"LSTM", 3}, {"GRU", 3}, {"RNN", 3}};
-  for (const auto& [name, n] : kTwo)
-    if (op == name) return n;
-  if (op == "Reshape") return opset >= 5 ? 2 : 1;
-  if (op == "Pad") return opset >= 11 ? 2 : 1;
-  if (op == "Slice") return opset >= 10 ? 3 : 1;
-  if (op == "Unsqueeze") return opset >= 13 ? 2 : 1;
-  return 1;
+  auto it = std::lower_bound(std::begin(kOps), std::end(kOps), op_type,
+                             [](const Entry& e, const std::string& name) { return std::strcmp(e.name, name.c_str()) < 0; });
+  return it != std::end(kOps) && op_type == it->name ? it->factory : nullptr;
 }
 
 std::vector<std::string> supportedOps() {

@@ -1,7 +1,8 @@
-// Which ops have reverse rules.
+// Which ops have reverse rules: the Train column of the op table (lib/ir/ops.def).
 #include "lib/train/ops/registry.h"
 
-#include <map>
+#include <algorithm>
+#include <string_view>
 
 namespace dnnc::train {
 
@@ -13,27 +14,54 @@ std::string dimsText(const std::vector<int64_t>& d) {
 
 using Factory = Expected<std::unique_ptr<Op>> (*)(const onnx::NodeProto&, int64_t);
 
+namespace {
+
+// The ops with a Train rule in the op table (lib/ir/ops.def), sorted by name. Train(None) expands to
+// makeNone: no entry.
+constexpr Factory makeNone = nullptr;
+struct Rule {
+  std::string_view op;
+  Factory factory;
+};
+constexpr Rule kAll[] = {
+#define DNNC_TRAIN_Train(factory) make##factory
+#define DNNC_OP(name, kernel, inputs, train, ...) {#name, DNNC_TRAIN_##train},
+#include "lib/ir/ops.def"
+#undef DNNC_OP
+#undef DNNC_TRAIN_Train
+};
+
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> trainable = [] {
+    std::vector<Rule> r;
+    for (const Rule& x : kAll)
+      if (x.factory) r.push_back(x);
+    return r;
+  }();
+  return trainable;
+}
+
+Factory findRule(std::string_view op) {
+  const auto& r = rules();
+  auto it = std::lower_bound(r.begin(), r.end(), op, [](const Rule& x, std::string_view name) { return x.op < name; });
+  return it != r.end() && it->op == op ? it->factory : nullptr;
+}
+
+std::string trainableOps() {
+  std::string list;
+  for (const Rule& r : rules()) list += strCat(list.empty() ? "" : ", ", r.op);
+  return list;
+}
+
+}  // namespace
+
 Expected<std::unique_ptr<Op>> makeOp(const onnx::NodeProto& node, int64_t opset) {
-  static const std::map<std::string, Factory> table = {
-      {"Relu", makeUnary}, {"LeakyRelu", makeUnary}, {"Clip", makeUnary}, {"Sigmoid", makeUnary},
-      {"Tanh", makeUnary}, {"Dropout", makeUnary}, {"Identity", makeUnary},
-      {"Add", makeBinary}, {"Sub", makeBinary}, {"Mul", makeBinary},
-      {"Gemm", makeGemm}, {"MatMul", makeMatMul}, {"Conv", makeConv},
-      {"MaxPool", makePool}, {"AveragePool", makePool}, {"GlobalAveragePool", makePool},
-      {"BatchNormalization", makeBatchNorm},
-      {"Flatten", makeShapeOp}, {"Reshape", makeShapeOp}, {"Concat", makeShapeOp}, {"Gather", makeShapeOp},
-      {"Unsqueeze", makeShapeOp},
-      {"Softmax", makeSoftmax}, {"LogSoftmax", makeSoftmax},
-      {"Cast", makeIntegerOp}, {"Shape", makeIntegerOp},
-  };
   const std::string where = node.op_type() + " node '" + nodeLabel(node) + "'";
-  auto it = isDefaultDomain(node) ? table.find(node.op_type()) : table.end();
-  if (it == table.end())
+  Factory factory = isDefaultDomain(node) ? findRule(node.op_type()) : nullptr;
+  if (!factory)
     return Error(Exit::Input, "no gradient for op '", node.op_type(), "' (", where, ")")
-        .withHint("training supports Conv, Gemm, MatMul, Add, Sub, Mul, Relu, LeakyRelu, Clip, Sigmoid, Tanh, MaxPool, "
-                  "AveragePool, GlobalAveragePool, BatchNormalization, Flatten, Reshape, Concat, Unsqueeze, Dropout, "
-                  "Gather, Softmax, LogSoftmax, Identity, Cast, Shape");
-  DNNC_ASSIGN(auto op, it->second(node, opset));
+        .withHint("training supports " + trainableOps());
+  DNNC_ASSIGN(auto op, factory(node, opset));
   op->where = where;
   return op;
 }

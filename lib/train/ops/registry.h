@@ -1,4 +1,5 @@
-// The op factories of the training tape, one family per file in lib/train/ops/.
+// The op factories of the training tape, one family per file in lib/train/ops/; the op table
+// (lib/ir/ops.def) names each op's factory in its Train column (Train(Unary) is makeUnary).
 #pragma once
 #include <string>
 #include <vector>
