@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <sstream>
 
 namespace dnnc::test {
@@ -86,6 +87,41 @@ onnx::ModelProto modelFromText(const std::string& text) {
   INFO(status.ErrorMessage());
   REQUIRE(status.IsOK());
   return model;
+}
+
+namespace {
+std::string uniformValues(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-1.0f, 1.0f);
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
+  return s;
+}
+}  // namespace
+
+onnx::ModelProto exportedLstm(bool with_classifier) {
+  const std::string output = with_classifier ? "float[1,2] y" : "float[5,1,1,4] y";
+  const std::string head = with_classifier ? R"(, float[2,4] fc = {)" + uniformValues(8, 13) + "}, int64[2] flat = {1, 4}" : "";
+  const std::string tail = with_classifier ? R"(
+  seq, h = LSTM <hidden_size = 4> (x, w, r)
+  hf = Reshape (h, flat)
+  y = Gemm <transB = 1> (hf, fc)
+})"
+                                           : R"(
+  y, h = LSTM <hidden_size = 4> (x, w, r)
+})";
+  return modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[5,1,3] x) => ()" + output + R"() <float[16,3] w_ih = {)" + uniformValues(48, 11) +
+                       R"(}, float[16,4] w_hh = {)" + uniformValues(64, 12) + "}" + head + R"(,
+   int64[1] zero = {0}, int64[1] eight = {8}, int64[1] sixteen = {16}> {
+  wa = Slice (w_ih, eight, sixteen, zero)
+  wb = Slice (w_ih, zero, eight, zero)
+  wc = Concat <axis = 0> (wa, wb)
+  w = Unsqueeze (wc, zero)
+  ra = Slice (w_hh, eight, sixteen, zero)
+  rb = Slice (w_hh, zero, eight, zero)
+  rc = Concat <axis = 0> (ra, rb)
+  r = Unsqueeze (rc, zero))" + tail);
 }
 
 namespace {

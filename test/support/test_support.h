@@ -30,6 +30,12 @@ std::vector<std::string> filesContaining(const std::string& dir, const std::stri
 // A ModelProto from ONNX's textual syntax (onnx::OnnxParser); fails the test on a parse error.
 onnx::ModelProto modelFromText(const std::string& text);
 
+// An LSTM as PyTorch exports it (input 3, hidden 4, seeded weights): W [1,16,3] and R [1,16,4] are computed
+// from the stored w_ih/w_hh by Slice/Concat/Unsqueeze (re-ordering the gates), 8 constant nodes in all.
+// x is [5,1,3]. Without a classifier y is the LSTM's sequence [5,1,1,4]; with one, the last hidden state
+// feeds a Gemm to 2 classes (y [1,2]).
+onnx::ModelProto exportedLstm(bool with_classifier);
+
 // ONNX Runtime through node: the onnxruntime-node module in ${DNNC_BINARY_DIR}/ort. Where it is missing, the
 // check fails if npm is on PATH (`make test` installs it with npm) or DNNC_REQUIRE_ORT=1; otherwise (no npm,
 // or DNNC_REQUIRE_ORT=0) this returns an empty string and the caller skips with a message.

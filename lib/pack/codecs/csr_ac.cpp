@@ -1,7 +1,6 @@
 // csr-ac: the (gap, value) entries with an adaptive range coder (formats/csr_arith.h).
 #include "formats/csr_arith.h"
-#include "lib/pack/codec_ops.h"
-#include "lib/pack/symbolize.h"
+#include "lib/pack/codecs/entropy_coded_entries.h"
 
 namespace dnnc::pack {
 
@@ -9,19 +8,10 @@ namespace {
 
 constexpr size_t kExactTrialBytes = size_t(1) << 16;
 
-std::vector<uint8_t> encode(CodebookInput& in, EncodedTensor* info) {
-  formats::CsrAcCost cost;
-  auto out = formats::csrAcEncode(in.entries(), info ? &cost : nullptr);
-  if (info) info->gap_bits = cost.gap_bits, info->value_bits = cost.value_bits;
-  return out;
-}
+std::vector<uint8_t> encode(CodebookInput& in, EncodedTensor* info) { return encodeEntries(formats::csrAcEncode, in, info); }
 
-// Straight from the entries to the element bytes (the decoder checked positions and values).
 Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> stream, const Codebook& cb) {
-  const uint64_t n = cb.layout.count;
-  DNNC_ASSIGN(auto e, formats::csrAcDecodeEntries(stream, n, uint32_t(cb.table.size() - 1)));
-  if (e.count != n) return Error(Exit::Input, "csr-ac stream holds ", e.count, " elements, expected ", n);
-  return desymbolizeSparse(cb.table, cb.layout.width, e);
+  return decodeEntries(formats::csrAcDecodeEntries, Codec::CsrAc, stream, cb);
 }
 
 // csr-ac encodes and decodes 4-5x slower than csr-ans and on large tensors lands within about 0.1 %
