@@ -1,8 +1,11 @@
 #include "lib/analysis/layer_table.h"
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
+#include "lib/exec/evaluate_node.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/op_traits.h"
@@ -114,6 +117,73 @@ Expected<LayerTable> LayerTableAnalysis::run(const Model& model, AnalysisManager
   return buildLayerTable(model, *shapes);
 }
 
+namespace {
+
+// A layer weight the graph computes from stored constants: DequantizeLinear(int8 W, scale, zero point)
+// as quantize writes it, Gather(codebook, Cast(indices)) as share writes it, the Transpose of a Linear's
+// weight an export leaves. The layer's params are the computed weight's elements (its nonzeros counted
+// on the values it decodes to) and its bytes what is stored; the nodes computing it are not rows of their
+// own (their scales and codebooks would otherwise count as the only parameters of a compressed model).
+struct ComputedWeight {
+  Tensor value;
+  std::vector<std::string> stored;  // the initializers it is computed from
+  std::map<std::string, int64_t> stored_bytes;
+  std::set<NodeId> nodes;           // the nodes computing it
+};
+
+constexpr int kMaxWeightChain = 8;
+
+// Collects the chain computing `value` from stored constants; false when some input is not a constant
+// (data, a graph input) or the chain is long or has subgraphs.
+bool collectChain(const Graph& graph, const std::string& value, ComputedWeight& w, std::vector<NodeId>& order) {
+  if (graph.isWeight(value)) {
+    if (graph.isGraphInput(value)) return false;
+    if (std::find(w.stored.begin(), w.stored.end(), value) == w.stored.end()) w.stored.push_back(value);
+    return true;
+  }
+  auto producer = graph.producer(value);
+  if (!producer) return false;
+  if (w.nodes.count(*producer)) return true;
+  const auto& node = graph.node(*producer);
+  if (!isDefaultDomain(node) || hasSubgraph(node) || int(w.nodes.size()) >= kMaxWeightChain) return false;
+  w.nodes.insert(*producer);
+  for (const auto& in : node.input())
+    if (!in.empty() && !collectChain(graph, in, w, order)) return false;
+  order.push_back(*producer);  // after its inputs' producers: topological
+  return true;
+}
+
+Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const std::string& value,
+                                                       const onnx::ModelProto& context) {
+  if (value.empty() || graph.isWeight(value) || graph.capturedBySubgraphs().count(value)) return std::optional<ComputedWeight>();
+  ComputedWeight w;
+  std::vector<NodeId> order;
+  if (!collectChain(graph, value, w, order) || w.stored.empty()) return std::optional<ComputedWeight>();
+  // Its values are for this weight only when nothing else reads the chain's intermediate results.
+  for (NodeId id : order)
+    for (const auto& out : graph.node(id).output())
+      for (const Use& u : graph.consumers(out))
+        if (!w.nodes.count(u.node) && out != value) return std::optional<ComputedWeight>();
+  std::map<std::string, Tensor> known;
+  for (const auto& name : w.stored) {
+    DNNC_ASSIGN(known[name], graph.readWeight(name));
+    w.stored_bytes[name] = int64_t(known[name].sizeBytes());
+  }
+  for (NodeId id : order) {
+    const auto& node = graph.node(id);
+    auto outs = evaluateNode(node, known, context);
+    if (!outs) return std::optional<ComputedWeight>();  // not evaluable here: counted as before
+    for (int k = 0; k < node.output_size() && k < int(outs->size()); ++k)
+      if (!node.output(k).empty()) known[node.output(k)] = std::move((*outs)[k]);
+  }
+  auto it = known.find(value);
+  if (it == known.end() || !isFloating(it->second.dtype())) return std::optional<ComputedWeight>();
+  w.value = std::move(it->second);
+  return std::optional<ComputedWeight>(std::move(w));
+}
+
+}  // namespace
+
 Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& resolved) {
   LayerTable t;
   Model copy_for_graph = model;  // Graph indexes a mutable proto; info must not touch the caller's model
@@ -127,13 +197,34 @@ Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& r
   t.nodes = graph.nodeCount();
 
   std::set<std::string> counted;  // a shared weight counts once, for its first reader
+  // The weights layers compute from stored constants, found first: their nodes come before the layer.
+  std::map<NodeId, std::vector<std::pair<int, ComputedWeight>>> computed;
+  std::set<NodeId> weight_nodes;
   for (NodeId id : graph.nodes()) {
     const auto& node = graph.node(id);
-    if (node.op_type() == "Constant") continue;
+    if (!isMacLayer(node)) continue;
+    for (int k = 1; k < node.input_size(); ++k) {
+      DNNC_ASSIGN(auto w, computedWeight(graph, node.input(k), model.proto));
+      if (!w || std::any_of(w->nodes.begin(), w->nodes.end(), [&](NodeId n) { return weight_nodes.count(n) > 0; })) continue;
+      weight_nodes.insert(w->nodes.begin(), w->nodes.end());
+      computed[id].emplace_back(k, std::move(*w));
+    }
+  }
+  for (NodeId id : graph.nodes()) {
+    const auto& node = graph.node(id);
+    if (node.op_type() == "Constant" || weight_nodes.count(id)) continue;
     LayerRow row;
     row.name = nodeLabel(node);
     row.op = node.op_type();
     bool has_weight = false;
+    for (auto& [k, w] : computed[id]) {
+      if (!has_weight || k == 1) row.weight_shape = w.value.dims();
+      has_weight = true;
+      row.params += w.value.numel();
+      row.nonzero_params += w.value.countNonzero();
+      for (const auto& name : w.stored)
+        if (counted.insert(name).second) row.weight_bytes += w.stored_bytes[name];
+    }
     for (int k = 0; k < node.input_size(); ++k) {
       const std::string& in = node.input(k);
       if (in.empty() || !graph.isWeight(in)) continue;

@@ -37,6 +37,31 @@ TEST_CASE("info counts LeNet-300-100 exactly") {
   CHECK(m["weight_bytes"] == 266610 * 4);
 }
 
+TEST_CASE("info counts the weights of quantized and shared models where they are stored") {
+  // quantize stores each weight as int8 behind DequantizeLinear, share as uint8 codebook indices behind
+  // Gather(codebook, Cast(indices)): LeNet-300-100 keeps its 266,610 parameters either way, its three
+  // Gemm weights at one byte each (784*300 + 300*100 + 100*10 = 266,200 elements) plus the float biases
+  // (410) and the per-layer scales, zero points or codebooks.
+  const std::string dir = scratchDir("info-compressed");
+  for (const std::string cmd : {"quantize", "share"}) {
+    const std::string out = dir + "/" + cmd + ".onnx";
+    REQUIRE(runDnnc({cmd, testData("lenet300.onnx"), "-o", out, "-q"}).exit_code == 0);
+    auto r = runDnnc({"info", out, "--json"});
+    REQUIRE(r.exit_code == 0);
+    json m = json::parse(r.out)["model"];
+    INFO(cmd << ": " << m.dump());
+    CHECK(m["params"] == 266610);
+    CHECK(m["macs"] == 266200);
+    const int64_t bytes = m["weight_bytes"].get<int64_t>();
+    CHECK(bytes >= 266200 + 410 * 4);
+    CHECK(bytes <= 266200 + 410 * 4 + 3 * 256 * 4 + 64);  // at most 256 codebook entries per layer
+    int64_t gemm_rows = 0;
+    for (const auto& l : m["layers"]) gemm_rows += l["op"] == "Gemm";
+    CHECK(gemm_rows == 3);
+    CHECK(m["layers"].size() == 3);  // DequantizeLinear, Gather and Cast are part of the weights, not rows
+  }
+}
+
 TEST_CASE("info matches the published figures of torchvision architectures") {
   // Exported with random weights by tools/make_zoo.py (make test runs it where python3-torch exists).
   struct Known {
