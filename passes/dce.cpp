@@ -5,6 +5,7 @@
 #include "lib/ir/dead_code.h"
 #include "lib/ir/graph.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -27,9 +28,12 @@ class DeadCodeElimination : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> DeadCodeEliminationParams() { return {}; }
-Expected<std::unique_ptr<Pass>> createDeadCodeElimination(const PassParams&) {
+using DeadCodeEliminationParams = NoParams;
+
+Expected<std::unique_ptr<Pass>> createDeadCodeElimination(const NoParams&) {
   return std::unique_ptr<Pass>(std::make_unique<DeadCodeElimination>());
 }
+
+DNNC_PASS_ENTRY(DeadCodeElimination)
 
 }  // namespace dnnc

@@ -19,6 +19,7 @@
 #include "lib/linalg/cp_als.h"
 #include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -116,18 +117,28 @@ class DecomposeCp : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> DecomposeCpParams() {
-  auto p = commonParams(false, "none: give rank or ratio");
-  p.push_back({"iterations", ParamType::Int, "200", "most ALS sweeps per layer"});
-  return p;
+struct DecomposeCpParams {
+  decompose::CommonParams common;
+  int64_t iterations = 0;
+  static const ParamFields<DecomposeCpParams>& fields();
+};
+
+const ParamFields<DecomposeCpParams>& DecomposeCpParams::fields() {
+  using P = DecomposeCpParams;
+  static const auto f = ParamFields<P>()
+                            .fields(&P::common, commonParams(false, "none: give rank or ratio"))
+                            .field("iterations", &P::iterations, "200", "most ALS sweeps per layer");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createDecomposeCp(const PassParams& params) {
-  DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-cp", false, false));
-  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-cp: layers"));
-  int64_t it = params.getInt("iterations");
+Expected<std::unique_ptr<Pass>> createDecomposeCp(const DecomposeCpParams& params) {
+  DNNC_ASSIGN(auto choice, parseRankChoice(params.common, "decompose-cp", false, false));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.common.layers.value_or(""), "decompose-cp: layers"));
+  int64_t it = params.iterations;
   if (it < 1 || it > 100000) return Error(Exit::Usage, "decompose-cp: iterations must be in [1, 100000], got ", it);
   return std::unique_ptr<Pass>(std::make_unique<DecomposeCp>(std::move(filter), choice, static_cast<int>(it)));
 }
+
+DNNC_PASS_ENTRY(DecomposeCp)
 
 }  // namespace dnnc

@@ -18,6 +18,7 @@
 #include "lib/linalg/vbmf.h"
 #include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -170,12 +171,23 @@ class DecomposeSvd : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> DecomposeSvdParams() { return commonParams(true, "EVBMF on the weight matrix"); }
+struct DecomposeSvdParams {
+  decompose::CommonParams common;
+  static const ParamFields<DecomposeSvdParams>& fields();
+};
 
-Expected<std::unique_ptr<Pass>> createDecomposeSvd(const PassParams& params) {
-  DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-svd", true, true));
-  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-svd: layers"));
+const ParamFields<DecomposeSvdParams>& DecomposeSvdParams::fields() {
+  static const auto f = ParamFields<DecomposeSvdParams>().fields(&DecomposeSvdParams::common,
+                                                                  commonParams(true, "EVBMF on the weight matrix"));
+  return f;
+}
+
+Expected<std::unique_ptr<Pass>> createDecomposeSvd(const DecomposeSvdParams& params) {
+  DNNC_ASSIGN(auto choice, parseRankChoice(params.common, "decompose-svd", true, true));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.common.layers.value_or(""), "decompose-svd: layers"));
   return std::unique_ptr<Pass>(std::make_unique<DecomposeSvd>(std::move(filter), choice));
 }
+
+DNNC_PASS_ENTRY(DecomposeSvd)
 
 }  // namespace dnnc

@@ -21,6 +21,7 @@
 #include "lib/linalg/vbmf.h"
 #include "lib/analysis/layer_names.h"
 #include "passes/decompose_util.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -126,27 +127,39 @@ class DecomposeTucker : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> DecomposeTuckerParams() {
-  auto p = commonParams(false, "EVBMF on the mode-0 and mode-1 unfoldings");
+struct DecomposeTuckerParams {
+  decompose::CommonParams common;
+  int64_t iterations = 0;
+  double tolerance = 0;
+  static const ParamFields<DecomposeTuckerParams>& fields();
+};
+
+const ParamFields<DecomposeTuckerParams>& DecomposeTuckerParams::fields() {
+  using P = DecomposeTuckerParams;
   // Defaults from bench/decompose/hooi_sweeps (docs/benchmarks.md): later sweeps buy little.
   const linalg::TuckerOptions defaults;
-  p.push_back({"iterations", ParamType::Int, std::to_string(defaults.max_iterations),
-               "most HOOI sweeps after the HOSVD initialisation (0: HOSVD only)"});
-  p.push_back({"tolerance", ParamType::Float, "1e-4",
-               "stop HOOI when a sweep lowers the relative reconstruction error by less than this"});
-  return p;
+  static const auto f =
+      ParamFields<P>()
+          .fields(&P::common, commonParams(false, "EVBMF on the mode-0 and mode-1 unfoldings"))
+          .field("iterations", &P::iterations, std::to_string(defaults.max_iterations),
+                 "most HOOI sweeps after the HOSVD initialisation (0: HOSVD only)")
+          .field("tolerance", &P::tolerance, "1e-4",
+                 "stop HOOI when a sweep lowers the relative reconstruction error by less than this");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createDecomposeTucker(const PassParams& params) {
-  DNNC_ASSIGN(auto choice, parseRankChoice(params, "decompose-tucker", false, true));
-  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.has("layers") ? params.getString("layers") : "", "decompose-tucker: layers"));
-  int64_t it = params.getInt("iterations");
+Expected<std::unique_ptr<Pass>> createDecomposeTucker(const DecomposeTuckerParams& params) {
+  DNNC_ASSIGN(auto choice, parseRankChoice(params.common, "decompose-tucker", false, true));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.common.layers.value_or(""), "decompose-tucker: layers"));
+  int64_t it = params.iterations;
   if (it < 0 || it > 10000) return Error(Exit::Usage, "decompose-tucker: iterations must be in [0, 10000], got ", it);
-  double tolerance = params.getFloat("tolerance");
+  double tolerance = params.tolerance;
   if (!(tolerance >= 0 && tolerance < 1))
     return Error(Exit::Usage, "decompose-tucker: tolerance must be in [0, 1), got ", tolerance);
   linalg::TuckerOptions hooi{.max_iterations = static_cast<int>(it), .tolerance = tolerance};
   return std::unique_ptr<Pass>(std::make_unique<DecomposeTucker>(std::move(filter), choice, hooi));
 }
+
+DNNC_PASS_ENTRY(DecomposeTucker)
 
 }  // namespace dnnc

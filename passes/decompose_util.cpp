@@ -19,37 +19,37 @@ std::string RankChoice::source() const {
   return "";
 }
 
-std::vector<ParamSpec> commonParams(bool with_energy, const std::string& default_doc) {
-  std::vector<ParamSpec> p = {
-      {"layers", ParamType::String, "", "comma-separated globs of node names to decompose (default: every one)"},
-      {"rank", ParamType::Int, "", "fixed rank for every selected layer (default: " + default_doc + ")"},
-      {"ratio", ParamType::Float, "", "target params after / before per layer, in (0, 1]; picks the rank"},
-  };
+ParamFields<CommonParams> commonParams(bool with_energy, const std::string& default_doc) {
+  using P = CommonParams;
+  auto f = ParamFields<P>()
+               .field("layers", &P::layers, "", "comma-separated globs of node names to decompose (default: every one)")
+               .field("rank", &P::rank, "", "fixed rank for every selected layer (default: " + default_doc + ")")
+               .field("ratio", &P::ratio, "", "target params after / before per layer, in (0, 1]; picks the rank");
   if (with_energy)
-    p.push_back({"energy", ParamType::Float, "", "share of singular-value energy (sum of s^2) to keep, in (0, 1]"});
-  return p;
+    f.field("energy", &P::energy, "", "share of singular-value energy (sum of s^2) to keep, in (0, 1]");
+  return f;
 }
 
-Expected<RankChoice> parseRankChoice(const PassParams& params, const std::string& pass, bool allow_energy,
+Expected<RankChoice> parseRankChoice(const CommonParams& params, const std::string& pass, bool allow_energy,
                                      bool allow_evbmf) {
   RankChoice c;
   int given = 0;
-  if (params.has("rank")) {
+  if (params.rank) {
     ++given;
     c.kind = RankChoice::Fixed;
-    c.rank = params.getInt("rank");
+    c.rank = *params.rank;
     if (c.rank < 1) return Error(Exit::Usage, pass, ": rank must be at least 1, got ", c.rank);
   }
-  if (params.has("ratio")) {
+  if (params.ratio) {
     ++given;
     c.kind = RankChoice::Ratio;
-    c.ratio = params.getFloat("ratio");
+    c.ratio = *params.ratio;
     if (!(c.ratio > 0 && c.ratio <= 1)) return Error(Exit::Usage, pass, ": ratio must be in (0, 1], got ", formatDouble(c.ratio));
   }
-  if (allow_energy && params.has("energy")) {
+  if (allow_energy && params.energy) {
     ++given;
     c.kind = RankChoice::Energy;
-    c.energy = params.getFloat("energy");
+    c.energy = *params.energy;
     if (!(c.energy > 0 && c.energy <= 1))
       return Error(Exit::Usage, pass, ": energy must be in (0, 1], got ", formatDouble(c.energy));
   }

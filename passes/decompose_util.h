@@ -12,6 +12,7 @@
 #include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/linalg/unfold.h"
+#include "lib/pass/param_fields.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc::decompose {
@@ -26,11 +27,17 @@ struct RankChoice {
   double ratio = 0, energy = 0;
   std::string source() const;  // "evbmf", "rank", "ratio", "energy"
 };
+// The parameters every decompose pass shares: which layers, and how the ranks are chosen.
+struct CommonParams {
+  std::optional<std::string> layers;
+  std::optional<int64_t> rank;
+  std::optional<double> ratio, energy;
+};
+// Their declarations (energy only when `with_energy`); `default_doc` says how ranks are chosen by default.
+ParamFields<CommonParams> commonParams(bool with_energy, const std::string& default_doc);
 // Reads `rank`, `ratio` and (when allowed) `energy`; at most one may be given. Bad values are usage errors.
-Expected<RankChoice> parseRankChoice(const PassParams& params, const std::string& pass, bool allow_energy,
+Expected<RankChoice> parseRankChoice(const CommonParams& params, const std::string& pass, bool allow_energy,
                                      bool allow_evbmf);
-// The parameter specs every decompose pass shares.
-std::vector<ParamSpec> commonParams(bool with_energy, const std::string& default_doc);
 
 // A Conv that can be decomposed, with what the rewrite needs.
 struct ConvLayer {

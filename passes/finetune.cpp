@@ -3,12 +3,13 @@
 // train tied); with a teacher, knowledge distillation (label-free without labels).
 // Before/after: same graph; weights (and BN running statistics with bn=batch) change.
 // Requires: data= (and labels= and/or teacher=); every op on the path to the output has a reverse rule
-// (lib/train/ops). Params: see finetuneParamSpecs (passes/finetune_params.cpp).
+// (lib/train/ops). Params: see FinetuneParams (passes/finetune_params.cpp); seed defaults to --seed.
 // Refs: Han, Pool, Tran, Dally 2015 (retraining after pruning); Hinton, Vinyals, Dean 2015 (distillation);
 // Han, Mao, Dally 2016 (shared-weight gradients summed per centroid).
 #include "lib/pass/pass.h"
 #include "lib/train/finetune_job.h"
 #include "passes/finetune_params.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -29,12 +30,12 @@ void logSharedLayers(const train::FinetuneReport& r, PassLog& log) {
 
 class Finetune : public Pass {
  public:
-  explicit Finetune(train::FinetuneJob job) : job_(std::move(job)) {}
+  Finetune(train::FinetuneJob job, FinetuneParams params) : job_(std::move(job)), params_(std::move(params)) {}
 
   bool usesPipelineInput() const override { return job_.teacher.empty(); }
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    DNNC_TRY(completeFromContext(job_, ctx, "finetune"));
+    DNNC_TRY(completeFromContext(job_, params_, ctx, "finetune"));
     job_.options.threads = ctx.threads;
     // The default teacher is the model before the pipeline: after a compression pass that is the
     // uncompressed model, so recovery distils from it (teacher=none turns this off).
@@ -55,15 +56,16 @@ class Finetune : public Pass {
 
  private:
   train::FinetuneJob job_;
+  FinetuneParams params_;
 };
 
 }  // namespace
 
-std::vector<ParamSpec> FinetuneParams() { return finetuneParamSpecs(1); }
-
-Expected<std::unique_ptr<Pass>> createFinetune(const PassParams& params) {
-  DNNC_ASSIGN(train::FinetuneJob job, finetuneJobFromParams(params, 0));
-  return std::unique_ptr<Pass>(new Finetune(std::move(job)));
+Expected<std::unique_ptr<Pass>> createFinetune(const FinetuneParams& params) {
+  DNNC_ASSIGN(train::FinetuneJob job, finetuneJobFromParams(params));
+  return std::unique_ptr<Pass>(new Finetune(std::move(job), params));
 }
+
+DNNC_PASS_ENTRY(Finetune)
 
 }  // namespace dnnc

@@ -2,64 +2,60 @@
 
 namespace dnnc {
 
-std::vector<ParamSpec> finetuneParamSpecs(int64_t default_epochs) {
-  return {
-      {"data", ParamType::String, "", "training inputs (.npy/.npz/.pb)"},
-      {"labels", ParamType::String, "", "class labels; without them, distil label-free from the teacher"},
-      {"teacher", ParamType::String, "", "teacher model (.onnx) for knowledge distillation"},
-      {"val-data", ParamType::String, "", "held-out inputs scored after every epoch"},
-      {"val-labels", ParamType::String, "", "held-out labels"},
-      {"limit", ParamType::Int, "0", "use only the first N training samples (0: all)"},
-      {"scale", ParamType::Float, "1", "input preprocessing: x * scale"},
-      {"mean", ParamType::String, "", "input preprocessing: subtract (one value or one per channel)"},
-      {"std", ParamType::String, "", "input preprocessing: divide (one value or one per channel)"},
-      {"epochs", ParamType::Int, std::to_string(default_epochs), "passes over the training data"},
-      {"lr", ParamType::Float, "0.01", "learning rate"},
-      {"batch", ParamType::Int, "64", "samples per step"},
-      {"optimizer", ParamType::String, "sgd", "sgd (with momentum) or adam", {"sgd", "adam"}},
-      {"momentum", ParamType::Float, "0.9", "SGD momentum"},
-      {"weight-decay", ParamType::Float, "0", "L2 weight decay"},
-      {"schedule", ParamType::String, "none", "learning-rate schedule", {"none", "step", "cosine"}},
-      {"alpha", ParamType::Float, "0.5", "weight of the label loss when distilling with labels"},
-      {"temperature", ParamType::Float, "4", "distillation temperature T"},
-      {"bn", ParamType::String, "frozen", "BatchNormalization while training: frozen running statistics or batch statistics",
-       {"frozen", "batch"}},
-      {"seed", ParamType::Int, "0", "shuffling seed"},
-      {"shared-values", ParamType::Int, "256",
-       "a weight with at most this many distinct nonzero values trains with them tied (stays shared); 0: never"},
-  };
+const ParamFields<FinetuneParams>& FinetuneParams::fields() {
+  using P = FinetuneParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("data", &P::data, "", "training inputs (.npy/.npz/.pb)")
+          .field("labels", &P::labels, "", "class labels; without them, distil label-free from the teacher")
+          .field("teacher", &P::teacher, "", "teacher model (.onnx) for knowledge distillation")
+          .field("val-data", &P::val_data, "", "held-out inputs scored after every epoch")
+          .field("val-labels", &P::val_labels, "", "held-out labels")
+          .field("limit", &P::limit, "0", "use only the first N training samples (0: all)")
+          .field("scale", &P::scale, "1", "input preprocessing: x * scale")
+          .field("mean", &P::mean, "", "input preprocessing: subtract (one value or one per channel)")
+          .field("std", &P::std, "", "input preprocessing: divide (one value or one per channel)")
+          .field("epochs", &P::epochs, "1", "passes over the training data")
+          .field("lr", &P::lr, "0.01", "learning rate")
+          .field("batch", &P::batch, "64", "samples per step")
+          .field("optimizer", &P::optimizer, "sgd", "sgd (with momentum) or adam", {"sgd", "adam"})
+          .field("momentum", &P::momentum, "0.9", "SGD momentum")
+          .field("weight-decay", &P::weight_decay, "0", "L2 weight decay")
+          .field("schedule", &P::schedule, "none", "learning-rate schedule", {"none", "step", "cosine"})
+          .field("alpha", &P::alpha, "0.5", "weight of the label loss when distilling with labels")
+          .field("temperature", &P::temperature, "4", "distillation temperature T")
+          .field("bn", &P::bn, "frozen",
+                 "BatchNormalization while training: frozen running statistics or batch statistics", {"frozen", "batch"})
+          .field("seed", &P::seed, "", "shuffling seed (default: the pipeline's --seed)")
+          .field("shared-values", &P::shared_values, "256",
+                 "a weight with at most this many distinct nonzero values trains with them tied (stays shared); 0: never");
+  return f;
 }
 
-namespace {
-// A String parameter without a default has no value unless given.
-std::string optString(const PassParams& p, const std::string& name) { return p.has(name) ? p.getString(name) : std::string(); }
-}  // namespace
-
-Expected<train::FinetuneJob> finetuneJobFromParams(const PassParams& p, int threads) {
+Expected<train::FinetuneJob> finetuneJobFromParams(const FinetuneParams& p) {
   train::FinetuneJob j;
-  j.data.path = optString(p, "data");
-  j.data.scale = static_cast<float>(p.getFloat("scale"));
-  j.data.mean = optString(p, "mean");
-  j.data.std = optString(p, "std");
-  j.labels = optString(p, "labels");
-  j.teacher = optString(p, "teacher");
-  j.val_data = optString(p, "val-data");
-  j.val_labels = optString(p, "val-labels");
-  j.limit = p.getInt("limit");
+  j.data.path = p.data.value_or("");
+  j.data.scale = static_cast<float>(p.scale);
+  j.data.mean = p.mean.value_or("");
+  j.data.std = p.std.value_or("");
+  j.labels = p.labels.value_or("");
+  j.teacher = p.teacher.value_or("");
+  j.val_data = p.val_data.value_or("");
+  j.val_labels = p.val_labels.value_or("");
+  j.limit = p.limit;
   auto& o = j.options;
-  o.epochs = p.getInt("epochs");
-  o.batch = p.getInt("batch");
-  o.optimizer.kind = p.getString("optimizer");
-  o.optimizer.lr = p.getFloat("lr");
-  o.optimizer.momentum = p.getFloat("momentum");
-  o.optimizer.weight_decay = p.getFloat("weight-decay");
-  o.schedule = p.getString("schedule");
-  o.loss.alpha = static_cast<float>(p.getFloat("alpha"));
-  o.loss.temperature = static_cast<float>(p.getFloat("temperature"));
-  o.bn_batch_stats = p.getString("bn") == "batch";
-  o.seed = static_cast<uint64_t>(p.getInt("seed"));
-  o.shared_values = p.getInt("shared-values");
-  o.threads = threads;
+  o.epochs = p.epochs;
+  o.batch = p.batch;
+  o.optimizer.kind = p.optimizer;
+  o.optimizer.lr = p.lr;
+  o.optimizer.momentum = p.momentum;
+  o.optimizer.weight_decay = p.weight_decay;
+  o.schedule = p.schedule;
+  o.loss.alpha = static_cast<float>(p.alpha);
+  o.loss.temperature = static_cast<float>(p.temperature);
+  o.bn_batch_stats = p.bn == "batch";
+  if (p.seed) o.seed = static_cast<uint64_t>(*p.seed);
+  o.shared_values = p.shared_values;
   if (o.epochs < 0 || o.batch <= 0) return Error(Exit::Usage, "epochs must be >= 0 and batch positive");
   if (o.shared_values < 0) return Error(Exit::Usage, "shared-values must be >= 0");
   if (o.optimizer.lr <= 0) return Error(Exit::Usage, "lr must be positive");
@@ -68,7 +64,9 @@ Expected<train::FinetuneJob> finetuneJobFromParams(const PassParams& p, int thre
   return j;
 }
 
-Status completeFromContext(train::FinetuneJob& job, const PassContext& ctx, const char* pass) {
+Status completeFromContext(train::FinetuneJob& job, const FinetuneParams& p, const PassContext& ctx, const char* pass) {
+  // Every random choice derives from --seed unless the pass was given its own.
+  if (!p.seed) job.options.seed = ctx.seed;
   if (!job.data.path.empty()) return {};
   if (!ctx.calibration)
     return Error(Exit::Usage, pass, ": no training data: give data= or the command's --data")

@@ -10,6 +10,7 @@
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -181,9 +182,12 @@ class FoldBatchNorm : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> FoldBatchNormParams() { return {}; }
-Expected<std::unique_ptr<Pass>> createFoldBatchNorm(const PassParams&) {
+using FoldBatchNormParams = NoParams;
+
+Expected<std::unique_ptr<Pass>> createFoldBatchNorm(const NoParams&) {
   return std::unique_ptr<Pass>(std::make_unique<FoldBatchNorm>());
 }
+
+DNNC_PASS_ENTRY(FoldBatchNorm)
 
 }  // namespace dnnc

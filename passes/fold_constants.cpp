@@ -5,6 +5,7 @@
 // Params: none.
 #include "lib/exec/constant_folding.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -24,10 +25,12 @@ class FoldConstants : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> FoldConstantsParams() { return {}; }
+using FoldConstantsParams = NoParams;
 
-Expected<std::unique_ptr<Pass>> createFoldConstants(const PassParams&) {
+Expected<std::unique_ptr<Pass>> createFoldConstants(const NoParams&) {
   return std::unique_ptr<Pass>(std::make_unique<FoldConstants>());
 }
+
+DNNC_PASS_ENTRY(FoldConstants)
 
 }  // namespace dnnc

@@ -11,6 +11,7 @@
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -119,9 +120,12 @@ class FoldShapes : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> FoldShapesParams() { return {}; }
-Expected<std::unique_ptr<Pass>> createFoldShapes(const PassParams&) {
+using FoldShapesParams = NoParams;
+
+Expected<std::unique_ptr<Pass>> createFoldShapes(const NoParams&) {
   return std::unique_ptr<Pass>(std::make_unique<FoldShapes>());
 }
+
+DNNC_PASS_ENTRY(FoldShapes)
 
 }  // namespace dnnc

@@ -159,7 +159,7 @@ class NetAdapt : public Pass {
         ft.epochs = 1;
         ft.optimizer.lr = o_.lr;
         ft.threads = threads;
-        ft.seed = static_cast<uint64_t>(iteration);
+        ft.seed = ctx.seed + static_cast<uint64_t>(iteration);  // from --seed, a stream per iteration
         const int64_t n = std::min(o_.short_samples, train_n);
         train::Dataset part = rows(train_set, 0, n);
         train::Buf part_teacher = logitRows(teacher, 0, n);
@@ -179,7 +179,7 @@ class NetAdapt : public Pass {
       step *= o_.decay;
     }
     if (o_.long_epochs > 0) {
-      DNNC_TRY(longFinetune(model, train_set, teacher, threads));
+      DNNC_TRY(longFinetune(model, train_set, teacher, threads, ctx.seed));
       DNNC_ASSIGN(accuracy, train::accuracy(model, val, threads));
     }
     ctx.log->summary = {{"resource", o_.resource},
@@ -206,13 +206,16 @@ class NetAdapt : public Pass {
  private:
   Options o_;
 
-  // The final fine-tune (also the uniform baseline's): label-free distillation, cosine schedule.
-  Status longFinetune(Model& m, const train::Dataset& train_set, const train::Buf& teacher, int threads) const {
+  // The final fine-tune (also the uniform baseline's): label-free distillation, cosine schedule,
+  // shuffled from `seed` (--seed).
+  Status longFinetune(Model& m, const train::Dataset& train_set, const train::Buf& teacher, int threads,
+                      uint64_t seed) const {
     train::FinetuneOptions ft;
     ft.epochs = o_.long_epochs;
     ft.optimizer.lr = o_.lr;
     ft.schedule = "cosine";
     ft.threads = threads;
+    ft.seed = seed;
     DNNC_TRY(train::finetune(m, train_set, &teacher, nullptr, ft));
     return {};
   }
@@ -246,7 +249,7 @@ class NetAdapt : public Pass {
       else lo = mid;
     }
     DNNC_ASSIGN(double one_shot, train::accuracy(best, val, ctx.threads));
-    if (o_.long_epochs > 0) DNNC_TRY(longFinetune(best, train_set, teacher, ctx.threads));
+    if (o_.long_epochs > 0) DNNC_TRY(longFinetune(best, train_set, teacher, ctx.threads, ctx.seed));
     DNNC_ASSIGN(double acc, train::accuracy(best, val, ctx.threads));
     return nlohmann::json{{"reached", true},   {"sparsity", hi},           {"resource_ratio", best_r / r0},
                           {"accuracy_one_shot", percent(one_shot)}, {"accuracy", percent(acc)}};
@@ -291,38 +294,49 @@ class NetAdapt : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> NetAdaptParams() {
-  return {
-      {"resource", ParamType::String, "energy", "what the budget limits", {"energy", "latency", "macs"}},
-      {"budget", ParamType::Float, "0.5", "target resource as a fraction of the original"},
-      {"measure", ParamType::String, "model", "model: the accelerator model; cpu: dnnc's executor, measured", {"model", "cpu"}},
-      {"accel", ParamType::String, "eyeriss", "accelerator preset or spec file for measure=model"},
-      {"step", ParamType::Float, "0.1", "first iteration's resource cut, as a fraction of the original"},
-      {"decay", ParamType::Float, "0.96", "the step shrinks by this factor every iteration"},
-      {"iterations", ParamType::Int, "20", "at most this many iterations"},
-      {"short-samples", ParamType::Int, "1000", "samples of label-free distillation per proposal"},
-      {"long-epochs", ParamType::Int, "1", "epochs of the final fine-tune"},
-      {"val-samples", ParamType::Int, "500", "calibration samples held out to score proposals"},
-      {"lr", ParamType::Float, "0.005", "learning rate of the fine-tunes (SGD with momentum)"},
-      {"compare-uniform", ParamType::Bool, "false",
-       "also report uniform filter pruning at the same budget, with the same final fine-tune"},
-  };
+struct NetAdaptParams {
+  std::string resource, measure, accel;
+  double budget = 0, step = 0, decay = 0, lr = 0;
+  int64_t iterations = 0, short_samples = 0, long_epochs = 0, val_samples = 0;
+  bool compare_uniform = false;
+  static const ParamFields<NetAdaptParams>& fields();
+};
+
+const ParamFields<NetAdaptParams>& NetAdaptParams::fields() {
+  using P = NetAdaptParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("resource", &P::resource, "energy", "what the budget limits", {"energy", "latency", "macs"})
+          .field("budget", &P::budget, "0.5", "target resource as a fraction of the original")
+          .field("measure", &P::measure, "model", "model: the accelerator model; cpu: dnnc's executor, measured",
+                 {"model", "cpu"})
+          .field("accel", &P::accel, "eyeriss", "accelerator preset or spec file for measure=model")
+          .field("step", &P::step, "0.1", "first iteration's resource cut, as a fraction of the original")
+          .field("decay", &P::decay, "0.96", "the step shrinks by this factor every iteration")
+          .field("iterations", &P::iterations, "20", "at most this many iterations")
+          .field("short-samples", &P::short_samples, "1000", "samples of label-free distillation per proposal")
+          .field("long-epochs", &P::long_epochs, "1", "epochs of the final fine-tune")
+          .field("val-samples", &P::val_samples, "500", "calibration samples held out to score proposals")
+          .field("lr", &P::lr, "0.005", "learning rate of the fine-tunes (SGD with momentum)")
+          .field("compare-uniform", &P::compare_uniform, "false",
+                 "also report uniform filter pruning at the same budget, with the same final fine-tune");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createNetAdapt(const PassParams& p) {
+Expected<std::unique_ptr<Pass>> createNetAdapt(const NetAdaptParams& p) {
   Options o;
-  o.resource = p.getString("resource");
-  o.budget = p.getFloat("budget");
-  o.measure = p.getString("measure");
-  o.accel = p.getString("accel");
-  o.step = p.getFloat("step");
-  o.decay = p.getFloat("decay");
-  o.iterations = static_cast<int>(p.getInt("iterations"));
-  o.short_samples = p.getInt("short-samples");
-  o.long_epochs = p.getInt("long-epochs");
-  o.val_samples = p.getInt("val-samples");
-  o.lr = p.getFloat("lr");
-  o.compare_uniform = p.getBool("compare-uniform");
+  o.resource = p.resource;
+  o.budget = p.budget;
+  o.measure = p.measure;
+  o.accel = p.accel;
+  o.step = p.step;
+  o.decay = p.decay;
+  o.iterations = static_cast<int>(p.iterations);
+  o.short_samples = p.short_samples;
+  o.long_epochs = p.long_epochs;
+  o.val_samples = p.val_samples;
+  o.lr = p.lr;
+  o.compare_uniform = p.compare_uniform;
   if (o.budget <= 0 || o.budget >= 1) return Error(Exit::Usage, "netadapt: budget must be in (0,1), got ", o.budget);
   if (o.step <= 0 || o.step >= 1) return Error(Exit::Usage, "netadapt: step must be in (0,1), got ", o.step);
   if (o.decay <= 0 || o.decay > 1) return Error(Exit::Usage, "netadapt: decay must be in (0,1], got ", o.decay);
@@ -330,5 +344,7 @@ Expected<std::unique_ptr<Pass>> createNetAdapt(const PassParams& p) {
     return Error(Exit::Usage, "netadapt: iterations, short-samples and val-samples must be >= 1, long-epochs >= 0");
   return std::unique_ptr<Pass>(new NetAdapt(std::move(o)));
 }
+
+DNNC_PASS_ENTRY(NetAdapt)
 
 }  // namespace dnnc

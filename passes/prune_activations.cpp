@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 #include "lib/prune/activation_thresholds.h"
 #include "lib/support/glob.h"
 #include "lib/support/suggest.h"
@@ -168,29 +169,40 @@ class PruneActivations : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> PruneActivationsParams() {
-  return {
-      {"sparsity", ParamType::Float, "", "target fraction of zeros after each Relu, in [0, 1)"},
-      {"budget", ParamType::Float, "", "accuracy drop allowed in points (needs labels): the largest target within it"},
-      {"skip", ParamType::String, "", "Relus to leave alone: node or output names, globs, comma-separated"},
-      {"samples", ParamType::Int, "0", "calibrate on the first N samples (0: all)"},
-  };
+struct PruneActivationsParams {
+  std::optional<double> sparsity, budget;
+  std::optional<std::string> skip;
+  int64_t samples = 0;
+  static const ParamFields<PruneActivationsParams>& fields();
+};
+
+const ParamFields<PruneActivationsParams>& PruneActivationsParams::fields() {
+  using P = PruneActivationsParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("sparsity", &P::sparsity, "", "target fraction of zeros after each Relu, in [0, 1)")
+          .field("budget", &P::budget, "", "accuracy drop allowed in points (needs labels): the largest target within it")
+          .field("skip", &P::skip, "", "Relus to leave alone: node or output names, globs, comma-separated")
+          .field("samples", &P::samples, "0", "calibrate on the first N samples (0: all)");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createPruneActivations(const PassParams& p) {
+Expected<std::unique_ptr<Pass>> createPruneActivations(const PruneActivationsParams& p) {
   ActivationConfig c;
-  if (p.has("sparsity")) c.sparsity = p.getFloat("sparsity");
-  if (p.has("budget")) c.budget = p.getFloat("budget");
+  if (p.sparsity) c.sparsity = *p.sparsity;
+  if (p.budget) c.budget = *p.budget;
   if (std::isnan(c.sparsity) == std::isnan(c.budget))
     return Error(Exit::Usage, "prune-activations needs one target: sparsity=S or budget=POINTS");
   if (!std::isnan(c.sparsity) && !(c.sparsity >= 0 && c.sparsity < 1))
     return Error(Exit::Usage, "prune-activations: sparsity ", c.sparsity, " is outside [0, 1)");
   if (!std::isnan(c.budget) && !(c.budget >= 0))
     return Error(Exit::Usage, "prune-activations: budget must be a non-negative number of points, got ", c.budget);
-  if (p.has("skip")) c.skip = splitList(p.getString("skip"));
-  c.samples = p.getInt("samples");
+  if (p.skip) c.skip = splitList(*p.skip);
+  c.samples = p.samples;
   if (c.samples < 0) return Error(Exit::Usage, "prune-activations: samples must be 0 (all) or positive");
   return std::unique_ptr<Pass>(std::make_unique<PruneActivations>(std::move(c)));
 }
+
+DNNC_PASS_ENTRY(PruneActivations)
 
 }  // namespace dnnc

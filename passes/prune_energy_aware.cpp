@@ -26,6 +26,7 @@
 #include "lib/ir/node.h"
 #include "lib/linalg/masked_least_squares.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 #include "lib/support/glob.h"
 #include "lib/support/stable_hash.h"
 #include "lib/train/finetune_job.h"
@@ -172,7 +173,7 @@ class PruneEnergyAware : public Pass {
       accuracy_pruned = accuracy;
       if (o_.finetune_epochs <= 0) break;  // another round would find the same layers at the same accuracy
       Model tuned_model = model;
-      DNNC_TRY(finetuneFromOriginal(tuned_model, original, *ctx.calibration, threads));
+      DNNC_TRY(finetuneFromOriginal(tuned_model, original, *ctx.calibration, threads, ctx.seed));
       DNNC_ASSIGN(ClassifierScore tuned, scorer.score(tuned_model, &stats));
       finetune_accuracy = tuned.accuracy;
       const bool kept = tuned.accuracy >= accuracy;
@@ -213,7 +214,7 @@ class PruneEnergyAware : public Pass {
     if (o_.compare_magnitude) {
       DNNC_ASSIGN(summary["magnitude_at_same_accuracy"],
                   magnitudeBaseline(original, targets, scorer, spec, cache, accuracy, energy0, *ctx.calibration, threads,
-                                    static_cast<int64_t>(rounds.size()) * o_.finetune_epochs));
+                                    ctx.seed, static_cast<int64_t>(rounds.size()) * o_.finetune_epochs));
     }
     ctx.log->summary = summary;
     if (o_.target_energy > 0 && current.cost.energy_pj.total() > o_.target_energy * energy0.cost.energy_pj.total() * (1 + 1e-9))
@@ -229,8 +230,9 @@ class PruneEnergyAware : public Pass {
   Options o_;
 
   // Label-free distillation from the original on the calibration data, cosine schedule (pruned weights
-  // stay zero); `epochs` defaults to finetune-epochs.
-  Status finetuneFromOriginal(Model& m, const Model& original, const Calibration& c, int threads, int64_t epochs = 0) const {
+  // stay zero), shuffled from `seed` (--seed); `epochs` defaults to finetune-epochs.
+  Status finetuneFromOriginal(Model& m, const Model& original, const Calibration& c, int threads, uint64_t seed,
+                              int64_t epochs = 0) const {
     train::FinetuneJob job;
     job.data = c.data;
     job.limit = c.limit;
@@ -238,6 +240,7 @@ class PruneEnergyAware : public Pass {
     job.options.optimizer.lr = o_.finetune_lr;
     job.options.schedule = "cosine";
     job.options.threads = threads;
+    job.options.seed = seed;
     DNNC_TRY(train::runFinetuneJob(m, job, &original));
     return {};
   }
@@ -370,7 +373,7 @@ class PruneEnergyAware : public Pass {
                                              const ClassifierScorer& scorer, const energy::AcceleratorSpec& spec,
                                              energy::MappingCache& cache, double accuracy,
                                              const energy::ModelEnergy& energy0, const Calibration& calibration,
-                                             int threads, int64_t finetune_epochs) const {
+                                             int threads, uint64_t seed, int64_t finetune_epochs) const {
     std::vector<float> magnitudes;
     {
       Model copy = original;
@@ -394,7 +397,7 @@ class PruneEnergyAware : public Pass {
       if (finetune_epochs > 0) {
         // Like energy-aware pruning's own fine-tunes, one that loses calibration accuracy is not kept.
         Model tuned = m;
-        DNNC_TRY(finetuneFromOriginal(tuned, original, calibration, threads, finetune_epochs));
+        DNNC_TRY(finetuneFromOriginal(tuned, original, calibration, threads, seed, finetune_epochs));
         DNNC_ASSIGN(ClassifierScore before, scorer.score(m));
         DNNC_ASSIGN(ClassifierScore after, scorer.score(tuned));
         if (after.accuracy >= before.accuracy) m = std::move(tuned);
@@ -422,39 +425,50 @@ class PruneEnergyAware : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> PruneEnergyAwareParams() {
-  return {
-      {"accel", ParamType::String, "eyeriss-sparse", "accelerator preset or spec file (YAML) that scores energy"},
-      {"accuracy-budget", ParamType::Float, "1", "top-1 points the whole model may lose (before fine-tuning)"},
-      {"target-energy", ParamType::Float, "0", "stop once energy is this fraction of the original (0: prune all layers)"},
-      {"restore", ParamType::Float, "0.1", "over-prune by this share, then restore the weights whose loss hurts most"},
-      {"refit", ParamType::Bool, "true", "refit kept weights and bias by least squares on the original outputs"},
-      {"max-sparsity", ParamType::Float, "0.98", "largest sparsity tried for one layer"},
-      {"steps", ParamType::Int, "7", "binary-search steps per layer"},
-      {"samples", ParamType::Int, "256", "calibration samples used for the least-squares refit"},
-      {"skip", ParamType::String, "", "comma-separated globs of layers (node or short names) to leave alone"},
-      {"compare-magnitude", ParamType::Bool, "false", "also report global magnitude pruning at the same accuracy"},
-      {"finetune-epochs", ParamType::Int, "0", "then fine-tune globally: label-free distillation from the original"},
-      {"finetune-lr", ParamType::Float, "0.01", "learning rate of that fine-tune (SGD with momentum, cosine schedule)"},
-      {"rounds", ParamType::Int, "1", "prune, fine-tune and prune again this many times (needs finetune-epochs)"},
-  };
+struct PruneEnergyAwareParams {
+  std::string accel;
+  double accuracy_budget = 0, target_energy = 0, restore = 0, max_sparsity = 0, finetune_lr = 0;
+  bool refit = false, compare_magnitude = false;
+  int64_t steps = 0, samples = 0, finetune_epochs = 0, rounds = 0;
+  std::optional<std::string> skip;
+  static const ParamFields<PruneEnergyAwareParams>& fields();
+};
+
+const ParamFields<PruneEnergyAwareParams>& PruneEnergyAwareParams::fields() {
+  using P = PruneEnergyAwareParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("accel", &P::accel, "eyeriss-sparse", "accelerator preset or spec file (YAML) that scores energy")
+          .field("accuracy-budget", &P::accuracy_budget, "1", "top-1 points the whole model may lose (before fine-tuning)")
+          .field("target-energy", &P::target_energy, "0", "stop once energy is this fraction of the original (0: prune all layers)")
+          .field("restore", &P::restore, "0.1", "over-prune by this share, then restore the weights whose loss hurts most")
+          .field("refit", &P::refit, "true", "refit kept weights and bias by least squares on the original outputs")
+          .field("max-sparsity", &P::max_sparsity, "0.98", "largest sparsity tried for one layer")
+          .field("steps", &P::steps, "7", "binary-search steps per layer")
+          .field("samples", &P::samples, "256", "calibration samples used for the least-squares refit")
+          .field("skip", &P::skip, "", "comma-separated globs of layers (node or short names) to leave alone")
+          .field("compare-magnitude", &P::compare_magnitude, "false", "also report global magnitude pruning at the same accuracy")
+          .field("finetune-epochs", &P::finetune_epochs, "0", "then fine-tune globally: label-free distillation from the original")
+          .field("finetune-lr", &P::finetune_lr, "0.01", "learning rate of that fine-tune (SGD with momentum, cosine schedule)")
+          .field("rounds", &P::rounds, "1", "prune, fine-tune and prune again this many times (needs finetune-epochs)");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PassParams& p) {
+Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PruneEnergyAwareParams& p) {
   Options o;
-  o.accel = p.getString("accel");
-  o.budget_pts = p.getFloat("accuracy-budget");
-  o.target_energy = p.getFloat("target-energy");
-  o.restore = p.getFloat("restore");
-  o.refit = p.getBool("refit");
-  o.max_sparsity = p.getFloat("max-sparsity");
-  o.steps = static_cast<int>(p.getInt("steps"));
-  o.samples = p.getInt("samples");
-  if (p.has("skip")) o.skip = splitList(p.getString("skip"));
-  o.compare_magnitude = p.getBool("compare-magnitude");
-  o.finetune_epochs = p.getInt("finetune-epochs");
-  o.finetune_lr = p.getFloat("finetune-lr");
-  o.rounds = static_cast<int>(p.getInt("rounds"));
+  o.accel = p.accel;
+  o.budget_pts = p.accuracy_budget;
+  o.target_energy = p.target_energy;
+  o.restore = p.restore;
+  o.refit = p.refit;
+  o.max_sparsity = p.max_sparsity;
+  o.steps = static_cast<int>(p.steps);
+  o.samples = p.samples;
+  if (p.skip) o.skip = splitList(*p.skip);
+  o.compare_magnitude = p.compare_magnitude;
+  o.finetune_epochs = p.finetune_epochs;
+  o.finetune_lr = p.finetune_lr;
+  o.rounds = static_cast<int>(p.rounds);
   if (o.rounds < 1 || o.rounds > 100) return Error(Exit::Usage, "prune-energy-aware: rounds must be in [1, 100], got ", o.rounds);
   if (o.finetune_epochs < 0 || o.finetune_lr <= 0)
     return Error(Exit::Usage, "prune-energy-aware: finetune-epochs must be >= 0 and finetune-lr positive");
@@ -467,5 +481,7 @@ Expected<std::unique_ptr<Pass>> createPruneEnergyAware(const PassParams& p) {
   if (o.steps < 1 || o.samples < 1) return Error(Exit::Usage, "prune-energy-aware: steps and samples must be >= 1");
   return std::unique_ptr<Pass>(new PruneEnergyAware(std::move(o)));
 }
+
+DNNC_PASS_ENTRY(PruneEnergyAware)
 
 }  // namespace dnnc

@@ -9,6 +9,7 @@
 // Ref: Han et al., "Learning both Weights and Connections for Efficient Neural Networks", NeurIPS 2015;
 //      Yu et al., "Scalpel: Customizing DNN Pruning to the Underlying Hardware Parallelism", ISCA 2017.
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 #include "lib/support/glob.h"
 #include "lib/prune/magnitude.h"
 
@@ -55,29 +56,40 @@ class PruneMagnitude : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> PruneMagnitudeParams() {
-  return {
-      {"sparsity", ParamType::Float, "", "fraction of weights to zero in [0, 1), one threshold across the layers"},
-      {"q", ParamType::Float, "", "Han's per-layer rule: prune |w| < q x std of the layer's weights"},
-      {"layer-sparsity", ParamType::String, "", "per-layer targets 'conv1=0.5,fc1=0.95' or a YAML/JSON file"},
-      {"skip", ParamType::String, "", "layers to leave alone: names or globs, comma-separated"},
-      {"granularity", ParamType::String, "element", "element, or simd:N (aligned groups of N along the reduction)"},
-  };
+struct PruneMagnitudeParams {
+  std::optional<double> sparsity, q;
+  std::optional<std::string> layer_sparsity, skip;
+  std::string granularity;
+  static const ParamFields<PruneMagnitudeParams>& fields();
+};
+
+const ParamFields<PruneMagnitudeParams>& PruneMagnitudeParams::fields() {
+  using P = PruneMagnitudeParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("sparsity", &P::sparsity, "", "fraction of weights to zero in [0, 1), one threshold across the layers")
+          .field("q", &P::q, "", "Han's per-layer rule: prune |w| < q x std of the layer's weights")
+          .field("layer-sparsity", &P::layer_sparsity, "", "per-layer targets 'conv1=0.5,fc1=0.95' or a YAML/JSON file")
+          .field("skip", &P::skip, "", "layers to leave alone: names or globs, comma-separated")
+          .field("granularity", &P::granularity, "element", "element, or simd:N (aligned groups of N along the reduction)");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createPruneMagnitude(const PassParams& p) {
+Expected<std::unique_ptr<Pass>> createPruneMagnitude(const PruneMagnitudeParams& p) {
   MagnitudeConfig c;
-  if (p.has("sparsity")) {
-    c.sparsity = p.getFloat("sparsity");
+  if (p.sparsity) {
+    c.sparsity = *p.sparsity;
     DNNC_TRY(checkSparsity(*c.sparsity, "prune-magnitude: sparsity"));
   }
-  if (p.has("q")) c.q = p.getFloat("q");
-  if (p.has("layer-sparsity")) {
-    DNNC_ASSIGN(c.layer_sparsity, parseLayerSparsity(p.getString("layer-sparsity")));
+  c.q = p.q;
+  if (p.layer_sparsity) {
+    DNNC_ASSIGN(c.layer_sparsity, parseLayerSparsity(*p.layer_sparsity));
   }
-  if (p.has("skip")) c.skip = splitList(p.getString("skip"));
-  DNNC_ASSIGN(c.granularity, parseGranularity(p.getString("granularity")));
+  if (p.skip) c.skip = splitList(*p.skip);
+  DNNC_ASSIGN(c.granularity, parseGranularity(p.granularity));
   return std::unique_ptr<Pass>(std::make_unique<PruneMagnitude>(std::move(c)));
 }
+
+DNNC_PASS_ENTRY(PruneMagnitude)
 
 }  // namespace dnnc

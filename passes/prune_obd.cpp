@@ -22,6 +22,7 @@
 #include "lib/train/finetune_job.h"
 #include "lib/train/hessian_diag.h"
 #include "passes/finetune_params.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -32,15 +33,30 @@ struct Layer {
   bool rows_are_filters = true;  // WeightLayer::rowsAreFilters: Conv, Gemm transB=1; else columns are outputs
 };
 
+}  // namespace
+
+// prune-obd's own parameters, then the fine-tuning ones of its retraining rounds (all but epochs,
+// which it calls finetune-epochs).
+struct PruneObdParams {
+  double sparsity = 0;
+  std::string scope, granularity, criterion;
+  int64_t iterations = 0, finetune_epochs = 0, calib_samples = 0;
+  bool distill = false;
+  FinetuneParams finetune;
+  static const ParamFields<PruneObdParams>& fields();
+};
+
+namespace {
+
 class PruneObd : public Pass {
  public:
-  PruneObd(const PassParams& p, train::FinetuneJob job)
-      : sparsity_(p.getFloat("sparsity")), scope_(p.getString("scope")), granularity_(p.getString("granularity")),
-        criterion_(p.getString("criterion")), iterations_(p.getInt("iterations")), ft_epochs_(p.getInt("finetune-epochs")),
-        calib_(p.getInt("calib-samples")), distill_(p.getBool("distill")), job_(std::move(job)) {}
+  PruneObd(const PruneObdParams& p, train::FinetuneJob job)
+      : sparsity_(p.sparsity), scope_(p.scope), granularity_(p.granularity), criterion_(p.criterion),
+        iterations_(p.iterations), ft_epochs_(p.finetune_epochs), calib_(p.calib_samples), distill_(p.distill),
+        finetune_params_(p.finetune), job_(std::move(job)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    DNNC_TRY(completeFromContext(job_, ctx, "prune-obd"));
+    DNNC_TRY(completeFromContext(job_, finetune_params_, ctx, "prune-obd"));
     std::vector<Layer> layers = findLayers(model, *ctx.log);
     if (layers.empty()) {
       ctx.log->summary = {{"pruned", 0}};
@@ -231,45 +247,39 @@ class PruneObd : public Pass {
   std::string scope_, granularity_, criterion_;
   int64_t iterations_, ft_epochs_, calib_;
   bool distill_;
+  FinetuneParams finetune_params_;
   train::FinetuneJob job_;
 };
 
 }  // namespace
 
-std::vector<ParamSpec> PruneObdParams() {
-  std::vector<ParamSpec> p = {
-      {"sparsity", ParamType::Float, "0.9", "fraction of Conv/Gemm/MatMul weights to zero"},
-      {"scope", ParamType::String, "global", "rank all layers together or each layer to the target", {"global", "layer"}},
-      {"granularity", ParamType::String, "weight", "zero single weights or whole output filters (summed saliency)",
-       {"weight", "filter"}},
-      {"criterion", ParamType::String, "obd", "obd saliency h*w^2/2, or magnitude |w| for comparison", {"obd", "magnitude"}},
-      {"iterations", ParamType::Int, "1", "prune -> retrain rounds, the target reached linearly"},
-      {"finetune-epochs", ParamType::Int, "0", "retraining epochs after each round"},
-      {"calib-samples", ParamType::Int, "1000", "samples of data= for the Hessian diagonal (0: all)"},
-      {"distill", ParamType::Bool, "true", "retrain against the model as it entered the pass (knowledge distillation)"},
-  };
-  for (auto& s : finetuneParamSpecs(0))
-    if (s.name != "epochs") p.push_back(s);
-  return p;
+const ParamFields<PruneObdParams>& PruneObdParams::fields() {
+  using P = PruneObdParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("sparsity", &P::sparsity, "0.9", "fraction of Conv/Gemm/MatMul weights to zero")
+          .field("scope", &P::scope, "global", "rank all layers together or each layer to the target", {"global", "layer"})
+          .field("granularity", &P::granularity, "weight", "zero single weights or whole output filters (summed saliency)",
+                 {"weight", "filter"})
+          .field("criterion", &P::criterion, "obd", "obd saliency h*w^2/2, or magnitude |w| for comparison",
+                 {"obd", "magnitude"})
+          .field("iterations", &P::iterations, "1", "prune -> retrain rounds, the target reached linearly")
+          .field("finetune-epochs", &P::finetune_epochs, "0", "retraining epochs after each round")
+          .field("calib-samples", &P::calib_samples, "1000", "samples of data= for the Hessian diagonal (0: all)")
+          .field("distill", &P::distill, "true", "retrain against the model as it entered the pass (knowledge distillation)")
+          .fields(&P::finetune, FinetuneParams::fields(), {"epochs"});
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createPruneObd(const PassParams& params) {
-  // finetuneJobFromParams reads "epochs", which prune-obd calls finetune-epochs.
-  train::FinetuneJob job;
-  {
-    std::vector<std::pair<std::string, std::string>> given;
-    for (const auto& [k, v] : params.items())
-      if (k != "sparsity" && k != "scope" && k != "granularity" && k != "criterion" && k != "iterations" &&
-          k != "finetune-epochs" && k != "calib-samples" && k != "distill")
-        given.emplace_back(k, v);
-    DNNC_ASSIGN(PassParams fp, PassParams::parse("prune-obd", finetuneParamSpecs(0), given));
-    DNNC_ASSIGN(job, finetuneJobFromParams(fp, 0));
-  }
-  const double s = params.getFloat("sparsity");
+Expected<std::unique_ptr<Pass>> createPruneObd(const PruneObdParams& params) {
+  DNNC_ASSIGN(train::FinetuneJob job, finetuneJobFromParams(params.finetune));
+  const double s = params.sparsity;
   if (!(s >= 0.0 && s < 1.0)) return Error(Exit::Usage, "prune-obd: sparsity must be in [0, 1), got ", s);
-  if (params.getInt("iterations") < 1) return Error(Exit::Usage, "prune-obd: iterations must be >= 1");
-  if (params.getInt("finetune-epochs") < 0) return Error(Exit::Usage, "prune-obd: finetune-epochs must be >= 0");
+  if (params.iterations < 1) return Error(Exit::Usage, "prune-obd: iterations must be >= 1");
+  if (params.finetune_epochs < 0) return Error(Exit::Usage, "prune-obd: finetune-epochs must be >= 0");
   return std::unique_ptr<Pass>(new PruneObd(params, std::move(job)));
 }
+
+DNNC_PASS_ENTRY(PruneObd)
 
 }  // namespace dnnc

@@ -33,6 +33,7 @@
 #include "lib/ir/node.h"
 #include "lib/ir/shapes.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 #include "lib/prune/magnitude.h"
 #include "lib/support/glob.h"
 #include "lib/train/hessian_diag.h"
@@ -122,23 +123,31 @@ Status checkFraction(double v, const std::string& what) {
   return {};
 }
 
-Expected<Options> parseOptions(const PassParams& p) {
+struct PruneStructuredParams {
+  std::optional<double> sparsity;
+  std::optional<std::string> layer_sparsity, skip;
+  std::string granularity, criterion;
+  int64_t round = 1, calib_samples = 0;
+  static const ParamFields<PruneStructuredParams>& fields();
+};
+
+Expected<Options> parseOptions(const PruneStructuredParams& p) {
   Options o;
-  if (p.has("sparsity")) {
-    o.sparsity = p.getFloat("sparsity");
+  if (p.sparsity) {
+    o.sparsity = *p.sparsity;
     DNNC_TRY(checkFraction(*o.sparsity, "sparsity"));
   }
-  if (p.has("layer-sparsity")) {
-    DNNC_ASSIGN(o.layer_sparsity, parseLayerSparsity(p.getString("layer-sparsity")));
+  if (p.layer_sparsity) {
+    DNNC_ASSIGN(o.layer_sparsity, parseLayerSparsity(*p.layer_sparsity));
     for (const auto& [name, v] : o.layer_sparsity) DNNC_TRY(checkFraction(v, strCat("layer-sparsity of '", name, "'")));
   }
   if (!o.sparsity && o.layer_sparsity.empty())
     return Error(Exit::Usage, "prune-structured: give sparsity=FRACTION or layer-sparsity='NAME=FRACTION,...'");
-  o.channel = p.getString("granularity") == "channel";
-  o.criterion = p.getString("criterion");
-  o.skip = splitList(p.has("skip") ? p.getString("skip") : std::string());
-  o.round = p.getInt("round");
-  o.calib_samples = p.getInt("calib-samples");
+  o.channel = p.granularity == "channel";
+  o.criterion = p.criterion;
+  o.skip = splitList(p.skip.value_or(std::string()));
+  o.round = p.round;
+  o.calib_samples = p.calib_samples;
   if (o.calib_samples < 0) return Error(Exit::Usage, "prune-structured: calib-samples must be >= 0, got ", o.calib_samples);
   if (o.round < 1) return Error(Exit::Usage, "prune-structured: round must be at least 1, got ", o.round);
   return o;
@@ -521,23 +530,29 @@ class PruneStructured : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> PruneStructuredParams() {
-  return {
-      {"sparsity", ParamType::Float, "", "fraction of each group's filters/channels to remove, in [0,1)"},
-      {"layer-sparsity", ParamType::String, "", "per-layer fractions 'NAME=F,GLOB=F' or a YAML/JSON file (override sparsity)"},
-      {"granularity", ParamType::String, "filter", "filter: rank producers' filters; channel: rank consumers' input channels",
-       {"filter", "channel"}},
-      {"criterion", ParamType::String, "l1", "l1/l2 norm, or obd saliency (Hessian on --data), ranks filters/channels (lowest removed first)",
-       {"l1", "l2", "obd"}},
-      {"skip", ParamType::String, "", "comma-separated globs of layer names to leave alone"},
-      {"round", ParamType::Int, "1", "keep channel counts multiples of N"},
-      {"calib-samples", ParamType::Int, "1000", "criterion=obd: samples of --data for the Hessian diagonal (0: all)"},
-  };
+const ParamFields<PruneStructuredParams>& PruneStructuredParams::fields() {
+  using P = PruneStructuredParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("sparsity", &P::sparsity, "", "fraction of each group's filters/channels to remove, in [0,1)")
+          .field("layer-sparsity", &P::layer_sparsity, "",
+                 "per-layer fractions 'NAME=F,GLOB=F' or a YAML/JSON file (override sparsity)")
+          .field("granularity", &P::granularity, "filter",
+                 "filter: rank producers' filters; channel: rank consumers' input channels", {"filter", "channel"})
+          .field("criterion", &P::criterion, "l1",
+                 "l1/l2 norm, or obd saliency (Hessian on --data), ranks filters/channels (lowest removed first)",
+                 {"l1", "l2", "obd"})
+          .field("skip", &P::skip, "", "comma-separated globs of layer names to leave alone")
+          .field("round", &P::round, "1", "keep channel counts multiples of N")
+          .field("calib-samples", &P::calib_samples, "1000", "criterion=obd: samples of --data for the Hessian diagonal (0: all)");
+  return f;
 }
 
-Expected<std::unique_ptr<Pass>> createPruneStructured(const PassParams& params) {
+Expected<std::unique_ptr<Pass>> createPruneStructured(const PruneStructuredParams& params) {
   DNNC_ASSIGN(Options o, parseOptions(params));
   return std::unique_ptr<Pass>(std::make_unique<PruneStructured>(std::move(o)));
 }
+
+DNNC_PASS_ENTRY(PruneStructured)
 
 }  // namespace dnnc

@@ -17,6 +17,7 @@
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 
 namespace dnnc {
 
@@ -29,10 +30,19 @@ struct Quantized {
   double sse = 0, signal = 0;
 };
 
+}  // namespace
+
+struct QuantizeLinearParams {
+  std::string granularity, scheme;
+  static const ParamFields<QuantizeLinearParams>& fields();
+};
+
+namespace {
+
 class QuantizeLinear : public Pass {
  public:
-  explicit QuantizeLinear(const PassParams& p)
-      : per_channel_(p.getString("granularity") == "per-channel"), asymmetric_(p.getString("scheme") == "asymmetric") {}
+  explicit QuantizeLinear(const QuantizeLinearParams& p)
+      : per_channel_(p.granularity == "per-channel"), asymmetric_(p.scheme == "asymmetric") {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const int64_t opset = model.opsetVersion();
@@ -154,14 +164,21 @@ class QuantizeLinear : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> QuantizeLinearParams() {
-  return {
-      {"granularity", ParamType::String, "per-tensor", "one scale per tensor or per output channel", {"per-tensor", "per-channel"}},
-      {"scheme", ParamType::String, "symmetric", "symmetric int8 (zero point 0) or asymmetric uint8", {"symmetric", "asymmetric"}},
-  };
+const ParamFields<QuantizeLinearParams>& QuantizeLinearParams::fields() {
+  using P = QuantizeLinearParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("granularity", &P::granularity, "per-tensor", "one scale per tensor or per output channel",
+                 {"per-tensor", "per-channel"})
+          .field("scheme", &P::scheme, "symmetric", "symmetric int8 (zero point 0) or asymmetric uint8",
+                 {"symmetric", "asymmetric"});
+  return f;
 }
-Expected<std::unique_ptr<Pass>> createQuantizeLinear(const PassParams& params) {
+
+Expected<std::unique_ptr<Pass>> createQuantizeLinear(const QuantizeLinearParams& params) {
   return std::unique_ptr<Pass>(std::make_unique<QuantizeLinear>(params));
 }
+
+DNNC_PASS_ENTRY(QuantizeLinear)
 
 }  // namespace dnnc

@@ -20,6 +20,7 @@
 #include "lib/ir/node.h"
 #include "lib/linalg/kmeans.h"
 #include "lib/pass/pass.h"
+#include "passes/registry.h"
 #include "lib/train/hessian_diag.h"
 
 namespace dnnc {
@@ -39,11 +40,22 @@ struct Shared {
   int64_t nonzeros = 0;
 };
 
+}  // namespace
+
+struct ShareWeightsParams {
+  int64_t bits = 0, conv_bits = 0, fc_bits = 0, max_iter = 0;
+  std::string method;
+  bool materialize = false;
+  static const ParamFields<ShareWeightsParams>& fields();
+};
+
+namespace {
+
 class ShareWeights : public Pass {
  public:
-  explicit ShareWeights(const PassParams& p)
-      : bits_(int(p.getInt("bits"))), conv_bits_(int(p.getInt("conv-bits"))), fc_bits_(int(p.getInt("fc-bits"))),
-        method_(p.getString("method")), max_iter_(int(p.getInt("max-iter"))), materialize_(p.getBool("materialize")) {}
+  explicit ShareWeights(const ShareWeightsParams& p)
+      : bits_(int(p.bits)), conv_bits_(int(p.conv_bits)), fc_bits_(int(p.fc_bits)), method_(p.method),
+        max_iter_(int(p.max_iter)), materialize_(p.materialize) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     for (int b : {bits_, conv_bits_, fc_bits_})
@@ -223,19 +235,25 @@ class ShareWeights : public Pass {
 
 }  // namespace
 
-std::vector<ParamSpec> ShareWeightsParams() {
-  return {
-      {"bits", ParamType::Int, "0", "bits per weight index for every layer (1..16); 0: conv-bits / fc-bits"},
-      {"conv-bits", ParamType::Int, "8", "bits per index for Conv layers when bits=0 (Han: 8)"},
-      {"fc-bits", ParamType::Int, "5", "bits per index for Gemm/MatMul layers when bits=0 (Han: 5)"},
-      {"method", ParamType::String, "linear-lloyd", "clustering: Lloyd from linear init, exact 1-D optimum, or Hessian-weighted",
-       {"linear-lloyd", "optimal-1d", "hessian"}},
-      {"max-iter", ParamType::Int, "300", "Lloyd iterations at most"},
-      {"materialize", ParamType::Bool, "false", "write the shared values as plain float weights instead of Gather"},
-  };
+const ParamFields<ShareWeightsParams>& ShareWeightsParams::fields() {
+  using P = ShareWeightsParams;
+  static const auto f =
+      ParamFields<P>()
+          .field("bits", &P::bits, "0", "bits per weight index for every layer (1..16); 0: conv-bits / fc-bits")
+          .field("conv-bits", &P::conv_bits, "8", "bits per index for Conv layers when bits=0 (Han: 8)")
+          .field("fc-bits", &P::fc_bits, "5", "bits per index for Gemm/MatMul layers when bits=0 (Han: 5)")
+          .field("method", &P::method, "linear-lloyd",
+                 "clustering: Lloyd from linear init, exact 1-D optimum, or Hessian-weighted",
+                 {"linear-lloyd", "optimal-1d", "hessian"})
+          .field("max-iter", &P::max_iter, "300", "Lloyd iterations at most")
+          .field("materialize", &P::materialize, "false", "write the shared values as plain float weights instead of Gather");
+  return f;
 }
-Expected<std::unique_ptr<Pass>> createShareWeights(const PassParams& params) {
+
+Expected<std::unique_ptr<Pass>> createShareWeights(const ShareWeightsParams& params) {
   return std::unique_ptr<Pass>(std::make_unique<ShareWeights>(params));
 }
+
+DNNC_PASS_ENTRY(ShareWeights)
 
 }  // namespace dnnc

@@ -19,10 +19,8 @@ std::string paramTypeName(ParamType t) {
   return "?";
 }
 
-namespace {
-
 // Parses and normalises a value by its type; the normalised text is what the pipeline prints.
-Expected<std::string> normalise(const std::string& pass, const ParamSpec& spec, const std::string& value) {
+Expected<std::string> normaliseParamValue(const std::string& pass, const ParamSpec& spec, const std::string& value) {
   auto bad = [&](const char* expected) {
     return Error(Exit::Usage, "pass '", pass, "': parameter '", spec.name, "' expects ", expected, ", got '", value, "'");
   };
@@ -56,8 +54,6 @@ Expected<std::string> normalise(const std::string& pass, const ParamSpec& spec, 
   return value;
 }
 
-}  // namespace
-
 Expected<PassParams> PassParams::parse(const std::string& pass, const std::vector<ParamSpec>& specs,
                                        const std::vector<std::pair<std::string, std::string>>& given) {
   PassParams p;
@@ -77,7 +73,7 @@ Expected<PassParams> PassParams::parse(const std::string& pass, const std::vecto
                                                    : strCat("its parameters: ", known));
     }
     if (p.given_.count(key)) return Error(Exit::Usage, "pass '", pass, "': parameter '", key, "' given twice");
-    DNNC_ASSIGN(std::string norm, normalise(pass, *spec, value));
+    DNNC_ASSIGN(std::string norm, normaliseParamValue(pass, *spec, value));
     p.values_[key] = norm;
     p.given_[key] = true;
   }

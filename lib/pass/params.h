@@ -1,5 +1,6 @@
-// Typed pass parameters, parsed from pipeline text (`prune-magnitude(sparsity=0.9)`).
-// Each pass declares its parameters; unknown keys and ill-typed values are usage errors.
+// Pass parameters, parsed from pipeline text (`prune-magnitude(sparsity=0.9)`) against the pass's
+// ParamSpecs; unknown keys and ill-typed values are usage errors. Passes do not read PassParams by key:
+// they declare a typed struct with ParamFields (param_fields.h), which binds these values to it.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -22,6 +23,10 @@ struct ParamSpec {
 };
 
 std::string paramTypeName(ParamType t);
+
+// A value checked against its spec (type, choices) and normalised: the text the pipeline prints.
+// Exit::Usage naming `pass`, the parameter and the expected form when it does not fit.
+Expected<std::string> normaliseParamValue(const std::string& pass, const ParamSpec& spec, const std::string& value);
 
 class PassParams {
  public:

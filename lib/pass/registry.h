@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/pass/param_fields.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc {
@@ -16,6 +17,15 @@ struct PassInfo {
   std::vector<ParamSpec> params;
   std::function<Expected<std::unique_ptr<Pass>>(const PassParams&)> create;
 };
+
+// The registry entry of a pass whose parameters are the typed struct P (P::fields(), param_fields.h):
+// its specs, and a create that binds parsed parameters to a P before calling `create`.
+template <class P>
+PassInfo typedPass(std::string name, std::string summary, Expected<std::unique_ptr<Pass>> (*create)(const P&)) {
+  const ParamFields<P>& fields = P::fields();
+  return {std::move(name), std::move(summary), fields.specs(),
+          [&fields, create](const PassParams& params) { return create(fields.bind(params)); }};
+}
 
 class PassRegistry {
  public:
