@@ -167,7 +167,10 @@ Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const
   std::map<std::string, Tensor> known;
   for (const auto& name : w.stored) {
     DNNC_ASSIGN(known[name], graph.readWeight(name));
-    w.stored_bytes[name] = int64_t(known[name].sizeBytes());
+    // 32- and 64-bit integers are the chain's index and shape operands (Slice starts, Reshape shapes), as
+    // everywhere in the table; 8- and 16-bit integers are stored weights (int8 values, codebook indices).
+    const DType t = known[name].dtype();
+    w.stored_bytes[name] = t == DType::Int32 || t == DType::Int64 ? 0 : int64_t(known[name].sizeBytes());
   }
   for (NodeId id : order) {
     const auto& node = graph.node(id);
