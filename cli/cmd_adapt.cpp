@@ -8,6 +8,7 @@
 #include "cli/pipeline_command.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
+#include "passes/pass_results.h"
 
 namespace dnnc::cli {
 namespace {
@@ -31,12 +32,10 @@ Expected<std::pair<std::string, std::string>> parseBudget(const std::string& tex
   return std::make_pair(resource, value);
 }
 
-std::string trajectoryCsv(const nlohmann::json& trajectory) {
+std::string trajectoryCsv(const std::vector<NetAdaptStep>& trajectory) {
   std::ostringstream os;
   os << "iteration,resource,accuracy,layer\n";
-  for (const auto& t : trajectory)
-    os << t["iteration"].get<int>() << "," << t["resource"].get<double>() << "," << t["accuracy"].get<double>() << ","
-       << (t["layer"].is_null() ? "" : t["layer"].get<std::string>()) << "\n";
+  for (const auto& t : trajectory) os << t.iteration << "," << t.resource << "," << t.accuracy << "," << t.layer.value_or("") << "\n";
   return os.str();
 }
 
@@ -58,37 +57,33 @@ Status runAdapt(const AdaptOptions& o) {
   Pipeline pipeline;
   pipeline.elements.push_back(std::move(element));
   DNNC_ASSIGN(PipelineRun run, runPipelineCommand(cmd, o, pipeline));
-  const nlohmann::json& summary = run.passes[0]["summary"];
+  const auto summary = run.passes[0]["summary"].get<NetAdaptSummary>();
   if (!o.trajectory.empty()) {
-    DNNC_TRY(writeFileAtomic(o.trajectory, summary["trajectory"].dump(2) + "\n"));
+    DNNC_TRY(writeFileAtomic(o.trajectory, nlohmann::json(summary.trajectory).dump(2) + "\n"));
     std::string csv = std::filesystem::path(o.trajectory).replace_extension(".csv").string();
-    DNNC_TRY(writeFileAtomic(csv, trajectoryCsv(summary["trajectory"])));
+    DNNC_TRY(writeFileAtomic(csv, trajectoryCsv(summary.trajectory)));
   }
   Report report = pipelineReport(cmd, o, run);
   report.root().erase("passes");
   report.root()["netadapt"] = summary;
   if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   if (!o.common.quiet) {
-    std::cout << "netadapt: " << summary["resource"].get<std::string>() << " " << formatFixed(100 * summary["resource_ratio"].get<double>(), 1)
-              << " % of the original after " << summary["iterations"].get<int>() << " iterations; accuracy "
-              << formatFixed(summary["accuracy_before"].get<double>(), 2) << " -> "
-              << formatFixed(summary["accuracy_after"].get<double>(), 2) << " (" << summary["accuracy_metric"].get<std::string>()
-              << ")\n";
-    for (const auto& t : summary["trajectory"])
-      std::cout << "  " << t["iteration"].get<int>() << "  " << formatFixed(100 * t["resource"].get<double>(), 1) << " %  "
-                << formatFixed(t["accuracy"].get<double>(), 2) << "  " << (t["layer"].is_null() ? "" : t["layer"].get<std::string>())
-                << "\n";
-    if (summary.contains("uniform")) {
-      const auto& u = summary["uniform"];
+    std::cout << "netadapt: " << summary.resource << " " << formatFixed(100 * summary.resource_ratio, 1) << " % of the original after "
+              << summary.iterations << " iterations; accuracy " << formatFixed(summary.accuracy_before, 2) << " -> "
+              << formatFixed(summary.accuracy_after, 2) << " (" << summary.accuracy_metric << ")\n";
+    for (const auto& t : summary.trajectory)
+      std::cout << "  " << t.iteration << "  " << formatFixed(100 * t.resource, 1) << " %  " << formatFixed(t.accuracy, 2) << "  "
+                << t.layer.value_or("") << "\n";
+    if (summary.uniform) {
+      const NetAdaptUniform& u = *summary.uniform;
       std::cout << "uniform filter pruning at the same budget: ";
-      if (!u["reached"].get<bool>())
-        std::cout << "not reached (" << formatFixed(100 * u["resource_ratio"].get<double>(), 1) << " % at "
-                  << formatFixed(100 * u["sparsity"].get<double>(), 1) << " % of the filters)\n";
+      if (!u.reached)
+        std::cout << "not reached (" << formatFixed(100 * u.resource_ratio, 1) << " % at " << formatFixed(100 * u.sparsity, 1)
+                  << " % of the filters)\n";
       else
-        std::cout << formatFixed(100 * u["sparsity"].get<double>(), 1) << " % of every group's filters, "
-                  << formatFixed(100 * u["resource_ratio"].get<double>(), 1) << " % of the resource; accuracy "
-                  << formatFixed(u["accuracy_one_shot"].get<double>(), 2) << " one-shot, "
-                  << formatFixed(u["accuracy"].get<double>(), 2) << " after the same fine-tune\n";
+        std::cout << formatFixed(100 * u.sparsity, 1) << " % of every group's filters, " << formatFixed(100 * u.resource_ratio, 1)
+                  << " % of the resource; accuracy " << formatFixed(u.accuracy_one_shot.value_or(0), 2) << " one-shot, "
+                  << formatFixed(u.accuracy.value_or(0), 2) << " after the same fine-tune\n";
     }
   }
   return {};

@@ -10,6 +10,7 @@
 #include "cli/progress.h"
 #include "lib/exec/classifier_eval.h"
 #include "lib/report/table.h"
+#include "passes/pass_results.h"
 
 namespace dnnc::cli {
 
@@ -45,22 +46,15 @@ Expected<Pipeline> buildPipeline(const DecomposeOptions& o) {
   return p;
 }
 
-std::string ranksText(const nlohmann::json& ranks) {
+std::string joined(const std::vector<int64_t>& values, const char* separator) {
   std::string s;
-  for (const auto& r : ranks) s += (s.empty() ? "" : ",") + std::to_string(r.get<int64_t>());
+  for (int64_t v : values) s += (s.empty() ? "" : separator) + std::to_string(v);
   return s;
 }
 
-std::string shapeText(const nlohmann::json& d) {
-  const auto& dims = d.contains("kernel") ? d["kernel"] : d["matrix"];
-  std::string s;
-  for (const auto& x : dims) s += (s.empty() ? "" : "x") + std::to_string(x.get<int64_t>());
-  return s;
-}
-
-std::string countPair(const nlohmann::json& before, const nlohmann::json& after) {
-  if (before.is_null() || after.is_null()) return "?";
-  return withThousands(before.get<int64_t>()) + " -> " + withThousands(after.get<int64_t>());
+std::string countPair(std::optional<int64_t> before, std::optional<int64_t> after) {
+  if (!before || !after) return "?";
+  return withThousands(*before) + " -> " + withThousands(*after);
 }
 
 void printText(std::ostream& os, const nlohmann::json& pass, const LayerTable& before, const LayerTable& after,
@@ -68,10 +62,10 @@ void printText(std::ostream& os, const nlohmann::json& pass, const LayerTable& b
   TextTable t({"layer", "shape", "ranks", "params", "MACs", "rel. error"});
   t.alignRight({2, 3, 4, 5});
   for (const auto& r : pass["rewrites"]) {
-    const auto& d = r["details"];
-    t.addRow({d["layer"].get<std::string>(), shapeText(d), ranksText(d["ranks"]),
-              countPair(d["params_before"], d["params_after"]), countPair(d["macs_before"], d["macs_after"]),
-              formatFixed(d["rel_error"].get<double>(), 4)});
+    const auto d = r["details"].get<DecomposedLayerResult>();
+    t.addRow({d.layer, joined(d.kernel.empty() ? d.matrix : d.kernel, "x"), joined(d.ranks, ","),
+              countPair(d.params_before, d.params_after), countPair(d.macs_before, d.macs_after),
+              formatFixed(d.rel_error, 4)});
   }
   os << t.render();
   for (const auto& s : pass["skipped"]) os << "skipped " << s["node"].get<std::string>() << ": " << s["reason"].get<std::string>() << "\n";

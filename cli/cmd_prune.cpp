@@ -15,6 +15,7 @@
 #include "lib/prune/granularity.h"
 #include "lib/prune/magnitude.h"
 #include "lib/report/table.h"
+#include "passes/pass_results.h"
 #include "passes/registry.h"
 
 namespace dnnc::cli {
@@ -180,23 +181,20 @@ void printText(std::ostream& os, const nlohmann::json& passes, const LayerTable&
       TextTable t({"layer", "op", "weights", "sparsity before", "sparsity", "threshold"});
       t.alignRight({2, 3, 4, 5});
       for (const auto& r : p["rewrites"]) {
-        const auto& d = r["details"];
-        t.addRow({r["nodes"][0].get<std::string>(), d["op"].get<std::string>(), withThousands(d["params"].get<int64_t>()),
-                  percent(d["sparsity_before"].get<double>()), percent(d["sparsity"].get<double>()),
-                  formatFixed(d["threshold"].get<double>(), 6)});
+        const auto d = r["details"].get<PrunedLayerResult>();
+        t.addRow({r["nodes"][0].get<std::string>(), d.op, withThousands(d.params), percent(d.sparsityBefore()),
+                  percent(d.sparsity()), formatFixed(d.threshold, 6)});
       }
-      const auto& s = p["summary"];
+      const auto s = p["summary"].get<PruneMagnitudeSummary>();
       t.addSeparator();
-      t.addRow({"total (layers pruned)", "", withThousands(s["params"].get<int64_t>()), percent(s["sparsity_before"].get<double>()),
-                percent(s["sparsity"].get<double>()), ""});
-      os << name << " (" << s["granularity"].get<std::string>() << ")\n" << t.render();
+      t.addRow({"total (layers pruned)", "", withThousands(s.params), percent(s.sparsityBefore()), percent(s.sparsity()), ""});
+      os << name << " (" << s.granularity << ")\n" << t.render();
     } else if (name == "prune-activations") {
       TextTable t({"relu", "threshold", "zeros before", "zeros after"});
       t.alignRight({1, 2, 3});
       for (const auto& r : p["rewrites"]) {
-        const auto& d = r["details"];
-        t.addRow({r["nodes"][0].get<std::string>(), formatFixed(d["threshold"].get<double>(), 4),
-                  percent(d["sparsity_before"].get<double>()), percent(d["sparsity"].get<double>())});
+        const auto d = r["details"].get<ReluThresholdResult>();
+        t.addRow({r["nodes"][0].get<std::string>(), formatFixed(d.threshold, 4), percent(d.sparsity_before), percent(d.sparsity)});
       }
       os << name << "\n" << t.render();
       for (const auto& [k, v] : p["summary"].items())

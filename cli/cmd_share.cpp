@@ -7,16 +7,17 @@
 
 #include "cli/pipeline_command.h"
 #include "lib/report/table.h"
+#include "passes/pass_results.h"
 
 namespace dnnc::cli {
 
 namespace {
 
-std::string fmtOrDash(const nlohmann::json& v, int digits) { return v.is_number() ? formatFixed(v.get<double>(), digits) : "-"; }
+std::string fmtOrDash(std::optional<double> v, int digits) { return v ? formatFixed(*v, digits) : "-"; }
 
-std::string mseText(const nlohmann::json& d) {
+std::string mseText(double value) {
   char mse[32];
-  std::snprintf(mse, sizeof mse, "%.3g", d["mse"].get<double>());
+  std::snprintf(mse, sizeof mse, "%.3g", value);
   return mse;
 }
 
@@ -25,11 +26,10 @@ void printSharedLayers(std::ostream& os, const nlohmann::json& pass) {
   TextTable t({"layer", "weight", "bits", "codebook", "nonzeros", "MSE", "SQNR dB"});
   t.alignRight({2, 3, 4, 5, 6});
   for (const auto& r : pass["rewrites"]) {
-    const auto& d = r["details"];
-    if (!d.contains("codebook_size")) continue;
-    t.addRow({r["nodes"][0].get<std::string>(), d["weight"].get<std::string>(), std::to_string(d["bits"].get<int>()),
-              std::to_string(d["codebook_size"].get<int>()), withThousands(d["nonzeros"].get<int64_t>()), mseText(d),
-              fmtOrDash(d["sqnr_db"], 1)});
+    if (!r["details"].contains("codebook_size")) continue;
+    const auto d = r["details"].get<SharedLayerResult>();
+    t.addRow({r["nodes"][0].get<std::string>(), d.weight, std::to_string(d.bits), std::to_string(d.codebook_size),
+              withThousands(d.nonzeros), mseText(d.mse), fmtOrDash(d.sqnr_db, 1)});
   }
   os << t.render();
 }
@@ -39,10 +39,10 @@ void printQuantizedLayers(std::ostream& os, const nlohmann::json& pass) {
   TextTable t({"layer", "weight", "bits", "scales", "MSE", "SQNR dB"});
   t.alignRight({2, 3, 4, 5});
   for (const auto& r : pass["rewrites"]) {
-    const auto& d = r["details"];
-    if (!d.contains("scales")) continue;
-    t.addRow({r["nodes"][0].get<std::string>(), d["weight"].get<std::string>(), std::to_string(d["bits"].get<int>()),
-              withThousands(d["scales"].get<int64_t>()), mseText(d), fmtOrDash(d["sqnr_db"], 1)});
+    if (!r["details"].contains("scales")) continue;
+    const auto d = r["details"].get<QuantizedLayerResult>();
+    t.addRow({r["nodes"][0].get<std::string>(), d.weight, std::to_string(d.bits), withThousands(d.scales), mseText(d.mse),
+              fmtOrDash(d.sqnr_db, 1)});
   }
   os << t.render();
 }

@@ -51,8 +51,8 @@ class DecomposeCp : public Pass {
 
     double worst_error = 0;
     decomposeEach(layers, ctx, [&](const ConvLayer& l) {
-      nlohmann::json d = decompose(graph, l, *ctx.log, ctx.rng());
-      worst_error = std::max(worst_error, d["rel_error"].get<double>());
+      DecomposedLayerResult d = decompose(graph, l, *ctx.log, ctx.rng());
+      worst_error = std::max(worst_error, d.rel_error);
       return d;
     });
     ctx.log->summary["max_rel_error"] = worst_error;
@@ -71,7 +71,7 @@ class DecomposeCp : public Pass {
     return std::clamp<int64_t>(static_cast<int64_t>(std::floor(r)), 1, maxCpRank(l));
   }
 
-  nlohmann::json decompose(Graph& graph, const ConvLayer& l, PassLog& log, uint64_t seed) {
+  DecomposedLayerResult decompose(Graph& graph, const ConvLayer& l, PassLog& log, uint64_t seed) {
     const int64_t R = rankFor(l);
     linalg::CpResult cp = linalg::cpAls(toDense(l.weight), static_cast<int>(R), {.max_iterations = iterations_, .seed = seed});
     const auto& A = cp.factors;  // A[0]: K x R, A[1]: C x R, A[2]: h x R, A[3]: w x R
@@ -94,21 +94,19 @@ class DecomposeCp : public Pass {
     replaceNode(graph, l.id, std::move(nodes));
 
     const int64_t bias = l.bias.empty() ? 0 : l.K;
-    nlohmann::json d = {{"layer", l.label},
-                        {"kernel", {l.K, l.C, l.h, l.w}},
-                        {"ranks", {R}},
-                        {"rank_source", choice_.source()},
-                        {"params_before", l.K * l.C * l.h * l.w + bias},
-                        {"params_after", R * (l.C + l.h + l.w + l.K) + bias},
-                        {"rel_error", cp.error},
-                        {"als_iterations", cp.iterations}};
+    DecomposedLayerResult d{.layer = l.label,
+                            .kernel = {l.K, l.C, l.h, l.w},
+                            .ranks = {R},
+                            .rank_source = choice_.source(),
+                            .params_before = l.K * l.C * l.h * l.w + bias,
+                            .params_after = R * (l.C + l.h + l.w + l.K) + bias,
+                            .rel_error = cp.error,
+                            .als_iterations = cp.iterations};
     if (l.macsKnown()) {
       const int64_t in = l.in_h * l.in_w, out = l.out_h * l.out_w;
-      d["macs_before"] = out * l.K * l.C * l.h * l.w;
+      d.macs_before = out * l.K * l.C * l.h * l.w;
       // The vertical conv's output: out_h rows, in_w columns.
-      d["macs_after"] = in * l.C * R + l.out_h * l.in_w * R * l.h + out * R * l.w + out * R * l.K;
-    } else {
-      d["macs_before"] = d["macs_after"] = nullptr;
+      d.macs_after = in * l.C * R + l.out_h * l.in_w * R * l.h + out * R * l.w + out * R * l.K;
     }
     log.rewrite("cp", {l.label, n1, n2, n3, n4}, d);
     return d;

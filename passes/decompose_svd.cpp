@@ -120,7 +120,7 @@ class DecomposeSvd : public Pass {
     return most;
   }
 
-  nlohmann::json decompose(Graph& graph, const FcLayer& l, PassLog& log) {
+  DecomposedLayerResult decompose(Graph& graph, const FcLayer& l, PassLog& log) {
     linalg::Svd svd = linalg::thinSvd(l.w);
     const int64_t r = rankFor(l, svd.s), m = l.w.rows(), n = l.w.cols();
     linalg::LowRankFactors f = linalg::splitSvd(svd, static_cast<int>(r));
@@ -150,19 +150,17 @@ class DecomposeSvd : public Pass {
     replaceNode(graph, l.id, {a, b});
 
     const double total = svd.s.squaredNorm(), kept = svd.s.head(r).squaredNorm();
-    nlohmann::json d = {{"layer", l.label},
-                        {"matrix", {m, n}},
-                        {"ranks", {r}},
-                        {"rank_source", choice_.source()},
-                        {"params_before", m * n + l.bias_params},
-                        {"params_after", r * (m + n) + l.bias_params},
-                        {"rel_error", total > 0 ? std::sqrt(std::max(0.0, total - kept) / total) : 0.0},
-                        {"energy_kept", total > 0 ? kept / total : 1.0}};
+    DecomposedLayerResult d{.layer = l.label,
+                            .matrix = {m, n},
+                            .ranks = {r},
+                            .rank_source = choice_.source(),
+                            .params_before = m * n + l.bias_params,
+                            .params_after = r * (m + n) + l.bias_params,
+                            .rel_error = total > 0 ? std::sqrt(std::max(0.0, total - kept) / total) : 0.0,
+                            .energy_kept = total > 0 ? kept / total : 1.0};
     if (l.rows_known > 0) {
-      d["macs_before"] = l.rows_known * m * n;
-      d["macs_after"] = l.rows_known * r * (m + n);
-    } else {
-      d["macs_before"] = d["macs_after"] = nullptr;
+      d.macs_before = l.rows_known * m * n;
+      d.macs_after = l.rows_known * r * (m + n);
     }
     log.rewrite("svd", {l.label, n1, n2}, d);
     return d;

@@ -82,7 +82,7 @@ class DecomposeTucker : public Pass {
     }
   }
 
-  nlohmann::json decompose(Graph& graph, const ConvLayer& l, PassLog& log) {
+  DecomposedLayerResult decompose(Graph& graph, const ConvLayer& l, PassLog& log) {
     linalg::DenseTensor w = toDense(l.weight);
     // One eigen-decomposition per mode serves both EVBMF (the values) and the HOSVD (the vectors).
     linalg::LeftSubspace mode0 = linalg::leadingLeftSubspace(linalg::unfold(w, 0), static_cast<int>(l.K));
@@ -104,21 +104,19 @@ class DecomposeTucker : public Pass {
     replaceNode(graph, l.id, std::move(nodes));
 
     const int64_t bias = l.bias.empty() ? 0 : l.K, hw = l.h * l.w;
-    nlohmann::json d = {{"layer", l.label},
-                        {"kernel", {l.K, l.C, l.h, l.w}},
-                        {"ranks", {r3, r4}},
-                        {"rank_source", choice_.source()},
-                        {"params_before", l.K * l.C * hw + bias},
-                        {"params_after", l.C * r3 + r3 * r4 * hw + r4 * l.K + bias},
-                        {"rel_error", t.error},
-                        {"hosvd_rel_error", t.hosvd_error},
-                        {"hooi_iterations", t.iterations}};
+    DecomposedLayerResult d{.layer = l.label,
+                            .kernel = {l.K, l.C, l.h, l.w},
+                            .ranks = {r3, r4},
+                            .rank_source = choice_.source(),
+                            .params_before = l.K * l.C * hw + bias,
+                            .params_after = l.C * r3 + r3 * r4 * hw + r4 * l.K + bias,
+                            .rel_error = t.error,
+                            .hosvd_rel_error = t.hosvd_error,
+                            .hooi_iterations = t.iterations};
     if (l.macsKnown()) {
       const int64_t in = l.in_h * l.in_w, out = l.out_h * l.out_w;
-      d["macs_before"] = out * l.K * l.C * hw;
-      d["macs_after"] = in * l.C * r3 + out * r3 * r4 * hw + out * r4 * l.K;
-    } else {
-      d["macs_before"] = d["macs_after"] = nullptr;
+      d.macs_before = out * l.K * l.C * hw;
+      d.macs_after = in * l.C * r3 + out * r3 * r4 * hw + out * r4 * l.K;
     }
     log.rewrite("tucker-2", {l.label, n1, n2, n3}, d);
     return d;

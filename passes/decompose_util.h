@@ -13,6 +13,7 @@
 #include "lib/ir/shapes.h"
 #include "lib/linalg/unfold.h"
 #include "lib/pass/param_fields.h"
+#include "passes/pass_results.h"
 #include "lib/pass/pass.h"
 
 namespace dnnc::decompose {
@@ -97,8 +98,8 @@ Expected<std::vector<Layer>> collectLayers(const Graph& graph, LayerSelector& fi
   return layers;
 }
 
-// Decomposes every layer in order with progress (`decompose(layer)` returns its figures: params_before,
-// params_after, macs_before and macs_after, null when unknown) and writes the pass summary of the totals.
+// Decomposes every layer in order with progress (`decompose(layer)` returns its DecomposedLayerResult) and
+// writes the pass summary of the totals.
 template <class Layer, class Decompose>
 void decomposeEach(std::vector<Layer>& layers, PassContext& ctx, Decompose decompose) {
   int64_t params_before = 0, params_after = 0, macs_before = 0, macs_after = 0;
@@ -106,11 +107,11 @@ void decomposeEach(std::vector<Layer>& layers, PassContext& ctx, Decompose decom
   const auto total = static_cast<int64_t>(layers.size());
   for (int64_t i = 0; i < total; ++i) {
     ctx.progress(i, total, layers[static_cast<size_t>(i)].label);
-    nlohmann::json d = decompose(layers[static_cast<size_t>(i)]);
-    params_before += d["params_before"].get<int64_t>();
-    params_after += d["params_after"].get<int64_t>();
-    if (d["macs_before"].is_null()) macs_known = false;
-    else macs_before += d["macs_before"].get<int64_t>(), macs_after += d["macs_after"].get<int64_t>();
+    const DecomposedLayerResult d = decompose(layers[static_cast<size_t>(i)]);
+    params_before += d.params_before;
+    params_after += d.params_after;
+    if (!d.macs_before || !d.macs_after) macs_known = false;
+    else macs_before += *d.macs_before, macs_after += *d.macs_after;
   }
   ctx.progress(total, total, "");
   ctx.log->summary = {{"decomposed", layers.size()}, {"params_before", params_before}, {"params_after", params_after}};

@@ -27,6 +27,7 @@
 #include "lib/pass/pass.h"
 #include "lib/pass/pipeline.h"
 #include "lib/train/finetune.h"
+#include "passes/pass_results.h"
 #include "passes/registry.h"
 
 namespace dnnc {
@@ -139,8 +140,7 @@ class NetAdapt : public Pass {
     DNNC_ASSIGN(double acc0, train::accuracy(original, val, threads));
     const double target = o_.budget * r0;
 
-    nlohmann::json trajectory = nlohmann::json::array();
-    trajectory.push_back({{"iteration", 0}, {"resource", 1.0}, {"accuracy", percent(acc0)}, {"layer", nullptr}});
+    std::vector<NetAdaptStep> trajectory = {{.iteration = 0, .resource = 1.0, .accuracy = percent(acc0)}};
     double r = r0, step = o_.step, accuracy = acc0;
     int iteration = 0;
     while (r > target * (1 + 1e-9) && iteration < o_.iterations) {
@@ -175,27 +175,28 @@ class NetAdapt : public Pass {
       model = std::move(*best);
       ctx.analyses.invalidate(PreservedAnalyses::none());  // a layer shrank
       r = best_r, accuracy = best_acc;
-      trajectory.push_back({{"iteration", iteration}, {"resource", r / r0}, {"accuracy", percent(accuracy)}, {"layer", best_layer}});
+      trajectory.push_back({.iteration = iteration, .resource = r / r0, .accuracy = percent(accuracy), .layer = best_layer});
       step *= o_.decay;
     }
     if (o_.long_epochs > 0) {
       DNNC_TRY(longFinetune(model, train_set, teacher, threads, ctx.seed));
       DNNC_ASSIGN(accuracy, train::accuracy(model, val, threads));
     }
-    ctx.log->summary = {{"resource", o_.resource},
-                        {"measure", o_.resource == "macs" ? "count" : o_.measure},
-                        {"budget", o_.budget},
-                        {"resource_before", r0},
-                        {"resource_after", r},
-                        {"resource_ratio", r / r0},
-                        {"accuracy_metric", c.labels.empty() ? "top-1 agreement with the original (%)" : "top-1 (%)"},
-                        {"accuracy_before", percent(acc0)},
-                        {"accuracy_after", percent(accuracy)},
-                        {"iterations", iteration},
-                        {"trajectory", trajectory}};
+    NetAdaptSummary summary{.resource = o_.resource,
+                            .measure = o_.resource == "macs" ? "count" : o_.measure,
+                            .budget = o_.budget,
+                            .resource_before = r0,
+                            .resource_after = r,
+                            .resource_ratio = r / r0,
+                            .accuracy_metric = c.labels.empty() ? "top-1 agreement with the original (%)" : "top-1 (%)",
+                            .accuracy_before = percent(acc0),
+                            .accuracy_after = percent(accuracy),
+                            .iterations = iteration,
+                            .trajectory = std::move(trajectory)};
     if (o_.compare_uniform) {
-      DNNC_ASSIGN(ctx.log->summary["uniform"], uniformBaseline(original, target, r0, meter, train_set, teacher, val, ctx));
+      DNNC_ASSIGN(summary.uniform, uniformBaseline(original, target, r0, meter, train_set, teacher, val, ctx));
     }
+    ctx.log->summary = summary;
     if (r > target * (1 + 1e-9))
       return Error(Exit::Target, "netadapt: budget ", formatDouble(o_.budget), " of ", o_.resource,
                    " not reached (", formatDouble(std::round(1e4 * r / r0) / 1e4), " after ", iteration, " iterations)")
@@ -232,7 +233,7 @@ class NetAdapt : public Pass {
   // The baseline NetAdapt is measured against: the same fraction of filters removed from every group
   // (prune-structured's global L2 ranking per group), the smallest fraction that meets the same budget on
   // the same meter, then the same final fine-tune, scored on the same held-out samples.
-  Expected<nlohmann::json> uniformBaseline(const Model& original, double target, double r0, ResourceMeter& meter,
+  Expected<NetAdaptUniform> uniformBaseline(const Model& original, double target, double r0, ResourceMeter& meter,
                                            const train::Dataset& train_set, const train::Buf& teacher,
                                            const train::Dataset& val, PassContext& ctx) const {
     ctx.progress(0, 1, "netadapt: uniform baseline");
@@ -240,7 +241,7 @@ class NetAdapt : public Pass {
     DNNC_ASSIGN(Model best, pruneFilters(original, strCat("sparsity=", formatDouble(hi)), ctx.threads));
     DNNC_ASSIGN(double best_r, meter(best));
     if (best_r > target)
-      return nlohmann::json{{"reached", false}, {"sparsity", hi}, {"resource_ratio", best_r / r0}};
+      return NetAdaptUniform{.reached = false, .sparsity = hi, .resource_ratio = best_r / r0};
     for (int i = 0; i < 8; ++i) {
       const double mid = 0.5 * (lo + hi);
       DNNC_ASSIGN(Model m, pruneFilters(original, strCat("sparsity=", formatDouble(mid)), ctx.threads));
@@ -251,8 +252,11 @@ class NetAdapt : public Pass {
     DNNC_ASSIGN(double one_shot, train::accuracy(best, val, ctx.threads));
     if (o_.long_epochs > 0) DNNC_TRY(longFinetune(best, train_set, teacher, ctx.threads, ctx.seed));
     DNNC_ASSIGN(double acc, train::accuracy(best, val, ctx.threads));
-    return nlohmann::json{{"reached", true},   {"sparsity", hi},           {"resource_ratio", best_r / r0},
-                          {"accuracy_one_shot", percent(one_shot)}, {"accuracy", percent(acc)}};
+    return NetAdaptUniform{.reached = true,
+                           .sparsity = hi,
+                           .resource_ratio = best_r / r0,
+                           .accuracy_one_shot = percent(one_shot),
+                           .accuracy = percent(acc)};
   }
 
   // The first source of every filter group prune-structured may shrink.

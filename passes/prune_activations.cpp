@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "lib/pass/pass.h"
+#include "passes/pass_results.h"
 #include "passes/registry.h"
 #include "lib/prune/activation_thresholds.h"
 #include "lib/support/glob.h"
@@ -98,9 +99,9 @@ class PruneActivations : public Pass {
     bool changed = false;
     for (size_t i = 0; i < sites.size(); ++i) {
       changed |= alphas[i] > 0;
-      nlohmann::json d = {{"threshold", alphas[i]},
-                          {"sparsity_before", before.relu_zeros[i].fraction()},
-                          {"sparsity", after.relu_zeros[i].fraction()}};
+      const ReluThresholdResult d{.threshold = alphas[i],
+                                  .sparsity_before = before.relu_zeros[i].fraction(),
+                                  .sparsity = after.relu_zeros[i].fraction()};
       if (alphas[i] > 0) ctx.log->rewrite("Relu -> ThresholdedRelu", {sites[i].name}, d);
       else ctx.log->rewrite("Relu kept (already at the target)", {sites[i].name}, d);
     }

@@ -12,6 +12,7 @@
 #include "passes/registry.h"
 #include "lib/support/glob.h"
 #include "lib/prune/magnitude.h"
+#include "passes/pass_results.h"
 
 namespace dnnc {
 
@@ -29,21 +30,16 @@ class PruneMagnitude : public Pass {
       for (const auto& s : r.skipped) why += (why.empty() ? ": " : "; ") + s.node + " (" + s.reason + ")";
       return Error(Exit::Target, "prune-magnitude: no weight layer to prune", why.size() > 300 ? why.substr(0, 300) + "..." : why);
     }
-    auto fraction = [](int64_t zeros, int64_t params) { return params ? double(zeros) / double(params) : 0.0; };
-    ctx.log->summary = {{"granularity", config_.granularity.text()},
-                        {"layers_pruned", r.layers.size()},
-                        {"params", r.params},
-                        {"zeros_before", r.zeros_before},
-                        {"zeros", r.zeros_after},
-                        {"sparsity_before", fraction(r.zeros_before, r.params)},
-                        {"sparsity", fraction(r.zeros_after, r.params)}};
-    if (r.global_threshold) ctx.log->summary["global_threshold"] = *r.global_threshold;
+    ctx.log->summary = PruneMagnitudeSummary{.granularity = config_.granularity.text(),
+                                             .layers_pruned = int64_t(r.layers.size()),
+                                             .params = r.params,
+                                             .zeros_before = r.zeros_before,
+                                             .zeros = r.zeros_after,
+                                             .global_threshold = r.global_threshold};
     for (const auto& l : r.layers) {
-      nlohmann::json d = {{"op", l.op}, {"weight", l.weight}, {"rule", l.rule}, {"params", l.params},
-                          {"zeros_before", l.zeros_before}, {"zeros", l.zeros_after},
-                          {"sparsity_before", fraction(l.zeros_before, l.params)},
-                          {"sparsity", fraction(l.zeros_after, l.params)}, {"threshold", l.threshold}};
-      if (l.target >= 0) d["target"] = l.target;
+      PrunedLayerResult d{.op = l.op, .weight = l.weight, .rule = l.rule, .params = l.params,
+                          .zeros_before = l.zeros_before, .zeros = l.zeros_after, .threshold = l.threshold};
+      if (l.target >= 0) d.target = l.target;
       ctx.log->rewrite("prune weights", {l.layer}, d);
     }
     for (const auto& s : r.skipped) ctx.log->skip(s.node, s.reason);

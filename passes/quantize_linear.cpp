@@ -17,6 +17,7 @@
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/pass/pass.h"
+#include "passes/pass_results.h"
 #include "passes/registry.h"
 
 namespace dnnc {
@@ -67,9 +68,11 @@ class QuantizeLinear : public Pass {
       sse += qz.sse;
       signal += qz.signal;
       ctx.log->rewrite("quantize to QDQ", {l.name},
-                       {{"weight", w_name}, {"bits", 8}, {"scales", qz.scale.size()},
-                        {"mse", qz.sse / double(w.numel())},
-                        {"sqnr_db", qz.sse > 0 ? nlohmann::json(10 * std::log10(qz.signal / qz.sse)) : nlohmann::json(nullptr)}});
+                       QuantizedLayerResult{.weight = w_name,
+                                            .bits = 8,
+                                            .scales = int64_t(qz.scale.size()),
+                                            .mse = qz.sse / double(w.numel()),
+                                            .sqnr_db = qz.sse > 0 ? std::optional<double>(10 * std::log10(qz.signal / qz.sse)) : std::nullopt});
     }
     ctx.log->summary = {{"layers", done}, {"granularity", per_channel_ ? "per-channel" : "per-tensor"},
                         {"scheme", asymmetric_ ? "asymmetric" : "symmetric"},

@@ -20,6 +20,7 @@
 #include "lib/ir/node.h"
 #include "lib/linalg/kmeans.h"
 #include "lib/pass/pass.h"
+#include "passes/pass_results.h"
 #include "passes/registry.h"
 #include "lib/train/hessian_diag.h"
 
@@ -103,10 +104,14 @@ class ShareWeights : public Pass {
       sse += s.sse;
       signal += s.signal;
       const double mse = s.sse / double(w.numel());
-      nlohmann::json sqnr = s.sse > 0 ? nlohmann::json(10 * std::log10(s.signal / s.sse)) : nlohmann::json(nullptr);
       ctx.log->rewrite(materialize_ ? "share (materialized)" : "share as Gather(codebook, indices)", {tg.node},
-                       {{"weight", tg.weight}, {"bits", bits}, {"codebook_size", s.codebook.size()},
-                        {"nonzeros", s.nonzeros}, {"elements", w.numel()}, {"mse", mse}, {"sqnr_db", sqnr}});
+                       SharedLayerResult{.weight = tg.weight,
+                                         .bits = bits,
+                                         .codebook_size = int64_t(s.codebook.size()),
+                                         .nonzeros = int64_t(s.nonzeros),
+                                         .elements = w.numel(),
+                                         .mse = mse,
+                                         .sqnr_db = s.sse > 0 ? std::optional<double>(10 * std::log10(s.signal / s.sse)) : std::nullopt});
     }
     ctx.log->summary = {{"layers", shared}, {"method", method_}, {"weights", elements},
                         {"mse", elements ? sse / double(elements) : 0.0},
