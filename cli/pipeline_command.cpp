@@ -102,6 +102,7 @@ Report pipelineReport(const std::string& command, const PipelineCommandOptions& 
   report.addInput(o.model, run.input_sha256);
   report.root()["output"] = o.output;
   report.root()["pipeline"] = run.pipeline.print();
+  report.root()["seed"] = o.common.seed;  // with the pipeline, what reproduces the run
   report.root()["passes"] = run.passes;
   report.root()["before"] = totals(run.before);
   report.root()["after"] = totals(run.after);
