@@ -106,7 +106,7 @@ void setupAdapt(CLI::App& app, CommandList& commands) {
   sub->add_option("--trajectory", o->trajectory, "Write the trajectory as JSON to FILE and as CSV beside it");
   sub->add_flag("--compare-uniform", o->compare_uniform,
                 "Also prune every filter group by one fraction to the same budget, fine-tune it the same way, and report it");
-  addPipelineCommandOptions(sub, *o, true);
+  addPipelineCommandOptions(sub, *o, true, ".adapted.onnx");
   commands.push_back({sub, [o] { return reportStatus("adapt", runAdapt(*o)); }});
 }
 

@@ -167,7 +167,7 @@ void setupDecompose(CLI::App& app, CommandList& commands) {
   sub->add_option("--batch", o->batch, "Samples per run for --data (default 32)");
   sub->add_option("--limit", o->limit, "Use only the first N samples of --data");
   addPreprocessOptions(sub, o->data, "--data: ");
-  addPipelineCommandOptions(sub, *o, false);
+  addPipelineCommandOptions(sub, *o, false, ".decomposed.onnx");
   commands.push_back({sub, [o] { return reportStatus("decompose", runDecompose(*o)); }});
 }
 

@@ -99,7 +99,7 @@ void setupFinetune(CLI::App& app, CommandList& commands) {
   auto& j = o->job;
   auto* sub = app.add_subcommand("finetune", "Retrain weights (labels and/or knowledge distillation), keeping pruned weights at zero");
   sub->add_option("MODEL", o->model, "ONNX model")->required();
-  sub->add_option("-o,--output", o->output, "Output model ('-' for stdout)")->required();
+  addOutputOption(sub, o->output, o->model, o->common, "Output model", ".finetuned.onnx");
   sub->add_option("--data", j.data.path, "Training inputs: .npy, .npz (FILE.npz:NAME) or TensorProto .pb")->required();
   sub->add_option("--labels", j.labels, "Class labels; without them, distil label-free from --teacher");
   sub->add_option("--teacher", j.teacher, "Teacher model for knowledge distillation (e.g. the model before compression)");

@@ -154,7 +154,7 @@ void setupPack(CLI::App& app, CommandList& commands) {
   auto o = std::make_shared<PackCmdOptions>();
   auto* sub = app.add_subcommand("pack", "Pack a model into a .dnnc container (Huffman, CSR, RLC, zstd per tensor)");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)")->required();
-  sub->add_option("-o,--output", o->output, "Output .dnnc file ('-' for stdout)")->required();
+  addOutputOption(sub, o->output, o->model, o->common, "Output .dnnc file", ".dnnc");
   sub->add_option("--codec", o->codec, pack::codecChoicesHelp());
   sub->add_flag("--force", o->force, "Allow the output to overwrite the input");
   sub->add_option("--data", o->data.path, "Also report Eyeriss RLC of each layer's input feature map over this data (.npy/.npz/.pb)");

@@ -253,7 +253,7 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_flag("--activations", o->activations, "Prune activations too: Relu -> ThresholdedRelu calibrated on --data (Cnvlutin)");
   sub->add_option("--activation-sparsity", o->activation_sparsity, "Target fraction of zero activations after each Relu");
   sub->add_option("--activation-budget", o->activation_budget, "Largest activation sparsity within this accuracy drop (points; needs --labels)");
-  addPipelineCommandOptions(sub, *o, true);
+  addPipelineCommandOptions(sub, *o, true, ".pruned.onnx");
   commands.push_back({sub, [o] { return reportStatus("prune", runPrune(*o)); }});
 }
 

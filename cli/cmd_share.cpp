@@ -94,7 +94,7 @@ void setupShare(CLI::App& app, CommandList& commands) {
       ->check(CLI::IsMember({"linear-lloyd", "optimal-1d", "hessian"}));
   sub->add_flag("--materialize", o->materialize, "Write plain float weights instead of Gather(codebook, indices)");
   // --data: the Hessian diagonal for --method hessian.
-  addPipelineCommandOptions(sub, *o, true);
+  addPipelineCommandOptions(sub, *o, true, ".shared.onnx");
   commands.push_back({sub, [o] {
                         auto element = passElement("share", {{"bits", std::to_string(o->bits)},
                                                              {"conv-bits", std::to_string(o->conv_bits)},
@@ -108,7 +108,7 @@ void setupShare(CLI::App& app, CommandList& commands) {
   auto* qsub = app.add_subcommand("quantize", "Linear INT8 weights as QDQ (DequantizeLinear on int8/uint8 initializers)");
   qsub->add_flag("--per-channel", q->per_channel, "One scale per output channel instead of per tensor");
   qsub->add_flag("--asymmetric", q->asymmetric, "uint8 with a zero point instead of symmetric int8");
-  addPipelineCommandOptions(qsub, *q, false);
+  addPipelineCommandOptions(qsub, *q, false, ".quantized.onnx");
   commands.push_back({qsub, [q] {
                         auto element = passElement("quantize", {{"granularity", q->per_channel ? "per-channel" : "per-tensor"},
                                                                 {"scheme", q->asymmetric ? "asymmetric" : "symmetric"}});

@@ -1,6 +1,7 @@
 #include "cli/command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "lib/support/atomic_file.h"
@@ -25,6 +26,24 @@ int reportError(const std::string& command, const Error& e) {
 }
 
 int reportStatus(const std::string& command, const Status& st) { return st ? 0 : reportError(command, st.error()); }
+
+std::string outputBeside(const std::string& input, const std::string& suffix) {
+  std::filesystem::path p(input);
+  return (p.parent_path() / (p.stem().string() + suffix)).string();
+}
+
+void addOutputOption(CLI::App* sub, std::string& output, const std::string& input, const CommonOptions& common,
+                     const std::string& what, const std::string& suffix) {
+  sub->add_option("-o,--output", output, what + " ('-' for stdout; default: MODEL" + suffix + " beside MODEL)");
+  // After parsing, so that MODEL and --quiet are known. References stay valid: the options live as long as
+  // the app (they are held by the command's shared options).
+  sub->parse_complete_callback([sub, &output, &input, &common, suffix] {
+    if (!output.empty() || input.empty()) return;
+    if (input == "-") throw CLI::RequiredError("-o,--output (the model comes from stdin)");
+    output = outputBeside(input, suffix);
+    if (!common.quiet) std::cerr << "dnnc: " << sub->get_name() << ": writing " << output << "\n";
+  });
+}
 
 Status checkOutputPath(const std::string& input, const std::string& output, bool force) {
   if (output.empty()) return Error(Exit::Usage, "no output given").withHint("use -o OUT ('-' for stdout)");

@@ -38,6 +38,13 @@ int reportError(const std::string& command, const Error& e);
 // Same for a Status: 0 when ok.
 int reportStatus(const std::string& command, const Status& st);
 
+// -o OUT for a command whose output has a natural name: when -o is left out, OUT is the input's name with
+// `suffix` in place of its extension, beside it ("model.onnx" -> "model.pruned.onnx" for ".pruned.onnx"),
+// and the command says so on stderr (unless --quiet). Reading stdin, -o stays required.
+void addOutputOption(CLI::App* sub, std::string& output, const std::string& input, const CommonOptions& common,
+                     const std::string& what, const std::string& suffix);
+std::string outputBeside(const std::string& input, const std::string& suffix);
+
 // Refuses an output that is the input, unless --force; "-" is always allowed.
 Status checkOutputPath(const std::string& input, const std::string& output, bool force);
 

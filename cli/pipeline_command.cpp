@@ -22,9 +22,11 @@ nlohmann::json totals(const LayerTable& t) {
 
 }  // namespace
 
-void addPipelineCommandOptions(CLI::App* sub, PipelineCommandOptions& o, bool with_calibration) {
+void addPipelineCommandOptions(CLI::App* sub, PipelineCommandOptions& o, bool with_calibration,
+                               const std::string& output_suffix) {
   sub->add_option("MODEL", o.model, "ONNX model ('-' for stdin)")->required();
-  sub->add_option("-o,--output", o.output, "Output ONNX model ('-' for stdout)")->required();
+  if (output_suffix.empty()) sub->add_option("-o,--output", o.output, "Output ONNX model ('-' for stdout)")->required();
+  else addOutputOption(sub, o.output, o.model, o.common, "Output ONNX model", output_suffix);
   sub->add_flag("--force", o.force, "Allow the output to overwrite the input");
   sub->add_flag("--verify-each", o.verify_each, "Run onnx::checker after every pass");
   sub->add_flag("--external-data", o.external_data, "Store weights in OUT.data beside the model (for models over 2 GiB)");

@@ -23,8 +23,10 @@ struct PipelineCommandOptions {
 };
 
 // MODEL, -o/--output, --force, --verify-each, --external-data, --input-shape, the common options, and the
-// calibration options when the command's passes take data.
-void addPipelineCommandOptions(CLI::App* sub, PipelineCommandOptions& o, bool with_calibration);
+// calibration options when the command's passes take data. With an output suffix (".pruned.onnx"), -o may
+// be left out: the output goes beside the input under that name.
+void addPipelineCommandOptions(CLI::App* sub, PipelineCommandOptions& o, bool with_calibration,
+                               const std::string& output_suffix = "");
 
 // One pipeline element, its parameters checked against the pass registry (Exit::Usage errors as `dnnc run`
 // gives them): what sugar commands build instead of pipeline text.

@@ -1,6 +1,7 @@
 // dnnc prune and dnnc sensitivity, end to end through the binary; references are other commands
 // (dnnc eval), the saved weights themselves, and counts computed here.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "lib/ir/onnx_io.h"
@@ -219,4 +220,34 @@ TEST_CASE("prune --activations swaps Relu for calibrated ThresholdedRelu and rai
   const json stats = json::parse(st.out);
   for (const auto& a : stats["activations"]) zeros += a["zeros"].get<int64_t>(), count += a["count"].get<int64_t>();
   CHECK(double(zeros) / double(count) == Approx(s["layer_input_sparsity"].get<double>()).margin(1e-9));
+}
+
+TEST_CASE("commands with a natural output name write it beside the input when -o is left out, and say so") {
+  namespace fs = std::filesystem;
+  const std::string dir = scratchDir("default-output");
+  const std::string model = dir + "/lenet5.onnx";
+  fs::copy_file(testData("lenet5.onnx"), model, fs::copy_options::overwrite_existing);
+  const std::string original = readBytes(model);
+
+  auto pruned = runDnnc({"prune", model, "--sparsity", "0.5"});
+  INFO(pruned.err);
+  REQUIRE(pruned.exit_code == 0);
+  CHECK(pruned.err.find("writing " + dir + "/lenet5.pruned.onnx") != std::string::npos);
+  REQUIRE(fileExists(dir + "/lenet5.pruned.onnx"));
+  CHECK(readBytes(model) == original);  // the input is untouched
+  auto info = runDnnc({"info", dir + "/lenet5.pruned.onnx", "--json"});
+  REQUIRE(info.exit_code == 0);
+  CHECK(nlohmann::json::parse(info.out)["model"]["nonzero_params"].get<int64_t>() < 431080 * 6 / 10);
+
+  auto packed = runDnnc({"pack", dir + "/lenet5.pruned.onnx", "-q"});
+  REQUIRE(packed.exit_code == 0);
+  CHECK(packed.err.empty());  // --quiet: no note
+  CHECK(fileExists(dir + "/lenet5.pruned.dnnc"));
+
+  // From stdin there is no name to derive: -o stays required (a usage error, nothing written).
+  auto from_stdin = runDnnc({"quantize", "-"}, original);
+  CHECK(from_stdin.exit_code == 2);
+  CHECK(from_stdin.err.find("stdin") != std::string::npos);
+  // run has no natural name: its -o is required.
+  CHECK(runDnnc({"run", model, "--passes", "dce"}).exit_code == 2);
 }
