@@ -19,7 +19,7 @@ namespace {
 
 struct FinetuneCmdOptions {
   std::string model, output, bn = "frozen";
-  bool force = false;
+  bool force = false, external_data = false;
   train::FinetuneJob job;
   CommonOptions common;
 };
@@ -55,7 +55,7 @@ int runFinetune(FinetuneCmdOptions& o) {
   };
   auto report = train::runFinetuneJob(*model, o.job, nullptr, on_step);
   if (!report) return reportError(cmd, report.error());
-  if (int rc = reportStatus(cmd, saveModel(*model, o.output, {}))) return rc;
+  if (int rc = reportStatus(cmd, saveModel(*model, o.output, {.external_data = o.external_data}))) return rc;
 
   Report r(cmd);
   r.addInput(o.model, sha256Hex(*bytes));
@@ -123,6 +123,7 @@ void setupFinetune(CLI::App& app, CommandList& commands) {
                   "them tied, staying shared (default 256; 0: never)")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--force", o->force, "Allow -o to overwrite the input");
+  sub->add_flag("--external-data", o->external_data, "Store weights in OUT.data beside the model (for models over 2 GiB)");
   addPreprocessOptions(sub, j.data);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runFinetune(*o); }});

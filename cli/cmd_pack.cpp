@@ -125,7 +125,7 @@ int runPack(const PackCmdOptions& o) {
 
 struct UnpackCmdOptions {
   std::string input, output;
-  bool force = false;
+  bool force = false, external_data = false;
   CommonOptions common;
 };
 
@@ -136,13 +136,16 @@ int runUnpack(const UnpackCmdOptions& o) {
   if (!bytes) return reportError(cmd, bytes.error());
   auto model = pack::unpackModel(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
   if (!model) return reportError(cmd, Error(model.error().code(), "cannot unpack '", o.input, "': ", model.error().message()));
-  std::string proto = serializeModel(*model);
-  if (int rc = reportStatus(cmd, writeFileAtomic(o.output, proto))) return rc;
+  Model unpacked;
+  unpacked.proto = std::move(*model);
+  const size_t onnx_bytes = unpacked.proto.ByteSizeLong();
+  // Not checked again: the model is exactly the one that was packed, whatever the checker thinks of it.
+  if (int rc = reportStatus(cmd, saveModel(unpacked, o.output, {.external_data = o.external_data, .check = false}))) return rc;
   if (!o.common.json.empty()) {
     Report report(cmd);
     report.addInput(o.input, sha256Hex(*bytes));
     report.root()["output"] = o.output;
-    report.root()["onnx_bytes"] = proto.size();
+    report.root()["onnx_bytes"] = onnx_bytes;
     return emitJson(cmd, report, o.common);
   }
   return 0;
@@ -168,6 +171,7 @@ void setupPack(CLI::App& app, CommandList& commands) {
   usub->add_option("INPUT", u->input, ".dnnc file ('-' for stdin)")->required();
   usub->add_option("-o,--output", u->output, "Output ONNX model ('-' for stdout)")->required();
   usub->add_flag("--force", u->force, "Allow the output to overwrite the input");
+  usub->add_flag("--external-data", u->external_data, "Store weights in OUT.data beside the model (for models over 2 GiB)");
   addCommonOptions(usub, u->common);
   commands.push_back({usub, [u] { return runUnpack(*u); }});
 }
