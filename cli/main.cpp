@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   setupShare(app, commands);
   setupAdapt(app, commands);
   setupCompare(app, commands);
+  setupBatch(app, commands);
   dnnc::installTempFileCleanup();
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {

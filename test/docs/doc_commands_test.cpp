@@ -520,6 +520,7 @@ TEST_CASE("doc-test output comparison: whitespace runs and '...'") {
 DOC_TEST("README.md")
 DOC_TEST("docs/accelerator-spec.md")
 DOC_TEST("docs/architecture.md")
+DOC_TEST("docs/batch.md")
 DOC_TEST("docs/benchmarks.md")
 DOC_TEST("docs/conformance.md")
 DOC_TEST("docs/decompose.md")

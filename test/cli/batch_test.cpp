@@ -1,0 +1,150 @@
+// dnnc batch end to end: a folder with a broken file, a manifest with per-model settings and a timeout,
+// resuming after a kill -9, and two shards merged into what one run gives. The compressed models are
+// checked with `dnnc info` on the files batch wrote, not with batch's own summary.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "test/support/test_support.h"
+
+using namespace dnnc::test;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A folder holding the bundled models and one file that is not a model.
+std::string zooFolder(const std::string& tag) {
+  const std::string dir = scratchDir(tag) + "/models";
+  fs::create_directories(dir);
+  for (const char* m : {"lenet300.onnx", "lenet5.onnx", "rescnn.onnx"})
+    fs::copy_file(testData(m), dir + "/" + m, fs::copy_options::overwrite_existing);
+  writeBytes(dir + "/broken.onnx", "not a model");
+  return dir;
+}
+
+json summaryOf(const std::string& out) { return json::parse(readBytes(out + "/summary.json")); }
+
+// What a model's result is, whichever run or machine made it.
+json essentials(const json& summary) {
+  json rows = json::array();
+  for (const auto& m : summary["models"])
+    rows.push_back({m["id"], m["status"], m.value("before", json()), m.value("after", json()), m["key"]});
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("batch prunes a folder, records the broken file and goes on, and resumes without redoing") {
+  const std::string dir = zooFolder("batch-folder"), out = scratchDir("batch-folder") + "/out";
+  auto r = runDnnc({"batch", dir, "--recipe", "prune --sparsity 0.5", "-o", out, "-j", "2", "-q"});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);  // one model failed: invalid input
+  json s = summaryOf(out);
+  REQUIRE(s["models"].size() == 4);
+  int ok = 0;
+  for (const auto& m : s["models"]) {
+    const std::string model = m["model"];
+    if (model.find("broken") != std::string::npos) {
+      CHECK(m["status"] == "failed");
+      CHECK(m["message"].get<std::string>().find("not an ONNX model") != std::string::npos);
+      continue;
+    }
+    CHECK(m["status"] == "ok");
+    ++ok;
+    // The written model, as info counts it: half the weights are zero.
+    auto info = runDnnc({"info", m["output"].get<std::string>(), "--json"});
+    REQUIRE(info.exit_code == 0);
+    const json counted = json::parse(info.out)["model"];
+    CHECK(counted["nonzero_params"] == m["after"]["nonzero_params"]);
+    CHECK(counted["nonzero_params"].get<double>() < 0.56 * counted["params"].get<double>());
+  }
+  CHECK(ok == 3);
+  CHECK(fileExists(out + "/summary.md"));
+  CHECK(fileExists(out + "/summary.csv"));
+
+  // A rerun skips all four; a lost result is redone, alone.
+  const std::string lost = s["models"][1]["id"];
+  fs::remove(out + "/results/" + lost + ".json");
+  auto again = runDnnc({"batch", dir, "--recipe", "prune --sparsity 0.5", "-o", out, "--json"});
+  CHECK(again.exit_code == 3);
+  int redone = 0;
+  const json again_report = json::parse(again.out);
+  for (const auto& m : again_report["models"]) {
+    const bool skipped = m.value("skipped", false);
+    CHECK(skipped == (m["id"] != lost));
+    redone += !skipped;
+  }
+  CHECK(redone == 1);
+  CHECK(essentials(summaryOf(out)) == essentials(s));
+  // Another recipe is another job.
+  auto other = runDnnc({"batch", dir, "--recipe", "prune --sparsity 0.7", "-o", out, "--json"});
+  const json other_report = json::parse(other.out);
+  for (const auto& m : other_report["models"]) CHECK_FALSE(m.value("skipped", false));
+}
+
+TEST_CASE("batch manifest: defaults, per-model recipes and a timeout that stops one model only") {
+  const std::string dir = zooFolder("batch-manifest"), out = scratchDir("batch-manifest") + "/out";
+  writeBytes(dir + "/../zoo.yaml", R"(defaults:
+  recipe: "prune --sparsity 0.5"
+models:
+  - models/lenet*.onnx
+  - path: models/rescnn.onnx
+    recipe: "quantize"
+  - path: models/rescnn.onnx
+    recipe: "finetune --epochs 5 --data )" + testData("fashion_train_5000_images.npy") + " --labels " +
+                                        testData("fashion_train_5000_labels.npy") + R"("
+    timeout: 0.5
+)");
+  auto r = runDnnc({"batch", dir + "/../zoo.yaml", "-o", out, "-q"});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);  // the timeout is a failure of that model
+  std::map<std::string, std::string> status;
+  const json summary = summaryOf(out);
+  for (const auto& m : summary["models"]) status[fs::path(m["model"].get<std::string>()).filename().string() + " " + m["recipe"].get<std::string>()] = m["status"];
+  CHECK(status.size() == 4);
+  CHECK(status["lenet300.onnx prune --sparsity 0.5"] == "ok");
+  CHECK(status["lenet5.onnx prune --sparsity 0.5"] == "ok");
+  CHECK(status["rescnn.onnx quantize"] == "ok");
+  CHECK(status["rescnn.onnx finetune --epochs 5 --data " + testData("fashion_train_5000_images.npy") + " --labels " +
+               testData("fashion_train_5000_labels.npy")] == "timeout");
+
+  // A recipe that names its own output is refused before anything runs.
+  writeBytes(dir + "/../bad.yaml", "models:\n  - {path: models/lenet5.onnx, recipe: \"prune --sparsity 0.5 -o x.onnx\"}\n");
+  auto bad = runDnnc({"batch", dir + "/../bad.yaml", "-o", out + "2"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("batch chooses the output") != std::string::npos);
+}
+
+TEST_CASE("batch survives kill -9 and resumes; two shards merge to what one run gives") {
+  const std::string dir = zooFolder("batch-shards"), base = scratchDir("batch-shards");
+  fs::remove(dir + "/broken.onnx");
+  const std::string recipe = "prune --sparsity 0.6";
+  REQUIRE(runDnnc({"batch", dir, "--recipe", recipe, "-o", base + "/one", "-q"}).exit_code == 0);
+
+  // Killed as soon as the first model is done; the rerun finishes the rest without redoing it.
+  const std::string dnnc = std::string(DNNC_BINARY_DIR) + "/cli/dnnc";
+  const std::string script = dnnc + " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/killed -q & pid=$!; " +
+                             "until ls " + base + "/killed/results/*.json >/dev/null 2>&1; do sleep 0.01; done; kill -9 $pid; wait $pid; exit 0";
+  REQUIRE(runProgram({"/bin/sh", "-c", script}).exit_code == 0);
+  auto resumed = runDnnc({"batch", dir, "--recipe", recipe, "-o", base + "/killed", "--json"});
+  REQUIRE(resumed.exit_code == 0);
+  int skipped = 0;
+  const json resumed_report = json::parse(resumed.out);
+  for (const auto& m : resumed_report["models"]) skipped += m.value("skipped", false);
+  CHECK(skipped >= 1);
+  CHECK(essentials(summaryOf(base + "/killed")) == essentials(summaryOf(base + "/one")));
+
+  // Two shards side by side (as two machines would run them), then merged.
+  const std::string shards = dnnc + " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/s1 --shard 1/2 -q & " + dnnc +
+                             " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/s2 --shard 2/2 -q & wait";
+  REQUIRE(runProgram({"/bin/sh", "-c", shards}).exit_code == 0);
+  const size_t in1 = summaryOf(base + "/s1")["models"].size(), in2 = summaryOf(base + "/s2")["models"].size();
+  CHECK(in1 + in2 == 3);
+  CHECK(in1 >= 1);
+  CHECK(in2 >= 1);
+  auto merged = runDnnc({"batch", "--merge", base + "/s1", base + "/s2", "-o", base + "/merged", "-q"});
+  REQUIRE(merged.exit_code == 0);
+  CHECK(essentials(summaryOf(base + "/merged")) == essentials(summaryOf(base + "/one")));
+}
