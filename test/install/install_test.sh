@@ -44,7 +44,7 @@ ok "man pages for: $(echo $commands)"
 # The prune page renders: its sections and a real flag with the text --help gives it.
 render() {
   if command -v man >/dev/null; then MANPAGER=cat MANWIDTH=200 man -l "$1" 2>&1
-  else groff -man -Tutf8 "$1" 2>&1 | sed 's/.\x08//g'; fi
+  else groff -man -Tutf8 -rLL=200n -P -bcou "$1" 2>&1; fi
 }
 page=$(render "$prefix/share/man/man1/dnnc-prune.1")
 for section in NAME SYNOPSIS OPTIONS "EXIT STATUS"; do
