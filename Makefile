@@ -1,6 +1,7 @@
 # dnnc: the two commands of the README.
 #   make demo   install missing Debian packages, build (Release), run dnnc's main job on the bundled model
 #   make test   the same set-up, then the whole test suite through ctest
+#   make install PREFIX=~/.local   build what an install needs, then cmake --install into PREFIX
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
@@ -11,12 +12,13 @@ ifdef CI
 CMAKE_ARGS += -DDNNC_WERROR=ON
 endif
 PYTHON      = /usr/bin/python3
+PREFIX     ?= /usr/local
 # ccache: paths under the source tree are hashed relative to it, and the working directory is not hashed
 # (the Debug/ASan build has -g), so a clean clone at another path (CI) hits the objects of an earlier one.
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: all deps deps-test configure build demo test test-asan clean ort zoo zoo-check
+.PHONY: all deps deps-test configure build demo install test test-asan clean ort zoo zoo-check
 
 all: build
 
@@ -61,6 +63,12 @@ zoo-check: build ort zoo
 demo: configure
 	cmake --build $(BUILD) -j $(JOBS) --target dnnc
 	@sh tools/demo.sh $(DNNC) $(BUILD)/demo
+
+# The binary, man pages, shell completions and libdnnc with its CMake package (cmake/install.cmake);
+# not the tests.
+install: configure
+	cmake --build $(BUILD) -j $(JOBS) --target dnnc_installable
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 test: build ort zoo
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1200

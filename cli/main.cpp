@@ -4,6 +4,9 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/completions.h"
+#include "cli/man_page.h"
+#include "cli/version.h"
 #include "lib/support/atomic_file.h"
 #include "lib/support/check.h"
 #include "lib/support/suggest.h"
@@ -11,7 +14,7 @@
 int main(int argc, char** argv) {
   using namespace dnnc::cli;
   CLI::App app{"dnnc: compress trained DNNs (ONNX in, ONNX out) and score them on an accelerator model"};
-  app.set_version_flag("--version", std::string("dnnc ") + DNNC_VERSION);
+  app.set_version_flag("--version", versionLine());
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 success, 1 internal error, 2 usage, 3 invalid input, 4 target not reachable, "
@@ -34,6 +37,12 @@ int main(int argc, char** argv) {
   setupCompare(app, commands);
   setupBatch(app, commands);
   dnnc::installTempFileCleanup();
+  // The build's generators (cli/CMakeLists.txt), not commands: the man pages and the shell completions,
+  // rendered from this very app so that they say what --help says.
+  if (argc == 3 && std::string(argv[1]) == "--generate-man")
+    return reportStatus("--generate-man", writeManPages(app, std::string("dnnc ") + DNNC_VERSION, argv[2]));
+  if (argc == 3 && std::string(argv[1]) == "--generate-completions")
+    return reportStatus("--generate-completions", writeCompletions(app, argv[2]));
   // An unknown first word is most likely a misspelt command: say so, with the closest one.
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

@@ -4,13 +4,14 @@
 #   deps.sh test    that, plus what the test suite's references need (`make test`): libonnx-testdata (ONNX's
 #                   backend node tests), python3-torch/torchvision/onnx/numpy (tools/make_zoo.py exports the
 #                   torchvision zoo with PyTorch's outputs) and node/npm (tools/ort-install.sh installs
-#                   ONNX Runtime for Node, the reference runtime)
+#                   ONNX Runtime for Node, the reference runtime), groff-base (the install test renders the
+#                   generated man pages)
 # Safe to run repeatedly: does nothing when all are present.
 set -eu
 MODE=${1:-build}
 BUILD_PACKAGES="cmake ninja-build g++ make pkg-config ccache libcli11-dev libprotobuf-dev protobuf-compiler \
 libonnx-dev libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev xz-utils zstd"
-TEST_PACKAGES="libonnx-testdata python3-torch python3-torchvision python3-onnx python3-numpy"
+TEST_PACKAGES="libonnx-testdata python3-torch python3-torchvision python3-onnx python3-numpy groff-base"
 # Debian's npm needs Debian's nodejs and conflicts with the nodejs of other sources (NodeSource's ships its
 # own npm): where some npm is already on PATH, that one installs ONNX Runtime.
 if ! command -v npm >/dev/null 2>&1; then
