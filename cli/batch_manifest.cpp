@@ -35,9 +35,14 @@ Expected<std::vector<std::string>> expandPattern(const std::string& pattern) {
 }
 
 // The key: the model's bytes, the recipe, every file the recipe names, and the version of dnnc.
-Expected<std::string> jobKey(const std::string& model, const std::vector<std::string>& args, const std::string& recipe) {
+Expected<std::string> jobKey(const std::string& model, const BatchJob& job) {
   DNNC_ASSIGN(std::string bytes, readFile(model));
-  std::string text = "model " + sha256Hex(bytes) + "\nrecipe " + recipe + "\nversion " DNNC_VERSION "\n";
+  std::string text = "model " + sha256Hex(bytes) + "\nrecipe " + job.recipe + "\nversion " DNNC_VERSION "\n";
+  std::vector<std::string> args = job.args;
+  args.insert(args.end(), job.eval_args.begin(), job.eval_args.end());
+  args.insert(args.end(), job.energy_args.begin(), job.energy_args.end());
+  for (const auto& a : job.eval_args) text += "eval " + a + "\n";
+  for (const auto& a : job.energy_args) text += "energy " + a + "\n";
   for (const auto& a : args) {
     // A value such as "x.npz:images" names the file before the colon.
     const std::string path = a.substr(0, a.find(':'));
@@ -63,7 +68,9 @@ Expected<BatchJob> makeJob(const std::string& model, const BatchDefaults& d) {
   for (const auto& a : job.args)
     if (a == "-o" || a == "--output" || a.rfind("--json", 0) == 0)
       return Error(Exit::Usage, "recipe '", job.recipe, "' sets ", a, ": batch chooses the output and the report");
-  DNNC_ASSIGN(job.key, jobKey(model, job.args, job.recipe));
+  DNNC_ASSIGN(job.eval_args, splitRecipe(d.eval));
+  DNNC_ASSIGN(job.energy_args, splitRecipe(d.energy));
+  DNNC_ASSIGN(job.key, jobKey(model, job));
   job.id = fs::path(model).stem().string() + "-" + job.key.substr(0, 12);
   return job;
 }
@@ -71,6 +78,8 @@ Expected<BatchJob> makeJob(const std::string& model, const BatchDefaults& d) {
 Status readDefaults(const YAML::Node& n, BatchDefaults& d, const std::string& where) {
   try {
     if (n["recipe"]) d.recipe = n["recipe"].as<std::string>();
+    if (n["eval"]) d.eval = n["eval"].as<std::string>();
+    if (n["energy"]) d.energy = n["energy"].as<std::string>();
     if (n["timeout"]) d.timeout_seconds = n["timeout"].as<double>();
     if (n["max_memory"]) {
       DNNC_ASSIGN(d.max_memory_bytes, parseMemorySize(n["max_memory"].as<std::string>()));
@@ -134,6 +143,8 @@ Expected<std::vector<BatchJob>> loadManifest(const std::string& path, const Batc
   if (root["defaults"]) DNNC_TRY(readDefaults(root["defaults"], defaults, path + ": defaults"));
   // The command line wins over the manifest's defaults.
   if (!overrides.recipe.empty()) defaults.recipe = overrides.recipe;
+  if (!overrides.eval.empty()) defaults.eval = overrides.eval;
+  if (!overrides.energy.empty()) defaults.energy = overrides.energy;
   if (overrides.timeout_seconds > 0) defaults.timeout_seconds = overrides.timeout_seconds;
   if (overrides.max_memory_bytes > 0) defaults.max_memory_bytes = overrides.max_memory_bytes;
   std::vector<BatchJob> jobs;

@@ -15,6 +15,9 @@ struct BatchJob {
   std::string model;              // path as found (globs expanded)
   std::string recipe;             // as written
   std::vector<std::string> args;  // the recipe split into words; args[0] is the command
+  // Scoring after the recipe succeeded: `dnnc eval` flags (run on the model before and after) and
+  // `dnnc energy` flags (before and after in one run); empty: not scored.
+  std::vector<std::string> eval_args, energy_args;
   double timeout_seconds = 0;     // 0: none
   uint64_t max_memory_bytes = 0;  // address-space cap of the job's process; 0: none
   std::string key;                // sha256 hex of everything the result depends on
@@ -23,12 +26,14 @@ struct BatchJob {
 
 struct BatchDefaults {
   std::string recipe;
+  std::string eval, energy;  // flags of dnnc eval / dnnc energy, "" for none
   double timeout_seconds = 0;
   uint64_t max_memory_bytes = 0;
 };
 
 // A YAML manifest:
-//   defaults: {recipe: "prune --sparsity 0.5", timeout: 600, max_memory: 8G}
+//   defaults: {recipe: "prune --sparsity 0.5", timeout: 600, max_memory: 8G,
+//              eval: "--data x.npy --labels y.npy --scale 1/255", energy: "--accel eyeriss-sparse"}
 //   models:
 //     - test/data/*.onnx                     # a path or a glob, with the defaults
 //     - {path: big.onnx, recipe: "share --bits 5", timeout: 1200}

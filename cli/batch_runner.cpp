@@ -22,11 +22,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// A job's steps, each one dnnc process: the recipe, then the scoring it asked for.
+enum class Step { Recipe, EvalBefore, EvalAfter, Energy, Done };
+
 struct Running {
   size_t job = 0;
-  pid_t pid = 0;
-  Clock::time_point start;
+  Step step = Step::Recipe;
+  Clock::time_point start;  // of the job (its timeout covers every step)
   bool timed_out = false;
+  int recipe_status = 0;  // the recipe's wait status, once it has ended
 };
 
 std::string selfExe() {
@@ -37,9 +41,9 @@ std::string selfExe() {
 
 // In the child: its own output files, the memory cap, death with the batch, then dnnc itself.
 [[noreturn]] void execJob(const std::string& exe, const std::vector<std::string>& argv, const std::string& log,
-                          uint64_t max_memory) {
+                          uint64_t max_memory, bool append) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
   if (fd >= 0) dup2(fd, 1), dup2(fd, 2), ::close(fd);
   const int devnull = ::open("/dev/null", O_RDONLY);
   if (devnull >= 0) dup2(devnull, 0), ::close(devnull);
@@ -54,15 +58,53 @@ std::string selfExe() {
   _exit(127);
 }
 
-std::vector<std::string> jobArgv(const BatchJob& job, const BatchRunOptions& o) {
-  std::vector<std::string> argv = {"dnnc", job.args[0], job.model};
-  argv.insert(argv.end(), job.args.begin() + 1, job.args.end());
-  for (const std::string& a : {std::string("-o"), (fs::path(o.out_dir) / "models" / (job.id + ".onnx")).string(),
-                               std::string("--json"), (fs::path(o.out_dir) / "reports" / (job.id + ".json")).string(),
-                               std::string("--quiet"), std::string("--threads"),
-                               std::to_string(o.threads)})
-    argv.push_back(a);
+std::string outputModel(const BatchJob& job, const BatchRunOptions& o) {
+  return (fs::path(o.out_dir) / "models" / (job.id + ".onnx")).string();
+}
+
+std::string reportPath(const BatchJob& job, const BatchRunOptions& o, const std::string& what) {
+  return (fs::path(o.out_dir) / "reports" / (job.id + what + ".json")).string();
+}
+
+// The command line of one step; empty when the job does not ask for it.
+std::vector<std::string> stepArgv(const BatchJob& job, Step step, const BatchRunOptions& o) {
+  std::vector<std::string> argv = {"dnnc"};
+  const std::vector<std::string>* flags = nullptr;
+  std::string report;
+  switch (step) {
+    case Step::Recipe:
+      argv.insert(argv.end(), {job.args[0], job.model, "-o", outputModel(job, o)});
+      argv.insert(argv.end(), job.args.begin() + 1, job.args.end());
+      report = reportPath(job, o, "");
+      break;
+    case Step::EvalBefore:
+    case Step::EvalAfter:
+      if (job.eval_args.empty()) return {};
+      argv.insert(argv.end(), {"eval", step == Step::EvalBefore ? job.model : outputModel(job, o)});
+      flags = &job.eval_args;
+      report = reportPath(job, o, step == Step::EvalBefore ? ".eval-before" : ".eval-after");
+      break;
+    case Step::Energy:
+      if (job.energy_args.empty()) return {};
+      argv.insert(argv.end(), {"energy", job.model, outputModel(job, o)});
+      flags = &job.energy_args;
+      report = reportPath(job, o, ".energy");
+      break;
+    case Step::Done: return {};
+  }
+  if (flags) argv.insert(argv.end(), flags->begin(), flags->end());
+  argv.insert(argv.end(), {"--json", report, "--quiet", "--threads", std::to_string(o.threads)});
   return argv;
+}
+
+Step nextStep(Step s) { return s == Step::Done ? Step::Done : Step(int(s) + 1); }
+
+// A step's JSON report, or null.
+nlohmann::json readReport(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) return nullptr;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(nullptr) : j;
 }
 
 // The last "dnnc: ..." line of a job's log: what went wrong, in dnnc's words.
@@ -74,9 +116,11 @@ std::string lastError(const std::string& log) {
   return last;
 }
 
+// The result of a finished job: `wait_status` is that of its last step (the recipe's, or the scoring step
+// that failed or came last).
 nlohmann::json resultOf(const BatchJob& job, const Running& r, int wait_status, const BatchRunOptions& o) {
   const std::string log = (fs::path(o.out_dir) / "logs" / (job.id + ".log")).string();
-  const std::string report_path = (fs::path(o.out_dir) / "reports" / (job.id + ".json")).string();
+  const std::string report_path = reportPath(job, o, "");
   nlohmann::json res = {{"id", job.id},         {"model", job.model}, {"recipe", job.recipe}, {"key", job.key},
                         {"log", log},           {"output", nullptr},  {"message", ""}};
   res["seconds"] = std::chrono::duration<double>(Clock::now() - r.start).count();
@@ -99,16 +143,23 @@ nlohmann::json resultOf(const BatchJob& job, const Running& r, int wait_status, 
   res["status"] = status;
   res["exit_code"] = code < 0 ? nlohmann::json(nullptr) : nlohmann::json(code);
   res["message"] = r.timed_out ? "stopped after " + std::to_string(job.timeout_seconds) + " s" : message;
-  if (code == 0 || code == 4) {
-    res["output"] = (fs::path(o.out_dir) / "models" / (job.id + ".onnx")).string();
-    auto text = readFile(report_path);
-    if (text) {
-      auto report = nlohmann::json::parse(*text, nullptr, false);
-      if (!report.is_discarded()) {
-        for (const char* k : {"before", "after"})
-          if (report.contains(k)) res[k] = report[k];
-      }
-    }
+  if (r.step != Step::Recipe && code != 0) res["failed_step"] = r.step == Step::Energy ? "energy" : "eval";
+  if (r.step == Step::Recipe ? (code == 0 || code == 4) : WIFEXITED(r.recipe_status) && WEXITSTATUS(r.recipe_status) == 0) {
+    res["output"] = outputModel(job, o);
+    const nlohmann::json report = readReport(report_path);
+    for (const char* k : {"before", "after"})
+      if (report.is_object() && report.contains(k)) res[k] = report[k];
+  }
+  // The scores the job asked for and got.
+  const nlohmann::json before = readReport(reportPath(job, o, ".eval-before")), after = readReport(reportPath(job, o, ".eval-after"));
+  if (code == 0 && before.is_object() && after.is_object()) {
+    res["accuracy_before"] = before.value("top1", nlohmann::json(nullptr));
+    res["accuracy_after"] = after.value("top1", nlohmann::json(nullptr));
+  }
+  const nlohmann::json energy = readReport(reportPath(job, o, ".energy"));
+  if (code == 0 && energy.is_object() && energy.contains("ratios")) {
+    res["energy_ratio"] = energy["ratios"].value("energy", nlohmann::json(nullptr));
+    res["latency_ratio"] = energy["ratios"].value("latency_cycles", nlohmann::json(nullptr));
   }
   return res;
 }
@@ -142,16 +193,26 @@ Expected<std::vector<nlohmann::json>> runBatch(const std::vector<BatchJob>& jobs
   }
   const std::string exe = selfExe();
   std::map<pid_t, Running> running;
-  size_t next = 0;
-  while (next < pending.size() || !running.empty()) {
-    while (next < pending.size() && int(running.size()) < std::max(1, o.jobs)) {
-      const BatchJob& job = jobs[pending[next]];
-      const auto argv = jobArgv(job, o);
+  // Starts the job's next step that applies; false when none is left.
+  auto startStep = [&](Running r) -> Expected<bool> {
+    const BatchJob& job = jobs[r.job];
+    for (; r.step != Step::Done; r.step = nextStep(r.step)) {
+      const auto argv = stepArgv(job, r.step, o);
+      if (argv.empty()) continue;
       const std::string log = (fs::path(o.out_dir) / "logs" / (job.id + ".log")).string();
       const pid_t pid = fork();
       if (pid < 0) return Error(Exit::Internal, "cannot start a job: fork failed");
-      if (pid == 0) execJob(exe, argv, log, job.max_memory_bytes);
-      running[pid] = Running{pending[next], pid, Clock::now(), false};
+      if (pid == 0) execJob(exe, argv, log, job.max_memory_bytes, r.step != Step::Recipe);
+      running[pid] = r;
+      return true;
+    }
+    return false;
+  };
+  size_t next = 0;
+  while (next < pending.size() || !running.empty()) {
+    while (next < pending.size() && int(running.size()) < std::max(1, o.jobs)) {
+      DNNC_ASSIGN(const bool started, startStep(Running{.job = pending[next], .step = Step::Recipe, .start = Clock::now()}));
+      (void)started;  // the recipe always runs
       ++next;
     }
     int status = 0;
@@ -159,6 +220,14 @@ Expected<std::vector<nlohmann::json>> runBatch(const std::vector<BatchJob>& jobs
     if (pid > 0 && running.count(pid)) {
       Running r = running[pid];
       running.erase(pid);
+      const bool ok = !r.timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      if (r.step == Step::Recipe) r.recipe_status = status;
+      if (ok) {
+        Running after = r;
+        after.step = nextStep(r.step);
+        DNNC_ASSIGN(const bool started, startStep(after));
+        if (started) continue;
+      }
       const BatchJob& job = jobs[r.job];
       nlohmann::json res = resultOf(job, r, status, o);
       DNNC_TRY(writeFileAtomic(resultPath(job), res.dump(1) + "\n"));

@@ -26,10 +26,15 @@ std::string count(const nlohmann::json& r, const char* side, const char* key) {
   return std::to_string(r[side][key].get<int64_t>());
 }
 
+std::string number(const nlohmann::json& r, const char* key, int digits) {
+  return r.contains(key) && r[key].is_number() ? formatFixed(r[key].get<double>(), digits) : "";
+}
+
 // The columns of every format: the row of one result as text.
 const std::vector<std::string> kColumns = {"model", "recipe", "status", "params_before", "params_after",
                                            "nonzero_before", "nonzero_after", "macs_before", "macs_after",
-                                           "weight_bytes_before", "weight_bytes_after", "seconds", "message"};
+                                           "weight_bytes_before", "weight_bytes_after", "accuracy_before",
+                                           "accuracy_after", "energy_ratio", "latency_ratio", "seconds", "message"};
 
 std::vector<std::string> row(const nlohmann::json& r) {
   return {r["model"].get<std::string>(),
@@ -43,6 +48,10 @@ std::vector<std::string> row(const nlohmann::json& r) {
           count(r, "after", "macs"),
           count(r, "before", "weight_bytes"),
           count(r, "after", "weight_bytes"),
+          number(r, "accuracy_before", 2),
+          number(r, "accuracy_after", 2),
+          number(r, "energy_ratio", 4),
+          number(r, "latency_ratio", 4),
           formatFixed(r.value("seconds", 0.0), 1),
           r.value("message", "")};
 }

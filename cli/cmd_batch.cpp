@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct BatchCmdOptions {
-  std::string source, output, recipe, shard, max_memory;
+  std::string source, output, recipe, eval, energy, shard, max_memory;
   std::vector<std::string> merge;
   int jobs = 1;
   double timeout = 0;
@@ -33,6 +33,8 @@ struct BatchCmdOptions {
 Expected<std::vector<BatchJob>> loadJobs(const BatchCmdOptions& o) {
   BatchDefaults overrides;
   overrides.recipe = o.recipe;
+  overrides.eval = o.eval;
+  overrides.energy = o.energy;
   overrides.timeout_seconds = o.timeout;
   if (!o.max_memory.empty()) {
     DNNC_ASSIGN(overrides.max_memory_bytes, parseMemorySize(o.max_memory));
@@ -103,6 +105,8 @@ void setupBatch(CLI::App& app, CommandList& commands) {
   sub->add_option("SOURCE", o->source, "Manifest (.yaml) or a folder of .onnx models");
   sub->add_option("-o,--output", o->output, "Output folder (results, models, reports, logs, summary)")->required();
   sub->add_option("--recipe", o->recipe, "The dnnc command line after MODEL, e.g. \"prune --sparsity 0.5\" (overrides the manifest's default)");
+  sub->add_option("--eval", o->eval, "Score each model before and after with these dnnc eval flags, e.g. \"--data X --labels Y\"");
+  sub->add_option("--energy", o->energy, "Compare modelled energy and latency before and after with these dnnc energy flags, e.g. \"--accel eyeriss\"");
   sub->add_option("-j,--jobs", o->jobs, "Models at once (default 1)")->check(CLI::PositiveNumber);
   sub->add_option("--shard", o->shard, "Run only share I/N of the models (the same split on every machine)");
   sub->add_option("--timeout", o->timeout, "Seconds per model before it is stopped (default: none)")->check(CLI::NonNegativeNumber);

@@ -148,3 +148,40 @@ TEST_CASE("batch survives kill -9 and resumes; two shards merge to what one run 
   REQUIRE(merged.exit_code == 0);
   CHECK(essentials(summaryOf(base + "/merged")) == essentials(summaryOf(base + "/one")));
 }
+
+TEST_CASE("batch scores each model before and after: accuracy on data, modelled energy and latency") {
+  const std::string base = scratchDir("batch-score"), dir = base + "/models";
+  fs::create_directories(dir);
+  fs::copy_file(testData("lenet5.onnx"), dir + "/lenet5.onnx");
+  const std::string eval = "--data " + testData("fashion_test_2000_images.npy") + " --labels " +
+                           testData("fashion_test_2000_labels.npy") + " --scale 1/255 --mean 0.2860 --std 0.3530 --limit 500";
+  auto r = runDnnc({"batch", dir, "--recipe", "prune --sparsity 0.9", "--eval", eval, "--energy", "--accel eyeriss-sparse",
+                    "-o", base + "/out", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const json s = summaryOf(base + "/out");
+  REQUIRE(s["models"].size() == 1);
+  const json& m = s["models"][0];
+  // The same figures as dnnc eval and dnnc energy give on the files themselves.
+  auto before = runDnnc({"eval", testData("lenet5.onnx"), "--data", testData("fashion_test_2000_images.npy"), "--labels",
+                         testData("fashion_test_2000_labels.npy"), "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530", "--limit", "500", "--json"});
+  auto after = runDnnc({"eval", m["output"].get<std::string>(), "--data", testData("fashion_test_2000_images.npy"), "--labels",
+                        testData("fashion_test_2000_labels.npy"), "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530", "--limit", "500", "--json"});
+  REQUIRE(before.exit_code == 0);
+  REQUIRE(after.exit_code == 0);
+  CHECK(m["accuracy_before"] == json::parse(before.out)["top1"]);
+  CHECK(m["accuracy_after"] == json::parse(after.out)["top1"]);
+  CHECK(m["accuracy_before"].get<double>() > 0.8);  // LeNet-5 on Fashion-MNIST (top-1 as a fraction)
+  auto energy = runDnnc({"energy", testData("lenet5.onnx"), m["output"].get<std::string>(), "--accel", "eyeriss-sparse", "--json"});
+  REQUIRE(energy.exit_code == 0);
+  CHECK(m["energy_ratio"] == json::parse(energy.out)["ratios"]["energy"]);
+  CHECK(m["energy_ratio"].get<double>() < 1.0);  // 90 % of the weights gone: less energy on a zero-gating chip
+  CHECK(readBytes(base + "/out/summary.csv").find("accuracy_before") != std::string::npos);
+
+  // A scoring step that fails is the model's failure, named.
+  auto bad = runDnnc({"batch", dir, "--recipe", "prune --sparsity 0.9", "--eval", "--data /nonexistent.npy", "-o", base + "/bad", "-q"});
+  CHECK(bad.exit_code == 3);
+  const json b = summaryOf(base + "/bad");
+  CHECK(b["models"][0]["status"] == "failed");
+  CHECK(b["models"][0]["failed_step"] == "eval");
+}
