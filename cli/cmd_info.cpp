@@ -20,23 +20,21 @@ struct InfoOptions {
 };
 
 int runInfo(const InfoOptions& o) {
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError("info", bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError("info", model.error());
+  auto loaded = loadModelWithDigest(o.model);
+  if (!loaded) return reportError("info", loaded.error());
+  const Model* model = &loaded->model;
   auto input_shapes = o.shapes.resolve();
   if (!input_shapes) return reportError("info", input_shapes.error());
   auto table = buildLayerTable(*model, *input_shapes);
   if (!table) return reportError("info", table.error());
   if (!o.common.json.empty()) {
     Report report("info");
-    report.addInput(o.model, sha256Hex(*bytes));
+    report.addInput(o.model, loaded->sha256);
     report.root()["model"] = toJson(*table);
-    report.root()["size_bytes"] = bytes->size();
+    report.root()["size_bytes"] = loaded->size_bytes;
     return emitJson("info", report, o.common);
   }
-  std::cout << o.model << " (" << humanBytes(static_cast<int64_t>(bytes->size())) << ")\n\n" << formatLayerTable(*table);
+  std::cout << o.model << " (" << humanBytes(loaded->size_bytes) << ")\n\n" << formatLayerTable(*table);
   return 0;
 }
 

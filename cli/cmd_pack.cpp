@@ -88,11 +88,9 @@ int runPack(const PackCmdOptions& o) {
   if (int rc = reportStatus(cmd, checkOutputPath(o.model, o.output, o.force))) return rc;
   auto request = pack::parseCodecRequest(o.codec);
   if (!request) return reportError(cmd, request.error());
-  auto bytes = readFile(o.model);
-  if (!bytes) return reportError(cmd, bytes.error());
-  std::string base = std::filesystem::path(o.model).parent_path().string();
-  auto model = parseModel(*bytes, o.model, base.empty() ? "." : base);
-  if (!model) return reportError(cmd, model.error());
+  auto loaded = loadModelWithDigest(o.model);
+  if (!loaded) return reportError(cmd, loaded.error());
+  Model* model = &loaded->model;
   for (const auto& t : model->proto.graph().initializer())
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
       return reportError(cmd, Error(Exit::Input, "cannot pack '", o.model, "': tensor '", t.name(), "' is stored as external data")
@@ -105,7 +103,7 @@ int runPack(const PackCmdOptions& o) {
   std::string_view out(reinterpret_cast<const char*>(packed->bytes.data()), packed->bytes.size());
   if (int rc = reportStatus(cmd, writeFileAtomic(o.output, out))) return rc;
   Report report(cmd);
-  report.addInput(o.model, sha256Hex(*bytes));
+  report.addInput(o.model, loaded->sha256);
   report.root()["output"] = o.output;
   report.root()["codec"] = o.codec;
   report.root()["pack"] = packed->report;

@@ -62,12 +62,12 @@ Expected<PipelineRun> runPipelineCommand(const std::string& command, const Pipel
     return Error(Exit::Usage, "-o - and --json both want stdout").withHint("use --json FILE");
   if (o.calibration.data.path.empty() && !o.calibration.labels.empty()) return Error(Exit::Usage, "--labels needs --data");
   DNNC_ASSIGN(InputShapes input_shapes, o.shapes.resolve());
-  DNNC_ASSIGN(std::string bytes, readFile(o.model));
-  std::string base = std::filesystem::path(o.model).parent_path().string();
   PipelineRun run;
-  DNNC_ASSIGN(run.result, parseModel(bytes, o.model, base.empty() ? "." : base));
-  run.input_sha256 = sha256Hex(bytes);
-  bytes = std::string();  // the model is parsed; the file's bytes are not needed again
+  {
+    DNNC_ASSIGN(LoadedModel loaded, loadModelWithDigest(o.model));
+    run.result = std::move(loaded.model);
+    run.input_sha256 = std::move(loaded.sha256);
+  }
   run.pipeline = pipeline;
   if (hooks.fold_computed_weights && hasComputedWeights(run.result)) {
     DNNC_ASSIGN(PipelineElement fold, passElement("fold-constants", {}));

@@ -189,8 +189,9 @@ Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const
 
 Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& resolved) {
   LayerTable t;
-  Model copy_for_graph = model;  // Graph indexes a mutable proto; info must not touch the caller's model
-  Graph graph(copy_for_graph.graph(), model.base_dir);
+  // Graph indexes a mutable proto but the table only reads through it (const Graph): no copy of the
+  // weights, which was a whole model's worth of memory each time a table was built.
+  const Graph graph(const_cast<onnx::GraphProto&>(model.graph()), model.base_dir);
   const ShapeMap& shapes = resolved.shapes;
   t.batch = resolved.batch;
   t.unknown_inputs = resolved.unknownInputs();

@@ -2,6 +2,8 @@
 #include "lib/ir/node.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <deque>
 
 namespace dnnc {
@@ -117,7 +119,7 @@ Expected<Tensor> Graph::readWeight(const std::string& value) const {
   return readTensor(*p, base_dir_);
 }
 
-void Graph::setWeight(const std::string& value, const Tensor& t) {
+onnx::TensorProto* Graph::mutableWeightProto(const std::string& value) {
   onnx::TensorProto* p = nullptr;
   if (auto it = initializer_.find(value); it != initializer_.end()) {
     p = g_->mutable_initializer(it->second);
@@ -126,14 +128,39 @@ void Graph::setWeight(const std::string& value, const Tensor& t) {
       if (attr.name() == "value" && attr.has_t()) p = attr.mutable_t();
   }
   DNNC_CHECK(p != nullptr, "'", value, "' is not a weight");
-  writeTensor(t, *p);
+  return p;
+}
+
+void Graph::syncDeclaredInputShape(const std::string& value, const std::vector<int64_t>& dims) {
   // The declared graph input (old IR versions list initializers as inputs) must follow the new shape.
   for (auto& in : *g_->mutable_input()) {
     if (in.name() != value || !in.type().has_tensor_type()) continue;
     auto* shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
     shape->clear_dim();
-    for (int64_t d : t.dims()) shape->add_dim()->set_dim_value(d);
+    for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
   }
+}
+
+void Graph::setWeight(const std::string& value, const Tensor& t) {
+  writeTensor(t, *mutableWeightProto(value));
+  syncDeclaredInputShape(value, t.dims());
+}
+
+std::span<float> Graph::floatWeightInPlace(const std::string& value) {
+  static_assert(std::endian::native == std::endian::little, "raw_data is little-endian");
+  onnx::TensorProto* p = mutableWeightProto(value);
+  // Exactly the fields writeTensor would leave: raw float32 data and nothing else holding values.
+  if (p->data_type() != onnx::TensorProto::FLOAT || !p->has_raw_data() || p->has_data_location() ||
+      p->external_data_size() > 0 || p->float_data_size() > 0)
+    return {};
+  std::string& raw = *p->mutable_raw_data();
+  if (raw.size() % sizeof(float) != 0 || reinterpret_cast<uintptr_t>(raw.data()) % alignof(float) != 0) return {};
+  return {reinterpret_cast<float*>(raw.data()), raw.size() / sizeof(float)};
+}
+
+void Graph::weightEditedInPlace(const std::string& value) {
+  const onnx::TensorProto* p = mutableWeightProto(value);
+  syncDeclaredInputShape(value, std::vector<int64_t>(p->dims().begin(), p->dims().end()));
 }
 
 std::string Graph::addInitializer(const std::string& base, const Tensor& t) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,12 @@ class Graph {
   Expected<Tensor> readWeight(const std::string& value) const;
   // Replaces a weight's values in place (initializer or Constant), keeping its name.
   void setWeight(const std::string& value, const Tensor& t);
+  // The values of a float32 weight stored inline as raw_data, to edit where they are (no copy), or an
+  // empty span when it is stored otherwise (another dtype, typed fields, external data). Values written
+  // through it are stored exactly as setWeight would store them with the same dims; call
+  // weightEditedInPlace(value) after editing.
+  std::span<float> floatWeightInPlace(const std::string& value);
+  void weightEditedInPlace(const std::string& value);
   // Adds an initializer with a fresh name derived from base; returns the name.
   std::string addInitializer(const std::string& base, const Tensor& t);
   // How many live nodes read this weight (weights can be shared).
@@ -71,6 +78,9 @@ class Graph {
  private:
   onnx::GraphProto* g_;
   std::string base_dir_;
+  onnx::TensorProto* mutableWeightProto(const std::string& value);
+  void syncDeclaredInputShape(const std::string& value, const std::vector<int64_t>& dims);
+
   std::map<std::string, NodeId> producer_;
   std::map<std::string, std::vector<Use>> consumers_;
   std::map<std::string, int> initializer_;   // name -> index in g_->initializer

@@ -1,15 +1,23 @@
 #include "lib/ir/onnx_io.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "lib/ir/external_data.h"
 #include "lib/ir/tensor.h"
 #include "lib/ir/validate.h"
 #include "lib/support/atomic_file.h"
+#include "lib/support/sha256.h"
 
 namespace dnnc {
 namespace fs = std::filesystem;
@@ -42,12 +50,13 @@ Status validateTensors(Model& model) {
 
 }  // namespace
 
-Expected<Model> parseModel(const std::string& bytes, const std::string& source, const std::string& base_dir) {
-  if (bytes.empty()) return Error(Exit::Input, "cannot load '", source, "': empty file (expected an ONNX model)");
+namespace {
+
+Expected<Model> parseStream(google::protobuf::io::ZeroCopyInputStream& raw, const std::string& source,
+                            const std::string& base_dir) {
   Model model;
   model.source = source;
   model.base_dir = base_dir;
-  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
   google::protobuf::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(INT32_MAX);
   if (!model.proto.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
@@ -61,14 +70,62 @@ Expected<Model> parseModel(const std::string& bytes, const std::string& source, 
   return model;
 }
 
+std::string baseDirOf(const std::string& path) {
+  std::string base_dir = path == "-" ? std::string(".") : fs::path(path).parent_path().string();
+  return base_dir.empty() ? "." : base_dir;
+}
+
+// A regular file, parsed from its descriptor as it is read.
+Expected<Model> loadModelFile(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return Error(Exit::Input, "cannot read '", path, "': no such file");
+  if (fs::is_directory(path, ec)) return Error(Exit::Input, "cannot read '", path, "': is a directory");
+  const auto size = fs::file_size(path, ec);
+  if (ec) return Error(Exit::Input, "cannot read '", path, "': ", ec.message());
+  if (size == 0) return Error(Exit::Input, "cannot load '", path, "': empty file (expected an ONNX model)");
+  if (size > static_cast<uintmax_t>(INT32_MAX))
+    return Error(Exit::Input, "cannot load '", path, "': larger than protobuf's 2 GiB limit")
+        .withHint("store the weights as external data");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(errno));
+  google::protobuf::io::FileInputStream raw(fd);
+  raw.SetCloseOnDelete(true);
+  auto model = parseStream(raw, path, baseDirOf(path));
+  if (!model && raw.GetErrno() != 0) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(raw.GetErrno()));
+  return model;
+}
+
+}  // namespace
+
+Expected<Model> parseModel(const std::string& bytes, const std::string& source, const std::string& base_dir) {
+  if (bytes.empty()) return Error(Exit::Input, "cannot load '", source, "': empty file (expected an ONNX model)");
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  return parseStream(raw, source, base_dir);
+}
+
 Expected<Model> loadModel(const std::string& path) {
+  if (path != "-") return loadModelFile(path);
   DNNC_ASSIGN(std::string bytes, readFile(path));
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     return Error(Exit::Input, "cannot load '", path, "': larger than protobuf's 2 GiB limit")
         .withHint("store the weights as external data");
-  std::string base_dir = path == "-" ? std::string(".") : fs::path(path).parent_path().string();
-  if (base_dir.empty()) base_dir = ".";
-  return parseModel(bytes, path, base_dir);
+  return parseModel(bytes, path, baseDirOf(path));
+}
+
+Expected<LoadedModel> loadModelWithDigest(const std::string& path) {
+  if (path == "-") {
+    DNNC_ASSIGN(std::string bytes, readFile(path));
+    if (bytes.size() > static_cast<size_t>(INT32_MAX))
+      return Error(Exit::Input, "cannot load '", path, "': larger than protobuf's 2 GiB limit")
+          .withHint("store the weights as external data");
+    DNNC_ASSIGN(Model model, parseModel(bytes, path, baseDirOf(path)));
+    return LoadedModel{std::move(model), sha256Hex(bytes), static_cast<int64_t>(bytes.size())};
+  }
+  DNNC_ASSIGN(Model model, loadModelFile(path));
+  DNNC_ASSIGN(std::string digest, sha256FileHex(path));
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  return LoadedModel{std::move(model), std::move(digest), static_cast<int64_t>(size)};
 }
 
 Status checkModel(const Model& model) {
@@ -128,22 +185,56 @@ std::string externalizeTensors(Model& model, const std::string& out_path, size_t
 
 }  // namespace
 
+namespace {
+
+bool hasExternalTensors(const Model& model) {
+  bool found = false;
+  forEachTensor(const_cast<onnx::GraphProto&>(model.graph()), [&](onnx::TensorProto& t) { found = found || isExternal(t); });
+  return found;
+}
+
+// Serializes straight into the file: no second copy of the weights in memory. Deterministic, as
+// serializeModel, so the bytes are the same.
+Status writeModelFile(const onnx::ModelProto& proto, const std::string& path) {
+  return writeFileAtomic(path, [&](int fd) -> Status {
+    google::protobuf::io::FileOutputStream raw(fd);
+    bool ok;
+    {
+      google::protobuf::io::CodedOutputStream coded(&raw);
+      coded.SetSerializationDeterministic(true);
+      proto.SerializeToCodedStream(&coded);
+      ok = !coded.HadError();
+    }
+    ok = raw.Flush() && ok;
+    if (!ok) return Error(Exit::Output, "cannot write '", path, "': ", std::strerror(raw.GetErrno()));
+    return {};
+  });
+}
+
+}  // namespace
+
 Status saveModel(const Model& input, const std::string& path, const SaveOptions& options) {
-  Model model = input;
-  DNNC_TRY(inlineExternalData(model));
+  // A copy only when the written model differs from the one in memory: external tensors to inline, or
+  // tensors to move out to OUT.data. Otherwise the model is checked and serialized where it is.
+  std::optional<Model> copy;
+  if (options.external_data || hasExternalTensors(input)) {
+    copy = input;
+    DNNC_TRY(inlineExternalData(*copy));
+  }
+  const Model& model = copy ? *copy : input;
   if (options.check) {
     Status st = checkModel(model);
     if (!st) return Error(Exit::Internal, "dnnc produced an invalid model (a bug in dnnc): ", st.error().message());
   }
   if (options.external_data) {
     if (path == "-") return Error(Exit::Usage, "--external-data needs an output file, not stdout");
-    std::string blob = externalizeTensors(model, path, options.external_threshold_bytes);
+    std::string blob = externalizeTensors(*copy, path, options.external_threshold_bytes);
     DNNC_TRY(writeFileAtomic(path + ".data", blob));
   }
   if (model.proto.ByteSizeLong() > static_cast<size_t>(INT32_MAX))
     return Error(Exit::Output, "cannot write '", path, "': the model is over protobuf's 2 GiB limit")
         .withHint("use --external-data");
-  return writeFileAtomic(path, serializeModel(model.proto));
+  return writeModelFile(model.proto, path);
 }
 
 }  // namespace dnnc

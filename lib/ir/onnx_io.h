@@ -14,6 +14,16 @@ Expected<Model> loadModel(const std::string& path);
 // Parses an in-memory ModelProto; base_dir resolves external data.
 Expected<Model> parseModel(const std::string& bytes, const std::string& source, const std::string& base_dir);
 
+// A model with what reports record of its file: SHA-256 and size.
+struct LoadedModel {
+  Model model;
+  std::string sha256;
+  int64_t size_bytes = 0;
+};
+// Loads as loadModel does ("-": stdin). A file is parsed as it is read and hashed in a second pass,
+// so its bytes are never held in memory beside the parsed model.
+Expected<LoadedModel> loadModelWithDigest(const std::string& path);
+
 struct SaveOptions {
   // Write initializers of at least external_threshold_bytes to "<out>.data" beside the model.
   bool external_data = false;

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <span>
 #include <filesystem>
 
 #include "lib/support/glob.h"
+#include "lib/prune/global_magnitude.h"
 #include "lib/prune/threshold.h"
 
 namespace dnnc {
@@ -98,8 +101,100 @@ Expected<std::vector<Plan>> planLayers(const std::vector<WeightLayer>& layers, c
   return plans;
 }
 
-int64_t countZeros(const std::vector<float>& w) {
+int64_t countZeros(std::span<const float> w) {
   return std::count(w.begin(), w.end(), 0.0f);
+}
+
+// Whether the fast global path applies: element granularity and every rule the global one (or none).
+bool globalElementsOnly(const std::vector<Plan>& plans, const MagnitudeConfig& config) {
+  if (config.granularity.kind == Granularity::Simd || !config.sparsity) return false;
+  return std::none_of(plans.begin(), plans.end(), [](const Plan& p) { return p.rule == Plan::Layer || p.rule == Plan::Q; });
+}
+
+// The global rule at element granularity without a copy of the weights or a sort: the weights are edited
+// where they are stored (a copy only of a layer stored otherwise than raw float32), the k-th smallest
+// magnitude found by radix selection. The weights pruned, thresholds and counts are those of the general
+// path (first k by (|w|, layer, position)); a layer whose zeros do not change is left untouched, as there.
+Expected<MagnitudeResult> pruneGlobalElements(Graph& graph, const std::vector<WeightLayer>& layers,
+                                              const std::vector<Plan>& plans, const MagnitudeConfig& config,
+                                              MagnitudeResult result) {
+  std::vector<std::span<float>> values(layers.size());
+  std::vector<std::vector<float>> owned(layers.size());  // layers not stored as raw float32
+  std::vector<int64_t> zeros_before(layers.size());
+  std::vector<std::span<float>> global;
+  int64_t global_params = 0, global_zeros = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    values[i] = graph.floatWeightInPlace(layers[i].weight);
+    if (values[i].empty()) {
+      DNNC_ASSIGN(Tensor t, graph.readWeight(layers[i].weight));
+      owned[i] = t.toFloats();
+      values[i] = owned[i];
+    }
+    result.params += layers[i].numel;
+    zeros_before[i] = countZeros(values[i]);
+    result.zeros_before += zeros_before[i];
+    if (plans[i].rule == Plan::Skip) result.skipped.push_back({layers[i].name, "skipped as asked"});
+    if (plans[i].rule == Plan::None) result.skipped.push_back({layers[i].name, "no sparsity given for it"});
+    if (plans[i].rule != Plan::Global) continue;
+    global.push_back(values[i]);
+    global_params += layers[i].numel;
+    global_zeros += zeros_before[i];
+  }
+  // Weights already zero are always taken (prefixToPrune); then up to the target, one element at a time.
+  const int64_t k = std::min(global_params, std::max(global_zeros, targetElements(*config.sparsity, global_params)));
+  const GlobalSelection sel = selectSmallestMagnitudes(global, k);
+  int64_t ties_left = sel.ties_taken;
+  float global_value;
+  std::memcpy(&global_value, &sel.value_bits, sizeof global_value);
+  if (global_params > 0) result.global_threshold = sel.any ? double(global_value) : 0.0;
+
+  auto bitsOf = [](float w) {
+    uint32_t b;
+    std::memcpy(&b, &w, sizeof b);
+    return b & 0x7fffffffu;
+  };
+  for (size_t i = 0; i < layers.size(); ++i) {
+    int64_t zeros = zeros_before[i];
+    double threshold = 0;
+    if (plans[i].rule == Plan::Global && sel.any) {
+      // First pass decides (and finds the largest magnitude pruned), the second zeroes.
+      std::span<float> w = values[i];
+      int64_t ties = ties_left, newly_zero = 0;
+      for (float v : w) {
+        uint32_t b = bitsOf(v);
+        if (b > sel.value_bits || (b == sel.value_bits && ties == 0)) continue;
+        if (b == sel.value_bits) --ties;
+        if (v != 0.0f) ++newly_zero;
+        threshold = std::max(threshold, double(std::abs(v)));
+      }
+      if (newly_zero > 0) {
+        for (float& v : w) {
+          uint32_t b = bitsOf(v);
+          if (b > sel.value_bits || (b == sel.value_bits && ties_left == 0)) continue;
+          if (b == sel.value_bits) --ties_left;
+          v = 0.0f;
+        }
+        if (owned[i].empty()) graph.weightEditedInPlace(layers[i].weight);
+        else graph.setWeight(layers[i].weight, Tensor::fromFloats(owned[i], layers[i].dims));
+        result.changed = true;
+        zeros += newly_zero;
+      }
+      ties_left = ties;
+    }
+    result.zeros_after += zeros;
+    if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
+    LayerPruneResult r;
+    r.layer = layers[i].name;
+    r.op = layers[i].op;
+    r.weight = layers[i].weight;
+    r.rule = "global";
+    r.params = layers[i].numel;
+    r.zeros_before = zeros_before[i];
+    r.zeros_after = zeros;
+    r.threshold = threshold;
+    result.layers.push_back(std::move(r));
+  }
+  return result;
 }
 
 }  // namespace
@@ -119,6 +214,7 @@ Expected<MagnitudeResult> pruneMagnitude(Graph& graph, const MagnitudeConfig& co
   MagnitudeResult result;
   result.skipped = found.skipped;
   DNNC_ASSIGN(auto plans, planLayers(layers, config));
+  if (globalElementsOnly(plans, config)) return pruneGlobalElements(graph, layers, plans, config, std::move(result));
 
   std::vector<std::vector<float>> weights(layers.size());
   std::vector<LayerCandidates> cands(layers.size());

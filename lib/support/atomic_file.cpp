@@ -77,12 +77,21 @@ Status writeFileAtomic(const std::string& path, std::string_view bytes) {
     if (!std::cout) return Error(Exit::Output, "cannot write to stdout");
     return {};
   }
+  return writeFileAtomic(path, [&](int fd) { return writeAll(fd, bytes, path); });
+}
+
+Status writeFileAtomic(const std::string& path, const std::function<Status(int fd)>& write) {
+  if (path == "-") {
+    std::cout.flush();
+    if (!std::cout) return Error(Exit::Output, "cannot write to stdout");
+    return write(STDOUT_FILENO);
+  }
   installTempFileCleanup();
   std::string tmp = strCat(path, ".tmp.", ::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Error(Exit::Output, "cannot write '", path, "': ", std::strerror(errno));
   int slot = registerPending(tmp);
-  Status st = writeAll(fd, bytes, path);
+  Status st = write(fd);
   if (st && ::fsync(fd) != 0) st = Error(Exit::Output, "cannot write '", path, "': fsync: ", std::strerror(errno));
   if (::close(fd) != 0 && st) st = Error(Exit::Output, "cannot write '", path, "': ", std::strerror(errno));
   if (st && ::rename(tmp.c_str(), path.c_str()) != 0)
@@ -109,7 +118,17 @@ Expected<std::string> readFile(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) return Error(Exit::Input, "cannot read '", path, "': is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(errno));
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Sized once from the file's length: growing by doubling peaked at twice the file and copied it repeatedly.
+  std::string data;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > 0) {
+    data.resize(size);
+    in.read(data.data(), static_cast<std::streamsize>(size));
+    data.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return Error(Exit::Input, "cannot read '", path, "': read error");
+  // A file that grew meanwhile, or one whose size the system does not know (a pipe): the rest as it comes.
+  data.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   if (in.bad()) return Error(Exit::Input, "cannot read '", path, "': read error");
   return data;
 }

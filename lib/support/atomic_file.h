@@ -1,6 +1,7 @@
 // Atomic output: write "<out>.tmp.<pid>" beside the target, fsync, rename. The temp file is removed on
 // error and on SIGINT/SIGTERM, so a failed or interrupted run never leaves a half-written output.
 #pragma once
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,10 @@ namespace dnnc {
 
 // Writes bytes to path atomically; path "-" writes stdout.
 Status writeFileAtomic(const std::string& path, std::string_view bytes);
+
+// Writes what `write` streams to the descriptor it is given, atomically as above ("-": stdout), so a large
+// output need not be held in memory whole before it is written.
+Status writeFileAtomic(const std::string& path, const std::function<Status(int fd)>& write);
 
 // Installs the SIGINT/SIGTERM handler that removes pending temp files (idempotent).
 void installTempFileCleanup();

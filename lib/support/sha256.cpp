@@ -2,7 +2,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
 
 namespace dnnc {
 
@@ -38,19 +42,26 @@ void compress(std::array<uint32_t, 8>& h, const unsigned char* block) {
   h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
 }
 
-}  // namespace
+using State = std::array<uint32_t, 8>;
 
-std::string sha256Hex(std::string_view data) {
-  std::array<uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+State initialState() {
+  return {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+}
+
+// Compresses the whole 64-byte blocks of data; returns how many bytes it consumed.
+size_t compressBlocks(State& h, std::string_view data) {
   size_t full = data.size() / 64;
   for (size_t i = 0; i < full; ++i) compress(h, reinterpret_cast<const unsigned char*>(data.data()) + 64 * i);
+  return full * 64;
+}
+
+// Pads the last partial block (rest < 64 bytes) of a message of total_bytes and returns the digest.
+std::string finish(State& h, std::string_view rest, uint64_t total_bytes) {
   unsigned char tail[128] = {};
-  size_t rest = data.size() - full * 64;
-  for (size_t i = 0; i < rest; ++i) tail[i] = static_cast<unsigned char>(data[full * 64 + i]);
-  tail[rest] = 0x80;
-  size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
-  uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
+  for (size_t i = 0; i < rest.size(); ++i) tail[i] = static_cast<unsigned char>(rest[i]);
+  tail[rest.size()] = 0x80;
+  size_t tail_len = rest.size() + 1 + 8 <= 64 ? 64 : 128;
+  uint64_t bits = total_bytes * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
   compress(h, tail);
   if (tail_len == 128) compress(h, tail + 64);
@@ -61,6 +72,33 @@ std::string sha256Hex(std::string_view data) {
     out += buf;
   }
   return out;
+}
+
+}  // namespace
+
+std::string sha256Hex(std::string_view data) {
+  State h = initialState();
+  size_t done = compressBlocks(h, data);
+  return finish(h, data.substr(done), data.size());
+}
+
+Expected<std::string> sha256FileHex(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(errno));
+  State h = initialState();
+  std::vector<char> buf(1 << 20);  // a multiple of 64: only the file's last block is partial
+  uint64_t total = 0;
+  while (true) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const size_t got = static_cast<size_t>(in.gcount());
+    total += got;
+    std::string_view chunk(buf.data(), got);
+    size_t done = compressBlocks(h, chunk);
+    if (got < buf.size()) {
+      if (in.bad()) return Error(Exit::Input, "cannot read '", path, "': read error");
+      return finish(h, chunk.substr(done), total);
+    }
+  }
 }
 
 }  // namespace dnnc
