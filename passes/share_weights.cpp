@@ -12,6 +12,7 @@
 // dynamic programming; hessian: Lloyd weighted by OBD's Hessian diagonal, the cached HessianDiag
 // analysis of lib/train, computed on the command's calibration data), max-iter, materialize.
 // Skipped: weights that are not float32, are graph inputs, or hold no nonzero value.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -145,12 +146,19 @@ class ShareWeights : public Pass {
 
   Expected<Shared> cluster(std::span<const float> w, int bits, const std::vector<float>& importance) const {
     Shared s;
+    if (w.size() > std::numeric_limits<uint32_t>::max())
+      return Error(Exit::Input, "a weight of ", w.size(), " elements is beyond sharing's 2^32 per layer");
+    // Sized once (a layer can hold 100M weights: no growth copies), positions as 32-bit.
+    const size_t nonzero = size_t(std::count_if(w.begin(), w.end(), [](float v) { return v != 0.0f; }));
     std::vector<float> values, weights;
-    std::vector<size_t> where;
+    std::vector<uint32_t> where;
+    values.reserve(nonzero);
+    where.reserve(nonzero);
+    if (!importance.empty()) weights.reserve(nonzero);
     for (size_t i = 0; i < w.size(); ++i) {
       if (w[i] == 0.0f) continue;
       values.push_back(w[i]);
-      where.push_back(i);
+      where.push_back(uint32_t(i));
       if (!importance.empty()) weights.push_back(std::max(importance[i], 0.0f));
     }
     s.nonzeros = int64_t(values.size());
