@@ -31,20 +31,22 @@
 #include "passes/registry.h"
 
 namespace dnnc {
-namespace {
 
-struct Options {
-  std::string resource = "energy", measure = "model", accel = "eyeriss";
-  double budget = 0.5, step = 0.1, decay = 0.96, lr = 0.005;
-  int iterations = 20;
-  int64_t short_samples = 1000, long_epochs = 1, val_samples = 500;
+// The pass's parameters, as declared below (their defaults are there), and what the pass runs on.
+struct NetAdaptParams {
+  std::string resource, measure, accel;
+  double budget = 0, step = 0, decay = 0, lr = 0;
+  int64_t iterations = 0, short_samples = 0, long_epochs = 0, val_samples = 0;
   bool compare_uniform = false;
+  static const ParamFields<NetAdaptParams>& fields();
 };
+
+namespace {
 
 // The resource of a model, as the options measure it (lower is better).
 class ResourceMeter {
  public:
-  ResourceMeter(const Options& o, const CalibrationSet& probe, int threads, InputShapes input_shapes)
+  ResourceMeter(const NetAdaptParams& o, const CalibrationSet& probe, int threads, InputShapes input_shapes)
       : o_(o), probe_(probe), threads_(threads), input_shapes_(std::move(input_shapes)) {}
 
   Status init() {
@@ -74,7 +76,7 @@ class ResourceMeter {
   }
 
  private:
-  const Options& o_;
+  const NetAdaptParams& o_;
   const CalibrationSet& probe_;
   int threads_;
   InputShapes input_shapes_;
@@ -105,7 +107,7 @@ train::Buf logitRows(const train::Buf& logits, int64_t first, int64_t count) {
 
 class NetAdapt : public Pass {
  public:
-  explicit NetAdapt(Options o) : o_(std::move(o)) {}
+  explicit NetAdapt(NetAdaptParams o) : o_(std::move(o)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     if (!ctx.calibration) return Error(Exit::Usage, "netadapt needs calibration data: give --data (and --labels)");
@@ -205,7 +207,7 @@ class NetAdapt : public Pass {
   }
 
  private:
-  Options o_;
+  NetAdaptParams o_;
 
   // The final fine-tune (also the uniform baseline's): label-free distillation, cosine schedule,
   // shuffled from `seed` (--seed).
@@ -298,14 +300,6 @@ class NetAdapt : public Pass {
 
 }  // namespace
 
-struct NetAdaptParams {
-  std::string resource, measure, accel;
-  double budget = 0, step = 0, decay = 0, lr = 0;
-  int64_t iterations = 0, short_samples = 0, long_epochs = 0, val_samples = 0;
-  bool compare_uniform = false;
-  static const ParamFields<NetAdaptParams>& fields();
-};
-
 const ParamFields<NetAdaptParams>& NetAdaptParams::fields() {
   using P = NetAdaptParams;
   static const auto f =
@@ -327,26 +321,13 @@ const ParamFields<NetAdaptParams>& NetAdaptParams::fields() {
   return f;
 }
 
-Expected<std::unique_ptr<Pass>> createNetAdapt(const NetAdaptParams& p) {
-  Options o;
-  o.resource = p.resource;
-  o.budget = p.budget;
-  o.measure = p.measure;
-  o.accel = p.accel;
-  o.step = p.step;
-  o.decay = p.decay;
-  o.iterations = static_cast<int>(p.iterations);
-  o.short_samples = p.short_samples;
-  o.long_epochs = p.long_epochs;
-  o.val_samples = p.val_samples;
-  o.lr = p.lr;
-  o.compare_uniform = p.compare_uniform;
+Expected<std::unique_ptr<Pass>> createNetAdapt(const NetAdaptParams& o) {
   if (o.budget <= 0 || o.budget >= 1) return Error(Exit::Usage, "netadapt: budget must be in (0,1), got ", o.budget);
   if (o.step <= 0 || o.step >= 1) return Error(Exit::Usage, "netadapt: step must be in (0,1), got ", o.step);
   if (o.decay <= 0 || o.decay > 1) return Error(Exit::Usage, "netadapt: decay must be in (0,1], got ", o.decay);
   if (o.iterations < 1 || o.short_samples < 1 || o.val_samples < 1 || o.long_epochs < 0)
     return Error(Exit::Usage, "netadapt: iterations, short-samples and val-samples must be >= 1, long-epochs >= 0");
-  return std::unique_ptr<Pass>(new NetAdapt(std::move(o)));
+  return std::unique_ptr<Pass>(new NetAdapt(o));
 }
 
 DNNC_PASS_ENTRY(NetAdapt)

@@ -105,6 +105,29 @@ int64_t countZeros(std::span<const float> w) {
   return std::count(w.begin(), w.end(), 0.0f);
 }
 
+// Records a layer its plan leaves alone, with the reason; true when it is one.
+bool noteLeftAlone(const WeightLayer& layer, const Plan& plan, MagnitudeResult& result) {
+  if (plan.rule == Plan::Skip) result.skipped.push_back({layer.name, "skipped as asked"});
+  if (plan.rule == Plan::None) result.skipped.push_back({layer.name, "no sparsity given for it"});
+  return plan.rule == Plan::Skip || plan.rule == Plan::None;
+}
+
+// A pruned layer's line of the result.
+LayerPruneResult layerResult(const WeightLayer& layer, const Plan& plan, int64_t zeros_before, int64_t zeros_after,
+                             double threshold) {
+  LayerPruneResult r;
+  r.layer = layer.name;
+  r.op = layer.op;
+  r.weight = layer.weight;
+  r.rule = plan.rule == Plan::Global ? "global" : plan.rule == Plan::Layer ? "layer" : "q";
+  r.params = layer.numel;
+  r.zeros_before = zeros_before;
+  r.zeros_after = zeros_after;
+  r.target = plan.rule == Plan::Layer ? plan.target : -1;
+  r.threshold = threshold;
+  return r;
+}
+
 // Whether the fast global path applies: element granularity and every rule the global one (or none).
 bool globalElementsOnly(const std::vector<Plan>& plans, const MagnitudeConfig& config) {
   if (config.granularity.kind == Granularity::Simd || !config.sparsity) return false;
@@ -133,9 +156,7 @@ Expected<MagnitudeResult> pruneGlobalElements(Graph& graph, const std::vector<We
     result.params += layers[i].numel;
     zeros_before[i] = countZeros(values[i]);
     result.zeros_before += zeros_before[i];
-    if (plans[i].rule == Plan::Skip) result.skipped.push_back({layers[i].name, "skipped as asked"});
-    if (plans[i].rule == Plan::None) result.skipped.push_back({layers[i].name, "no sparsity given for it"});
-    if (plans[i].rule != Plan::Global) continue;
+    if (noteLeftAlone(layers[i], plans[i], result) || plans[i].rule != Plan::Global) continue;
     global.push_back(values[i]);
     global_params += layers[i].numel;
     global_zeros += zeros_before[i];
@@ -182,17 +203,7 @@ Expected<MagnitudeResult> pruneGlobalElements(Graph& graph, const std::vector<We
       ties_left = ties;
     }
     result.zeros_after += zeros;
-    if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
-    LayerPruneResult r;
-    r.layer = layers[i].name;
-    r.op = layers[i].op;
-    r.weight = layers[i].weight;
-    r.rule = "global";
-    r.params = layers[i].numel;
-    r.zeros_before = zeros_before[i];
-    r.zeros_after = zeros;
-    r.threshold = threshold;
-    result.layers.push_back(std::move(r));
+    if (plans[i].rule == Plan::Global) result.layers.push_back(layerResult(layers[i], plans[i], zeros_before[i], zeros, threshold));
   }
   return result;
 }
@@ -225,9 +236,7 @@ Expected<MagnitudeResult> pruneMagnitude(Graph& graph, const MagnitudeConfig& co
     result.params += layers[i].numel;
     zeros_before[i] = countZeros(weights[i]);
     result.zeros_before += zeros_before[i];
-    if (plans[i].rule == Plan::Skip) result.skipped.push_back({layers[i].name, "skipped as asked"});
-    if (plans[i].rule == Plan::None) result.skipped.push_back({layers[i].name, "no sparsity given for it"});
-    if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
+    if (noteLeftAlone(layers[i], plans[i], result)) continue;
     DNNC_TRY(checkGranularityFits(config.granularity, layers[i]));
     cands[i] = candidates(config.granularity, layers[i], weights[i]);
   }
@@ -286,21 +295,11 @@ Expected<MagnitudeResult> pruneMagnitude(Graph& graph, const MagnitudeConfig& co
     int64_t zeros = countZeros(weights[i]);
     result.zeros_after += zeros;
     if (plans[i].rule == Plan::Skip || plans[i].rule == Plan::None) continue;
-    LayerPruneResult r;
-    r.layer = layers[i].name;
-    r.op = layers[i].op;
-    r.weight = layers[i].weight;
-    r.rule = plans[i].rule == Plan::Global ? "global" : plans[i].rule == Plan::Layer ? "layer" : "q";
-    r.params = layers[i].numel;
-    r.zeros_before = zeros_before[i];
-    r.zeros_after = zeros;
-    r.target = plans[i].rule == Plan::Layer ? plans[i].target : -1;
-    r.threshold = thresholds[i];
-    if (zeros != r.zeros_before) {
+    if (zeros != zeros_before[i]) {
       graph.setWeight(layers[i].weight, Tensor::fromFloats(weights[i], layers[i].dims));
       result.changed = true;
     }
-    result.layers.push_back(std::move(r));
+    result.layers.push_back(layerResult(layers[i], plans[i], zeros_before[i], zeros, thresholds[i]));
   }
   return result;
 }
