@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages dnnc needs, or prints the exact command when not root.
-#   deps.sh build   what building dnnc and its tests needs (`make demo`, `make build`)
+#   deps.sh build   what building dnnc and its tests needs (`make demo`, `make build`); python3 runs the
+#                   layering check (tools/check_layering.py) that every library area's build step ends with
 #   deps.sh test    that, plus what the test suite's references need (`make test`): libonnx-testdata (ONNX's
 #                   backend node tests), python3-torch/torchvision/onnx/numpy (tools/make_zoo.py exports the
 #                   torchvision zoo with PyTorch's outputs) and node/npm (tools/ort-install.sh installs
@@ -10,7 +11,7 @@
 set -eu
 MODE=${1:-build}
 BUILD_PACKAGES="cmake ninja-build g++ make pkg-config ccache libcli11-dev libprotobuf-dev protobuf-compiler \
-libonnx-dev libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev xz-utils zstd"
+libonnx-dev libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev xz-utils zstd python3"
 TEST_PACKAGES="libonnx-testdata python3-torch python3-torchvision python3-onnx python3-numpy groff-base"
 # Debian's npm needs Debian's nodejs and conflicts with the nodejs of other sources (NodeSource's ships its
 # own npm): where some npm is already on PATH, that one installs ONNX Runtime.
