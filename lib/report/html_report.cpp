@@ -1,5 +1,6 @@
 #include "lib/report/html_report.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -73,6 +74,21 @@ Expected<Rendered> renderDocument(const ReportDocument& d) {
   }
 }
 
+// One group per model across all documents (two batch summaries of the same model are one curve); a point
+// given twice (the original model in each summary) is kept once.
+void addTradeoffs(std::vector<svg::TradeoffGroup>& groups, svg::TradeoffGroup g) {
+  auto it = std::find_if(groups.begin(), groups.end(), [&](const svg::TradeoffGroup& x) { return x.name == g.name; });
+  if (it == groups.end()) {
+    groups.push_back(std::move(g));
+    return;
+  }
+  for (auto& p : g.points)
+    if (std::none_of(it->points.begin(), it->points.end(), [&](const svg::TradeoffPoint& q) {
+          return q.label == p.label && q.ratio == p.ratio && q.accuracy == p.accuracy;
+        }))
+      it->points.push_back(std::move(p));
+}
+
 }  // namespace
 
 const std::vector<std::string>& htmlReportCommands() {
@@ -93,7 +109,7 @@ Expected<std::string> renderHtmlReport(const std::vector<ReportDocument>& docume
             "<p class=\"source\">" + report_html::escapeHtml(d.path) + "</p>\n";
     for (const auto& s : r.sections) body += "<h3>" + report_html::escapeHtml(s.heading) + "</h3>\n" + s.html;
     body += "</section>\n";
-    tradeoffs.insert(tradeoffs.end(), r.tradeoffs.begin(), r.tradeoffs.end());
+    for (auto& g : r.tradeoffs) addTradeoffs(tradeoffs, std::move(g));
   }
   if (!tradeoffs.empty()) {
     svg::ScatterChart c;

@@ -361,6 +361,7 @@ Rendered batchSections(const json& doc) {
   }
   ratios.series = {nz, macs, bytes};
   if (any_energy) ratios.series.push_back(energy), ratios.series.push_back(latency);
+  accuracy.series = {acc_b, acc_a};
   std::string html = table({"model", "recipe", "status", "nonzero params", "top-1", "energy after/before", "message"}, rows);
   if (!ratios.categories.empty())
     html += figure(svg::renderBarChart(ratios), "Each model's compression side by side: below 100 % is smaller or cheaper.");

@@ -1,6 +1,7 @@
 #include "lib/report/svg_chart.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -14,7 +15,7 @@ const char* const kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76
 constexpr int kPaletteSize = 10;
 const char* colour(size_t i) { return kPalette[i % kPaletteSize]; }
 
-constexpr double kCharWidth = 6.6;  // of 11px sans-serif text, on average (a generous estimate)
+constexpr double kCharWidth = 6.2;  // of 11px sans-serif text, on average (a generous estimate)
 constexpr double kTitleHeight = 28, kLegendRow = 18, kPlotHeight = 260, kLeft = 72, kRight = 24;
 constexpr size_t kMaxLabel = 26;
 
@@ -168,7 +169,14 @@ std::string categoryLabels(const std::vector<std::string>& labels, double x0, do
   return out;
 }
 
-std::string value(double v, const std::string& unit) { return shortNumber(v) + (unit.empty() ? "" : " " + unit); }
+// "5.01 MB", "-14.8 kB", "3.2 G pJ": a value with its unit, the magnitude suffix set apart from the number.
+std::string value(double v, const std::string& unit) {
+  std::string n = shortNumber(v);
+  std::string suffix;
+  if (!n.empty() && std::isalpha(static_cast<unsigned char>(n.back()))) suffix = n.back(), n.pop_back();
+  if (unit == "B" || unit.empty()) return n + " " + suffix + unit;
+  return n + " " + suffix + (suffix.empty() ? "" : " ") + unit;
+}
 
 }  // namespace
 
@@ -211,7 +219,7 @@ std::string shortNumber(double v) {
 
 std::string renderBarChart(const BarChart& c) {
   const size_t n = c.categories.size(), k = c.series.size();
-  const double slot = c.stacked ? 34 : std::max(34.0, 12.0 * double(k) + 12);
+  const double slot = c.stacked ? 34 : std::max(34.0, 10.0 * double(k) + 8);
   const double width = std::max(720.0, kLeft + kRight + slot * double(n));
   double legend_h = 0;
   std::vector<LegendItem> items;
@@ -335,7 +343,8 @@ std::string renderScatterChart(const ScatterChart& c) {
     for (const auto& pt : group.points)
       out += "<circle class=\"point\" cx=\"" + num(p.px(pt.ratio)) + "\" cy=\"" + num(p.py(pt.accuracy)) + "\" r=\"4.5\" fill=\"" +
              colour(g) + "\" fill-opacity=\"0.85\" stroke=\"#fff\">" +
-             tooltip(group.name + " " + pt.label + ": " + shortNumber(pt.ratio) + "x, " + shortNumber(pt.accuracy) + " %") + "</circle>";
+             tooltip(group.name + " " + pt.label + ": " + shortNumber(pt.ratio) + "x, " + shortNumber(pt.accuracy) + " %") + "</circle>" +
+             text(p.px(pt.ratio) + 7, p.py(pt.accuracy) - 7, shorten(pt.label), "font-size=\"10\" fill=\"#555\"");
     out += "</g>";
   }
   return out + "</svg>";
