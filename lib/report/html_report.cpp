@@ -26,6 +26,7 @@ body { font-family: 'Liberation Sans', Arial, sans-serif; color: #222; margin: 2
 h1 { font-size: 24px; margin-bottom: 4px; }
 h2 { font-size: 19px; border-bottom: 1px solid #ccc; padding-bottom: 4px; margin-top: 36px; }
 h3 { font-size: 16px; margin: 24px 0 8px; }
+p { font-size: 14px; }
 .source { color: #666; font-size: 13px; margin-top: 0; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; }

@@ -33,6 +33,13 @@ const json& require(const json& j, const char* key) {
   return j[key];
 }
 
+struct Part {
+  const char* key;
+  const char* label;
+};
+// Nearest the multipliers first: a stack then reads from cheap local accesses up to DRAM.
+const Part kLevels[] = {{"mac", "MAC"}, {"rf", "RF"}, {"array", "array (NoC)"}, {"glb", "global buffer"}, {"dram", "DRAM"}};
+
 // The per-layer charts of one energy-scored model (the "layers" and "total" of `dnnc energy --json`).
 void energyModel(const json& m, const std::string& name, Rendered& out) {
   const json& layers = require(m, "layers");
@@ -40,12 +47,6 @@ void energyModel(const json& m, const std::string& name, Rendered& out) {
   std::vector<std::string> names;
   for (const auto& l : layers) names.push_back(l.at("name").get<std::string>());
 
-  struct Part {
-    const char* key;
-    const char* label;
-  };
-  // Nearest the multipliers first: the stack then reads from cheap local accesses up to DRAM.
-  const Part levels[] = {{"mac", "MAC"}, {"rf", "RF"}, {"array", "array (NoC)"}, {"glb", "global buffer"}, {"dram", "DRAM"}};
   const Part types[] = {{"weight", "weights"}, {"ifmap", "input fmaps"}, {"ofmap", "output fmaps, psums"}, {"computation", "computation"}};
   auto stacked = [&](const char* field, const auto& parts, const std::string& title) {
     svg::BarChart c;
@@ -68,7 +69,7 @@ void energyModel(const json& m, const std::string& name, Rendered& out) {
                              humanCount(static_cast<int64_t>(total.at("macs").get<double>())),
                              humanBytes(static_cast<int64_t>(total.at("dram_bytes").get<double>())),
                              std::to_string(layers.size())}});
-  html += figure(stacked("energy_by_level_pj", levels, "Energy per layer by memory level: " + name),
+  html += figure(stacked("energy_by_level_pj", kLevels, "Energy per layer by memory level: " + name),
                  "Where each layer's energy goes in the memory hierarchy. Hover a bar for its value.");
   html += figure(stacked("energy_by_type_pj", types, "Energy per layer by data type: " + name),
                  "The same energy split by what is moved: weights, input feature maps, output feature maps and partial sums, "
@@ -153,9 +154,9 @@ Rendered energySections(const json& doc) {
     c.y_unit = "pJ";
     c.stacked = true;
     c.categories = {first == second ? first + " (1)" : first, first == second ? second + " (2)" : second};
-    for (const char* level : {"mac", "rf", "array", "glb", "dram"}) {
-      svg::Series s{level, {}};
-      for (const json* m : {&doc, &m2}) s.values.push_back(require(*m, "total").at("energy_by_level_pj").at(level).get<double>());
+    for (const auto& level : kLevels) {
+      svg::Series s{level.label, {}};
+      for (const json* m : {&doc, &m2}) s.values.push_back(require(*m, "total").at("energy_by_level_pj").at(level.key).get<double>());
       c.series.push_back(std::move(s));
     }
     const json& r = require(doc, "ratios");

@@ -331,6 +331,25 @@ std::string renderScatterChart(const ScatterChart& c) {
   p.x = niceAxis(std::min(xlo, 1.0), xhi * 1.05, 8);
   p.y = niceAxis(std::max(0.0, ylo - 5), std::min(100.0, yhi + 2));
   std::string out = open(width, p.y0 + p.h + 46, c.title) + legend_svg + yAxis(p, c.y_label) + xAxis(p, c.x_label);
+  // A point's label goes above and right of it, else below, else nowhere (its tooltip still names it):
+  // labels never overlap one another.
+  struct Box {
+    double x0, y0, x1, y1;
+  };
+  std::vector<Box> placed;
+  auto place = [&](double x, double y, const std::string& label) -> std::string {
+    const std::string shown = shorten(label);
+    const double w = textWidth(shown) * 0.92;
+    for (double dy : {-7.0, 15.0}) {
+      const Box b{x + 7, y + dy - 10, x + 7 + w, y + dy + 2};
+      const bool clash = std::any_of(placed.begin(), placed.end(),
+                                     [&](const Box& o) { return b.x0 < o.x1 && o.x0 < b.x1 && b.y0 < o.y1 && o.y0 < b.y1; });
+      if (clash || b.x1 > width) continue;
+      placed.push_back(b);
+      return text(x + 7, y + dy, shown, "font-size=\"10\" fill=\"#555\"");
+    }
+    return "";
+  };
   for (size_t g = 0; g < c.groups.size(); ++g) {
     const auto& group = c.groups[g];
     out += "<g class=\"series\">";
@@ -344,7 +363,7 @@ std::string renderScatterChart(const ScatterChart& c) {
       out += "<circle class=\"point\" cx=\"" + num(p.px(pt.ratio)) + "\" cy=\"" + num(p.py(pt.accuracy)) + "\" r=\"4.5\" fill=\"" +
              colour(g) + "\" fill-opacity=\"0.85\" stroke=\"#fff\">" +
              tooltip(group.name + " " + pt.label + ": " + shortNumber(pt.ratio) + "x, " + shortNumber(pt.accuracy) + " %") + "</circle>" +
-             text(p.px(pt.ratio) + 7, p.py(pt.accuracy) - 7, shorten(pt.label), "font-size=\"10\" fill=\"#555\"");
+             place(p.px(pt.ratio), p.py(pt.accuracy), pt.label);
     out += "</g>";
   }
   return out + "</svg>";
