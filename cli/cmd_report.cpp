@@ -35,7 +35,7 @@ Status runReport(const ReportOptions& o) {
   }
   DNNC_ASSIGN(std::string page, renderHtmlReport(documents));
   DNNC_TRY(writeFileAtomic(o.output, page));
-  note(o.common, "report: wrote " + o.output);
+  if (o.output != "-") note(o.common, "report: wrote " + o.output);
   return {};
 }
 

@@ -98,6 +98,7 @@ std::string afterPercentChart(const std::string& title, const std::vector<std::p
   c.title = title;
   c.y_label = "after as % of before";
   c.y_unit = "%";
+  c.reference = 100;
   svg::Series s{"after / before", {}};
   for (const auto& [label, ba] : metrics) {
     c.categories.push_back(label);
@@ -107,10 +108,8 @@ std::string afterPercentChart(const std::string& title, const std::vector<std::p
   return svg::renderBarChart(c);
 }
 
-std::string sizeTableRow(const std::string& label, double before, double after, bool bytes) {
-  (void)label;
-  return bytes ? humanBytes(static_cast<int64_t>(before)) + " → " + humanBytes(static_cast<int64_t>(after))
-               : withThousands(static_cast<int64_t>(before)) + " → " + withThousands(static_cast<int64_t>(after));
+std::string countChange(double before, double after) {
+  return withThousands(static_cast<int64_t>(before)) + " → " + withThousands(static_cast<int64_t>(after));
 }
 
 }  // namespace
@@ -316,6 +315,7 @@ Rendered batchSections(const json& doc) {
   ratios.title = "After as a percentage of before, per model";
   ratios.y_label = "after as % of before";
   ratios.y_unit = "%";
+  ratios.reference = 100;
   accuracy.title = "Top-1 accuracy before and after, per model";
   accuracy.y_label = "top-1 (%)";
   accuracy.y_unit = "%";
@@ -330,7 +330,7 @@ Rendered batchSections(const json& doc) {
     const std::string status = m.at("status").get<std::string>();
     rows.push_back({label, m.at("recipe").get<std::string>(), status,
                     m.contains("before") && m.contains("after")
-                        ? sizeTableRow("", m["before"].at("nonzero_params").get<double>(), m["after"].at("nonzero_params").get<double>(), false)
+                        ? countChange(m["before"].at("nonzero_params").get<double>(), m["after"].at("nonzero_params").get<double>())
                         : "",
                     isNumber(m, "accuracy_before") && isNumber(m, "accuracy_after")
                         ? percent(m["accuracy_before"].get<double>(), 1) + " → " + percent(m["accuracy_after"].get<double>(), 1)

@@ -239,8 +239,12 @@ std::string renderBarChart(const BarChart& c) {
     }
     hi = std::max(hi, pos), lo = std::min(lo, neg);
   }
+  if (std::isfinite(c.reference)) hi = std::max(hi, c.reference), lo = std::min(lo, c.reference);
   p.y = niceAxis(lo, hi);
   std::string out = open(width, p.y0 + p.h + labels_h + 8, c.title) + legend_svg + yAxis(p, c.y_label);
+  if (std::isfinite(c.reference))
+    out += "<line class=\"reference\" x1=\"" + num(p.x0) + "\" y1=\"" + num(p.py(c.reference)) + "\" x2=\"" + num(p.x0 + p.w) +
+           "\" y2=\"" + num(p.py(c.reference)) + "\" stroke=\"#666\" stroke-dasharray=\"5 3\"/>";
   for (size_t i = 0; i < n; ++i) {
     const double left = p.x0 + slot_w * double(i);
     double pos = 0, neg = 0;

@@ -3,6 +3,7 @@
 // that a report is readable without any script. Pure functions of their input: the same chart gives the
 // same bytes (coordinates are printed with one decimal).
 #pragma once
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct BarChart {
   std::vector<Series> series;           // one bar (grouped) or one segment (stacked) per series and category
   bool stacked = false;
   std::string y_unit;  // appended to tooltip values, e.g. "pJ"
+  double reference = NAN;  // a dashed horizontal line at this value (e.g. 100 % of before), when given
 };
 
 struct LineSeries {
