@@ -124,6 +124,19 @@ TEST_CASE("report renders compare, sensitivity and batch results, and accuracy a
   CHECK(batch.find(">rescnn<") != std::string::npos);
 }
 
+TEST_CASE("report renders NetAdapt's trajectory, each step a point of accuracy against compression", "[report]") {
+  const std::string dir = scratchDir("report_adapt");
+  run({"adapt", testData("lenet5.onnx"), "-o", dir + "/a.onnx", "--budget", "macs=0.6", "--data", testData("fashion_train_5000_images.npy"),
+       "--labels", testData("fashion_train_5000_labels.npy"), "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530", "--limit", "1000",
+       "--short-samples", "64", "--long-epochs", "0", "--val-samples", "200", "--iterations", "4", "--json", dir + "/a.json", "-q"});
+  const std::string html = report({dir + "/a.json"}, dir + "/a.html");
+  checkPage(html, 3);  // before/after, the trajectory, accuracy against compression
+  const json a = json::parse(readBytes(dir + "/a.json"));
+  size_t points = 0;
+  for (size_t at = html.find("class=\"point\""); at != std::string::npos; at = html.find("class=\"point\"", at + 1)) ++points;
+  CHECK(points == a["netadapt"]["trajectory"].size());
+}
+
 TEST_CASE("report renders a zoo model's energy and packed size", "[report][zoo]") {
   const std::string model = std::string(DNNC_BINARY_DIR) + "/zoo/squeezenet1_0.onnx";
   if (!fileExists(model)) {

@@ -60,6 +60,11 @@ def make_reports(dnnc, data, zoo, out):
     run([dnnc, "sensitivity", lenet, "--data", images, "--labels", labels, "--limit", "200", *pre, "--budget", "2",
          "--json", w("sensitivity.json"), "-q"])
     page("sensitivity", [w("sensitivity.json")])
+    train = ["--data", os.path.join(data, "fashion_train_5000_images.npy"), "--labels",
+             os.path.join(data, "fashion_train_5000_labels.npy"), *pre, "--limit", "1000"]
+    run([dnnc, "adapt", lenet, "-o", w("lenet5.adapted.onnx"), "--budget", "macs=0.6", *train, "--short-samples", "64",
+         "--long-epochs", "0", "--val-samples", "200", "--iterations", "4", "--json", w("adapt.json"), "-q"])
+    page("adapt", [w("adapt.json")])
     run([dnnc, "pack", w("lenet5.pruned.onnx"), "-o", w("lenet5.pruned.dnnc"), "--json", w("pack.json"), "-q"])
     page("pack", [w("pack.json")])
     models = w("models")
