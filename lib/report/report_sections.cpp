@@ -392,8 +392,10 @@ Rendered pipelineSections(const json& doc) {
                             "What dnnc " + command + " changed in the model's size and cost.");
   out.sections.push_back({"dnnc " + command + ": " + name, html});
   if (doc.contains("netadapt")) {
+    // NetAdapt's trajectory gives the resource as a fraction of the original's and the accuracy in the
+    // unit its accuracy_metric names ("top-1 (%)"; a fraction otherwise, as elsewhere in dnnc).
     const json& n = doc["netadapt"];
-    const double start = n.at("resource_before").get<double>();
+    const double to_percent = n.value("accuracy_metric", "").find('%') != std::string::npos ? 1 : 100;
     svg::LineChart c;
     c.title = "NetAdapt trajectory: " + name;
     c.x_label = "iteration";
@@ -402,10 +404,11 @@ Rendered pipelineSections(const json& doc) {
     svg::LineSeries acc{"accuracy (%)", {}, {}, false};
     svg::TradeoffGroup group{name, {}};
     for (const auto& t : n.at("trajectory")) {
-      const double it = t.at("iteration").get<double>(), r = t.at("resource").get<double>(), ac = 100 * t.at("accuracy").get<double>();
-      res.x.push_back(it), res.y.push_back(percentOf(r, start));
+      const double it = t.at("iteration").get<double>(), r = t.at("resource").get<double>();
+      const double ac = to_percent * t.at("accuracy").get<double>();
+      res.x.push_back(it), res.y.push_back(100 * r);
       acc.x.push_back(it), acc.y.push_back(ac);
-      group.points.push_back({"iteration " + std::to_string(int64_t(it)), r > 0 ? start / r : 1, ac});
+      group.points.push_back({"iteration " + std::to_string(int64_t(it)), r > 0 ? 1 / r : 1, ac});
     }
     c.series = {res, acc};
     out.sections.push_back({"NetAdapt: " + name, figure(svg::renderLineChart(c), "Each iteration shrinks one layer; the resource "

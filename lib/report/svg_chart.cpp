@@ -45,7 +45,7 @@ struct Axis {
   std::vector<double> ticks;
 };
 
-Axis niceAxis(double lo, double hi, int count = 5) {
+Axis niceAxis(double lo, double hi, int count = 5, double min_step = 0) {
   Axis a;
   if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
   if (hi <= lo) hi = lo + (lo == 0 ? 1 : std::abs(lo) * 0.1);
@@ -57,6 +57,7 @@ Axis niceAxis(double lo, double hi, int count = 5) {
       step = m * power;
       break;
     }
+  step = std::max(step, min_step);
   a.lo = std::floor(lo / step + 1e-9) * step;
   a.hi = std::ceil(hi / step - 1e-9) * step;
   for (int k = 0;; ++k) {
@@ -284,7 +285,11 @@ std::string renderLineChart(const LineChart& c) {
   for (const auto& s : c.series)
     for (size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
       xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]), ylo = std::min(ylo, s.y[i]), yhi = std::max(yhi, s.y[i]);
-  p.x = niceAxis(xlo, xhi, 8);
+  // Whole-number x values (iterations, steps) get whole-number ticks.
+  bool whole = true;
+  for (const auto& s : c.series)
+    for (double x : s.x) whole &= x == std::round(x);
+  p.x = niceAxis(xlo, xhi, 8, whole ? 1 : 0);
   p.y = niceAxis(std::min(ylo, 0.0), yhi);
   std::string out = open(width, p.y0 + p.h + 46, c.title) + legend_svg + yAxis(p, c.y_label) + xAxis(p, c.x_label);
   for (size_t s = 0; s < c.series.size(); ++s) {

@@ -135,6 +135,16 @@ TEST_CASE("report renders NetAdapt's trajectory, each step a point of accuracy a
   size_t points = 0;
   for (size_t at = html.find("class=\"point\""); at != std::string::npos; at = html.find("class=\"point\"", at + 1)) ++points;
   CHECK(points == a["netadapt"]["trajectory"].size());
+  // The last step's point: compression = MACs before / after (from the report's own totals), accuracy in %.
+  static const std::regex tip("iteration ([0-9]+): ([0-9.]+)x, ([0-9.]+) %");
+  std::smatch m;
+  std::string last;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), tip); it != std::sregex_iterator(); ++it) last = it->str();
+  REQUIRE(std::regex_match(last, m, tip));
+  const json& n = a["netadapt"];
+  CHECK(std::stod(m[2]) == Approx(n["resource_before"].get<double>() / n["resource_after"].get<double>()).epsilon(0.01));
+  CHECK(std::stod(m[3]) == Approx(n["trajectory"].back()["accuracy"].get<double>()).epsilon(0.01));  // top-1 (%)
+  CHECK(std::stod(m[3]) <= 100);
 }
 
 TEST_CASE("report renders a zoo model's energy and packed size", "[report][zoo]") {
