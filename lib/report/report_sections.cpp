@@ -158,6 +158,22 @@ Rendered energySections(const json& doc) {
       for (const json* m : {&doc, &m2}) s.values.push_back(require(*m, "total").at("energy_by_level_pj").at(level.key).get<double>());
       c.series.push_back(std::move(s));
     }
+    // Layer by layer on one scale, matched by name (a layer the second model lacks is 0 there).
+    svg::BarChart per_layer;
+    per_layer.title = "Energy per layer: " + first + " and " + second;
+    per_layer.y_label = "energy (pJ)";
+    per_layer.y_unit = "pJ";
+    svg::Series e1{c.categories[0], {}}, e2{c.categories[1], {}};
+    for (const auto& l : require(doc, "layers")) {
+      const std::string layer = l.at("name").get<std::string>();
+      per_layer.categories.push_back(layer);
+      e1.values.push_back(l.at("energy_pj").get<double>());
+      double other = 0;
+      for (const auto& l2 : require(m2, "layers"))
+        if (l2.at("name").get<std::string>() == layer) other = l2.at("energy_pj").get<double>();
+      e2.values.push_back(other);
+    }
+    per_layer.series = {e1, e2};
     const json& r = require(doc, "ratios");
     std::string html = table({"energy", "latency", "DRAM traffic", "MACs", "nonzero MACs"},
                              {{percent(r.at("energy_pj").get<double>()), percent(r.at("latency_cycles").get<double>()),
@@ -165,7 +181,8 @@ Rendered energySections(const json& doc) {
                                percent(r.at("nonzero_macs").get<double>())}});
     out.sections.push_back({"Energy: " + second + " against " + first,
                             "<p>" + escapeHtml(second) + " as a percentage of " + escapeHtml(first) + ":</p>" + html +
-                                figure(svg::renderBarChart(c), "Both models' energy on the same accelerator, by memory level.")});
+                                figure(svg::renderBarChart(c), "Both models' energy on the same accelerator, by memory level.") +
+                                figure(svg::renderBarChart(per_layer), "Each layer of the first model and the layer of the same name in the second.")});
   }
   return out;
 }

@@ -75,7 +75,7 @@ TEST_CASE("report renders energy per layer, and --html writes the same charts", 
 
   run({"run", testData("lenet5.onnx"), "-o", dir + "/p.onnx", "--passes", "prune-structured(sparsity=0.5)", "-q", "--json", dir + "/run.json"});
   run({"energy", testData("lenet5.onnx"), dir + "/p.onnx", "--json", dir + "/e2.json", "-q"});
-  checkPage(report({dir + "/e2.json"}, dir + "/e2.html"), 7);  // 3 per model and their totals
+  checkPage(report({dir + "/e2.json"}, dir + "/e2.html"), 8);  // 3 per model, their totals, and layer by layer
   checkPage(report({dir + "/run.json"}, dir + "/run.html"), 1);
 }
 
