@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "cli/progress.h"
 #include "lib/energy/energy_workflow.h"
 
@@ -18,7 +19,7 @@ using namespace dnnc::energy;
 const std::string kCmd = "energy";
 
 struct EnergyOptions {
-  std::string model, model2;
+  std::string model, model2, html;
   std::string accel = "eyeriss", objective = "energy", mapping, act_sparsity;
   int batch = 0;
   bool no_rlc = false, dump_accel = false, allow_partial = false;
@@ -62,11 +63,12 @@ Status runEnergy(const EnergyOptions& o) {
   progress.reset();
   if (o.common.verbose)
     for (const auto& m : result.models) note(o.common, energyTimings(m));
-  if (!o.common.json.empty()) {
+  if (!o.common.json.empty() || !o.html.empty()) {
     Report report(kCmd);
     for (const auto& [path, sha] : result.inputs) report.addInput(path, sha);
     report.root().update(energyReportJson(result, request));
-    return emitJsonStatus(report, o.common);
+    DNNC_TRY(emitHtml(report, o.html));
+    if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   }
   std::cout << formatEnergyReport(result);
   return {};
@@ -95,6 +97,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
   addPreprocessOptions(sub, o->data, "With --data: ");
+  addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return reportStatus(kCmd, runEnergy(*o)); }});
 }

@@ -91,5 +91,6 @@ void setupShare(CLI::App& app, CommandList& commands);  // share and quantize
 void setupAdapt(CLI::App& app, CommandList& commands);
 void setupCompare(CLI::App& app, CommandList& commands);
 void setupBatch(CLI::App& app, CommandList& commands);
+void setupReport(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli
