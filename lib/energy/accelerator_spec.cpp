@@ -209,6 +209,42 @@ Expected<Compression> parseCompression(const std::string& s) {
   return Error(Exit::Input, "expected none, rlc or significance-map, got '", s, "'");
 }
 
+// Reads the list of what a zero operand gates (a YAML sequence, or one scalar); absent: the MAC and the
+// filter-scratchpad read, the Eyeriss v1 chip's gating (JSSC 2017).
+Status readGates(MapReader& r, const std::string& key, Field<GatedAccesses>& out) {
+  if (!r.has(key)) {
+    out = {GatedAccesses{true, false, true, false, false}, Provenance::Defaulted};
+    return {};
+  }
+  const char* expected = "expected a list of mac, ifmap_read, filter_read, psum_read, psum_write";
+  YAML::Node n = r.child(key);
+  std::vector<std::string> names;
+  if (n.IsScalar()) {
+    names.push_back(n.Scalar());
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return r.error(key, expected);
+      names.push_back(item.Scalar());
+    }
+  } else if (!n.IsNull()) {
+    return r.error(key, expected);
+  }
+  GatedAccesses g;
+  for (const auto& s : names) {
+    bool* slot = s == "mac"           ? &g.mac
+                 : s == "ifmap_read"  ? &g.ifmap_read
+                 : s == "filter_read" ? &g.filter_read
+                 : s == "psum_read"   ? &g.psum_read
+                 : s == "psum_write"  ? &g.psum_write
+                                      : nullptr;
+    if (!slot) return r.error(key, strCat(expected, ", got '", s, "'"));
+    if (*slot) return r.error(key, strCat("'", s, "' listed twice"));
+    *slot = true;
+  }
+  out = {g, Provenance::Given};
+  return {};
+}
+
 // Reads a list of data type names (a YAML sequence, or one scalar).
 Status readTypes(MapReader& r, const std::string& key, std::vector<DataType>& out) {
   YAML::Node n = r.child(key);
@@ -430,6 +466,8 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     auto& zh = spec.zeros;
     DNNC_TRY(z.scalar("gate_ifmap_zeros", zh.gate_ifmap_zeros, false));
     DNNC_TRY(z.scalar("gate_weight_zeros", zh.gate_weight_zeros, false));
+    DNNC_TRY(readGates(z, "ifmap_zero_gates", zh.ifmap_zero_gates));
+    DNNC_TRY(readGates(z, "weight_zero_gates", zh.weight_zero_gates));
     DNNC_TRY(z.scalar("skip_gated_cycles", zh.skip_gated_cycles, false));
     Field<std::string> fc, wc;
     DNNC_TRY(z.scalar<std::string>("fmap_compression", fc, "none"));
@@ -451,7 +489,8 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
                      strCat("a ", zh.rlc_word_bits.value, "-bit word cannot hold one run/level pair of ",
                             zh.rlc_run_bits.value + spec.word_bits.value, " bits plus the term bit"));
     zh.rlc_pairs_per_word = {pairs, Provenance::Derived};
-    DNNC_TRY(z.finish({"gate_ifmap_zeros", "gate_weight_zeros", "skip_gated_cycles", "fmap_compression",
+    DNNC_TRY(z.finish({"gate_ifmap_zeros", "gate_weight_zeros", "ifmap_zero_gates", "weight_zero_gates",
+                       "skip_gated_cycles", "fmap_compression",
                        "weight_compression", "compress_first_layer_ifmap", "rlc_run_bits", "rlc_word_bits"}));
   }
   {
@@ -503,6 +542,19 @@ std::string typesList(const std::vector<DataType>& ts) {
 
 }  // namespace
 
+std::string gatedAccessesList(const GatedAccesses& g) {
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (on) s += (s.empty() ? "" : ", ") + std::string(name);
+  };
+  add(g.mac, "mac");
+  add(g.ifmap_read, "ifmap_read");
+  add(g.filter_read, "filter_read");
+  add(g.psum_read, "psum_read");
+  add(g.psum_write, "psum_write");
+  return "[" + s + "]";
+}
+
 void forEachField(const AcceleratorSpec& s,
                   const std::function<void(const std::string&, const std::string&, Provenance)>& fn) {
   auto b = [](bool v) { return std::string(v ? "true" : "false"); };
@@ -542,6 +594,8 @@ void forEachField(const AcceleratorSpec& s,
   const auto& z = s.zeros;
   fn("zero_handling.gate_ifmap_zeros", b(z.gate_ifmap_zeros.value), z.gate_ifmap_zeros.from);
   fn("zero_handling.gate_weight_zeros", b(z.gate_weight_zeros.value), z.gate_weight_zeros.from);
+  fn("zero_handling.ifmap_zero_gates", gatedAccessesList(z.ifmap_zero_gates.value), z.ifmap_zero_gates.from);
+  fn("zero_handling.weight_zero_gates", gatedAccessesList(z.weight_zero_gates.value), z.weight_zero_gates.from);
   fn("zero_handling.skip_gated_cycles", b(z.skip_gated_cycles.value), z.skip_gated_cycles.from);
   fn("zero_handling.fmap_compression", compressionName(z.fmap_compression.value), z.fmap_compression.from);
   fn("zero_handling.weight_compression", compressionName(z.weight_compression.value), z.weight_compression.from);
@@ -612,6 +666,8 @@ std::string dumpAcceleratorSpec(const AcceleratorSpec& s) {
   os << "zero_handling:\n";
   line(2, "gate_ifmap_zeros", b(z.gate_ifmap_zeros.value), z.gate_ifmap_zeros.from);
   line(2, "gate_weight_zeros", b(z.gate_weight_zeros.value), z.gate_weight_zeros.from);
+  line(2, "ifmap_zero_gates", gatedAccessesList(z.ifmap_zero_gates.value), z.ifmap_zero_gates.from);
+  line(2, "weight_zero_gates", gatedAccessesList(z.weight_zero_gates.value), z.weight_zero_gates.from);
   line(2, "skip_gated_cycles", b(z.skip_gated_cycles.value), z.skip_gated_cycles.from);
   line(2, "fmap_compression", compressionName(z.fmap_compression.value), z.fmap_compression.from);
   line(2, "weight_compression", compressionName(z.weight_compression.value), z.weight_compression.from);

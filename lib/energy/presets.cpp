@@ -46,7 +46,8 @@ levels:
       - {types: [filter], size_words: 224}
       - {types: [psum], size_words: 24}
 zero_handling:
-  gate_ifmap_zeros: true       # zero ifmaps skip the filter-spad read and the MAC (not the cycle)
+  gate_ifmap_zeros: true       # a zero ifmap (flagged in the ifmap spad) gates the filter-spad read and
+  ifmap_zero_gates: [mac, filter_read]   # the MAC (JSSC 2017); the psum is still read and written
   gate_weight_zeros: false
   skip_gated_cycles: false
   fmap_compression: rlc        # ifmaps and ofmaps in DRAM (not filters)
@@ -63,8 +64,8 @@ latency:
 
 // Eyeriss's array and costs with the sparsity handling of Yang, Chen, Sze, "Designing Energy-Efficient
 // Convolutional Neural Networks using Energy-Aware Pruning", CVPR 2017: weights and fmaps in DRAM coded
-// with a significance map (1 bit per value, plus 16 bits per nonzero), a MAC skipped when either operand
-// is zero. The default target of energy-aware pruning.
+// with a significance map (1 bit per value, plus 16 bits per nonzero), a MAC skipped with its filter read
+// and psum update when either operand is zero. The default target of energy-aware pruning.
 constexpr const char* kEyerissSparse = R"yaml(
 name: eyeriss-sparse
 description: "Eyeriss with Yang et al. 2017 sparsity: significance-map weights and fmaps, zero operands skip MACs"
@@ -91,8 +92,14 @@ levels:
       - {types: [filter], size_words: 224}
       - {types: [psum], size_words: 24}
 zero_handling:
+  # The accounting of Yang et al. (CVPR 2017) and of their energy-estimation tool (Yang, Chen, Emer, Sze,
+  # Asilomar 2017): a MAC with a zero operand is not performed, and with it go the filter read and the psum
+  # accumulation (psum read and write-back) in the scratchpads; the ifmap value is still read (that is where
+  # the zero is detected). Zero weights are never fetched into the MAC either (sparse filters).
   gate_ifmap_zeros: true
+  ifmap_zero_gates: [mac, filter_read, psum_read, psum_write]
   gate_weight_zeros: true
+  weight_zero_gates: [mac, filter_read, psum_read, psum_write]
   skip_gated_cycles: false     # energy is skipped; the Eyeriss array keeps its cycle schedule
   fmap_compression: significance-map
   weight_compression: significance-map
