@@ -494,6 +494,18 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
                        "weight_compression", "compress_first_layer_ifmap", "rlc_run_bits", "rlc_word_bits"}));
   }
   {
+    // Defaults of the multiply and add energies: the 8-bit integer figures of Horowitz, ISSCC 2014 (45 nm:
+    // add 0.03 pJ, multiply 0.2 pJ), as shares of their sum.
+    MapReader u(r.child("weight_repetition"), "weight_repetition", source);
+    DNNC_TRY(u.expectMap());
+    auto& wr = spec.repetition;
+    DNNC_TRY(u.scalar("factorized_dot_products", wr.factorized_dot_products, false));
+    DNNC_TRY(u.positive("activation_group_reuse", wr.activation_group_reuse, 1));
+    DNNC_TRY(u.nonNegative("multiply_energy", wr.multiply_energy, 0.87));
+    DNNC_TRY(u.nonNegative("add_energy", wr.add_energy, 0.13));
+    DNNC_TRY(u.finish({"factorized_dot_products", "activation_group_reuse", "multiply_energy", "add_energy"}));
+  }
+  {
     MapReader l(r.child("latency"), "latency", source);
     DNNC_TRY(l.expectMap());
     if (l.has("overlap_dram")) {
@@ -506,7 +518,7 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     DNNC_TRY(l.finish({"overlap_dram", "pass_overhead_cycles"}));
   }
   DNNC_TRY(r.finish({"name", "description", "dataflow", "word_bits", "clock_mhz", "pe_array", "mac", "levels",
-                     "zero_handling", "latency"}));
+                     "zero_handling", "weight_repetition", "latency"}));
   return spec;
 }
 
@@ -604,6 +616,11 @@ void forEachField(const AcceleratorSpec& s,
   fn("zero_handling.rlc_run_bits", num(z.rlc_run_bits.value), z.rlc_run_bits.from);
   fn("zero_handling.rlc_word_bits", num(z.rlc_word_bits.value), z.rlc_word_bits.from);
   fn("zero_handling.rlc_pairs_per_word", num(z.rlc_pairs_per_word.value), z.rlc_pairs_per_word.from);
+  const auto& u = s.repetition;
+  fn("weight_repetition.factorized_dot_products", b(u.factorized_dot_products.value), u.factorized_dot_products.from);
+  fn("weight_repetition.activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
+  fn("weight_repetition.multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
+  fn("weight_repetition.add_energy", num(u.add_energy.value), u.add_energy.from);
   fn("latency.overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   fn("latency.pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);
 }
@@ -675,6 +692,12 @@ std::string dumpAcceleratorSpec(const AcceleratorSpec& s) {
   line(2, "rlc_run_bits", num(z.rlc_run_bits.value), z.rlc_run_bits.from);
   line(2, "rlc_word_bits", num(z.rlc_word_bits.value), z.rlc_word_bits.from);
   line(2, "rlc_pairs_per_word", num(z.rlc_pairs_per_word.value), z.rlc_pairs_per_word.from);
+  const auto& u = s.repetition;
+  os << "weight_repetition:\n";
+  line(2, "factorized_dot_products", b(u.factorized_dot_products.value), u.factorized_dot_products.from);
+  line(2, "activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
+  line(2, "multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
+  line(2, "add_energy", num(u.add_energy.value), u.add_energy.from);
   os << "latency:\n";
   line(2, "overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   line(2, "pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);

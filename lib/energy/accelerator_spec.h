@@ -98,6 +98,14 @@ struct AcceleratorSpec {
     Field<int> rlc_pairs_per_word;  // derived: (rlc_word_bits - 1) / (run_bits + word_bits)
   } zeros;
 
+  // UCNN (Hegde et al., ISCA 2018): dot products factorised over repeated weights (lib/energy/ucnn.h).
+  struct WeightRepetition {
+    Field<bool> factorized_dot_products;  // the accelerator supports it (default false)
+    Field<int> activation_group_reuse;    // G filters share their input sub-group sums (default 1)
+    Field<double> multiply_energy;        // one multiply, normalised to a MAC (default 0.87)
+    Field<double> add_energy;             // one addition, normalised to a MAC (default 0.13)
+  } repetition;
+
   struct Latency {
     // DRAM traffic that streams while the array computes (hidden up to the processing time); the rest stalls.
     Field<std::vector<DataType>> overlap_dram;

@@ -108,6 +108,49 @@ latency:
   overlap_dram: [filter]
 )yaml";
 
+// The Eyeriss chip with UCNN's weight-repetition support (Hegde et al., ISCA 2018) added to its PEs: dot
+// products factorised over repeated weights, two filters sharing their input sub-group sums. Everything
+// else, the zero gating included, is the chip's; lib/energy/ucnn.h says what changes.
+constexpr const char* kEyerissUcnn = R"yaml(
+name: eyeriss-ucnn
+description: "Eyeriss v1 with UCNN factorised dot products (Hegde et al. 2018), activation group reuse 2"
+dataflow: row-stationary
+word_bits: 16
+clock_mhz: 200
+pe_array: {rows: 12, cols: 14}
+mac: {energy: 1, energy_pj: 2.7}
+levels:
+  - {name: DRAM, class: dram, width_bits: 64, clock_mhz: 60, energy: 200, stores_padding: true}
+  - name: GLB
+    class: global_buffer
+    width_bits: 64
+    energy: 6
+    partitions:
+      - {types: [ifmap, psum], size_kb: 100}
+      - {types: [filter], size_kb: 8}
+  - {name: array, class: array_noc, energy: 2}
+  - name: RF
+    class: pe_spad
+    energy: 1
+    partitions:
+      - {types: [ifmap], size_words: 12}
+      - {types: [filter], size_words: 224}
+      - {types: [psum], size_words: 24}
+zero_handling:
+  gate_ifmap_zeros: true
+  ifmap_zero_gates: [mac, filter_read]
+  fmap_compression: rlc
+  rlc_run_bits: 5
+  rlc_word_bits: 64
+weight_repetition:
+  factorized_dot_products: true
+  activation_group_reuse: 2    # UCNN's G = 2 design point
+  multiply_energy: 0.87        # 8-bit shares of Horowitz, ISSCC 2014 (multiply 0.2 pJ, add 0.03 pJ)
+  add_energy: 0.13
+latency:
+  overlap_dram: [filter]
+)yaml";
+
 // A hypothetical 8-bit edge accelerator, to show that nothing is hard-wired: a 16x16 row-stationary array,
 // 8-bit words, a 128 kB GLB, LPDDR4 x32 link, energies in pJ (illustrative 28 nm figures scaled from
 // Horowitz, ISSCC 2014: 8-bit MAC ~0.12 pJ, small register file ~0.1 pJ/B, 128 kB SRAM ~1.2 pJ/B,
@@ -150,6 +193,7 @@ const std::pair<const char*, const char*> kPresets[] = {
     {"eyeriss", kEyeriss},
     {"eyeriss-sparse", kEyerissSparse},
     {"edge-8bit", kEdge8},
+    {"eyeriss-ucnn", kEyerissUcnn},
 };
 
 }  // namespace
