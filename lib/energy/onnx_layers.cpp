@@ -57,7 +57,8 @@ class Extractor {
     auto producer = graph_.producer(value);
     if (!producer || depth >= kMaxWeightChain) return false;
     const auto& node = graph_.node(*producer);
-    if (!isDefaultDomain(node) || node.op_type() == "Constant") return node.op_type() == "Constant";
+    if (!isDefaultDomain(node)) return false;
+    if (node.op_type() == "Constant") return true;
     for (const auto& a : node.attribute())
       if (a.has_g() || a.graphs_size() > 0) return false;
     for (const auto& in : node.input())

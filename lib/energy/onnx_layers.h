@@ -1,6 +1,7 @@
 // The glue between an ONNX model and the energy model: one LayerShape per Conv (grouped and depthwise
 // included; 1-D as a 1 x L map) and per Gemm / MatMul with a constant weight (a 1x1 convolution on a 1x1
-// ifmap, E = F = 1), in graph order, with the weight zero fraction read from the weights, `first_layer` for
+// ifmap, E = F = 1), in graph order; a weight computed from constants alone (a shared model's
+// Gather(codebook, indices), a quantized model's DequantizeLinear) is evaluated and counts as a constant, with the weight zero fraction read from the weights, `first_layer` for
 // layers whose input is the network input, and the sparsity of activations given by the user or measured.
 //
 // MatMul of two activations (attention) is a grouped 1x1 convolution over the first operand's rows;

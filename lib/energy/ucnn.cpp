@@ -72,7 +72,8 @@ Expected<UcnnCounts> countUcnn(std::span<const float> weights, int64_t filters, 
   if (filters < 1 || taps < 1 || int64_t(weights.size()) != filters * taps)
     return Error(Exit::Input, "UCNN counts: ", weights.size(), " weights do not make ", filters, " filters of ",
                  taps, " taps");
-  if (reuse_group < 1) return Error(Exit::Input, "UCNN counts: activation group reuse must be at least 1, got ", reuse_group);
+  if (reuse_group < 1)
+    return Error(Exit::Input, "UCNN counts: activation group reuse must be at least 1, got ", reuse_group);
   if (conv_groups < 1 || filters % conv_groups != 0)
     return Error(Exit::Input, "UCNN counts: ", filters, " filters do not split into ", conv_groups, " groups");
   UcnnCounts out;

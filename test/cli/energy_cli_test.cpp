@@ -361,7 +361,8 @@ TEST_CASE("energy scores a shared model (Gather(codebook, indices)) as its gathe
   const std::string dir = scratchDir("energy-shared");
   const std::string gathered = dir + "/shared.onnx", plain = dir + "/materialized.onnx";
   REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "3", "-o", gathered, "-q"}).exit_code == 0);
-  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "3", "--materialize", "-o", plain, "-q"}).exit_code == 0);
+  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "3", "--materialize", "-o", plain, "-q"}).exit_code ==
+          0);
   // Same weights, two encodings: the same layers, energies and UCNN counts.
   json a = runJson({"energy", gathered, "--accel", "eyeriss-ucnn", "--json"});
   json b = runJson({"energy", plain, "--accel", "eyeriss-ucnn", "--json"});

@@ -103,8 +103,9 @@ TEST_CASE("UCNN multiply and add counts equal brute force on small layers", "[en
           const int g = std::min(k.reuse, per_group - f);
           const auto out = factorised(w, k.taps, cg * per_group + f, g, x, ops);
           for (int j = 0; j < g; ++j) {
+            const size_t row = size_t(cg * per_group + f + j) * size_t(k.taps);
             double direct = 0;
-            for (int t = 0; t < k.taps; ++t) direct += double(w[size_t((cg * per_group + f + j) * k.taps + t)]) * x[size_t(t)];
+            for (int t = 0; t < k.taps; ++t) direct += double(w[row + size_t(t)]) * x[size_t(t)];
             worst = std::max(worst, std::abs(out[size_t(j)] - direct));
           }
         }
