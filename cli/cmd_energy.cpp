@@ -82,7 +82,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
       "energy", "Energy, data movement and latency per layer on a row-stationary accelerator (Eyeriss and others)");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)");
   sub->add_option("MODEL2", o->model2, "A second model (e.g. the compressed one) to compare with the first");
-  sub->add_option("--accel", o->accel, "Accelerator: eyeriss, eyeriss-sparse, edge-8bit, or a spec FILE.yaml (default eyeriss)");
+  sub->add_option("--accel", o->accel, "Accelerator: eyeriss, eyeriss-sparse, edge-8bit, eyeriss-ucnn, or a spec FILE.yaml (default eyeriss)");
   sub->add_option("--batch", o->batch, "Batch size N (default: the model's static batch, else 1)")
       ->check(CLI::Range(1, 1 << 20));
   sub->add_option("--objective", o->objective, "What the mapping search minimises: energy, latency or edp (default energy)");
