@@ -1,13 +1,16 @@
 // dnnc stats MODEL --data X: for every Conv/Gemm/MatMul input activation over the data set, the fraction
 // of exact zeros, the value range, a histogram and the zero-run-length distribution (lib/exec/activation_stats).
+// With --snapea, also the MACs SnaPEA's exact-mode early termination skips (lib/analysis/snapea).
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include "cli/command.h"
 #include "cli/progress.h"
+#include "lib/analysis/snapea.h"
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
@@ -25,6 +28,7 @@ struct StatsOptions {
   DataOptions data;
   int64_t batch = 32, limit = 0;
   int bins = 64, max_run = 64;
+  bool snapea = false;
   CommonOptions common;
 };
 
@@ -42,6 +46,60 @@ class LimitedSource : public ArraySource {
  private:
   std::unique_ptr<ArraySource> inner_;
 };
+
+nlohmann::json snapeaJson(const SnapeaResult& s) {
+  nlohmann::json layers = nlohmann::json::array(), uncovered = nlohmann::json::array();
+  for (const auto& l : s.layers)
+    layers.push_back({{"node", l.node},
+                      {"relu", l.relu},
+                      {"outputs", l.outputs},
+                      {"terminated_outputs", l.terminated_outputs},
+                      {"macs", l.macs},
+                      {"negative_macs", l.negative_macs},
+                      {"skipped_macs", l.skipped_macs},
+                      {"skip_fraction", l.skipFraction()},
+                      {"max_abs_diff", l.max_abs_diff},
+                      {"mismatches", l.mismatches},
+                      {"terminated_nonzero", l.terminated_nonzero},
+                      {"negative_inputs", l.negative_inputs},
+                      {"exact", l.exact()}});
+  for (const auto& u : s.uncovered) uncovered.push_back({{"node", u.node}, {"reason", u.reason}});
+  return {{"mode", "exact"},
+          {"layers", layers},
+          {"uncovered", uncovered},
+          {"macs", s.macs()},
+          {"skipped_macs", s.skippedMacs()},
+          {"skip_fraction", s.skipFraction()},
+          {"exact", s.exact()}};
+}
+
+void printSnapea(const SnapeaResult& s) {
+  std::cout << "\nSnaPEA exact mode (Conv -> Relu with non-negative input): MACs early termination skips\n";
+  TextTable t({"conv", "relu", "outputs", "zero outputs", "MACs", "skipped", "skip", "max |diff|", "exact"});
+  t.alignRight({2, 3, 4, 5, 6, 7});
+  auto pct = [](int64_t a, int64_t b) { return formatFixed(b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0, 2) + " %"; };
+  for (const auto& l : s.layers)
+    t.addRow({l.node, l.relu, std::to_string(l.outputs), pct(l.terminated_outputs, l.outputs), std::to_string(l.macs),
+              std::to_string(l.skipped_macs), pct(l.skipped_macs, l.macs), formatFixed(l.max_abs_diff, 7),
+              l.exact() ? "yes" : "NO"});
+  t.addRow({"total", "", "", "", std::to_string(s.macs()), std::to_string(s.skippedMacs()), pct(s.skippedMacs(), s.macs()), "",
+            s.exact() ? "yes" : "NO"});
+  std::cout << t.render();
+  if (!s.uncovered.empty()) {
+    std::cout << "Not covered:\n";
+    for (const auto& u : s.uncovered) std::cout << "  " << u.node << ": " << u.reason << "\n";
+  }
+}
+
+// Early termination that changed an output means the count is wrong: say so and fail.
+int snapeaExactness(const std::string& cmd, const std::optional<SnapeaResult>& s) {
+  if (!s || s->exact()) return 0;
+  for (const auto& l : s->layers)
+    if (!l.exact())
+      return reportError(cmd, Error(Exit::Internal, "SnaPEA early termination of Conv '", l.node, "' changed ", l.mismatches,
+                                    " outputs and saw ", l.negative_inputs, " negative inputs"));
+  return 0;
+}
 
 int runStats(const StatsOptions& o) {
   const std::string cmd = "stats";
@@ -86,6 +144,13 @@ int runStats(const StatsOptions& o) {
   auto start = std::chrono::steady_clock::now();
   auto stats = collectActivationStats(**exec, **loader, batch, opts, [&](int64_t d, int64_t t) { progress.update(d, t); });
   if (!stats) return reportError(cmd, stats.error());
+  std::optional<SnapeaResult> snapea;
+  if (o.snapea) {
+    ProgressLine snapea_progress(o.common, "stats --snapea");
+    auto counted = collectSnapea(**exec, **loader, batch, [&](int64_t d, int64_t t) { snapea_progress.update(d, t); });
+    if (!counted) return reportError(cmd, counted.error());
+    snapea = std::move(*counted);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   Report report(cmd);
@@ -112,7 +177,11 @@ int runStats(const StatsOptions& o) {
                                      {"last_bucket_is_at_least", s.zero_runs.size()}}}});
   }
   r["activations"] = layers;
-  if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
+  if (snapea) r["snapea"] = snapeaJson(*snapea);
+  if (!o.common.json.empty()) {
+    int code = emitJson(cmd, report, o.common);
+    return code ? code : snapeaExactness(cmd, snapea);
+  }
 
   TextTable t({"node", "op", "activation", "dims", "zeros", "min", "max", "mean", "mean zero run"});
   t.alignRight({4, 5, 6, 7, 8});
@@ -121,7 +190,8 @@ int runStats(const StatsOptions& o) {
               formatFixed(100.0 * s.zeroFraction(), 2) + " %", formatFixed(s.min, 4), formatFixed(s.max, 4),
               formatFixed(s.mean, 4), formatFixed(s.meanRunLength(), 2)});
   std::cout << (*loader)->samples() << " samples\n" << t.render();
-  return 0;
+  if (snapea) printSnapea(*snapea);
+  return snapeaExactness(cmd, snapea);
 }
 
 }  // namespace
@@ -135,6 +205,9 @@ void setupStats(CLI::App& app, CommandList& commands) {
   sub->add_option("--limit", o->limit, "Use only the first N samples");
   sub->add_option("--bins", o->bins, "Histogram bins (even; default 64)");
   sub->add_option("--max-run", o->max_run, "Zero-run lengths counted exactly below this; longer ones share the last bucket (default 64)");
+  sub->add_flag("--snapea", o->snapea,
+                "Also count the MACs SnaPEA exact-mode early termination skips in each Conv -> Relu with non-negative input, "
+                "and check the terminated outputs against the executor's Relu");
   addPreprocessOptions(sub, o->data);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runStats(*o); }});
