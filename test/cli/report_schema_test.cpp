@@ -127,7 +127,7 @@ TEST_CASE("every command's --json report keeps its schema", "[schema]") {
   checkSchema("unpack", {"unpack", dir + "/p.dnnc", "-o", dir + "/u.onnx", "--json", "-"});
   checkSchema("energy", {"energy", lenet5, dir + "/prune.onnx", "--accel", "eyeriss-sparse", "--json"});
   checkSchema("eval", with({"eval", lenet5, "--json"}, labelled));
-  checkSchema("stats", with({"stats", lenet5, "--json"}, data));
+  checkSchema("stats", with({"stats", lenet5, "--snapea", "--json"}, data));
   checkSchema("infer", with({"infer", lenet5, "-o", dir + "/out.npz", "--json", "-"}, data));
   checkSchema("compare", with({"compare", lenet5, dir + "/prune.onnx", "--json"}, labelled));
   checkSchema("finetune", with({"finetune", lenet5, "-o", dir + "/ft.onnx", "--epochs", "1", "--json", "-"}, labelled));
