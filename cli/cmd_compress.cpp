@@ -5,6 +5,7 @@
 // pipeline text and a before/after table, and the trajectory as CSV. Exit 4 when the goals are not met
 // (the best model found is still written); SIGINT or --time-budget end the search early, keeping the best.
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -38,7 +39,8 @@ struct CompressOptions {
   DataOptions data;
   std::vector<std::string> targets;
   double accuracy_budget = -1, time_budget = 0, lr = 0.003;
-  int64_t finetune_samples = 10000, val_samples = 0, polish_epochs = 1;
+  int64_t finetune_samples = 0, val_samples = 0, polish_epochs = 1;
+  int retrain_rounds = 3;
   bool force = false;
   CommonOptions common;
 };
@@ -65,15 +67,16 @@ void installInterruptHandler() {
 
 bool isSize(const ResourceGoal& g) { return g.resource == Resource::Size; }
 
-// A value against the original: "23.4x smaller" for size, "0.31 of the original" for the rest.
-std::string ratioText(const ResourceGoal& g, double value, double original) {
-  if (isSize(g)) return formatFixed(original / value, 2) + "x";
+// A value against the original: for size the input .onnx file's bytes over the value ("23.4x"), for
+// the rest the fraction of the input model's value ("0.310").
+std::string ratioText(const ResourceGoal& g, double value, double original, double onnx_bytes) {
+  if (isSize(g)) return formatFixed(onnx_bytes / value, 2) + "x";
   return formatFixed(value / original, 3);
 }
 
-std::string goalText(const ResourceGoal& g, double original) {
-  if (g.absolute > 0) return formatDouble(g.absolute) + " bytes";
-  return isSize(g) ? formatFixed(1 / g.ratio, 2) + "x" : formatFixed(g.ratio, 3);
+std::string goalText(const ResourceGoal& g) {
+  if (isSize(g)) return g.ratio > 0 ? formatFixed(1 / g.ratio, 2) + "x" : formatDouble(g.absolute) + " bytes";
+  return formatFixed(g.ratio, 3);
 }
 
 std::string duration(double s) {
@@ -87,9 +90,15 @@ std::string fingerprint(const std::string& model_sha, const CompressOptions& o) 
   std::ostringstream os;
   os << model_sha << "|" << o.data.path << "|" << o.labels << "|" << o.val_data << "|" << o.val_labels << "|"
      << o.accuracy_budget << "|" << o.accel << "|" << o.measure << "|" << o.common.seed << "|" << o.finetune_samples
-     << "|" << o.val_samples << "|" << o.lr;
+     << "|" << o.val_samples << "|" << o.lr << "|" << o.retrain_rounds;
   for (const auto& t : o.targets) os << "|" << t;
   return sha256Hex(os.str());
+}
+
+// Whole numbers as integers (formatDouble writes 90 as 9e+01), others in their shortest exact form.
+std::string csvNumber(double v) {
+  if (std::abs(v) < 1e15 && v == std::round(v)) return std::to_string(int64_t(v));
+  return formatDouble(v);
 }
 
 std::string trajectoryCsv(const CompressState& s, const CompressMeter& meter) {
@@ -102,10 +111,10 @@ std::string trajectoryCsv(const CompressState& s, const CompressMeter& meter) {
   os << ",seconds\n";
   auto row = [&](int step, const std::string& phase, const std::string& move, const std::string& layer, bool accepted,
                  double acc, double probe, const std::vector<double>& values, double seconds) {
-    os << step << "," << phase << "," << move << "," << layer << "," << (accepted ? 1 : 0) << "," << formatDouble(acc)
-       << "," << formatDouble(probe);
+    os << step << "," << phase << "," << move << "," << layer << "," << (accepted ? 1 : 0) << "," << csvNumber(acc) << ","
+       << csvNumber(probe);
     for (size_t i = 0; i < values.size(); ++i)
-      os << "," << formatDouble(values[i]) << "," << formatDouble(values[i] / s.original.values[i]);
+      os << "," << csvNumber(values[i]) << "," << formatFixed(values[i] / s.original.values[i], 6);
     os << "," << formatFixed(seconds, 2) << "\n";
   };
   row(0, "original", "", "", true, s.original.accuracy, -1, s.original.values, 0);
@@ -180,6 +189,9 @@ int runCompress(CompressOptions& o) {
   Model original = std::move(loaded->model);
   std::error_code ec;
   const double onnx_bytes = double(fs::file_size(o.model, ec));
+  // size=50x compares the .dnnc against the input .onnx file: the goal is that file's bytes / 50.
+  for (ResourceGoal& g : *goals)
+    if (isSize(g) && g.absolute == 0) g.absolute = g.ratio * onnx_bytes;
 
   // The workdir: given (kept, resumable), or a temporary one removed at the end.
   const bool own_workdir = o.workdir.empty();
@@ -202,6 +214,7 @@ int runCompress(CompressOptions& o) {
   settings.train = o.data;
   settings.train_labels = o.labels;
   settings.finetune_samples = o.finetune_samples;
+  settings.retrain_rounds = o.retrain_rounds;
   settings.lr = o.lr;
   settings.polish_epochs = o.polish_epochs;
   settings.threads = o.common.threads;
@@ -281,8 +294,8 @@ int runCompress(CompressOptions& o) {
     std::string t = "top-1 " + formatFixed(s.current.accuracy, 2) + " % (floor " +
                     formatFixed(s.original.accuracy - o.accuracy_budget, 2) + ")";
     for (size_t i = 0; i < goals->size(); ++i)
-      t += ", " + resourceName((*goals)[i].resource) + " " + ratioText((*goals)[i], s.current.values[i], s.original.values[i]) +
-           " (goal " + goalText((*goals)[i], s.original.values[i]) + ")";
+      t += ", " + resourceName((*goals)[i].resource) + " " + ratioText((*goals)[i], s.current.values[i], s.original.values[i], onnx_bytes) +
+           " (goal " + goalText((*goals)[i]) + ")";
     return t;
   };
 
@@ -363,9 +376,11 @@ int runCompress(CompressOptions& o) {
   for (size_t i = 0; i < goals->size(); ++i) {
     const ResourceGoal& g = (*goals)[i];
     const double orig = state.original.values[i], now = state.current.values[i], goal = g.goal(orig);
+    // Size ratios are against the input .onnx file; the rest against the input model's own value.
+    const double reference = isSize(g) ? onnx_bytes : orig;
     root["targets"].push_back({{"target", g.text}, {"resource", resourceName(g.resource)}, {"unit", meter.unit(i)},
-                               {"original", orig}, {"goal", goal}, {"final", now}, {"ratio", now / orig},
-                               {"met", now <= goal}, {"remaining_factor", now / goal}});
+                               {"original", orig}, {"reference", reference}, {"goal", goal}, {"final", now},
+                               {"ratio", now / reference}, {"met", now <= goal}, {"remaining_factor", now / goal}});
   }
   root["pipeline"] = [&] {
     std::string t;
@@ -418,7 +433,7 @@ int runCompress(CompressOptions& o) {
     for (size_t i = 0; i < goals->size(); ++i) {
       const ResourceGoal& g = (*goals)[i];
       if (state.current.values[i] <= g.goal(state.original.values[i])) continue;
-      why += " " + g.text + " reached " + ratioText(g, state.current.values[i], state.original.values[i]) + ",";
+      why += " " + g.text + " reached " + ratioText(g, state.current.values[i], state.original.values[i], onnx_bytes) + ",";
     }
     why += " within " + formatDouble(o.accuracy_budget) + " pt (" + root["stop_reason"].get<std::string>() +
            "); the best model found was written";
@@ -454,7 +469,10 @@ void setupCompress(CLI::App& app, CommandList& commands) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--workdir", o->workdir, "Checkpoint every step here; rerunning with it resumes the search");
   sub->add_option("--csv", o->csv, "Write the trajectory as CSV (default: WORKDIR/trajectory.csv)");
-  sub->add_option("--finetune-samples", o->finetune_samples, "Training samples of each step's retraining (0: all)")
+  sub->add_option("--finetune-samples", o->finetune_samples, "Training samples of each retraining round (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--retrain-rounds", o->retrain_rounds,
+                  "Retraining rounds at most per step, while each raises held-out accuracy (default 3)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--polish-epochs", o->polish_epochs, "Epochs of the final retraining (0: none)")->check(CLI::NonNegativeNumber);
   sub->add_option("--lr", o->lr, "Learning rate of the retraining (SGD with momentum; default 0.003)");

@@ -106,7 +106,7 @@ Expected<Model> CompressSearch::applyText(const Model& model, const std::string&
 
 std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressState& state) const {
   std::vector<Proposal> out;
-  if (state.phase == "prune") {
+  if (state.phase == "prune" || state.phase == "reprune") {
     for (size_t i = 0; i < state.knobs.size(); ++i) {
       const LayerKnob& k = state.knobs[i];
       if (k.prune_done) continue;
@@ -141,9 +141,18 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
 }
 
 bool CompressSearch::nextPhase(CompressState& state) const {
-  if (state.phase == "prune" && has_size_goal()) state.phase = "share";
-  else if (state.phase == "prune" || state.phase == "share") state.phase = "polish";
-  else state.phase = "done";
+  if (state.phase == "prune" && has_size_goal()) {
+    state.phase = "share";
+  } else if (state.phase == "share" && !goalsMet(state) && state.knobs.front().bits > 0) {
+    // Sharing did not reach the goal: prune the shared model further, now with the whole budget (pruning a
+    // shared layer leaves a subset of its values, so it stays shared).
+    state.phase = "reprune";
+    for (auto& k : state.knobs) k.prune_done = false, k.step = 0.25;
+  } else if (state.phase == "prune" || state.phase == "share" || state.phase == "reprune") {
+    state.phase = "polish";
+  } else {
+    state.phase = "done";
+  }
   return state.phase != "done";
 }
 
@@ -181,7 +190,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       if (state.phase == "share") state.phase = "polish";  // the goals need no sharing
       continue;
     }
-    if (state.phase == "share" && goalsMet(state)) {
+    if ((state.phase == "share" || state.phase == "reprune") && goalsMet(state)) {
       state.phase = "polish";
       continue;
     }
@@ -258,16 +267,17 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
     DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
     const double floor = floorAccuracy(state, state.phase);
-    if (after.accuracy < floor && !outOfTime()) {
-      hooks.progress(state, state.phase + ": " + p.move + " " + p.layer + ", retraining");
-      const std::string retrain = finetuneText(index, s_.finetune_samples, 1, s_.lr, false);
+    // Retraining rounds (one epoch of finetune-samples each) while they still raise the accuracy.
+    for (int round = 0; round < s_.retrain_rounds && after.accuracy < floor && !outOfTime(); ++round) {
+      hooks.progress(state, state.phase + ": " + p.move + " " + p.layer + ", retraining (round " +
+                                std::to_string(round + 1) + ")");
+      const std::string retrain = finetuneText(index * 8 + round, s_.finetune_samples, 1, s_.lr, false);
       DNNC_ASSIGN(Model retrained, applyText(m, retrain));
       DNNC_ASSIGN(Measures after_retraining, meter_.measure(retrained, val_));
-      if (after_retraining.accuracy > after.accuracy) {
-        step.pipeline += "," + retrain;
-        m = std::move(retrained);
-        after = after_retraining;
-      }
+      if (after_retraining.accuracy <= after.accuracy) break;
+      step.pipeline += "," + retrain;
+      m = std::move(retrained);
+      after = after_retraining;
     }
     step.accuracy = after.accuracy;
     step.values = after.values;

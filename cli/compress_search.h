@@ -5,12 +5,15 @@
 //           (its step, first 1/2) of the weights it still has; each proposal is scored one-shot on a probe
 //           of the held-out set, and the one that buys the most resource per point of accuracy lost is
 //           applied. When it keeps the accuracy one-shot it is kept as it is; otherwise it is retrained
-//           (labels + distillation from the input model) and kept if it then does. A rejected step halves
+//           (labels + distillation from the input model; up to 3 rounds of one epoch while each helps)
+//           and kept if it then does. A rejected step halves
 //           that layer's step; below 1/16 the layer is done. With a size goal pruning may spend 60 % of the
 //           budget, and stops once sharing at 5 bits would meet the goal.
 //   share:  (size goals) per-layer weight sharing: all layers at 6 bits (8 if that fails), then one layer
 //           one bit lower per step, chosen and retrained the same way (shared values stay tied while
 //           retraining); a rejected step ends that layer.
+//   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
+//           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
 //   polish: one longer retraining of the final model, kept when it raises held-out accuracy.
 // Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
 // on the input model with the accepted steps before it. Each accepted step is checkpointed into the
@@ -36,7 +39,8 @@ struct CompressSettings {
   // The training set as the finetune pass reads it (never the held-out set).
   DataOptions train;
   std::string train_labels;
-  int64_t finetune_samples = 0;  // per step (0: the whole training set)
+  int64_t finetune_samples = 0;  // per retraining round (0: the whole training set)
+  int retrain_rounds = 3;        // at most, per step, while each raises held-out accuracy
   double lr = 0.003;
   int64_t polish_epochs = 1;
   int threads = 0;
@@ -70,7 +74,7 @@ struct CompressStep {
 };
 
 struct CompressState {
-  std::string phase = "prune";  // prune, share, polish, done
+  std::string phase = "prune";  // prune, share, reprune, polish, done
   std::vector<LayerKnob> knobs;
   std::vector<CompressStep> steps;
   std::vector<std::string> accepted;  // pipeline texts of the accepted steps, in order
