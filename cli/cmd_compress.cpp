@@ -326,12 +326,16 @@ int runCompress(CompressOptions& o) {
     if (d <= 1) eta = 0;
     else if (start_distance > d && spent > 0 && s.seconds > 0)
       eta = s.seconds * std::log(d) / (std::log(start_distance) - std::log(d));
-    if (o.time_budget > 0) eta = eta < 0 ? o.time_budget - spent : std::min(eta, o.time_budget - spent);
+    if (o.time_budget > 0) {
+      const double left = std::max(0.0, o.time_budget - spent);
+      eta = eta < 0 ? left : std::min(eta, left);
+    }
     std::cerr << line << "\n  best: " << summary(s) << "; " << duration(s.seconds) << " so far, eta " << duration(eta)
               << "\n";
   };
   if (!o.common.quiet)
-    std::cerr << "dnnc: compress: original " << summary(state) << "; " << sets.val.samples << " held-out samples\n";
+    std::cerr << "dnnc: compress: " << (resumed ? "best so far: " : "original: ") << summary(state) << "; "
+              << sets.val.samples << " held-out samples\n";
 
   Status searched = search.run(state, current, hooks);
   if (!searched.ok()) return reportStatus(cmd, searched);
