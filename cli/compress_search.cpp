@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "lib/analysis/channel_groups.h"
 #include "lib/analysis/weight_layers.h"
+#include "lib/ir/node.h"
 #include "lib/ir/graph.h"
 #include "lib/pass/pipeline.h"
 #include "lib/support/format_double.h"
@@ -62,6 +64,14 @@ Expected<CompressState> CompressSearch::start(const Model& model) {
     state.knobs.push_back({.layer = l.name, .conv = l.kind == LayerKind::Conv, .params = l.numel});
   }
   if (state.knobs.empty()) return Error(Exit::Input, "the model has no Conv, Gemm or MatMul weights to compress");
+  bool structural_goal = false;
+  for (const auto& g : meter_.goals()) structural_goal = structural_goal || g.resource != Resource::Size;
+  if (structural_goal) {
+    PassContext ctx;
+    DNNC_ASSIGN(const ChannelGroups* groups, ctx.analyses.get(copy, ChannelGroupsAnalysis{}));
+    for (const auto& g : groups->groups)
+      if (!g.blocked && !g.sources.empty()) state.groups.push_back({.layer = nodeLabel(graph.node(g.sources.front()))});
+  }
   DNNC_ASSIGN(state.original, meter_.measure(model, val_));
   state.current = state.original;
   return state;
@@ -110,7 +120,7 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
     for (size_t i = 0; i < state.knobs.size(); ++i) {
       const LayerKnob& k = state.knobs[i];
       if (k.prune_done) continue;
-      Proposal p{.move = "prune", .layer = k.layer, .knobs = state.knobs};
+      Proposal p{.move = "prune", .layer = k.layer, .knobs = state.knobs, .groups = state.groups};
       LayerKnob& n = p.knobs[i];
       n.sparsity = std::min(kMaxSparsity, 1 - (1 - k.sparsity) * (1 - k.step));
       // Rounded so the pipeline text stays short; a step that rounds to nothing is no step.
@@ -119,9 +129,17 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
       p.compress_text = pruneText(p.knobs);
       out.push_back(std::move(p));
     }
+    if (state.phase == "prune")
+      for (size_t i = 0; i < state.groups.size(); ++i) {
+        const GroupKnob& g = state.groups[i];
+        if (g.done) continue;
+        Proposal p{.move = "filters", .layer = g.layer, .knobs = state.knobs, .groups = state.groups};
+        p.compress_text = "prune-structured(layer-sparsity=" + pipelineValue(g.layer + "=" + formatDouble(g.step)) + ")";
+        out.push_back(std::move(p));
+      }
   } else if (state.phase == "share") {
     if (state.knobs.front().bits == 0) {
-      Proposal p{.move = "share", .layer = "*", .knobs = state.knobs};
+      Proposal p{.move = "share", .layer = "*", .knobs = state.knobs, .groups = state.groups};
       const int bits = state.knobs.front().bits_done ? 8 : kFirstShareBits;  // 8 after 6 was rejected
       for (auto& k : p.knobs) k.bits = bits, k.bits_done = false;
       p.compress_text = shareText(p.knobs);
@@ -131,7 +149,7 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
     for (size_t i = 0; i < state.knobs.size(); ++i) {
       const LayerKnob& k = state.knobs[i];
       if (k.bits_done || k.bits <= kFewestBits) continue;
-      Proposal p{.move = "bits", .layer = k.layer, .knobs = state.knobs};
+      Proposal p{.move = "bits", .layer = k.layer, .knobs = state.knobs, .groups = state.groups};
       p.knobs[i].bits = k.bits - 1;
       p.compress_text = shareText(p.knobs);
       out.push_back(std::move(p));
@@ -247,7 +265,14 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     double best_score = 0, best_probe = -1;
     for (size_t i = 0; i < props.size(); ++i) {
       if (outOfTime()) break;
-      DNNC_ASSIGN(Model m, applyText(model, props[i].compress_text));
+      auto candidate = applyText(model, props[i].compress_text);
+      if (!candidate && props[i].move == "filters") {  // the group cannot shrink further
+        for (auto& g : state.groups)
+          if (g.layer == props[i].layer) g.done = true;
+        continue;
+      }
+      if (!candidate) return std::move(candidate).error();
+      const Model& m = *candidate;
       DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
       DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
       const double g = gain(state.current.values, values);
@@ -289,7 +314,11 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       model = std::move(m);
       state.current = after;
       state.knobs = p.knobs;
+      state.groups = p.groups;
       state.accepted.push_back(step.pipeline);
+    } else if (p.move == "filters") {
+      for (auto& g : state.groups)
+        if (g.layer == p.layer && (g.step /= 2) < kMinStep) g.done = true;
     } else if (p.move == "prune") {
       for (auto& k : state.knobs)
         if (k.layer == p.layer && (k.step /= 2) < kMinStep) k.prune_done = true;
@@ -324,6 +353,8 @@ nlohmann::json toJson(const CompressState& s) {
   for (const auto& k : s.knobs)
     j["knobs"].push_back({{"layer", k.layer}, {"conv", k.conv}, {"params", k.params}, {"sparsity", k.sparsity},
                           {"step", k.step}, {"prune_done", k.prune_done}, {"bits", k.bits}, {"bits_done", k.bits_done}});
+  j["groups"] = nlohmann::json::array();
+  for (const auto& g : s.groups) j["groups"].push_back({{"layer", g.layer}, {"step", g.step}, {"done", g.done}});
   j["steps"] = nlohmann::json::array();
   for (const auto& st : s.steps)
     j["steps"].push_back({{"step", st.index}, {"phase", st.phase}, {"move", st.move}, {"layer", st.layer},
@@ -346,6 +377,8 @@ Expected<CompressState> compressStateFromJson(const nlohmann::json& j) {
       s.knobs.push_back({.layer = k.at("layer"), .conv = k.at("conv"), .params = k.at("params"),
                          .sparsity = k.at("sparsity"), .step = k.at("step"), .prune_done = k.at("prune_done"),
                          .bits = k.at("bits"), .bits_done = k.at("bits_done")});
+    for (const auto& g : j.at("groups"))
+      s.groups.push_back({.layer = g.at("layer"), .step = g.at("step"), .done = g.at("done")});
     for (const auto& st : j.at("steps"))
       s.steps.push_back({.index = st.at("step"), .phase = st.at("phase"), .move = st.at("move"), .layer = st.at("layer"),
                          .accepted = st.at("accepted"), .accuracy = st.at("accuracy"),

@@ -12,6 +12,9 @@
 //   share:  (size goals) per-layer weight sharing: all layers at 6 bits (8 if that fails), then one layer
 //           one bit lower per step, chosen and retrained the same way (shared values stay tied while
 //           retraining); a rejected step ends that layer.
+//           With an energy, latency or MAC goal, every step also proposes removing a quarter of the
+//           filters of each prunable filter group (prune-structured), scored the same way: the
+//           feature maps shrink with them, which zeros in the weights do not achieve.
 //   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
 //           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
 //   polish: one longer retraining of the final model, kept when it raises held-out accuracy.
@@ -73,9 +76,18 @@ struct CompressStep {
   std::string reproduce = {};  // the accepted steps before it and this one: `dnnc run --passes` on the input
 };
 
+// One filter group (prune-structured's channel analysis, named by its first producing layer) the
+// search may shrink when a goal is energy, latency or MACs: removing filters shrinks the feature maps too.
+struct GroupKnob {
+  std::string layer;
+  double step = 0.25;  // the share of its current filters a move removes
+  bool done = false;
+};
+
 struct CompressState {
   std::string phase = "prune";  // prune, share, reprune, polish, done
   std::vector<LayerKnob> knobs;
+  std::vector<GroupKnob> groups;
   std::vector<CompressStep> steps;
   std::vector<std::string> accepted;  // pipeline texts of the accepted steps, in order
   Measures original, current;
@@ -114,6 +126,7 @@ class CompressSearch {
   struct Proposal {
     std::string move, layer;
     std::vector<LayerKnob> knobs = {};  // after the move
+    std::vector<GroupKnob> groups = {};
     std::string compress_text = {};     // the move's pipeline element(s), without retraining
   };
 

@@ -109,6 +109,31 @@ TEST_CASE("compress keeps the accuracy budget on the held-out split and writes r
   CHECK(!j["pareto"].empty());
 }
 
+TEST_CASE("compress towards a MAC goal removes filters and keeps the budget in ONNX Runtime", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_macs");
+  const std::string wd = dir + "/work";
+  std::vector<std::string> args = compressArgs(dir + "/m", wd,
+                                               {"--target", "macs=0.7", "--accuracy-budget", "1", "--time-budget", "40",
+                                                "--json", dir + "/report.json", "--quiet"});
+  args[1] = testData("lenet5.onnx");
+  auto r = runDnnc(args);
+  INFO(r.err);
+  REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+  const auto j = nlohmann::json::parse(readBytes(dir + "/report.json"));
+  CHECK(!j["search"]["groups"].empty());  // filter groups are searched for a MAC goal
+  auto model = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(model);
+  CHECK(dnnc::checkModel(*model).ok());
+  if (ortRunner().empty()) {
+    WARN("ONNX Runtime not installed: skipping the held-out accuracy check");
+    return;
+  }
+  const double before = ortAccuracy(testData("lenet5.onnx"), wd + "/val_images.npy", wd + "/val_labels.npy");
+  const double after = ortAccuracy(dir + "/m.onnx", wd + "/val_images.npy", wd + "/val_labels.npy");
+  CHECK(std::abs(after - j["accuracy"]["final"].get<double>()) < 1e-9);
+  CHECK(after >= before - 1.0);
+}
+
 TEST_CASE("compress stopped by its time budget resumes from its workdir", "[compress-cli]") {
   const std::string dir = scratchDir("compress_resume");
   const std::string wd = dir + "/work";
