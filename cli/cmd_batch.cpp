@@ -12,6 +12,7 @@
 #include "cli/batch_runner.h"
 #include "cli/batch_summary.h"
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "lib/report/report.h"
 #include "lib/report/table.h"
 
@@ -22,7 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct BatchCmdOptions {
-  std::string source, output, recipe, eval, energy, shard, max_memory;
+  std::string source, output, recipe, eval, energy, shard, max_memory, html;
   std::vector<std::string> merge;
   int jobs = 1;
   double timeout = 0;
@@ -48,11 +49,12 @@ Expected<std::vector<BatchJob>> loadJobs(const BatchCmdOptions& o) {
 int finish(const std::string& cmd, const BatchCmdOptions& o, const std::vector<nlohmann::json>& results) {
   if (int rc = reportStatus(cmd, writeSummary(o.output, results))) return rc;
   const int code = batchExitCode(results);
+  Report report(cmd);
+  report.root()["output"] = o.output;
+  report.root()["models"] = results;
+  report.root()["exit_code"] = code;
+  if (int rc = reportStatus(cmd, emitHtml(report, o.html))) return rc;
   if (!o.common.json.empty()) {
-    Report report(cmd);
-    report.root()["output"] = o.output;
-    report.root()["models"] = results;
-    report.root()["exit_code"] = code;
     if (int rc = emitJson(cmd, report, o.common)) return rc;
   } else if (!o.common.quiet) {
     std::cout << summaryMarkdown(results);
@@ -113,6 +115,7 @@ void setupBatch(CLI::App& app, CommandList& commands) {
   sub->add_option("--max-memory", o->max_memory, "Address-space cap per model, e.g. 8G (default: none)");
   sub->add_flag("--force", o->force, "Recompute models a previous run finished");
   sub->add_option("--merge", o->merge, "Join the results of these batch output folders (shards) into -o")->expected(1, -1);
+  addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runBatchCmd(*o); }});
 }

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "lib/analysis/layer_table.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
@@ -20,7 +21,7 @@ namespace dnnc::cli {
 namespace {
 
 struct CompareOptions {
-  std::string before, after, packed_before, packed_after, accel = "eyeriss";
+  std::string before, after, packed_before, packed_after, accel = "eyeriss", html;
   Calibration calibration;
   InputShapeOptions shapes;
   CommonOptions common;
@@ -109,6 +110,7 @@ int runCompare(const CompareOptions& o) {
   report.root()["accuracy_metric"] = o.calibration.labels.empty() ? "top-1 agreement with the first model" : "top-1";
   report.root()["before"] = column(*before);
   report.root()["after"] = column(*after);
+  if (int rc = reportStatus(cmd, emitHtml(report, o.html))) return rc;
   if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
 
   const Column &b = *before, &a = *after;
@@ -145,6 +147,7 @@ void setupCompare(CLI::App& app, CommandList& commands) {
   sub->add_option("--accel", o->accel, "Accelerator preset or spec file for energy and latency")->capture_default_str();
   addCalibrationOptions(sub, o->calibration);
   addInputShapeOption(sub, o->shapes);
+  addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runCompare(*o); }});
 }

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "cli/progress.h"
 #include "lib/energy/energy_workflow.h"
 
@@ -18,7 +19,7 @@ using namespace dnnc::energy;
 const std::string kCmd = "energy";
 
 struct EnergyOptions {
-  std::string model, model2;
+  std::string model, model2, html;
   std::string accel = "eyeriss", objective = "energy", mapping, act_sparsity;
   int batch = 0;
   bool no_rlc = false, dump_accel = false, allow_partial = false;
@@ -62,11 +63,12 @@ Status runEnergy(const EnergyOptions& o) {
   progress.reset();
   if (o.common.verbose)
     for (const auto& m : result.models) note(o.common, energyTimings(m));
-  if (!o.common.json.empty()) {
+  if (!o.common.json.empty() || !o.html.empty()) {
     Report report(kCmd);
     for (const auto& [path, sha] : result.inputs) report.addInput(path, sha);
     report.root().update(energyReportJson(result, request));
-    return emitJsonStatus(report, o.common);
+    DNNC_TRY(emitHtml(report, o.html));
+    if (!o.common.json.empty()) return emitJsonStatus(report, o.common);
   }
   std::cout << formatEnergyReport(result);
   return {};
@@ -80,7 +82,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
       "energy", "Energy, data movement and latency per layer on a row-stationary accelerator (Eyeriss and others)");
   sub->add_option("MODEL", o->model, "ONNX model ('-' for stdin)");
   sub->add_option("MODEL2", o->model2, "A second model (e.g. the compressed one) to compare with the first");
-  sub->add_option("--accel", o->accel, "Accelerator: eyeriss, eyeriss-sparse, edge-8bit, or a spec FILE.yaml (default eyeriss)");
+  sub->add_option("--accel", o->accel, "Accelerator: eyeriss, eyeriss-sparse, edge-8bit, eyeriss-ucnn, or a spec FILE.yaml (default eyeriss)");
   sub->add_option("--batch", o->batch, "Batch size N (default: the model's static batch, else 1)")
       ->check(CLI::Range(1, 1 << 20));
   sub->add_option("--objective", o->objective, "What the mapping search minimises: energy, latency or edp (default energy)");
@@ -95,6 +97,7 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
   addPreprocessOptions(sub, o->data, "With --data: ");
+  addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return reportStatus(kCmd, runEnergy(*o)); }});
 }

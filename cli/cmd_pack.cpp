@@ -91,12 +91,9 @@ int runPack(const PackCmdOptions& o) {
   auto loaded = loadModelWithDigest(o.model);
   if (!loaded) return reportError(cmd, loaded.error());
   Model* model = &loaded->model;
-  for (const auto& t : model->proto.graph().initializer())
-    if (t.data_location() == onnx::TensorProto::EXTERNAL)
-      return reportError(cmd, Error(Exit::Input, "cannot pack '", o.model, "': tensor '", t.name(), "' is stored as external data")
-                                  .withHint("save the model with its data inline first (dnnc run -p dce without --external-data)"));
   pack::PackOptions options;
   options.codec = *request;
+  options.base_dir = model->base_dir;
   // Without --data the model is not needed after packing: pack takes it apart instead of copying it.
   auto packed = o.data.path.empty() ? pack::packModel(std::move(model->proto), options) : pack::packModel(model->proto, options);
   if (!packed) return reportError(cmd, packed.error());

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "cli/progress.h"
 #include "cli/prune_pipeline.h"
 #include "lib/ir/onnx_io.h"
@@ -24,7 +25,7 @@ namespace dnnc::cli {
 namespace {
 
 struct SensitivityOptions {
-  std::string model, labels, csv, output;
+  std::string model, labels, csv, output, html;
   std::vector<double> levels = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
   std::vector<std::string> granularities, skip;
   double budget = NAN;
@@ -175,6 +176,7 @@ int runSensitivity(const SensitivityOptions& o) {
       }
     }
   }
+  if (int html_rc = reportStatus(cmd, emitHtml(report, o.html))) return html_rc;
   int rc = 0;
   if (!o.common.json.empty()) rc = emitJson(cmd, report, o.common);
   else if (!o.common.quiet) {
@@ -209,6 +211,7 @@ void setupSensitivity(CLI::App& app, CommandList& commands) {
   sub->add_option("--limit", o->limit, "Use only the first N samples");
   sub->add_flag("--force", o->force, "Allow -o to overwrite the model (never wanted)");
   addPreprocessOptions(sub, o->data);
+  addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runSensitivity(*o); }});
 }

@@ -92,5 +92,6 @@ void setupAdapt(CLI::App& app, CommandList& commands);
 void setupCompress(CLI::App& app, CommandList& commands);
 void setupCompare(CLI::App& app, CommandList& commands);
 void setupBatch(CLI::App& app, CommandList& commands);
+void setupReport(CLI::App& app, CommandList& commands);
 
 }  // namespace dnnc::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   setupCompress(app, commands);
   setupCompare(app, commands);
   setupBatch(app, commands);
+  setupReport(app, commands);
   dnnc::installTempFileCleanup();
   // The build's generators (cli/CMakeLists.txt), not commands: the man pages and the shell completions,
   // rendered from this very app so that they say what --help says.

@@ -6,13 +6,16 @@
 #                   backend node tests), python3-torch/torchvision/onnx/numpy (tools/make_zoo.py exports the
 #                   torchvision zoo with PyTorch's outputs) and node/npm (tools/ort-install.sh installs
 #                   ONNX Runtime for Node, the reference runtime), groff-base (the install test renders the
-#                   generated man pages)
+#                   generated man pages), parallel (the batch test runs shards under GNU parallel), chromium
+#                   and fonts-liberation (the HTML reports are checked in headless Chromium; its fonts are
+#                   only a recommendation of the package)
 # Safe to run repeatedly: does nothing when all are present.
 set -eu
 MODE=${1:-build}
 BUILD_PACKAGES="cmake ninja-build g++ make pkg-config ccache libcli11-dev libprotobuf-dev protobuf-compiler \
 libonnx-dev libeigen3-dev libzstd-dev catch2 libyaml-cpp-dev nlohmann-json3-dev xz-utils zstd python3"
-TEST_PACKAGES="libonnx-testdata python3-torch python3-torchvision python3-onnx python3-numpy groff-base"
+TEST_PACKAGES="libonnx-testdata python3-torch python3-torchvision python3-onnx python3-numpy groff-base parallel \
+chromium fonts-liberation"
 # Debian's npm needs Debian's nodejs and conflicts with the nodejs of other sources (NodeSource's ships its
 # own npm): where some npm is already on PATH, that one installs ONNX Runtime.
 if ! command -v npm >/dev/null 2>&1; then

@@ -209,6 +209,42 @@ Expected<Compression> parseCompression(const std::string& s) {
   return Error(Exit::Input, "expected none, rlc or significance-map, got '", s, "'");
 }
 
+// Reads the list of what a zero operand gates (a YAML sequence, or one scalar); absent: the MAC and the
+// filter-scratchpad read, the Eyeriss v1 chip's gating (JSSC 2017).
+Status readGates(MapReader& r, const std::string& key, Field<GatedAccesses>& out) {
+  if (!r.has(key)) {
+    out = {GatedAccesses{true, false, true, false, false}, Provenance::Defaulted};
+    return {};
+  }
+  const char* expected = "expected a list of mac, ifmap_read, filter_read, psum_read, psum_write";
+  YAML::Node n = r.child(key);
+  std::vector<std::string> names;
+  if (n.IsScalar()) {
+    names.push_back(n.Scalar());
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) {
+      if (!item.IsScalar()) return r.error(key, expected);
+      names.push_back(item.Scalar());
+    }
+  } else if (!n.IsNull()) {
+    return r.error(key, expected);
+  }
+  GatedAccesses g;
+  for (const auto& s : names) {
+    bool* slot = s == "mac"           ? &g.mac
+                 : s == "ifmap_read"  ? &g.ifmap_read
+                 : s == "filter_read" ? &g.filter_read
+                 : s == "psum_read"   ? &g.psum_read
+                 : s == "psum_write"  ? &g.psum_write
+                                      : nullptr;
+    if (!slot) return r.error(key, strCat(expected, ", got '", s, "'"));
+    if (*slot) return r.error(key, strCat("'", s, "' listed twice"));
+    *slot = true;
+  }
+  out = {g, Provenance::Given};
+  return {};
+}
+
 // Reads a list of data type names (a YAML sequence, or one scalar).
 Status readTypes(MapReader& r, const std::string& key, std::vector<DataType>& out) {
   YAML::Node n = r.child(key);
@@ -430,6 +466,8 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     auto& zh = spec.zeros;
     DNNC_TRY(z.scalar("gate_ifmap_zeros", zh.gate_ifmap_zeros, false));
     DNNC_TRY(z.scalar("gate_weight_zeros", zh.gate_weight_zeros, false));
+    DNNC_TRY(readGates(z, "ifmap_zero_gates", zh.ifmap_zero_gates));
+    DNNC_TRY(readGates(z, "weight_zero_gates", zh.weight_zero_gates));
     DNNC_TRY(z.scalar("skip_gated_cycles", zh.skip_gated_cycles, false));
     Field<std::string> fc, wc;
     DNNC_TRY(z.scalar<std::string>("fmap_compression", fc, "none"));
@@ -451,8 +489,21 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
                      strCat("a ", zh.rlc_word_bits.value, "-bit word cannot hold one run/level pair of ",
                             zh.rlc_run_bits.value + spec.word_bits.value, " bits plus the term bit"));
     zh.rlc_pairs_per_word = {pairs, Provenance::Derived};
-    DNNC_TRY(z.finish({"gate_ifmap_zeros", "gate_weight_zeros", "skip_gated_cycles", "fmap_compression",
+    DNNC_TRY(z.finish({"gate_ifmap_zeros", "gate_weight_zeros", "ifmap_zero_gates", "weight_zero_gates",
+                       "skip_gated_cycles", "fmap_compression",
                        "weight_compression", "compress_first_layer_ifmap", "rlc_run_bits", "rlc_word_bits"}));
+  }
+  {
+    // Defaults of the multiply and add energies: the 8-bit integer figures of Horowitz, ISSCC 2014 (45 nm:
+    // add 0.03 pJ, multiply 0.2 pJ), as shares of their sum.
+    MapReader u(r.child("weight_repetition"), "weight_repetition", source);
+    DNNC_TRY(u.expectMap());
+    auto& wr = spec.repetition;
+    DNNC_TRY(u.scalar("factorized_dot_products", wr.factorized_dot_products, false));
+    DNNC_TRY(u.positive("activation_group_reuse", wr.activation_group_reuse, 1));
+    DNNC_TRY(u.nonNegative("multiply_energy", wr.multiply_energy, 0.87));
+    DNNC_TRY(u.nonNegative("add_energy", wr.add_energy, 0.13));
+    DNNC_TRY(u.finish({"factorized_dot_products", "activation_group_reuse", "multiply_energy", "add_energy"}));
   }
   {
     MapReader l(r.child("latency"), "latency", source);
@@ -467,7 +518,7 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     DNNC_TRY(l.finish({"overlap_dram", "pass_overhead_cycles"}));
   }
   DNNC_TRY(r.finish({"name", "description", "dataflow", "word_bits", "clock_mhz", "pe_array", "mac", "levels",
-                     "zero_handling", "latency"}));
+                     "zero_handling", "weight_repetition", "latency"}));
   return spec;
 }
 
@@ -502,6 +553,19 @@ std::string typesList(const std::vector<DataType>& ts) {
 }
 
 }  // namespace
+
+std::string gatedAccessesList(const GatedAccesses& g) {
+  std::string s;
+  auto add = [&](bool on, const char* name) {
+    if (on) s += (s.empty() ? "" : ", ") + std::string(name);
+  };
+  add(g.mac, "mac");
+  add(g.ifmap_read, "ifmap_read");
+  add(g.filter_read, "filter_read");
+  add(g.psum_read, "psum_read");
+  add(g.psum_write, "psum_write");
+  return "[" + s + "]";
+}
 
 void forEachField(const AcceleratorSpec& s,
                   const std::function<void(const std::string&, const std::string&, Provenance)>& fn) {
@@ -542,6 +606,8 @@ void forEachField(const AcceleratorSpec& s,
   const auto& z = s.zeros;
   fn("zero_handling.gate_ifmap_zeros", b(z.gate_ifmap_zeros.value), z.gate_ifmap_zeros.from);
   fn("zero_handling.gate_weight_zeros", b(z.gate_weight_zeros.value), z.gate_weight_zeros.from);
+  fn("zero_handling.ifmap_zero_gates", gatedAccessesList(z.ifmap_zero_gates.value), z.ifmap_zero_gates.from);
+  fn("zero_handling.weight_zero_gates", gatedAccessesList(z.weight_zero_gates.value), z.weight_zero_gates.from);
   fn("zero_handling.skip_gated_cycles", b(z.skip_gated_cycles.value), z.skip_gated_cycles.from);
   fn("zero_handling.fmap_compression", compressionName(z.fmap_compression.value), z.fmap_compression.from);
   fn("zero_handling.weight_compression", compressionName(z.weight_compression.value), z.weight_compression.from);
@@ -550,6 +616,11 @@ void forEachField(const AcceleratorSpec& s,
   fn("zero_handling.rlc_run_bits", num(z.rlc_run_bits.value), z.rlc_run_bits.from);
   fn("zero_handling.rlc_word_bits", num(z.rlc_word_bits.value), z.rlc_word_bits.from);
   fn("zero_handling.rlc_pairs_per_word", num(z.rlc_pairs_per_word.value), z.rlc_pairs_per_word.from);
+  const auto& u = s.repetition;
+  fn("weight_repetition.factorized_dot_products", b(u.factorized_dot_products.value), u.factorized_dot_products.from);
+  fn("weight_repetition.activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
+  fn("weight_repetition.multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
+  fn("weight_repetition.add_energy", num(u.add_energy.value), u.add_energy.from);
   fn("latency.overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   fn("latency.pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);
 }
@@ -612,6 +683,8 @@ std::string dumpAcceleratorSpec(const AcceleratorSpec& s) {
   os << "zero_handling:\n";
   line(2, "gate_ifmap_zeros", b(z.gate_ifmap_zeros.value), z.gate_ifmap_zeros.from);
   line(2, "gate_weight_zeros", b(z.gate_weight_zeros.value), z.gate_weight_zeros.from);
+  line(2, "ifmap_zero_gates", gatedAccessesList(z.ifmap_zero_gates.value), z.ifmap_zero_gates.from);
+  line(2, "weight_zero_gates", gatedAccessesList(z.weight_zero_gates.value), z.weight_zero_gates.from);
   line(2, "skip_gated_cycles", b(z.skip_gated_cycles.value), z.skip_gated_cycles.from);
   line(2, "fmap_compression", compressionName(z.fmap_compression.value), z.fmap_compression.from);
   line(2, "weight_compression", compressionName(z.weight_compression.value), z.weight_compression.from);
@@ -619,6 +692,12 @@ std::string dumpAcceleratorSpec(const AcceleratorSpec& s) {
   line(2, "rlc_run_bits", num(z.rlc_run_bits.value), z.rlc_run_bits.from);
   line(2, "rlc_word_bits", num(z.rlc_word_bits.value), z.rlc_word_bits.from);
   line(2, "rlc_pairs_per_word", num(z.rlc_pairs_per_word.value), z.rlc_pairs_per_word.from);
+  const auto& u = s.repetition;
+  os << "weight_repetition:\n";
+  line(2, "factorized_dot_products", b(u.factorized_dot_products.value), u.factorized_dot_products.from);
+  line(2, "activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
+  line(2, "multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
+  line(2, "add_energy", num(u.add_energy.value), u.add_energy.from);
   os << "latency:\n";
   line(2, "overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   line(2, "pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);

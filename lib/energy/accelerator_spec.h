@@ -38,6 +38,18 @@ const char* levelClass(Level l);  // the YAML class: "dram", "global_buffer", "a
 enum class Compression { None, Rlc, SignificanceMap };
 const char* compressionName(Compression c);  // "none", "rlc", "significance-map"
 
+// What a zero operand saves inside a PE: the MAC and the scratchpad accesses of that one MAC. Only this level
+// can act per operand: the levels above move whole rows and tiles (zeros there save only through the DRAM
+// compression). YAML: a list of mac, ifmap_read, filter_read, psum_read, psum_write.
+struct GatedAccesses {
+  bool mac = false, ifmap_read = false, filter_read = false, psum_read = false, psum_write = false;
+  bool operator==(const GatedAccesses& o) const {
+    return mac == o.mac && ifmap_read == o.ifmap_read && filter_read == o.filter_read &&
+           psum_read == o.psum_read && psum_write == o.psum_write;
+  }
+};
+std::string gatedAccessesList(const GatedAccesses& g);  // "[mac, filter_read]"
+
 // A slice of a level's capacity shared by some data types (e.g. Eyeriss's GLB: 100 kB ifmap+psum, 8 kB filter).
 struct Partition {
   std::vector<DataType> types;
@@ -73,8 +85,10 @@ struct AcceleratorSpec {
   std::array<StorageLevel, kLevels> levels;  // indexed by Level
 
   struct ZeroHandling {
-    Field<bool> gate_ifmap_zeros;           // MAC and filter-spad read skipped for a zero ifmap value
-    Field<bool> gate_weight_zeros;          // same for a zero weight
+    Field<bool> gate_ifmap_zeros;           // zero ifmap values are detected and gated ...
+    Field<bool> gate_weight_zeros;          // ... zero weights likewise
+    Field<GatedAccesses> ifmap_zero_gates;  // ... saving these (default: the MAC and the filter-spad read)
+    Field<GatedAccesses> weight_zero_gates;
     Field<bool> skip_gated_cycles;          // gated MACs also save their cycle (false on Eyeriss v1)
     Field<Compression> fmap_compression;    // ifmaps and ofmaps in DRAM
     Field<Compression> weight_compression;  // filters in DRAM
@@ -83,6 +97,14 @@ struct AcceleratorSpec {
     Field<int> rlc_word_bits;       // Eyeriss: 64 (3 pairs + 1 term bit)
     Field<int> rlc_pairs_per_word;  // derived: (rlc_word_bits - 1) / (run_bits + word_bits)
   } zeros;
+
+  // UCNN (Hegde et al., ISCA 2018): dot products factorised over repeated weights (lib/energy/ucnn.h).
+  struct WeightRepetition {
+    Field<bool> factorized_dot_products;  // the accelerator supports it (default false)
+    Field<int> activation_group_reuse;    // G filters share their input sub-group sums (default 1)
+    Field<double> multiply_energy;        // one multiply, normalised to a MAC (default 0.87)
+    Field<double> add_energy;             // one addition, normalised to a MAC (default 0.13)
+  } repetition;
 
   struct Latency {
     // DRAM traffic that streams while the array computes (hidden up to the processing time); the rest stalls.

@@ -90,6 +90,8 @@ std::string shapeText(const LayerShape& l) {
   return s;
 }
 
+nlohmann::json ucnnJson(const ScoredModel& s, size_t i);
+
 nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   const LayerShape& l = s.layers.layers[i];
   const OnnxLayerInfo& info = s.layers.info[i];
@@ -108,6 +110,7 @@ nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   j["ifmap_zero_fraction"] = l.ifmap.fraction();
   j["ofmap_zero_fraction"] = l.ofmap.fraction();
   j["ifmap_zero_runs_measured"] = l.ifmap.zero_runs.has_value();
+  if (!s.ucnn.empty()) j["ucnn"] = ucnnJson(s, i);
   int64_t weights = 0;
   for (const auto& in : s.layers.info) weights += in.nonzero_weights;
   j["share"] = {{"macs", t.macs > 0 ? c.macs / t.macs : 0.0},
@@ -156,6 +159,81 @@ nlohmann::json ratiosJson(const ScoredModel& a, const ScoredModel& b) {
   }
   j["layers"] = layers;
   return j;
+}
+
+// UCNN next to the dense and zero-gated figures: the same mappings, evaluated once more with no zero
+// gating (dense), and the UCNN cost from the gated evaluation and the layer's counts.
+Status scoreUcnn(const AcceleratorSpec& spec, ScoredModel& s, bool compression) {
+  AcceleratorSpec dense = spec;
+  dense.zeros.gate_ifmap_zeros.value = false;
+  dense.zeros.gate_weight_zeros.value = false;
+  for (size_t i = 0; i < s.cost.layers.size(); ++i) {
+    const LayerCost& c = s.cost.layers[i];
+    DNNC_ASSIGN(LayerCost d, evaluate(dense, s.layers.layers[i], c.mapping, EvalOptions{compression}));
+    s.ungated_energy.push_back(d.energy.total());
+    const auto& counts = s.layers.info[i].ucnn;
+    s.ucnn.push_back(counts ? std::optional<UcnnCost>(ucnnCost(spec, c, *counts)) : std::nullopt);
+  }
+  return {};
+}
+
+nlohmann::json ucnnJson(const ScoredModel& s, size_t i) {
+  nlohmann::json j = {{"energy_dense", s.ungated_energy[i]}, {"energy_gated", s.cost.layers[i].energy.total()}};
+  if (const auto& u = s.ucnn[i]) {
+    j["unique_weights"] = u->counts.unique_weights;
+    j["dense_macs"] = u->counts.dense_macs;
+    j["multiplies"] = u->counts.multiplies;
+    j["additions"] = u->counts.additions;
+    j["input_reads"] = u->counts.input_reads;
+    j["index_bits"] = u->index_bits;
+    j["energy"] = u->energy;
+    j["processing_cycles"] = u->processing_cycles;
+    j["latency_cycles"] = u->latency_cycles;
+  } else {
+    j["energy"] = nullptr;  // the weights depend on data: no UCNN counts
+  }
+  return j;
+}
+
+std::string formatUcnn(const ScoredModel& s, const AcceleratorSpec& spec) {
+  std::string out = strCat("\nUCNN (Hegde et al., ISCA 2018): factorised dot products, activation group reuse ",
+                           spec.repetition.activation_group_reuse.value,
+                           "; energy next to the same mapping dense (no zero gating) and zero-gated:\n");
+  TextTable u({"layer", "unique w", "MACs", "multiplies", "additions", "energy dense", "gated", "UCNN",
+               "UCNN/dense", "latency ms", "UCNN ms"});
+  u.alignRight({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  const double clock = s.cost.clock_mhz * 1e3;
+  double dense = 0, gated = 0, ucnn = 0, mults = 0, adds = 0, macs = 0, lat = 0, ulat = 0;
+  bool all = true;
+  auto count = [](double v) { return humanCount(int64_t(std::llround(v))); };
+  for (size_t i = 0; i < s.cost.layers.size(); ++i) {
+    const LayerCost& c = s.cost.layers[i];
+    const auto& x = s.ucnn[i];
+    dense += s.ungated_energy[i];
+    gated += c.energy.total();
+    macs += c.macs;
+    lat += c.latency_cycles;
+    if (!x) {
+      all = false;
+      u.addRow({c.name, "?", count(c.macs), "-", "-", count(s.ungated_energy[i]), count(c.energy.total()), "-", "-",
+                sig(c.latency_cycles / clock), "-"});
+      continue;
+    }
+    ucnn += x->energy;
+    mults += x->counts.multiplies;
+    adds += x->counts.additions;
+    ulat += x->latency_cycles;
+    u.addRow({c.name, std::to_string(x->counts.unique_weights), count(c.macs), count(x->counts.multiplies),
+              count(x->counts.additions), count(s.ungated_energy[i]), count(c.energy.total()), count(x->energy),
+              sig(x->energy / s.ungated_energy[i]), sig(c.latency_cycles / clock), sig(x->latency_cycles / clock)});
+  }
+  u.addSeparator();
+  if (all)
+    u.addRow({"total", "", count(macs), count(mults), count(adds), count(dense), count(gated), count(ucnn),
+              sig(ucnn / dense), sig(lat / clock), sig(ulat / clock)});
+  out += u.render();
+  if (!all) out += "?: the layer's weights depend on data: no UCNN counts, and no UCNN total\n";
+  return out;
 }
 
 // ---- text ----
@@ -356,7 +434,10 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
     (void)folding;
     s.load_ms = msSince(t0);
     t0 = Clock::now();
-    DNNC_ASSIGN(s.layers, extractLayers(model, {.batch = o.batch, .input_shapes = o.input_shapes}));
+    const int ucnn_group =
+        result.spec.repetition.factorized_dot_products.value ? result.spec.repetition.activation_group_reuse.value : 0;
+    DNNC_ASSIGN(s.layers, extractLayers(model, {.batch = o.batch, .input_shapes = o.input_shapes,
+                                                .ucnn_reuse_group = ucnn_group}));
     DNNC_TRY(refusePartial(s, o));
     s.extract_ms = msSince(t0);
     unmatched_act.emplace_back();
@@ -435,6 +516,7 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
       return e;
     }
     s.cost = std::move(*cost);
+    if (result.spec.repetition.factorized_dot_products.value) DNNC_TRY(scoreUcnn(result.spec, s, o.compression));
     s.eval_ms = msSince(t0);
     DNNC_TRY(refusePartial(s, o));
   }
@@ -460,7 +542,10 @@ nlohmann::json energyReportJson(const EnergyResult& result, const EnergyRequest&
 
 std::string formatEnergyReport(const EnergyResult& result) {
   std::string out;
-  for (size_t k = 0; k < result.models.size(); ++k) out += (k ? "\n" : "") + formatModel(result.models[k], result.spec);
+  for (size_t k = 0; k < result.models.size(); ++k) {
+    out += (k ? "\n" : "") + formatModel(result.models[k], result.spec);
+    if (!result.models[k].ucnn.empty()) out += formatUcnn(result.models[k], result.spec);
+  }
   if (result.models.size() > 1) out += formatComparison(result.models[0], result.models[1]);
   return out;
 }

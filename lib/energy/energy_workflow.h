@@ -43,6 +43,10 @@ struct ScoredModel {
   OnnxLayers layers;
   NetworkCost cost;
   std::string sparsity_source;  // how activation zeros were obtained
+  // With a spec that has weight_repetition.factorized_dot_products (UCNN), per layer: the cost with UCNN
+  // (nullopt where the weights are not known), and the energy of the same mapping with no zero gating.
+  std::vector<std::optional<UcnnCost>> ucnn;
+  std::vector<double> ungated_energy;
   int given_ifmaps = 0;         // layers whose ifmap zeros are known
   double load_ms = 0, extract_ms = 0, measure_ms = 0, eval_ms = 0;
 };

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "lib/analysis/layer_names.h"
+#include "lib/exec/evaluate_node.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/op_traits.h"
@@ -38,6 +39,8 @@ class Extractor {
       // Graph indexes a mutable proto; extraction only reads it (no mutating method is called), which saves
       // copying every weight of the caller's model.
       : graph_(const_cast<onnx::GraphProto&>(model.graph()), model.base_dir.empty() ? "." : model.base_dir),
+        model_(model),
+        ucnn_group_(options.ucnn_reuse_group),
         shapes_(resolved.shapes),
         model_batch_(resolved.batch),
         batch_(options.batch > 0 ? options.batch : int(std::min<int64_t>(resolved.batch, INT_MAX))),
@@ -46,6 +49,39 @@ class Extractor {
   Expected<OnnxLayers> run();
 
  private:
+  // Whether `value` is a stored constant or computed from stored constants alone (no data, no subgraph,
+  // a short chain): a shared model's Gather(codebook, Cast(indices)), DequantizeLinear, a Transpose.
+  bool isConstantValue(const std::string& value, int depth = 0) const {
+    if (value.empty()) return false;
+    if (graph_.isWeight(value)) return !graph_.isGraphInput(value);
+    auto producer = graph_.producer(value);
+    if (!producer || depth >= kMaxWeightChain) return false;
+    const auto& node = graph_.node(*producer);
+    if (!isDefaultDomain(node)) return false;
+    if (node.op_type() == "Constant") return true;
+    for (const auto& a : node.attribute())
+      if (a.has_g() || a.graphs_size() > 0) return false;
+    for (const auto& in : node.input())
+      if (!in.empty() && !isConstantValue(in, depth + 1)) return false;
+    return true;
+  }
+  // The value of a constant weight (isConstantValue), computing it when the graph does.
+  Expected<Tensor> constantValue(const std::string& value) const {
+    if (graph_.isWeight(value)) return graph_.readWeight(value);
+    auto producer = graph_.producer(value);
+    if (!producer) return Error(Exit::Input, "cannot evaluate the weight '", value, "': no producer");
+    const auto& node = graph_.node(*producer);
+    std::map<std::string, Tensor> known;
+    for (const auto& in : node.input()) {
+      if (in.empty()) continue;
+      DNNC_ASSIGN(known[in], constantValue(in));
+    }
+    DNNC_ASSIGN(std::vector<Tensor> outs, evaluateNode(node, known, model_.proto));
+    for (int k = 0; k < node.output_size() && k < int(outs.size()); ++k)
+      if (node.output(k) == value) return std::move(outs[size_t(k)]);
+    return Error(Exit::Input, "cannot evaluate the weight '", value, "'");
+  }
+  static constexpr int kMaxWeightChain = 8;
   // Dims of a value: a weight's declared dims, else the resolved shape; nullopt when unknown.
   std::optional<std::vector<int64_t>> dimsOf(const std::string& value) const {
     if (value.empty()) return std::nullopt;
@@ -75,9 +111,12 @@ class Extractor {
   Status addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape l, const std::string& weight,
                   const std::string& part, bool reads_network_input);
   bool isRelu(const onnx::NodeProto& n) const;
+  Expected<UcnnCounts> ucnnCounts(const onnx::NodeProto& n, const LayerShape& l, const Tensor& w) const;
   void linkLayers(OnnxLayers& out, const std::map<NodeId, int>& layer_of) const;
 
   Graph graph_;
+  const Model& model_;
+  int ucnn_group_;
   const ShapeMap& shapes_;
   int64_t model_batch_;
   int batch_;
@@ -172,11 +211,16 @@ std::string Extractor::conv(const onnx::NodeProto& n, LayerShape& l) const {
 std::string Extractor::fc(const onnx::NodeProto& n, LayerShape& l) const {
   const bool gemm = n.op_type() == "Gemm";
   if (n.input_size() < 2) return "fewer than two inputs";
-  if (!graph_.isWeight(n.input(1))) {
-    if (graph_.isWeight(n.input(0))) return "the constant operand comes first (W x X): not modelled";
+  if (!isConstantValue(n.input(1))) {
+    if (isConstantValue(n.input(0))) return "the constant operand comes first (W x X): not modelled";
     return activationProduct(n, l);
   }
   auto b = dimsOf(n.input(1));
+  if (!b) {  // a computed weight whose shape inference could not tell: evaluate it
+    auto t = constantValue(n.input(1));
+    if (!t) return strCat("the weight cannot be evaluated: ", t.error().message());
+    b = t->dims();
+  }
   if (!b || b->size() != 2) return strCat("weight of rank ", b ? b->size() : 0, ": only 2-D weights are modelled");
   const bool trans_b = gemm && attrInt(n, "transB", 0) != 0;
   const int64_t in = trans_b ? (*b)[1] : (*b)[0], out = trans_b ? (*b)[0] : (*b)[1];
@@ -351,6 +395,24 @@ Expected<OnnxLayers> Extractor::run() {
   return out;
 }
 
+// UCNN counts of a layer from its weight: filter-major rows (Conv M x C x R x S, a recurrent node's
+// [dirs, gates*H, in], Gemm with transB [out, in]); Gemm and MatMul otherwise store [in, out].
+Expected<UcnnCounts> Extractor::ucnnCounts(const onnx::NodeProto& n, const LayerShape& l, const Tensor& w) const {
+  std::vector<float> values = w.toFloats();
+  const int64_t filters = l.M, taps = int64_t(l.C) * l.R * l.S;
+  if (int64_t(values.size()) != filters * taps)
+    return Error(Exit::Input, "UCNN counts: the weight of '", nodeLabel(n), "' has ", values.size(),
+                 " values, the layer ", filters * taps);
+  const bool in_by_out = (n.op_type() == "Gemm" && attrInt(n, "transB", 0) == 0) || n.op_type() == "MatMul";
+  if (in_by_out) {
+    std::vector<float> t(values.size());
+    for (int64_t i = 0; i < taps; ++i)
+      for (int64_t o = 0; o < filters; ++o) t[size_t(o * taps + i)] = values[size_t(i * filters + o)];
+    values.swap(t);
+  }
+  return countUcnn(values, filters, taps, double(l.N) * l.E * l.F, ucnn_group_, l.G);
+}
+
 // One modelled layer of node n; `part` names the product of a node that has several ("W", "R").
 Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape l, const std::string& weight,
                            const std::string& part, bool reads_network_input) {
@@ -359,12 +421,15 @@ Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape
   info.op = n.op_type();
   info.input = n.input(0);
   info.output = n.output_size() ? n.output(0) : "";
-  info.weights_constant = graph_.isWeight(weight);
+  info.weights_constant = isConstantValue(weight);
   if (info.weights_constant) {
-    DNNC_ASSIGN(Tensor t, graph_.readWeight(weight));
+    DNNC_ASSIGN(Tensor t, constantValue(weight));
     info.weights = t.numel();
     info.nonzero_weights = t.countNonzero();
     l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;
+    if (ucnn_group_ > 0) {
+      DNNC_ASSIGN(info.ucnn, ucnnCounts(n, l, t));
+    }
   } else {
     info.weights = int64_t(l.M) * l.C * l.R * l.S;
     info.nonzero_weights = info.weights;

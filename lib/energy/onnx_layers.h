@@ -1,6 +1,7 @@
 // The glue between an ONNX model and the energy model: one LayerShape per Conv (grouped and depthwise
 // included; 1-D as a 1 x L map) and per Gemm / MatMul with a constant weight (a 1x1 convolution on a 1x1
-// ifmap, E = F = 1), in graph order, with the weight zero fraction read from the weights, `first_layer` for
+// ifmap, E = F = 1), in graph order; a weight computed from constants alone (a shared model's
+// Gather(codebook, indices), a quantized model's DequantizeLinear) is evaluated and counts as a constant, with the weight zero fraction read from the weights, `first_layer` for
 // layers whose input is the network input, and the sparsity of activations given by the user or measured.
 //
 // MatMul of two activations (attention) is a grouped 1x1 convolution over the first operand's rows;
@@ -20,6 +21,7 @@
 #include "lib/analysis/shape_resolution.h"
 #include "lib/energy/layer_shape.h"
 #include "lib/energy/mapping.h"
+#include "lib/energy/ucnn.h"
 #include "lib/ir/model.h"
 #include "lib/support/error.h"
 
@@ -31,8 +33,12 @@ struct OnnxLayerInfo {
   std::string op;      // Conv, Gemm, MatMul
   std::string input;   // the data input (ifmap) value
   std::string output;  // the output (ofmap) value
-  int64_t weights = 0, nonzero_weights = 0;  // of the main weight (0 / 0 when it is computed, not constant)
+  int64_t weights = 0, nonzero_weights = 0;  // of the main weight
+  // The weight is a stored constant or computed from stored constants alone (a shared model's
+  // Gather(codebook, indices), DequantizeLinear, Transpose): its values are known. False when it depends
+  // on data (attention's products): then weights count M*C*R*S, all nonzero.
   bool weights_constant = true;
+  std::optional<UcnnCounts> ucnn;  // with OnnxLayerOptions::ucnn_reuse_group, where the weights are known
   std::vector<std::string> aliases;  // every name that selects the layer (lib/analysis/layer_names.h)
   // Layers that read this layer's output, directly or through ops that keep it a feature map
   // (Relu, pooling, LRN, Flatten, Reshape, Dropout, BatchNormalization, Concat, ...), in graph order.
@@ -58,6 +64,7 @@ struct OnnxLayers {
 struct OnnxLayerOptions {
   int batch = 0;  // N for every layer; 0: the model's static batch dim, 1 where it is symbolic
   InputShapes input_shapes;  // --input-shape: concrete dims for symbolic ones
+  int ucnn_reuse_group = 0;  // > 0: count each layer's UCNN arithmetic with this activation group reuse
 };
 
 // Reads the layers of a model, its shapes resolved for the options' input shapes (or given). Fails

@@ -135,9 +135,25 @@ LayerContext makeContext(const AcceleratorSpec& spec, const LayerShape& l, const
   const double valid_rows = validTaps(l.E, l.R, l.stride_h, l.dilation_h, l.pad_top, l.H);
   const double valid_cols = validTaps(l.F, l.S, l.stride_w, l.dilation_w, l.pad_left, l.W);
   c.valid_macs = double(l.N) * l.M * l.C * valid_rows * valid_cols;
+  // Zero gating: each per-MAC event (the MAC, its scratchpad reads and psum write-back) happens MACs times,
+  // less what the spec gates. A gated ifmap zero removes the event on a fraction z_i of the real ifmap values
+  // and on every padding value (padding is zero); a gated weight zero on a fraction z_w; with both, the
+  // event survives only when both operands are nonzero (zeros independent).
   const auto& z = spec.zeros;
-  c.executed_macs = z.gate_ifmap_zeros.value ? c.valid_macs * (1.0 - l.ifmap.fraction()) : c.macs;
-  if (z.gate_weight_zeros.value) c.executed_macs *= 1.0 - l.weight_zero_fraction;
+  const double ifmap_kept = c.valid_macs * (1.0 - l.ifmap.fraction());
+  const double weight_kept = 1.0 - l.weight_zero_fraction;
+  auto kept = [&](bool by_ifmap, bool by_weight) {
+    double n = z.gate_ifmap_zeros.value && by_ifmap ? ifmap_kept : c.macs;
+    if (z.gate_weight_zeros.value && by_weight) n *= weight_kept;
+    return n;
+  };
+  const GatedAccesses& gi = z.ifmap_zero_gates.value;
+  const GatedAccesses& gw = z.weight_zero_gates.value;
+  c.executed_macs = kept(gi.mac, gw.mac);
+  c.rf_mac_reads[int(DataType::Ifmap)] = kept(gi.ifmap_read, gw.ifmap_read);
+  c.rf_mac_reads[int(DataType::Filter)] = kept(gi.filter_read, gw.filter_read);
+  c.rf_mac_reads[int(DataType::Psum)] = kept(gi.psum_read, gw.psum_read);
+  c.rf_mac_psum_writes = kept(gi.psum_write, gw.psum_write);
 
   // DRAM bits per word.
   const bool padded = spec.level(Level::Dram).stores_padding.value;
@@ -286,13 +302,13 @@ void accesses(const LayerContext& c, const NeTerms& ne, const QrTerms& qr, const
   // Array: psums accumulate up the PE-set column (R rows, r sets stacked): R*r - 1 hops per pass.
   for (int t = 0; t < kDataTypes; ++t) a.reads[int(Level::Array)][t] = a.writes[int(Level::Array)][t] = 0;
   wr(Level::Array, DataType::Psum) = ofmap_words * qr.sum_chain;
-  // RF: every MAC reads an ifmap and a psum and writes the psum back; the filter read is gated with the MAC.
-  // Fills: each PE receives its ifmap row (Wu values) for its channels and ifmaps in every pass, in each
-  // active filter set; each PE receives its filter rows once per pass.
-  rd(Level::Rf, DataType::Ifmap) = c.macs;
-  rd(Level::Rf, DataType::Filter) = c.executed_macs;
-  rd(Level::Rf, DataType::Psum) = c.macs;
-  wr(Level::Rf, DataType::Psum) = c.macs;
+  // RF: every MAC reads an ifmap, a filter value and a psum and writes the psum back, less what zero gating
+  // saves (makeContext). Fills: each PE receives its ifmap row (Wu values) for its channels and ifmaps in
+  // every pass, in each active filter set; each PE receives its filter rows once per pass.
+  rd(Level::Rf, DataType::Ifmap) = c.rf_mac_reads[int(DataType::Ifmap)];
+  rd(Level::Rf, DataType::Filter) = c.rf_mac_reads[int(DataType::Filter)];
+  rd(Level::Rf, DataType::Psum) = c.rf_mac_reads[int(DataType::Psum)];
+  wr(Level::Rf, DataType::Psum) = c.rf_mac_psum_writes;
   wr(Level::Rf, DataType::Ifmap) = G * N * C * E * R * c.Wu * pt.sum_t;
   wr(Level::Rf, DataType::Filter) = G * ne.n_groups * E * R * S * Mg * C;
 }

@@ -29,6 +29,9 @@ struct LayerContext {
   int G = 1, N = 1, Mg = 1, C = 1, R = 1, S = 1, E = 1, F = 1, U = 1, Wu = 1;
   int rows = 1, cols = 1;
   double macs = 0, valid_macs = 0, executed_macs = 0;
+  // Scratchpad accesses of the MACs (one each per MAC when nothing is gated): reads of ifmap, filter, psum
+  // and the psum write-back, after the spec's zero gating.
+  double rf_mac_reads[kDataTypes] = {0, 0, 0}, rf_mac_psum_writes = 0;
   double word_bits = 16;
   double bits_per_word[kDataTypes] = {16, 16, 16};  // DRAM bits per word as transferred (psum: the ofmap)
   Capacity rf, glb;

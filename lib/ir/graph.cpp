@@ -1,4 +1,6 @@
 #include "lib/ir/graph.h"
+
+#include "lib/ir/external_data.h"
 #include "lib/ir/node.h"
 
 #include <algorithm>
@@ -149,8 +151,18 @@ void Graph::setWeight(const std::string& value, const Tensor& t) {
 std::span<float> Graph::floatWeightInPlace(const std::string& value) {
   static_assert(std::endian::native == std::endian::little, "raw_data is little-endian");
   onnx::TensorProto* p = mutableWeightProto(value);
+  if (p->data_type() != onnx::TensorProto::FLOAT) return {};
+  // External data is read in to be edited: the model then holds the weight once, as raw_data (a save
+  // writes it out again without a copy), instead of a copy beside the reference (lib/ir/tensor_relocation.h).
+  if (isExternal(*p)) {
+    auto t = readTensor(*p, base_dir_);
+    if (!t) return {};  // readWeight reports the error
+    writeTensor(*t, *p);
+    p->clear_external_data();
+    p->clear_data_location();
+  }
   // Exactly the fields writeTensor would leave: raw float32 data and nothing else holding values.
-  if (p->data_type() != onnx::TensorProto::FLOAT || !p->has_raw_data() || p->has_data_location() ||
+  if (!p->has_raw_data() || p->has_data_location() ||
       p->external_data_size() > 0 || p->float_data_size() > 0)
     return {};
   std::string& raw = *p->mutable_raw_data();

@@ -54,8 +54,9 @@ class Graph {
   Expected<Tensor> readWeight(const std::string& value) const;
   // Replaces a weight's values in place (initializer or Constant), keeping its name.
   void setWeight(const std::string& value, const Tensor& t);
-  // The values of a float32 weight stored inline as raw_data, to edit where they are (no copy), or an
-  // empty span when it is stored otherwise (another dtype, typed fields, external data). Values written
+  // The values of a float32 weight stored as raw_data, to edit where they are (no copy; external data is
+  // read in first and stays inline), or an empty span when it is stored otherwise (another dtype, typed
+  // fields). Values written
   // through it are stored exactly as setWeight would store them with the same dims; call
   // weightEditedInPlace(value) after editing.
   std::span<float> floatWeightInPlace(const std::string& value);

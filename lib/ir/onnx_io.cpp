@@ -11,10 +11,10 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <optional>
 
 #include "lib/ir/external_data.h"
 #include "lib/ir/tensor.h"
+#include "lib/ir/tensor_relocation.h"
 #include "lib/ir/validate.h"
 #include "lib/support/atomic_file.h"
 #include "lib/support/sha256.h"
@@ -23,20 +23,6 @@ namespace dnnc {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Visits every TensorProto that holds data in a graph: initializers and Constant values, in
-// subgraphs too.
-void forEachTensor(onnx::GraphProto& g, const std::function<void(onnx::TensorProto&)>& fn) {
-  for (auto& t : *g.mutable_initializer()) fn(t);
-  for (auto& node : *g.mutable_node()) {
-    for (auto& attr : *node.mutable_attribute()) {
-      if (attr.has_t()) fn(*attr.mutable_t());
-      for (auto& t : *attr.mutable_tensors()) fn(t);
-      if (attr.has_g()) forEachTensor(*attr.mutable_g(), fn);
-      for (auto& sub : *attr.mutable_graphs()) forEachTensor(sub, fn);
-    }
-  }
-}
 
 Status validateTensors(Model& model) {
   Status result;
@@ -147,46 +133,6 @@ std::string serializeModel(const onnx::ModelProto& proto) {
 
 namespace {
 
-// Reads every external tensor into raw_data, so the output does not depend on the input's folder.
-Status inlineExternalData(Model& model) {
-  Status result;
-  forEachTensor(model.graph(), [&](onnx::TensorProto& t) {
-    if (!result || !isExternal(t)) return;
-    auto tensor = readTensor(t, model.base_dir);
-    if (!tensor) { result = std::move(tensor).error(); return; }
-    writeTensor(*tensor, t);
-  });
-  return result;
-}
-
-// Moves large tensors to "<out>.data"; returns the bytes of that file.
-std::string externalizeTensors(Model& model, const std::string& out_path, size_t threshold) {
-  std::string blob;
-  std::string location = fs::path(out_path).filename().string() + ".data";
-  forEachTensor(model.graph(), [&](onnx::TensorProto& t) {
-    if (!t.has_raw_data() || t.raw_data().size() < threshold) return;
-    // Align each tensor to 64 bytes so readers can map it directly.
-    while (blob.size() % 64) blob.push_back('\0');
-    size_t offset = blob.size();
-    blob += t.raw_data();
-    t.clear_raw_data();
-    t.set_data_location(onnx::TensorProto::EXTERNAL);
-    auto add = [&](const char* k, const std::string& v) {
-      auto* e = t.add_external_data();
-      e->set_key(k);
-      e->set_value(v);
-    };
-    add("location", location);
-    add("offset", std::to_string(offset));
-    add("length", std::to_string(blob.size() - offset));
-  });
-  return blob;
-}
-
-}  // namespace
-
-namespace {
-
 bool hasExternalTensors(const Model& model) {
   bool found = false;
   forEachTensor(const_cast<onnx::GraphProto&>(model.graph()), [&](onnx::TensorProto& t) { found = found || isExternal(t); });
@@ -214,22 +160,21 @@ Status writeModelFile(const onnx::ModelProto& proto, const std::string& path) {
 }  // namespace
 
 Status saveModel(const Model& input, const std::string& path, const SaveOptions& options) {
-  // A copy only when the written model differs from the one in memory: external tensors to inline, or
-  // tensors to move out to OUT.data. Otherwise the model is checked and serialized where it is.
-  std::optional<Model> copy;
-  if (options.external_data || hasExternalTensors(input)) {
-    copy = input;
-    DNNC_TRY(inlineExternalData(*copy));
-  }
-  const Model& model = copy ? *copy : input;
+  if (options.external_data && path == "-") return Error(Exit::Usage, "--external-data needs an output file, not stdout");
   if (options.check) {
-    Status st = checkModel(model);
+    Status st = checkModel(input);
     if (!st) return Error(Exit::Internal, "dnnc produced an invalid model (a bug in dnnc): ", st.error().message());
   }
+  // What is written differs from the model in memory (tensors moved out to OUT.data, or external tensors
+  // read in so that the output does not depend on the input's folder): the model is edited in place for
+  // the time of the write and restored by `relocation`, so it stays logically const.
+  Model& model = const_cast<Model&>(input);
+  TensorRelocation relocation(model);
   if (options.external_data) {
-    if (path == "-") return Error(Exit::Usage, "--external-data needs an output file, not stdout");
-    std::string blob = externalizeTensors(*copy, path, options.external_threshold_bytes);
-    DNNC_TRY(writeFileAtomic(path + ".data", blob));
+    DNNC_TRY(relocation.externalize(path + ".data", fs::path(path).filename().string() + ".data",
+                                    options.external_threshold_bytes));
+  } else if (hasExternalTensors(model)) {
+    DNNC_TRY(relocation.inlineExternal());
   }
   if (model.proto.ByteSizeLong() > static_cast<size_t>(INT32_MAX))
     return Error(Exit::Output, "cannot write '", path, "': the model is over protobuf's 2 GiB limit")

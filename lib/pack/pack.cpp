@@ -1,12 +1,15 @@
 #include "lib/pack/pack.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "formats/container.h"
 #include "formats/varint.h"
 #include "formats/zstd_blob.h"
+#include "lib/ir/external_data.h"
 #include "lib/ir/onnx_io.h"
+#include "lib/ir/tensor.h"
 #include "lib/pack/bounds.h"
 #include "lib/pack/model_dictionary.h"
 #include "lib/pack/tensor_walk.h"
@@ -75,16 +78,33 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
   return packModel(std::move(copy), options);
 }
 
+uint64_t maxUnpackedBytes(uint64_t container_bytes) {
+  return std::max(kMaxUnpackedBytes, container_bytes * kMaxExpansion);
+}
+
 Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options) {
-  const uint64_t onnx_bytes = model.ByteSizeLong();  // = the deterministic serialisation's size
   onnx::ModelProto& stripped = model;
   std::vector<onnx::TensorProto*> tensors = allTensors(stripped);
+  // = the deterministic serialisation's size, with external data counted as the bytes it holds
+  uint64_t onnx_bytes = model.ByteSizeLong();
+  for (const onnx::TensorProto* t : tensors)
+    if (isExternal(*t)) {
+      DNNC_ASSIGN(ExternalDataRef ref, parseExternalData(*t));
+      DNNC_ASSIGN(std::string path, resolveExternalPath(options.base_dir, ref.location));
+      onnx_bytes += ref.length >= 0 ? uint64_t(ref.length) : uint64_t(std::filesystem::file_size(path)) - uint64_t(ref.offset);
+    }
   std::vector<fm::Section> sections(1);
   nlohmann::json entries = nlohmann::json::array();
   double entropy_total = 0, dc_total = 0;
   uint64_t dense_total = 0;
   for (size_t k = 0; k < tensors.size(); ++k) {
     onnx::TensorProto& t = *tensors[k];
+    if (isExternal(t)) {
+      DNNC_ASSIGN(Tensor values, readTensor(t, options.base_dir));
+      writeTensor(values, t);
+      t.clear_external_data();
+      t.clear_data_location();
+    }
     auto layout = extractableLayout(t);
     if (!layout || layout->bytes() < options.min_tensor_bytes) continue;
     std::vector<uint8_t> data = takeData(t, *layout);
@@ -124,6 +144,7 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
   DNNC_ASSIGN(std::vector<fm::SectionView> sections, fm::readContainer(bytes));
   if (sections.empty() || sections[0].kind != kModelSection)
     return Error(Exit::Input, ".dnnc file does not start with a model section");
+  const uint64_t max_bytes = maxUnpackedBytes(bytes.size());
   DNNC_ASSIGN(std::vector<uint8_t> proto_bytes, fm::zstdDecompress(sections[0].data, kMaxUnpackedBytes, modelDictionary()));
   onnx::ModelProto model;
   if (!model.ParseFromArray(proto_bytes.data(), int(proto_bytes.size())))
@@ -149,8 +170,8 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
     onnx::TensorProto& t = *tensors[*ordinal];
     auto layout = expectedLayout(t, Field(field));
     if (!layout) return Error(Exit::Input, ".dnnc section '", s.name, "': ", layout.error().message());
-    if (layout->bytes() > kMaxUnpackedBytes - total)
-      return Error(Exit::Input, ".dnnc file declares more than ", kMaxUnpackedBytes, " bytes of tensor data");
+    if (layout->bytes() > max_bytes - total)
+      return Error(Exit::Input, ".dnnc file declares more than ", max_bytes, " bytes of tensor data");
     total += layout->bytes();
     auto data = decodeTensor(*codec, s.data.subspan(pos), *layout);
     if (!data) return Error(Exit::Input, ".dnnc section '", s.name, "' (", codecName(*codec), "): ", data.error().message());

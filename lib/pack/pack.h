@@ -20,10 +20,16 @@ inline constexpr uint8_t kModelSection = 1;   // zstd(ModelProto without the ext
 inline constexpr uint8_t kTensorSection = 2;  // one tensor's data
 // Unpack refuses to produce more tensor data than this in total (a protobuf cannot hold more).
 inline constexpr uint64_t kMaxUnpackedBytes = uint64_t(1) << 31;
+// Beyond kMaxUnpackedBytes a container may expand to this many times its own size: a model past 2 GiB
+// (stored with external data) unpacks, a small file that declares gigabytes does not.
+inline constexpr uint64_t kMaxExpansion = 256;
+uint64_t maxUnpackedBytes(uint64_t container_bytes);
 
 struct PackOptions {
   CodecRequest codec;
   uint64_t min_tensor_bytes = 64;  // smaller tensors stay in the protobuf
+  // Resolves tensors stored as external data, which are read in one at a time and packed like the rest.
+  std::string base_dir = ".";
 };
 
 struct Packed {

@@ -45,6 +45,8 @@ extern "C" void onSignal(int sig) {
   std::raise(sig);
 }
 
+}  // namespace
+
 Status writeAll(int fd, std::string_view bytes, const std::string& path) {
   const char* p = bytes.data();
   size_t left = bytes.size();
@@ -59,8 +61,6 @@ Status writeAll(int fd, std::string_view bytes, const std::string& path) {
   }
   return {};
 }
-
-}  // namespace
 
 void installTempFileCleanup() {
   static std::once_flag once;

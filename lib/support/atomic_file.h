@@ -16,6 +16,9 @@ Status writeFileAtomic(const std::string& path, std::string_view bytes);
 // output need not be held in memory whole before it is written.
 Status writeFileAtomic(const std::string& path, const std::function<Status(int fd)>& write);
 
+// Writes all of bytes to fd (retrying short writes); path names the file in the error.
+Status writeAll(int fd, std::string_view bytes, const std::string& path);
+
 // Installs the SIGINT/SIGTERM handler that removes pending temp files (idempotent).
 void installTempFileCleanup();
 

@@ -117,18 +117,35 @@ models:
   CHECK(bad.err.find("batch chooses the output") != std::string::npos);
 }
 
-TEST_CASE("batch survives kill -9 and resumes; two shards merge to what one run gives") {
-  const std::string dir = zooFolder("batch-shards"), base = scratchDir("batch-shards");
+// A manifest of the bundled models and, where tools/make_zoo.py has exported them, three torchvision models.
+static std::string zooManifest(const std::string& tag) {
+  const std::string dir = zooFolder(tag);
   fs::remove(dir + "/broken.onnx");
-  const std::string recipe = "prune --sparsity 0.6";
-  REQUIRE(runDnnc({"batch", dir, "--recipe", recipe, "-o", base + "/one", "-q"}).exit_code == 0);
+  std::string yaml = "defaults:\n  recipe: \"prune --sparsity 0.6\"\nmodels:\n  - models/*.onnx\n";
+  const std::string zoo = std::string(DNNC_BINARY_DIR) + "/zoo/";
+  for (const char* m : {"resnet18", "squeezenet1_0", "mobilenet_v2"}) {
+    if (fileExists(zoo + m + ".onnx"))
+      yaml += "  - path: " + zoo + m + ".onnx\n";
+    else
+      WARN("skipping zoo model " << m << ": run tools/make_zoo.py --out " << zoo << " (needs python3-torch)");
+  }
+  const std::string manifest = fs::path(dir).parent_path().string() + "/zoo.yaml";
+  writeBytes(manifest, yaml);
+  return manifest;
+}
+
+TEST_CASE("batch runs a manifest with -j 2, survives kill -9 and resumes, and its GNU parallel shards merge to one run") {
+  const std::string manifest = zooManifest("batch-shards"), base = scratchDir("batch-shards");
+  REQUIRE(runDnnc({"batch", manifest, "-o", base + "/one", "-j", "2", "-q"}).exit_code == 0);
+  const size_t models = summaryOf(base + "/one")["models"].size();
+  CHECK(models >= 3);
 
   // Killed as soon as the first model is done; the rerun finishes the rest without redoing it.
   const std::string dnnc = std::string(DNNC_BINARY_DIR) + "/cli/dnnc";
-  const std::string script = dnnc + " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/killed -q & pid=$!; " +
+  const std::string script = dnnc + " batch " + manifest + " -j 2 -o " + base + "/killed -q & pid=$!; " +
                              "until ls " + base + "/killed/results/*.json >/dev/null 2>&1; do sleep 0.01; done; kill -9 $pid; wait $pid; exit 0";
   REQUIRE(runProgram({"/bin/sh", "-c", script}).exit_code == 0);
-  auto resumed = runDnnc({"batch", dir, "--recipe", recipe, "-o", base + "/killed", "--json"});
+  auto resumed = runDnnc({"batch", manifest, "-j", "2", "-o", base + "/killed", "--json"});
   REQUIRE(resumed.exit_code == 0);
   int skipped = 0;
   const json resumed_report = json::parse(resumed.out);
@@ -136,12 +153,19 @@ TEST_CASE("batch survives kill -9 and resumes; two shards merge to what one run 
   CHECK(skipped >= 1);
   CHECK(essentials(summaryOf(base + "/killed")) == essentials(summaryOf(base + "/one")));
 
-  // Two shards side by side (as two machines would run them), then merged.
-  const std::string shards = dnnc + " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/s1 --shard 1/2 -q & " + dnnc +
-                             " batch " + dir + " --recipe '" + recipe + "' -o " + base + "/s2 --shard 2/2 -q & wait";
+  // Two shards as two machines would run them: under GNU parallel (make test installs Debian's
+  // `parallel`), then merged.
+  std::string shards;
+  if (runProgram({"/bin/sh", "-c", "command -v parallel"}).exit_code == 0) {
+    shards = "parallel --will-cite " + dnnc + " batch " + manifest + " -o " + base + "/s{} --shard {}/2 -q ::: 1 2";
+  } else {
+    WARN("GNU parallel is not installed (Debian package parallel): running the two shards with sh & instead");
+    shards = dnnc + " batch " + manifest + " -o " + base + "/s1 --shard 1/2 -q & " + dnnc + " batch " + manifest + " -o " +
+             base + "/s2 --shard 2/2 -q & wait";
+  }
   REQUIRE(runProgram({"/bin/sh", "-c", shards}).exit_code == 0);
   const size_t in1 = summaryOf(base + "/s1")["models"].size(), in2 = summaryOf(base + "/s2")["models"].size();
-  CHECK(in1 + in2 == 3);
+  CHECK(in1 + in2 == models);
   CHECK(in1 >= 1);
   CHECK(in2 >= 1);
   auto merged = runDnnc({"batch", "--merge", base + "/s1", base + "/s2", "-o", base + "/merged", "-q"});

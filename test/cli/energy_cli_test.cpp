@@ -356,3 +356,34 @@ TEST_CASE("energy reproduces the library's JSSC 2017 Table V validation on the e
     CHECK(std::abs(dram_total - chip_total) <= 0.05 * chip_total);
   }
 }
+
+TEST_CASE("energy scores a shared model (Gather(codebook, indices)) as its gathered weights, with UCNN counts") {
+  const std::string dir = scratchDir("energy-shared");
+  const std::string gathered = dir + "/shared.onnx", plain = dir + "/materialized.onnx";
+  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "3", "-o", gathered, "-q"}).exit_code == 0);
+  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "3", "--materialize", "-o", plain, "-q"}).exit_code ==
+          0);
+  // Same weights, two encodings: the same layers, energies and UCNN counts.
+  json a = runJson({"energy", gathered, "--accel", "eyeriss-ucnn", "--json"});
+  json b = runJson({"energy", plain, "--accel", "eyeriss-ucnn", "--json"});
+  CHECK(a["skipped"].empty());
+  REQUIRE(a["layers"].size() == 4);
+  REQUIRE(b["layers"].size() == 4);
+  for (size_t i = 0; i < 4; ++i) {
+    const json &x = a["layers"][i], &y = b["layers"][i];
+    INFO(x["name"]);
+    CHECK(x["nonzero_weights"] == y["nonzero_weights"]);
+    CHECK(x["energy"].get<double>() == Approx(y["energy"].get<double>()).epsilon(1e-12));
+    for (const char* k : {"unique_weights", "multiplies", "additions", "input_reads", "energy", "energy_dense"})
+      CHECK(x["ucnn"][k] == y["ucnn"][k]);
+    CHECK(x["ucnn"]["unique_weights"].get<int>() <= 8);  // 3-bit codebooks
+    CHECK(x["ucnn"]["multiplies"].get<double>() < x["macs"].get<double>());
+    CHECK(x["ucnn"]["energy"].get<double>() < x["ucnn"]["energy_gated"].get<double>());
+  }
+  // The default preset scores it too (before, its Gemm layers were refused as products of two activations).
+  json e = runJson({"energy", gathered, "--json"});
+  CHECK(e["skipped"].empty());
+  CHECK_FALSE(e["layers"][0].contains("ucnn"));  // only an accelerator with UCNN support reports it
+  auto text = runDnnc({"energy", gathered, "--accel", "eyeriss-ucnn"});
+  CHECK(text.out.find("UCNN (Hegde et al., ISCA 2018)") != std::string::npos);
+}

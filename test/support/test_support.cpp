@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <onnx/defs/parser.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,8 +66,10 @@ CommandResult runProgram(const std::vector<std::string>& argv, const std::string
     ::_exit(127);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);  // the usage of this child (and what it waited for) alone
   CommandResult r;
+  r.peak_rss_kb = usage.ru_maxrss;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = readBytes(out_path);
   r.err = readBytes(err_path);

@@ -11,6 +11,7 @@ namespace dnnc::test {
 struct CommandResult {
   int exit_code = -1;
   std::string out, err;
+  long peak_rss_kb = 0;  // the process's peak resident memory (getrusage's ru_maxrss)
 };
 
 // Runs build/cli/dnnc with args; stdin_data is fed on standard input.
