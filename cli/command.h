@@ -89,6 +89,7 @@ void setupFinetune(CLI::App& app, CommandList& commands);
 void setupPack(CLI::App& app, CommandList& commands);  // pack and unpack
 void setupShare(CLI::App& app, CommandList& commands);  // share and quantize
 void setupAdapt(CLI::App& app, CommandList& commands);
+void setupCompress(CLI::App& app, CommandList& commands);
 void setupCompare(CLI::App& app, CommandList& commands);
 void setupBatch(CLI::App& app, CommandList& commands);
 void setupReport(CLI::App& app, CommandList& commands);

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   setupPack(app, commands);
   setupShare(app, commands);
   setupAdapt(app, commands);
+  setupCompress(app, commands);
   setupCompare(app, commands);
   setupBatch(app, commands);
   setupReport(app, commands);

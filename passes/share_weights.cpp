@@ -6,8 +6,11 @@
 //         only int32/int64 indices, so a Cast widens them (ONNX Runtime folds it once at load time).
 //         With materialize=true W keeps its place and holds the codebook values instead.
 // Pruned weights (exact zeros) stay exactly zero: they get index 0 -> codebook[0] = 0 and no
-// centroid, so a B-bit layer with zeros has 2^B - 1 centroids for its nonzeros, else 2^B.
-// Params: bits (all layers; 0 = use conv-bits / fc-bits), conv-bits, fc-bits, method
+// centroid, so a B-bit layer with zeros has 2^B - 1 centroids for its nonzeros, else 2^B. A layer that
+// already holds no more distinct nonzero values than that keeps them exactly (its codebook is those
+// values): sharing a shared layer again at the same or more bits changes nothing.
+// Params: bits (all layers; 0 = use conv-bits / fc-bits), conv-bits, fc-bits, layer-bits (per-layer
+// overrides, 'fc1=4,conv*=6', first match wins), method
 // (linear-lloyd: Lloyd from linear init, Han's best; optimal-1d: exact minimum-MSE clustering by
 // dynamic programming; hessian: Lloyd weighted by OBD's Hessian diagonal, the cached HessianDiag
 // analysis of lib/train, computed on the command's calibration data), max-iter, materialize.
@@ -16,6 +19,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
@@ -33,7 +37,40 @@ struct Target {
   std::string weight;
   std::string node;
   bool conv = false;
+  std::vector<std::string> aliases;  // every name that selects the layer (layer-bits)
 };
+
+// layer-bits: "NAME=BITS,GLOB=BITS,..." in order; the first entry that selects a layer gives its bits.
+struct LayerBits {
+  LayerSelector selector;
+  int bits = 0;
+};
+
+Expected<std::vector<LayerBits>> parseLayerBits(const std::string& text) {
+  std::vector<LayerBits> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string entry = text.substr(start, comma - start);
+    start = comma + 1;
+    if (entry.empty()) continue;
+    const size_t eq = entry.rfind('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == entry.size())
+      return Error(Exit::Usage, "layer-bits: expected NAME=BITS, got '", entry, "'");
+    int bits = 0;
+    try {
+      size_t used = 0;
+      bits = std::stoi(entry.substr(eq + 1), &used);
+      if (used != entry.size() - eq - 1) bits = -1;
+    } catch (const std::exception&) {
+      bits = -1;
+    }
+    if (bits < 1 || bits > 16) return Error(Exit::Usage, "layer-bits: bits must lie in 1..16, got '", entry, "'");
+    out.push_back({LayerSelector::of({entry.substr(0, eq)}, "layer-bits"), bits});
+  }
+  return out;
+}
 
 struct Shared {
   std::vector<float> codebook;     // [0] = 0 when the layer has zeros
@@ -47,6 +84,7 @@ struct Shared {
 struct ShareWeightsParams {
   int64_t bits = 0, conv_bits = 0, fc_bits = 0, max_iter = 0;
   std::string method;
+  std::optional<std::string> layer_bits;
   bool materialize = false;
   static const ParamFields<ShareWeightsParams>& fields();
 };
@@ -57,7 +95,7 @@ class ShareWeights : public Pass {
  public:
   explicit ShareWeights(const ShareWeightsParams& p)
       : bits_(int(p.bits)), conv_bits_(int(p.conv_bits)), fc_bits_(int(p.fc_bits)), method_(p.method),
-        max_iter_(int(p.max_iter)), materialize_(p.materialize) {}
+        layer_bits_text_(p.layer_bits.value_or("")), max_iter_(int(p.max_iter)), materialize_(p.materialize) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     for (int b : {bits_, conv_bits_, fc_bits_})
@@ -78,6 +116,15 @@ class ShareWeights : public Pass {
     }
     Graph graph(model.graph(), model.base_dir);
     std::vector<Target> targets = findTargets(graph, *ctx.log);
+    DNNC_ASSIGN(std::vector<LayerBits> layer_bits, parseLayerBits(layer_bits_text_));
+    {
+      std::vector<std::string> known;
+      for (const Target& tg : targets) known.insert(known.end(), tg.aliases.begin(), tg.aliases.end());
+      for (LayerBits& lb : layer_bits) {
+        for (const Target& tg : targets) lb.selector.matches(tg.aliases);
+        DNNC_TRY(lb.selector.checkAllMatched(known));
+      }
+    }
     int shared = 0;
     int64_t elements = 0;
     double sse = 0, signal = 0;
@@ -85,7 +132,12 @@ class ShareWeights : public Pass {
       const Target& tg = targets[t];
       ctx.progress(int64_t(t), int64_t(targets.size()), tg.node);
       DNNC_ASSIGN(Tensor w, graph.readWeight(tg.weight));
-      const int bits = bits_ > 0 ? bits_ : (tg.conv ? conv_bits_ : fc_bits_);
+      int bits = bits_ > 0 ? bits_ : (tg.conv ? conv_bits_ : fc_bits_);
+      for (LayerBits& lb : layer_bits)
+        if (lb.selector.matches(tg.aliases)) {
+          bits = lb.bits;
+          break;
+        }
       std::vector<float> importance;
       if (hessian) {
         const std::vector<float>* h = hessian->find(tg.weight);
@@ -125,7 +177,7 @@ class ShareWeights : public Pass {
 
  private:
   int bits_, conv_bits_, fc_bits_;
-  std::string method_;
+  std::string method_, layer_bits_text_;
   int max_iter_;
   bool materialize_;
 
@@ -139,7 +191,7 @@ class ShareWeights : public Pass {
         log.skip(l.name, "weight is also a graph input (it can be overridden)");
         continue;
       }
-      out.push_back({l.weight, l.name, l.kind == LayerKind::Conv});
+      out.push_back({l.weight, l.name, l.kind == LayerKind::Conv, l.aliases});
     }
     return out;
   }
@@ -165,6 +217,18 @@ class ShareWeights : public Pass {
     const bool has_zeros = values.size() < w.size();
     const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);
     if (values.empty()) return s;
+    if (std::vector<float> distinct = fewDistinct(values, size_t(k)); !distinct.empty()) {
+      // Already within the codebook size: the values themselves are the exact clustering.
+      if (has_zeros) s.codebook.push_back(0.0f);
+      const uint32_t first = has_zeros ? 1 : 0;
+      s.codebook.insert(s.codebook.end(), distinct.begin(), distinct.end());
+      s.indices.assign(w.size(), 0);
+      for (size_t r = 0; r < where.size(); ++r)
+        s.indices[where[r]] =
+            first + uint32_t(std::lower_bound(distinct.begin(), distinct.end(), values[r]) - distinct.begin());
+      for (float x : w) s.signal += double(x) * x;
+      return s;
+    }
     if (!weights.empty()) {
       // Hessian entries of exactly zero would leave a cluster without a defined mean: floor them.
       float top = *std::max_element(weights.begin(), weights.end());
@@ -188,6 +252,18 @@ class ShareWeights : public Pass {
       s.signal += x * x;
     }
     return s;
+  }
+
+  // The sorted distinct values when there are at most k of them, else empty.
+  static std::vector<float> fewDistinct(const std::vector<float>& values, size_t k) {
+    std::vector<float> distinct;
+    for (float v : values) {
+      auto it = std::lower_bound(distinct.begin(), distinct.end(), v);
+      if (it != distinct.end() && *it == v) continue;
+      if (distinct.size() == k) return {};
+      distinct.insert(it, v);
+    }
+    return distinct;
   }
 
   Status rewrite(Graph& graph, const Target& tg, const Tensor& w, const Shared& s) const {
@@ -255,6 +331,8 @@ const ParamFields<ShareWeightsParams>& ShareWeightsParams::fields() {
           .field("bits", &P::bits, "0", "bits per weight index for every layer (1..16); 0: conv-bits / fc-bits")
           .field("conv-bits", &P::conv_bits, "8", "bits per index for Conv layers when bits=0 (Han: 8)")
           .field("fc-bits", &P::fc_bits, "5", "bits per index for Gemm/MatMul layers when bits=0 (Han: 5)")
+          .field("layer-bits", &P::layer_bits, "",
+                 "per-layer bits overriding bits/conv-bits/fc-bits: 'NAME=BITS,GLOB=BITS' (first match wins)")
           .field("method", &P::method, "linear-lloyd",
                  "clustering: Lloyd from linear init, exact 1-D optimum, or Hessian-weighted",
                  {"linear-lloyd", "optimal-1d", "hessian"})

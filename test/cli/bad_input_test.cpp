@@ -227,6 +227,7 @@ TEST_CASE("every command that reads a model refuses an invalid one with exit 3")
       {"infer", bad, "--data", x, "-o", out},
       {"energy", bad},
       {"compare", bad, bad, "--data", x},
+      {"compress", bad, "-o", out, "--data", x, "--labels", labels, "--target", "size=2x", "--accuracy-budget", "1"},
   };
   for (const auto& args : commands) {
     INFO(args[0]);
@@ -234,6 +235,7 @@ TEST_CASE("every command that reads a model refuses an invalid one with exit 3")
     requireCleanError(r, 3, "dnnc: " + args[0] + ": ");
     CHECK(r.err.find(needle) != std::string::npos);
     CHECK_FALSE(fileExists(out));
+    CHECK_FALSE(fileExists(out + ".onnx"));
   }
 }
 

@@ -135,4 +135,10 @@ TEST_CASE("every command's --json report keeps its schema", "[schema]") {
   checkSchema("adapt", with({"adapt", lenet5, "-o", dir + "/adapt.onnx", "--budget", "macs=0.95", "--iterations", "1",
                              "--short-samples", "64", "--val-samples", "64", "--long-epochs", "0", "--json", "-"},
                             labelled));
+  checkSchema("compress", {"compress", testData("lenet300.onnx"), "-o", dir + "/compress", "--data",
+                           testData("fashion_train_5000_images.npy"), "--labels", testData("fashion_train_5000_labels.npy"),
+                           "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530", "--target", "size=2x",
+                           "--accuracy-budget", "2", "--threads", "1", "--finetune-samples", "500", "--polish-epochs",
+                           "0", "--test-data", testData("fashion_test_2000_images.npy"), "--test-labels",
+                           testData("fashion_test_2000_labels.npy"), "--json", "-", "--quiet"});
 }

@@ -213,3 +213,45 @@ TEST_CASE("share method=hessian without calibration data is a usage error naming
   CHECK(r.error().code() == Exit::Usage);
   CHECK(r.error().message().find("calibration data") != std::string::npos);
 }
+
+TEST_CASE("share: layer-bits gives named layers their own width; re-sharing a shared layer changes nothing") {
+  auto m = convGemm();
+  auto distinctNonzero = [](const std::vector<float>& w) {
+    std::set<float> s;
+    for (float v : w)
+      if (v != 0.0f) s.insert(v);
+    return s.size();
+  };
+  // wf by its weight name at 2 bits (at most 3 centroids besides zero; Lloyd may leave one empty), the
+  // conv at conv-bits=5 (at most 31): counted directly on the materialized weights.
+  Model a = runPasses(m, "share(conv-bits=5,fc-bits=6,layer-bits=\"wf=2\",materialize=true)");
+  Model plain = runPasses(m, "share(conv-bits=5,fc-bits=6,materialize=true)");
+  CHECK(distinctNonzero(weightOf(a.proto, "wf")) <= 3);
+  CHECK(distinctNonzero(weightOf(plain.proto, "wf")) > 3);
+  CHECK(distinctNonzero(weightOf(a.proto, "wc")) <= 31);
+  CHECK(distinctNonzero(weightOf(a.proto, "wc")) > 3);
+  CHECK(weightOf(a.proto, "wc") == weightOf(plain.proto, "wc"));
+  // The first matching entry wins; a glob selects by node label too.
+  Model b = runPasses(m, "share(bits=6,layer-bits=\"wf=1,*=3\",materialize=true)");
+  CHECK(distinctNonzero(weightOf(b.proto, "wf")) == 1);
+  CHECK(distinctNonzero(weightOf(b.proto, "wc")) <= 7);
+  CHECK(distinctNonzero(weightOf(b.proto, "wc")) > 1);
+  // Sharing the shared model again at the same or more bits keeps every value exactly.
+  Model again = runPasses(b.proto, "share(bits=6,layer-bits=\"wf=1,*=3\",materialize=true)");
+  CHECK(weightOf(again.proto, "wf") == weightOf(b.proto, "wf"));
+  CHECK(weightOf(again.proto, "wc") == weightOf(b.proto, "wc"));
+  Model wider = runPasses(b.proto, "share(bits=8,materialize=true)");
+  CHECK(weightOf(wider.proto, "wc") == weightOf(b.proto, "wc"));
+  // A name that selects no layer, or a width outside 1..16, is a usage error.
+  for (const std::string text : {"share(layer-bits=\"nope=3\")", "share(layer-bits=\"wf=0\")", "share(layer-bits=\"wf\")"}) {
+    Model model;
+    model.proto = m;
+    auto p = parsePipeline(text, builtinPasses());
+    REQUIRE(p.ok());
+    PassContext ctx;
+    auto r = runPipeline(model, *p, builtinPasses(), ctx);
+    INFO(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == Exit::Usage);
+  }
+}

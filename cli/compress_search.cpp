@@ -1,0 +1,393 @@
+// The greedy search of `dnnc compress`: see compress_search.h.
+#include "cli/compress_search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "lib/analysis/channel_groups.h"
+#include "lib/analysis/weight_layers.h"
+#include "lib/ir/node.h"
+#include "lib/ir/graph.h"
+#include "lib/pass/pipeline.h"
+#include "lib/support/format_double.h"
+#include "passes/registry.h"
+
+namespace dnnc::cli {
+
+namespace {
+
+constexpr double kMinStep = 1.0 / 16;     // a layer whose prune step halves below this is done
+constexpr double kMaxSparsity = 0.995;    // at least 0.5 % of every layer's weights stay
+constexpr int kFirstShareBits = 6;        // the share phase starts every layer here (8 if that fails)
+constexpr int kFewestBits = 2;
+constexpr int kSizeEstimateBits = 5;      // pruning stops once sharing at this width would meet the size goal
+constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spend this share of the budget
+
+// Pipeline values in double quotes, so that the text survives the shell's single quotes.
+std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
+
+double clock() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string joinSteps(const std::vector<std::string>& texts) {
+  std::string out;
+  for (const auto& t : texts) out += (out.empty() ? "" : ",") + t;
+  return out;
+}
+
+}  // namespace
+
+bool CompressSearch::has_size_goal() const {
+  for (const auto& g : meter_.goals())
+    if (g.resource == Resource::Size) return true;
+  return false;
+}
+
+double CompressSearch::floorAccuracy(const CompressState& state, const std::string& phase) const {
+  const double share = phase == "prune" && has_size_goal() ? kPruneBudgetShare : 1.0;
+  return state.original.accuracy - share * s_.accuracy_budget;
+}
+
+bool CompressSearch::goalsMet(const CompressState& state) const {
+  return goalDistance(meter_.goals(), state.current.values, state.original.values) <= 1.0;
+}
+
+Expected<CompressState> CompressSearch::start(const Model& model) {
+  CompressState state;
+  Model copy = model;
+  Graph graph(copy.graph(), copy.base_dir);
+  for (const WeightLayer& l : enumerateWeightLayers(graph).layers) {
+    if (l.op == "LSTM" || l.op == "GRU" || l.op == "RNN") continue;
+    state.knobs.push_back({.layer = l.name, .conv = l.kind == LayerKind::Conv, .params = l.numel});
+  }
+  if (state.knobs.empty()) return Error(Exit::Input, "the model has no Conv, Gemm or MatMul weights to compress");
+  bool structural_goal = false;
+  for (const auto& g : meter_.goals()) structural_goal = structural_goal || g.resource != Resource::Size;
+  if (structural_goal) {
+    PassContext ctx;
+    DNNC_ASSIGN(const ChannelGroups* groups, ctx.analyses.get(copy, ChannelGroupsAnalysis{}));
+    for (const auto& g : groups->groups)
+      if (!g.blocked && !g.sources.empty()) state.groups.push_back({.layer = nodeLabel(graph.node(g.sources.front()))});
+  }
+  DNNC_ASSIGN(state.original, meter_.measure(model, val_));
+  state.current = state.original;
+  return state;
+}
+
+std::string CompressSearch::pruneText(const std::vector<LayerKnob>& knobs) {
+  std::string map;
+  for (const auto& k : knobs)
+    if (k.sparsity > 0) map += (map.empty() ? "" : ",") + k.layer + "=" + formatDouble(k.sparsity);
+  return "prune-magnitude(layer-sparsity=" + pipelineValue(map) + ")";
+}
+
+std::string CompressSearch::shareText(const std::vector<LayerKnob>& knobs) {
+  std::string map;
+  for (const auto& k : knobs) map += (map.empty() ? "" : ",") + k.layer + "=" + std::to_string(k.bits);
+  return "share(layer-bits=" + pipelineValue(map) + ",materialize=true)";
+}
+
+std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const {
+  std::string t = "finetune(data=" + pipelineValue(s_.train.path) + ",labels=" + pipelineValue(s_.train_labels) +
+                  ",teacher=" + pipelineValue(s_.model_path);
+  if (s_.train.scale != 1.0f) t += ",scale=" + formatDouble(s_.train.scale);
+  if (!s_.train.mean.empty()) t += ",mean=" + pipelineValue(s_.train.mean);
+  if (!s_.train.std.empty()) t += ",std=" + pipelineValue(s_.train.std);
+  t += ",epochs=" + std::to_string(epochs) + ",lr=" + formatDouble(lr);
+  if (samples > 0) t += ",limit=" + std::to_string(samples);
+  if (cosine) t += ",schedule=cosine";
+  t += ",seed=" + std::to_string(s_.seed + uint64_t(step_index)) + ")";
+  return t;
+}
+
+Expected<Model> CompressSearch::applyText(const Model& model, const std::string& text) const {
+  DNNC_ASSIGN(Pipeline pipeline, parsePipeline(text, builtinPasses()));
+  Model m = model;
+  PassContext ctx;
+  ctx.threads = s_.threads;
+  ctx.seed = s_.seed;
+  ctx.rng.seed(s_.seed);
+  DNNC_TRY(runPipeline(m, pipeline, builtinPasses(), ctx));
+  return m;
+}
+
+std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressState& state) const {
+  std::vector<Proposal> out;
+  if (state.phase == "prune" || state.phase == "reprune") {
+    for (size_t i = 0; i < state.knobs.size(); ++i) {
+      const LayerKnob& k = state.knobs[i];
+      if (k.prune_done) continue;
+      Proposal p{.move = "prune", .layer = k.layer, .knobs = state.knobs, .groups = state.groups};
+      LayerKnob& n = p.knobs[i];
+      n.sparsity = std::min(kMaxSparsity, 1 - (1 - k.sparsity) * (1 - k.step));
+      // Rounded so the pipeline text stays short; a step that rounds to nothing is no step.
+      n.sparsity = std::round(n.sparsity * 1e4) / 1e4;
+      if (n.sparsity <= k.sparsity) continue;
+      p.compress_text = pruneText(p.knobs);
+      out.push_back(std::move(p));
+    }
+    if (state.phase == "prune")
+      for (size_t i = 0; i < state.groups.size(); ++i) {
+        const GroupKnob& g = state.groups[i];
+        if (g.done) continue;
+        Proposal p{.move = "filters", .layer = g.layer, .knobs = state.knobs, .groups = state.groups};
+        p.compress_text = "prune-structured(layer-sparsity=" + pipelineValue(g.layer + "=" + formatDouble(g.step)) + ")";
+        out.push_back(std::move(p));
+      }
+  } else if (state.phase == "share") {
+    if (state.knobs.front().bits == 0) {
+      Proposal p{.move = "share", .layer = "*", .knobs = state.knobs, .groups = state.groups};
+      const int bits = state.knobs.front().bits_done ? 8 : kFirstShareBits;  // 8 after 6 was rejected
+      for (auto& k : p.knobs) k.bits = bits, k.bits_done = false;
+      p.compress_text = shareText(p.knobs);
+      out.push_back(std::move(p));
+      return out;
+    }
+    for (size_t i = 0; i < state.knobs.size(); ++i) {
+      const LayerKnob& k = state.knobs[i];
+      if (k.bits_done || k.bits <= kFewestBits) continue;
+      Proposal p{.move = "bits", .layer = k.layer, .knobs = state.knobs, .groups = state.groups};
+      p.knobs[i].bits = k.bits - 1;
+      p.compress_text = shareText(p.knobs);
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+bool CompressSearch::nextPhase(CompressState& state) const {
+  if (state.phase == "prune" && has_size_goal()) {
+    state.phase = "share";
+  } else if (state.phase == "share" && !goalsMet(state) && state.knobs.front().bits > 0) {
+    // Sharing did not reach the goal: prune the shared model further, now with the whole budget (pruning a
+    // shared layer leaves a subset of its values, so it stays shared).
+    state.phase = "reprune";
+    for (auto& k : state.knobs) k.prune_done = false, k.step = 0.25;
+  } else if (state.phase == "prune" || state.phase == "share" || state.phase == "reprune") {
+    state.phase = "polish";
+  } else {
+    state.phase = "done";
+  }
+  return state.phase != "done";
+}
+
+Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, const Model& model) {
+  std::vector<LayerKnob> knobs = state.knobs;
+  for (auto& k : knobs) k.bits = kSizeEstimateBits;
+  DNNC_ASSIGN(Model shared, applyText(model, shareText(knobs)));
+  DNNC_ASSIGN(std::vector<double> values, meter_.resources(shared));
+  return goalDistance(meter_.goals(), values, state.original.values) <= 1.0;
+}
+
+Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
+  const double t0 = clock(), seconds0 = state.seconds;
+  auto elapsed = [&] { return clock() - t0; };
+  auto outOfTime = [&] {
+    if (hooks.stop_requested()) return state.stop_reason = "interrupted", true;
+    if (s_.time_budget_s > 0 && elapsed() >= s_.time_budget_s) return state.stop_reason = "time budget spent", true;
+    return false;
+  };
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  // Resource gained by a move: log-reduction of the unmet goals' values (met goals count a tenth).
+  auto gain = [&](const std::vector<double>& from, const std::vector<double>& to) {
+    double g = 0;
+    for (size_t i = 0; i < goals.size(); ++i) {
+      const bool met = from[i] <= goals[i].goal(state.original.values[i]);
+      g += (met ? 0.1 : 1.0) * (std::log(from[i]) - std::log(to[i]));
+    }
+    return g;
+  };
+  state.stop_reason.clear();
+  while (state.phase != "done") {
+    if (outOfTime()) break;
+    if (state.phase == "prune" && goalsMet(state)) {
+      nextPhase(state);
+      if (state.phase == "share") state.phase = "polish";  // the goals need no sharing
+      continue;
+    }
+    if ((state.phase == "share" || state.phase == "reprune") && goalsMet(state)) {
+      state.phase = "polish";
+      continue;
+    }
+    const double step_t0 = clock();
+    const int index = int(state.steps.size()) + 1;
+    if (state.phase == "polish" && s_.polish_epochs == 0) {
+      state.phase = "done";
+      break;
+    }
+    if (state.phase == "polish") {
+      CompressStep step{.index = index, .phase = "polish", .move = "finetune", .layer = "*"};
+      hooks.progress(state, "polish: retraining on the whole training set");
+      step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
+      DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
+      DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+      step.accuracy = after.accuracy;
+      step.values = after.values;
+      step.accepted = after.accuracy > state.current.accuracy &&
+                      goalDistance(goals, after.values, state.original.values) <=
+                          std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
+      std::vector<std::string> prefix = state.accepted;
+      prefix.push_back(step.pipeline);
+      step.reproduce = joinSteps(prefix);
+      if (step.accepted) {
+        model = std::move(m);
+        state.current = after;
+        state.accepted.push_back(step.pipeline);
+      }
+      step.seconds = clock() - step_t0;
+      state.steps.push_back(step);
+      state.phase = "done";
+      state.seconds = seconds0 + elapsed();
+      DNNC_TRY(hooks.checkpoint(state, model));
+      hooks.progress(state, "");
+      break;
+    }
+    std::vector<Proposal> props = proposals(state);
+    if (props.empty()) {
+      if (state.phase == "share" && state.knobs.front().bits == 0) state.phase = "polish";  // could not share at all
+      else nextPhase(state);
+      continue;
+    }
+    if (state.phase == "prune" && has_size_goal() && !state.accepted.empty()) {
+      DNNC_ASSIGN(bool enough, shareWouldMeetSize(state, model));
+      if (enough) {
+        state.phase = "share";
+        continue;
+      }
+    }
+    // One-shot scores: the resource each proposal buys per point of probe accuracy it costs.
+    hooks.progress(state, state.phase + ": scoring " + std::to_string(props.size()) + " proposals");
+    DNNC_ASSIGN(double probe_now, meter_.accuracy(model, probe_));
+    int best = -1;
+    double best_score = 0, best_probe = -1;
+    for (size_t i = 0; i < props.size(); ++i) {
+      if (outOfTime()) break;
+      auto candidate = applyText(model, props[i].compress_text);
+      if (!candidate && props[i].move == "filters") {  // the group cannot shrink further
+        for (auto& g : state.groups)
+          if (g.layer == props[i].layer) g.done = true;
+        continue;
+      }
+      if (!candidate) return std::move(candidate).error();
+      const Model& m = *candidate;
+      DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
+      DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
+      const double g = gain(state.current.values, values);
+      const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
+      if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
+    }
+    if (!state.stop_reason.empty()) break;
+    if (best < 0) {  // no move buys anything: this phase is over
+      nextPhase(state);
+      continue;
+    }
+    const Proposal& p = props[size_t(best)];
+    CompressStep step{.index = index, .phase = state.phase, .move = p.move, .layer = p.layer, .probe_accuracy = best_probe};
+    // Retrained only where it helps: a move that keeps the accuracy one-shot is kept as it is (retraining
+    // on the training part can cost held-out accuracy of its own); otherwise it is retrained and scored again.
+    step.pipeline = p.compress_text;
+    DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
+    DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+    const double floor = floorAccuracy(state, state.phase);
+    // Retraining rounds (one epoch of finetune-samples each) while they still raise the accuracy.
+    for (int round = 0; round < s_.retrain_rounds && after.accuracy < floor && !outOfTime(); ++round) {
+      hooks.progress(state, state.phase + ": " + p.move + " " + p.layer + ", retraining (round " +
+                                std::to_string(round + 1) + ")");
+      const std::string retrain = finetuneText(index * 8 + round, s_.finetune_samples, 1, s_.lr, false);
+      DNNC_ASSIGN(Model retrained, applyText(m, retrain));
+      DNNC_ASSIGN(Measures after_retraining, meter_.measure(retrained, val_));
+      if (after_retraining.accuracy <= after.accuracy) break;
+      step.pipeline += "," + retrain;
+      m = std::move(retrained);
+      after = after_retraining;
+    }
+    step.accuracy = after.accuracy;
+    step.values = after.values;
+    step.accepted = after.accuracy >= floor;
+    std::vector<std::string> prefix = state.accepted;
+    prefix.push_back(step.pipeline);
+    step.reproduce = joinSteps(prefix);
+    if (step.accepted) {
+      model = std::move(m);
+      state.current = after;
+      state.knobs = p.knobs;
+      state.groups = p.groups;
+      state.accepted.push_back(step.pipeline);
+    } else if (p.move == "filters") {
+      for (auto& g : state.groups)
+        if (g.layer == p.layer && (g.step /= 2) < kMinStep) g.done = true;
+    } else if (p.move == "prune") {
+      for (auto& k : state.knobs)
+        if (k.layer == p.layer && (k.step /= 2) < kMinStep) k.prune_done = true;
+    } else if (p.move == "bits") {
+      for (auto& k : state.knobs)
+        if (k.layer == p.layer) k.bits_done = true;
+    } else if (p.move == "share") {
+      if (state.knobs.front().bits_done) state.phase = "polish";  // neither 6 nor 8 bits keep the accuracy
+      for (auto& k : state.knobs) k.bits_done = true;
+    }
+    step.seconds = clock() - step_t0;
+    state.steps.push_back(step);
+    state.seconds = seconds0 + elapsed();
+    DNNC_TRY(hooks.checkpoint(state, model));
+    hooks.progress(state, "");
+  }
+  state.seconds = seconds0 + elapsed();
+  return {};
+}
+
+// ---- state as JSON (the workdir's state.json and the report's trajectory) ----
+
+nlohmann::json toJson(const CompressState& s) {
+  nlohmann::json j;
+  j["phase"] = s.phase;
+  j["seconds"] = s.seconds;
+  j["stop_reason"] = s.stop_reason;
+  j["original"] = {{"accuracy", s.original.accuracy}, {"values", s.original.values}};
+  j["current"] = {{"accuracy", s.current.accuracy}, {"values", s.current.values}};
+  j["accepted"] = s.accepted;
+  j["knobs"] = nlohmann::json::array();
+  for (const auto& k : s.knobs)
+    j["knobs"].push_back({{"layer", k.layer}, {"conv", k.conv}, {"params", k.params}, {"sparsity", k.sparsity},
+                          {"step", k.step}, {"prune_done", k.prune_done}, {"bits", k.bits}, {"bits_done", k.bits_done}});
+  j["groups"] = nlohmann::json::array();
+  for (const auto& g : s.groups) j["groups"].push_back({{"layer", g.layer}, {"step", g.step}, {"done", g.done}});
+  j["steps"] = nlohmann::json::array();
+  for (const auto& st : s.steps)
+    j["steps"].push_back({{"step", st.index}, {"phase", st.phase}, {"move", st.move}, {"layer", st.layer},
+                          {"accepted", st.accepted}, {"accuracy", st.accuracy}, {"probe_accuracy", st.probe_accuracy},
+                          {"values", st.values}, {"seconds", st.seconds}, {"pipeline", st.pipeline},
+                          {"reproduce", st.reproduce}});
+  return j;
+}
+
+Expected<CompressState> compressStateFromJson(const nlohmann::json& j) {
+  try {
+    CompressState s;
+    s.phase = j.at("phase").get<std::string>();
+    s.seconds = j.at("seconds").get<double>();
+    s.stop_reason = j.at("stop_reason").get<std::string>();
+    s.original = {j.at("original").at("accuracy").get<double>(), j.at("original").at("values").get<std::vector<double>>()};
+    s.current = {j.at("current").at("accuracy").get<double>(), j.at("current").at("values").get<std::vector<double>>()};
+    s.accepted = j.at("accepted").get<std::vector<std::string>>();
+    for (const auto& k : j.at("knobs"))
+      s.knobs.push_back({.layer = k.at("layer"), .conv = k.at("conv"), .params = k.at("params"),
+                         .sparsity = k.at("sparsity"), .step = k.at("step"), .prune_done = k.at("prune_done"),
+                         .bits = k.at("bits"), .bits_done = k.at("bits_done")});
+    for (const auto& g : j.at("groups"))
+      s.groups.push_back({.layer = g.at("layer"), .step = g.at("step"), .done = g.at("done")});
+    for (const auto& st : j.at("steps"))
+      s.steps.push_back({.index = st.at("step"), .phase = st.at("phase"), .move = st.at("move"), .layer = st.at("layer"),
+                         .accepted = st.at("accepted"), .accuracy = st.at("accuracy"),
+                         .probe_accuracy = st.at("probe_accuracy"), .values = st.at("values").get<std::vector<double>>(),
+                         .seconds = st.at("seconds"), .pipeline = st.at("pipeline"), .reproduce = st.at("reproduce")});
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(Exit::Input, "the search state is malformed: ", e.what());
+  }
+}
+
+}  // namespace dnnc::cli

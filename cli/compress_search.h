@@ -1,0 +1,149 @@
+// The search behind `dnnc compress`: greedy, NetAdapt-like steps from the input model towards resource
+// goals, each step one compression move chosen by sensitivity and then retrained, kept only while top-1
+// on held-out data stays within the accuracy budget. Phases:
+//   prune:  per-layer unstructured magnitude pruning. Every step proposes, for each layer, removing a share
+//           (its step, first 1/2) of the weights it still has; each proposal is scored one-shot on a probe
+//           of the held-out set, and the one that buys the most resource per point of accuracy lost is
+//           applied. When it keeps the accuracy one-shot it is kept as it is; otherwise it is retrained
+//           (labels + distillation from the input model; up to 3 rounds of one epoch while each helps)
+//           and kept if it then does. A rejected step halves
+//           that layer's step; below 1/16 the layer is done. With a size goal pruning may spend 60 % of the
+//           budget, and stops once sharing at 5 bits would meet the goal.
+//   share:  (size goals) per-layer weight sharing: all layers at 6 bits (8 if that fails), then one layer
+//           one bit lower per step, chosen and retrained the same way (shared values stay tied while
+//           retraining); a rejected step ends that layer.
+//           With an energy, latency or MAC goal, every step also proposes removing a quarter of the
+//           filters of each prunable filter group (prune-structured), scored the same way: the
+//           feature maps shrink with them, which zeros in the weights do not achieve.
+//   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
+//           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
+//   polish: one longer retraining of the final model, kept when it raises held-out accuracy.
+// Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
+// on the input model with the accepted steps before it. Each accepted step is checkpointed into the
+// workdir (model + state JSON) so a killed search resumes where it stopped.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/compress_meter.h"
+#include "cli/compress_target.h"
+#include "lib/exec/calibration.h"
+#include "lib/ir/model.h"
+
+namespace dnnc::cli {
+
+struct CompressSettings {
+  std::string model_path;  // the input: every retraining distils from it
+  double accuracy_budget = 0.5;  // points of top-1 on the held-out set
+  // The training set as the finetune pass reads it (never the held-out set).
+  DataOptions train;
+  std::string train_labels;
+  int64_t finetune_samples = 0;  // per retraining round (0: the whole training set)
+  int retrain_rounds = 3;        // at most, per step, while each raises held-out accuracy
+  double lr = 0.003;
+  int64_t polish_epochs = 1;
+  int threads = 0;
+  uint64_t seed = 0;
+  double time_budget_s = 0;  // 0: none
+  int64_t probe_samples = 1000;  // held-out samples that score one-shot proposals
+};
+
+// One layer the search tunes.
+struct LayerKnob {
+  std::string layer;  // node label, as pipelines name it
+  bool conv = false;
+  int64_t params = 0;
+  double sparsity = 0, step = 0.5;
+  bool prune_done = false;
+  int bits = 0;  // 0: not shared
+  bool bits_done = false;
+};
+
+// One step tried: the move, its pipeline text, what it measured after retraining, and whether it was kept.
+struct CompressStep {
+  int index = 0;
+  std::string phase, move, layer;
+  bool accepted = false;
+  double accuracy = -1;        // held-out top-1 (%) after retraining
+  double probe_accuracy = -1;  // one-shot, before retraining
+  std::vector<double> values = {};  // per goal
+  double seconds = 0;
+  std::string pipeline = {};   // this step's text
+  std::string reproduce = {};  // the accepted steps before it and this one: `dnnc run --passes` on the input
+};
+
+// One filter group (prune-structured's channel analysis, named by its first producing layer) the
+// search may shrink when a goal is energy, latency or MACs: removing filters shrinks the feature maps too.
+struct GroupKnob {
+  std::string layer;
+  double step = 0.25;  // the share of its current filters a move removes
+  bool done = false;
+};
+
+struct CompressState {
+  std::string phase = "prune";  // prune, share, reprune, polish, done
+  std::vector<LayerKnob> knobs;
+  std::vector<GroupKnob> groups;
+  std::vector<CompressStep> steps;
+  std::vector<std::string> accepted;  // pipeline texts of the accepted steps, in order
+  Measures original, current;
+  double seconds = 0;  // search time over every run
+  std::string stop_reason;  // why the last run ended
+};
+
+nlohmann::json toJson(const CompressState& s);
+Expected<CompressState> compressStateFromJson(const nlohmann::json& j);
+
+struct CompressHooks {
+  std::function<bool()> stop_requested = [] { return false; };
+  // After every step: the state (with the step appended) and the current (best) model.
+  std::function<Status(const CompressState&, const Model&)> checkpoint = [](const CompressState&, const Model&) {
+    return Status{};
+  };
+  std::function<void(const CompressState&, const std::string& what)> progress = [](const CompressState&,
+                                                                                   const std::string&) {};
+};
+
+class CompressSearch {
+ public:
+  CompressSearch(CompressSettings settings, CompressMeter& meter, const CalibrationSet& val, const CalibrationSet& probe)
+      : s_(std::move(settings)), meter_(meter), val_(val), probe_(probe) {}
+
+  // A fresh state for `model`: its knobs and its measures.
+  Expected<CompressState> start(const Model& model);
+  // Runs until the goals are met and polished, nothing more can be kept, the time budget is spent or a stop is
+  // requested; `model` is the state's current model and stays the best one that meets the accuracy budget.
+  Status run(CompressState& state, Model& model, const CompressHooks& hooks);
+
+  double floorAccuracy(const CompressState& state, const std::string& phase) const;
+  bool goalsMet(const CompressState& state) const;
+
+ private:
+  struct Proposal {
+    std::string move, layer;
+    std::vector<LayerKnob> knobs = {};  // after the move
+    std::vector<GroupKnob> groups = {};
+    std::string compress_text = {};     // the move's pipeline element(s), without retraining
+  };
+
+  std::vector<Proposal> proposals(const CompressState& state) const;
+  std::string finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const;
+  static std::string pruneText(const std::vector<LayerKnob>& knobs);
+  static std::string shareText(const std::vector<LayerKnob>& knobs);
+  Expected<Model> applyText(const Model& model, const std::string& text) const;
+  // Advances to the next phase; false when the search is over.
+  bool nextPhase(CompressState& state) const;
+  Expected<bool> shareWouldMeetSize(const CompressState& state, const Model& model);
+
+  CompressSettings s_;
+  CompressMeter& meter_;
+  const CalibrationSet& val_;
+  const CalibrationSet& probe_;
+  bool has_size_goal() const;
+};
+
+}  // namespace dnnc::cli
