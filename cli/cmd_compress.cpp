@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/command.h"
+#include "cli/html_output.h"
 #include "cli/compress_meter.h"
 #include "cli/compress_search.h"
 #include "cli/compress_split.h"
@@ -35,7 +36,7 @@ namespace fs = std::filesystem;
 
 struct CompressOptions {
   std::string model, output, labels, val_data, val_labels, test_data, test_labels, accel = "eyeriss-sparse",
-      measure = "model", workdir, csv;
+      measure = "model", workdir, csv, html;
   DataOptions data;
   std::vector<std::string> targets;
   double accuracy_budget = -1, time_budget = 0, lr = 0.003;
@@ -414,6 +415,7 @@ int runCompress(CompressOptions& o) {
   const std::string csv_path = !o.csv.empty() ? o.csv : own_workdir ? "" : (fs::path(workdir) / "trajectory.csv").string();
   if (!csv_path.empty())
     if (int rc = reportStatus(cmd, writeFileAtomic(csv_path, trajectoryCsv(state, meter)))) return rc;
+  if (int rc = reportStatus(cmd, emitHtml(r, o.html))) return rc;
   if (!o.common.json.empty())
     if (int rc = emitJson(cmd, r, o.common)) return rc;
 
@@ -473,6 +475,7 @@ void setupCompress(CLI::App& app, CommandList& commands) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--workdir", o->workdir, "Checkpoint every step here; rerunning with it resumes the search");
   sub->add_option("--csv", o->csv, "Write the trajectory as CSV (default: WORKDIR/trajectory.csv)");
+  addHtmlOption(sub, o->html);
   sub->add_option("--finetune-samples", o->finetune_samples, "Training samples of each retraining round (0: all)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--retrain-rounds", o->retrain_rounds,

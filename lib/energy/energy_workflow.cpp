@@ -107,6 +107,7 @@ nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   j["weights"] = info.weights;
   j["nonzero_weights"] = info.nonzero_weights;
   j["weight_zero_fraction"] = l.weight_zero_fraction;
+  if (!info.weights_expanded_by.empty()) j["weights_expanded_by"] = info.weights_expanded_by;
   j["ifmap_zero_fraction"] = l.ifmap.fraction();
   j["ofmap_zero_fraction"] = l.ofmap.fraction();
   j["ifmap_zero_runs_measured"] = l.ifmap.zero_runs.has_value();
@@ -248,7 +249,16 @@ std::string formatModel(const ScoredModel& s, const AcceleratorSpec& spec) {
   const auto& L = s.layers;
   std::string out = strCat(s.path, " on ", spec.name, ": batch ", t.batch, ", objective ", objectiveName(t.objective),
                            ", DRAM compression ", t.compression ? "on" : "off (--no-rlc)", "\n");
-  out += strCat("activation zeros: ", s.sparsity_source, "\n\n");
+  out += strCat("activation zeros: ", s.sparsity_source, "\n");
+  std::string expanded;
+  for (size_t i = 0; i < L.info.size(); ++i)
+    if (!L.info[i].weights_expanded_by.empty())
+      expanded += strCat(expanded.empty() ? "" : ", ", L.layers[i].name, " (", L.info[i].weights_expanded_by, ")");
+  if (!expanded.empty())
+    out += strCat("weights stored narrower than their values: ", expanded,
+                  "; counted as the values they expand to, at the accelerator's word width (what narrower storage "
+                  "saves in data movement is not modelled)\n");
+  out += "\n";
   double scale;
   std::string unit = energyUnit(t, scale);
   TextTable a({"layer", "MACs", "executed", "PEs", "util %", "DRAM MB", "GLB MB", "proc ms", "latency ms", "energy",

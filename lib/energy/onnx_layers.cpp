@@ -65,6 +65,17 @@ class Extractor {
       if (!in.empty() && !isConstantValue(in, depth + 1)) return false;
     return true;
   }
+  // The Gather or DequantizeLinear on a constant weight's chain, or "" (OnnxLayerInfo::weights_expanded_by).
+  std::string expandingOp(const std::string& value, int depth = 0) const {
+    auto producer = graph_.producer(value);
+    if (graph_.isWeight(value) || !producer || depth >= kMaxWeightChain) return "";
+    const auto& node = graph_.node(*producer);
+    if (node.op_type() == "Gather" || node.op_type() == "DequantizeLinear") return node.op_type();
+    for (const auto& in : node.input())
+      if (!in.empty())
+        if (std::string op = expandingOp(in, depth + 1); !op.empty()) return op;
+    return "";
+  }
   // The value of a constant weight (isConstantValue), computing it when the graph does.
   Expected<Tensor> constantValue(const std::string& value) const {
     if (graph_.isWeight(value)) return graph_.readWeight(value);
@@ -424,6 +435,7 @@ Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape
   info.weights_constant = isConstantValue(weight);
   if (info.weights_constant) {
     DNNC_ASSIGN(Tensor t, constantValue(weight));
+    info.weights_expanded_by = expandingOp(weight);
     info.weights = t.numel();
     info.nonzero_weights = t.countNonzero();
     l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;

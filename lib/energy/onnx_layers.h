@@ -38,6 +38,10 @@ struct OnnxLayerInfo {
   // Gather(codebook, indices), DequantizeLinear, Transpose): its values are known. False when it depends
   // on data (attention's products): then weights count M*C*R*S, all nonzero.
   bool weights_constant = true;
+  // The op that expands a weight stored narrower than its values (a shared model's Gather(codebook,
+  // indices), a quantized model's DequantizeLinear), or empty. The model moves such weights as values at
+  // the accelerator's word width: what the narrower storage saves is not counted, and reports say so.
+  std::string weights_expanded_by;
   std::optional<UcnnCounts> ucnn;  // with OnnxLayerOptions::ucnn_reuse_group, where the weights are known
   std::vector<std::string> aliases;  // every name that selects the layer (lib/analysis/layer_names.h)
   // Layers that read this layer's output, directly or through ops that keep it a feature map

@@ -440,7 +440,16 @@ Rendered compressSections(const json& doc) {
   // the target metric's ratio (before/after); a label names each step.
   Rendered out;
   const json& body = doc.contains("compress") ? doc["compress"] : doc;
-  const json& trajectory = require(body, "trajectory");
+  // `dnnc compress` itself writes the Pareto front of its steps: accuracy in percent and the target metric
+  // after/before; it is turned into the form above.
+  json from_pareto = json::array();
+  if (!body.contains("trajectory") && body.contains("pareto") && body["pareto"].is_array())
+    for (const auto& p : body["pareto"])
+      if (isNumber(p, "accuracy") && isNumber(p, "ratio") && p["ratio"].get<double>() > 0)
+        from_pareto.push_back({{"step", p.value("step", json())},
+                               {"accuracy", p["accuracy"].get<double>() / 100},
+                               {"ratio", 1 / p["ratio"].get<double>()}});
+  const json& trajectory = from_pareto.empty() ? require(body, "trajectory") : from_pareto;
   const std::string name = doc.contains("output") && doc["output"].is_string() ? baseName(doc["output"].get<std::string>()) : "compress";
   svg::TradeoffGroup group{name, {}};
   std::vector<std::vector<std::string>> rows;

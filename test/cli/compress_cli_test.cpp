@@ -55,7 +55,7 @@ TEST_CASE("compress keeps the accuracy budget on the held-out split and writes r
   const std::string wd = dir + "/work";
   auto r = runDnnc(compressArgs(dir + "/small", wd,
                                 {"--target", "size=4x", "--accuracy-budget", "1", "--time-budget", "40", "--json",
-                                 dir + "/report.json", "--quiet"}));
+                                 dir + "/report.json", "--html", dir + "/report.html", "--quiet"}));
   INFO(r.err);
   // Met (0), or not within the time budget on a loaded machine (4): both write the best model.
   REQUIRE((r.exit_code == 0 || r.exit_code == 4));
@@ -107,6 +107,11 @@ TEST_CASE("compress keeps the accuracy budget on the held-out split and writes r
   const std::string csv = readBytes(wd + "/trajectory.csv");
   CHECK(std::count(csv.begin(), csv.end(), '\n') == 2 + long(j["search"]["steps"].size()));
   CHECK(!j["pareto"].empty());
+  // --html: the page charts the Pareto front, one point per front entry, labelled by its step.
+  const std::string html = readBytes(dir + "/report.html");
+  CHECK(html.find("dnnc compress") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+  for (const auto& p : j["pareto"]) CHECK(html.find("<td>" + p["step"].dump() + "</td>") != std::string::npos);
 }
 
 TEST_CASE("compress towards a MAC goal removes filters and keeps the budget in ONNX Runtime", "[compress-cli]") {

@@ -386,4 +386,15 @@ TEST_CASE("energy scores a shared model (Gather(codebook, indices)) as its gathe
   CHECK_FALSE(e["layers"][0].contains("ucnn"));  // only an accelerator with UCNN support reports it
   auto text = runDnnc({"energy", gathered, "--accel", "eyeriss-ucnn"});
   CHECK(text.out.find("UCNN (Hegde et al., ISCA 2018)") != std::string::npos);
+  // Not a silent answer: each layer says its weights are stored as indices and counted as values.
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(a["layers"][i].value("weights_expanded_by", "") == "Gather");
+    CHECK_FALSE(b["layers"][i].contains("weights_expanded_by"));
+  }
+  CHECK(text.out.find("weights stored narrower than their values: conv1 (Gather)") != std::string::npos);
+  auto quantized = dir + "/quantized.onnx";
+  REQUIRE(runDnnc({"quantize", testData("lenet5.onnx"), "-o", quantized, "-q"}).exit_code == 0);
+  json q = runJson({"energy", quantized, "--json"});
+  REQUIRE(q["layers"].size() == 4);
+  CHECK(q["layers"][0].value("weights_expanded_by", "") == "DequantizeLinear");
 }
