@@ -82,10 +82,10 @@ test-asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS) --target dnnc unit_formats cli
 	cd $(BUILD)-asan && ctest --output-on-failure -j 2 -L 'cli|unit_formats' --timeout 1200 -E '$(ASAN_SKIP)'
 
-# CLI tests that run whole data sets through the executor, training or sensitivity sweeps, or a 2.25 GiB
+# CLI tests that run whole data sets through the executor, training, sensitivity or NetAdapt sweeps, or a 2.25 GiB
 # model: minutes each in an unoptimised sanitizer build and nothing that the bad-input and round-trip tests
 # do not already reach.
-ASAN_SKIP = compare reports|reproduces|published|eval --reference|infer writes|stats counts|sensitivity matches|--activations|--energy-aware writes|unreachable target|decompose on LeNet|2.25 GiB model|compress (keeps|towards|stopped|exits)|snapea on the zoo
+ASAN_SKIP = compare reports|reproduces|published|eval --reference|infer writes|stats counts|sensitivity matches|--activations|--energy-aware writes|unreachable target|decompose on LeNet|2.25 GiB model|compress (keeps|towards|stopped|exits)|snapea on the zoo|report renders (compare|NetAdapt)
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan

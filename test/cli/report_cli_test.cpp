@@ -69,7 +69,8 @@ TEST_CASE("report renders energy per layer, and --html writes the same charts", 
   run({"energy", testData("lenet5.onnx"), "--json", dir + "/e.json", "--html", dir + "/direct.html", "-q"});
   const std::string html = report({dir + "/e.json"}, dir + "/e.html");
   checkPage(html, 3);  // by level, by data type, share of MACs / energy / latency
-  for (const auto& l : json::parse(readBytes(dir + "/e.json"))["layers"]) CHECK(html.find(">" + l["name"].get<std::string>() + "<") != std::string::npos);
+  const json energy = json::parse(readBytes(dir + "/e.json"));  // named: a range-for over a temporary's member dangles
+  for (const auto& l : energy["layers"]) CHECK(html.find(">" + l["name"].get<std::string>() + "<") != std::string::npos);
   CHECK(svgs(readBytes(dir + "/direct.html")) == svgs(html));
   CHECK(report({dir + "/e.json"}, dir + "/again.html") == html);  // deterministic
 
