@@ -40,6 +40,12 @@ std::string joinSteps(const std::vector<std::string>& texts) {
 
 }  // namespace
 
+// The pipeline that rebuilds a step's model from the input: the accepted steps, then this one.
+static std::string reproduceText(std::vector<std::string> accepted, const std::string& step) {
+  accepted.push_back(step);
+  return joinSteps(accepted);
+}
+
 bool CompressSearch::has_size_goal() const {
   for (const auto& g : meter_.goals())
     if (g.resource == Resource::Size) return true;
@@ -229,9 +235,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       step.accepted = after.accuracy > state.current.accuracy &&
                       goalDistance(goals, after.values, state.original.values) <=
                           std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
-      std::vector<std::string> prefix = state.accepted;
-      prefix.push_back(step.pipeline);
-      step.reproduce = joinSteps(prefix);
+      step.reproduce = reproduceText(state.accepted, step.pipeline);
       if (step.accepted) {
         model = std::move(m);
         state.current = after;
@@ -307,9 +311,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     step.accuracy = after.accuracy;
     step.values = after.values;
     step.accepted = after.accuracy >= floor;
-    std::vector<std::string> prefix = state.accepted;
-    prefix.push_back(step.pipeline);
-    step.reproduce = joinSteps(prefix);
+    step.reproduce = reproduceText(state.accepted, step.pipeline);
     if (step.accepted) {
       model = std::move(m);
       state.current = after;
