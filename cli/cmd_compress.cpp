@@ -401,7 +401,7 @@ int runCompress(CompressOptions& o) {
   auto packed_before = pack::packModel(original.proto);
   const double dnnc_before = packed_before ? double(packed_before->bytes.size()) : -1;
   nlohmann::json compare = nlohmann::json::array();
-  compare.push_back({{"metric", "file bytes"}, {"before", onnx_bytes}, {"after", double(packed->bytes.size())}});
+  compare.push_back({{"metric", ".onnx -> .dnnc bytes"}, {"before", onnx_bytes}, {"after", double(packed->bytes.size())}});
   compare.push_back({{"metric", ".dnnc bytes"}, {"before", dnnc_before}, {"after", double(packed->bytes.size())}});
   compare.push_back({{"metric", "nonzero weights"}, {"before", before_table.nonzero_params}, {"after", after_table.nonzero_params}});
   compare.push_back({{"metric", "held-out top-1 (%)"}, {"before", state.original.accuracy}, {"after", state.current.accuracy}});
