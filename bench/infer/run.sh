@@ -14,6 +14,17 @@ BUILD=${1:-build}
 BENCH=${BENCH_EXEC:-$BUILD/bench/infer/bench_exec}
 MIN_TIME=${MIN_TIME:-2}
 MODELS=${MODELS:-"test/data/lenet5.onnx test/data/rescnn.onnx build/zoo/resnet18.onnx"}
+# MODELS=zoo: the bundled models and fifteen CNN families of the torchvision zoo (make zoo-check exports
+# the ones make test does not).
+if [ "$MODELS" = zoo ]; then
+  MODELS="test/data/lenet300.onnx test/data/lenet5.onnx test/data/rescnn.onnx"
+  for z in resnet18 resnet50 mobilenet_v2 mobilenet_v3_small efficientnet_b0 squeezenet1_0 googlenet \
+           shufflenet_v2 regnet_y_400mf densenet121 mnasnet1_0 alexnet vgg16 inception_v3 convnext_tiny; do
+    MODELS="$MODELS $BUILD/zoo/$z.onnx"
+  done
+fi
+RATIOS=$(mktemp)
+trap 'rm -f "$RATIOS"' EXIT
 BATCHES=${BATCHES:-"1 32"}
 THREADS=${THREADS:-"1 2"}
 export NODE_PATH=${NODE_PATH:-$PWD/build/ort/node_modules}
@@ -38,6 +49,10 @@ for m in $MODELS; do
       printf "| %s | %s | %s | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f | %.0f | %.1f |\n" "$(basename "$m" .onnx)" "$b" "$t" \
         "$dm" "$om" "$(python3 -c "print($dm/$om)")" "$dn" "$on" "$(python3 -c "print($dn/$on)")" \
         "$dc" "$oc" "$(python3 -c "print($dc/$oc)")" "$(json "$d" peak_rss_mb)" "$(json "$d" arena_mb)"
+      printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$(basename "$m" .onnx)" "$b" "$t" "$(python3 -c "print($dm/$om)")" \
+        "$(python3 -c "print($dn/$on)")" "$(python3 -c "print($dc/$oc)")" >> "$RATIOS"
     done
   done
 done
+echo
+python3 bench/infer/geomean.py "$RATIOS"
