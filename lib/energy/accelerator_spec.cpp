@@ -271,6 +271,30 @@ Status readTypes(MapReader& r, const std::string& key, std::vector<DataType>& ou
   return {};
 }
 
+Status readLevels(MapReader& r, const std::string& key, Field<std::vector<Level>>& out) {
+  YAML::Node n = r.child(key);
+  if (!n || n.IsNull()) return {};
+  if (!n.IsSequence()) return r.error(key, "expected a list of levels (dram, glb, array, rf)");
+  for (const auto& item : n) {
+    std::string name = item.IsScalar() ? item.Scalar() : "";
+    int found = -1;
+    for (int l = 0; l < kLevels; ++l)
+      if (name == levelName(Level(l)) || name == levelClass(Level(l))) found = l;
+    if (found < 0) return r.error(key, strCat("expected a level (dram, glb, array, rf), got '", name, "'"));
+    for (Level u : out.value)
+      if (u == Level(found)) return r.error(key, strCat("level '", name, "' listed twice"));
+    out.value.push_back(Level(found));
+  }
+  out.from = Provenance::Given;
+  return {};
+}
+
+std::string levelsList(const std::vector<Level>& ls) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < ls.size(); ++i) s += strCat(i ? ", " : "", levelName(ls[i]));
+  return s + "]";
+}
+
 Status readEnergyPair(MapReader& r, Field<double>& norm, Field<double>& pj) {
   DNNC_TRY(r.nonNegative("energy", norm, 0.0));
   DNNC_TRY(r.nonNegative("energy_pj", pj, 0.0));
@@ -385,16 +409,58 @@ Status resolveEnergy(const std::string& source, const std::string& path, Field<d
 
 }  // namespace
 
-Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const std::string& source) {
-  YAML::Node root;
+namespace {
+
+// `over` laid on `base`: maps merge key by key, anything else (scalars, lists such as levels) replaces.
+YAML::Node overlay(const YAML::Node& base, const YAML::Node& over) {
+  if (!base.IsMap() || !over.IsMap()) return YAML::Clone(over);
+  YAML::Node out = YAML::Clone(base);
+  for (const auto& kv : over) {
+    const std::string key = kv.first.as<std::string>();
+    out[key] = out[key] ? overlay(out[key], kv.second) : YAML::Clone(kv.second);
+  }
+  return out;
+}
+
+Expected<YAML::Node> loadYaml(const std::string& text, const std::string& source) {
   try {
-    root = YAML::Load(text);
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap())
+      return Error(Exit::Input, "invalid accelerator spec ", source, ": expected a YAML map at the top level");
+    return root;
   } catch (const YAML::Exception& e) {
     return Error(Exit::Input, "invalid accelerator spec ", source, ": YAML syntax error at line ", e.mark.line + 1,
                  ", column ", e.mark.column + 1, ": ", e.msg);
   }
-  if (!root.IsMap())
-    return Error(Exit::Input, "invalid accelerator spec ", source, ": expected a YAML map at the top level");
+}
+
+// A spec that names `base: PRESET` is that preset with the spec's own keys laid over it, so a variant
+// states only what it changes. A base may have a base of its own, up to a few levels.
+Expected<YAML::Node> resolveBase(YAML::Node root, const std::string& source, int depth = 0) {
+  if (!root["base"]) return root;
+  if (!root["base"].IsScalar())
+    return Error(Exit::Input, "invalid accelerator spec ", source, ": base: expected the name of a preset");
+  const std::string name = root["base"].Scalar();
+  if (depth >= 4) return Error(Exit::Input, "invalid accelerator spec ", source, ": base: chain too long at '", name, "'");
+  auto text = presetYaml(name);
+  if (!text) {
+    std::string names;
+    for (const auto& n : presetNames()) names += (names.empty() ? "" : ", ") + n;
+    return Error(Exit::Input, "invalid accelerator spec ", source, ": base: no preset named '", name,
+                 "' (presets: ", names, ")");
+  }
+  const std::string base_source = strCat("preset '", name, "'");
+  DNNC_ASSIGN(YAML::Node base, loadYaml(*text, base_source));
+  DNNC_ASSIGN(base, resolveBase(base, base_source, depth + 1));
+  root.remove("base");
+  return overlay(base, root);
+}
+
+}  // namespace
+
+Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const std::string& source) {
+  DNNC_ASSIGN(YAML::Node root, loadYaml(text, source));
+  DNNC_ASSIGN(root, resolveBase(root, source));
   AcceleratorSpec spec;
   MapReader r(root, "", source);
   Field<std::string> name;
@@ -506,6 +572,12 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     DNNC_TRY(u.finish({"factorized_dot_products", "activation_group_reuse", "multiply_energy", "add_energy"}));
   }
   {
+    MapReader n(r.child("narrow_data"), "narrow_data", source);
+    DNNC_TRY(n.expectMap());
+    DNNC_TRY(readLevels(n, "levels", spec.narrow.levels));
+    DNNC_TRY(n.finish({"levels"}));
+  }
+  {
     MapReader l(r.child("latency"), "latency", source);
     DNNC_TRY(l.expectMap());
     if (l.has("overlap_dram")) {
@@ -518,7 +590,7 @@ Expected<AcceleratorSpec> parseAcceleratorSpec(const std::string& text, const st
     DNNC_TRY(l.finish({"overlap_dram", "pass_overhead_cycles"}));
   }
   DNNC_TRY(r.finish({"name", "description", "dataflow", "word_bits", "clock_mhz", "pe_array", "mac", "levels",
-                     "zero_handling", "weight_repetition", "latency"}));
+                     "zero_handling", "weight_repetition", "narrow_data", "latency"}));
   return spec;
 }
 
@@ -621,6 +693,7 @@ void forEachField(const AcceleratorSpec& s,
   fn("weight_repetition.activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
   fn("weight_repetition.multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
   fn("weight_repetition.add_energy", num(u.add_energy.value), u.add_energy.from);
+  fn("narrow_data.levels", levelsList(s.narrow.levels.value), s.narrow.levels.from);
   fn("latency.overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   fn("latency.pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);
 }
@@ -698,6 +771,8 @@ std::string dumpAcceleratorSpec(const AcceleratorSpec& s) {
   line(2, "activation_group_reuse", num(u.activation_group_reuse.value), u.activation_group_reuse.from);
   line(2, "multiply_energy", num(u.multiply_energy.value), u.multiply_energy.from);
   line(2, "add_energy", num(u.add_energy.value), u.add_energy.from);
+  os << "narrow_data:\n";
+  line(2, "levels", levelsList(s.narrow.levels.value), s.narrow.levels.from);
   os << "latency:\n";
   line(2, "overlap_dram", typesList(s.latency.overlap_dram.value), s.latency.overlap_dram.from);
   line(2, "pass_overhead_cycles", num(s.latency.pass_overhead_cycles.value), s.latency.pass_overhead_cycles.from);

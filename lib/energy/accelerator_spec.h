@@ -106,6 +106,19 @@ struct AcceleratorSpec {
     Field<double> add_energy;             // one addition, normalised to a MAC (default 0.13)
   } repetition;
 
+  // Data stored narrower than word_bits: a shared layer's codebook indices, a quantized layer's INT8
+  // weights or activations. On the levels listed they travel and are stored at their own width, so each
+  // access costs width/word_bits of a word's energy and DRAM time; elsewhere (and by default everywhere)
+  // they are expanded to words first. Capacities stay counted in words.
+  struct NarrowData {
+    Field<std::vector<Level>> levels;  // default: none
+    bool at(Level l) const {
+      for (Level x : levels.value)
+        if (x == l) return true;
+      return false;
+    }
+  } narrow;
+
   struct Latency {
     // DRAM traffic that streams while the array computes (hidden up to the processing time); the rest stalls.
     Field<std::vector<DataType>> overlap_dram;

@@ -108,6 +108,8 @@ nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   j["nonzero_weights"] = info.nonzero_weights;
   j["weight_zero_fraction"] = l.weight_zero_fraction;
   if (!info.weights_expanded_by.empty()) j["weights_expanded_by"] = info.weights_expanded_by;
+  if (l.weight_bits > 0) j["weight_bits"] = l.weight_bits;
+  if (l.ifmap_bits > 0) j["ifmap_bits"] = l.ifmap_bits;
   j["ifmap_zero_fraction"] = l.ifmap.fraction();
   j["ofmap_zero_fraction"] = l.ofmap.fraction();
   j["ifmap_zero_runs_measured"] = l.ifmap.zero_runs.has_value();
@@ -244,20 +246,38 @@ std::string energyUnit(const NetworkCost& c, double& scale) {
   return scale == 1e9 ? "mJ" : "uJ";
 }
 
+// The layers whose weights or inputs the model stores narrower than a word, and how the spec counts them.
+std::string narrowDataLine(const ScoredModel& s, const AcceleratorSpec& spec) {
+  const auto& L = s.layers;
+  const int word = spec.word_bits.value;
+  std::string narrow;
+  for (size_t i = 0; i < L.info.size(); ++i) {
+    const LayerShape& l = L.layers[i];
+    std::string what;
+    if (l.weight_bits > 0 && l.weight_bits < word)
+      what = strCat("weights ", l.weight_bits, " bits",
+                    L.info[i].weights_expanded_by.empty() ? "" : " (" + L.info[i].weights_expanded_by + ")");
+    if (l.ifmap_bits > 0 && l.ifmap_bits < word) what += strCat(what.empty() ? "" : ", ", "input ", l.ifmap_bits, " bits");
+    if (!what.empty()) narrow += strCat(narrow.empty() ? "" : "; ", l.name, ": ", what);
+  }
+  if (narrow.empty()) return "";
+  const auto& levels = spec.narrow.levels.value;
+  if (levels.empty())
+    return strCat("data stored narrower than the ", word, "-bit word: ", narrow,
+                  "; counted as words (this accelerator lists no narrow_data levels; docs/accelerator-spec.md)\n");
+  std::string names;
+  for (Level lv : levels) names += strCat(names.empty() ? "" : ", ", levelName(lv));
+  return strCat("data stored narrower than the ", word, "-bit word: ", narrow, "; counted at that width on ", names,
+                " (narrow_data), as words elsewhere\n");
+}
+
 std::string formatModel(const ScoredModel& s, const AcceleratorSpec& spec) {
   const NetworkCost& t = s.cost;
   const auto& L = s.layers;
   std::string out = strCat(s.path, " on ", spec.name, ": batch ", t.batch, ", objective ", objectiveName(t.objective),
                            ", DRAM compression ", t.compression ? "on" : "off (--no-rlc)", "\n");
   out += strCat("activation zeros: ", s.sparsity_source, "\n");
-  std::string expanded;
-  for (size_t i = 0; i < L.info.size(); ++i)
-    if (!L.info[i].weights_expanded_by.empty())
-      expanded += strCat(expanded.empty() ? "" : ", ", L.layers[i].name, " (", L.info[i].weights_expanded_by, ")");
-  if (!expanded.empty())
-    out += strCat("weights stored narrower than their values: ", expanded,
-                  "; counted as the values they expand to, at the accelerator's word width (what narrower storage "
-                  "saves in data movement is not modelled)\n");
+  out += narrowDataLine(s, spec);
   out += "\n";
   double scale;
   std::string unit = energyUnit(t, scale);

@@ -115,6 +115,8 @@ Status validateLayer(const LayerShape& l) {
     return fieldError(l, "E", strCat("expected (H+pads-dilated R)/stride+1 = ", E, ", got ", l.E));
   if (l.Wp() < l.Seff() || F != l.F)
     return fieldError(l, "F", strCat("expected (W+pads-dilated S)/stride+1 = ", F, ", got ", l.F));
+  for (Pos p : {Pos{"weight_bits", l.weight_bits}, Pos{"ifmap_bits", l.ifmap_bits}})
+    if (p.value < 0 || p.value > 64) return fieldError(l, p.name, strCat("expected 0 (a word) to 64, got ", p.value));
   DNNC_TRY(checkFraction(l, "ifmap zero fraction", l.ifmap.zero_fraction));
   DNNC_TRY(checkFraction(l, "ofmap zero fraction", l.ofmap.zero_fraction));
   DNNC_TRY(checkFraction(l, "weight zero fraction", l.weight_zero_fraction));

@@ -56,6 +56,10 @@ struct LayerShape {
   FmapSparsity ofmap;  // the layer's output as written to DRAM (after ReLU when the chip applies it)
   double weight_zero_fraction = 0.0;
   bool first_layer = false;  // its ifmap is the network input (never RLC-compressed on Eyeriss)
+  // Bits per value where the model stores a data type narrower than a word (0: a word): codebook indices
+  // of shared weights, INT8 weights or activations. The spec's narrow_data says on which levels it counts.
+  int weight_bits = 0;
+  int ifmap_bits = 0;
 
   // Derived sizes.
   int Hp() const { return H + pad_top + pad_bottom; }

@@ -12,7 +12,8 @@ namespace {
 std::string shapeKey(const LayerShape& l) {
   std::string k = strCat(int(l.kind), ':', l.N, ',', l.M, ',', l.C, ',', l.G, ',', l.H, ',', l.W, ',', l.pad_top, ',',
                          l.pad_bottom, ',', l.pad_left, ',', l.pad_right, ',', l.R, ',', l.S, ',', l.E, ',', l.F, ',',
-                         l.stride_h, ',', l.stride_w, ',', l.dilation_h, ',', l.dilation_w, ',', int(l.first_layer));
+                         l.stride_h, ',', l.stride_w, ',', l.dilation_h, ',', l.dilation_w, ',', int(l.first_layer), ',',
+                         l.weight_bits, ',', l.ifmap_bits);
   char buf[64];
   for (double v : {l.ifmap.zero_fraction, l.ofmap.zero_fraction, l.weight_zero_fraction}) {
     std::snprintf(buf, sizeof buf, ",%a", v);  // exact

@@ -65,16 +65,74 @@ class Extractor {
       if (!in.empty() && !isConstantValue(in, depth + 1)) return false;
     return true;
   }
-  // The Gather or DequantizeLinear on a constant weight's chain, or "" (OnnxLayerInfo::weights_expanded_by).
-  std::string expandingOp(const std::string& value, int depth = 0) const {
+  // The Gather or DequantizeLinear on a constant weight's chain, or null (OnnxLayerInfo::weights_expanded_by).
+  const onnx::NodeProto* expandingNode(const std::string& value, int depth = 0) const {
     auto producer = graph_.producer(value);
-    if (graph_.isWeight(value) || !producer || depth >= kMaxWeightChain) return "";
+    if (graph_.isWeight(value) || !producer || depth >= kMaxWeightChain) return nullptr;
     const auto& node = graph_.node(*producer);
-    if (node.op_type() == "Gather" || node.op_type() == "DequantizeLinear") return node.op_type();
+    if (node.op_type() == "Gather" || node.op_type() == "DequantizeLinear") return &node;
     for (const auto& in : node.input())
       if (!in.empty())
-        if (std::string op = expandingOp(in, depth + 1); !op.empty()) return op;
-    return "";
+        if (const onnx::NodeProto* e = expandingNode(in, depth + 1)) return e;
+    return nullptr;
+  }
+  // Bits per value of an integer tensor type (quantized data), or 0.
+  static int integerBits(int32_t data_type) {
+    switch (data_type) {
+      case onnx::TensorProto::INT8: case onnx::TensorProto::UINT8: return 8;
+      case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16: return 16;
+      default: return 0;
+    }
+  }
+  // Bits per value of the integer data a DequantizeLinear reads: the stored tensor's type, else the type
+  // of the QuantizeLinear that made it (its zero point's, uint8 without one).
+  int dequantizedBits(const onnx::NodeProto& dq) const {
+    const std::string& x = dq.input(0);
+    if (const onnx::TensorProto* p = graph_.weightProto(x)) return integerBits(p->data_type());
+    auto producer = graph_.producer(x);
+    if (!producer) return 0;
+    const auto& q = graph_.node(*producer);
+    if (q.op_type() != "QuantizeLinear") return 0;
+    if (q.input_size() > 2 && !q.input(2).empty())
+      if (const onnx::TensorProto* zp = graph_.weightProto(q.input(2))) return integerBits(zp->data_type());
+    return 8;
+  }
+  // The width at which a weight is stored, when narrower than its float values (LayerShape::weight_bits):
+  // codebook indices of a Gather(codebook, indices), the integers of a DequantizeLinear, or, for plain
+  // weights with few distinct values (a materialized share), the index width a codebook would need. A
+  // layer counts as shared only with at most 256 values, each used four times on average, so that a
+  // small unshared layer never does.
+  int storedWeightBits(const std::string& weight, const Tensor& values) const {
+    if (const onnx::NodeProto* e = expandingNode(weight)) {
+      if (e->op_type() == "DequantizeLinear") return dequantizedBits(*e);
+      auto dims = dimsOf(e->input(0));
+      if (!dims) return 0;
+      int64_t entries = 1;
+      for (int64_t d : *dims) entries *= d;
+      return indexBits(entries);
+    }
+    const std::vector<float> v = values.toFloats();
+    const std::size_t limit = std::min<std::size_t>(256, v.size() / 4);
+    std::vector<float> seen;  // sorted; an unshared layer leaves after limit + 1 values
+    for (float x : v) {
+      auto it = std::lower_bound(seen.begin(), seen.end(), x);
+      if (it != seen.end() && *it == x) continue;
+      if (seen.size() == limit) return 0;
+      seen.insert(it, x);
+    }
+    return seen.empty() ? 0 : indexBits(int64_t(seen.size()));
+  }
+  static int indexBits(int64_t entries) {
+    int bits = 1;
+    while ((int64_t(1) << bits) < entries) ++bits;
+    return bits;
+  }
+  // The width of a layer's input when a DequantizeLinear of integers makes it (a QDQ model's activations).
+  int storedInputBits(const std::string& input) const {
+    auto producer = graph_.producer(input);
+    if (!producer) return 0;
+    const auto& node = graph_.node(*producer);
+    return node.op_type() == "DequantizeLinear" ? dequantizedBits(node) : 0;
   }
   // The value of a constant weight (isConstantValue), computing it when the graph does.
   Expected<Tensor> constantValue(const std::string& value) const {
@@ -435,7 +493,8 @@ Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape
   info.weights_constant = isConstantValue(weight);
   if (info.weights_constant) {
     DNNC_ASSIGN(Tensor t, constantValue(weight));
-    info.weights_expanded_by = expandingOp(weight);
+    if (const onnx::NodeProto* e = expandingNode(weight)) info.weights_expanded_by = e->op_type();
+    l.weight_bits = storedWeightBits(weight, t);
     info.weights = t.numel();
     info.nonzero_weights = t.countNonzero();
     l.weight_zero_fraction = info.weights ? 1.0 - double(info.nonzero_weights) / double(info.weights) : 0.0;
@@ -447,6 +506,7 @@ Status Extractor::addLayer(OnnxLayers& out, const onnx::NodeProto& n, LayerShape
     info.nonzero_weights = info.weights;
   }
   l.first_layer = reads_network_input;
+  l.ifmap_bits = storedInputBits(n.input(0));
   node_names_.push_back(info.node);
   l.name = shortLayerName(nodeLabel(n), n.op_type()) + (part.empty() ? "" : "/" + part);
   info.aliases = layerAliases(n, info.weights_constant ? weight : "");

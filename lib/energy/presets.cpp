@@ -67,30 +67,9 @@ latency:
 // with a significance map (1 bit per value, plus 16 bits per nonzero), a MAC skipped with its filter read
 // and psum update when either operand is zero. The default target of energy-aware pruning.
 constexpr const char* kEyerissSparse = R"yaml(
+base: eyeriss                  # the chip's array, buffers, costs and latency
 name: eyeriss-sparse
 description: "Eyeriss with Yang et al. 2017 sparsity: significance-map weights and fmaps, zero operands skip MACs"
-dataflow: row-stationary
-word_bits: 16
-clock_mhz: 200
-pe_array: {rows: 12, cols: 14}
-mac: {energy: 1, energy_pj: 2.7}
-levels:
-  - {name: DRAM, class: dram, width_bits: 64, clock_mhz: 60, energy: 200, stores_padding: true}
-  - name: GLB
-    class: global_buffer
-    width_bits: 64
-    energy: 6
-    partitions:
-      - {types: [ifmap, psum], size_kb: 100}
-      - {types: [filter], size_kb: 8}
-  - {name: array, class: array_noc, energy: 2}
-  - name: RF
-    class: pe_spad
-    energy: 1
-    partitions:
-      - {types: [ifmap], size_words: 12}
-      - {types: [filter], size_words: 224}
-      - {types: [psum], size_words: 24}
 zero_handling:
   # The accounting of Yang et al. (CVPR 2017) and of their energy-estimation tool (Yang, Chen, Emer, Sze,
   # Asilomar 2017): a MAC with a zero operand is not performed, and with it go the filter read and the psum
@@ -104,51 +83,20 @@ zero_handling:
   fmap_compression: significance-map
   weight_compression: significance-map
   compress_first_layer_ifmap: false
-latency:
-  overlap_dram: [filter]
 )yaml";
 
 // The Eyeriss chip with UCNN's weight-repetition support (Hegde et al., ISCA 2018) added to its PEs: dot
 // products factorised over repeated weights, two filters sharing their input sub-group sums. Everything
-// else, the zero gating included, is the chip's; lib/energy/ucnn.h says what changes.
+// else, the zero gating included, is the chip's (`base: eyeriss`); lib/energy/ucnn.h says what changes.
 constexpr const char* kEyerissUcnn = R"yaml(
+base: eyeriss
 name: eyeriss-ucnn
 description: "Eyeriss v1 with UCNN factorised dot products (Hegde et al. 2018), activation group reuse 2"
-dataflow: row-stationary
-word_bits: 16
-clock_mhz: 200
-pe_array: {rows: 12, cols: 14}
-mac: {energy: 1, energy_pj: 2.7}
-levels:
-  - {name: DRAM, class: dram, width_bits: 64, clock_mhz: 60, energy: 200, stores_padding: true}
-  - name: GLB
-    class: global_buffer
-    width_bits: 64
-    energy: 6
-    partitions:
-      - {types: [ifmap, psum], size_kb: 100}
-      - {types: [filter], size_kb: 8}
-  - {name: array, class: array_noc, energy: 2}
-  - name: RF
-    class: pe_spad
-    energy: 1
-    partitions:
-      - {types: [ifmap], size_words: 12}
-      - {types: [filter], size_words: 224}
-      - {types: [psum], size_words: 24}
-zero_handling:
-  gate_ifmap_zeros: true
-  ifmap_zero_gates: [mac, filter_read]
-  fmap_compression: rlc
-  rlc_run_bits: 5
-  rlc_word_bits: 64
 weight_repetition:
   factorized_dot_products: true
   activation_group_reuse: 2    # UCNN's G = 2 design point
   multiply_energy: 0.87        # 8-bit shares of Horowitz, ISSCC 2014 (multiply 0.2 pJ, add 0.03 pJ)
   add_energy: 0.13
-latency:
-  overlap_dram: [filter]
 )yaml";
 
 // A hypothetical 8-bit edge accelerator, to show that nothing is hard-wired: a 16x16 row-stationary array,

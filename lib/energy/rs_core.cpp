@@ -28,26 +28,28 @@ double validTaps(int out, int taps, int stride, int dilation, int pad, int size)
 
 int overlap(int a0, int a1, int b0, int b1) { return std::max(0, std::min(a1, b1) - std::max(a0, b0)); }
 
-RlcParams rlcParams(const AcceleratorSpec& s) {
+// RLC of values `value_bits` wide: as many (run, level) pairs per coded word as fit.
+RlcParams rlcParams(const AcceleratorSpec& s, int value_bits) {
   RlcParams p;
   p.run_bits = s.zeros.rlc_run_bits.value;
-  p.level_bits = s.word_bits.value;
+  p.level_bits = value_bits;
   p.word_bits = s.zeros.rlc_word_bits.value;
-  p.pairs_per_word = s.zeros.rlc_pairs_per_word.value;
+  p.pairs_per_word = value_bits == s.word_bits.value ? s.zeros.rlc_pairs_per_word.value
+                                                     : std::max(1, (p.word_bits - 1) / (p.run_bits + value_bits));
   return p;
 }
 
 // DRAM bits per stored value of a feature map plane (rows x cols, the interior h x w at (top, left) holds
-// the activations, the rest is padding).
+// the activations, the rest is padding), values `value_bits` wide.
 double fmapBitsPerValue(const AcceleratorSpec& spec, Compression c, const FmapSparsity& sp, int rows, int cols, int top,
-                        int left, int h, int w) {
-  const double wb = spec.word_bits.value;
+                        int left, int h, int w, int value_bits) {
+  const double wb = value_bits;
   const double values = double(rows) * cols;
   const double pads = values - double(h) * w;
   const double z = sp.fraction();
   double bits = wb;
   if (c == Compression::Rlc) {
-    RlcParams p = rlcParams(spec);
+    RlcParams p = rlcParams(spec, value_bits);
     double pairs;
     if (sp.zero_runs && sp.zero_runs->elements > 0) {
       // Exact pairs per activation from the measured runs; padding zeros lengthen runs, costing at most one
@@ -67,11 +69,11 @@ double fmapBitsPerValue(const AcceleratorSpec& spec, Compression c, const FmapSp
   return std::min(bits, wb);
 }
 
-double weightBitsPerValue(const AcceleratorSpec& spec, Compression c, double z) {
-  const double wb = spec.word_bits.value;
+double weightBitsPerValue(const AcceleratorSpec& spec, Compression c, double z, int value_bits) {
+  const double wb = value_bits;
   double bits = wb;
   if (c == Compression::Rlc) {
-    RlcParams p = rlcParams(spec);
+    RlcParams p = rlcParams(spec, value_bits);
     bits = rlcBits(rlcPairsPerValueIid(z, p), p);
   } else if (c == Compression::SignificanceMap) {
     bits = significanceMapBits(1.0, 1.0 - z, int(wb));
@@ -155,16 +157,27 @@ LayerContext makeContext(const AcceleratorSpec& spec, const LayerShape& l, const
   c.rf_mac_reads[int(DataType::Psum)] = kept(gi.psum_read, gw.psum_read);
   c.rf_mac_psum_writes = kept(gi.psum_write, gw.psum_write);
 
+  // Narrow data (spec.narrow): the width each data type travels at on each level.
+  const int word = spec.word_bits.value;
+  auto narrowBits = [&](int bits) { return bits > 0 && bits < word ? bits : word; };
+  const int value_bits[kDataTypes] = {narrowBits(l.ifmap_bits), narrowBits(l.weight_bits), word};
+  for (int lv = 0; lv < kLevels; ++lv)
+    if (spec.narrow.at(Level(lv)))
+      for (int t = 0; t < kDataTypes; ++t) c.width[lv][t] = double(value_bits[t]) / word;
+  const bool narrow_dram = spec.narrow.at(Level::Dram);
+  const int dram_ifmap_bits = narrow_dram ? value_bits[int(DataType::Ifmap)] : word;
+  const int dram_filter_bits = narrow_dram ? value_bits[int(DataType::Filter)] : word;
+
   // DRAM bits per word.
   const bool padded = spec.level(Level::Dram).stores_padding.value;
   Compression fc = options.compression ? z.fmap_compression.value : Compression::None;
   Compression wc = options.compression ? z.weight_compression.value : Compression::None;
   Compression ic = (l.first_layer && !z.compress_first_layer_ifmap.value) ? Compression::None : fc;
   c.bits_per_word[int(DataType::Ifmap)] =
-      padded ? fmapBitsPerValue(spec, ic, l.ifmap, l.Hp(), l.Wp(), l.pad_top, l.pad_left, l.H, l.W)
-             : fmapBitsPerValue(spec, ic, l.ifmap, l.H, l.W, 0, 0, l.H, l.W);
-  c.bits_per_word[int(DataType::Filter)] = weightBitsPerValue(spec, wc, l.weight_zero_fraction);
-  c.bits_per_word[int(DataType::Psum)] = fmapBitsPerValue(spec, fc, l.ofmap, l.E, l.F, 0, 0, l.E, l.F);
+      padded ? fmapBitsPerValue(spec, ic, l.ifmap, l.Hp(), l.Wp(), l.pad_top, l.pad_left, l.H, l.W, dram_ifmap_bits)
+             : fmapBitsPerValue(spec, ic, l.ifmap, l.H, l.W, 0, 0, l.H, l.W, dram_ifmap_bits);
+  c.bits_per_word[int(DataType::Filter)] = weightBitsPerValue(spec, wc, l.weight_zero_fraction, dram_filter_bits);
+  c.bits_per_word[int(DataType::Psum)] = fmapBitsPerValue(spec, fc, l.ofmap, l.E, l.F, 0, 0, l.E, l.F, word);
 
   c.rf = capacityOf(spec.level(Level::Rf));
   c.glb = capacityOf(spec.level(Level::Glb));
@@ -313,12 +326,27 @@ void accesses(const LayerContext& c, const NeTerms& ne, const QrTerms& qr, const
   wr(Level::Rf, DataType::Filter) = G * ne.n_groups * E * R * S * Mg * C;
 }
 
+namespace {
+
+// Word-equivalent accesses of one on-chip level and data type: narrow data costs its share of a word.
+double scaledAccesses(const LayerContext& c, const Accesses& a, Level l, DataType t) {
+  return a.at(l, t) * c.width[int(l)][int(t)];
+}
+
+}  // namespace
+
 double energyTotal(const LayerContext& c, const Accesses& a) {
   const AcceleratorSpec& s = *c.spec;
   double dram = 0;
   for (int t = 0; t < kDataTypes; ++t) dram += a.at(Level::Dram, DataType(t)) * c.bits_per_word[t];
-  return dram / c.word_bits * s.energyOf(Level::Dram) + a.at(Level::Glb) * s.energyOf(Level::Glb) +
-         a.at(Level::Array) * s.energyOf(Level::Array) + a.at(Level::Rf) * s.energyOf(Level::Rf) +
+  // Summed per level, then priced: the mapping search compares these totals, and equal-cost mappings
+  // must keep comparing equal.
+  auto level = [&](Level l) {
+    double words = 0;
+    for (int t = 0; t < kDataTypes; ++t) words += scaledAccesses(c, a, l, DataType(t));
+    return words * s.energyOf(l);
+  };
+  return dram / c.word_bits * s.energyOf(Level::Dram) + level(Level::Glb) + level(Level::Array) + level(Level::Rf) +
          c.executed_macs * s.mac_energy.value;
 }
 
@@ -333,7 +361,8 @@ Cycles cycles(const LayerContext& c, const Mapping& m, const NeTerms& ne, const 
   y.compute = G * N * k_e * busiest * F;
   if (c.spec->zeros.skip_gated_cycles.value && c.macs > 0) y.compute *= c.executed_macs / c.macs;
   const double passes = G * ne.n_groups * k_e * qr.k_c * pt.K_f;
-  const double filter_load = std::max(a.reads[int(Level::Glb)][int(DataType::Filter)] / c.glb_words_per_cycle,
+  const double filter_reads = a.reads[int(Level::Glb)][int(DataType::Filter)] * c.width[int(Level::Glb)][int(DataType::Filter)];
+  const double filter_load = std::max(filter_reads / c.glb_words_per_cycle,
                                       G * ne.n_groups * k_e * busiest);
   y.ramp = filter_load + passes * ((double(c.R) * m.r - 1) + c.spec->latency.pass_overhead_cycles.value);
   for (int t = 0; t < kDataTypes; ++t)
@@ -368,17 +397,19 @@ void cost(const LayerContext& c, const Mapping& m, LayerCost& out) {
     out.dram_bits[t] = words * c.bits_per_word[t];
   }
   const double bytes_per_word = c.word_bits / 8.0;
-  out.glb_fmap_bytes = (a.at(Level::Glb, DataType::Ifmap) + a.at(Level::Glb, DataType::Psum)) * bytes_per_word;
-  out.glb_bytes = out.glb_fmap_bytes + a.at(Level::Glb, DataType::Filter) * bytes_per_word;
+  out.glb_fmap_bytes =
+      (scaledAccesses(c, a, Level::Glb, DataType::Ifmap) + scaledAccesses(c, a, Level::Glb, DataType::Psum)) *
+      bytes_per_word;
+  out.glb_bytes = out.glb_fmap_bytes + scaledAccesses(c, a, Level::Glb, DataType::Filter) * bytes_per_word;
 
   EnergyBreakdown& en = out.energy;
   en = EnergyBreakdown{};
   double by_type[kDataTypes];
   for (int t = 0; t < kDataTypes; ++t) {
     const double dram = out.dram_bits[t] / c.word_bits * spec.energyOf(Level::Dram);
-    const double glb = a.at(Level::Glb, DataType(t)) * spec.energyOf(Level::Glb);
-    const double arr = a.at(Level::Array, DataType(t)) * spec.energyOf(Level::Array);
-    const double rf = a.at(Level::Rf, DataType(t)) * spec.energyOf(Level::Rf);
+    const double glb = scaledAccesses(c, a, Level::Glb, DataType(t)) * spec.energyOf(Level::Glb);
+    const double arr = scaledAccesses(c, a, Level::Array, DataType(t)) * spec.energyOf(Level::Array);
+    const double rf = scaledAccesses(c, a, Level::Rf, DataType(t)) * spec.energyOf(Level::Rf);
     en.dram += dram;
     en.glb += glb;
     en.array += arr;

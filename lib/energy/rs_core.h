@@ -34,6 +34,9 @@ struct LayerContext {
   double rf_mac_reads[kDataTypes] = {0, 0, 0}, rf_mac_psum_writes = 0;
   double word_bits = 16;
   double bits_per_word[kDataTypes] = {16, 16, 16};  // DRAM bits per word as transferred (psum: the ofmap)
+  // Per level and data type, the share of a word's access energy one access costs: below 1 where the spec
+  // moves narrow data (codebook indices, INT8) at its own width on that level (DRAM is in bits_per_word).
+  double width[kLevels][kDataTypes] = {{1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}};
   Capacity rf, glb;
   double glb_words_per_cycle = 1, dram_bits_per_cycle = 1;
   bool overlap[kDataTypes] = {false, false, false};

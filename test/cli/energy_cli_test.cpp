@@ -391,10 +391,55 @@ TEST_CASE("energy scores a shared model (Gather(codebook, indices)) as its gathe
     CHECK(a["layers"][i].value("weights_expanded_by", "") == "Gather");
     CHECK_FALSE(b["layers"][i].contains("weights_expanded_by"));
   }
-  CHECK(text.out.find("weights stored narrower than their values: conv1 (Gather)") != std::string::npos);
+  CHECK(text.out.find("data stored narrower than the 16-bit word: conv1: weights 3 bits (Gather)") != std::string::npos);
   auto quantized = dir + "/quantized.onnx";
   REQUIRE(runDnnc({"quantize", testData("lenet5.onnx"), "-o", quantized, "-q"}).exit_code == 0);
   json q = runJson({"energy", quantized, "--json"});
   REQUIRE(q["layers"].size() == 4);
   CHECK(q["layers"][0].value("weights_expanded_by", "") == "DequantizeLinear");
+}
+
+TEST_CASE("energy counts codebook indices and INT8 weights at their stored width on the levels narrow_data lists") {
+  const std::string dir = scratchDir("energy-narrow");
+  const std::string gathered = dir + "/shared.onnx", plain = dir + "/materialized.onnx", q8 = dir + "/q8.onnx";
+  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "4", "-o", gathered, "-q"}).exit_code == 0);
+  REQUIRE(runDnnc({"share", testData("lenet5.onnx"), "--bits", "4", "--materialize", "-o", plain, "-q"}).exit_code == 0);
+  REQUIRE(runDnnc({"quantize", testData("lenet5.onnx"), "-o", q8, "-q"}).exit_code == 0);
+  // Eyeriss (no weight compression in DRAM) with narrow data moved at its width through DRAM and the GLB.
+  const std::string spec = dir + "/narrow.yaml";
+  writeBytes(spec, "base: eyeriss\nname: eyeriss-narrow\nnarrow_data: {levels: [dram, glb]}\n");
+  json words = runJson({"energy", testData("lenet5.onnx"), "--accel", spec, "--json"});
+  json shared = runJson({"energy", gathered, "--accel", spec, "--json"});
+  json materialized = runJson({"energy", plain, "--accel", spec, "--json"});
+  json quantized = runJson({"energy", q8, "--accel", spec, "--json"});
+  json chip = runJson({"energy", gathered, "--accel", "eyeriss", "--json"});
+  REQUIRE(words["layers"].size() == 4);
+  for (size_t i = 0; i < 4; ++i) {
+    INFO(words["layers"][i]["name"]);
+    CHECK_FALSE(words["layers"][i].contains("weight_bits"));  // float weights: words
+    CHECK(shared["layers"][i]["weight_bits"] == 4);            // a 16-entry codebook
+    const int m = materialized["layers"][i]["weight_bits"].get<int>();  // the values it holds, at most 16
+    CHECK(m >= 1);
+    CHECK(m <= 4);
+    CHECK(quantized["layers"][i]["weight_bits"] == 8);
+    // The same mapping moves the same words; DRAM carries them at 4 and 8 of 16 bits.
+    const double w = words["layers"][i]["dram_bytes_by_type"]["weight"].get<double>();
+    CHECK(shared["layers"][i]["dram_bytes_by_type"]["weight"].get<double>() == Approx(w / 4));
+    CHECK(quantized["layers"][i]["dram_bytes_by_type"]["weight"].get<double>() == Approx(w / 2));
+    // Outputs are words either way.
+    CHECK(shared["layers"][i]["dram_bytes_by_type"]["ofmap"].get<double>() ==
+          Approx(words["layers"][i]["dram_bytes_by_type"]["ofmap"].get<double>()));
+    // The chip's preset lists no narrow levels: its published counts stay.
+    CHECK(chip["layers"][i]["dram_bytes_by_type"]["weight"].get<double>() ==
+          Approx(runJson({"energy", testData("lenet5.onnx"), "--json"})["layers"][i]["dram_bytes_by_type"]["weight"].get<double>()));
+  }
+  CHECK(shared["total"]["energy"].get<double>() < chip["total"]["energy"].get<double>());
+  CHECK(shared["total"]["energy_by_type"]["weight"].get<double>() <
+        chip["total"]["energy_by_type"]["weight"].get<double>());
+  // Said by name, in the text.
+  auto text = runDnnc({"energy", gathered, "--accel", spec});
+  CHECK(text.out.find("conv1: weights 4 bits (Gather)") != std::string::npos);
+  CHECK(text.out.find("counted at that width on dram, glb (narrow_data)") != std::string::npos);
+  auto as_words = runDnnc({"energy", gathered});
+  CHECK(as_words.out.find("counted as words (this accelerator lists no narrow_data levels") != std::string::npos);
 }

@@ -180,3 +180,35 @@ TEST_CASE("the dump annotates provenance and parses back to the same spec", "[en
     }
   }
 }
+
+TEST_CASE("a spec with base: is that preset with its own keys laid over it", "[energy][spec]") {
+  auto eyeriss = loadAcceleratorSpec("eyeriss");
+  auto ucnn = loadAcceleratorSpec("eyeriss-ucnn");
+  REQUIRE(eyeriss.ok());
+  REQUIRE(ucnn.ok());
+  // eyeriss-ucnn states only its name and weight_repetition: everything else is the chip's.
+  auto a = fieldsOf(*eyeriss), b = fieldsOf(*ucnn);
+  for (const auto& [path, v] : a) {
+    INFO(path);
+    if (path.rfind("weight_repetition.", 0) == 0 || path == "description" || path == "name") continue;
+    CHECK(b.at(path).first == v.first);
+  }
+  CHECK(b.at("weight_repetition.factorized_dot_products").first == "true");
+  // A user's variant: maps merge key by key (zero_handling keeps the base's other keys).
+  auto v = parseAcceleratorSpec(
+      "base: eyeriss-sparse\nname: mine\nzero_handling: {skip_gated_cycles: true}\nnarrow_data: {levels: [dram, glb]}\n",
+      "'v.yaml'");
+  REQUIRE(v.ok());
+  CHECK(v->name == "mine");
+  CHECK(v->zeros.skip_gated_cycles.value);
+  CHECK(v->zeros.gate_weight_zeros.value);  // eyeriss-sparse's
+  CHECK(v->zeros.fmap_compression.value == Compression::SignificanceMap);
+  CHECK(v->narrow.at(Level::Dram));
+  CHECK(v->narrow.at(Level::Glb));
+  CHECK_FALSE(v->narrow.at(Level::Rf));
+  CHECK(v->level(Level::Glb).partitions.size() == 2);  // eyeriss's levels
+  expectError("base: tpu\n", "base: no preset named 'tpu' (presets: eyeriss");
+  expectError("base: [eyeriss]\n", "base: expected the name of a preset");
+  expectError("base: eyeriss\nnarrow_data: {levels: [dram, l3]}\n", "narrow_data.levels: expected a level (dram, glb, array, rf), got 'l3'");
+  expectError("base: eyeriss\nnarrow_data: {levels: [glb, glb]}\n", "narrow_data.levels: level 'glb' listed twice");
+}

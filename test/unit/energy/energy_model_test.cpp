@@ -164,3 +164,58 @@ TEST_CASE("layer shapes are validated with the field named", "[energy][model]") 
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message().find("ifmap zero fraction") != std::string::npos);
 }
+
+TEST_CASE("narrow data costs its width on the levels the spec lists, words elsewhere", "[energy][model]") {
+  // 4-bit weights (a 16-entry codebook) and 8-bit inputs on a small conv, no DRAM compression: where the
+  // spec lists a level, each access of that data type costs bits/16 of a word; elsewhere a word.
+  LayerShape l = convLayer("small", 2, 4, 10, 10, 8, 3, 3);
+  l.weight_bits = 4;
+  l.ifmap_bits = 8;
+  Mapping m{1, 4, 2, 2, 1, 2, 4};
+  auto words = evaluate(eyeriss(), l, m, EvalOptions{false});
+  REQUIRE(words.ok());
+  auto narrowSpec = [](const std::string& levels) {
+    auto s = parseAcceleratorSpec("base: eyeriss\nnarrow_data: {levels: " + levels + "}\n", "test");
+    REQUIRE(s.ok());
+    return *s;
+  };
+  const AcceleratorSpec dram_glb = narrowSpec("[dram, glb]");
+  auto narrow = evaluate(dram_glb, l, m, EvalOptions{false});
+  REQUIRE(narrow.ok());
+  // The same accesses, counted in words.
+  for (int lv = 0; lv < kLevels; ++lv)
+    for (int t = 0; t < kDataTypes; ++t) CHECK(narrow->accesses.reads[lv][t] == words->accesses.reads[lv][t]);
+  // DRAM: bits as stored.
+  CHECK(narrow->dram_bits[int(DataType::Filter)] == Approx(words->dram_bits[int(DataType::Filter)] / 4));
+  CHECK(narrow->dram_bits[int(DataType::Ifmap)] == Approx(words->dram_bits[int(DataType::Ifmap)] / 2));
+  CHECK(narrow->dram_bits[int(DataType::Psum)] == Approx(words->dram_bits[int(DataType::Psum)]));
+  // Energy by level, recomputed from the word counts: DRAM and GLB scaled per type, array, RF and MACs not.
+  const Accesses& a = words->accesses;
+  const double e_dram = dram_glb.energyOf(Level::Dram), e_glb = dram_glb.energyOf(Level::Glb);
+  const double dram = (a.at(Level::Dram, DataType::Ifmap) * 0.5 + a.at(Level::Dram, DataType::Filter) * 0.25 +
+                       a.at(Level::Dram, DataType::Psum)) * e_dram;
+  const double glb = (a.at(Level::Glb, DataType::Ifmap) * 0.5 + a.at(Level::Glb, DataType::Filter) * 0.25 +
+                      a.at(Level::Glb, DataType::Psum)) * e_glb;
+  CHECK(narrow->energy.dram == Approx(dram));
+  CHECK(narrow->energy.glb == Approx(glb));
+  CHECK(narrow->energy.array == Approx(words->energy.array));
+  CHECK(narrow->energy.rf == Approx(words->energy.rf));
+  CHECK(narrow->energy.mac == Approx(words->energy.mac));
+  // Fewer DRAM bits, fewer DRAM cycles.
+  CHECK(narrow->dram_cycles < words->dram_cycles);
+  // Listed at the scratchpads too: RF filter and ifmap reads cost their share; psums stay words.
+  auto all = evaluate(narrowSpec("[dram, glb, array, rf]"), l, m, EvalOptions{false});
+  REQUIRE(all.ok());
+  const double rf = (a.at(Level::Rf, DataType::Ifmap) * 0.5 + a.at(Level::Rf, DataType::Filter) * 0.25 +
+                     a.at(Level::Rf, DataType::Psum)) * dram_glb.energyOf(Level::Rf);
+  CHECK(all->energy.rf == Approx(rf));
+  // A width of a whole word, or none given, changes nothing.
+  LayerShape w16 = l;
+  w16.weight_bits = 16;
+  w16.ifmap_bits = 0;
+  auto same = evaluate(narrowSpec("[dram, glb, array, rf]"), w16, m, EvalOptions{false});
+  auto plain = evaluate(eyeriss(), w16, m, EvalOptions{false});
+  REQUIRE(same.ok());
+  REQUIRE(plain.ok());
+  CHECK(same->energy.total() == Approx(plain->energy.total()));
+}
