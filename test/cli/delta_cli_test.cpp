@@ -210,3 +210,123 @@ TEST_CASE("stats --delta: --frames needs --delta and two samples", "[delta]") {
   CHECK(r.err.find("at least 2 samples") != std::string::npos);
   CHECK(r.out.empty());
 }
+
+namespace {
+
+// The first `count` Fashion-MNIST test images as raw pixels (float32), for commands without --limit.
+std::string fashionSubset(const std::string& dir, int count) {
+  std::vector<int64_t> shape;
+  std::vector<float> px = readNpyAsFloat(testData("fashion_test_2000_images.npy"), shape);
+  px.resize(size_t(count) * 784);
+  const std::string path = dir + "/fashion" + std::to_string(count) + ".npy";
+  writeNpyFloat(path, px, {count, 1, 28, 28});
+  return path;
+}
+
+double fmap(const json& layer, const std::string& coding) { return layer[coding]["fmap_dram_bytes"].get<double>(); }
+
+// The delta report covers every scored layer, in order; its raw coding reproduces the main report's
+// feature-map traffic (which counts float zeros, lib/exec/activation_stats: quantisation adds a few) and
+// the adaptive coding is never above raw.
+void checkDeltaReport(const json& j, const std::vector<std::string>& codings) {
+  REQUIRE(j.contains("delta"));
+  const json& d = j["delta"];
+  CHECK(d["codings"] == codings);
+  CHECK(d["unmeasured"].empty());
+  REQUIRE(d["layers"].size() == j["layers"].size());
+  double raw_energy = 0;
+  for (size_t i = 0; i < j["layers"].size(); ++i) {
+    const json& l = d["layers"][i];
+    const json& m = j["layers"][i];
+    INFO(l.dump());
+    CHECK(l["name"] == m["name"]);
+    CHECK(l["node"] == m["node"]);
+    if (!m["first_layer"].get<bool>())
+      CHECK(l["raw"]["ifmap_dram_bytes"].get<double>() ==
+            Approx(m["dram_bytes_by_type"]["ifmap"].get<double>()).epsilon(0.01));
+    CHECK(l["raw"]["ofmap_dram_bytes"].get<double>() == Approx(m["dram_bytes_by_type"]["ofmap"].get<double>()).epsilon(0.01));
+    CHECK(fmap(l, "adaptive") <= fmap(l, "raw") * (1 + 1e-12));
+    for (const auto& c : codings) CHECK(l[c]["energy"].get<double>() > 0);
+    raw_energy += l["raw"]["energy"].get<double>();
+  }
+  CHECK(d["total"]["raw"]["energy"].get<double>() == Approx(raw_energy));
+  CHECK(d["total"]["raw"]["energy"].get<double>() == Approx(j["total"]["energy"].get<double>()).epsilon(0.01));
+  CHECK(d["total"]["adaptive"]["fmap_dram_vs_raw"].get<double>() <= 1.0);
+}
+
+}  // namespace
+
+TEST_CASE("energy --delta on lenet5 over Fashion-MNIST: every layer, the image's spatial deltas code smaller",
+          "[delta][energy]") {
+  const std::string dir = scratchDir("delta-energy");
+  const std::string data = fashionSubset(dir, 100);
+  json j = runJson(withData({"energy", testData("lenet5.onnx"), "--delta", "--json", "--threads", "1"}, data));
+  checkDeltaReport(j, {"raw", "spatial", "adaptive"});
+  const json& conv1 = j["delta"]["layers"][0];
+  CHECK(conv1["name"] == "conv1");
+  // The normalised image has no zeros (dense, 16 bits a value); its flat background has zero deltas.
+  CHECK(conv1["raw"]["ifmap_dram_bytes"].get<double>() == Approx(784 * 2));
+  CHECK(conv1["spatial"]["ifmap_dram_bytes"].get<double>() < 0.9 * 784 * 2);
+  CHECK(j["delta"]["adaptive_choice"][0]["coding"] == "spatial");
+  CHECK(j["delta"]["total"]["adaptive"]["fmap_dram_bytes"].get<double>() <
+        j["delta"]["total"]["raw"]["fmap_dram_bytes"].get<double>());
+  // The text report names the codings and the assumption.
+  auto r = runDnnc(withData({"energy", testData("lenet5.onnx"), "--delta", "--threads", "1"}, data));
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("delta coding of feature maps in DRAM") != std::string::npos);
+  CHECK(r.out.find("assumed: deltas RLC-coded in place of values") != std::string::npos);
+}
+
+TEST_CASE("energy --delta --frames on a panned sequence: temporal deltas cut feature-map DRAM traffic",
+          "[delta][energy]") {
+  const std::string dir = scratchDir("delta-energy-frames");
+  const std::string frames = dir + "/pan.npy";
+  writePannedFrames(frames, 32);
+  for (const std::string model : {"lenet5.onnx", "rescnn.onnx"}) {
+    INFO(model);
+    json j = runJson(withData({"energy", testData(model), "--delta", "--frames", "--json", "--threads", "1"}, frames));
+    checkDeltaReport(j, {"raw", "spatial", "temporal", "adaptive"});
+    const json& t = j["delta"]["total"];
+    CHECK(t["temporal"]["fmap_dram_bytes"].get<double>() < t["raw"]["fmap_dram_bytes"].get<double>());
+    CHECK(t["temporal"]["fmap_dram_bytes"].get<double>() < t["spatial"]["fmap_dram_bytes"].get<double>());
+    CHECK(t["temporal"]["energy"].get<double>() < t["raw"]["energy"].get<double>());
+    CHECK(t["adaptive"]["fmap_dram_bytes"].get<double>() <= t["temporal"]["fmap_dram_bytes"].get<double>());
+  }
+}
+
+TEST_CASE("energy --delta on the zoo's resnet18: all 21 layers", "[delta][energy][zoo]") {
+  const std::string zoo = std::string(DNNC_BINARY_DIR) + "/zoo/";
+  if (!fileExists(zoo + "resnet18.onnx") || !fileExists(zoo + "resnet18.input.npy")) {
+    WARN("skipping resnet18: no zoo at " << zoo << " (run tools/make_zoo.py)");
+    return;
+  }
+  json j = runJson({"energy", zoo + "resnet18.onnx", "--data", zoo + "resnet18.input.npy", "--delta", "--json"});
+  CHECK(j["layers"].size() == 21);
+  checkDeltaReport(j, {"raw", "spatial", "adaptive"});
+}
+
+TEST_CASE("energy --delta: needs --data, RLC and 16-bit words; --frames needs --delta", "[delta][energy]") {
+  const std::string dir = scratchDir("delta-energy-errors");
+  const std::string data = fashionSubset(dir, 2);
+  const std::string model = testData("lenet5.onnx");
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string needle;
+  };
+  const std::vector<Case> cases = {
+      {{"energy", model, "--delta"}, 2, "--delta measures feature maps on data"},
+      {withData({"energy", model, "--delta", "--no-rlc"}, data), 2, "--no-rlc"},
+      {withData({"energy", model, "--delta", "--accel", "eyeriss-sparse"}, data), 2, "significance-map"},
+      {withData({"energy", model, "--delta", "--accel", "edge-8bit"}, data), 2, "16-bit"},
+      {withData({"energy", model, "--frames"}, data), 2, "--frames needs --delta"},
+      {withData({"energy", model, "--delta", "--frames"}, fashionSubset(dir, 1)), 3, "at least 2 samples"},
+  };
+  for (const auto& c : cases) {
+    auto r = runDnnc(c.args);
+    INFO(r.err);
+    CHECK(r.exit_code == c.code);
+    CHECK(r.err.find(c.needle) != std::string::npos);
+    CHECK(r.out.empty());
+  }
+}
