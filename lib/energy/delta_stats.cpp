@@ -82,7 +82,7 @@ DeltaStatsCollector::DeltaStatsCollector(const Executor& exec, DeltaStatsOptions
     if (!isDenseLayerRule(layerRule(n.op_type())) || n.input_size() < 1 || n.input(0).empty()) continue;
     node_index_.push_back(i);
     DeltaStats s;
-    s.node = n.name();
+    s.node = n.name().empty() && n.output_size() > 0 ? n.output(0) : n.name();  // as OnnxLayerInfo names it
     s.op = n.op_type();
     s.value = n.input(0);
     stats_.push_back(std::move(s));

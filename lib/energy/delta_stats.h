@@ -69,7 +69,7 @@ struct CodedStream {
 void addSample(CodedStream& stream, std::span<const uint16_t> symbols);
 
 struct DeltaStats {
-  std::string node, op, value;
+  std::string node, op, value;  // node: its name, or its first output when unnamed (as OnnxLayerInfo::node)
   std::vector<int64_t> sample_dims;  // batch dim dropped
   double max_abs = 0, scale = 1;
   CodedStream raw, spatial, temporal;  // temporal stays empty without frames

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "lib/ir/onnx_io.h"
 #include "test/support/test_support.h"
 
 using namespace dnnc::test;
@@ -329,4 +330,21 @@ TEST_CASE("energy --delta: needs --data, RLC and 16-bit words; --frames needs --
     CHECK(r.err.find(c.needle) != std::string::npos);
     CHECK(r.out.empty());
   }
+}
+
+TEST_CASE("energy --delta measures the layers of a model whose nodes have no names", "[delta][energy]") {
+  const std::string dir = scratchDir("delta-energy-unnamed");
+  const std::string data = fashionSubset(dir, 20);
+  auto model = dnnc::loadModel(testData("lenet5.onnx"));
+  REQUIRE(model.ok());
+  for (auto& n : *model->graph().mutable_node()) n.clear_name();
+  const std::string unnamed = dir + "/unnamed.onnx";
+  REQUIRE(dnnc::saveModel(*model, unnamed).ok());
+  json a = runJson(withData({"energy", testData("lenet5.onnx"), "--delta", "--json", "--threads", "1"}, data));
+  json b = runJson(withData({"energy", unnamed, "--delta", "--json", "--threads", "1"}, data));
+  CHECK(b["delta"]["unmeasured"].empty());
+  CHECK(b["delta"]["layers"][0]["node"] == "/conv1/Conv_output_0");  // named by its output
+  for (const std::string c : {"raw", "spatial", "adaptive"})
+    CHECK(b["delta"]["total"][c]["fmap_dram_bytes"].get<double>() ==
+          Approx(a["delta"]["total"][c]["fmap_dram_bytes"].get<double>()));
 }
