@@ -23,6 +23,7 @@ struct EnergyOptions {
   std::string accel = "eyeriss", objective = "energy", mapping, act_sparsity;
   int batch = 0;
   bool no_rlc = false, dump_accel = false, allow_partial = false;
+  bool delta = false, frames = false;
   InputShapeOptions shapes;
   DataOptions data;
   int64_t data_batch = 32;
@@ -49,6 +50,8 @@ Status runEnergy(const EnergyOptions& o) {
   request.data = o.data;
   request.data_batch = o.data_batch;
   request.threads = o.common.threads;
+  request.delta = o.delta;
+  request.frames = o.frames;
   std::unique_ptr<ProgressLine> progress;
   std::string measuring;
   auto show = [&](const std::string& path, int64_t done, int64_t total) {
@@ -96,6 +99,11 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_flag("--dump-accel", o->dump_accel, "Print the resolved accelerator spec (YAML) and exit");
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
+  sub->add_flag("--delta", o->delta,
+                "With --data: also the DRAM traffic and energy of feature maps coded as differences to the left neighbour "
+                "(RLC of the deltas) against the values");
+  sub->add_flag("--frames", o->frames,
+                "With --delta: the samples are consecutive frames; also code each as its difference to the previous one");
   addPreprocessOptions(sub, o->data, "With --data: ");
   addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);

@@ -1,6 +1,8 @@
 // dnnc stats MODEL --data X: for every Conv/Gemm/MatMul input activation over the data set, the fraction
 // of exact zeros, the value range, a histogram and the zero-run-length distribution (lib/exec/activation_stats).
 // With --snapea, also the MACs SnaPEA's exact-mode early termination skips (lib/analysis/snapea).
+// With --delta, also the bits per value of each input coded as spatial (and with --frames, temporal)
+// differences against the values (lib/energy/delta_stats).
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/progress.h"
 #include "lib/analysis/snapea.h"
+#include "lib/energy/delta_report.h"
 #include "lib/exec/activation_stats.h"
 #include "lib/exec/dataset.h"
 #include "lib/exec/executor.h"
@@ -29,6 +32,7 @@ struct StatsOptions {
   int64_t batch = 32, limit = 0;
   int bins = 64, max_run = 64;
   bool snapea = false;
+  bool delta = false, frames = false;
   CommonOptions common;
 };
 
@@ -106,6 +110,7 @@ int runStats(const StatsOptions& o) {
   if (o.batch <= 0) return reportError(cmd, Error(Exit::Usage, "--batch must be positive"));
   if (o.bins < 2 || o.bins % 2) return reportError(cmd, Error(Exit::Usage, "--bins must be even and at least 2"));
   if (o.max_run < 1) return reportError(cmd, Error(Exit::Usage, "--max-run must be positive"));
+  if (o.frames && !o.delta) return reportError(cmd, Error(Exit::Usage, "--frames needs --delta"));
   auto bytes = readFile(o.model);
   if (!bytes) return reportError(cmd, bytes.error());
   std::string base = std::filesystem::path(o.model).parent_path().string();
@@ -151,6 +156,15 @@ int runStats(const StatsOptions& o) {
     if (!counted) return reportError(cmd, counted.error());
     snapea = std::move(*counted);
   }
+  std::optional<std::vector<energy::DeltaStats>> delta;
+  const energy::DeltaStatsOptions delta_options{.frames = o.frames};
+  if (o.delta) {
+    ProgressLine delta_progress(o.common, "stats --delta");
+    auto coded = energy::collectDeltaStats(**exec, **loader, batch, delta_options,
+                                           [&](int64_t d, int64_t t) { delta_progress.update(d, t); });
+    if (!coded) return reportError(cmd, coded.error());
+    delta = std::move(*coded);
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   Report report(cmd);
@@ -178,6 +192,7 @@ int runStats(const StatsOptions& o) {
   }
   r["activations"] = layers;
   if (snapea) r["snapea"] = snapeaJson(*snapea);
+  if (delta) r["delta"] = energy::deltaStatsJson(*delta, delta_options);
   if (!o.common.json.empty()) {
     int code = emitJson(cmd, report, o.common);
     return code ? code : snapeaExactness(cmd, snapea);
@@ -191,6 +206,7 @@ int runStats(const StatsOptions& o) {
               formatFixed(s.mean, 4), formatFixed(s.meanRunLength(), 2)});
   std::cout << (*loader)->samples() << " samples\n" << t.render();
   if (snapea) printSnapea(*snapea);
+  if (delta) std::cout << energy::formatDeltaStats(*delta, delta_options);
   return snapeaExactness(cmd, snapea);
 }
 
@@ -208,6 +224,12 @@ void setupStats(CLI::App& app, CommandList& commands) {
   sub->add_flag("--snapea", o->snapea,
                 "Also count the MACs SnaPEA exact-mode early termination skips in each Conv -> Relu with non-negative input, "
                 "and check the terminated outputs against the executor's Relu");
+  sub->add_flag("--delta", o->delta,
+                "Also the entropy, zeros, zero runs and RLC size of each input coded as differences to the left "
+                "neighbour (along W) against the values, as 16-bit words");
+  sub->add_flag("--frames", o->frames,
+                "With --delta: the samples are consecutive frames of one sequence; also code each as its difference "
+                "to the previous sample");
   addPreprocessOptions(sub, o->data);
   addCommonOptions(sub, o->common);
   commands.push_back({sub, [o] { return runStats(*o); }});

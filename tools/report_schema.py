@@ -73,7 +73,9 @@ def render():
     for name in sorted(f[:-5] for f in os.listdir(GOLDEN) if f.endswith(".json")):
         with open(os.path.join(GOLDEN, name + ".json")) as f:
             shape = json.load(f)
-        parts.append(f"\n## `dnnc {name}`\n\n| key | type |\n|---|---|\n")
+        # NAME-FLAG.json is the schema of `dnnc NAME --FLAG` (the keys the flag adds, with the rest).
+        title = name.replace("-", " --", 1)
+        parts.append(f"\n## `dnnc {title}`\n\n| key | type |\n|---|---|\n")
         parts.append("".join(f"| `{path}` | {kind} |\n" for path, kind in rows(shape)))
     return "".join(parts)
 

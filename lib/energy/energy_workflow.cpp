@@ -49,6 +49,21 @@ Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyReq
   return measuredInputs(stats);
 }
 
+// Delta-coded streams of every layer input, measured by running the model on --data (twice: the scales,
+// then the streams).
+Expected<std::vector<DeltaStats>> measureDelta(const Model& model, const EnergyRequest& o, const std::string& path,
+                                               const MeasureProgress& progress) {
+  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.threads}));
+  if (exec->inputs().size() != 1)
+    return Error(Exit::Input, "--data feeds models with exactly one input; '", path, "' has ", exec->inputs().size());
+  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
+  int64_t batch = o.data_batch;
+  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
+  return collectDeltaStats(*exec, *loader, batch, {.frames = o.frames}, [&](int64_t d, int64_t t) {
+    if (progress) progress(path + " (--delta)", d, t);
+  });
+}
+
 // evaluateNetwork, except that a layer no mapping fits (a searched one) is moved to the skip list instead
 // of failing the whole model; an invalid mapping from the file stays an error.
 Expected<NetworkCost> evaluateModel(const AcceleratorSpec& spec, OnnxLayers& L, const NetworkOptions& options) {
@@ -136,6 +151,7 @@ nlohmann::json modelJson(const ScoredModel& s) {
   j["total"]["nonzero_weights"] = nonzero;
   j["skipped"] = nlohmann::json::array();
   for (const auto& k : s.layers.skipped) j["skipped"].push_back({{"name", k.name}, {"op", k.op}, {"reason", k.reason}});
+  if (s.delta) j["delta"] = deltaEnergyJson(*s.delta, s.layers, s.cost);
   return j;
 }
 
@@ -349,6 +365,7 @@ std::string formatModel(const ScoredModel& s, const AcceleratorSpec& spec) {
     out += strCat("skipped (not in the totals): ", L.skipped.size(), " node", L.skipped.size() == 1 ? "" : "s", "\n");
     for (const auto& k : L.skipped) out += strCat("  ", k.name, " (", k.op, "): ", k.reason, "\n");
   }
+  if (s.delta) out += formatDeltaEnergy(*s.delta, L, t);
   return out;
 }
 
@@ -421,6 +438,10 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
     return Error(Exit::Usage, "no model given").withHint("dnnc energy MODEL [MODEL2] [--accel eyeriss]");
   if (paths.size() > 2) return Error(Exit::Usage, "energy compares at most two models, got ", paths.size());
   if (!o.data.path.empty() && o.data_batch <= 0) return Error(Exit::Usage, "--data-batch must be positive");
+  if (o.frames && !o.delta) return Error(Exit::Usage, "--frames needs --delta");
+  if (o.delta && o.data.path.empty())
+    return Error(Exit::Usage, "--delta measures feature maps on data").withHint("add --data FILE");
+  if (o.delta) DNNC_TRY(checkDeltaSpec(result.spec, o.compression));
 
   std::optional<MappingTable> table;
   if (!o.mapping.empty()) {
@@ -506,6 +527,7 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
         .withHint("layers: " + listNames(scored.front().layers));
 
   // Activation zeros: measured (--data) and from a stats file, then the flag's values over them.
+  std::vector<std::vector<DeltaStats>> delta_stats(scored.size());
   for (size_t k = 0; k < scored.size(); ++k) {
     ScoredModel& s = scored[k];
     std::vector<MeasuredInput> measured = from_file;
@@ -513,6 +535,9 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
       auto t1 = Clock::now();
       DNNC_ASSIGN(auto m, measure(models[k], o, s.path, progress));
       measured.insert(measured.end(), m.begin(), m.end());
+      if (o.delta) {
+        DNNC_ASSIGN(delta_stats[k], measureDelta(models[k], o, s.path, progress));
+      }
       s.measure_ms = msSince(t1);
     }
     auto ifmaps = resolveActSparsity(s.layers, measured, flag, nullptr);
@@ -547,6 +572,14 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
     }
     s.cost = std::move(*cost);
     if (result.spec.repetition.factorized_dot_products.value) DNNC_TRY(scoreUcnn(result.spec, s, o.compression));
+    if (o.delta) {
+      DNNC_ASSIGN(s.delta, deltaEnergy(result.spec, s.layers, s.cost, delta_stats[k], o.frames));
+      if (!s.delta->unmeasured.empty() && !o.allow_partial)
+        return Error(Exit::Input, "--delta: the inputs of ", s.delta->unmeasured.size(), " layer(s) of '", s.path,
+                     "' were not measured on the data: ", s.delta->unmeasured.front(),
+                     s.delta->unmeasured.size() > 1 ? ", ..." : "")
+            .withHint("--allow-partial codes them dense under every coding and lists them");
+    }
     s.eval_ms = msSince(t0);
     DNNC_TRY(refusePartial(s, o));
   }

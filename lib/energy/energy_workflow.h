@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lib/analysis/shape_resolution.h"
+#include "lib/energy/delta_energy.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/exec/dataset.h"
@@ -35,6 +36,9 @@ struct EnergyRequest {
   DataOptions data;           // measure activation zeros on these samples when the path is set
   int64_t data_batch = 32;
   int threads = 0;
+  // With data: feature maps also scored delta coded (delta_energy.h), spatial deltas, and temporal ones
+  // with frames (the samples in order as frames of one sequence).
+  bool delta = false, frames = false;
 };
 
 // One evaluated model.
@@ -47,6 +51,7 @@ struct ScoredModel {
   // (nullopt where the weights are not known), and the energy of the same mapping with no zero gating.
   std::vector<std::optional<UcnnCost>> ucnn;
   std::vector<double> ungated_energy;
+  std::optional<DeltaEnergy> delta;  // with EnergyRequest::delta
   int given_ifmaps = 0;         // layers whose ifmap zeros are known
   double load_ms = 0, extract_ms = 0, measure_ms = 0, eval_ms = 0;
 };

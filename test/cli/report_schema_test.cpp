@@ -128,6 +128,8 @@ TEST_CASE("every command's --json report keeps its schema", "[schema]") {
   checkSchema("energy", {"energy", lenet5, dir + "/prune.onnx", "--accel", "eyeriss-sparse", "--json"});
   checkSchema("eval", with({"eval", lenet5, "--json"}, labelled));
   checkSchema("stats", with({"stats", lenet5, "--snapea", "--json"}, data));
+  checkSchema("stats-delta", with({"stats", lenet5, "--delta", "--frames", "--limit", "8", "--json"}, data));
+  checkSchema("energy-delta", with({"energy", lenet5, "--delta", "--frames", "--json"}, data));
   checkSchema("infer", with({"infer", lenet5, "-o", dir + "/out.npz", "--json", "-"}, data));
   checkSchema("compare", with({"compare", lenet5, dir + "/prune.onnx", "--json"}, labelled));
   checkSchema("finetune", with({"finetune", lenet5, "-o", dir + "/ft.onnx", "--epochs", "1", "--json", "-"}, labelled));
