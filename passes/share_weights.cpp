@@ -74,7 +74,7 @@ Expected<std::vector<LayerBits>> parseLayerBits(const std::string& text) {
 
 struct Shared {
   std::vector<float> codebook;     // [0] = 0 when the layer has zeros
-  std::vector<uint32_t> indices;   // per weight element
+  std::vector<uint16_t> indices;   // per weight element (a codebook has at most 2^16 entries)
   double sse = 0, signal = 0;      // sum (w - q)^2 and sum w^2 over every element
   int64_t nonzeros = 0;
 };
@@ -131,7 +131,15 @@ class ShareWeights : public Pass {
     for (size_t t = 0; t < targets.size(); ++t) {
       const Target& tg = targets[t];
       ctx.progress(int64_t(t), int64_t(targets.size()), tg.node);
-      DNNC_ASSIGN(Tensor w, graph.readWeight(tg.weight));
+      // The weight where the model holds it (no copy: a 400 MB layer stays 400 MB), else a copy.
+      std::span<float> w = graph.floatWeightInPlace(tg.weight);
+      Tensor copy;
+      if (w.empty()) {
+        DNNC_ASSIGN(copy, graph.readWeight(tg.weight));
+        if (copy.dtype() != DType::Float) copy = Tensor::fromFloats(copy.toFloats(), copy.dims());
+        w = copy.span<float>();
+      }
+      const std::vector<int64_t> dims = weightDims(graph, tg.weight, copy);
       int bits = bits_ > 0 ? bits_ : (tg.conv ? conv_bits_ : fc_bits_);
       for (LayerBits& lb : layer_bits)
         if (lb.selector.matches(tg.aliases)) {
@@ -141,28 +149,29 @@ class ShareWeights : public Pass {
       std::vector<float> importance;
       if (hessian) {
         const std::vector<float>* h = hessian->find(tg.weight);
-        if (!h || int64_t(h->size()) != w.numel())
-          return Error(Exit::Input, "the Hessian diagonal has no entry of ", w.numel(), " values for weight '",
+        if (!h || h->size() != w.size())
+          return Error(Exit::Input, "the Hessian diagonal has no entry of ", w.size(), " values for weight '",
                        tg.weight, "'");
         importance = *h;
       }
-      DNNC_ASSIGN(Shared s, cluster(w.span<float>(), bits, importance));
+      DNNC_ASSIGN(Shared s, cluster(w, bits, importance));
       if (s.nonzeros == 0) {
         ctx.log->skip(tg.node, "weight '" + tg.weight + "' has no nonzero value");
         continue;
       }
-      DNNC_TRY(rewrite(graph, tg, w, s));
+      const int64_t numel = int64_t(w.size());
+      DNNC_TRY(rewrite(graph, tg, w, copy.numel() > 0, dims, s));
       ++shared;
-      elements += w.numel();
+      elements += numel;
       sse += s.sse;
       signal += s.signal;
-      const double mse = s.sse / double(w.numel());
+      const double mse = s.sse / double(numel);
       ctx.log->rewrite(materialize_ ? "share (materialized)" : "share as Gather(codebook, indices)", {tg.node},
                        SharedLayerResult{.weight = tg.weight,
                                          .bits = bits,
                                          .codebook_size = int64_t(s.codebook.size()),
                                          .nonzeros = int64_t(s.nonzeros),
-                                         .elements = w.numel(),
+                                         .elements = numel,
                                          .mse = mse,
                                          .sqnr_db = s.sse > 0 ? std::optional<double>(10 * std::log10(s.signal / s.sse)) : std::nullopt});
     }
@@ -196,23 +205,36 @@ class ShareWeights : public Pass {
     return out;
   }
 
+  // The dims of a weight: its TensorProto's, or the copy's.
+  static std::vector<int64_t> weightDims(const Graph& graph, const std::string& weight, const Tensor& copy) {
+    if (copy.numel() > 0) return copy.dims();
+    const onnx::TensorProto* p = graph.weightProto(weight);
+    return p ? std::vector<int64_t>(p->dims().begin(), p->dims().end()) : std::vector<int64_t>{};
+  }
+
+  // Clusters the nonzero values of w. Memory on a layer of n weights, nz of them nonzero: the nonzero values
+  // and k-means' order and assignment (4 bytes each per nonzero), and 2-byte indices per weight; the i-th
+  // nonzero's position is found again by walking w, not stored.
   Expected<Shared> cluster(std::span<const float> w, int bits, const std::vector<float>& importance) const {
     Shared s;
     if (w.size() > std::numeric_limits<uint32_t>::max())
       return Error(Exit::Input, "a weight of ", w.size(), " elements is beyond sharing's 2^32 per layer");
-    // Sized once (a layer can hold 100M weights: no growth copies), positions as 32-bit.
+    // Sized once (a layer can hold 100M weights: no growth copies).
     const size_t nonzero = size_t(std::count_if(w.begin(), w.end(), [](float v) { return v != 0.0f; }));
     std::vector<float> values, weights;
-    std::vector<uint32_t> where;
     values.reserve(nonzero);
-    where.reserve(nonzero);
     if (!importance.empty()) weights.reserve(nonzero);
     for (size_t i = 0; i < w.size(); ++i) {
       if (w[i] == 0.0f) continue;
       values.push_back(w[i]);
-      where.push_back(uint32_t(i));
       if (!importance.empty()) weights.push_back(std::max(importance[i], 0.0f));
     }
+    // Calls f(position, r) for the r-th nonzero of w, in order.
+    auto forEachNonzero = [&](auto&& f) {
+      size_t r = 0;
+      for (size_t i = 0; i < w.size(); ++i)
+        if (w[i] != 0.0f) f(i, r++);
+    };
     s.nonzeros = int64_t(values.size());
     const bool has_zeros = values.size() < w.size();
     const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);
@@ -223,9 +245,10 @@ class ShareWeights : public Pass {
       const uint32_t first = has_zeros ? 1 : 0;
       s.codebook.insert(s.codebook.end(), distinct.begin(), distinct.end());
       s.indices.assign(w.size(), 0);
-      for (size_t r = 0; r < where.size(); ++r)
-        s.indices[where[r]] =
-            first + uint32_t(std::lower_bound(distinct.begin(), distinct.end(), values[r]) - distinct.begin());
+      forEachNonzero([&](size_t i, size_t r) {
+        s.indices[i] =
+            uint16_t(first + uint32_t(std::lower_bound(distinct.begin(), distinct.end(), values[r]) - distinct.begin()));
+      });
       for (float x : w) s.signal += double(x) * x;
       return s;
     }
@@ -234,6 +257,21 @@ class ShareWeights : public Pass {
       float top = *std::max_element(weights.begin(), weights.end());
       float floor = top > 0 ? top * 1e-8f : 1.0f;
       for (auto& h : weights) h = std::max(h, floor);
+    }
+    if (method_ != "optimal-1d" && weights.empty()) {
+      // Unweighted Lloyd on the nonzero values sorted in place: no order or assignment arrays, each
+      // weight's cluster found again from the clusters' value ranges.
+      std::sort(values.begin(), values.end());
+      KMeans1DRanges km = lloydLinear1DSorted(values, k, max_iter_);
+      std::vector<float>().swap(values);
+      const uint32_t offset = has_zeros ? 1 : 0;
+      if (has_zeros) s.codebook.push_back(0.0f);
+      s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
+      s.indices.assign(w.size(), 0);
+      for (size_t i = 0; i < w.size(); ++i)
+        if (w[i] != 0.0f) s.indices[i] = uint16_t(km.clusterOf(w[i]) + offset);
+      accumulateError(w, s);
+      return s;
     }
     KMeans1D km;
     if (method_ == "optimal-1d") {
@@ -244,14 +282,19 @@ class ShareWeights : public Pass {
     const uint32_t offset = has_zeros ? 1 : 0;
     if (has_zeros) s.codebook.push_back(0.0f);
     s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
+    std::vector<float>().swap(values);
     s.indices.assign(w.size(), 0);
-    for (size_t r = 0; r < where.size(); ++r) s.indices[where[r]] = km.assignment[r] + offset;
+    forEachNonzero([&](size_t i, size_t r) { s.indices[i] = uint16_t(km.assignment[r] + offset); });
+    accumulateError(w, s);
+    return s;
+  }
+
+  static void accumulateError(std::span<const float> w, Shared& s) {
     for (size_t i = 0; i < w.size(); ++i) {
       double q = s.codebook[s.indices[i]], x = w[i];
       s.sse += (x - q) * (x - q);
       s.signal += x * x;
     }
-    return s;
   }
 
   // The sorted distinct values when there are at most k of them, else empty.
@@ -266,16 +309,22 @@ class ShareWeights : public Pass {
     return distinct;
   }
 
-  Status rewrite(Graph& graph, const Target& tg, const Tensor& w, const Shared& s) const {
+  // `w` is the weight in the model unless `is_copy`; materialized values are written where it is.
+  Status rewrite(Graph& graph, const Target& tg, std::span<float> w, bool is_copy, const std::vector<int64_t>& dims,
+                 const Shared& s) const {
     if (materialize_) {
-      Tensor q(DType::Float, w.dims());
-      float* out = q.data<float>();
-      for (size_t i = 0; i < s.indices.size(); ++i) out[i] = s.codebook[s.indices[i]];
-      graph.setWeight(tg.weight, q);
+      for (size_t i = 0; i < s.indices.size(); ++i) w[i] = s.codebook[s.indices[i]];
+      if (is_copy) {
+        Tensor q(DType::Float, dims);
+        std::copy(w.begin(), w.end(), q.data<float>());
+        graph.setWeight(tg.weight, q);
+      } else {
+        graph.weightEditedInPlace(tg.weight);
+      }
       return {};
     }
     const bool narrow = s.codebook.size() <= 256;
-    Tensor idx(narrow ? DType::Uint8 : DType::Uint16, w.dims());
+    Tensor idx(narrow ? DType::Uint8 : DType::Uint16, dims);
     for (size_t i = 0; i < s.indices.size(); ++i) {
       if (narrow) idx.data<uint8_t>()[i] = uint8_t(s.indices[i]);
       else idx.data<uint16_t>()[i] = uint16_t(s.indices[i]);

@@ -124,8 +124,11 @@ namespace {
 // weight an export leaves. The layer's params are the computed weight's elements (its nonzeros counted
 // on the values it decodes to) and its bytes what is stored; the nodes computing it are not rows of their
 // own (their scales and codebooks would otherwise count as the only parameters of a compressed model).
+// What the table needs of a computed weight: its shape and counts, not its values (every layer's
+// values at once would be the whole model again, expanded).
 struct ComputedWeight {
-  Tensor value;
+  std::vector<int64_t> dims;
+  int64_t numel = 0, nonzero = 0;
   std::vector<std::string> stored;  // the initializers it is computed from
   std::map<std::string, int64_t> stored_bytes;
   std::set<NodeId> nodes;           // the nodes computing it
@@ -153,6 +156,47 @@ bool collectChain(const Graph& graph, const std::string& value, ComputedWeight& 
   return true;
 }
 
+// A shared weight, Gather(codebook, [Cast](indices)) on axis 0 of a 1-D float codebook, counted from its
+// stored indices without expanding them (executing the chain would hold the indices as int32, then int64,
+// then the float values: 20 bytes per weight of a 100M-weight layer). False when the chain is another.
+Expected<bool> countGatheredWeight(const Graph& graph, const std::string& value, ComputedWeight& w) {
+  auto producer = graph.producer(value);
+  if (!producer) return false;
+  const auto& gather = graph.node(*producer);
+  if (gather.op_type() != "Gather" || gather.input_size() != 2 || attrInt(gather, "axis", 0) != 0) return false;
+  const std::string& book_name = gather.input(0);
+  std::string index_name = gather.input(1);
+  if (auto cast = graph.producer(index_name); cast && graph.node(*cast).op_type() == "Cast")
+    index_name = graph.node(*cast).input(0);
+  if (!graph.isWeight(book_name) || !graph.isWeight(index_name)) return false;
+  DNNC_ASSIGN(Tensor book, graph.readWeight(book_name));
+  if (book.dtype() != DType::Float || book.rank() != 1) return false;
+  DNNC_ASSIGN(Tensor idx, graph.readWeight(index_name));
+  const int64_t entries = book.numel();
+  int64_t nonzero = 0;
+  auto count = [&](auto* data) {
+    for (int64_t i = 0; i < idx.numel(); ++i) {
+      const int64_t k = int64_t(data[i]);
+      if (k < 0 || k >= entries) return false;
+      nonzero += book.data<float>()[k] != 0.0f;
+    }
+    return true;
+  };
+  bool ok = false;
+  switch (idx.dtype()) {
+    case DType::Uint8: ok = count(idx.data<uint8_t>()); break;
+    case DType::Uint16: ok = count(idx.data<uint16_t>()); break;
+    case DType::Int32: ok = count(idx.data<int32_t>()); break;
+    case DType::Int64: ok = count(idx.data<int64_t>()); break;
+    default: return false;
+  }
+  if (!ok) return false;  // an index out of range: left to the executor, which says so
+  w.dims = idx.dims();
+  w.numel = idx.numel();
+  w.nonzero = nonzero;
+  return true;
+}
+
 Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const std::string& value,
                                                        const onnx::ModelProto& context) {
   if (value.empty() || graph.isWeight(value) || graph.capturedBySubgraphs().count(value)) return std::optional<ComputedWeight>();
@@ -164,24 +208,42 @@ Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const
     for (const auto& out : graph.node(id).output())
       for (const Use& u : graph.consumers(out))
         if (!w.nodes.count(u.node) && out != value) return std::optional<ComputedWeight>();
+  // 32- and 64-bit integers are the chain's index and shape operands (Slice starts, Reshape shapes), as
+  // everywhere in the table; 8- and 16-bit integers are stored weights (int8 values, codebook indices).
+  for (const auto& name : w.stored) {
+    const onnx::TensorProto* p = graph.weightProto(name);
+    const DType t = p ? dtypeFromOnnx(p->data_type()) : DType::Float;
+    int64_t numel = 1;
+    if (p)
+      for (int64_t d : p->dims()) numel *= d;
+    w.stored_bytes[name] = t == DType::Int32 || t == DType::Int64 ? 0 : numel * int64_t(dtypeSize(t));
+  }
+  DNNC_ASSIGN(bool counted, countGatheredWeight(graph, value, w));
+  if (counted) return std::optional<ComputedWeight>(std::move(w));
   std::map<std::string, Tensor> known;
   for (const auto& name : w.stored) {
     DNNC_ASSIGN(known[name], graph.readWeight(name));
-    // 32- and 64-bit integers are the chain's index and shape operands (Slice starts, Reshape shapes), as
-    // everywhere in the table; 8- and 16-bit integers are stored weights (int8 values, codebook indices).
-    const DType t = known[name].dtype();
-    w.stored_bytes[name] = t == DType::Int32 || t == DType::Int64 ? 0 : int64_t(known[name].sizeBytes());
   }
-  for (NodeId id : order) {
-    const auto& node = graph.node(id);
+  for (size_t step = 0; step < order.size(); ++step) {
+    const auto& node = graph.node(order[step]);
     auto outs = evaluateNode(node, known, context);
     if (!outs) return std::optional<ComputedWeight>();  // not evaluable here: counted as before
     for (int k = 0; k < node.output_size() && k < int(outs->size()); ++k)
       if (!node.output(k).empty()) known[node.output(k)] = std::move((*outs)[k]);
+    // Drop what no later step of the chain reads (a codebook's widened indices, a dequantized copy), so a
+    // 100M-weight layer holds its stored form and its values, not every stage between.
+    for (const auto& in : node.input()) {
+      bool later = in == value;
+      for (size_t next = step + 1; next < order.size() && !later; ++next)
+        for (const auto& x : graph.node(order[next]).input()) later |= x == in;
+      if (!later) known.erase(in);
+    }
   }
   auto it = known.find(value);
   if (it == known.end() || !isFloating(it->second.dtype())) return std::optional<ComputedWeight>();
-  w.value = std::move(it->second);
+  w.dims = it->second.dims();
+  w.numel = it->second.numel();
+  w.nonzero = it->second.countNonzero();
   return std::optional<ComputedWeight>(std::move(w));
 }
 
@@ -222,10 +284,10 @@ Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& r
     row.op = node.op_type();
     bool has_weight = false;
     for (auto& [k, w] : computed[id]) {
-      if (!has_weight || k == 1) row.weight_shape = w.value.dims();
+      if (!has_weight || k == 1) row.weight_shape = w.dims;
       has_weight = true;
-      row.params += w.value.numel();
-      row.nonzero_params += w.value.countNonzero();
+      row.params += w.numel;
+      row.nonzero_params += w.nonzero;
       for (const auto& name : w.stored)
         if (counted.insert(name).second) row.weight_bytes += w.stored_bytes[name];
     }

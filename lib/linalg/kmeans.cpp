@@ -15,37 +15,55 @@ namespace {
 // The values sorted, with prefix sums of h, h*x and h*x^2 over the sorted order. x is centred on its
 // mean first so that the error S2 - S1^2/W does not lose its digits to cancellation. The sorted values
 // are read through `order` from the caller's x (kept alive by the caller) rather than stored, and the
-// prefix sum of h is only stored when there are weights (unweighted, it is the count r, exactly): on a
-// 100M-weight layer that is 1.6 GB less.
+// prefix sum of h is only stored when there are weights (unweighted, it is the count r, exactly).
+// The sums are kept every `block` values (1: every value): a query adds the at most block-1 values past
+// the stored sum. Lloyd asks for a few means per iteration and takes block 64, which on a 100M-weight
+// layer keeps 25 MB of sums instead of 1.6 GB; the dynamic programme asks for millions and takes 1.
 struct SortedValues {
   std::span<const float> x;     // the caller's values
+  std::span<const float> h;     // the caller's importances, or empty
   std::vector<uint32_t> order;  // order[r] = input index of the r-th smallest value
   double offset = 0;            // the mean that was subtracted
-  std::vector<double> w;        // prefix sums of h, size n+1; empty when unweighted
-  std::vector<double> s1, s2;   // prefix sums of h*x and h*x^2, size n+1
+  size_t block = 1;
+  std::vector<double> w;        // prefix sums of h at multiples of block; empty when unweighted
+  std::vector<double> s1, s2;   // prefix sums of h*x and h*x^2 at multiples of block
 
-  SortedValues(std::span<const float> values, std::span<const float> h) : x(values) {
+  // `presorted`: x is ascending already (and unweighted), read directly instead of through `order`.
+  SortedValues(std::span<const float> values, std::span<const float> importance, size_t block_size,
+               bool presorted = false)
+      : x(values), h(importance), block(block_size), n_(values.size()) {
     const size_t n = x.size();
-    order.resize(n);
-    std::iota(order.begin(), order.end(), 0u);
-    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
+    if (!presorted) {
+      order.resize(n);
+      std::iota(order.begin(), order.end(), 0u);
+      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
+    }
     double sum = 0;
     for (float v : x) sum += v;
     offset = n ? sum / double(n) : 0.0;
-    if (!h.empty()) w.assign(n + 1, 0.0);
-    s1.assign(n + 1, 0.0);
-    s2.assign(n + 1, 0.0);
+    const size_t stored = n / block + 1;
+    if (!h.empty()) w.assign(stored, 0.0);
+    s1.assign(stored, 0.0);
+    s2.assign(stored, 0.0);
+    double sw = 0, a1 = 0, a2 = 0;
     for (size_t r = 0; r < n; ++r) {
-      double v = value(r);
-      double hr = h.empty() ? 1.0 : double(h[order[r]]);
-      if (!h.empty()) w[r + 1] = w[r] + hr;
-      s1[r + 1] = s1[r] + hr * v;
-      s2[r + 1] = s2[r] + hr * v * v;
+      const double v = value(r), hr = importanceAt(r);
+      sw += hr;
+      a1 += hr * v;
+      a2 += hr * v * v;
+      if ((r + 1) % block == 0) {
+        if (!h.empty()) w[(r + 1) / block] = sw;
+        s1[(r + 1) / block] = a1;
+        s2[(r + 1) / block] = a2;
+      }
     }
   }
-  size_t size() const { return order.size(); }
-  // The r-th smallest value, centred.
-  double value(size_t r) const { return double(x[order[r]]) - offset; }
+  size_t size() const { return n_; }
+  // The r-th smallest value, centred, and its importance.
+  double value(size_t r) const { return double(x[index(r)]) - offset; }
+  double importanceAt(size_t r) const { return h.empty() ? 1.0 : double(h[index(r)]); }
+  size_t index(size_t r) const { return order.empty() ? r : order[r]; }
+  size_t n_ = 0;
   // The first r whose value exceeds v (std::upper_bound over the sorted values).
   size_t upperBound(double v) const {
     size_t lo = 0, hi = size();
@@ -56,22 +74,38 @@ struct SortedValues {
     }
     return lo;
   }
-  // Prefix sum of h over the first r values.
-  double weight(size_t r) const { return w.empty() ? double(r) : w[r]; }
+  // Prefix sums over the first r values: of h, h*x and h*x^2.
+  struct Sums {
+    double w = 0, s1 = 0, s2 = 0;
+  };
+  Sums prefix(size_t r) const {
+    const size_t q = r / block;
+    Sums p{w.empty() ? double(q * block) : w[q], s1[q], s2[q]};
+    for (size_t i = q * block; i < r; ++i) {
+      const double v = value(i), hr = importanceAt(i);
+      if (!w.empty()) p.w += hr;
+      p.s1 += hr * v;
+      p.s2 += hr * v * v;
+    }
+    if (w.empty()) p.w = double(r);
+    return p;
+  }
   // Weighted mean of the sorted range [i, j) (centred); the plain mean when its weights are all zero.
   double mean(size_t i, size_t j) const {
-    double ww = weight(j) - weight(i);
-    if (ww > 0) return (s1[j] - s1[i]) / ww;
+    const Sums a = prefix(i), b = prefix(j);
+    double ww = b.w - a.w;
+    if (ww > 0) return (b.s1 - a.s1) / ww;
     double s = 0;
     for (size_t r = i; r < j; ++r) s += value(r);
     return s / double(j - i);
   }
   // Weighted squared error of the range [i, j) around its mean.
   double cost(size_t i, size_t j) const {
-    double ww = weight(j) - weight(i);
+    const Sums lo = prefix(i), hi = prefix(j);
+    double ww = hi.w - lo.w;
     if (ww <= 0 || j <= i + 1) return 0.0;
-    double a = s1[j] - s1[i];
-    return std::max(0.0, (s2[j] - s2[i]) - a * a / ww);
+    double a = hi.s1 - lo.s1;
+    return std::max(0.0, (hi.s2 - lo.s2) - a * a / ww);
   }
 };
 
@@ -86,19 +120,15 @@ KMeans1D fromBoundaries(const SortedValues& sv, const std::vector<size_t>& bound
     uint32_t id = uint32_t(r.centroids.size());
     r.centroids.push_back(float(sv.mean(i, j) + sv.offset));
     r.weighted_sse += sv.cost(i, j);
-    for (size_t q = i; q < j; ++q) r.assignment[sv.order[q]] = id;
+    for (size_t q = i; q < j; ++q) r.assignment[sv.index(q)] = id;
   }
   return r;
 }
 
-}  // namespace
-
-KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations, std::span<const float> importance) {
-  DNNC_CHECK(k >= 1);
-  DNNC_CHECK(importance.empty() || importance.size() == x.size());
-  SortedValues sv(x, importance);
+// Lloyd's iterations from linearly spaced centroids: the final cluster boundaries over the sorted values
+// (cluster m = [bounds[m], bounds[m+1])) and the iterations run.
+std::pair<std::vector<size_t>, int> lloydBounds(const SortedValues& sv, int k, int max_iterations) {
   const size_t n = sv.size();
-  if (n == 0) return {};
   // Linear initialisation over [min, max] (Han et al., Sec. 3.2).
   std::vector<double> c(static_cast<size_t>(k));
   double lo = sv.value(0), hi = sv.value(n - 1);
@@ -120,7 +150,36 @@ KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations, std:
       if (bounds[size_t(m) + 1] > bounds[size_t(m)]) c[size_t(m)] = sv.mean(bounds[size_t(m)], bounds[size_t(m) + 1]);
     std::sort(c.begin(), c.end());
   }
+  return {bounds, it};
+}
+
+}  // namespace
+
+KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations, std::span<const float> importance) {
+  DNNC_CHECK(k >= 1);
+  DNNC_CHECK(importance.empty() || importance.size() == x.size());
+  SortedValues sv(x, importance, 64);
+  if (sv.size() == 0) return {};
+  auto [bounds, it] = lloydBounds(sv, k, max_iterations);
   return fromBoundaries(sv, bounds, it);
+}
+
+KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations) {
+  DNNC_CHECK(k >= 1);
+  DNNC_CHECK(std::is_sorted(sorted.begin(), sorted.end()));
+  SortedValues sv(sorted, {}, 64, /*presorted=*/true);
+  KMeans1DRanges r;
+  if (sv.size() == 0) return r;
+  auto [bounds, it] = lloydBounds(sv, k, max_iterations);
+  r.iterations = it;
+  for (size_t m = 0; m + 1 < bounds.size(); ++m) {
+    const size_t i = bounds[m], j = bounds[m + 1];
+    if (j <= i) continue;
+    r.centroids.push_back(float(sv.mean(i, j) + sv.offset));
+    r.upper.push_back(sorted[j - 1]);
+    r.weighted_sse += sv.cost(i, j);
+  }
+  return r;
 }
 
 namespace {
@@ -158,7 +217,7 @@ Expected<KMeans1D> optimalKMeans1D(std::span<const float> x, int k, std::span<co
   if (uint64_t(kk) * (n + 1) > max_backpointers)
     return Error(Exit::Target, "optimal 1-D k-means: k*n = ", kk, "*", n, " exceeds the limit of ",
                  max_backpointers, " back-pointers (use method=linear-lloyd)");
-  SortedValues sv(x, importance);
+  SortedValues sv(x, importance, 1);
   // prev[j]: best error of the first j values in m clusters; back[m][j]: start of the last cluster.
   std::vector<double> prev(n + 1), cur(n + 1, std::numeric_limits<double>::infinity());
   std::vector<uint32_t> back(kk * (n + 1), 0);

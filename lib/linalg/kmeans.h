@@ -6,6 +6,7 @@
 // k-1 boundaries and cluster means come from prefix sums. Optional per-value importances h_i turn the
 // objective into sum h_i (x_i - c_a(i))^2 (Hessian-weighted k-means); without them h_i = 1.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -25,6 +26,21 @@ struct KMeans1D {
 // until no boundary moves or max_iterations. k >= 1; empty clusters are dropped from the result.
 KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations = 300,
                        std::span<const float> importance = {});
+
+// Lloyd's algorithm as lloydLinear1D (unweighted), on values the caller has sorted ascending: no order
+// array and no per-value assignment, for layers of 100M weights. Cluster m holds the sorted values up to
+// and including upper[m]: a value x belongs to the first cluster whose upper is >= x (equal values always
+// share a cluster: its boundaries are at midpoints between centroids).
+struct KMeans1DRanges {
+  std::vector<float> centroids;  // ascending; only clusters that received values
+  std::vector<float> upper;      // per centroid, its largest value
+  double weighted_sse = 0;
+  int iterations = 0;
+  uint32_t clusterOf(float x) const {
+    return uint32_t(std::lower_bound(upper.begin(), upper.end(), x) - upper.begin());
+  }
+};
+KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations = 300);
 
 // The exact minimum of the (weighted) squared error over all clusterings into at most k clusters:
 // dynamic programming over the sorted values, D[m][j] = min_i D[m-1][i] + cost(i, j), with the
