@@ -1,5 +1,6 @@
 #include "lib/exec/constant_folding.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -79,16 +80,6 @@ bool foldsToConstant(const Graph& graph, const std::string& value, std::map<std:
   return result;
 }
 
-Status loadInputs(const onnx::NodeProto& node, const Initializers& inits, const std::string& base_dir,
-                  std::map<std::string, Tensor>& values) {
-  for (const auto& in : node.input()) {
-    if (in.empty() || values.count(in)) continue;
-    DNNC_ASSIGN(Tensor t, readTensor(*inits.at(in), base_dir));
-    values.emplace(in, std::move(t));
-  }
-  return {};
-}
-
 }  // namespace
 
 bool foldsToConstant(const Graph& graph, const std::string& value) {
@@ -105,20 +96,40 @@ Expected<ConstantFolding> foldConstants(Model& model) {
   Initializers inits;
   for (const auto& t : g.initializer())
     if (!graph_inputs.count(t.name())) inits[t.name()] = &t;
-
-  std::map<std::string, Tensor> values;    // constant values read or computed so far
-  std::map<std::string, Tensor> computed;  // the ones to store as initializers
+  // Readers left of each value: a value no kept node or graph output reads any more is dropped as soon as
+  // its last reader is folded, and a stored initializer's bytes are released then (ViT's weights are
+  // stored transposed: folding them must not hold the model twice). With subgraphs, whose captured reads
+  // are not counted here, stored bytes are left alone.
+  std::map<std::string, int> readers;
+  bool has_subgraphs = false;
+  for (const auto& node : g.node()) {
+    has_subgraphs |= hasSubgraph(node);
+    for (const auto& in : node.input())
+      if (!in.empty()) ++readers[in];
+  }
+  for (const auto& out : g.output()) ++readers[out.name()];
+  std::map<std::string, Tensor> values;    // stored constants read so far
+  std::map<std::string, Tensor> computed;  // folded results, stored as initializers at the end
   google::protobuf::RepeatedPtrField<onnx::NodeProto> kept;
   for (auto& node : *g.mutable_node()) {
     if (!foldable(node, inits, computed)) {
       *kept.Add() = std::move(node);
       continue;
     }
-    DNNC_TRY(loadInputs(node, inits, model.base_dir, values));
-    auto out = evaluateNode(node, values, model.proto);
+    std::map<std::string, Tensor> operands;  // the node's inputs, moved in from the two maps and back
+    for (const auto& in : node.input()) {
+      if (in.empty() || operands.count(in)) continue;
+      std::map<std::string, Tensor>& from = computed.count(in) ? computed : values;
+      if (!from.count(in)) {
+        DNNC_ASSIGN(Tensor t, readTensor(*inits.at(in), model.base_dir));
+        from.emplace(in, std::move(t));
+      }
+      operands.emplace(in, std::move(from.at(in)));
+      from.erase(in);
+    }
+    auto out = evaluateNode(node, operands, model.proto);
     size_t in_bytes = 0, out_bytes = 0;
-    for (const auto& in : node.input())
-      if (!in.empty()) in_bytes += bytesOf(values.at(in));
+    for (const auto& [name, t] : operands) in_bytes += bytesOf(t);
     if (out)
       for (const auto& t : *out) out_bytes += bytesOf(t);
     std::string why;
@@ -126,23 +137,37 @@ Expected<ConstantFolding> foldConstants(Model& model) {
     else if (out->size() != static_cast<size_t>(node.output_size())) why = "could not be evaluated: outputs missing";
     else if (out_bytes > kAlwaysFoldBytes && out_bytes > in_bytes)
       why = strCat("folding would grow the model (", out_bytes, " bytes from ", in_bytes, ")");
-    if (!why.empty()) {
+    const bool folded = why.empty();
+    // Each operand goes back where it came from unless this was its last reader.
+    for (auto& [name, t] : operands) {
+      if (folded) readers[name] -= int(std::count(node.input().begin(), node.input().end(), name));
+      if (folded && readers[name] <= 0) {
+        if (inits.count(name) && !has_subgraphs) {
+          onnx::TensorProto* stored = const_cast<onnx::TensorProto*>(inits.at(name));
+          std::string().swap(*stored->mutable_raw_data());  // erased below as unused; its bytes go now
+        }
+        continue;
+      }
+      (inits.count(name) ? values : computed).emplace(name, std::move(t));
+    }
+    if (!folded) {
       result.skipped.emplace_back(nodeLabel(node), why);
       *kept.Add() = std::move(node);
       continue;
     }
-    for (int i = 0; i < node.output_size(); ++i) {
-      values.insert_or_assign(node.output(i), (*out)[static_cast<size_t>(i)]);
-      computed.insert_or_assign(node.output(i), (*out)[static_cast<size_t>(i)]);
-    }
+    for (int i = 0; i < node.output_size(); ++i)
+      computed.insert_or_assign(node.output(i), std::move((*out)[static_cast<size_t>(i)]));
     result.folded.push_back(nodeLabel(node));
   }
   *g.mutable_node() = std::move(kept);
   if (result.folded.empty()) return result;
-  for (auto& [name, value] : computed) {
+  values.clear();
+  while (!computed.empty()) {
+    auto it = computed.begin();
     auto* t = g.add_initializer();
-    writeTensor(value, *t);
-    t->set_name(name);
+    writeTensor(it->second, *t);
+    t->set_name(it->first);
+    computed.erase(it);  // one folded tensor at a time, not all of them twice
   }
   Graph graph(g, model.base_dir);
   result.initializers_removed = eraseUnusedInitializers(g, graph);
