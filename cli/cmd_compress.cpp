@@ -346,8 +346,7 @@ int runCompress(CompressOptions& o) {
   if (int rc = reportStatus(cmd, saveModel(current, out_onnx))) return rc;
   auto packed = pack::packModel(current.proto);
   if (!packed) return reportError(cmd, packed.error());
-  if (int rc = reportStatus(cmd, writeFileAtomic(out_dnnc, std::string_view(reinterpret_cast<const char*>(packed->bytes.data()),
-                                                                           packed->bytes.size()))))
+  if (int rc = reportStatus(cmd, pack::writePacked(*packed, out_dnnc)))
     return rc;
 
   // Test accuracy before and after, when a test set is given.
@@ -399,10 +398,10 @@ int runCompress(CompressOptions& o) {
   if (auto t = buildLayerTable(original)) before_table = *t;
   if (auto t = buildLayerTable(current)) after_table = *t;
   auto packed_before = pack::packModel(original.proto);
-  const double dnnc_before = packed_before ? double(packed_before->bytes.size()) : -1;
+  const double dnnc_before = packed_before ? double(packed_before->size) : -1;
   nlohmann::json compare = nlohmann::json::array();
-  compare.push_back({{"metric", ".onnx -> .dnnc bytes"}, {"before", onnx_bytes}, {"after", double(packed->bytes.size())}});
-  compare.push_back({{"metric", ".dnnc bytes"}, {"before", dnnc_before}, {"after", double(packed->bytes.size())}});
+  compare.push_back({{"metric", ".onnx -> .dnnc bytes"}, {"before", onnx_bytes}, {"after", double(packed->size)}});
+  compare.push_back({{"metric", ".dnnc bytes"}, {"before", dnnc_before}, {"after", double(packed->size)}});
   compare.push_back({{"metric", "nonzero weights"}, {"before", before_table.nonzero_params}, {"after", after_table.nonzero_params}});
   compare.push_back({{"metric", "held-out top-1 (%)"}, {"before", state.original.accuracy}, {"after", state.current.accuracy}});
   if (sets.has_test) compare.push_back({{"metric", "test top-1 (%)"}, {"before", test_before}, {"after", test_after}});

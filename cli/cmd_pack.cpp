@@ -97,8 +97,7 @@ int runPack(const PackCmdOptions& o) {
   // Without --data the model is not needed after packing: pack takes it apart instead of copying it.
   auto packed = o.data.path.empty() ? pack::packModel(std::move(model->proto), options) : pack::packModel(model->proto, options);
   if (!packed) return reportError(cmd, packed.error());
-  std::string_view out(reinterpret_cast<const char*>(packed->bytes.data()), packed->bytes.size());
-  if (int rc = reportStatus(cmd, writeFileAtomic(o.output, out))) return rc;
+  if (int rc = reportStatus(cmd, pack::writePacked(*packed, o.output))) return rc;
   Report report(cmd);
   report.addInput(o.model, loaded->sha256);
   report.root()["output"] = o.output;

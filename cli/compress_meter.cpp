@@ -37,7 +37,7 @@ std::string CompressMeter::unit(size_t i) const {
 
 Expected<double> CompressMeter::packedBytes(const Model& model) {
   DNNC_ASSIGN(pack::Packed packed, pack::packModel(model.proto));
-  return double(packed.bytes.size());
+  return double(packed.size);
 }
 
 Expected<std::vector<double>> CompressMeter::resources(const Model& model) {

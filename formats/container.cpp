@@ -42,9 +42,27 @@ std::vector<uint8_t> header(std::span<const Section> sections) {
 }  // namespace
 
 std::vector<uint8_t> writeContainer(std::span<const Section> sections) {
-  std::vector<uint8_t> out = header(sections);
-  for (const auto& s : sections) out.insert(out.end(), s.data.begin(), s.data.end());
+  std::vector<uint8_t> out;
+  out.reserve(size_t(containerBytes(sections)));
+  (void)writeContainerTo(sections, [&](std::span<const uint8_t> piece) {
+    out.insert(out.end(), piece.begin(), piece.end());
+    return Status{};
+  });
   return out;
+}
+
+Status writeContainerTo(std::span<const Section> sections,
+                        const std::function<Status(std::span<const uint8_t>)>& sink) {
+  const std::vector<uint8_t> h = header(sections);
+  DNNC_TRY(sink(h));
+  for (const auto& s : sections) DNNC_TRY(sink(s.data));
+  return {};
+}
+
+uint64_t containerBytes(std::span<const Section> sections) {
+  uint64_t total = header(sections).size();
+  for (const auto& s : sections) total += s.data.size();
+  return total;
 }
 
 uint64_t containerOverheadBytes(std::span<const Section> sections) { return header(sections).size(); }

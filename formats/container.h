@@ -3,6 +3,7 @@
 // lib/pack decides what goes in them. Layout: docs/formats/dnnc.md.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,12 @@ struct SectionView {
 };
 
 std::vector<uint8_t> writeContainer(std::span<const Section> sections);
+// The same bytes, handed to `sink` piece by piece (the header, then each payload where it is), so a
+// container of gigabytes is never whole in memory; the first error of the sink ends it.
+Status writeContainerTo(std::span<const Section> sections,
+                        const std::function<Status(std::span<const uint8_t>)>& sink);
+// Bytes of the container writeContainer makes.
+uint64_t containerBytes(std::span<const Section> sections);
 // Bytes writeContainer spends on everything but the payloads (magic, directory, CRCs).
 uint64_t containerOverheadBytes(std::span<const Section> sections);
 // Validates the magic, version, directory, lengths and every CRC before returning anything.

@@ -79,11 +79,11 @@ int main(int argc, char** argv) {
       packed = *pack::packModel(std::move(m));
     });
     std::string out;
-    double tu = bestSeconds(runs, [&] { out = serializeModel(*pack::unpackModel(packed.bytes)); });
+    double tu = bestSeconds(runs, [&] { out = serializeModel(*pack::unpackModel(packed.bytes())); });
     if (out.size() != bytes->size()) std::fprintf(stderr, "%s: unpacked size differs\n", path.c_str());
     long xz = compressedSize("xz -9 -c", path), zs = compressedSize("zstd -19 -c -q", path);
     const auto& r = packed.report;
-    double dnnc = double(packed.bytes.size()), dc = r["dc_count_bytes"].get<double>(), h = r["entropy_bound_bytes"].get<double>();
+    double dnnc = double(packed.size), dc = r["dc_count_bytes"].get<double>(), h = r["entropy_bound_bytes"].get<double>();
     std::printf("| %s | %.1f | %.2f | %.1fx | %.2f | %.2f | %.2fx | %.2f | %+.1f %% | %.2f | %+.1f %% | %.0f | %.0f |\n",
                 baseName(path).c_str(), double(bytes->size()) / 1e3, dnnc / 1e3, double(bytes->size()) / dnnc, double(xz) / 1e3,
                 double(zs) / 1e3, double(xz) / dnnc, dc / 1e3, 100 * (dnnc / dc - 1), h / 1e3, 100 * (dnnc / h - 1), mb / tp,

@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
     if (what == "pack") {
       onnx::ModelProto m;
       m.ParseFromString(*bytes);
-      sink += pack::packModel(std::move(m))->bytes.size();
+      sink += pack::packModel(std::move(m))->size;
     } else {
-      sink += serializeModel(*pack::unpackModel(packed->bytes)).size();
+      sink += serializeModel(*pack::unpackModel(packed->bytes())).size();
     }
     ms.push_back(cpu() - t0);
   }

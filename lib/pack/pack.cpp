@@ -8,6 +8,7 @@
 #include "formats/varint.h"
 #include "formats/zstd_blob.h"
 #include "lib/ir/external_data.h"
+#include "lib/support/atomic_file.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/ir/tensor.h"
 #include "lib/pack/bounds.h"
@@ -127,17 +128,26 @@ Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options)
   if (!z) return std::move(z).error();
   sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
   Packed out;
-  out.bytes = fm::writeContainer(sections);
+  out.size = fm::containerBytes(sections);
   out.report = {{"tensors", entries},
                 {"model_section_bytes", sections[0].data.size()},
                 {"model_protobuf_bytes", proto.size()},
-                {"container_bytes", out.bytes.size()},
+                {"container_bytes", out.size},
                 {"onnx_bytes", onnx_bytes},
                 {"tensor_dense_bytes", dense_total},
                 {"entropy_bound_bytes", entropy_total},
                 {"dc_count_bytes", dc_total},
-                {"ratio", out.bytes.empty() ? 0.0 : double(onnx_bytes) / double(out.bytes.size())}};
+                {"ratio", out.size == 0 ? 0.0 : double(onnx_bytes) / double(out.size)}};
+  out.sections = std::move(sections);
   return out;
+}
+
+Status writePacked(const Packed& packed, const std::string& path) {
+  return writeFileAtomic(path, [&](int fd) {
+    return fm::writeContainerTo(packed.sections, [&](std::span<const uint8_t> piece) {
+      return writeAll(fd, std::string_view(reinterpret_cast<const char*>(piece.data()), piece.size()), path);
+    });
+  });
 }
 
 Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <span>
+#include <string>
 #include <vector>
 
+#include "formats/container.h"
 #include "lib/pack/tensor_codec.h"
 #include "lib/support/error.h"
 
@@ -33,7 +35,12 @@ struct PackOptions {
 };
 
 struct Packed {
-  std::vector<uint8_t> bytes;
+  // The container's sections, kept apart: writePacked streams them to a file, so the container is never
+  // a second copy of them in memory.
+  std::vector<formats::Section> sections;
+  uint64_t size = 0;  // bytes of the container
+  // The whole container in memory (tests, small models).
+  std::vector<uint8_t> bytes() const { return formats::writeContainer(sections); }
   // Per tensor and in total: dense/packed bytes, codec, bits per nonzero, index share, entropy
   // bound and the Deep Compression count (see bounds.h).
   nlohmann::json report;
@@ -44,5 +51,7 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
 // left of it is unspecified): for callers that are done with the model.
 Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options = {});
 Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes);
+// Writes the container to path atomically (temp file and rename; "-" is stdout), section by section.
+Status writePacked(const Packed& packed, const std::string& path);
 
 }  // namespace dnnc::pack

@@ -35,7 +35,7 @@ TEST_CASE("pack/unpack round-trips every ONNX node-test model with every codec")
       auto packed = pack::packModel(orig, o);
       INFO(path.string() << " " << c);
       REQUIRE(packed.ok());
-      auto back = pack::unpackModel(packed->bytes);
+      auto back = pack::unpackModel(packed->bytes());
       INFO((back.ok() ? std::string() : back.error().message()));
       REQUIRE(back.ok());
       REQUIRE(google::protobuf::util::MessageDifferencer::Equals(orig, *back));

@@ -37,7 +37,7 @@ void requireRoundTrip(const onnx::ModelProto& m, const std::string& codec) {
   o.codec = *req;
   auto packed = pack::packModel(m, o);
   REQUIRE(packed.ok());
-  auto back = pack::unpackModel(packed->bytes);
+  auto back = pack::unpackModel(packed->bytes());
   INFO(codec << ": " << (back.ok() ? std::string() : back.error().message()));
   REQUIRE(back.ok());
   CHECK(MessageDifferencer::Equals(m, *back));
@@ -158,7 +158,7 @@ TEST_CASE("pack by value gives the bytes and report of pack by reference") {
     onnx::ModelProto copy = m;
     auto by_value = pack::packModel(std::move(copy));
     REQUIRE(by_value.ok());
-    CHECK(by_value->bytes == by_ref->bytes);
+    CHECK(by_value->bytes() == by_ref->bytes());
     CHECK(by_value->report == by_ref->report);
   }
 }
@@ -194,7 +194,7 @@ TEST_CASE("pack codes a materialized shared tensor as codebook indices and repor
     CHECK(t["index_share"].get<double>() > 0.3);
   }
   CHECK(found);
-  auto back = pack::unpackModel(packed->bytes);
+  auto back = pack::unpackModel(packed->bytes());
   REQUIRE(back.ok());
   CHECK(MessageDifferencer::Equals(m, *back));
 }
@@ -203,7 +203,7 @@ TEST_CASE("unpack rejects truncated and corrupted containers with Exit::Input") 
   auto m = bundled("lenet5.onnx");
   auto packed = pack::packModel(m);
   REQUIRE(packed.ok());
-  const auto& bytes = packed->bytes;
+  const std::vector<uint8_t> bytes = packed->bytes();
   for (size_t len = 0; len < bytes.size(); len += 1 + len / 8) {
     auto r = pack::unpackModel(std::span<const uint8_t>(bytes.data(), len));
     REQUIRE_FALSE(r.ok());
@@ -225,7 +225,8 @@ TEST_CASE("unpack validates sections even when their CRCs are right") {
   auto m = bundled("lenet300.onnx");
   auto packed = pack::packModel(m);
   REQUIRE(packed.ok());
-  auto sections = formats::readContainer(packed->bytes);
+  const std::vector<uint8_t> container = packed->bytes();  // the views below point into it
+  auto sections = formats::readContainer(container);
   REQUIRE(sections.ok());
   std::vector<formats::Section> base;
   for (const auto& s : *sections) base.push_back({s.name, s.kind, {s.data.begin(), s.data.end()}});
