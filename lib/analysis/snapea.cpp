@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "lib/exec/observed_run.h"
 #include "lib/ir/node.h"
 
 namespace dnnc {
@@ -286,18 +287,8 @@ Expected<SnapeaResult> collectSnapea(Executor& exec, BatchLoader& data, int64_t 
   if (exec.inputs().size() != 1)
     return Error(Exit::Input, "the SnaPEA count needs a model with one input, this one has ", exec.inputs().size());
   SnapeaCollector collector(exec);
-  ExecRunOptions run;
-  run.observer = &collector;
-  Tensor x;
-  data.rewind();
-  for (;;) {
-    DNNC_ASSIGN(bool more, data.next(batch, x));
-    if (!more) break;
-    auto out = exec.run({&x}, run);
-    if (!out) return std::move(out).error();
-    DNNC_TRY(collector.status());
-    if (progress) progress(data.position(), data.samples());
-  }
+  DNNC_TRY(runObserved(exec, data, batch, collector,
+                      {.check = [&] { return collector.status(); }, .progress = progress}));
   return collector.result();
 }
 
