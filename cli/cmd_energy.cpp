@@ -23,6 +23,7 @@ struct EnergyOptions {
   std::string accel = "eyeriss", objective = "energy", mapping, act_sparsity;
   int batch = 0;
   bool no_rlc = false, dump_accel = false, allow_partial = false;
+  bool snapea = false;
   InputShapeOptions shapes;
   DataOptions data;
   int64_t data_batch = 32;
@@ -49,6 +50,7 @@ Status runEnergy(const EnergyOptions& o) {
   request.data = o.data;
   request.data_batch = o.data_batch;
   request.threads = o.common.threads;
+  request.snapea = o.snapea;
   std::unique_ptr<ProgressLine> progress;
   std::string measuring;
   auto show = [&](const std::string& path, int64_t done, int64_t total) {
@@ -96,6 +98,9 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
   sub->add_flag("--dump-accel", o->dump_accel, "Print the resolved accelerator spec (YAML) and exit");
   sub->add_option("--data", o->data.path, "Measure activation zero runs by running the model on these samples (.npy, .npz, .pb)");
   sub->add_option("--data-batch", o->data_batch, "Samples per run with --data (default 32)");
+  sub->add_flag("--snapea", o->snapea,
+                "With --data: SnaPEA early termination in each Conv -> Relu, measured on the data (exact mode, or predictive "
+                "with the parameters `dnnc prune --snapea-budget` stored) and scored next to the energy without it");
   addPreprocessOptions(sub, o->data, "With --data: ");
   addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lib/analysis/shape_resolution.h"
+#include "lib/analysis/snapea_params.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/exec/dataset.h"
@@ -35,6 +36,9 @@ struct EnergyRequest {
   DataOptions data;           // measure activation zeros on these samples when the path is set
   int64_t data_batch = 32;
   int threads = 0;
+  // With data: SnaPEA early termination measured on it (exact mode, or predictive with the parameters a
+  // model stores under dnnc.snapea) and scored on the accelerator next to the cost without it.
+  bool snapea = false;
 };
 
 // One evaluated model.
@@ -47,6 +51,11 @@ struct ScoredModel {
   // (nullopt where the weights are not known), and the energy of the same mapping with no zero gating.
   std::vector<std::optional<UcnnCost>> ucnn;
   std::vector<double> ungated_energy;
+  // With EnergyRequest::snapea: the count on the data, the model's predictive parameters (when stored),
+  // and per layer the cost with SnaPEA under the same mapping (nullopt: not a covered Conv -> Relu).
+  std::optional<SnapeaResult> snapea;
+  std::optional<SnapeaParams> snapea_params;
+  std::vector<std::optional<LayerCost>> snapea_cost;
   int given_ifmaps = 0;         // layers whose ifmap zeros are known
   double load_ms = 0, extract_ms = 0, measure_ms = 0, eval_ms = 0;
 };

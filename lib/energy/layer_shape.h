@@ -56,6 +56,10 @@ struct LayerShape {
   FmapSparsity ofmap;  // the layer's output as written to DRAM (after ReLU when the chip applies it)
   double weight_zero_fraction = 0.0;
   bool first_layer = false;  // its ifmap is the network input (never RLC-compressed on Eyeriss)
+  // SnaPEA early termination (lib/analysis/snapea.h), as fractions of the layer's MACs: the terms never
+  // computed, and of those the ones whose ifmap operand is a real nonzero value. A skipped term saves
+  // what a gated one does (zero_handling.ifmap_zero_gates); see rs_core.cpp.
+  double snapea_skipped = 0.0, snapea_skipped_nonzero = 0.0;
 
   // Derived sizes.
   int Hp() const { return H + pad_top + pad_bottom; }
