@@ -98,13 +98,20 @@ std::vector<double> speculativeSums(const SnapeaConv& c, const float* x, const f
       // Term by term over the whole output plane: each output still sums its terms in speculation order.
       for (const Term& t : terms) {
         const float* xc = xn + t.channel * plane;
+        // The outputs whose tap falls inside the input along a row: ow in [ow_lo, ow_hi).
+        const int64_t shift = t.kx * c.dilation_w - c.pad_left;
+        const int64_t ow_lo = shift >= 0 ? 0 : (-shift + c.stride_w - 1) / c.stride_w;
+        const int64_t ow_hi = std::min(c.out_w, c.width - shift > 0 ? (c.width - shift + c.stride_w - 1) / c.stride_w : 0);
         for (int64_t oh = 0; oh < c.out_h; ++oh) {
           const int64_t ih = oh * c.stride_h - c.pad_top + t.ky * c.dilation_h;
           if (ih < 0 || ih >= c.height) continue;
           double* row = acc + oh * c.out_w;
-          for (int64_t ow = 0; ow < c.out_w; ++ow) {
-            const int64_t iw = ow * c.stride_w - c.pad_left + t.kx * c.dilation_w;
-            if (iw >= 0 && iw < c.width) row[ow] += t.weight * xc[ih * c.width + iw];
+          const float* in = xc + ih * c.width;
+          const double wt = t.weight;
+          if (c.stride_w == 1) {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) row[ow] += wt * in[ow + shift];
+          } else {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) row[ow] += wt * in[ow * c.stride_w + shift];
           }
         }
       }
