@@ -24,6 +24,7 @@ struct EnergyOptions {
   int batch = 0;
   bool no_rlc = false, dump_accel = false, allow_partial = false;
   bool delta = false, frames = false;
+  bool snapea = false;
   InputShapeOptions shapes;
   DataOptions data;
   int64_t data_batch = 32;
@@ -52,6 +53,7 @@ Status runEnergy(const EnergyOptions& o) {
   request.threads = o.common.threads;
   request.delta = o.delta;
   request.frames = o.frames;
+  request.snapea = o.snapea;
   std::unique_ptr<ProgressLine> progress;
   std::string measuring;
   auto show = [&](const std::string& path, int64_t done, int64_t total) {
@@ -104,6 +106,9 @@ void setupEnergy(CLI::App& app, CommandList& commands) {
                 "(RLC of the deltas) against the values");
   sub->add_flag("--frames", o->frames,
                 "With --delta: the samples are consecutive frames; also code each as its difference to the previous one");
+  sub->add_flag("--snapea", o->snapea,
+                "With --data: SnaPEA early termination in each Conv -> Relu, measured on the data (exact mode, or predictive "
+                "with the parameters `dnnc prune --snapea-budget` stored) and scored next to the energy without it");
   addPreprocessOptions(sub, o->data, "With --data: ");
   addHtmlOption(sub, o->html);
   addCommonOptions(sub, o->common);

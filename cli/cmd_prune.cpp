@@ -28,6 +28,7 @@ struct PruneOptions : PipelineCommandOptions {
   // NaN: not given (so a negative value given is still checked and refused).
   double sparsity = NAN, q = NAN, activation_sparsity = NAN, activation_budget = NAN;
   double accuracy_budget = NAN, target_energy = NAN;  // --energy-aware
+  double snapea_budget = NAN;                          // SnaPEA predictive mode, calibrated last
   int64_t iterations = 0, finetune_epochs = 0;         // train-prune-retrain rounds
   std::string accel = "eyeriss-sparse";
   bool magnitude = false, obd = false, energy_aware = false, activations = false;
@@ -124,7 +125,7 @@ Expected<PipelineElement> energyAwareElement(const PruneOptions& o) {
   return passElement("prune-energy-aware", params);
 }
 
-Expected<Pipeline> buildPipeline(const PruneOptions& o) {
+Expected<Pipeline> buildPruning(const PruneOptions& o) {
   const bool rounds = o.iterations > 0 || o.finetune_epochs > 0;
   // --obd on filters or channels without retraining rounds shrinks the layers (prune-structured ranked by
   // saliency); with rounds, prune-obd zeroes whole filters between retrainings.
@@ -167,6 +168,28 @@ Expected<Pipeline> buildPipeline(const PruneOptions& o) {
   if (p.elements.empty())
     return Error(Exit::Usage, "nothing to prune")
         .withHint("give --sparsity S, --q Q, --layer-sparsity NAME=S,..., --schedule FILE or --activations");
+  return p;
+}
+
+// Whether a weight or activation target is given (anything besides --snapea-budget).
+bool pruningGiven(const PruneOptions& o) {
+  return given(o.sparsity) || given(o.q) || !o.layer_sparsity.empty() || !o.schedule.empty() || o.activations ||
+         o.energy_aware || o.obd || o.iterations > 0 || o.finetune_epochs > 0;
+}
+
+// The pruning asked for, then the snapea pass last (its thresholds are for the final weights).
+Expected<Pipeline> buildPipeline(const PruneOptions& o) {
+  Pipeline p;
+  if (!given(o.snapea_budget) || pruningGiven(o)) {
+    DNNC_ASSIGN(p, buildPruning(o));
+  }
+  if (given(o.snapea_budget)) {
+    if (o.calibration.data.path.empty() || o.calibration.labels.empty())
+      return Error(Exit::Usage, "--snapea-budget calibrates on labelled data").withHint("give --data X --labels Y");
+    if (!(o.snapea_budget >= 0)) return Error(Exit::Usage, "--snapea-budget must be a non-negative number of points");
+    DNNC_ASSIGN(PipelineElement e, passElement("snapea", {{"budget", formatDouble(o.snapea_budget)}}));
+    p.elements.push_back(std::move(e));
+  }
   return p;
 }
 
@@ -253,6 +276,9 @@ void setupPrune(CLI::App& app, CommandList& commands) {
   sub->add_flag("--activations", o->activations, "Prune activations too: Relu -> ThresholdedRelu calibrated on --data (Cnvlutin)");
   sub->add_option("--activation-sparsity", o->activation_sparsity, "Target fraction of zero activations after each Relu");
   sub->add_option("--activation-budget", o->activation_budget, "Largest activation sparsity within this accuracy drop (points; needs --labels)");
+  sub->add_option("--snapea-budget", o->snapea_budget,
+                  "SnaPEA predictive mode: per-layer thresholds within this top-1 drop (points, on a held-out split of "
+                  "--data/--labels), stored in the model's metadata (dnnc.snapea); the graph is unchanged");
   addPipelineCommandOptions(sub, *o, true, ".pruned.onnx");
   commands.push_back({sub, [o] { return reportStatus("prune", runPrune(*o)); }});
 }

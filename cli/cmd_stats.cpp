@@ -61,6 +61,7 @@ nlohmann::json snapeaJson(const SnapeaResult& s) {
                       {"macs", l.macs},
                       {"negative_macs", l.negative_macs},
                       {"skipped_macs", l.skipped_macs},
+                      {"skipped_nonzero_macs", l.skipped_nonzero_macs},
                       {"skip_fraction", l.skipFraction()},
                       {"max_abs_diff", l.max_abs_diff},
                       {"mismatches", l.mismatches},

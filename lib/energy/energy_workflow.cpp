@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "lib/ir/onnx_io.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
+#include "lib/support/format_double.h"
 #include "lib/support/sha256.h"
 
 namespace dnnc::energy {
@@ -64,6 +66,79 @@ Expected<std::vector<DeltaStats>> measureDelta(const Model& model, const EnergyR
   });
 }
 
+// SnaPEA early termination on --data: exact mode, or predictive with the model's stored parameters
+// (simulated, so the count follows what SnaPEA hardware would compute). A model with no covered layer,
+// or a count that disagrees with the executor, is refused.
+Status measureSnapea(const Model& model, const EnergyRequest& o, ScoredModel& s, const MeasureProgress& progress) {
+  DNNC_ASSIGN(s.snapea_params, readSnapeaParams(model, strCat("'", s.path, "'")));
+  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.threads}));
+  if (exec->inputs().size() != 1)
+    return Error(Exit::Input, "--data feeds models with exactly one input; '", s.path, "' has ", exec->inputs().size());
+  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
+  int64_t batch = o.data_batch;
+  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
+  std::vector<SnapeaPrediction> predictions;
+  if (s.snapea_params) predictions = s.snapea_params->predictions();
+  DNNC_ASSIGN(SnapeaResult r, collectSnapea(*exec, *loader, batch, [&](int64_t d, int64_t t) {
+    if (progress) progress(s.path + " (SnaPEA)", d, t);
+  }, predictions));
+  if (r.layers.empty()) {
+    std::string why;
+    bool bn = false;
+    for (const auto& u : r.uncovered) {
+      why += strCat(why.empty() ? "" : "; ", u.node, ": ", u.reason);
+      bn = bn || u.reason.find("fold-bn") != std::string::npos;
+    }
+    Error e(Exit::Input, "--snapea: no Conv of '", s.path, "' is covered (a Conv read only by a Relu, with non-negative input)",
+            why.empty() ? ": the model has no Conv" : ": " + why);
+    if (bn) e.withHint("fold BatchNormalization into the Convs first: dnnc run MODEL -o FOLDED --passes fold-bn");
+    return e;
+  }
+  for (const auto& l : r.layers)
+    if (!l.exact())
+      return Error(Exit::Internal, "SnaPEA early termination of Conv '", l.node, "' in '", s.path, "' disagrees with the executor on ",
+                   l.mismatches, " outputs and saw ", l.negative_inputs, " negative inputs");
+  s.snapea = std::move(r);
+  return {};
+}
+
+// The cost of each covered layer with SnaPEA's skipped terms, under the mapping chosen without them.
+Status scoreSnapea(const AcceleratorSpec& spec, ScoredModel& s, bool compression) {
+  s.snapea_cost.clear();
+  for (size_t i = 0; i < s.cost.layers.size(); ++i) {
+    const std::string& node = s.layers.info[i].node;
+    auto it = std::find_if(s.snapea->layers.begin(), s.snapea->layers.end(), [&](const SnapeaLayer& l) { return l.node == node; });
+    if (it == s.snapea->layers.end()) {
+      s.snapea_cost.emplace_back();
+      continue;
+    }
+    LayerShape l = s.layers.layers[i];
+    l.snapea_skipped = it->skipFraction();
+    l.snapea_skipped_nonzero = it->skipNonzeroFraction();
+    DNNC_ASSIGN(LayerCost c, evaluate(spec, l, s.cost.layers[i].mapping, EvalOptions{compression}));
+    c.mapping_source = s.cost.layers[i].mapping_source;
+    s.snapea_cost.push_back(std::move(c));
+  }
+  return {};
+}
+
+const SnapeaLayer* snapeaLayerOf(const ScoredModel& s, const std::string& node) {
+  for (const auto& l : s.snapea->layers)
+    if (l.node == node) return &l;
+  return nullptr;
+}
+
+// What a skipped term saves on this accelerator, and whether it saves time: the report names it.
+std::string snapeaAssumption(const AcceleratorSpec& spec) {
+  return strCat("a skipped term saves what the accelerator's ifmap zero gating saves on a gated one: ",
+                gatedAccessesList(spec.zeros.ifmap_zero_gates.value),
+                spec.zeros.gate_ifmap_zeros.value ? " (skipped terms on zero or padding inputs were gated already)" : "",
+                spec.zeros.skip_gated_cycles.value
+                    ? "; skipped terms also save their cycles (skip_gated_cycles: the accelerator skips)"
+                    : "; skipped terms keep their cycles (skip_gated_cycles false: the accelerator gates rather than "
+                      "skips), so latency is unchanged");
+}
+
 // evaluateNetwork, except that a layer no mapping fits (a searched one) is moved to the skip list instead
 // of failing the whole model; an invalid mapping from the file stays an error.
 Expected<NetworkCost> evaluateModel(const AcceleratorSpec& spec, OnnxLayers& L, const NetworkOptions& options) {
@@ -106,6 +181,7 @@ std::string shapeText(const LayerShape& l) {
 }
 
 nlohmann::json ucnnJson(const ScoredModel& s, size_t i);
+nlohmann::json snapeaLayerJson(const ScoredModel& s, size_t i);
 
 nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   const LayerShape& l = s.layers.layers[i];
@@ -129,6 +205,7 @@ nlohmann::json layerJson(const ScoredModel& s, size_t i) {
   j["ofmap_zero_fraction"] = l.ofmap.fraction();
   j["ifmap_zero_runs_measured"] = l.ifmap.zero_runs.has_value();
   if (!s.ucnn.empty()) j["ucnn"] = ucnnJson(s, i);
+  if (s.snapea) j["snapea"] = snapeaLayerJson(s, i);
   int64_t weights = 0;
   for (const auto& in : s.layers.info) weights += in.nonzero_weights;
   j["share"] = {{"macs", t.macs > 0 ? c.macs / t.macs : 0.0},
@@ -252,6 +329,126 @@ std::string formatUcnn(const ScoredModel& s, const AcceleratorSpec& spec) {
               sig(ucnn / dense), sig(lat / clock), sig(ulat / clock)});
   out += u.render();
   if (!all) out += "?: the layer's weights depend on data: no UCNN counts, and no UCNN total\n";
+  return out;
+}
+
+// ---- SnaPEA ----
+
+// Totals with SnaPEA: covered layers at their SnaPEA cost, the others as they are.
+struct SnapeaTotals {
+  double energy = 0, energy_pj = 0, latency = 0, processing = 0, executed = 0;
+};
+SnapeaTotals snapeaTotals(const ScoredModel& s) {
+  SnapeaTotals t;
+  for (size_t i = 0; i < s.cost.layers.size(); ++i) {
+    const LayerCost& c = s.snapea_cost[i] ? *s.snapea_cost[i] : s.cost.layers[i];
+    t.energy += c.energy.total();
+    t.energy_pj += c.energy_pj.total();
+    t.latency += c.latency_cycles;
+    t.processing += c.processing_cycles;
+    t.executed += c.nonzero_macs;
+  }
+  return t;
+}
+
+nlohmann::json snapeaLayerJson(const ScoredModel& s, size_t i) {
+  const SnapeaLayer* l = snapeaLayerOf(s, s.layers.info[i].node);
+  if (!l || !s.snapea_cost[i]) return {{"covered", false}};
+  const LayerCost &without = s.cost.layers[i], &with = *s.snapea_cost[i];
+  return {{"covered", true},
+          {"relu", l->relu},
+          {"speculation_n", l->speculation_n},
+          {"threshold", l->threshold},
+          {"predicted_outputs", l->predicted_outputs},
+          {"mispredicted", l->mispredicted},
+          {"outputs", l->outputs},
+          {"skip_fraction", l->skipFraction()},
+          {"skipped_nonzero_fraction", l->skipNonzeroFraction()},
+          {"nonzero_macs", with.nonzero_macs},
+          {"nonzero_macs_without", without.nonzero_macs},
+          {"energy", with.energy.total()},
+          {"energy_without", without.energy.total()},
+          {"energy_pj", with.energy_pj.total()},
+          {"energy_pj_without", without.energy_pj.total()},
+          {"latency_cycles", with.latency_cycles},
+          {"latency_cycles_without", without.latency_cycles}};
+}
+
+nlohmann::json snapeaModelJson(const ScoredModel& s, const AcceleratorSpec& spec) {
+  const SnapeaResult& r = *s.snapea;
+  const SnapeaTotals t = snapeaTotals(s);
+  const GatedAccesses& g = spec.zeros.ifmap_zero_gates.value;
+  nlohmann::json saves = nlohmann::json::array();
+  for (auto [name, on] : {std::pair<const char*, bool>{"mac", g.mac}, {"ifmap_read", g.ifmap_read}, {"filter_read", g.filter_read},
+                          {"psum_read", g.psum_read}, {"psum_write", g.psum_write}})
+    if (on) saves.push_back(name);
+  nlohmann::json uncovered = nlohmann::json::array();
+  for (const auto& u : r.uncovered) uncovered.push_back({{"node", u.node}, {"reason", u.reason}});
+  nlohmann::json j = {{"mode", r.predictive() ? "predictive" : "exact"},
+                      {"assumption", snapeaAssumption(spec)},
+                      {"saves", saves},
+                      {"cycles_saved", spec.zeros.skip_gated_cycles.value},
+                      {"covered_layers", r.layers.size()},
+                      {"macs", r.macs()},
+                      {"skipped_macs", r.skippedMacs()},
+                      {"skip_fraction", r.skipFraction()},
+                      {"energy", t.energy},
+                      {"energy_without", s.cost.energy.total()},
+                      {"energy_ratio", ratio(t.energy, s.cost.energy.total())},
+                      {"energy_pj", t.energy_pj},
+                      {"energy_pj_without", s.cost.energy_pj.total()},
+                      {"nonzero_macs", t.executed},
+                      {"nonzero_macs_without", s.cost.nonzero_macs},
+                      {"latency_cycles", t.latency},
+                      {"latency_cycles_without", s.cost.latency_cycles},
+                      {"uncovered", uncovered}};
+  if (s.snapea_params) {
+    const SnapeaParams& p = *s.snapea_params;
+    j["predictive"] = {{"metadata_key", kSnapeaMetadataKey}, {"budget_points", p.budget},
+                       {"top1_before", p.top1_before}, {"top1", p.top1},
+                       {"heldout_samples", p.heldout_samples}, {"profile_samples", p.profile_samples}, {"seed", p.seed}};
+  }
+  return j;
+}
+
+std::string formatSnapea(const ScoredModel& s, const AcceleratorSpec& spec) {
+  const SnapeaResult& r = *s.snapea;
+  std::string out = strCat("\nSnaPEA (Akhlaghi et al., ISCA 2018), ", r.predictive() ? "predictive" : "exact",
+                           " mode, measured on the data; ", snapeaAssumption(spec), ":\n");
+  TextTable t({"layer", "n", "skipped", "on nonzero", "executed", "SnaPEA", "energy", "SnaPEA", "SnaPEA/without",
+               "latency ms", "SnaPEA ms"});
+  t.alignRight({1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+  const double clock = s.cost.clock_mhz * 1e3;
+  auto count = [](double v) { return humanCount(int64_t(std::llround(v))); };
+  for (size_t i = 0; i < s.cost.layers.size(); ++i) {
+    if (!s.snapea_cost[i]) continue;
+    const LayerCost &a = s.cost.layers[i], &b = *s.snapea_cost[i];
+    const SnapeaLayer* l = snapeaLayerOf(s, s.layers.info[i].node);
+    t.addRow({a.name, l->speculation_n ? std::to_string(l->speculation_n) : "exact", formatFixed(100 * l->skipFraction(), 2) + " %",
+              formatFixed(100 * l->skipNonzeroFraction(), 2) + " %", count(a.nonzero_macs), count(b.nonzero_macs),
+              count(a.energy.total()), count(b.energy.total()), sig(b.energy.total() / a.energy.total()),
+              sig(a.latency_cycles / clock), sig(b.latency_cycles / clock)});
+  }
+  const SnapeaTotals x = snapeaTotals(s);
+  t.addSeparator();
+  t.addRow({"model", "", formatFixed(100 * r.skipFraction(), 2) + " %", "", count(s.cost.nonzero_macs), count(x.executed),
+            count(s.cost.energy.total()), count(x.energy), sig(x.energy / s.cost.energy.total()), sig(s.cost.latency_cycles / clock),
+            sig(x.latency / clock)});
+  out += t.render();
+  out += "skipped: of the covered layer's MACs (model: of the covered layers' MACs); on nonzero: skipped terms whose input is a "
+         "real nonzero value; energy in MAC-energies, the model row over every layer\n";
+  if (s.snapea_params) {
+    const SnapeaParams& p = *s.snapea_params;
+    out += strCat("predictive parameters from the model's metadata (", kSnapeaMetadataKey, "): held-out top-1 ",
+                  formatFixed(100 * p.top1_before, 2), " % exact, ", formatFixed(100 * p.top1, 2), " % predicted (",
+                  p.heldout_samples, " samples, budget ", formatDouble(p.budget),
+                  " points); the graph is unchanged, so these savings need SnaPEA hardware; activation zeros are the "
+                  "exact model's\n");
+  }
+  if (!r.uncovered.empty()) {
+    out += "not covered by SnaPEA:\n";
+    for (const auto& u : r.uncovered) out += strCat("  ", u.node, ": ", u.reason, "\n");
+  }
   return out;
 }
 
@@ -442,6 +639,8 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
   if (o.delta && o.data.path.empty())
     return Error(Exit::Usage, "--delta measures feature maps on data").withHint("add --data FILE");
   if (o.delta) DNNC_TRY(checkDeltaSpec(result.spec, o.compression));
+  if (o.snapea && o.data.path.empty())
+    return Error(Exit::Usage, "--snapea measures early termination on data").withHint("give --data X");
 
   std::optional<MappingTable> table;
   if (!o.mapping.empty()) {
@@ -538,6 +737,7 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
       if (o.delta) {
         DNNC_ASSIGN(delta_stats[k], measureDelta(models[k], o, s.path, progress));
       }
+      if (o.snapea) DNNC_TRY(measureSnapea(models[k], o, s, progress));
       s.measure_ms = msSince(t1);
     }
     auto ifmaps = resolveActSparsity(s.layers, measured, flag, nullptr);
@@ -580,6 +780,7 @@ Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasurePro
                      s.delta->unmeasured.size() > 1 ? ", ..." : "")
             .withHint("--allow-partial codes them dense under every coding and lists them");
     }
+    if (s.snapea) DNNC_TRY(scoreSnapea(result.spec, s, o.compression));
     s.eval_ms = msSince(t0);
     DNNC_TRY(refusePartial(s, o));
   }
@@ -600,6 +801,8 @@ nlohmann::json energyReportJson(const EnergyResult& result, const EnergyRequest&
     r["model2"] = modelJson(result.models[1]);
     r["ratios"] = ratiosJson(result.models[0], result.models[1]);
   }
+  if (result.models[0].snapea) r["snapea"] = snapeaModelJson(result.models[0], result.spec);
+  if (result.models.size() > 1 && result.models[1].snapea) r["model2"]["snapea"] = snapeaModelJson(result.models[1], result.spec);
   return r;
 }
 
@@ -608,6 +811,7 @@ std::string formatEnergyReport(const EnergyResult& result) {
   for (size_t k = 0; k < result.models.size(); ++k) {
     out += (k ? "\n" : "") + formatModel(result.models[k], result.spec);
     if (!result.models[k].ucnn.empty()) out += formatUcnn(result.models[k], result.spec);
+    if (result.models[k].snapea) out += formatSnapea(result.models[k], result.spec);
   }
   if (result.models.size() > 1) out += formatComparison(result.models[0], result.models[1]);
   return out;

@@ -17,6 +17,7 @@
 
 #include "lib/analysis/shape_resolution.h"
 #include "lib/energy/delta_energy.h"
+#include "lib/analysis/snapea_params.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/onnx_layers.h"
 #include "lib/exec/dataset.h"
@@ -39,6 +40,9 @@ struct EnergyRequest {
   // With data: feature maps also scored delta coded (delta_energy.h), spatial deltas, and temporal ones
   // with frames (the samples in order as frames of one sequence).
   bool delta = false, frames = false;
+  // With data: SnaPEA early termination measured on it (exact mode, or predictive with the parameters a
+  // model stores under dnnc.snapea) and scored on the accelerator next to the cost without it.
+  bool snapea = false;
 };
 
 // One evaluated model.
@@ -52,6 +56,11 @@ struct ScoredModel {
   std::vector<std::optional<UcnnCost>> ucnn;
   std::vector<double> ungated_energy;
   std::optional<DeltaEnergy> delta;  // with EnergyRequest::delta
+  // With EnergyRequest::snapea: the count on the data, the model's predictive parameters (when stored),
+  // and per layer the cost with SnaPEA under the same mapping (nullopt: not a covered Conv -> Relu).
+  std::optional<SnapeaResult> snapea;
+  std::optional<SnapeaParams> snapea_params;
+  std::vector<std::optional<LayerCost>> snapea_cost;
   int given_ifmaps = 0;         // layers whose ifmap zeros are known
   double load_ms = 0, extract_ms = 0, measure_ms = 0, eval_ms = 0;
 };

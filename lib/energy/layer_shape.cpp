@@ -120,6 +120,8 @@ Status validateLayer(const LayerShape& l) {
   DNNC_TRY(checkFraction(l, "ifmap zero fraction", l.ifmap.zero_fraction));
   DNNC_TRY(checkFraction(l, "ofmap zero fraction", l.ofmap.zero_fraction));
   DNNC_TRY(checkFraction(l, "weight zero fraction", l.weight_zero_fraction));
+  DNNC_TRY(checkFraction(l, "SnaPEA skipped fraction", l.snapea_skipped));
+  DNNC_TRY(checkFraction(l, "SnaPEA skipped nonzero fraction", l.snapea_skipped_nonzero));
   DNNC_TRY(checkHistogram(l, "ifmap zero-run histogram", l.ifmap));
   DNNC_TRY(checkHistogram(l, "ofmap zero-run histogram", l.ofmap));
   return {};

@@ -60,6 +60,10 @@ struct LayerShape {
   // of shared weights, INT8 weights or activations. The spec's narrow_data says on which levels it counts.
   int weight_bits = 0;
   int ifmap_bits = 0;
+  // SnaPEA early termination (lib/analysis/snapea.h), as fractions of the layer's MACs: the terms never
+  // computed, and of those the ones whose ifmap operand is a real nonzero value. A skipped term saves
+  // what a gated one does (zero_handling.ifmap_zero_gates); see rs_core.cpp.
+  double snapea_skipped = 0.0, snapea_skipped_nonzero = 0.0;
 
   // Derived sizes.
   int Hp() const { return H + pad_top + pad_bottom; }

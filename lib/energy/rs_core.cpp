@@ -144,10 +144,14 @@ LayerContext makeContext(const AcceleratorSpec& spec, const LayerShape& l, const
   const auto& z = spec.zeros;
   const double ifmap_kept = c.valid_macs * (1.0 - l.ifmap.fraction());
   const double weight_kept = 1.0 - l.weight_zero_fraction;
+  // SnaPEA: a term the PE never computes saves the events a gated ifmap zero saves (the ifmap gate list).
+  // Where ifmap zeros are gated already, only the skipped terms on real nonzero inputs save more; skipped
+  // weights are negative, never zero, so weight gating removed none of them.
   auto kept = [&](bool by_ifmap, bool by_weight) {
     double n = z.gate_ifmap_zeros.value && by_ifmap ? ifmap_kept : c.macs;
     if (z.gate_weight_zeros.value && by_weight) n *= weight_kept;
-    return n;
+    if (by_ifmap) n -= c.macs * (z.gate_ifmap_zeros.value ? l.snapea_skipped_nonzero : l.snapea_skipped);
+    return std::max(0.0, n);
   };
   const GatedAccesses& gi = z.ifmap_zero_gates.value;
   const GatedAccesses& gw = z.weight_zero_gates.value;

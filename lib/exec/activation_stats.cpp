@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lib/exec/observed_run.h"
 #include "lib/ir/op_traits.h"
 
 namespace dnnc {
@@ -147,17 +148,7 @@ Expected<std::vector<ActivationStats>> collectActivationStats(Executor& exec, Ba
   if (exec.inputs().size() != 1)
     return Error(Exit::Input, "activation statistics need a model with one input, this one has ", exec.inputs().size());
   ActivationStatsCollector collector(exec, options);
-  ExecRunOptions run;
-  run.observer = &collector;
-  Tensor x;
-  data.rewind();
-  for (;;) {
-    DNNC_ASSIGN(bool more, data.next(batch, x));
-    if (!more) break;
-    auto out = exec.run({&x}, run);
-    if (!out) return std::move(out).error();
-    if (progress) progress(data.position(), data.samples());
-  }
+  DNNC_TRY(runObserved(exec, data, batch, collector, {.progress = progress}));
   return collector.results();
 }
 

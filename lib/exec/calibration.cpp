@@ -1,5 +1,7 @@
 #include "lib/exec/calibration.h"
 
+#include <algorithm>
+
 #include "lib/exec/executor.h"
 
 namespace dnnc {
@@ -31,6 +33,33 @@ Expected<CalibrationSet> loadCalibrationSet(const Model& model, const Calibratio
     set.labels = std::move(labels);
   }
   return set;
+}
+
+CalibrationSet selectSamples(const CalibrationSet& set, std::span<const int64_t> rows, int64_t batch) {
+  CalibrationSet out;
+  if (set.batches.empty() || rows.empty()) return out;
+  // Where each sample is: its batch and its row in it.
+  std::vector<std::pair<size_t, int64_t>> at;
+  for (size_t b = 0; b < set.batches.size(); ++b)
+    for (int64_t r = 0; r < set.batches[b].dims()[0]; ++r) at.emplace_back(b, r);
+  const Tensor& first = set.batches.front();
+  const size_t sample_bytes = first.sizeBytes() / static_cast<size_t>(std::max<int64_t>(1, first.dims()[0]));
+  batch = std::max<int64_t>(1, batch);
+  for (size_t i = 0; i < rows.size(); i += static_cast<size_t>(batch)) {
+    const int64_t n = std::min<int64_t>(batch, static_cast<int64_t>(rows.size() - i));
+    std::vector<int64_t> dims = first.dims();
+    dims[0] = n;
+    Tensor t(first.dtype(), dims);
+    for (int64_t j = 0; j < n; ++j) {
+      const auto [b, r] = at[static_cast<size_t>(rows[i + static_cast<size_t>(j)])];
+      std::copy_n(set.batches[b].rawData() + static_cast<size_t>(r) * sample_bytes, sample_bytes,
+                  t.rawData() + static_cast<size_t>(j) * sample_bytes);
+      if (!set.labels.empty()) out.labels.push_back(set.labels[static_cast<size_t>(rows[i + static_cast<size_t>(j)])]);
+    }
+    out.samples += n;
+    out.batches.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace dnnc

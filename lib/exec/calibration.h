@@ -2,6 +2,7 @@
 // fine-tuning): the CLI's --data/--labels and preprocessing, and the set loaded into memory once.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,9 @@ struct CalibrationSet {
 // Reads the whole (limited) set for `model`'s single input. Errors: Exit::Input for data or labels that do
 // not fit the model or each other.
 Expected<CalibrationSet> loadCalibrationSet(const Model& model, const Calibration& calibration);
+
+// The samples at `rows` (indices into `set`, in that order), in batches of up to `batch`, with their
+// labels: a split of a loaded set (e.g. a held-out part) without reading the data again.
+CalibrationSet selectSamples(const CalibrationSet& set, std::span<const int64_t> rows, int64_t batch);
 
 }  // namespace dnnc

@@ -45,7 +45,9 @@ class NodeObserver {
   virtual ~NodeObserver() = default;
   // Before node `index` (graph order) runs; inputs[i] is nullptr for an absent optional input.
   virtual void beforeNode(int index, const onnx::NodeProto& node, std::span<const Value* const> inputs) {}
-  // After it ran; outputs[i] is nullptr for an output the node did not produce.
+  // After it ran; outputs[i] is nullptr for an output the node did not produce. An observer may write
+  // the output values in place (a simulation of approximate hardware: later nodes read what it wrote);
+  // with an observer the executor fuses no nodes (a view, e.g. a Reshape's output, still shares its input's buffer).
   virtual void afterNode(int index, const onnx::NodeProto& node, std::span<const Value* const> outputs) {}
 };
 

@@ -22,6 +22,12 @@ class EvalSet {
  public:
   // Reads the (limited) data for the model's single input; labels optional.
   static Expected<EvalSet> load(const Model& model, const Calibration& calibration);
+  // A set already in memory (e.g. one part of a split: selectSamples).
+  static EvalSet of(CalibrationSet set) {
+    EvalSet e;
+    e.set_ = std::move(set);
+    return e;
+  }
   const std::vector<Tensor>& batches() const { return set_.batches; }
   int64_t samples() const { return set_.samples; }
   bool hasLabels() const { return !set_.labels.empty(); }

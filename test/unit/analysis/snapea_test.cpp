@@ -167,3 +167,87 @@ TEST_CASE("SnaPEA skip count matches a brute-force loop on a grouped, strided, p
   CHECK(l.terminated_nonzero == 0);
   CHECK(l.max_abs_diff < 1e-6);
 }
+
+TEST_CASE("SnaPEA speculative sums and predictive counts match a brute-force loop", "[analysis][snapea]") {
+  // Grouped, strided (2 along the width too), padded and dilated, so the row ranges the speculation
+  // loop computes are exercised at both edges.
+  SnapeaConv c;
+  c.batch = 2;
+  c.channels = 4;
+  c.height = 7;
+  c.width = 9;
+  c.filters = 6;
+  c.group = 2;
+  c.kernel_h = 3;
+  c.kernel_w = 3;
+  c.stride_h = 1;
+  c.stride_w = 2;
+  c.dilation_h = 2;
+  c.dilation_w = 1;
+  c.pad_top = 2;
+  c.pad_left = 1;
+  const int64_t pad_bottom = 1, pad_right = 2;
+  c.out_h = (c.height + c.pad_top + pad_bottom - ((c.kernel_h - 1) * c.dilation_h + 1)) / c.stride_h + 1;
+  c.out_w = (c.width + c.pad_left + pad_right - ((c.kernel_w - 1) * c.dilation_w + 1)) / c.stride_w + 1;
+  const int64_t cg = c.channels / c.group, mg = c.filters / c.group, k = cg * c.kernel_h * c.kernel_w;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> wd(-1, 1), xd(0, 2);
+  std::vector<float> w(static_cast<size_t>(c.filters * k)), bias(static_cast<size_t>(c.filters));
+  std::vector<float> x(static_cast<size_t>(c.batch * c.channels * c.height * c.width));
+  for (float& v : w) v = wd(rng);
+  for (float& v : bias) v = wd(rng);
+  for (float& v : x) v = std::uniform_real_distribution<float>(0, 1)(rng) < 0.3f ? 0.0f : xd(rng);
+  const int64_t n_spec = 5;
+
+  // Brute force: per output, the filter's terms by decreasing |w| (ties by index), the first n summed
+  // in double with the bias; the full sum decides mispredictions.
+  std::vector<double> expected, full;
+  for (int64_t n = 0; n < c.batch; ++n)
+    for (int64_t m = 0; m < c.filters; ++m) {
+      std::vector<int64_t> idx(static_cast<size_t>(k));
+      for (int64_t i = 0; i < k; ++i) idx[static_cast<size_t>(i)] = i;
+      std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) { return std::abs(w[size_t(m * k + a)]) > std::abs(w[size_t(m * k + b)]); });
+      for (int64_t oh = 0; oh < c.out_h; ++oh)
+        for (int64_t ow = 0; ow < c.out_w; ++ow) {
+          double spec = bias[size_t(m)], sum = bias[size_t(m)];
+          for (int64_t t = 0; t < k; ++t) {
+            const int64_t q = idx[size_t(t)], ch = q / (c.kernel_h * c.kernel_w), ky = q / c.kernel_w % c.kernel_h, kx = q % c.kernel_w;
+            const int64_t ih = oh * c.stride_h - c.pad_top + ky * c.dilation_h, iw = ow * c.stride_w - c.pad_left + kx * c.dilation_w;
+            if (ih < 0 || ih >= c.height || iw < 0 || iw >= c.width) continue;
+            const double p = double(w[size_t(m * k + q)]) * x[size_t(((n * c.channels + (m / mg) * cg + ch) * c.height + ih) * c.width + iw)];
+            if (t < n_spec) spec += p;
+            sum += p;
+          }
+          expected.push_back(spec);
+          full.push_back(sum);
+        }
+    }
+  const std::vector<double> sums = speculativeSums(c, x.data(), w.data(), bias.data(), n_spec);
+  REQUIRE(sums.size() == expected.size());
+  for (size_t i = 0; i < sums.size(); ++i) CHECK(sums[i] == Approx(expected[i]).margin(1e-9));
+
+  // Predictive counts with threshold 0.3: predicted outputs are those below it, each computing n terms.
+  const SnapeaPrediction p{"conv", n_spec, 0.3};
+  const std::vector<char> predicted = predictNegative(c, x.data(), w.data(), bias.data(), p);
+  std::vector<float> relu(full.size());
+  int64_t guessed = 0, wrong = 0;
+  for (size_t i = 0; i < full.size(); ++i) {
+    CHECK(bool(predicted[i]) == (expected[i] < 0.3));
+    relu[i] = predicted[i] ? 0.0f : float(std::max(full[i], 0.0));
+    guessed += predicted[i];
+    wrong += predicted[i] && full[i] > 0;
+  }
+  REQUIRE(guessed > 0);
+  SnapeaLayer l;
+  accumulateSnapea(l, c, x.data(), w.data(), bias.data(), relu.data(), predicted.data(), n_spec);
+  CHECK(l.predicted_outputs == guessed);
+  CHECK(l.mispredicted == wrong);
+  CHECK(l.mismatches == 0);
+  CHECK(l.speculation_n == n_spec);
+  // Every predicted output skips its k - n other terms; the others may stop early too.
+  CHECK(l.skipped_macs >= guessed * (k - n_spec));
+  CHECK(l.skipped_nonzero_macs <= l.skipped_macs);
+  SnapeaLayer exact;
+  accumulateSnapea(exact, c, x.data(), w.data(), bias.data(), nullptr);
+  CHECK(l.skipped_macs > exact.skipped_macs);
+}
