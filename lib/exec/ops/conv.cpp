@@ -72,7 +72,7 @@ struct ConvKernel {
   // Ungrouped 2-D convolutions of narrow maps with enough depth per output (a 1x1 or single-channel
   // conv has too little to amortise a tile's write-back) and at least one full block of channels.
   bool directApplies(const ops::Window3& w, int64_t K, int64_t M, int64_t P) const {
-    return gemm::kDirectConvAvailable && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
+    return gemm::directConvAvailable() && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
            K >= 64 && M >= gemm::kDirectLanes && P >= gemm::kDirectTile &&
            (w.in[1] + w.pad_begin[1] + w.pad_end[1]) * (w.in[2] + w.pad_begin[2] + w.pad_end[2]) < (int64_t{1} << 30);  // int32 taps
   }
@@ -229,8 +229,8 @@ struct ConvKernel {
     const int64_t blocks = (units + per - 1) / per;
     // Output-channel blocks when the position blocks alone cannot feed the threads.
     int64_t mblocks = 1;
-    if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::kMR - 1) / gemm::kMR);
-    const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + gemm::kMR - 1) / gemm::kMR * gemm::kMR;
+    if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::rowPanel() - 1) / gemm::rowPanel());
+    const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + gemm::rowPanel() - 1) / gemm::rowPanel() * gemm::rowPanel();
     mblocks = (Mg + mchunk - 1) / mchunk;
     const int64_t tasks = nblocks * group * blocks * mblocks;
     const bool par = may_thread && tasks >= 2;

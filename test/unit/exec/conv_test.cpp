@@ -178,7 +178,7 @@ TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive 
       {{9, 8, 5, 5}, {16, 8, 3, 3}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},        // no padding, one 1-position tile
       {{24, 16, 7, 7}, {32, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},     // 1176 positions: packed per call
   };
-  const char* want = gemm::kDirectConvAvailable ? "direct conv" : "dense gemm";
+  const char* want = gemm::directConvAvailable() ? "direct conv" : "dense gemm";
   uint32_t seed = 300;
   for (const auto& cc : cases)
     for (bool bias : {false, true})

@@ -72,7 +72,7 @@ TEST_CASE("sgemm matches a naive product for every operand layout", "[exec][gemm
       const PackedA pa(a);
       std::vector<const float*> rows(p.K);
       for (int64_t k = 0; k < p.K; ++k) rows[k] = p.b.data() + k * p.N;
-      const int64_t split = std::min(p.M, (p.M / 2) / kMR * kMR);
+      const int64_t split = std::min(p.M, (p.M / 2) / rowPanel() * rowPanel());
       multiply(pa, 0, split, {rows.data(), p.K, p.N}, c.data(), p.N, ep);
       Epilogue tail = ep;
       if (tail.row_bias) tail.row_bias += split;
