@@ -15,6 +15,9 @@
 // channel blocks only split when there are fewer position blocks than threads.
 // Narrow 2-D maps (at most 16 wide, 64 or more MACs per output) skip the GEMM: the direct convolution of
 // conv_direct.h puts 16 output channels in the vector lanes and reads the zero-bordered input in place.
+// Depthwise 2-D convolutions (a group per channel) skip it too, where the depthwise kernel runs
+// (conv_depthwise.h: the AVX-512 path): a per-channel GEMM has a single row and copies every input
+// sample kh x kw times.
 // Pruned constant weights run on the CSR kernel instead where it is faster (sparse_product.h): the same
 // tasks and right operand, W as CSR.
 // A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
@@ -23,6 +26,7 @@
 #include <cstring>
 #include <optional>
 
+#include "lib/exec/gemm/conv_depthwise.h"
 #include "lib/exec/gemm/conv_direct.h"
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
@@ -75,6 +79,50 @@ struct ConvKernel {
     return gemm::directConvAvailable() && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
            K >= 64 && M >= gemm::kDirectLanes && P >= gemm::kDirectTile &&
            (w.in[1] + w.pad_begin[1] + w.pad_end[1]) * (w.in[2] + w.pad_begin[2] + w.pad_end[2]) < (int64_t{1} << 30);  // int32 taps
+  }
+
+  // Depthwise: one input and one output channel per group, 2-D, no dilation, on a geometry the kernel
+  // serves; nullopt otherwise.
+  std::optional<gemm::DepthwiseGeometry> depthwiseApplies(const ops::Window3& w, int64_t C, int64_t M) const {
+    if (group == 1 || group != C || M != C || w.k[0] != 1 || w.in[0] != 1 || w.dil[1] != 1 || w.dil[2] != 1)
+      return std::nullopt;
+    const int64_t pads[4] = {w.pad_begin[1], w.pad_begin[2], w.pad_end[1], w.pad_end[2]};
+    const gemm::DepthwiseGeometry g = gemm::depthwiseGeometry(w.in[1], w.in[2], w.k[1], w.k[2], pads, w.s[1], w.s[2]);
+    if (!gemm::depthwiseAvailable(g) || g.OH != w.out[1] || g.OW != w.out[2]) return std::nullopt;
+    return g;
+  }
+
+  // Tasks are (image, block of channels): the channels of an image split only as far as feeds the threads.
+  Status runDepthwise(KernelContext& ctx, const Value& x, const Value& wt, const float* bias,
+                      const gemm::DepthwiseGeometry& g, bool may_thread, Value& y) {
+    const int64_t N = x.dims[0], C = x.dims[1];
+    ctx.noteKernel("depthwise conv");
+    const float* bn = ctx.fuseBatchNorm(C);
+    bias = withBatchNormShift(bias, bn, C);
+    const bool relu = ctx.fuseRelu();
+    const int threads = ctx.threads();
+    const int64_t per_image = may_thread && N < threads ? std::min<int64_t>(C, (threads + N - 1) / N) : 1;
+    const int64_t cchunk = (C + per_image - 1) / per_image;
+    const int64_t blocks = (C + cchunk - 1) / cchunk, tasks = N * blocks;
+    const bool par = may_thread && tasks >= 2;
+    const int slots = par ? static_cast<int>(std::min<int64_t>(threads, tasks)) : 1;
+    const int64_t slot_floats = (gemm::depthwiseScratchFloats(g) + 15) / 16 * 16;
+    float* scratch = ctx.scratch(static_cast<size_t>(slots * slot_floats));
+    std::vector<char> zeroed(static_cast<size_t>(slots), 0);
+    const float* xd = x.as<float>();
+    const float* wd = wt.as<float>();
+    float* yd = y.as<float>();
+    auto task = [&](int64_t t, int slot) {
+      const int64_t n = t / blocks, c0 = (t % blocks) * cchunk, c1 = std::min(C, c0 + cchunk);
+      float* plane = scratch + slot * slot_floats;
+      if (!zeroed[slot]) {  // the borders, once per call: every channel copies the same interior
+        std::fill(plane, plane + slot_floats, 0.0f);
+        zeroed[slot] = 1;
+      }
+      gemm::depthwiseConv(g, xd + n * C * g.H * g.W, wd, bn, bias, relu, c0, c1, yd + n * C * g.OH * g.OW, plane);
+    };
+    runTasks(par, slots, tasks, task);
+    return {};
   }
 
   // Tasks are (block of images, block of output channels): images per block as keep their zero-bordered
@@ -180,6 +228,8 @@ struct ConvKernel {
     const double macs = static_cast<double>(N) * M * P * K;
     const bool may_thread = threads > 1 && macs >= 2.5e5 * threads;
     if (directApplies(w, K, M, P) && !sparse.wanted(ctx, P)) return runDirect(ctx, x, wt, bias, w, may_thread, y);
+    if (const auto dw = depthwiseApplies(w, C, M); dw && !sparse.wanted(ctx, P))
+      return runDepthwise(ctx, x, wt, bias, *dw, may_thread, y);
 
     // Geometry of the wide layout (stride 1): output rows computed over the padded width Wp.
     const int64_t H = w.in[1], Wd = w.in[2], OH = w.out[1], OW = w.out[2];
