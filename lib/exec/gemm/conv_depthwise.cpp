@@ -1,5 +1,5 @@
-// The depthwise convolution's geometry and dispatch (see conv_depthwise.h); the kernel is the AVX-512
-// path's (conv_depthwise_avx512.cpp).
+// The depthwise convolution's geometry and dispatch (see conv_depthwise.h); the kernels are per
+// instruction set (conv_depthwise_avx2.cpp, conv_depthwise_avx512.cpp).
 #include "lib/exec/gemm/conv_depthwise.h"
 
 #include "lib/exec/gemm/conv_depthwise_backend.h"
@@ -12,7 +12,9 @@ namespace dnnc::gemm {
 namespace {
 
 detail::DepthwiseFn kernel() {
-  static const detail::DepthwiseFn f = activeIsa() == Isa::Avx512 ? detail::depthwiseAvx512() : nullptr;
+  static const detail::DepthwiseFn f = activeIsa() == Isa::Avx512 ? detail::depthwiseAvx512()
+                                       : activeIsa() == Isa::Avx2 ? detail::depthwiseAvx2()
+                                                                  : nullptr;
   return f;
 }
 

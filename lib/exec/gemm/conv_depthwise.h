@@ -4,10 +4,11 @@
 // As a grouped GEMM a depthwise layer is one GEMM per channel with a single row (M = 1) and depth
 // kh x kw (9 or 25): the micro-kernel runs one row of its tile, and im2col copies every input sample
 // kh x kw times. Here a channel's plane is copied once into a zero-bordered plane and each output vector
-// (16 consecutive outputs of a row) is kh x kw FMAs of a broadcast weight and the input row read in
-// place (stride 2: two loads and a lane shuffle that keeps the even samples). Four output vectors are in
-// flight at a time, so the FMA latency is hidden even on 7-wide maps (rows of one vector each).
-// Runs on the AVX-512 path (isa.h); depthwiseAvailable() says whether the caller may use it.
+// (16 consecutive outputs of a row with AVX-512, 8 with AVX2) is kh x kw FMAs of a broadcast weight and
+// the input row read in place (stride 2: two loads and a lane shuffle that keeps the even samples).
+// Eight output vectors are in flight at a time, so the FMA latency is hidden even on 7-wide maps (rows
+// of one vector each). Runs on the AVX2 and AVX-512 paths (isa.h); depthwiseAvailable() says whether
+// the caller may use it.
 #pragma once
 #include <cstdint>
 
@@ -23,7 +24,8 @@ struct DepthwiseGeometry {
 DepthwiseGeometry depthwiseGeometry(int64_t H, int64_t W, int64_t kh, int64_t kw, const int64_t pads[4], int64_t sh,
                                     int64_t sw);
 
-// Whether depthwiseConv runs this geometry on this machine (the AVX-512 path, horizontal stride 1 or 2).
+// Whether depthwiseConv runs this geometry on this machine (not the generic path; horizontal stride 1
+// or 2).
 bool depthwiseAvailable(const DepthwiseGeometry& g);
 
 // Floats of scratch one depthwiseConv call needs (a zero-bordered plane and its slack).

@@ -1,5 +1,5 @@
-// The depthwise convolution's AVX-512 kernel as conv_depthwise.cpp dispatches to it. Internal to
-// lib/exec/gemm.
+// The depthwise convolution's instruction-set paths as conv_depthwise.cpp dispatches to them. Internal
+// to lib/exec/gemm.
 #pragma once
 #include <cstdint>
 
@@ -9,6 +9,7 @@ namespace dnnc::gemm::detail {
 
 using DepthwiseFn = void (*)(const DepthwiseGeometry&, const float*, const float*, const float*, const float*, bool,
                              int64_t, int64_t, float*, float*);
-DepthwiseFn depthwiseAvx512();  // nullptr where not compiled in (not x86)
+DepthwiseFn depthwiseAvx2();    // nullptr where not compiled in (not x86)
+DepthwiseFn depthwiseAvx512();  // nullptr where not compiled in
 
 }  // namespace dnnc::gemm::detail

@@ -16,8 +16,8 @@
 // Narrow 2-D maps (at most 16 wide, 64 or more MACs per output) skip the GEMM: the direct convolution of
 // conv_direct.h puts 16 output channels in the vector lanes and reads the zero-bordered input in place.
 // Depthwise 2-D convolutions (a group per channel) skip it too, where the depthwise kernel runs
-// (conv_depthwise.h: the AVX-512 path): a per-channel GEMM has a single row and copies every input
-// sample kh x kw times.
+// (conv_depthwise.h: the AVX2 and AVX-512 paths): a per-channel GEMM has a single row and copies every
+// input sample kh x kw times.
 // Pruned constant weights run on the CSR kernel instead where it is faster (sparse_product.h): the same
 // tasks and right operand, W as CSR.
 // A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
