@@ -45,7 +45,6 @@ AlignedFloats allocFloats(size_t n) {
 
 int64_t rowPanel() { return backend().mr; }
 int64_t columnPanel() { return backend().nr; }
-bool blockedKernels() { return backend().mr > 1; }
 
 size_t PackedA::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(roundUp(rows, rowPanel()) * cols); }
 size_t PackedB::floatsFor(int64_t rows, int64_t cols) { return static_cast<size_t>(rows * roundUp(cols, columnPanel())); }

@@ -24,8 +24,6 @@ namespace dnnc::gemm {
 // passed to multiply() start at multiples of these.
 int64_t rowPanel();
 int64_t columnPanel();
-// Whether the active path is a blocked micro-kernel (AVX2 or AVX-512), not the generic one.
-bool blockedKernels();
 
 // A strided view of a matrix: element (r, c) at data[r * rs + c * cs]. Covers row-major (rs = ld,
 // cs = 1) and transposed (rs = 1, cs = ld) storage.
