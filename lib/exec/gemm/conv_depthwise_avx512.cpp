@@ -13,6 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "lib/exec/gemm/conv_depthwise.h"
+#include "lib/exec/gemm/conv_direct.h"
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
 #else
