@@ -77,9 +77,9 @@ struct ConvKernel {
   // Ungrouped 2-D convolutions of narrow maps with enough depth per output (a 1x1 or single-channel
   // conv has too little to amortise a tile's write-back) and at least one full block of channels.
   // Pointwise convolutions (1x1, stride 1, no padding) stay on the GEMM on the AVX-512 path: its 12x32
-  // tile reads the input channels in place, where the direct tile re-reads all the weights per 6
-  // positions (MobileNetV2 at batch 1: 9.3 against 10.9 ms CPU, SqueezeNet 19.3 against 20.3; even at
-  // batch 32).
+  // tile reads the input channels in place, where the direct tile re-reads all the weights per tile of
+  // positions (measured with 6-position tiles: MobileNetV2 at batch 1 9.3 against 10.9 ms CPU,
+  // SqueezeNet 19.3 against 20.3; no loss at batch 32).
   bool directApplies(const ops::Window3& w, int64_t K, int64_t M, int64_t P, bool pointwise) const {
     if (pointwise && gemm::activeIsa() == gemm::Isa::Avx512) return false;
     return gemm::directConvAvailable() && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
@@ -284,9 +284,10 @@ struct ConvKernel {
       per = (units + threads - 1) / threads;
     const int64_t blocks = (units + per - 1) / per;
     // Output-channel blocks when the position blocks alone cannot feed the threads.
+    const int64_t mr = gemm::rowPanel();
     int64_t mblocks = 1;
-    if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + gemm::rowPanel() - 1) / gemm::rowPanel());
-    const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + gemm::rowPanel() - 1) / gemm::rowPanel() * gemm::rowPanel();
+    if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + mr - 1) / mr);
+    const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + mr - 1) / mr * mr;
     mblocks = (Mg + mchunk - 1) / mchunk;
     const int64_t tasks = nblocks * group * blocks * mblocks;
     const bool par = may_thread && tasks >= 2;
