@@ -34,6 +34,9 @@ bool cpuHasAvx2() {
 }
 
 Isa choose() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();  // a no-op after libgcc's own constructor, needed if we run before it (static init)
+#endif
   const Isa widest = cpuHasAvx512() ? Isa::Avx512 : cpuHasAvx2() ? Isa::Avx2 : Isa::Generic;
   const std::string want = isaRequest();
   Isa asked = widest;
