@@ -4,7 +4,8 @@
 //
 //   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy] [--sparse auto|never|always]
 // The JSON's "kernels" counts what the Conv/Gemm/MatMul nodes ran in the last run (dense gemm, dense
-// row, csr).
+// row, csr); "kernel_isa" the instruction-set path the kernels ran (avx512, avx2 or generic: the widest
+// the CPU has, or what DNNC_ISA asked for) and "cpu" the CPU's model name.
 #include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -20,10 +21,21 @@
 #include <vector>
 
 #include "lib/exec/executor.h"
+#include "lib/exec/gemm/isa.h"
 #include "lib/exec/npy.h"
 #include "lib/ir/onnx_io.h"
 
 #include <fstream>
+
+// s with the characters JSON strings escape escaped (a CPU model name is free text).
+static std::string jsonEscaped(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    if (static_cast<unsigned char>(ch) >= 0x20) out += ch;
+  }
+  return out;
+}
 
 // Resident set size now, in MiB (Linux), for the memory report on stderr with --verbose-memory.
 static double rssMb() {
@@ -149,7 +161,9 @@ int main(int argc, char** argv) {
             << ", \"threads\": " << threads << ", \"runs\": " << ms.size() << ", \"median_ms\": " << ms[ms.size() / 2]
             << ", \"min_ms\": " << ms[0] << ", \"cpu_ms\": " << cpu_ms << ", \"peak_rss_mb\": " << ru.ru_maxrss / 1024.0
             << ", \"arena_mb\": " << (*exec)->arenaBytes() / 1048576.0
-            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << ", \"kernels\": {" << kernels_json << "}}"
+            << ", \"weights_mb\": " << (*exec)->constantBytes() / 1048576.0 << ", \"kernels\": {" << kernels_json << "}"
+            << ", \"kernel_isa\": \"" << dnnc::gemm::isaName(dnnc::gemm::activeIsa()) << "\", \"cpu\": \""
+            << jsonEscaped(dnnc::gemm::cpuModel()) << "\"}"
             << std::endl;
   return 0;
 }

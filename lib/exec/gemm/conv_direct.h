@@ -11,7 +11,9 @@
 // scatters a tile to 16 planes). Used by the executor's Conv and by the training tape's Conv (forward,
 // and dX as the convolution of dY with the flipped kernel).
 //
-// Needs AVX2/FMA at compile time (kDirectConvAvailable); callers fall back to their GEMM path otherwise.
+// That is the AVX2 tile (conv_direct_avx2.cpp); the AVX-512 one (conv_direct_avx512.cpp) is 8 positions
+// x 32 channels, two of the packing's 16-channel blocks side by side in 16 zmm accumulators. Runs on
+// either path (isa.h; directConvAvailable()); callers fall back to their GEMM path on the generic one.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -20,7 +22,7 @@
 
 namespace dnnc::gemm {
 
-inline constexpr bool kDirectConvAvailable = kNative;
+bool directConvAvailable();
 inline constexpr int64_t kDirectLanes = 16;  // output channels per block
 inline constexpr int64_t kDirectTile = 6;    // output positions per tile
 

@@ -1,15 +1,17 @@
 // sgemm: the executor's float32 matrix product C = A * B (+ bias, ReLU), for Conv (im2col), Gemm and
 // MatMul.
 //
-// With AVX2 and FMA at compile time (__AVX2__ && __FMA__) it is a register-blocked GEMM in the style of
-// BLIS/GotoBLAS: a 6x16 micro-kernel (12 ymm accumulators) over operands packed into panels, with
-// cache blocking KC = 256 (a 16 KiB panel of B in L1), MC = 120 rows of A (120 KiB, in L2) and
-// NC = 256 columns of B (256 KiB, in L2). Either operand can be packed once and kept (constant
-// weights: PackedA for Conv, whose weights are the left operand, PackedB for Gemm/MatMul, whose
-// weights are the right one), or packed on the fly. The write-back adds a per-row or per-column bias
-// and applies ReLU, so the output is written once. Without AVX2/FMA the same API runs on Eigen.
+// A register-blocked GEMM in the style of BLIS/GotoBLAS (sgemm_blocked.h): a micro-kernel over operands
+// packed into panels, with cache blocking KC = 256, MC = 120 rows of A and NC = 256 columns of B. The
+// micro-kernel is the widest the CPU runs, chosen at run time (isa.h): 12x32 with AVX-512
+// (sgemm_avx512.cpp), 6x16 with AVX2/FMA (sgemm_avx2.cpp), and Eigen's product without either
+// (sgemm_generic.cpp). Either operand can be packed once and kept (constant weights: PackedA for Conv,
+// whose weights are the left operand, PackedB for Gemm/MatMul, whose weights are the right one), or
+// packed on the fly. The write-back adds a per-row or per-column bias and applies ReLU, so the output is
+// written once.
 //
-// Nothing here threads: callers split C into row or column ranges (panel-aligned) across threads.
+// Nothing here threads: callers split C into row or column ranges (panel-aligned: rowPanel() and
+// columnPanel()) across threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,15 +19,11 @@
 
 namespace dnnc::gemm {
 
-#if defined(__AVX2__) && defined(__FMA__)
-inline constexpr bool kNative = true;
-#else
-inline constexpr bool kNative = false;
-#endif
-
-inline constexpr int64_t kMR = 6;    // rows of the micro-kernel's C tile
-inline constexpr int64_t kNR = 16;   // columns of the micro-kernel's C tile (two ymm)
-inline constexpr int64_t kKC = 256;  // depth of a packed block
+// The active path's micro-kernel tile: rows of C per panel of packed A (12 with AVX-512, 6 with AVX2,
+// 1 on the generic path) and columns of C per panel of packed B (32, 16, 1). Row and column ranges
+// passed to multiply() start at multiples of these.
+int64_t rowPanel();
+int64_t columnPanel();
 
 // A strided view of a matrix: element (r, c) at data[r * rs + c * cs]. Covers row-major (rs = ld,
 // cs = 1) and transposed (rs = 1, cs = ld) storage.
@@ -59,8 +57,8 @@ struct AlignedFree {
 using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
 AlignedFloats allocFloats(size_t n);  // 64-byte aligned, uninitialised
 
-// A left operand packed once: rows in panels of kMR, depth in blocks of kKC (or, without AVX2, a plain
-// row-major copy for Eigen).
+// A left operand packed once: rows in panels of rowPanel(), depth in blocks of 256 (on the generic path,
+// a plain row-major copy for Eigen).
 class PackedA {
  public:
   PackedA() = default;
@@ -76,13 +74,12 @@ class PackedA {
   const float* data() const { return data_; }
 
  private:
-  void pack(MatrixRef a, const float* row_scale);
   AlignedFloats own_;
   const float* data_ = nullptr;
   int64_t rows_ = 0, cols_ = 0;
 };
 
-// A right operand packed once: columns in panels of kNR, depth in blocks of kKC.
+// A right operand packed once: columns in panels of columnPanel(), depth in blocks of 256.
 class PackedB {
  public:
   PackedB() = default;
@@ -99,10 +96,11 @@ class PackedB {
 };
 
 // C rows [m0, m1) of A * B, written at c (row stride ldc; c points at row m0). m0 must be a multiple
-// of kMR. B's columns all go to C. For few rows of C, B is read in place through its row pointers
+// of rowPanel(). B's columns all go to C. For few rows of C, B is read in place through its row pointers
 // instead of being packed (each row must then hold its `cols` floats; nothing past them is read).
 void multiply(const PackedA& a, int64_t m0, int64_t m1, RowsRef b, float* c, int64_t ldc, const Epilogue& ep);
-// C columns [n0, n1) of A * B, written at c (c points at column n0). n0 must be a multiple of kNR.
+// C columns [n0, n1) of A * B, written at c (c points at column n0). n0 must be a multiple of
+// columnPanel().
 void multiply(MatrixRef a, const PackedB& b, int64_t n0, int64_t n1, float* c, int64_t ldc, const Epilogue& ep);
 // Both operands packed on the fly.
 void multiply(MatrixRef a, MatrixRef b, float* c, int64_t ldc, const Epilogue& ep);

@@ -19,7 +19,7 @@ inline void denseProduct(KernelContext& ctx, gemm::MatrixRef A, gemm::MatrixRef 
   const int threads = macs >= 1e6 * ctx.threads() ? ctx.threads() : 1;
   const bool row = M == 1 && A.cs == 1;
   ctx.noteKernel(row ? "dense row" : "dense gemm");
-  const int64_t align = row ? 4 : gemm::kNR;
+  const int64_t align = row ? 4 : gemm::columnPanel();
   const int64_t chunk = ((N + threads - 1) / threads + align - 1) / align * align;
   const int64_t parts = (N + chunk - 1) / chunk;
   auto part = [&](int64_t t) {

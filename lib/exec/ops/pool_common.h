@@ -1,6 +1,8 @@
 // MaxPool and AveragePool over 1 to 3 spatial dims: one (image, channel) plane per task.
 #pragma once
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "lib/exec/ops/window.h"
 
@@ -115,6 +117,8 @@ struct PoolKernel {
                         w.pad_begin[2] == 0 && 2 * OH <= H && 2 * OW <= W;
     parallelFor(planes, threads, std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(OH * OW * w.k[1] * w.k[2], 1)),
                 [&](int64_t pb, int64_t pe) {
+      thread_local std::vector<T> columns;
+      columns.resize(static_cast<size_t>(W));
       for (int64_t p = pb; p < pe; ++p) {
         const T* src = xd + p * H * W;
         T* dst = yd + p * OH * OW;
@@ -129,12 +133,18 @@ struct PoolKernel {
             for (int64_t ow = 0; ow < OW; ++ow)
               out[ow] = std::max(std::max(r0[2 * ow], r0[2 * ow + 1]), std::max(r1[2 * ow], r1[2 * ow + 1]));
           } else if (is_max) {
+            // Separably: the window's rows first, into one row of column maxima (a vectorised pass over
+            // W), then each output's columns of it: kh + kw comparisons per output instead of kh x kw
+            // (SqueezeNet's 3x3 max pools had taken 16-20 % of its time).
+            T* colmax = columns.data();
+            std::fill(colmax, colmax + W, std::numeric_limits<T>::lowest());
+            for (int64_t ih = hs; ih < he; ++ih) {
+              const T* row = src + ih * W;
+              for (int64_t iw = 0; iw < W; ++iw) colmax[iw] = std::max(colmax[iw], row[iw]);
+            }
             for (int64_t ow = 0; ow < OW; ++ow) {
               T best = std::numeric_limits<T>::lowest();
-              for (int64_t ih = hs; ih < he; ++ih) {
-                const T* row = src + ih * W;
-                for (int64_t iw = ws[ow]; iw < we[ow]; ++iw) best = std::max(best, row[iw]);
-              }
+              for (int64_t iw = ws[ow]; iw < we[ow]; ++iw) best = std::max(best, colmax[iw]);
               out[ow] = best;
             }
           } else {

@@ -225,7 +225,7 @@ class ConvOp : public Op {
   // The forward pass on the direct convolution (see the top): ungrouped, at most 16 outputs wide, enough
   // depth per output and a full block of output channels (as the executor's Conv chooses it).
   bool directApplies() const {
-    return gemm::kDirectConvAvailable && group_ == 1 && OW_ <= 16 && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
+    return gemm::directConvAvailable() && group_ == 1 && OW_ <= 16 && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
            OH_ * OW_ >= gemm::kDirectTile && (H_ + pt_ + pb_) * (W_ + pl_ + pr_) < (int64_t{1} << 30);
   }
 
@@ -245,7 +245,7 @@ class ConvOp : public Op {
   // within the kernel's reach (dY's padding for the flipped kernel must not be negative).
   bool directGradApplies() const {
     const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
-    return gemm::kDirectConvAvailable && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= 16 &&
+    return gemm::directConvAvailable() && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= 16 &&
            M_ * kh_ * kw_ >= 64 && C_ >= gemm::kDirectLanes && H_ * W_ >= gemm::kDirectTile && pt_ <= rh && pb_ <= rh &&
            pl_ <= rw && pr_ <= rw && (H_ + rh) * (W_ + rw) < (int64_t{1} << 30);
   }

@@ -2,7 +2,9 @@
 // one and two threads, batches larger and smaller than the thread count.
 #include <catch2/catch.hpp>
 
+#include "lib/exec/gemm/conv_depthwise.h"
 #include "lib/exec/gemm/conv_direct.h"
+#include "lib/exec/gemm/isa.h"
 #include "test/unit/exec/exec_test_util.h"
 
 using namespace dnnc;
@@ -178,11 +180,35 @@ TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive 
       {{9, 8, 5, 5}, {16, 8, 3, 3}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},        // no padding, one 1-position tile
       {{24, 16, 7, 7}, {32, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},     // 1176 positions: packed per call
   };
-  const char* want = gemm::kDirectConvAvailable ? "direct conv" : "dense gemm";
+  const char* want = gemm::directConvAvailable() ? "direct conv" : "dense gemm";
   uint32_t seed = 300;
   for (const auto& cc : cases)
     for (bool bias : {false, true})
       for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
+}
+
+TEST_CASE("Depthwise Conv takes the depthwise kernel where it runs and matches a naive loop", "[exec][conv]") {
+  // Rows of one output vector and of several with a tail, strides 1 and 2 (and a vertical stride the
+  // kernel takes as it comes), 3x3 and 5x5 kernels, asymmetric pads, batch 3 on two threads; a
+  // horizontal stride of 3 goes to the GEMM.
+  const std::vector<ConvCase> cases = {
+      {{1, 5, 7, 7}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 1, 1, 1}},        // 7-wide rows: one vector each
+      {{3, 4, 20, 37}, {4, 1, 3, 3}, 4, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // 37 = 2 x 16 + 5
+      {{2, 3, 33, 35}, {3, 1, 3, 3}, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}},      // stride 2: 18 outputs a row
+      {{1, 6, 23, 21}, {6, 1, 5, 5}, 6, {2, 2}, {1, 1}, {2, 2, 2, 2}},      // 5x5, stride 2
+      {{2, 2, 19, 40}, {2, 1, 5, 5}, 2, {1, 1}, {1, 1}, {2, 1, 0, 3}},      // 5x5, asymmetric pads
+      {{1, 3, 16, 17}, {3, 1, 3, 2}, 3, {3, 1}, {1, 1}, {0, 1, 2, 0}},      // vertical stride 3
+      {{1, 3, 16, 17}, {3, 1, 3, 3}, 3, {1, 3}, {1, 1}, {1, 1, 1, 1}},      // horizontal stride 3: GEMM
+  };
+  uint32_t seed = 500;
+  for (const auto& cc : cases) {
+    const int64_t pads[4] = {cc.pads[0], cc.pads[1], cc.pads[2], cc.pads[3]};
+    const bool depthwise = gemm::depthwiseAvailable(
+        gemm::depthwiseGeometry(cc.x[2], cc.x[3], cc.w[2], cc.w[3], pads, cc.strides[0], cc.strides[1]));
+    CHECK(depthwise == (gemm::activeIsa() != gemm::Isa::Generic && cc.strides[1] <= 2));
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, depthwise ? "depthwise conv" : "dense gemm");
+  }
 }
 
 TEST_CASE("Conv with computed weights on a narrow map packs them per call", "[exec][conv]") {
@@ -208,6 +234,7 @@ TEST_CASE("Conv followed by BatchNormalization and Relu matches the naive ops, f
       {{1, 5, 6, 6}, {7, 5, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // 1x1 direct
       {{1, 3, 100, 90}, {8, 3, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // wide GEMM: weights packed per call
       {{3, 16, 7, 7}, {24, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},  // direct convolution (narrow map)
+      {{2, 6, 9, 9}, {6, 1, 3, 3}, 6, {2, 2}, {1, 1}, {1, 1, 1, 1}},     // depthwise
   };
   uint32_t seed = 200;
   for (const auto& cc : cases)

@@ -1,6 +1,6 @@
 // The executor's GEMM (lib/exec/gemm/sgemm.h) against a naive triple loop in double: every operand
-// layout, odd sizes around the 6x16 tile and the 256-deep blocks, row and column ranges, bias and ReLU
-// in the write-back.
+// layout, odd sizes around the AVX2 6x16 and AVX-512 12x32 tiles and the 256-deep blocks, row and column
+// ranges, bias and ReLU in the write-back.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -57,7 +57,8 @@ void requireClose(const std::vector<float>& got, const std::vector<float>& want,
 TEST_CASE("sgemm matches a naive product for every operand layout", "[exec][gemm]") {
   const int64_t shapes[][3] = {{1, 1, 1},   {5, 15, 7},   {6, 16, 256}, {7, 17, 257}, {13, 33, 300},
                                {1, 100, 513}, {121, 40, 9}, {64, 300, 600}, {3, 1, 50}, {12, 32, 0},
-                               {300, 37, 300}};  // row ranges over 128: B packed, not read in place
+                               {300, 37, 300},   // row ranges over 128: B packed, not read in place
+                               {11, 31, 5},   {25, 65, 257}, {24, 48, 40}};  // around the 12x32 tile
   uint32_t seed = 1;
   for (const auto& s : shapes) {
     const Problem p = makeProblem(s[0], s[1], s[2], seed++);
@@ -72,7 +73,7 @@ TEST_CASE("sgemm matches a naive product for every operand layout", "[exec][gemm
       const PackedA pa(a);
       std::vector<const float*> rows(p.K);
       for (int64_t k = 0; k < p.K; ++k) rows[k] = p.b.data() + k * p.N;
-      const int64_t split = std::min(p.M, (p.M / 2) / kMR * kMR);
+      const int64_t split = std::min(p.M, (p.M / 2) / rowPanel() * rowPanel());
       multiply(pa, 0, split, {rows.data(), p.K, p.N}, c.data(), p.N, ep);
       Epilogue tail = ep;
       if (tail.row_bias) tail.row_bias += split;

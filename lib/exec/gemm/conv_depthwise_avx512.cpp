@@ -1,0 +1,108 @@
+// The depthwise convolution's AVX-512 path (conv_depthwise.h): 16 outputs of a row per zmm, masked
+// loads and stores for a row's tail, stride 2 by vpermt2ps (the even samples of two loads). Compiled for
+// AVX-512 in a target region (see sgemm_avx2.cpp for why); conv_depthwise.cpp runs it only on CPUs with
+// AVX-512 F/BW/DQ/VL.
+#include "lib/exec/gemm/conv_depthwise_backend.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "lib/exec/gemm/conv_depthwise.h"
+#include "lib/exec/gemm/conv_direct.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
+#endif
+
+#include "lib/exec/gemm/conv_depthwise_planes.h"
+
+namespace dnnc::gemm {
+namespace {
+
+inline __mmask16 firstLanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1);
+}
+
+struct Avx512Depthwise {
+  static constexpr int64_t kLanes = 16;
+  // Vectors per tile: independent FMA chains to cover the latency (4 cycles x 2 ports), so that a 7-wide
+  // map (a vector per row) keeps the FMA units as busy as a 112-wide one.
+  static constexpr int64_t kInFlight = 8;
+
+  struct Vector {
+    int64_t x, y;
+    __mmask16 store, lo, hi;  // valid outputs; input lanes of the first and second load (stride 2)
+  };
+  static Vector vector(int64_t x, int64_t y, int64_t n, int64_t span) {
+    return {x, y, firstLanes(n), firstLanes(span), firstLanes(span - kLanes)};
+  }
+
+  template <int U, int SW>
+  static void tileOf(const float* xp, int64_t Wp, const float* w, int64_t kh, int64_t kw, const Vector* v, float* y,
+                     float bias, bool relu) {
+    __m512 acc[kInFlight];
+    for (int u = 0; u < U; ++u) acc[u] = _mm512_set1_ps(bias);
+    // The lanes of the stride-2 shuffle: the even samples of 32 consecutive ones.
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        const __m512 wv = _mm512_set1_ps(w[i * kw + j]);
+        const int64_t off = i * Wp + j;
+        for (int u = 0; u < U; ++u) {
+          const float* src = xp + v[u].x + off;
+          __m512 in;
+          if constexpr (SW == 1)
+            in = _mm512_maskz_loadu_ps(v[u].lo, src);
+          else
+            in = _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(v[u].lo, src), even,
+                                        _mm512_maskz_loadu_ps(v[u].hi, src + kLanes));
+          acc[u] = _mm512_fmadd_ps(wv, in, acc[u]);
+        }
+      }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int u = 0; u < U; ++u)
+      _mm512_mask_storeu_ps(y + v[u].y, v[u].store, relu ? _mm512_max_ps(acc[u], zero) : acc[u]);
+  }
+
+  using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, const Vector*, float*, float, bool);
+  template <int SW, int... U>
+  static constexpr std::array<TileFn, kInFlight + 1> table(std::integer_sequence<int, U...>) {
+    return {nullptr, tileOf<U + 1, SW>...};
+  }
+  static void tile(int64_t U, int64_t sw, const float* xp, int64_t Wp, const float* w, int64_t kh, int64_t kw,
+                   const Vector* v, float* y, float bias, bool relu) {
+    static constexpr std::array<TileFn, kInFlight + 1> kStride1 = table<1>(std::make_integer_sequence<int, kInFlight>{});
+    static constexpr std::array<TileFn, kInFlight + 1> kStride2 = table<2>(std::make_integer_sequence<int, kInFlight>{});
+    (sw == 1 ? kStride1 : kStride2)[U](xp, Wp, w, kh, kw, v, y, bias, relu);
+  }
+};
+
+}  // namespace
+
+namespace detail {
+DepthwiseFn depthwiseAvx512() { return depthwisePlanes<Avx512Depthwise>; }
+}  // namespace detail
+}  // namespace dnnc::gemm
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#else  // not x86
+
+namespace dnnc::gemm::detail {
+DepthwiseFn depthwiseAvx512() { return nullptr; }
+}  // namespace dnnc::gemm::detail
+
+#endif
