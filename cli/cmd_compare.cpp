@@ -11,6 +11,7 @@
 #include "lib/analysis/layer_table.h"
 #include "lib/energy/energy.h"
 #include "lib/energy/model_energy.h"
+#include "lib/energy/technique_energy.h"
 #include "lib/exec/batch_latency.h"
 #include "lib/exec/classifier_score.h"
 #include "lib/exec/executor.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct CompareOptions {
   std::string before, after, packed_before, packed_after, accel = "eyeriss", html;
+  bool techniques = false;
   Calibration calibration;
   InputShapeOptions shapes;
   CommonOptions common;
@@ -110,6 +112,25 @@ int runCompare(const CompareOptions& o) {
   report.root()["accuracy_metric"] = o.calibration.labels.empty() ? "top-1 agreement with the first model" : "top-1";
   report.root()["before"] = column(*before);
   report.root()["after"] = column(*after);
+  std::vector<energy::TechniqueEnergy> tech_before, tech_after;
+  if (o.techniques) {
+    energy::EnergyRequest request;
+    request.accel = o.accel;
+    request.data = o.calibration.data;
+    request.threads = o.common.threads;
+    auto shapes = o.shapes.resolve();
+    if (!shapes) return reportError(cmd, shapes.error());
+    request.input_shapes = *shapes;
+    auto b = energy::techniqueEnergies(o.before, request);
+    if (!b) return reportError(cmd, b.error());
+    auto a = energy::techniqueEnergies(o.after, request);
+    if (!a) return reportError(cmd, a.error());
+    tech_before = std::move(*b);
+    tech_after = std::move(*a);
+    const double unit = spec->mac_energy_pj.value;
+    report.root()["techniques"] = {{"before", energy::techniqueJson(tech_before, unit)},
+                                   {"after", energy::techniqueJson(tech_after, unit)}};
+  }
   if (int rc = reportStatus(cmd, emitHtml(report, o.html))) return rc;
   if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
 
@@ -132,6 +153,7 @@ int runCompare(const CompareOptions& o) {
             ratio(b.latency_cycles, a.latency_cycles)});
   t.addRow({"CPU latency, batch 1", formatFixed(b.cpu_ms, 3) + " ms", formatFixed(a.cpu_ms, 3) + " ms", ratio(b.cpu_ms, a.cpu_ms)});
   std::cout << "before: " << b.path << "\nafter:  " << a.path << "\n" << t.render();
+  if (o.techniques) std::cout << "\n" << energy::formatTechniques(tech_before, tech_after, o.accel, spec->mac_energy_pj.value);
   return 0;
 }
 
@@ -145,6 +167,9 @@ void setupCompare(CLI::App& app, CommandList& commands) {
   sub->add_option("--packed-before", o->packed_before, ".dnnc file of BEFORE, for its packed size");
   sub->add_option("--packed-after", o->packed_after, ".dnnc file of AFTER, for its packed size");
   sub->add_option("--accel", o->accel, "Accelerator preset or spec file for energy and latency")->capture_default_str();
+  sub->add_flag("--techniques", o->techniques,
+                "Also the energy of both models with each accelerator technique added: zero gating, UCNN, SnaPEA "
+                "(exact, measured on --data), delta coding of feature maps");
   addCalibrationOptions(sub, o->calibration);
   addInputShapeOption(sub, o->shapes);
   addHtmlOption(sub, o->html);

@@ -20,6 +20,7 @@
 #include "cli/compress_split.h"
 #include "cli/compress_target.h"
 #include "lib/analysis/layer_table.h"
+#include "lib/energy/technique_energy.h"
 #include "lib/exec/npy.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/pack/pack.h"
@@ -42,7 +43,7 @@ struct CompressOptions {
   double accuracy_budget = -1, time_budget = 0, lr = 0.003;
   int64_t finetune_samples = 0, val_samples = 0, polish_epochs = 1;
   int retrain_rounds = 3;
-  bool force = false;
+  bool force = false, techniques = false;
   CommonOptions common;
 };
 
@@ -410,6 +411,24 @@ int runCompress(CompressOptions& o) {
       compare.push_back({{"metric", resourceName((*goals)[i].resource) + " (" + meter.unit(i) + ")"},
                          {"before", state.original.values[i]}, {"after", state.current.values[i]}});
   root["compare"] = compare;
+  std::string techniques_text;
+  if (o.techniques) {
+    // What each accelerator technique would buy on the input and on the result, on the held-out data.
+    energy::EnergyRequest request;
+    request.accel = o.accel;
+    request.data = o.data;
+    request.data.path = val_data;
+    request.threads = o.common.threads;
+    auto before = energy::techniqueEnergies(o.model, request);
+    if (!before) return reportError(cmd, before.error());
+    auto after = energy::techniqueEnergies(out_onnx, request);
+    if (!after) return reportError(cmd, after.error());
+    auto spec = energy::loadAcceleratorSpec(o.accel);
+    if (!spec) return reportError(cmd, spec.error());
+    const double unit = spec->mac_energy_pj.value;
+    root["techniques"] = {{"before", energy::techniqueJson(*before, unit)}, {"after", energy::techniqueJson(*after, unit)}};
+    techniques_text = energy::formatTechniques(*before, *after, o.accel, unit);
+  }
 
   const std::string csv_path = !o.csv.empty() ? o.csv : own_workdir ? "" : (fs::path(workdir) / "trajectory.csv").string();
   if (!csv_path.empty())
@@ -430,6 +449,7 @@ int runCompress(CompressOptions& o) {
                 pct ? formatFixed(a - b, 2) + " pt" : a > 0 && b > 0 ? formatFixed(b / a, 2) + "x" : "-"});
     }
     os << t.render();
+    if (!techniques_text.empty()) os << techniques_text;
     os << "steps: " << state.steps.size() << " (" << state.accepted.size() << " kept), " << duration(state.seconds)
        << "; wrote " << out_onnx << " and " << out_dnnc << "\n";
   }
@@ -462,6 +482,9 @@ void setupCompress(CLI::App& app, CommandList& commands) {
                   "Goals: size=50x | size=40KB | energy=0.25 | latency=0.5 | macs=0.3 (comma-separated or repeated)")
       ->required();
   sub->add_option("--accel", o->accel, "Accelerator preset or spec for energy and modelled latency (default eyeriss-sparse)");
+  sub->add_flag("--techniques", o->techniques,
+                "Also report the energy of the input and the result with each accelerator technique added (zero gating, "
+                "UCNN, SnaPEA, delta coding), measured on the held-out data");
   sub->add_option("--measure", o->measure, "latency: model (the accelerator's cycles) or cpu (dnnc's executor, ms)")
       ->check(CLI::IsMember({"model", "cpu"}));
   sub->add_option("--val-data", o->val_data, "Held-out inputs that score every step (default: a seeded split of --data)");

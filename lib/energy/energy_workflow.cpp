@@ -629,7 +629,11 @@ std::string listNames(const OnnxLayers& L) {
 Expected<EnergyResult> runEnergyRequest(const EnergyRequest& o, const MeasureProgress& progress) {
   DNNC_ASSIGN(Objective objective, parseObjective(o.objective));
   EnergyResult result;
-  DNNC_ASSIGN(result.spec, loadAcceleratorSpec(o.accel));
+  if (o.spec) {
+    result.spec = *o.spec;
+  } else {
+    DNNC_ASSIGN(result.spec, loadAcceleratorSpec(o.accel));
+  }
   const std::vector<std::string>& paths = o.models;
   if (paths.empty())
     return Error(Exit::Usage, "no model given").withHint("dnnc energy MODEL [MODEL2] [--accel eyeriss]");

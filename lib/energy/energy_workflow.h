@@ -27,6 +27,7 @@ namespace dnnc::energy {
 struct EnergyRequest {
   std::vector<std::string> models;  // one, or two to compare (model2 / model1)
   std::string accel = "eyeriss";    // preset or spec file
+  std::optional<AcceleratorSpec> spec;  // when set, used instead of loading `accel` (a variant built in code)
   std::string objective = "energy";  // energy, latency or edp
   int batch = 0;                     // 0: the model's static batch, 1 where symbolic
   InputShapes input_shapes;

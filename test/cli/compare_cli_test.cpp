@@ -59,3 +59,84 @@ g (float[N,3,H,W] x) => (float[N,4] y) <float[4,3,3,3] w = {)" + w + R"(}> {
   CHECK(macs({}) == 4 * 3 * 9 * 8 * 6);
   CHECK(macs({"--input-shape", "x=1,3,4,4"}) == 4 * 3 * 9 * 4 * 4);
 }
+
+namespace {
+
+json energyJson(const std::vector<std::string>& args) {
+  auto r = runDnnc(args);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return json::parse(r.out);
+}
+
+double techniqueEnergy(const json& list, const std::string& name) {
+  for (const auto& t : list)
+    if (t["technique"] == name) return t["energy"].is_null() ? -1.0 : t["energy"].get<double>();
+  FAIL("no technique " << name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("compare --techniques scores both models with each technique, as dnnc energy does with each on", "[compare]") {
+  std::string dir = scratchDir("compare-techniques");
+  // 64 test images (the energy runs read all of --data), and LeNet-5 pruned then shared at 4 bits.
+  std::vector<int64_t> shape;
+  std::vector<float> x = readNpyAsFloat(testData("fashion_test_2000_images.npy"), shape);
+  shape[0] = 64;
+  x.resize(size_t(64 * 28 * 28));
+  writeNpyFloat(dir + "/x.npy", x, shape);
+  REQUIRE(runDnnc({"run", testData("lenet5.onnx"), "-o", dir + "/small.onnx", "--passes",
+                   "prune-magnitude(sparsity=0.8),share(bits=4)", "-q"}).exit_code == 0);
+  const std::vector<std::string> pre = {"--data", dir + "/x.npy", "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pre.begin(), pre.end());
+    args.push_back("--json");
+    return energyJson(args);
+  };
+  json j = with({"compare", testData("lenet5.onnx"), dir + "/small.onnx", "--techniques", "--threads", "1"});
+  REQUIRE(j.contains("techniques"));
+  for (const char* side : {"before", "after"}) {
+    const std::string model = std::string(side) == "before" ? testData("lenet5.onnx") : dir + "/small.onnx";
+    INFO(side);
+    const json& t = j["techniques"][side];
+    // Each figure equals dnnc energy's with that technique on, run on its own.
+    CHECK(techniqueEnergy(t, "as given") == Approx(with({"energy", model})["total"]["energy"].get<double>()));
+    writeBytes(dir + "/gated.yaml",
+               "base: eyeriss\nzero_handling:\n  gate_weight_zeros: true\n"
+               "  ifmap_zero_gates: [mac, filter_read, psum_read, psum_write]\n"
+               "  weight_zero_gates: [mac, filter_read, psum_read, psum_write]\n");
+    CHECK(techniqueEnergy(t, "zero gating") ==
+          Approx(with({"energy", model, "--accel", dir + "/gated.yaml"})["total"]["energy"].get<double>()));
+    json u = with({"energy", model, "--accel", "eyeriss-ucnn"});
+    double ucnn = 0;
+    for (const auto& l : u["layers"]) ucnn += l.contains("ucnn") ? l["ucnn"]["energy"].get<double>() : l["energy"].get<double>();
+    CHECK(techniqueEnergy(t, "UCNN") == Approx(ucnn));
+    if (std::string(side) == "before") {
+      CHECK(techniqueEnergy(t, "SnaPEA (exact)") == Approx(with({"energy", model, "--snapea"})["snapea"]["energy"].get<double>()));
+    } else {
+      // SnaPEA needs each filter's weights to order them; shared weights are computed by a Gather, and the
+      // technique says so instead of a number.
+      CHECK(techniqueEnergy(t, "SnaPEA (exact)") < 0);
+      for (const auto& x : t)
+        if (x["technique"] == "SnaPEA (exact)") CHECK(x["note"].get<std::string>().find("weights are computed") != std::string::npos);
+    }
+    CHECK(techniqueEnergy(t, "delta coding") ==
+          Approx(with({"energy", model, "--delta"})["delta"]["total"]["adaptive"]["energy"].get<double>()));
+  }
+  // What sharing buys only UCNN can use: on the shared model UCNN saves, on the float one it does not.
+  CHECK(techniqueEnergy(j["techniques"]["after"], "UCNN") < techniqueEnergy(j["techniques"]["after"], "as given"));
+  // A technique that does not apply says why: delta coding needs RLC, which eyeriss-sparse does not use.
+  json s = with({"compare", testData("lenet5.onnx"), dir + "/small.onnx", "--techniques", "--accel", "eyeriss-sparse"});
+  for (const auto& t : s["techniques"]["after"])
+    if (t["technique"] == "delta coding") {
+      CHECK(t["energy"].is_null());
+      CHECK(t["note"].get<std::string>().find("RLC") != std::string::npos);
+    }
+  CHECK(techniqueEnergy(s["techniques"]["after"], "zero gating") == Approx(techniqueEnergy(s["techniques"]["after"], "as given")));
+  auto text = runDnnc({"compare", testData("lenet5.onnx"), dir + "/small.onnx", "--techniques", "--data", dir + "/x.npy",
+                       "--scale", "1/255", "--mean", "0.2860", "--std", "0.3530"});
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("energy on eyeriss with") != std::string::npos);
+  CHECK(text.out.find("SnaPEA (exact)") != std::string::npos);
+}
