@@ -207,3 +207,42 @@ TEST_CASE("compress refuses bad input with one line", "[compress-cli]") {
                             testData("fashion_train_5000_labels.npy"), "--target", "size=2x", "--accuracy-budget", "1"});
   CHECK(bad_model.exit_code == 3);
 }
+
+TEST_CASE("compress --techniques reports both models' energy with each technique, as dnnc energy gives it", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_techniques");
+  // A held-out set of 100 test images, given, so that dnnc energy can be run on the same data.
+  std::vector<int64_t> shape, lshape;
+  std::vector<float> x = readNpyAsFloat(testData("fashion_test_2000_images.npy"), shape);
+  std::vector<float> y = readNpyAsFloat(testData("fashion_test_2000_labels.npy"), lshape);
+  shape[0] = lshape[0] = 100;
+  x.resize(size_t(100 * 28 * 28));
+  y.resize(100);
+  writeNpyFloat(dir + "/val_x.npy", x, shape);
+  writeNpyFloat(dir + "/val_y.npy", y, lshape);
+  auto r = runDnnc(compressArgs(dir + "/m", "",
+                                {"--target", "size=10000x", "--accuracy-budget", "0.5", "--time-budget", "4",
+                                 "--val-data", dir + "/val_x.npy", "--val-labels", dir + "/val_y.npy", "--techniques",
+                                 "--json", "-", "--quiet"}));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 4);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.contains("techniques"));
+  auto energyOf = [&](const std::string& model) {
+    std::vector<std::string> args = {"energy", model, "--accel", "eyeriss-sparse", "--data", dir + "/val_x.npy", "--json"};
+    args.insert(args.end(), kPreprocess.begin(), kPreprocess.end());
+    auto e = runDnnc(args);
+    REQUIRE(e.exit_code == 0);
+    return nlohmann::json::parse(e.out)["total"]["energy"].get<double>();
+  };
+  for (const char* side : {"before", "after"}) {
+    INFO(side);
+    const auto& t = j["techniques"][side];
+    REQUIRE(t.size() == 5);
+    CHECK(t[0]["technique"] == "as given");
+    CHECK(t[0]["energy"].get<double>() ==
+          Approx(energyOf(std::string(side) == "before" ? testData("lenet300.onnx") : dir + "/m.onnx")));
+    // eyeriss-sparse gates zeros already and codes feature maps without RLC: said, not hidden.
+    CHECK(t[1]["note"].get<std::string>().find("already") != std::string::npos);
+    CHECK(t[4]["energy"].is_null());
+  }
+}
