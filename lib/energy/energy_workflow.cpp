@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 
 #include "lib/energy/model_energy.h"
 #include "lib/exec/activation_stats.h"
@@ -36,18 +37,32 @@ std::string sig(double v) {
 std::string pct(double part, double whole) { return whole > 0 ? formatFixed(100.0 * part / whole, 1) : "-"; }
 nlohmann::json ratio(double a, double b) { return b > 0 ? nlohmann::json(a / b) : nlohmann::json(nullptr); }
 
+// The executor, the --data loader and the batch size every measurement on --data starts from.
+struct DataRun {
+  std::unique_ptr<Executor> exec;
+  std::unique_ptr<BatchLoader> loader;
+  int64_t batch = 0;
+};
+
+Expected<DataRun> openDataRun(const Model& model, const EnergyRequest& o, const std::string& path) {
+  DataRun r;
+  DNNC_ASSIGN(r.exec, Executor::create(model, {.threads = o.threads}));
+  if (r.exec->inputs().size() != 1)
+    return Error(Exit::Input, "--data feeds models with exactly one input; '", path, "' has ", r.exec->inputs().size());
+  DNNC_ASSIGN(r.loader, openData(o.data, r.exec->inputs()[0]));
+  r.batch = o.data_batch;
+  if (const auto& d = r.exec->inputs()[0].dims; !d.empty() && d[0] > 0) r.batch = d[0];
+  return r;
+}
+
 // Zero runs of every layer input, measured by running the model on --data.
 Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyRequest& o, const std::string& path,
                                              const MeasureProgress& progress) {
-  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.threads}));
-  if (exec->inputs().size() != 1)
-    return Error(Exit::Input, "--data feeds models with exactly one input; '", path, "' has ", exec->inputs().size());
-  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
-  int64_t batch = o.data_batch;
-  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
-  DNNC_ASSIGN(auto stats, collectActivationStats(*exec, *loader, batch, energyStatsOptions(), [&](int64_t d, int64_t t) {
-    if (progress) progress(path, d, t);
-  }));
+  DNNC_ASSIGN(DataRun run, openDataRun(model, o, path));
+  DNNC_ASSIGN(auto stats, collectActivationStats(*run.exec, *run.loader, run.batch, energyStatsOptions(),
+                                                 [&](int64_t d, int64_t t) {
+                                                   if (progress) progress(path, d, t);
+                                                 }));
   return measuredInputs(stats);
 }
 
@@ -55,13 +70,8 @@ Expected<std::vector<MeasuredInput>> measure(const Model& model, const EnergyReq
 // then the streams).
 Expected<std::vector<DeltaStats>> measureDelta(const Model& model, const EnergyRequest& o, const std::string& path,
                                                const MeasureProgress& progress) {
-  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.threads}));
-  if (exec->inputs().size() != 1)
-    return Error(Exit::Input, "--data feeds models with exactly one input; '", path, "' has ", exec->inputs().size());
-  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
-  int64_t batch = o.data_batch;
-  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
-  return collectDeltaStats(*exec, *loader, batch, {.frames = o.frames}, [&](int64_t d, int64_t t) {
+  DNNC_ASSIGN(DataRun run, openDataRun(model, o, path));
+  return collectDeltaStats(*run.exec, *run.loader, run.batch, {.frames = o.frames}, [&](int64_t d, int64_t t) {
     if (progress) progress(path + " (--delta)", d, t);
   });
 }
@@ -71,15 +81,10 @@ Expected<std::vector<DeltaStats>> measureDelta(const Model& model, const EnergyR
 // or a count that disagrees with the executor, is refused.
 Status measureSnapea(const Model& model, const EnergyRequest& o, ScoredModel& s, const MeasureProgress& progress) {
   DNNC_ASSIGN(s.snapea_params, readSnapeaParams(model, strCat("'", s.path, "'")));
-  DNNC_ASSIGN(auto exec, Executor::create(model, {.threads = o.threads}));
-  if (exec->inputs().size() != 1)
-    return Error(Exit::Input, "--data feeds models with exactly one input; '", s.path, "' has ", exec->inputs().size());
-  DNNC_ASSIGN(auto loader, openData(o.data, exec->inputs()[0]));
-  int64_t batch = o.data_batch;
-  if (const auto& d = exec->inputs()[0].dims; !d.empty() && d[0] > 0) batch = d[0];
+  DNNC_ASSIGN(DataRun run, openDataRun(model, o, s.path));
   std::vector<SnapeaPrediction> predictions;
   if (s.snapea_params) predictions = s.snapea_params->predictions();
-  DNNC_ASSIGN(SnapeaResult r, collectSnapea(*exec, *loader, batch, [&](int64_t d, int64_t t) {
+  DNNC_ASSIGN(SnapeaResult r, collectSnapea(*run.exec, *run.loader, run.batch, [&](int64_t d, int64_t t) {
     if (progress) progress(s.path + " (SnaPEA)", d, t);
   }, predictions));
   if (r.layers.empty()) {
