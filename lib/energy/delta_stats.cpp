@@ -52,26 +52,10 @@ double CodedStream::rlcBitsPerValue(const RlcParams& p) const {
 
 void addSample(CodedStream& s, std::span<const uint16_t> symbols) {
   if (s.symbol_counts.empty()) s.symbol_counts.assign(size_t(1) << kDeltaWordBits, 0);
-  ZeroRunHistogram& h = s.zero_runs;
-  uint64_t run = 0;
-  auto flush = [&] {
-    if (run == 0) return;
-    if (h.runs.size() <= run) h.runs.resize(run + 1, 0);
-    ++h.runs[run];
-    ++s.runs;
-    run = 0;
-  };
-  for (uint16_t v : symbols) {
-    ++s.symbol_counts[v];
-    if (v == 0) {
-      ++run;
-    } else {
-      ++h.nonzeros;
-      flush();
-    }
-  }
-  flush();
-  h.elements += symbols.size();
+  for (uint16_t v : symbols) ++s.symbol_counts[v];
+  const ZeroRunHistogram h = measureZeroRuns(symbols);
+  for (uint64_t n : h.runs) s.runs += n;
+  mergeZeroRuns(s.zero_runs, h);
   ++s.samples;
 }
 

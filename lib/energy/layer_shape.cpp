@@ -5,7 +5,10 @@
 
 namespace dnnc::energy {
 
-ZeroRunHistogram measureZeroRuns(std::span<const float> values) {
+namespace {
+
+template <class T>
+ZeroRunHistogram zeroRunsOf(std::span<const T> values) {
   ZeroRunHistogram h;
   h.elements = values.size();
   std::uint64_t run = 0;
@@ -15,8 +18,8 @@ ZeroRunHistogram measureZeroRuns(std::span<const float> values) {
     ++h.runs[run];
     run = 0;
   };
-  for (float v : values) {
-    if (v == 0.0f) {
+  for (T v : values) {
+    if (v == T(0)) {
       ++run;
     } else {
       ++h.nonzeros;
@@ -26,6 +29,11 @@ ZeroRunHistogram measureZeroRuns(std::span<const float> values) {
   flush();
   return h;
 }
+
+}  // namespace
+
+ZeroRunHistogram measureZeroRuns(std::span<const float> values) { return zeroRunsOf(values); }
+ZeroRunHistogram measureZeroRuns(std::span<const std::uint16_t> values) { return zeroRunsOf(values); }
 
 void mergeZeroRuns(ZeroRunHistogram& into, const ZeroRunHistogram& other) {
   into.elements += other.elements;

@@ -25,6 +25,8 @@ struct ZeroRunHistogram {
 
 // Builds the histogram of one stream of values (e.g. a whole activation tensor, NCHW order).
 ZeroRunHistogram measureZeroRuns(std::span<const float> values);
+// The same for coded 16-bit words (delta_stats.h), zero being the word 0.
+ZeroRunHistogram measureZeroRuns(std::span<const std::uint16_t> values);
 // Adds the counts of `other` (another batch or tensor) into `into`.
 void mergeZeroRuns(ZeroRunHistogram& into, const ZeroRunHistogram& other);
 
