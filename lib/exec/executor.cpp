@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "lib/exec/kernel.h"
@@ -35,13 +36,14 @@ enum class Kind { Intermediate, Input, Constant };
 struct ValueRec {
   std::string name;
   Kind kind = Kind::Intermediate;
-  int producer = -1;  // node index
-  int index = -1;     // input position or constant index
+  int producer = -1;      // node index
+  int index = -1;         // input position or constant index
+  bool released = false;  // a constant only folded nodes read: its bytes were freed at build
 };
 
 struct NodeRec {
   const onnx::NodeProto* proto = nullptr;
-  std::unique_ptr<Kernel> kernel;  // null for folded Constant nodes
+  std::unique_ptr<Kernel> kernel;  // null for Constant nodes and nodes folded at build
   std::vector<int> in, out;        // value ids, -1 for an absent optional one
 };
 
@@ -116,6 +118,20 @@ Expected<ValueInfo> valueInfoOf(const onnx::ValueInfoProto& vi) {
   return info;
 }
 
+
+// Whether a node is run once at build rather than on every call: all its inputs are constants, and its
+// result cannot change from call to call (no random op, no subgraph).
+bool foldsAtBuild(const onnx::NodeProto& n, const std::vector<int>& in, const std::vector<ValueRec>& values) {
+  const std::string& op = n.op_type();
+  if (op.rfind("Random", 0) == 0 || op == "Bernoulli" || op == "Multinomial" || op == "Dropout") return false;
+  if (hasSubgraph(n) || in.empty()) return false;
+  for (int v : in)
+    if (v >= 0 && values[v].kind != Kind::Constant) return false;
+  for (const auto& o : n.output())
+    if (o.empty()) return false;
+  return true;
+}
+
 }  // namespace
 
 std::string dimsToString(std::span<const int64_t> dims) {
@@ -177,6 +193,8 @@ class Executor::Impl {
     return it->second;
   }
   Status build(const Model& model);
+  bool foldAtBuild(int node);
+  void releaseConstant(int value_id);
   Expected<Plan*> planFor(std::span<const Tensor* const> inputs, const std::vector<int>& fetch);
   Expected<std::vector<Tensor>> run(std::span<const Tensor* const> inputs, const ExecRunOptions& options);
   float* scratchFloats(size_t n) {
@@ -409,6 +427,17 @@ Status Executor::Impl::build(const Model& model) {
 
   nodes.resize(graph.node_size());
   bn_affine.assign(nodes.size(), {});
+  // Readers of each named value (graph outputs count as one that never folds): an operand whose readers
+  // are all folded at build is freed.
+  std::map<std::string, int> readers_by_name;
+  for (const auto& n : graph.node()) {
+    std::set<std::string> read(n.input().begin(), n.input().end());
+    for (const auto& name : subgraphCaptures(n)) read.insert(name);
+    for (const auto& name : read)
+      if (!name.empty()) readers_by_name[name]++;
+  }
+  for (const auto& out : graph.output()) readers_by_name[out.name()]++;
+  std::vector<int> pending_readers;  // value id -> readers not folded yet, -1 before the first fold
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& n = graph.node(i);
     NodeRec& rec = nodes[i];
@@ -467,6 +496,14 @@ Status Executor::Impl::build(const Model& model) {
       values[id].producer = i;
       rec.out.push_back(id);
     }
+    if (foldsAtBuild(n, rec.in, values) && foldAtBuild(i)) {
+      pending_readers.resize(values.size(), -1);
+      for (int v : std::set<int>(rec.in.begin(), rec.in.end())) {
+        if (v < 0) continue;
+        if (pending_readers[v] < 0) pending_readers[v] = readers_by_name[values[v].name];
+        if (--pending_readers[v] == 0) releaseConstant(v);
+      }
+    }
   }
   for (const auto& out : graph.output()) {
     auto it = ids.find(out.name());
@@ -504,6 +541,57 @@ Status Executor::Impl::build(const Model& model) {
   rt_normalized.assign(values.size(), 0);
   kernel_choice.assign(nodes.size(), nullptr);
   return {};
+}
+
+// Runs node `i`, whose inputs are all constants, once: its outputs become constants. A shared model's
+// Gather(codebook, indices), a dequantized or transposed weight then costs nothing per call, and the
+// kernels of the nodes that read it see a constant weight (packed once, like a stored one). On failure the
+// node stays in the graph and fails, or not, where a run needs it, as before.
+bool Executor::Impl::foldAtBuild(int i) {
+  NodeRec& rec = nodes[i];
+  rt_values.resize(values.size());
+  rt_buffer.assign(values.size(), -1);
+  rt_rectified.assign(values.size(), 0);
+  rt_normalized.assign(values.size(), 0);
+  kernel_choice.assign(nodes.size(), nullptr);
+  for (int v : rec.in) {
+    if (v < 0) continue;
+    const Tensor& c = constants[values[v].index];
+    rt_values[v].dtype = c.dtype();
+    rt_values[v].dims = c.dims();
+    rt_values[v].data = dataOf(c);
+  }
+  Plan once;
+  once.order = {i};
+  once.step_of_node.assign(nodes.size(), -1);
+  once.step_of_node[i] = 0;
+  once.last_use.assign(values.size(), 0);
+  for (int o : rec.out) once.last_use[o] = kForever;
+  once.release.resize(1);
+  ExecState state(*this, once);
+  state.observed = true;  // no fusion into readers that have not been built yet
+  for (int o : rec.out) rt_values[o].data = nullptr;
+  KernelContext ctx(state, i);
+  bool ok = static_cast<bool>(rec.kernel->run(ctx));
+  for (int o : rec.out) ok &= rt_values[o].data != nullptr;
+  if (ok) {
+    for (int o : rec.out) {
+      values[o].kind = Kind::Constant;
+      values[o].index = static_cast<int>(constants.size());
+      constants.push_back(rt_values[o].toTensor());
+    }
+    rec.kernel.reset();
+  }
+  rt_buffers.clear();
+  return ok;
+}
+
+// Frees a constant whose every reader was folded at build (the indices and codebook of a shared weight,
+// the int64 Cast of its indices, a weight stored before its Transpose): a run never reads it again.
+void Executor::Impl::releaseConstant(int v) {
+  if (values[v].kind != Kind::Constant || values[v].released) return;
+  constants[values[v].index] = Tensor();
+  values[v].released = true;
 }
 
 Expected<Plan*> Executor::Impl::planFor(std::span<const Tensor* const> in, const std::vector<int>& fetch) {
@@ -575,6 +663,9 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
     for (const auto& name : opts.fetch) {
       auto it = ids.find(name);
       if (it == ids.end()) return Error(Exit::Usage, "the model has no value named '", name, "'");
+      if (values[it->second].released)
+        return Error(Exit::Usage, "value '", name, "' is a constant only folded nodes read; it is not kept")
+            .withHint("fetch the output of the node that reads it");
       fetch.push_back(it->second);
     }
   }

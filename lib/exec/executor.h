@@ -6,7 +6,10 @@
 // create() checks every node before any work: an op dnnc cannot run, or an attribute value it does not
 // handle, is an Exit::Input error naming the op and the node. Buffers are planned once per input shape
 // (and fetch list) from the lifetimes seen in the first run, then reused from one arena; intermediates
-// die after their last reader. Initializers and Constant outputs are read once, at create().
+// die after their last reader. Initializers and Constant outputs are read once, at create(), and so are
+// nodes whose inputs are all constants (a shared weight's Gather(codebook, indices), a dequantized or
+// transposed weight): they run once there, their outputs become constants, and the constants only they
+// read are freed (a fetch of one is a usage error).
 #pragma once
 #include <cstdint>
 #include <functional>

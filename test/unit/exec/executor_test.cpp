@@ -289,3 +289,49 @@ TEST_CASE("the op table lists every op of the issue", "[exec]") {
     CHECK(findKernel(op) != nullptr);
   CHECK(findKernel("Det") == nullptr);
 }
+
+TEST_CASE("nodes on constants only run once, at build: a shared weight's Gather(codebook, indices)", "[exec]") {
+  // The shared-weight form dnnc's share pass writes, with a graph output that is itself computed from
+  // constants (kept) next to operands only folded nodes read (freed).
+  Model shared = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,5,5] X) => (float[1,3,3,3] Y, int64[3,2,3,3] I) {
+  I = Cast <to = 7> (idx)
+  W = Gather <axis = 0> (codebook, I)
+  Y = Conv (X, W)
+})");
+  const std::vector<float> codebook = {-0.75f, -0.1f, 0.2f, 0.9f};
+  Tensor idx(DType::Uint8, {3, 2, 3, 3});
+  std::mt19937 rng(3);
+  for (auto& v : idx.span<uint8_t>()) v = static_cast<uint8_t>(rng() % codebook.size());
+  addInitializer(shared, "codebook", Tensor::fromFloats(codebook, {4}));
+  addInitializer(shared, "idx", idx);
+
+  // The same convolution with the weight written out by hand: the reference.
+  Model stored = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,5,5] X) => (float[1,3,3,3] Y) {
+  Y = Conv (X, W)
+})");
+  std::vector<float> w;
+  for (uint8_t k : idx.span<uint8_t>()) w.push_back(codebook[k]);
+  addInitializer(stored, "W", Tensor::fromFloats(w, {3, 2, 3, 3}));
+
+  auto exec = makeExecutor(shared);
+  auto ref = makeExecutor(stored);
+  CHECK(exec->isConstant("W"));
+  CHECK(exec->isConstant("I"));
+  for (uint32_t seed : {1u, 2u}) {  // a second run reads the folded weight again
+    Tensor x = randomTensor({1, 2, 5, 5}, seed);
+    auto out = runOk(*exec, {&x});
+    auto want = runOk(*ref, {&x});
+    CHECK(closeness(out[0], want[0]) <= 1.0);
+    REQUIRE(out[1].dtype() == DType::Int64);
+    for (int64_t i = 0; i < idx.numel(); ++i) CHECK(out[1].data<int64_t>()[i] == idx.span<uint8_t>()[i]);
+  }
+  // The codebook and the stored indices were read only by the folded nodes: freed, and said so.
+  Tensor x = randomTensor({1, 2, 5, 5}, 1);
+  auto fetched = exec->run(std::vector<const Tensor*>{&x}, {.fetch = {"codebook"}});
+  REQUIRE_FALSE(fetched);
+  CHECK(fetched.error().code() == Exit::Usage);
+  CHECK_THAT(fetched.error().message(), Catch::Contains("only folded nodes read"));
+  CHECK(runOk(*exec, {&x}, {.fetch = {"W"}})[0].toFloats() == w);
+}
