@@ -23,6 +23,7 @@
 #include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
+#include "lib/linalg/float_sort.h"
 #include "lib/linalg/kmeans.h"
 #include "lib/pass/pass.h"
 #include "passes/pass_results.h"
@@ -261,15 +262,14 @@ class ShareWeights : public Pass {
     if (method_ != "optimal-1d" && weights.empty()) {
       // Unweighted Lloyd on the nonzero values sorted in place: no order or assignment arrays, each
       // weight's cluster found again from the clusters' value ranges.
-      std::sort(values.begin(), values.end());
+      sortFloats(values);
       KMeans1DRanges km = lloydLinear1DSorted(values, k, max_iter_);
       std::vector<float>().swap(values);
       const uint32_t offset = has_zeros ? 1 : 0;
       if (has_zeros) s.codebook.push_back(0.0f);
       s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
-      s.indices.assign(w.size(), 0);
-      for (size_t i = 0; i < w.size(); ++i)
-        if (w[i] != 0.0f) s.indices[i] = uint16_t(km.clusterOf(w[i]) + offset);
+      s.indices.resize(w.size());
+      km.assignNonzero(w, s.indices, uint16_t(offset));
       accumulateError(w, s);
       return s;
     }

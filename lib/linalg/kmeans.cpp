@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -162,6 +163,29 @@ KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations, std:
   if (sv.size() == 0) return {};
   auto [bounds, it] = lloydBounds(sv, k, max_iterations);
   return fromBoundaries(sv, bounds, it);
+}
+
+void KMeans1DRanges::assignNonzero(std::span<const float> x, std::span<uint16_t> out, uint16_t offset) const {
+  DNNC_CHECK(out.size() == x.size());
+  if (upper.size() > 64) {  // counting every upper would cost more than the binary search
+    for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] == 0.0f ? 0 : uint16_t(clusterOf(x[i]) + offset);
+    return;
+  }
+  // GCC vector types: 16 lanes, compiled to whatever vector width the build targets.
+  constexpr size_t kLanes = 16;
+  using Floats = float __attribute__((vector_size(4 * kLanes)));
+  using Ints = int32_t __attribute__((vector_size(4 * kLanes)));
+  const size_t full = x.size() / kLanes * kLanes;
+  for (size_t i0 = 0; i0 < full; i0 += kLanes) {
+    Floats xs;
+    std::memcpy(&xs, &x[i0], sizeof xs);
+    Ints below = {};  // per lane, minus the number of uppers below the value (a true compare is -1)
+    for (float u : upper) below += (Floats{} + u) < xs;
+    const Ints zero = xs == Floats{};
+    const Ints index = (Ints{} + int32_t(offset) - below) & ~zero;
+    for (size_t l = 0; l < kLanes; ++l) out[i0 + l] = uint16_t(index[l]);
+  }
+  for (size_t i = full; i < x.size(); ++i) out[i] = x[i] == 0.0f ? 0 : uint16_t(clusterOf(x[i]) + offset);
 }
 
 KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations) {

@@ -36,9 +36,21 @@ struct KMeans1DRanges {
   std::vector<float> upper;      // per centroid, its largest value
   double weighted_sse = 0;
   int iterations = 0;
+  // std::lower_bound without branches on the comparisons: called once per weight, where a mispredicted
+  // branch per halving step cost more than the rest of the assignment.
   uint32_t clusterOf(float x) const {
-    return uint32_t(std::lower_bound(upper.begin(), upper.end(), x) - upper.begin());
+    const float* base = upper.data();
+    size_t n = upper.size();
+    while (n > 1) {
+      const size_t half = n / 2;
+      base = base[half - 1] < x ? base + half : base;
+      n -= half;
+    }
+    return uint32_t(base - upper.data()) + uint32_t(n == 1 && *base < x);
   }
+  // out[i] = clusterOf(x[i]) + offset for the nonzero x[i], 0 for x[i] == 0: a whole layer at once, 16
+  // values in the vector lanes at a time, each counting the uppers below it (no dependent loads).
+  void assignNonzero(std::span<const float> x, std::span<uint16_t> out, uint16_t offset) const;
 };
 KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations = 300);
 
