@@ -1,7 +1,11 @@
 #include "lib/support/sha256.h"
 
+#include <cpuid.h>
+#include <immintrin.h>
+
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -44,6 +48,56 @@ void compress(std::array<uint32_t, 8>& h, const unsigned char* block) {
 
 using State = std::array<uint32_t, 8>;
 
+// The same compression on the CPU's SHA extensions (SHA-NI: Intel since Ice Lake / Goldmont, AMD since
+// Zen), about ten times the rate of the portable loop: every loaded model is hashed for its provenance,
+// and on a 500 MB model the portable hash took longer than the pass. The state is kept as the ABEF/CDGH
+// register pair the instructions work on; each 4-round group takes its message words from the
+// previous four groups (msg1/msg2 compute the schedule).
+__attribute__((target("sha,ssse3,sse4.1"))) void compressShaNi(State& h, const unsigned char* data, size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i cdab = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[0])), 0xB1);
+  __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(&h[4])), 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (; blocks > 0; --blocks, data += 64) {
+    const __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i w[4];  // message groups g-4 .. g-1, at index g % 4
+    for (int g = 0; g < 16; ++g) {
+      __m128i x;
+      if (g < 4) {
+        x = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * g)), byte_swap);
+      } else {
+        x = _mm_add_epi32(_mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]), _mm_alignr_epi8(w[(g + 3) & 3], w[(g + 2) & 3], 4));
+        x = _mm_sha256msg2_epu32(x, w[(g + 3) & 3]);
+      }
+      w[g & 3] = x;
+      const __m128i msg = _mm_add_epi32(x, _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[size_t(4 * g)])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[0]), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&h[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+// Whether to use compressShaNi: the CPU has the SHA extensions and SSE4.1, and DNNC_ISA does not ask for
+// the generic paths (DNNC_ISA=generic, as for the executor's kernels: how the portable loop is tested).
+bool useShaNi() {
+  static const bool use = [] {
+    const char* isa = std::getenv("DNNC_ISA");
+    if (isa && std::string_view(isa) == "generic") return false;
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSE4_1) || !(c & bit_SSSE3)) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & bit_SHA) != 0;
+  }();
+  return use;
+}
+
 State initialState() {
   return {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 }
@@ -51,7 +105,12 @@ State initialState() {
 // Compresses the whole 64-byte blocks of data; returns how many bytes it consumed.
 size_t compressBlocks(State& h, std::string_view data) {
   size_t full = data.size() / 64;
-  for (size_t i = 0; i < full; ++i) compress(h, reinterpret_cast<const unsigned char*>(data.data()) + 64 * i);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  if (useShaNi()) {
+    compressShaNi(h, bytes, full);
+    return full * 64;
+  }
+  for (size_t i = 0; i < full; ++i) compress(h, bytes + 64 * i);
   return full * 64;
 }
 
