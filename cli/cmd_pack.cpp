@@ -2,6 +2,7 @@
 // report (dense and packed bytes, bits per nonzero, index share, entropy bound, Deep Compression count).
 // dnnc unpack M.dnnc -o M.onnx: the exact model back.
 #include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include "cli/command.h"
@@ -12,6 +13,7 @@
 #include "lib/pack/pack.h"
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
+#include "lib/support/mapped_file.h"
 #include "lib/support/sha256.h"
 
 namespace dnnc::cli {
@@ -95,14 +97,15 @@ int runPack(const PackCmdOptions& o) {
   options.codec = *request;
   options.base_dir = model->base_dir;
   // Without --data the model is not needed after packing: pack takes it apart instead of copying it.
-  auto packed = o.data.path.empty() ? pack::packModel(std::move(model->proto), options) : pack::packModel(model->proto, options);
+  std::optional<onnx::ModelProto> copy;
+  if (!o.data.path.empty()) copy = model->proto;
+  auto packed = pack::packModelToFile(copy ? std::move(*copy) : std::move(model->proto), options, o.output);
   if (!packed) return reportError(cmd, packed.error());
-  if (int rc = reportStatus(cmd, pack::writePacked(*packed, o.output))) return rc;
   Report report(cmd);
   report.addInput(o.model, loaded->sha256);
   report.root()["output"] = o.output;
   report.root()["codec"] = o.codec;
-  report.root()["pack"] = packed->report;
+  report.root()["pack"] = *packed;
   if (!o.data.path.empty()) {
     auto fm = featureMapRlc(*model, o);
     if (!fm) return reportError(cmd, fm.error());
@@ -111,7 +114,7 @@ int runPack(const PackCmdOptions& o) {
   if (!o.common.json.empty()) return emitJson(cmd, report, o.common);
   if (!o.common.quiet) {
     std::ostream& os = o.output == "-" ? std::cerr : std::cout;
-    printPackReport(os, packed->report);
+    printPackReport(os, *packed);
     if (!o.data.path.empty()) printFeatureRlc(os, report.root()["feature_maps"]);
   }
   return 0;
@@ -126,9 +129,23 @@ struct UnpackCmdOptions {
 int runUnpack(const UnpackCmdOptions& o) {
   const std::string cmd = "unpack";
   if (int rc = reportStatus(cmd, checkOutputPath(o.input, o.output, o.force))) return rc;
-  auto bytes = readFile(o.input);
-  if (!bytes) return reportError(cmd, bytes.error());
-  auto model = pack::unpackModel(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+  // A file is mapped and read a section at a time, each dropped once decoded (stdin is read whole).
+  std::unique_ptr<MappedFile> mapped;
+  std::string bytes;
+  if (o.input == "-") {
+    auto read = readFile(o.input);
+    if (!read) return reportError(cmd, read.error());
+    bytes = std::move(*read);
+  } else {
+    auto opened = MappedFile::open(o.input);
+    if (!opened) return reportError(cmd, opened.error());
+    mapped = std::move(*opened);
+  }
+  const std::span<const uint8_t> container =
+      mapped ? mapped->bytes() : std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  auto model = pack::unpackModel(container, [&](std::span<const uint8_t> section) {
+    if (mapped) mapped->release(section);
+  });
   if (!model) return reportError(cmd, Error(model.error().code(), "cannot unpack '", o.input, "': ", model.error().message()));
   Model unpacked;
   unpacked.proto = std::move(*model);
@@ -137,7 +154,15 @@ int runUnpack(const UnpackCmdOptions& o) {
   if (int rc = reportStatus(cmd, saveModel(unpacked, o.output, {.external_data = o.external_data, .check = false}))) return rc;
   if (!o.common.json.empty()) {
     Report report(cmd);
-    report.addInput(o.input, sha256Hex(*bytes));
+    std::string digest;
+    if (mapped) {
+      auto file_digest = sha256FileHex(o.input);
+      if (!file_digest) return reportError(cmd, file_digest.error());
+      digest = std::move(*file_digest);
+    } else {
+      digest = sha256Hex(bytes);
+    }
+    report.addInput(o.input, digest);
     report.root()["output"] = o.output;
     report.root()["onnx_bytes"] = onnx_bytes;
     return emitJson(cmd, report, o.common);

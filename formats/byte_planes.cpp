@@ -33,6 +33,7 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
       appendVarint(out, h.size());
       out.insert(out.end(), h.begin(), h.end());
     }
+    out.reserve(out.size() + n * (width - coded));  // the raw planes: one allocation, not doubling growth
     for (unsigned plane = width - coded; plane-- > 0;)
       for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
     return out;
@@ -47,6 +48,7 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
   std::vector<uint8_t> coded_bytes;
   rc.finishInto(coded_bytes);
   appendVarint(out, coded_bytes.size());
+  out.reserve(out.size() + coded_bytes.size() + n * (width - coded));
   out.insert(out.end(), coded_bytes.begin(), coded_bytes.end());
   for (unsigned plane = width - coded; plane-- > 0;)
     for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);

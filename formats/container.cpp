@@ -23,23 +23,42 @@ uint32_t readU32(std::span<const uint8_t> in, size_t pos) {
   return v;
 }
 
-std::vector<uint8_t> header(std::span<const Section> sections) {
+std::vector<SectionEntry> entriesOf(std::span<const Section> sections) {
+  std::vector<SectionEntry> entries;
+  entries.reserve(sections.size());
+  for (const auto& s : sections) entries.push_back(entryOf(s));
+  return entries;
+}
+
+std::vector<uint8_t> header(std::span<const Section> sections) { return containerHeader(entriesOf(sections)); }
+
+}  // namespace
+
+SectionEntry entryOf(const Section& section) { return {section.name, section.kind, section.data.size(), crc32(section.data)}; }
+
+std::vector<uint8_t> containerHeader(std::span<const SectionEntry> entries) {
   std::vector<uint8_t> h(std::begin(kContainerMagic), std::end(kContainerMagic));
   appendU16(h, kContainerVersion);
   appendU16(h, 0);  // flags: none defined
-  appendVarint(h, sections.size());
-  for (const auto& s : sections) {
-    appendVarint(h, s.name.size());
-    h.insert(h.end(), s.name.begin(), s.name.end());
-    h.push_back(s.kind);
-    appendVarint(h, s.data.size());
-    appendU32(h, crc32(s.data));
+  appendVarint(h, entries.size());
+  for (const auto& e : entries) {
+    appendVarint(h, e.name.size());
+    h.insert(h.end(), e.name.begin(), e.name.end());
+    h.push_back(e.kind);
+    appendVarint(h, e.size);
+    appendU32(h, e.crc);
   }
   appendU32(h, crc32(h));
   return h;
 }
 
-}  // namespace
+uint64_t containerBytes(std::span<const SectionEntry> entries) {
+  uint64_t total = containerHeader(entries).size();
+  for (const auto& e : entries) total += e.size;
+  return total;
+}
+
+uint64_t containerOverheadBytes(std::span<const SectionEntry> entries) { return containerHeader(entries).size(); }
 
 std::vector<uint8_t> writeContainer(std::span<const Section> sections) {
   std::vector<uint8_t> out;
@@ -68,6 +87,17 @@ uint64_t containerBytes(std::span<const Section> sections) {
 uint64_t containerOverheadBytes(std::span<const Section> sections) { return header(sections).size(); }
 
 Expected<std::vector<SectionView>> readContainer(std::span<const uint8_t> bytes) {
+  DNNC_ASSIGN(std::vector<SectionView> sections, readContainerDirectory(bytes));
+  for (const auto& s : sections) DNNC_TRY(checkSection(s));
+  return sections;
+}
+
+Status checkSection(const SectionView& section) {
+  if (crc32(section.data) != section.crc) return Error(Exit::Input, ".dnnc section '", section.name, "' CRC mismatch (corrupt file)");
+  return {};
+}
+
+Expected<std::vector<SectionView>> readContainerDirectory(std::span<const uint8_t> bytes) {
   constexpr size_t kFixed = sizeof(kContainerMagic) + 4;
   if (bytes.size() < kFixed || std::memcmp(bytes.data(), kContainerMagic, sizeof(kContainerMagic)) != 0)
     return Error(Exit::Input, "not a .dnnc container (bad magic)");
@@ -116,8 +146,8 @@ Expected<std::vector<SectionView>> readContainer(std::span<const uint8_t> bytes)
       return Error(Exit::Input, ".dnnc section '", e.view.name, "' is truncated (", e.size, " bytes declared, ", bytes.size() - pos,
                    " left)");
     e.view.data = bytes.subspan(pos, size_t(e.size));
+    e.view.crc = e.crc;
     pos += size_t(e.size);
-    if (crc32(e.view.data) != e.crc) return Error(Exit::Input, ".dnnc section '", e.view.name, "' CRC mismatch (corrupt file)");
     out.push_back(std::move(e.view));
   }
   if (pos != bytes.size()) return Error(Exit::Input, ".dnnc file has ", bytes.size() - pos, " bytes after its last section");

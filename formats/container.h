@@ -27,7 +27,21 @@ struct SectionView {
   std::string name;
   uint8_t kind = 0;
   std::span<const uint8_t> data;
+  uint32_t crc = 0;  // the CRC the directory records for data
 };
+
+// What the header records of a section: enough to write the header before (or without) its payload.
+struct SectionEntry {
+  std::string name;
+  uint8_t kind = 0;
+  uint64_t size = 0;
+  uint32_t crc = 0;
+};
+SectionEntry entryOf(const Section& section);
+// The header (magic to header CRC) of a container with these sections; their payloads follow it in order.
+std::vector<uint8_t> containerHeader(std::span<const SectionEntry> entries);
+uint64_t containerBytes(std::span<const SectionEntry> entries);
+uint64_t containerOverheadBytes(std::span<const SectionEntry> entries);
 
 std::vector<uint8_t> writeContainer(std::span<const Section> sections);
 // The same bytes, handed to `sink` piece by piece (the header, then each payload where it is), so a
@@ -40,5 +54,9 @@ uint64_t containerBytes(std::span<const Section> sections);
 uint64_t containerOverheadBytes(std::span<const Section> sections);
 // Validates the magic, version, directory, lengths and every CRC before returning anything.
 Expected<std::vector<SectionView>> readContainer(std::span<const uint8_t> bytes);
+// The same checks but the payloads' CRCs, which checkSection makes one section at a time: a reader of a
+// mapped file can then check, use and drop each section in turn instead of touching all of them first.
+Expected<std::vector<SectionView>> readContainerDirectory(std::span<const uint8_t> bytes);
+Status checkSection(const SectionView& section);
 
 }  // namespace dnnc::formats

@@ -24,6 +24,29 @@ namespace dnnc {
 
 namespace {
 
+// A weight's float32 values: where the model holds them when it can (a copy of VGG-16's fc6 would be
+// 411 MB beside the model), else a copy in `owned`.
+struct WeightValues {
+  std::span<const float> values;
+  std::vector<int64_t> dims;
+  Tensor owned;
+  int64_t numel() const { return int64_t(values.size()); }
+};
+
+Expected<WeightValues> weightValues(Graph& graph, const std::string& name) {
+  WeightValues w;
+  if (std::span<float> in_place = graph.floatWeightInPlace(name); !in_place.empty()) {
+    const onnx::TensorProto* p = graph.weightProto(name);
+    w.values = in_place;
+    w.dims.assign(p->dims().begin(), p->dims().end());
+    return w;
+  }
+  DNNC_ASSIGN(w.owned, graph.readWeight(name));
+  w.values = std::span<const float>(w.owned.data<float>(), size_t(w.owned.numel()));
+  w.dims = w.owned.dims();
+  return w;
+}
+
 struct Quantized {
   Tensor q;                              // int8 or uint8, W's shape
   std::vector<float> scale;              // per channel (or one)
@@ -59,10 +82,18 @@ class QuantizeLinear : public Pass {
     for (const WeightLayer& l : all.layers) {
       const std::string& w_name = l.weight;
       if (graph.isGraphInput(w_name)) { ctx.log->skip(l.name, "weight is also a graph input"); continue; }
-      DNNC_ASSIGN(Tensor w, graph.readWeight(w_name));
+      // The rank from the proto, before the values are touched (an external weight is read in to be viewed).
+      const onnx::TensorProto* proto = graph.weightProto(w_name);
+      if (proto && (proto->dims_size() == 0 || (per_channel_ && proto->dims_size() < 2))) {
+        ctx.log->skip(l.name, "weight has no channel axis");
+        continue;
+      }
+      DNNC_ASSIGN(WeightValues w, weightValues(graph, w_name));
       const int axis = l.output_axis;
-      if (w.rank() == 0 || (per_channel_ && w.rank() < 2)) { ctx.log->skip(l.name, "weight has no channel axis"); continue; }
+      if (w.dims.empty() || (per_channel_ && w.dims.size() < 2)) { ctx.log->skip(l.name, "weight has no channel axis"); continue; }
       Quantized qz = quantize(w, per_channel_ ? axis : -1);
+      const int64_t numel = w.numel();
+      w = {};  // a view of the stored weight, which rewrite removes
       rewrite(graph, w_name, qz, axis);
       ++done;
       sse += qz.sse;
@@ -71,7 +102,7 @@ class QuantizeLinear : public Pass {
                        QuantizedLayerResult{.weight = w_name,
                                             .bits = 8,
                                             .scales = int64_t(qz.scale.size()),
-                                            .mse = qz.sse / double(w.numel()),
+                                            .mse = qz.sse / double(numel),
                                             .sqnr_db = qz.sse > 0 ? std::optional<double>(10 * std::log10(qz.signal / qz.sse)) : std::nullopt});
     }
     ctx.log->summary = {{"layers", done}, {"granularity", per_channel_ ? "per-channel" : "per-tensor"},
@@ -86,16 +117,16 @@ class QuantizeLinear : public Pass {
   bool per_channel_, asymmetric_;
 
   // axis < 0: one scale for the whole tensor.
-  Quantized quantize(const Tensor& w, int axis) const {
+  Quantized quantize(const WeightValues& w, int axis) const {
     Quantized r;
-    const auto& dims = w.dims();
+    const auto& dims = w.dims;
     int64_t channels = axis < 0 ? 1 : dims[size_t(axis)];
     int64_t inner = 1;  // elements between consecutive channel indices
     for (size_t d = size_t(std::max(axis, 0)) + 1; d < dims.size(); ++d) inner *= dims[d];
     if (axis < 0) inner = w.numel();
     auto channelOf = [&](int64_t i) { return axis < 0 ? 0 : (i / inner) % channels; };
     std::vector<float> lo(size_t(channels), 0.0f), hi(size_t(channels), 0.0f);
-    const float* x = w.data<float>();
+    const float* x = w.values.data();
     for (int64_t i = 0; i < w.numel(); ++i) {
       auto c = size_t(channelOf(i));
       lo[c] = std::min(lo[c], x[i]);
@@ -129,6 +160,15 @@ class QuantizeLinear : public Pass {
     const bool scalar = qz.scale.size() == 1 && !per_channel_;
     std::vector<int64_t> pdims = scalar ? std::vector<int64_t>{} : std::vector<int64_t>{int64_t(qz.scale.size())};
     Tensor scale = Tensor::fromFloats(qz.scale, pdims);
+    // A stored weight goes first: it is read no more (qz holds what was made of it), and freeing it
+    // before the int8 copy is stored keeps the float and int8 forms of a layer from coexisting.
+    auto constant = graph.producer(w_name);
+    if (!constant) {
+      auto* inits = graph.proto().mutable_initializer();
+      for (int i = 0; i < inits->size(); ++i)
+        if (inits->Get(i).name() == w_name) { inits->DeleteSubrange(i, 1); break; }
+      graph.reindex();
+    }
     Tensor zp(asymmetric_ ? DType::Uint8 : DType::Int8, pdims);
     for (size_t c = 0; c < qz.zero_point.size(); ++c) {
       if (asymmetric_) zp.data<uint8_t>()[c] = uint8_t(qz.zero_point[c]);
@@ -151,17 +191,9 @@ class QuantizeLinear : public Pass {
       a->set_type(onnx::AttributeProto::INT);
       a->set_i(axis);
     }
-    auto constant = graph.producer(w_name);
     graph.replaceAllUses(w_name, out);
     graph.addNode(std::move(dq));
-    if (constant) {
-      graph.erase(*constant);
-    } else {
-      auto* inits = graph.proto().mutable_initializer();
-      for (int i = 0; i < inits->size(); ++i)
-        if (inits->Get(i).name() == w_name) { inits->DeleteSubrange(i, 1); break; }
-      graph.reindex();
-    }
+    if (constant) graph.erase(*constant);
   }
 };
 

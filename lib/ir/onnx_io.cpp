@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "lib/ir/external_data.h"
+#include "lib/ir/model_file_parse.h"
 #include "lib/ir/tensor.h"
 #include "lib/ir/tensor_relocation.h"
 #include "lib/ir/validate.h"
@@ -38,15 +39,13 @@ Status validateTensors(Model& model) {
 
 namespace {
 
-Expected<Model> parseStream(google::protobuf::io::ZeroCopyInputStream& raw, const std::string& source,
-                            const std::string& base_dir) {
-  Model model;
-  model.source = source;
-  model.base_dir = base_dir;
-  google::protobuf::io::CodedInputStream coded(&raw);
-  coded.SetTotalBytesLimit(INT32_MAX);
-  if (!model.proto.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
-    return Error(Exit::Input, "cannot load '", source, "': not an ONNX model (protobuf parse failed: truncated or not a ModelProto)");
+Error notAModel(const std::string& source) {
+  return Error(Exit::Input, "cannot load '", source, "': not an ONNX model (protobuf parse failed: truncated or not a ModelProto)");
+}
+
+// What a load checks once the protobuf is parsed.
+Expected<Model> finishLoad(Model model) {
+  const std::string& source = model.source;
   // Protobuf accepts many byte strings as a message made of unknown fields: require the essentials.
   if (!model.proto.has_graph() || model.proto.ir_version() <= 0)
     return Error(Exit::Input, "cannot load '", source, "': not an ONNX model (no ", model.proto.has_graph() ? "ir_version" : "graph", ")");
@@ -54,6 +53,17 @@ Expected<Model> parseStream(google::protobuf::io::ZeroCopyInputStream& raw, cons
   if (st) st = validateModel(model);
   if (!st) return std::move(st).error().context(strCat("cannot load '", source, "': "));
   return model;
+}
+
+Expected<Model> parseStream(google::protobuf::io::ZeroCopyInputStream& raw, const std::string& source,
+                            const std::string& base_dir) {
+  Model model;
+  model.source = source;
+  model.base_dir = base_dir;
+  google::protobuf::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(INT32_MAX);
+  if (!model.proto.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) return notAModel(source);
+  return finishLoad(std::move(model));
 }
 
 std::string baseDirOf(const std::string& path) {
@@ -76,6 +86,19 @@ Expected<Model> loadModelFile(const std::string& path) {
   if (fd < 0) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(errno));
   google::protobuf::io::FileInputStream raw(fd);
   raw.SetCloseOnDelete(true);
+  // Large weights are read into strings of their final size (model_file_parse.h); what that walk does not
+  // understand, protobuf parses (and names the error of).
+  {
+    Model direct;
+    direct.source = path;
+    direct.base_dir = baseDirOf(path);
+    int read_errno = 0;
+    switch (parseModelFileDirect(fd, size, direct.proto, read_errno)) {
+      case DirectParse::Parsed: return finishLoad(std::move(direct));
+      case DirectParse::ReadError: return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(read_errno));
+      case DirectParse::NotPlain: break;
+    }
+  }
   auto model = parseStream(raw, path, baseDirOf(path));
   if (!model && raw.GetErrno() != 0) return Error(Exit::Input, "cannot read '", path, "': ", std::strerror(raw.GetErrno()));
   return model;

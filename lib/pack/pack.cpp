@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "formats/container.h"
+#include "formats/crc32.h"
 #include "formats/varint.h"
 #include "formats/zstd_blob.h"
 #include "lib/ir/external_data.h"
 #include "lib/support/atomic_file.h"
+#include "lib/support/spool_file.h"
 #include "lib/ir/onnx_io.h"
 #include "lib/ir/tensor.h"
 #include "lib/pack/bounds.h"
@@ -26,13 +29,23 @@ namespace {
 // of the time, which was a third of packing a small model.
 int zstdLevelFor(size_t bytes) { return bytes <= (size_t(1) << 20) ? 16 : 9; }
 
-// A tensor section's payload: varint ordinal, u8 field, u8 codec, then the codec body.
-std::vector<uint8_t> tensorPayload(uint64_t ordinal, Field field, const EncodedTensor& e) {
+// A tensor section as pack makes it: the payload is head (varint ordinal, u8 field, u8 codec) then the
+// codec body, kept apart so that the body is never copied to join them.
+struct TensorSection {
+  std::vector<uint8_t> head;
+  std::vector<uint8_t> body;
+  fm::SectionEntry entry() const {
+    return {"", kTensorSection, head.size() + body.size(), fm::crc32(body, fm::crc32(head))};
+  }
+};
+// Where the tensor sections go as they are made (memory, or a spool file).
+using SectionSink = std::function<Status(TensorSection&&)>;
+
+std::vector<uint8_t> tensorHead(uint64_t ordinal, Field field, Codec codec) {
   std::vector<uint8_t> p;
   fm::appendVarint(p, ordinal);
   p.push_back(uint8_t(field));
-  p.push_back(uint8_t(e.codec));
-  p.insert(p.end(), e.body.begin(), e.body.end());
+  p.push_back(uint8_t(codec));
   return p;
 }
 
@@ -83,9 +96,21 @@ uint64_t maxUnpackedBytes(uint64_t container_bytes) {
   return std::max(kMaxUnpackedBytes, container_bytes * kMaxExpansion);
 }
 
-Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options) {
-  onnx::ModelProto& stripped = model;
-  std::vector<onnx::TensorProto*> tensors = allTensors(stripped);
+namespace {
+
+// What packing makes before the container is put together: the model section (always the first), the
+// tensor sections' directory entries (their payloads went to the sink) and the report without the
+// container's totals.
+struct PackedParts {
+  fm::Section model;
+  std::vector<fm::SectionEntry> tensors;
+  nlohmann::json report;
+};
+
+// Takes the model apart: each extracted tensor's data is coded, freed, and its section handed to sink,
+// so the model shrinks as the sections are made.
+Expected<PackedParts> packParts(onnx::ModelProto& model, const PackOptions& options, const SectionSink& sink) {
+  std::vector<onnx::TensorProto*> tensors = allTensors(model);
   // = the deterministic serialisation's size, with external data counted as the bytes it holds
   uint64_t onnx_bytes = model.ByteSizeLong();
   for (const onnx::TensorProto* t : tensors)
@@ -94,10 +119,11 @@ Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options)
       DNNC_ASSIGN(std::string path, resolveExternalPath(options.base_dir, ref.location));
       onnx_bytes += ref.length >= 0 ? uint64_t(ref.length) : uint64_t(std::filesystem::file_size(path)) - uint64_t(ref.offset);
     }
-  std::vector<fm::Section> sections(1);
+  PackedParts parts;
   nlohmann::json entries = nlohmann::json::array();
   double entropy_total = 0, dc_total = 0;
   uint64_t dense_total = 0;
+  const uint64_t no_sections_overhead = fm::containerOverheadBytes(std::span<const fm::SectionEntry>());
   for (size_t k = 0; k < tensors.size(); ++k) {
     onnx::TensorProto& t = *tensors[k];
     if (isExternal(t)) {
@@ -108,38 +134,92 @@ Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options)
     }
     auto layout = extractableLayout(t);
     if (!layout || layout->bytes() < options.min_tensor_bytes) continue;
-    std::vector<uint8_t> data = takeData(t, *layout);
-    EncodedTensor e = encodeTensor(data, layout->width, options.codec);
+    EncodedTensor e = encodeTensor(dataBytes(t, *layout), layout->width, options.codec);
+    releaseData(t, *layout);
     // Unnamed: the tensor's name is in the model section already (the ordinal links them).
-    fm::Section s{"", kTensorSection, tensorPayload(k, layout->field, e)};
+    TensorSection s{tensorHead(k, layout->field, e.codec), std::move(e.body)};
+    const fm::SectionEntry entry = s.entry();
     // Bytes this tensor costs in the file: its payload and its directory entry.
-    uint64_t cost = fm::containerOverheadBytes(std::span<const fm::Section>(&s, 1)) - fm::containerOverheadBytes({});
-    cost += s.data.size();
+    const uint64_t cost = fm::containerOverheadBytes(std::span<const fm::SectionEntry>(&entry, 1)) - no_sections_overhead + entry.size;
     nlohmann::json r = tensorReport(t, *layout, e, cost);
     entropy_total += r["entropy_bound_bytes"].get<double>();
     dc_total += r["dc_count_bytes"].get<double>();
     dense_total += layout->bytes();
     entries.push_back(std::move(r));
-    sections.push_back(std::move(s));
+    DNNC_TRY(sink(std::move(s)));
+    parts.tensors.push_back(entry);
   }
-  std::string proto = serializeModel(stripped);
+  std::string proto = serializeModel(model);
   auto z = fm::zstdCompress(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(proto.data()), proto.size()),
                             zstdLevelFor(proto.size()), modelDictionary());
   if (!z) return std::move(z).error();
-  sections[0] = fm::Section{"model", kModelSection, std::move(*z)};
+  parts.model = fm::Section{"model", kModelSection, std::move(*z)};
+  parts.report = {{"tensors", entries},
+                  {"model_section_bytes", parts.model.data.size()},
+                  {"model_protobuf_bytes", proto.size()},
+                  {"onnx_bytes", onnx_bytes},
+                  {"tensor_dense_bytes", dense_total},
+                  {"entropy_bound_bytes", entropy_total},
+                  {"dc_count_bytes", dc_total}};
+  return parts;
+}
+
+// The directory of the whole container: the model section, then the tensor sections.
+std::vector<fm::SectionEntry> directoryOf(const PackedParts& parts) {
+  std::vector<fm::SectionEntry> entries;
+  entries.reserve(parts.tensors.size() + 1);
+  entries.push_back(fm::entryOf(parts.model));
+  entries.insert(entries.end(), parts.tensors.begin(), parts.tensors.end());
+  return entries;
+}
+
+void addContainerTotals(nlohmann::json& report, uint64_t container_bytes) {
+  const uint64_t onnx_bytes = report["onnx_bytes"].get<uint64_t>();
+  report["container_bytes"] = container_bytes;
+  report["ratio"] = container_bytes == 0 ? 0.0 : double(onnx_bytes) / double(container_bytes);
+}
+
+}  // namespace
+
+Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options) {
+  std::vector<fm::Section> tensor_sections;
+  auto keep = [&](TensorSection&& s) -> Status {
+    fm::Section section{"", kTensorSection, std::move(s.head)};
+    section.data.insert(section.data.end(), s.body.begin(), s.body.end());
+    tensor_sections.push_back(std::move(section));
+    return {};
+  };
+  DNNC_ASSIGN(PackedParts parts, packParts(model, options, keep));
   Packed out;
-  out.size = fm::containerBytes(sections);
-  out.report = {{"tensors", entries},
-                {"model_section_bytes", sections[0].data.size()},
-                {"model_protobuf_bytes", proto.size()},
-                {"container_bytes", out.size},
-                {"onnx_bytes", onnx_bytes},
-                {"tensor_dense_bytes", dense_total},
-                {"entropy_bound_bytes", entropy_total},
-                {"dc_count_bytes", dc_total},
-                {"ratio", out.size == 0 ? 0.0 : double(onnx_bytes) / double(out.size)}};
-  out.sections = std::move(sections);
+  out.size = fm::containerBytes(directoryOf(parts));
+  addContainerTotals(parts.report, out.size);
+  out.report = std::move(parts.report);
+  out.sections.reserve(tensor_sections.size() + 1);
+  out.sections.push_back(std::move(parts.model));
+  for (auto& section : tensor_sections) out.sections.push_back(std::move(section));
   return out;
+}
+
+Expected<nlohmann::json> packModelToFile(onnx::ModelProto&& model, const PackOptions& options, const std::string& path) {
+  nlohmann::json report;
+  DNNC_TRY(writeFileAtomic(path, [&](int fd) -> Status {
+    // The spool beside the output: the same file system, and not a tmpfs's memory.
+    std::string dir = path == "-" ? std::filesystem::temp_directory_path().string() : std::filesystem::path(path).parent_path().string();
+    DNNC_ASSIGN(std::unique_ptr<SpoolFile> spool, SpoolFile::create(dir.empty() ? "." : dir));
+    auto toSpool = [&](TensorSection&& s) -> Status {
+      DNNC_TRY(spool->append(std::string_view(reinterpret_cast<const char*>(s.head.data()), s.head.size())));
+      return spool->append(std::string_view(reinterpret_cast<const char*>(s.body.data()), s.body.size()));
+    };
+    DNNC_ASSIGN(PackedParts parts, packParts(model, options, toSpool));
+    const std::vector<uint8_t> header = fm::containerHeader(directoryOf(parts));
+    DNNC_TRY(writeAll(fd, std::string_view(reinterpret_cast<const char*>(header.data()), header.size()), path));
+    DNNC_TRY(writeAll(fd, std::string_view(reinterpret_cast<const char*>(parts.model.data.data()), parts.model.data.size()), path));
+    DNNC_TRY(spool->copyTo(fd, path));
+    addContainerTotals(parts.report, header.size() + parts.model.data.size() + spool->size());
+    report = std::move(parts.report);
+    return {};
+  }));
+  return report;
 }
 
 Status writePacked(const Packed& packed, const std::string& path) {
@@ -150,12 +230,22 @@ Status writePacked(const Packed& packed, const std::string& path) {
   });
 }
 
-Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
-  DNNC_ASSIGN(std::vector<fm::SectionView> sections, fm::readContainer(bytes));
+Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) { return unpackModel(bytes, {}); }
+
+Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes, const std::function<void(std::span<const uint8_t>)>& done_with) {
+  // Each section's CRC is checked just before the section is used, so a mapped container is read once,
+  // a section at a time.
+  DNNC_ASSIGN(std::vector<fm::SectionView> sections, fm::readContainerDirectory(bytes));
+  const auto use = [&](const fm::SectionView& s) { return fm::checkSection(s); };
+  const auto release = [&](const fm::SectionView& s) {
+    if (done_with) done_with(s.data);
+  };
   if (sections.empty() || sections[0].kind != kModelSection)
     return Error(Exit::Input, ".dnnc file does not start with a model section");
   const uint64_t max_bytes = maxUnpackedBytes(bytes.size());
+  DNNC_TRY(use(sections[0]));
   DNNC_ASSIGN(std::vector<uint8_t> proto_bytes, fm::zstdDecompress(sections[0].data, kMaxUnpackedBytes, modelDictionary()));
+  release(sections[0]);
   onnx::ModelProto model;
   if (!model.ParseFromArray(proto_bytes.data(), int(proto_bytes.size())))
     return Error(Exit::Input, ".dnnc model section is not a valid ONNX ModelProto");
@@ -165,6 +255,7 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
   for (size_t i = 1; i < sections.size(); ++i) {
     auto s = sections[i];
     if (s.name.empty()) s.name = "#" + std::to_string(i);
+    DNNC_TRY(use(sections[i]));
     if (s.kind != kTensorSection) return Error(Exit::Input, ".dnnc section '", s.name, "' has unknown kind ", int(s.kind));
     size_t pos = 0;
     auto ordinal = fm::readVarint(s.data, pos);
@@ -185,6 +276,7 @@ Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes) {
     total += layout->bytes();
     auto data = decodeTensor(*codec, s.data.subspan(pos), *layout);
     if (!data) return Error(Exit::Input, ".dnnc section '", s.name, "' (", codecName(*codec), "): ", data.error().message());
+    release(s);
     putData(t, *layout, *data);
     filled[*ordinal] = true;
   }

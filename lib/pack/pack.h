@@ -6,6 +6,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -50,7 +51,16 @@ Expected<Packed> packModel(const onnx::ModelProto& model, const PackOptions& opt
 // The same, taking the model apart instead of copying it (its tensors' data are moved out; what is
 // left of it is unspecified): for callers that are done with the model.
 Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options = {});
+// Packs straight into the file at path ("-": stdout), atomically, taking the model apart as packModel&&
+// does: each tensor's data is freed once coded and its section spooled to an unnamed temporary file
+// beside the output (the header, written first, needs every section's size and CRC), so memory holds
+// what is left of the model and one tensor's coding, never the sections. Returns the report.
+Expected<nlohmann::json> packModelToFile(onnx::ModelProto&& model, const PackOptions& options, const std::string& path);
 Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes);
+// The same, checking each section's CRC just before it is used and then telling done_with the section's
+// bytes (a mapped file drops them: lib/support/mapped_file.h), so a container is read once, a section at
+// a time, never whole beside the model it becomes.
+Expected<onnx::ModelProto> unpackModel(std::span<const uint8_t> bytes, const std::function<void(std::span<const uint8_t>)>& done_with);
 // Writes the container to path atomically (temp file and rename; "-" is stdout), section by section.
 Status writePacked(const Packed& packed, const std::string& path);
 

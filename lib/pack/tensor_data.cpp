@@ -33,12 +33,15 @@ std::optional<Layout> typedLayout(int data_type) {
   }
 }
 
-template <class T, class R>
-std::vector<uint8_t> takeRepeated(R* field) {
-  std::vector<uint8_t> out(size_t(field->size()) * sizeof(T));
-  if (!out.empty()) std::memcpy(out.data(), field->data(), out.size());  // little-endian hosts only (checked below)
-  field->Clear();
-  return out;
+template <class R>
+std::span<const uint8_t> bytesOf(const R& field) {  // little-endian hosts only (checked below)
+  return {reinterpret_cast<const uint8_t*>(field.data()), size_t(field.size()) * sizeof(*field.data())};
+}
+
+template <class R>
+void release(R* field) {
+  R empty;
+  field->Swap(&empty);
 }
 
 template <class T, class R>
@@ -88,20 +91,30 @@ std::optional<Layout> extractableLayout(const TP& t) {
   return typed;
 }
 
-std::vector<uint8_t> takeData(TP& t, const Layout& layout) {
+std::span<const uint8_t> dataBytes(const TP& t, const Layout& layout) {
   switch (layout.field) {
-    case Field::Raw: {
-      std::vector<uint8_t> out(t.raw_data().begin(), t.raw_data().end());
-      t.clear_raw_data();
-      return out;
-    }
-    case Field::Float: return takeRepeated<float>(t.mutable_float_data());
-    case Field::Int32: return takeRepeated<int32_t>(t.mutable_int32_data());
-    case Field::Int64: return takeRepeated<int64_t>(t.mutable_int64_data());
-    case Field::Double: return takeRepeated<double>(t.mutable_double_data());
-    case Field::Uint64: return takeRepeated<uint64_t>(t.mutable_uint64_data());
+    case Field::Raw: return {reinterpret_cast<const uint8_t*>(t.raw_data().data()), t.raw_data().size()};
+    case Field::Float: return bytesOf(t.float_data());
+    case Field::Int32: return bytesOf(t.int32_data());
+    case Field::Int64: return bytesOf(t.int64_data());
+    case Field::Double: return bytesOf(t.double_data());
+    case Field::Uint64: return bytesOf(t.uint64_data());
   }
   return {};
+}
+
+void releaseData(TP& t, const Layout& layout) {
+  switch (layout.field) {
+    case Field::Raw:
+      std::string().swap(*t.mutable_raw_data());
+      t.clear_raw_data();
+      return;
+    case Field::Float: return release(t.mutable_float_data());
+    case Field::Int32: return release(t.mutable_int32_data());
+    case Field::Int64: return release(t.mutable_int64_data());
+    case Field::Double: return release(t.mutable_double_data());
+    case Field::Uint64: return release(t.mutable_uint64_data());
+  }
 }
 
 Expected<Layout> expectedLayout(const TP& t, Field field) {
@@ -126,7 +139,8 @@ Expected<Layout> expectedLayout(const TP& t, Field field) {
 void putData(TP& t, const Layout& layout, std::span<const uint8_t> bytes) {
   DNNC_CHECK(bytes.size() == layout.bytes());
   switch (layout.field) {
-    case Field::Raw: t.set_raw_data(bytes.data(), bytes.size()); break;
+    // assign, not set_raw_data(ptr, size): that builds a temporary string and copies it again.
+    case Field::Raw: t.mutable_raw_data()->assign(reinterpret_cast<const char*>(bytes.data()), bytes.size()); break;
     case Field::Float: putRepeated<float>(t.mutable_float_data(), bytes); break;
     case Field::Int32: putRepeated<int32_t>(t.mutable_int32_data(), bytes); break;
     case Field::Int64: putRepeated<int64_t>(t.mutable_int64_data(), bytes); break;

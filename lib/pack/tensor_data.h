@@ -29,8 +29,10 @@ struct Layout {
 // (external data, strings, complex and 4/8-bit float types, data in more than one field, or
 // lengths that do not match the dims).
 std::optional<Layout> extractableLayout(const onnx::TensorProto& t);
-// Moves the data out of t (the field is cleared) as count * width little-endian bytes.
-std::vector<uint8_t> takeData(onnx::TensorProto& t, const Layout& layout);
+// t's data where t holds it, as count * width little-endian bytes.
+std::span<const uint8_t> dataBytes(const onnx::TensorProto& t, const Layout& layout);
+// Clears the field and frees its storage (clear_raw_data and Clear keep the capacity).
+void releaseData(onnx::TensorProto& t, const Layout& layout);
 // The layout a section with this field must have for the stripped tensor t; errors (Exit::Input) for
 // a field t's type cannot use, or t already holding data.
 Expected<Layout> expectedLayout(const onnx::TensorProto& t, Field field);

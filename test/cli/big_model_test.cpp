@@ -1,10 +1,10 @@
 // A model past protobuf's 2 GiB limit, as external data: nine 8192x8192 Gemm layers (2.25 GiB of float32
 // weights), generated here, not committed. Every weight-editing command takes it through --external-data.
 // The goal of the issue on big models is peak RSS at most 1.5x the weight bytes plus one layer's working
-// set: info, prune and run meet it; pack, unpack and share do not yet (pack and unpack hold the container
-// beside the weights, share a layer's k-means state of several times its size), so they are held to the
-// figure they reach now, 2.5x, which keeps them from sliding back. Skipped with a message where the disk
-// cannot hold the model and its outputs.
+// set, and every command meets it. pack (which frees each weight once coded and spools the sections to
+// disk: 0.35x measured) and share (0.57x) are held to bounds nearer what they reach, so that neither
+// slides back to holding the model twice unnoticed. Skipped with a message where the disk cannot hold the
+// model and its outputs.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -119,15 +119,15 @@ TEST_CASE("a 2.25 GiB model with external data goes through info, prune, share, 
 
   // pack and unpack give back the pruned weights exactly (the same nonzeros, the same bytes).
   const std::string packed = dir + "/pruned.dnnc", unpacked = dir + "/unpacked.onnx";
-  runWithinBound({"pack", pruned, "-o", packed, "-q"}, 2.5);
+  runWithinBound({"pack", pruned, "-o", packed, "-q"}, 0.75);
   CHECK(fs::file_size(packed) < uint64_t(kWeightBytes) * 3 / 4);
-  runWithinBound({"unpack", packed, "-o", unpacked, "--external-data", "-q"}, 2.5);
+  runWithinBound({"unpack", packed, "-o", unpacked, "--external-data", "-q"});
   CHECK(nonzeroParams(unpacked) == kLayers * kWidth * kWidth / 2);
   CHECK(runProgram({"cmp", "-s", unpacked + ".data", pruned + ".data"}).exit_code == 0);
   fs::remove(packed), fs::remove(unpacked), fs::remove(unpacked + ".data");
 
   const std::string shared = dir + "/shared.onnx";
-  runWithinBound({"share", pruned, "--bits", "4", "-o", shared, "--external-data", "-q"}, 2.5);
+  runWithinBound({"share", pruned, "--bits", "4", "-o", shared, "--external-data", "-q"}, 1.0);
   // 4-bit indices (one byte each) replace the float weights; the pruned zeros stay zero.
   CHECK(fs::file_size(shared + ".data") < uint64_t(kWeightBytes) / 3);
   CHECK(nonzeroParams(shared) == kLayers * kWidth * kWidth / 2);
