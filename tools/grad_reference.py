@@ -68,6 +68,9 @@ class OnnxModule(torch.nn.Module):
             return self.consts[name]
         return self.params[self.key(name)]
 
+    def float_dtype(self):
+        return next(iter(self.params.values())).dtype if self.params else torch.float64
+
     def forward(self, x):
         env = {self.graph.input[0].name: x}
         for n in self.graph.node:
@@ -87,6 +90,13 @@ class OnnxModule(torch.nn.Module):
                     y = y + a.get("beta", 1.0) * ins[2]
             elif op == "Relu":
                 y = F.relu(ins[0])
+            elif op == "Clip":  # opset >= 11: bounds are optional inputs (ReLU6 in MobileNetV2)
+                lo = ins[1].item() if len(n.input) > 1 and n.input[1] else a.get("min")
+                hi = ins[2].item() if len(n.input) > 2 and n.input[2] else a.get("max")
+                y = torch.clamp(ins[0], lo, hi)
+            elif op == "Constant":
+                v = torch.from_numpy(numpy_helper.to_array(a["value"]).copy())
+                y = v.to(self.float_dtype()) if v.is_floating_point() else v
             elif op == "MaxPool":
                 pads = a.get("pads", [0, 0, 0, 0])
                 y = F.max_pool2d(ins[0], a["kernel_shape"], a.get("strides", [1, 1]), (pads[0], pads[1]),
