@@ -7,9 +7,9 @@
 // to stay in L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing
 // and the products all read what was just written instead of streaming tens of MB from memory.
 // Curvature mode squares W and col.
-// The forward pass of ungrouped convolutions on narrow maps runs on the executor's direct convolution
-// (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions wasted on
-// 7x7 maps), per chunk of images; so does dX of those with stride 1, as the convolution of dY (padded by
+// The forward pass of ungrouped convolutions on maps up to 32 wide runs on the executor's direct
+// convolution (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions
+// wasted on 7x7 maps), per chunk of images (dX: inputs up to 64 wide); so does dX of those with stride 1, as the convolution of dY (padded by
 // the kernel's reach less the forward pads) with the kernel flipped and its channels swapped, which
 // replaces a shallow GEMM (depth M) into K x positions columns and their col2im scatter.
 // Depthwise convolutions (group = C = M, no dilation) run forward on the executor's depthwise kernel
@@ -275,10 +275,18 @@ class ConvOp : public Op {
     return T;
   }
 
-  // The forward pass on the direct convolution (see the top): ungrouped, at most 16 outputs wide, enough
+  // The widest maps that go to the direct convolution: outputs in the forward pass, inputs for dX. The
+  // executor keeps it for maps up to 16 wide; in a training step (chunks of images, and dX's GEMM only M
+  // deep followed by col2im) it also beat the GEMM on ResNet-18's 28-wide layers, and for dX on its
+  // 56-wide ones (layer1's reverse pass about a third faster). The forward pass stops at 32: on the
+  // 56-wide layers its longer accumulation chains moved the zoo ResNet-18's stem gradient 1.7e-4 from
+  // PyTorch's float64 one (1.5e-6 with the GEMM; reference_test.cpp holds it to 1e-4).
+  static constexpr int64_t kDirectMaxWidth = 32, kDirectGradMaxWidth = 64;
+
+  // The forward pass on the direct convolution (see the top): ungrouped, at most 32 outputs wide, enough
   // depth per output and a full block of output channels (as the executor's Conv chooses it).
   bool directApplies() const {
-    return gemm::directConvAvailable() && group_ == 1 && OW_ <= 16 && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
+    return gemm::directConvAvailable() && group_ == 1 && OW_ <= kDirectMaxWidth && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
            OH_ * OW_ >= gemm::kDirectTile && (H_ + pt_ + pb_) * (W_ + pl_ + pr_) < (int64_t{1} << 30);
   }
 
@@ -294,11 +302,11 @@ class ConvOp : public Op {
     gemm::directConv(direct_w_, g, buf.data(), n1 - n0, 0, M_, y + n0 * M_ * P, M_ * P, bias, false);
   }
 
-  // dX by the direct convolution (see the top): stride 1, ungrouped, an input at most 16 wide, and pads
+  // dX by the direct convolution (see the top): stride 1, ungrouped, an input at most 64 wide, and pads
   // within the kernel's reach (dY's padding for the flipped kernel must not be negative).
   bool directGradApplies() const {
     const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
-    return gemm::directConvAvailable() && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= 16 &&
+    return gemm::directConvAvailable() && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= kDirectGradMaxWidth &&
            M_ * kh_ * kw_ >= 64 && C_ >= gemm::kDirectLanes && H_ * W_ >= gemm::kDirectTile && pt_ <= rh && pb_ <= rh &&
            pl_ <= rw && pr_ <= rw && (H_ + rh) * (W_ + rw) < (int64_t{1} << 30);
   }
