@@ -54,6 +54,34 @@ float rowDot(const float* __restrict dy, const float* __restrict x, int64_t n, i
   return d;
 }
 
+// dst[k] = src[k S] for k < n, and the reverse (added unless fresh): the phase split of a bordered row.
+// A constant stride lets GCC load whole vectors and shuffle (S = 2: MobileNetV2's downsampling layers).
+template <int64_t S>
+void gatherEvery(float* __restrict dst, const float* __restrict src, int64_t n) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) dst[k] = src[k * S];
+}
+template <int64_t S>
+void scatterEvery(float* __restrict dst, const float* __restrict src, int64_t n, bool fresh) {
+  if (fresh) {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) dst[k * S] = src[k];
+  } else {
+#pragma omp simd
+    for (int64_t k = 0; k < n; ++k) dst[k * S] += src[k];
+  }
+}
+void gatherEvery(float* dst, const float* src, int64_t n, int64_t S) {
+  if (S == 1) return gatherEvery<1>(dst, src, n);
+  if (S == 2) return gatherEvery<2>(dst, src, n);
+  for (int64_t k = 0; k < n; ++k) dst[k] = src[k * S];
+}
+void scatterEvery(float* dst, const float* src, int64_t n, int64_t S, bool fresh) {
+  if (S == 1) return scatterEvery<1>(dst, src, n, fresh);
+  if (S == 2) return scatterEvery<2>(dst, src, n, fresh);
+  for (int64_t k = 0; k < n; ++k) dst[k * S] = fresh ? src[k] : dst[k * S] + src[k];
+}
+
 // Equal strides S: whole planes in wide rows (planeTap), the bordered planes split into S x S phases.
 // Bordered position (R, Q) (the image at (pt, pl)) is element (R / S, Q / S) of phase (R % S, Q % S), a
 // plane of `rows` x Ws. Output (oh, ow) at tap (i, j) reads bordered (oh S + i, ow S + j): element
@@ -90,8 +118,10 @@ void backwardWide(const DepthwiseShape& s, const float* x, const float* w, const
           for (int64_t b = 0; b < S; ++b) {
             int64_t w0;
             float* dst = at(xb, h, b, w0);
-            const float* src = xp + h * s.W;
-            for (int64_t k = 0, ww = w0; ww < s.W; ++k, ww += S) dst[k] = squared ? src[ww] * src[ww] : src[ww];
+            const int64_t cnt = w0 < s.W ? (s.W - w0 + S - 1) / S : 0;
+            gatherEvery(dst, xp + h * s.W + w0, cnt, S);
+            if (squared)
+              for (int64_t k = 0; k < cnt; ++k) dst[k] *= dst[k];
           }
       for (int64_t oh = 0; oh < s.OH; ++oh) std::copy(g + oh * s.OW, g + (oh + 1) * s.OW, dyw + oh * Ws);
       if (gx) std::fill(gb, gb + S * S * phase, 0.0f);
@@ -107,8 +137,8 @@ void backwardWide(const DepthwiseShape& s, const float* x, const float* w, const
         for (int64_t b = 0; b < S; ++b) {
           int64_t w0;
           const float* src = at(gb, h, b, w0);
-          float* dst = q + h * s.W;
-          for (int64_t k = 0, ww = w0; ww < s.W; ++k, ww += S) dst[ww] = gx_fresh ? src[k] : dst[ww] + src[k];
+          const int64_t cnt = w0 < s.W ? (s.W - w0 + S - 1) / S : 0;
+          scatterEvery(q + h * s.W + w0, src, cnt, S, gx_fresh);
         }
     }
     if (gw)
