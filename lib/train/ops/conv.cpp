@@ -12,7 +12,7 @@
 // wasted on 7x7 maps), per chunk of images (dX: inputs up to 64 wide); so does dX of those with stride 1, as the convolution of dY (padded by
 // the kernel's reach less the forward pads) with the kernel flipped and its channels swapped, which
 // replaces a shallow GEMM (depth M) into K x positions columns and their col2im scatter.
-// Depthwise convolutions (group = C = M, no dilation) run forward on the executor's depthwise kernel
+// Depthwise convolutions (group = C = M, equal strides, no dilation) run forward on the executor's depthwise kernel
 // (lib/exec/gemm/conv_depthwise.h) per image, and backward channel by channel (conv_depthwise.h),
 // instead of one single-row GEMM per channel.
 #include <omp.h>
@@ -197,8 +197,11 @@ class ConvOp : public Op {
       }
   }
 
-  // Depthwise: one input channel per group, one output per group.
-  bool depthwise() const { return group_ > 1 && group_ == C_ && group_ == M_ && d_[0] == 1 && d_[1] == 1; }
+  // Depthwise (one input channel and one output per group), equal strides, no dilation: the depthwise
+  // kernels; anything else is a grouped GEMM.
+  bool depthwise() const {
+    return group_ > 1 && group_ == C_ && group_ == M_ && d_[0] == 1 && d_[1] == 1 && s_[0] == s_[1];
+  }
   gemm::DepthwiseGeometry depthwiseGeom() const {
     const int64_t pads[4] = {pt_, pl_, pb_, pr_};
     return gemm::depthwiseGeometry(H_, W_, kh_, kw_, pads, s_[0], s_[1]);

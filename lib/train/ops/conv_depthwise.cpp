@@ -3,25 +3,14 @@
 
 #include <algorithm>
 
+#include "lib/support/check.h"
+
 namespace dnnc::train {
 namespace {
 
-// Per output row and tap, both products in one pass over the row: returns sum dy[ow] x[ow * S], and
-// adds wv dy[ow] into gx[ow * S]. S is the horizontal stride (1 and 2 compiled apart: a constant stride
-// lets GCC keep the loads contiguous or use one shuffle).
-template <int64_t S>
-float rowTap(const float* __restrict dy, const float* __restrict x, float* __restrict gx, float wv, int64_t n) {
-  float d = 0.0f;
-#pragma omp simd reduction(+ : d)
-  for (int64_t ow = 0; ow < n; ++ow) {
-    d += dy[ow] * x[ow * S];
-    gx[ow * S] += wv * dy[ow];
-  }
-  return d;
-}
-
-// The same over a whole plane in "wide" rows: dy holds OH rows of Ws values (zero past OW), and x and
-// gx are one phase of the bordered planes (below), Ws wide, so output q = oh * Ws + ow reads x[q]: one
+// Per tap, both products in one pass over a whole plane in "wide" rows: returns sum dy[q] x[q] and adds
+// wv dy[q] into gx[q]. dy holds OH rows of Ws values (zero past OW), and x and gx are one phase of the
+// bordered planes (below), Ws wide, so output q = oh * Ws + ow reads x[q]: one
 // long loop per tap instead of one per output row and tap, which on 14x14 and 7x7 maps was mostly loop
 // overhead, and unit-stride loads and stores at stride 2 too.
 float planeTap(const float* __restrict dy, const float* __restrict x, float* __restrict gx, float wv, int64_t n) {
@@ -30,26 +19,6 @@ float planeTap(const float* __restrict dy, const float* __restrict x, float* __r
   for (int64_t q = 0; q < n; ++q) {
     d += dy[q] * x[q];
     gx[q] += wv * dy[q];
-  }
-  return d;
-}
-
-float rowTapStrided(const float* dy, const float* x, float* gx, float wv, int64_t n, int64_t s) {
-  float d = 0.0f;
-  for (int64_t ow = 0; ow < n; ++ow) {
-    d += dy[ow] * x[ow * s];
-    gx[ow * s] += wv * dy[ow];
-  }
-  return d;
-}
-
-float rowDot(const float* __restrict dy, const float* __restrict x, int64_t n, int64_t s) {
-  float d = 0.0f;
-  if (s == 1) {
-#pragma omp simd reduction(+ : d)
-    for (int64_t ow = 0; ow < n; ++ow) d += dy[ow] * x[ow];
-  } else {
-    for (int64_t ow = 0; ow < n; ++ow) d += dy[ow] * x[ow * s];
   }
   return d;
 }
@@ -86,7 +55,7 @@ void scatterEvery(float* dst, const float* src, int64_t n, int64_t S, bool fresh
 // Bordered position (R, Q) (the image at (pt, pl)) is element (R / S, Q / S) of phase (R % S, Q % S), a
 // plane of `rows` x Ws. Output (oh, ow) at tap (i, j) reads bordered (oh S + i, ow S + j): element
 // (oh + i / S, ow + j / S) of phase (i % S, j % S), so a tap is the phase plane shifted by one offset.
-void backwardWide(const DepthwiseShape& s, const float* x, const float* w, const float* gy, float* gw, float* gx,
+void backwardPlanes(const DepthwiseShape& s, const float* x, const float* w, const float* gy, float* gw, float* gx,
                   bool gx_fresh, bool squared, int64_t c0, int64_t c1, DepthwiseScratch& scratch) {
   const int64_t S = s.sh;
   const int64_t Wp = std::max(s.pl + s.W, (s.OW - 1) * S + s.kw);
@@ -146,75 +115,12 @@ void backwardWide(const DepthwiseShape& s, const float* x, const float* w, const
   }
 }
 
-// Other strides: row by row (rowTap).
-void backwardRows(const DepthwiseShape& s, const float* x, const float* w, const float* gy, float* gw, float* gx,
-                       bool gx_fresh, bool squared, int64_t c0, int64_t c1, DepthwiseScratch& scratch) {
-  // The zero-bordered planes: every position a window touches, the image at (pt, pl).
-  const int64_t Hp = std::max(s.pt + s.H, (s.OH - 1) * s.sh + s.kh);
-  const int64_t Wp = std::max(s.pl + s.W, (s.OW - 1) * s.sw + s.kw);
-  const int64_t taps = s.kh * s.kw, plane = s.H * s.W, oplane = s.OH * s.OW;
-  scratch.x.assign(static_cast<size_t>(Hp * Wp), 0.0f);
-  if (gx) scratch.gx.resize(static_cast<size_t>(Hp * Wp));
-  float* xb = scratch.x.data();
-  float* gb = scratch.gx.data();
-  std::vector<double> acc(static_cast<size_t>(taps));
-  std::vector<float> wv(static_cast<size_t>(taps));
-  for (int64_t c = c0; c < c1; ++c) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    for (int64_t k = 0; k < taps; ++k) wv[k] = squared ? w[c * taps + k] * w[c * taps + k] : w[c * taps + k];
-    for (int64_t n = 0; n < s.N; ++n) {
-      const float* xp = x + (n * s.C + c) * plane;
-      const float* g = gy + (n * s.C + c) * oplane;
-      if (gw)
-        for (int64_t h = 0; h < s.H; ++h) {
-          float* dst = xb + (s.pt + h) * Wp + s.pl;
-          const float* src = xp + h * s.W;
-          if (squared) for (int64_t k = 0; k < s.W; ++k) dst[k] = src[k] * src[k];
-          else std::copy(src, src + s.W, dst);
-        }
-      if (gx) std::fill(gb, gb + Hp * Wp, 0.0f);
-      for (int64_t oh = 0; oh < s.OH; ++oh) {
-        const float* dy = g + oh * s.OW;
-        for (int64_t i = 0; i < s.kh; ++i) {
-          const int64_t r = (oh * s.sh + i) * Wp;
-          for (int64_t j = 0; j < s.kw; ++j) {
-            const int64_t k = i * s.kw + j;
-            if (!gx) {
-              acc[k] += rowDot(dy, xb + r + j, s.OW, s.sw);
-              continue;
-            }
-            float d;
-            if (s.sw == 1) d = rowTap<1>(dy, xb + r + j, gb + r + j, wv[k], s.OW);
-            else if (s.sw == 2) d = rowTap<2>(dy, xb + r + j, gb + r + j, wv[k], s.OW);
-            else d = rowTapStrided(dy, xb + r + j, gb + r + j, wv[k], s.OW, s.sw);
-            acc[k] += d;  // without gw, xb stays zero and d is never read
-          }
-        }
-      }
-      if (!gx) continue;
-      float* q = gx + (n * s.C + c) * plane;
-      for (int64_t h = 0; h < s.H; ++h) {
-        const float* src = gb + (s.pt + h) * Wp + s.pl;
-        float* dst = q + h * s.W;
-        if (gx_fresh) {
-          std::copy(src, src + s.W, dst);
-        } else {
-#pragma omp simd
-          for (int64_t k = 0; k < s.W; ++k) dst[k] += src[k];
-        }
-      }
-    }
-    if (gw)
-      for (int64_t k = 0; k < taps; ++k) gw[c * taps + k] += static_cast<float>(acc[k]);
-  }
-}
-
 }  // namespace
 
 void depthwiseBackward(const DepthwiseShape& s, const float* x, const float* w, const float* gy, float* gw, float* gx,
                        bool gx_fresh, bool squared, int64_t c0, int64_t c1, DepthwiseScratch& scratch) {
-  if (s.sh == s.sw) backwardWide(s, x, w, gy, gw, gx, gx_fresh, squared, c0, c1, scratch);
-  else backwardRows(s, x, w, gy, gw, gx, gx_fresh, squared, c0, c1, scratch);
+  DNNC_CHECK(s.sh == s.sw, "depthwiseBackward: unequal strides ", s.sh, " and ", s.sw);
+  backwardPlanes(s, x, w, gy, gw, gx, gx_fresh, squared, c0, c1, scratch);
 }
 
 }  // namespace dnnc::train
