@@ -10,7 +10,18 @@ statistics) and with batch statistics (rescnn_bnbatch.npz). grad_ref/lenet300_sh
 as `dnnc share` writes it (each weight Gather(codebook, Cast(uint8 indices))); its parameters are the
 codebooks, whose gradients autograd sums over each cluster through the indexing.
 
-Usage (from the repository root; not run by CI): tools/grad_reference.py
+The zoo's ResNet-18 and MobileNetV2 (torchvision exports, 3x224x224; tools/make_zoo.py) are written
+too when the zoo is there (ZOO, default build/zoo): their seeded input batch of 2 (NAME.input.npy),
+labels ZOO_LABELS, BatchNormalization frozen, to grad_ref/<model>_zoo.npz. (Not with batch statistics:
+over a batch of 2 on these random-weight networks the gradients are so ill-conditioned that PyTorch's
+own float32 gradients differ from its float64 ones by 0.3-0.7 %, so no float32 engine can be held to
+1e-4; with frozen statistics PyTorch's float32 error is at most 2e-6.) Only the
+parameters of at most ZOO_MAX_VALUES values and the first node's weight are kept (every BN scale and
+bias, the stem convolution, MobileNetV2's depthwise kernels up to 384 channels and its narrow 1x1
+convolutions, the classifier bias): their gradients depend on the whole reverse pass, and the files
+stay small.
+
+Usage (from the repository root; not run by CI): tools/grad_reference.py  (ONLY_ZOO=1: the zoo's only)
 """
 import os
 
@@ -23,6 +34,10 @@ import torch.nn.functional as F
 from onnx import numpy_helper
 
 DATA = "test/data"
+ZOO = os.environ.get("ZOO", "build/zoo")
+ZOO_MODELS = ("resnet18", "mobilenet_v2")
+ZOO_LABELS = [7, 512]
+ZOO_MAX_VALUES = 4096
 OUT = os.path.join(DATA, "grad_ref")
 BATCH = 16
 MEAN, STD = 0.2860, 0.3530
@@ -68,6 +83,9 @@ class OnnxModule(torch.nn.Module):
             return self.consts[name]
         return self.params[self.key(name)]
 
+    def float_dtype(self):
+        return next(iter(self.params.values())).dtype if self.params else torch.float64
+
     def forward(self, x):
         env = {self.graph.input[0].name: x}
         for n in self.graph.node:
@@ -87,6 +105,13 @@ class OnnxModule(torch.nn.Module):
                     y = y + a.get("beta", 1.0) * ins[2]
             elif op == "Relu":
                 y = F.relu(ins[0])
+            elif op == "Clip":  # opset >= 11: bounds are optional inputs (ReLU6 in MobileNetV2)
+                lo = ins[1].item() if len(n.input) > 1 and n.input[1] else a.get("min")
+                hi = ins[2].item() if len(n.input) > 2 and n.input[2] else a.get("max")
+                y = torch.clamp(ins[0], lo, hi)
+            elif op == "Constant":
+                v = torch.from_numpy(numpy_helper.to_array(a["value"]).copy())
+                y = v.to(self.float_dtype()) if v.is_floating_point() else v
             elif op == "MaxPool":
                 pads = a.get("pads", [0, 0, 0, 0])
                 y = F.max_pool2d(ins[0], a["kernel_shape"], a.get("strides", [1, 1]), (pads[0], pads[1]),
@@ -122,6 +147,12 @@ def batch():
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    if os.environ.get("ONLY_ZOO") != "1":
+        bundled()
+    zoo()
+
+
+def bundled():
     x, y = batch()
     for model, bn_batch in (("lenet300", False), ("lenet5", False), ("rescnn", False), ("rescnn", True),
                             ("grad_ref/lenet300_shared", False)):
@@ -133,6 +164,24 @@ def main():
         name = os.path.basename(model) + ("_bnbatch" if bn_batch else "") + ".npz"
         np.savez(os.path.join(OUT, name), **out)
         print(f"{name}: loss {loss.item():.6f}, {len(m.names)} parameters")
+
+
+def zoo():
+    for model in ZOO_MODELS:
+        path = os.path.join(ZOO, model + ".onnx")
+        if not os.path.exists(path):
+            print(f"{model}: skipped, {path} is missing (make zoo)")
+            continue
+        m = OnnxModule(path, False)
+        x = torch.from_numpy(np.load(os.path.join(ZOO, model + ".input.npy")).astype(np.float64))
+        loss = F.cross_entropy(m(x), torch.tensor(ZOO_LABELS))
+        loss.backward()
+        keep = set(m.graph.node[0].input[1:])
+        out = {name: m.params[m.key(name)].grad.numpy().astype(np.float32) for name in m.names
+               if m.params[m.key(name)].numel() <= ZOO_MAX_VALUES or name in keep}
+        out["loss"] = np.array([loss.item()], dtype=np.float64)
+        np.savez(os.path.join(OUT, model + "_zoo.npz"), **out)
+        print(f"{model}_zoo.npz: loss {loss.item():.6f}, {len(out) - 1} of {len(m.names)} parameters")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-// One training step (forward, cross-entropy, reverse, SGD update) of a bundled model at a batch size,
-// timed in dnnc's lib/train. Prints JSON: median_ms, min_ms (wall), cpu_ms (process CPU time per step,
+// One training step (forward, cross-entropy, reverse, SGD update) of a model at a batch size, timed in
+// dnnc's lib/train. The input is random normal data of the shape the model's input declares (batch
+// first, the other dimensions fixed in the graph), the labels i mod the number of classes (the output's
+// second dimension). Prints JSON: median_ms, min_ms (wall), cpu_ms (process CPU time per step,
 // all threads, median; less disturbed by other jobs on a shared machine), steps. Driven by
 // bench/train/run.sh.
-//   bench_train MODEL.onnx [--batch 64] [--threads 1] [--min-time 2] [--bn frozen|batch]
+//   bench_train MODEL.onnx [--batch 32] [--threads 1] [--min-time 2] [--bn frozen|batch]
 #include <omp.h>
 
 #include <algorithm>
@@ -28,7 +30,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string path = argv[1], bn = "frozen";
-  int64_t batch = 64;
+  int64_t batch = 32;
   int threads = 1;
   double min_time = 2;
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -43,12 +45,26 @@ int main(int argc, char** argv) {
   if (!model) return std::fprintf(stderr, "%s\n", model.error().message().c_str()), 3;
   auto tape = train::Tape::create(*model, {.threads = threads, .bn_batch_stats = bn == "batch"});
   if (!tape) return std::fprintf(stderr, "%s\n", tape.error().message().c_str()), 3;
-  train::Buf x({batch, 1, 28, 28});
+  // The input's own shape (every dimension after the batch must be fixed in the graph).
+  std::vector<int64_t> dims{batch};
+  for (const auto& in : model->graph().input()) {
+    if (in.name() != (*tape)->inputName()) continue;
+    const auto& shape = in.type().tensor_type().shape();
+    for (int d = 1; d < shape.dim_size(); ++d) {
+      if (!shape.dim(d).has_dim_value()) return std::fprintf(stderr, "bench_train: input dimension %d is not fixed\n", d), 3;
+      dims.push_back(shape.dim(d).dim_value());
+    }
+  }
+  if (dims.size() < 2) return std::fprintf(stderr, "bench_train: the input declares no shape\n"), 3;
+  train::Buf x(dims);
   std::mt19937 rng(0);
   std::normal_distribution<float> nd;
   for (auto& v : x.v) v = nd(rng);
+  if (auto st = (*tape)->forward(x, train::Phase::Eval); !st.ok()) return std::fprintf(stderr, "%s\n", st.error().message().c_str()), 3;
+  const int64_t classes = (*tape)->outputDims().size() == 2 ? (*tape)->outputDims()[1] : 0;
+  if (classes < 1) return std::fprintf(stderr, "bench_train: the output is not batch x classes\n"), 3;
   std::vector<int64_t> labels(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i) labels[i] = i % 10;
+  for (int64_t i = 0; i < batch; ++i) labels[i] = i % classes;
   train::OptimizerOptions oo;
   oo.lr = 1e-4;
   train::Optimizer opt(oo, (*tape)->numParams());

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """PyTorch side of bench/train/run.sh: one training step (forward, cross-entropy, backward, SGD with
-momentum) of a bundled model, built by hand from its ONNX graph as in tools/grad_reference.py but in
-float32 with nn.Conv2d-equivalent functional calls. Prints JSON: median_ms, min_ms (wall), cpu_ms (process
+momentum) of a model, built by hand from its ONNX graph as in tools/grad_reference.py but in float32
+with nn.Conv2d-equivalent functional calls. The input is random normal data of the shape the model's
+input declares (batch first), the labels i mod the number of classes (the output's second dimension). Prints JSON: median_ms, min_ms (wall), cpu_ms (process
 CPU time per step, all threads, median), steps.
 
-Usage: torch_bench.py MODEL.onnx [--batch 64] [--threads 1] [--min-time 2] [--bn frozen|batch]
+Usage: torch_bench.py MODEL.onnx [--batch 32] [--threads 1] [--min-time 2] [--bn frozen|batch]
 """
 import argparse
 import json
@@ -24,7 +25,7 @@ from grad_reference import OnnxModule  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--min-time", type=float, default=2.0)
     ap.add_argument("--bn", default="frozen")
@@ -34,8 +35,13 @@ def main():
     m.consts = {k: (v.float() if v.is_floating_point() else v) for k, v in m.consts.items()}
     opt = torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(a.batch, 1, 28, 28, generator=g)
-    y = torch.arange(a.batch) % 10
+    dims = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim[1:]]
+    if not dims or min(dims) < 1:
+        raise SystemExit("torch_bench.py: the input's dimensions after the batch must be fixed")
+    x = torch.randn(a.batch, *dims, generator=g)
+    with torch.no_grad():
+        classes = m(x).shape[1]
+    y = torch.arange(a.batch) % classes
 
     def step():
         opt.zero_grad(set_to_none=False)

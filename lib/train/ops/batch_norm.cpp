@@ -34,16 +34,23 @@ class BatchNormOp : public Op {
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       if (batch_) {
-        // Two passes (mean, then squared deviations): each plane summed in float lanes, planes in double.
-        double s = 0, s2 = 0;
-        for (int64_t n = 0; n < N_; ++n) s += planeSum(xb.data() + (n * C_ + c) * S_, S_);
-        const double mu = s / m;
-        for (int64_t n = 0; n < N_; ++n) s2 += planeSquaredDeviation(xb.data() + (n * C_ + c) * S_, S_, static_cast<float>(mu));
-        const double v = s2 / m;
+        // One pass: sums of x - k and of its square, k the channel's first value (near the mean, so the
+        // variance s2/m - (s1/m)^2 does not cancel as it would about zero), each plane in float lanes,
+        // planes in double. (Two passes, mean then squared deviations, read these tensors twice: on
+        // MobileNetV2's 112x112 maps that was a sixth of BN's time.)
+        const float k = xb.data()[c * S_];
+        double s1 = 0, s2 = 0;
+        for (int64_t n = 0; n < N_; ++n) {
+          float a, b;
+          planeShiftedSums(xb.data() + (n * C_ + c) * S_, S_, k, a, b);
+          s1 += a, s2 += b;
+        }
+        const double d = s1 / m, mu = k + d;
+        const double v = std::max(0.0, s2 / m - d * d);
         mu_[c] = static_cast<float>(mu);
         inv_[c] = static_cast<float>(1.0 / std::sqrt(v + eps_));
         mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
-        var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? s2 / (m - 1) : v) * (1.0f - mom);
+        var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? v * m / (m - 1) : v) * (1.0f - mom);
       } else {
         mu_[c] = mean.v[c];
         inv_[c] = 1.0f / std::sqrt(var.v[c] + eps_);
@@ -118,12 +125,6 @@ class BatchNormOp : public Op {
 #pragma omp simd
     for (int64_t k = 0; k < n; ++k) q[k] = Add ? q[k] + v(k) : v(k);
   }
-  static float planeSum(const float* p, int64_t n) {
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t k = 0; k < n; ++k) s += p[k];
-    return s;
-  }
   // sum g and sum g x^ (or g x^2 when Squared) over a plane in one pass, x^ = (x - mu) inv.
   template <bool Squared>
   static void planeSums(const float* g, const float* x, int64_t n, float mu, float inv, float& sg, float& sgx) {
@@ -136,11 +137,16 @@ class BatchNormOp : public Op {
     }
     sg = a, sgx = b;
   }
-  static float planeSquaredDeviation(const float* p, int64_t n, float mu) {
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t k = 0; k < n; ++k) s += (p[k] - mu) * (p[k] - mu);
-    return s;
+  // sum (x - k) and sum (x - k)^2 over a plane in one pass.
+  static void planeShiftedSums(const float* p, int64_t n, float k, float& s1, float& s2) {
+    float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+    for (int64_t i = 0; i < n; ++i) {
+      const float d = p[i] - k;
+      a += d;
+      b += d * d;
+    }
+    s1 = a, s2 = b;
   }
 
   float eps_, momentum_;

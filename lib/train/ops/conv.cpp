@@ -7,17 +7,22 @@
 // to stay in L2, which is what makes this faster than one GEMM over the whole batch: im2col, packing
 // and the products all read what was just written instead of streaming tens of MB from memory.
 // Curvature mode squares W and col.
-// The forward pass of ungrouped convolutions on narrow maps runs on the executor's direct convolution
-// (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions wasted on
-// 7x7 maps), per chunk of images; so does dX of those with stride 1, as the convolution of dY (padded by
+// The forward pass of ungrouped convolutions on maps up to 32 wide runs on the executor's direct
+// convolution (lib/exec/gemm/conv_direct.h: output channels in the vector lanes, no im2col, no positions
+// wasted on 7x7 maps), per chunk of images (dX: inputs up to 64 wide); so does dX of those with stride 1, as the convolution of dY (padded by
 // the kernel's reach less the forward pads) with the kernel flipped and its channels swapped, which
 // replaces a shallow GEMM (depth M) into K x positions columns and their col2im scatter.
+// Depthwise convolutions (group = C = M, equal strides, no dilation) run forward on the executor's depthwise kernel
+// (lib/exec/gemm/conv_depthwise.h) per image, and backward channel by channel (conv_depthwise.h),
+// instead of one single-row GEMM per channel.
 #include <omp.h>
 
 #include <algorithm>
 
+#include "lib/exec/gemm/conv_depthwise.h"
 #include "lib/exec/gemm/conv_direct.h"
 #include "lib/exec/gemm/sgemm.h"
+#include "lib/train/ops/conv_depthwise.h"
 #include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
@@ -52,6 +57,13 @@ class ConvOp : public Op {
     Buf& yb = y(t, 0);
     yb.reshape({N_, M_, OH_, OW_});
     const Shape s = shape();
+    if (depthwise()) {
+      const gemm::DepthwiseGeometry g = depthwiseGeom();
+      if (gemm::depthwiseAvailable(g)) {
+        depthwiseForward(t, g, wb.data(), bias, yb.data());
+        return {};
+      }
+    }
     const int T = plan(t.threads());
     const bool direct = directApplies();
     if (direct) direct_w_ = gemm::DirectConvWeights(wb.data(), M_, s.K, nullptr, packStore(gemm::DirectConvWeights::floatsFor(M_, s.K)));
@@ -101,6 +113,21 @@ class ConvOp : public Op {
     float* gw = gradIn(t, 1);
     float* gbias = gradIn(t, 2);
     const Shape s = shape();
+    if (depthwise()) {
+      bool fresh = false;
+      float* gxw = gradInForWrite(t, 0, &fresh);
+      const DepthwiseShape ds{N_, C_, H_, W_, kh_, kw_, s_[0], s_[1], pt_, pl_, OH_, OW_};
+      const int T = static_cast<int>(std::min<int64_t>(std::max(1, t.threads()), C_));
+      if (static_cast<int>(dw_scratch_.size()) < T) dw_scratch_.resize(static_cast<size_t>(T));
+      // Static slices of channels: each channel's sums do not depend on which thread takes it.
+#pragma omp parallel num_threads(T)
+      {
+        const int th = omp_get_thread_num(), nt = omp_get_num_threads();
+        depthwiseBackward(ds, xb.data(), wb.data(), gy, gw, gxw, fresh, sq, C_ * th / nt, C_ * (th + 1) / nt, dw_scratch_[th]);
+      }
+      biasGrad(gy, gbias, s.P);
+      return;
+    }
     const int T = plan(t.threads());
     const bool direct_dx = gx && directGradApplies();
     if (direct_dx) packFlipped(wb.data(), sq);
@@ -150,21 +177,50 @@ class ConvOp : public Op {
     if (gw)
       for (const auto& p : partials_)
         for (int64_t j = 0; j < group_ * s.Mg * s.K; ++j) gw[j] += p[j];
+    biasGrad(gy, gbias, s.P);
+  }
+
+ private:
+  // db += sum of dY over images and positions, per output channel.
+  void biasGrad(const float* gy, float* gbias, int64_t P) const {
     if (gbias)
       for (int64_t m = 0; m < M_; ++m) {
         double sum = 0;
         for (int64_t n = 0; n < N_; ++n) {
-          const float* p = gy + (n * M_ + m) * s.P;
+          const float* p = gy + (n * M_ + m) * P;
           float ps = 0;
 #pragma omp simd reduction(+ : ps)
-          for (int64_t q = 0; q < s.P; ++q) ps += p[q];
+          for (int64_t q = 0; q < P; ++q) ps += p[q];
           sum += ps;
         }
         gbias[m] += static_cast<float>(sum);
       }
   }
 
- private:
+  // Depthwise (one input channel and one output per group), equal strides, no dilation: the depthwise
+  // kernels; anything else is a grouped GEMM.
+  bool depthwise() const {
+    return group_ > 1 && group_ == C_ && group_ == M_ && d_[0] == 1 && d_[1] == 1 && s_[0] == s_[1];
+  }
+  gemm::DepthwiseGeometry depthwiseGeom() const {
+    const int64_t pads[4] = {pt_, pl_, pb_, pr_};
+    return gemm::depthwiseGeometry(H_, W_, kh_, kw_, pads, s_[0], s_[1]);
+  }
+  // Y by the executor's depthwise kernel, images split over threads (each image's channels in blocks
+  // that fit L2 with their outputs).
+  void depthwiseForward(Tape& t, const gemm::DepthwiseGeometry& g, const float* w, const float* bias, float* y) {
+    const int T = static_cast<int>(std::min<int64_t>(std::max(1, t.threads()), N_));
+    if (static_cast<int>(dw_fwd_.size()) < T) dw_fwd_.resize(static_cast<size_t>(T));
+    const float* xd = x(t, 0).data();
+#pragma omp parallel for num_threads(T) schedule(dynamic, 1)
+    for (int64_t n = 0; n < N_; ++n) {
+      std::vector<float>& sc = dw_fwd_[omp_get_thread_num()];
+      const size_t need = static_cast<size_t>(gemm::depthwiseScratchFloats(g));
+      if (sc.size() != need) sc.assign(need, 0.0f);  // zeroed once: the borders stay zero
+      gemm::depthwiseConv(g, xd + n * C_ * H_ * W_, w, nullptr, bias, false, 0, C_, y + n * M_ * OH_ * OW_, sc.data());
+    }
+  }
+
   using Ref = gemm::MatrixRef;
 
   struct Shape {
@@ -222,10 +278,18 @@ class ConvOp : public Op {
     return T;
   }
 
-  // The forward pass on the direct convolution (see the top): ungrouped, at most 16 outputs wide, enough
+  // The widest maps that go to the direct convolution: outputs in the forward pass, inputs for dX. The
+  // executor keeps it for maps up to 16 wide; in a training step (chunks of images, and dX's GEMM only M
+  // deep followed by col2im) it also beat the GEMM on ResNet-18's 28-wide layers, and for dX on its
+  // 56-wide ones (layer1's reverse pass about a third faster). The forward pass stops at 32: on the
+  // 56-wide layers its longer accumulation chains moved the zoo ResNet-18's stem gradient 1.7e-4 from
+  // PyTorch's float64 one (1.5e-6 with the GEMM; reference_test.cpp holds it to 1e-4).
+  static constexpr int64_t kDirectMaxWidth = 32, kDirectGradMaxWidth = 64;
+
+  // The forward pass on the direct convolution (see the top): ungrouped, at most 32 outputs wide, enough
   // depth per output and a full block of output channels (as the executor's Conv chooses it).
   bool directApplies() const {
-    return gemm::directConvAvailable() && group_ == 1 && OW_ <= 16 && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
+    return gemm::directConvAvailable() && group_ == 1 && OW_ <= kDirectMaxWidth && C_ * kh_ * kw_ >= 64 && M_ >= gemm::kDirectLanes &&
            OH_ * OW_ >= gemm::kDirectTile && (H_ + pt_ + pb_) * (W_ + pl_ + pr_) < (int64_t{1} << 30);
   }
 
@@ -241,11 +305,11 @@ class ConvOp : public Op {
     gemm::directConv(direct_w_, g, buf.data(), n1 - n0, 0, M_, y + n0 * M_ * P, M_ * P, bias, false);
   }
 
-  // dX by the direct convolution (see the top): stride 1, ungrouped, an input at most 16 wide, and pads
+  // dX by the direct convolution (see the top): stride 1, ungrouped, an input at most 64 wide, and pads
   // within the kernel's reach (dY's padding for the flipped kernel must not be negative).
   bool directGradApplies() const {
     const int64_t rh = (kh_ - 1) * d_[0], rw = (kw_ - 1) * d_[1];
-    return gemm::directConvAvailable() && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= 16 &&
+    return gemm::directConvAvailable() && group_ == 1 && s_[0] == 1 && s_[1] == 1 && W_ <= kDirectGradMaxWidth &&
            M_ * kh_ * kw_ >= 64 && C_ >= gemm::kDirectLanes && H_ * W_ >= gemm::kDirectTile && pt_ <= rh && pb_ <= rh &&
            pl_ <= rw && pr_ <= rw && (H_ + rh) * (W_ + rw) < (int64_t{1} << 30);
   }
@@ -464,6 +528,8 @@ class ConvOp : public Op {
   gemm::AlignedFloats pack_store_;
   size_t pack_cap_ = 0;
   std::vector<float> sqw_;  // W squared (curvature mode)
+  std::vector<DepthwiseScratch> dw_scratch_;  // depthwise reverse pass, one per thread
+  std::vector<std::vector<float>> dw_fwd_;    // depthwise forward's bordered plane, one per thread
 };
 
 }  // namespace

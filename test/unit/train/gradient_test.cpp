@@ -115,3 +115,19 @@ TEST_CASE("train: distillation loss gradient against finite differences", "[trai
     }
   }
 }
+
+TEST_CASE("train: depthwise Conv at strides 2 and 1, Clip as ReLU6, MaxPool rows with pads", "[train][grad]") {
+  // An inverted-residual-like chain: depthwise (group = channels, the channel-by-channel reverse pass and
+  // the executor's depthwise forward kernel) at stride 2 with asymmetric pads and a bias, Clip with
+  // Constant bounds (MobileNetV2's ReLU6), a stride-1 depthwise layer, and a padded MaxPool (the row
+  // path); w1's gradient is only right if the second depthwise layer's and the pool's dX are. A step of
+  // 1e-4: with 1e-2 or 1e-3 the differences cross Clip's kinks often enough to miss by 20 %.
+  auto m = textModel(model("(float[3,4,9,8] x, float[4,1,3,3] w1, float[4] b1, float[4,1,3,3] w2, float[3,4] f) => (float[3,3] y)",
+                           "c1 = Conv <group = 4, strides = [2, 2], pads = [1, 0, 1, 1]> (x, w1, b1)\n"
+                           "lo = Constant <value = float {0.0}> ()\n hi = Constant <value = float {0.6}> ()\n"
+                           "r = Clip (c1, lo, hi)\n c2 = Conv <group = 4, pads = [1, 1, 1, 1]> (r, w2)\n"
+                           "p = MaxPool <kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]> (c2)\n"
+                           "g = GlobalAveragePool (p)\n fl = Flatten (g)\n y = Gemm <transB = 1> (fl, f)"),
+                     {{"w1", {4, 1, 3, 3}}, {"b1", {4}}, {"w2", {4, 1, 3, 3}}, {"f", {3, 4}, -2.0f, 2.0f}});
+  checkGradients(m, randomBuf({3, 4, 9, 8}, 12), kLabels, {}, train::Phase::Eval, 36, 1e-4);
+}
