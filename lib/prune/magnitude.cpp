@@ -178,29 +178,38 @@ Expected<MagnitudeResult> pruneGlobalElements(Graph& graph, const std::vector<We
     int64_t zeros = zeros_before[i];
     double threshold = 0;
     if (plans[i].rule == Plan::Global && sel.any) {
-      // First pass decides (and finds the largest magnitude pruned), the second zeroes.
+      // Magnitudes below the selected one are pruned, and the first ties at it while ties are left. The
+      // first pass counts them (and finds the largest magnitude pruned), the second zeroes; both are
+      // branch-free over the layer except for the ties, which only a second loop looks for.
       std::span<float> w = values[i];
-      int64_t ties = ties_left, newly_zero = 0;
+      const uint32_t vb = sel.value_bits;
+      int64_t below_nonzero = 0, equal = 0;
+      uint32_t largest_below = 0;
       for (float v : w) {
-        uint32_t b = bitsOf(v);
-        if (b > sel.value_bits || (b == sel.value_bits && ties == 0)) continue;
-        if (b == sel.value_bits) --ties;
-        if (v != 0.0f) ++newly_zero;
-        threshold = std::max(threshold, double(std::abs(v)));
+        const uint32_t b = bitsOf(v);
+        below_nonzero += int64_t(b < vb) & int64_t(b != 0);
+        equal += int64_t(b == vb);
+        largest_below = std::max(largest_below, b < vb ? b : 0u);
       }
+      const int64_t tied = std::min(ties_left, equal);
+      const int64_t newly_zero = below_nonzero + (vb != 0 ? tied : 0);
+      float largest;
+      std::memcpy(&largest, &largest_below, sizeof largest);
+      threshold = double(largest);
+      if (tied > 0) threshold = std::max(threshold, double(global_value));
       if (newly_zero > 0) {
-        for (float& v : w) {
-          uint32_t b = bitsOf(v);
-          if (b > sel.value_bits || (b == sel.value_bits && ties_left == 0)) continue;
-          if (b == sel.value_bits) --ties_left;
-          v = 0.0f;
-        }
+        for (float& v : w) v = bitsOf(v) < vb ? 0.0f : v;
+        for (size_t j = 0, left = size_t(tied); left > 0 && j < w.size(); ++j)
+          if (bitsOf(w[j]) == vb) {
+            w[j] = 0.0f;
+            --left;
+          }
         if (owned[i].empty()) graph.weightEditedInPlace(layers[i].weight);
         else graph.setWeight(layers[i].weight, Tensor::fromFloats(owned[i], layers[i].dims));
         result.changed = true;
         zeros += newly_zero;
       }
-      ties_left = ties;
+      ties_left -= tied;
     }
     result.zeros_after += zeros;
     if (plans[i].rule == Plan::Global) result.layers.push_back(layerResult(layers[i], plans[i], zeros_before[i], zeros, threshold));

@@ -14,6 +14,24 @@ void copyRun(const std::byte* src, int64_t stride, int64_t n, std::byte* dst) {
   T* d = reinterpret_cast<T*>(dst);
   for (int64_t i = 0; i < n; ++i) d[i] = s[i * stride];
 }
+// dst (cols x rows) = the transpose of src (rows x cols), in 32 x 32 tiles: a row-by-row strided copy
+// reads each source cache line once per output row (a Linear weight's Transpose, 768 x 3072 in ViT-B/16,
+// ran at a tenth of memory speed).
+template <class T>
+void transposeTiled(const std::byte* src_bytes, int64_t rows, int64_t cols, std::byte* dst_bytes, int threads) {
+  constexpr int64_t kTile = 32;
+  const T* src = reinterpret_cast<const T*>(src_bytes);
+  T* dst = reinterpret_cast<T*>(dst_bytes);
+  const int64_t col_tiles = (cols + kTile - 1) / kTile;
+  parallelFor(col_tiles, threads, 1, [&](int64_t tb, int64_t te) {
+    for (int64_t c0 = tb * kTile; c0 < std::min(cols, te * kTile); c0 += kTile)
+      for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+        const int64_t c1 = std::min(cols, c0 + kTile), r1 = std::min(rows, r0 + kTile);
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+      }
+  });
+}
 }  // namespace detail
 
 inline void stridedCopy(const std::byte* src, std::span<const int64_t> out_dims_in, std::span<const int64_t> strides_in,
@@ -38,6 +56,10 @@ inline void stridedCopy(const std::byte* src, std::span<const int64_t> out_dims_
     return;
   }
   const int rank = static_cast<int>(dims.size());
+  if (rank == 2 && st[0] == 1 && st[1] == dims[0] && es == 4) {
+    detail::transposeTiled<uint32_t>(src, dims[1], dims[0], dst, threads);
+    return;
+  }
   const int64_t inner = dims.back(), is = st.back();
   const int64_t outer = total / inner;
   parallelFor(outer, threads, std::max<int64_t>(1, (1 << 16) / inner), [&](int64_t ob, int64_t oe) {
