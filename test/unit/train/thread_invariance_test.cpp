@@ -29,15 +29,13 @@ std::vector<std::vector<float>> gradients(const Model& model, int threads, train
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("train: residual CNN gradients and curvature do not depend on the thread count", "[train]") {
-  const Model model = bundledModel("rescnn");
+// Gradients and curvature at 2 and 3 threads equal those at 1, bit for bit, and are not all zero.
+void checkThreadInvariant(const Model& model, const std::vector<int64_t>& dims) {
   for (train::Mode mode : {train::Mode::Gradient, train::Mode::Curvature}) {
-    const auto one = gradients(model, 1, mode);
+    const auto one = gradients(model, 1, mode, dims);
     REQUIRE(!one.empty());
     for (int threads : {2, 3}) {
-      const auto many = gradients(model, threads, mode);
+      const auto many = gradients(model, threads, mode, dims);
       REQUIRE(many.size() == one.size());
       for (size_t k = 0; k < one.size(); ++k) {
         INFO("parameter " << k << ", " << threads << " threads");
@@ -48,6 +46,13 @@ TEST_CASE("train: residual CNN gradients and curvature do not depend on the thre
       }
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("train: residual CNN gradients and curvature do not depend on the thread count", "[train]") {
+  const Model model = bundledModel("rescnn");
+  checkThreadInvariant(model, {24, 1, 28, 28});
 }
 
 TEST_CASE("train: depthwise Conv gradients and curvature do not depend on the thread count", "[train]") {
@@ -72,19 +77,5 @@ TEST_CASE("train: depthwise Conv gradients and curvature do not depend on the th
       })",
       {{"w0", {8, 3, 1, 1}}, {"s0", {8}, 0.5f, 1.5f}, {"b0", {8}}, {"m0", {8}}, {"v0", {8}, 0.5f, 2.0f}, {"w1", {8, 1, 3, 3}},
        {"w2", {8, 1, 3, 3}}, {"s1", {8}, 0.5f, 1.5f}, {"b1", {8}}, {"m1", {8}}, {"v1", {8}, 0.5f, 2.0f}, {"f", {10, 8}}});
-  for (train::Mode mode : {train::Mode::Gradient, train::Mode::Curvature}) {
-    const auto one = gradients(model, 1, mode, {24, 3, 15, 14});
-    REQUIRE(!one.empty());
-    for (int threads : {2, 3}) {
-      const auto many = gradients(model, threads, mode, {24, 3, 15, 14});
-      REQUIRE(many.size() == one.size());
-      for (size_t k = 0; k < one.size(); ++k) {
-        INFO("parameter " << k << ", " << threads << " threads");
-        CHECK(many[k] == one[k]);
-        double norm = 0;
-        for (float v : one[k]) norm += double(v) * v;
-        CHECK(norm > 0);
-      }
-    }
-  }
+  checkThreadInvariant(model, {24, 3, 15, 14});
 }
