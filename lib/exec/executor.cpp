@@ -184,6 +184,7 @@ class Executor::Impl {
   AlignedPtr scratch;
   size_t scratch_capacity = 0;
   std::map<std::string, Plan> plans;
+  Plan fold_plan;  // foldAtBuild's one-node schedule, kept so that each fold sets only its own entries
   uint64_t run_counter = 0;
   size_t last_arena_bytes = 0;
 
@@ -549,11 +550,13 @@ Status Executor::Impl::build(const Model& model) {
 // node stays in the graph and fails, or not, where a run needs it, as before.
 bool Executor::Impl::foldAtBuild(int i) {
   NodeRec& rec = nodes[i];
+  // The per-run tables grow with the values built so far; only this node's entries are set (and reset
+  // below), so that folding many nodes stays linear in the graph.
   rt_values.resize(values.size());
-  rt_buffer.assign(values.size(), -1);
-  rt_rectified.assign(values.size(), 0);
-  rt_normalized.assign(values.size(), 0);
-  kernel_choice.assign(nodes.size(), nullptr);
+  rt_buffer.resize(values.size(), -1);
+  rt_rectified.resize(values.size(), 0);
+  rt_normalized.resize(values.size(), 0);
+  kernel_choice.resize(nodes.size(), nullptr);
   for (int v : rec.in) {
     if (v < 0) continue;
     const Tensor& c = constants[values[v].index];
@@ -561,11 +564,11 @@ bool Executor::Impl::foldAtBuild(int i) {
     rt_values[v].dims = c.dims();
     rt_values[v].data = dataOf(c);
   }
-  Plan once;
+  Plan& once = fold_plan;
   once.order = {i};
-  once.step_of_node.assign(nodes.size(), -1);
+  once.step_of_node.resize(nodes.size(), -1);
   once.step_of_node[i] = 0;
-  once.last_use.assign(values.size(), 0);
+  once.last_use.resize(values.size(), 0);
   for (int o : rec.out) once.last_use[o] = kForever;
   once.release.resize(1);
   ExecState state(*this, once);
@@ -583,6 +586,11 @@ bool Executor::Impl::foldAtBuild(int i) {
     rec.kernel.reset();
   }
   rt_buffers.clear();
+  once.step_of_node[i] = -1;
+  for (int o : rec.out) {
+    once.last_use[o] = 0;
+    rt_buffer[o] = -1;
+  }
   return ok;
 }
 
