@@ -23,7 +23,6 @@
 #include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
-#include "lib/linalg/float_sort.h"
 #include "lib/linalg/kmeans.h"
 #include "lib/pass/pass.h"
 #include "passes/pass_results.h"
@@ -213,15 +212,44 @@ class ShareWeights : public Pass {
     return p ? std::vector<int64_t>(p->dims().begin(), p->dims().end()) : std::vector<int64_t>{};
   }
 
-  // Clusters the nonzero values of w. Memory on a layer of n weights, nz of them nonzero: the nonzero values
-  // and k-means' order and assignment (4 bytes each per nonzero), and 2-byte indices per weight; the i-th
-  // nonzero's position is found again by walking w, not stored.
+  // Clusters the nonzero values of w. Memory on a layer of n weights, nz of them nonzero: a copy of the
+  // nonzero values (4 bytes each per nonzero) and 2-byte indices per weight; Hessian-weighted and optimal
+  // k-means add an order and an assignment array (4 bytes each per nonzero), and the i-th nonzero's
+  // position is found again by walking w, not stored.
   Expected<Shared> cluster(std::span<const float> w, int bits, const std::vector<float>& importance) const {
     Shared s;
     if (w.size() > std::numeric_limits<uint32_t>::max())
       return Error(Exit::Input, "a weight of ", w.size(), " elements is beyond sharing's 2^32 per layer");
-    // Sized once (a layer can hold 100M weights: no growth copies).
     const size_t nonzero = size_t(std::count_if(w.begin(), w.end(), [](float v) { return v != 0.0f; }));
+    s.nonzeros = int64_t(nonzero);
+    const bool has_zeros = nonzero < w.size();
+    const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);
+    const uint32_t offset = has_zeros ? 1 : 0;
+    if (nonzero == 0) return s;
+    if (std::vector<float> distinct = fewDistinctNonzero(w, size_t(k)); !distinct.empty()) {
+      // Already within the codebook size: the values themselves are the exact clustering.
+      if (has_zeros) s.codebook.push_back(0.0f);
+      s.codebook.insert(s.codebook.end(), distinct.begin(), distinct.end());
+      s.indices.assign(w.size(), 0);
+      for (size_t i = 0; i < w.size(); ++i)
+        if (w[i] != 0.0f)
+          s.indices[i] =
+              uint16_t(offset + uint32_t(std::lower_bound(distinct.begin(), distinct.end(), w[i]) - distinct.begin()));
+      for (float x : w) s.signal += double(x) * x;
+      return s;
+    }
+    if (method_ != "optimal-1d" && importance.empty()) {
+      // Unweighted Lloyd straight on w: no copy, order or assignment arrays, each weight's cluster found
+      // again from the clusters' value ranges.
+      KMeans1DRanges km = lloydLinear1DNonzero(w, k, max_iter_);
+      if (has_zeros) s.codebook.push_back(0.0f);
+      s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
+      s.indices.resize(w.size());
+      km.assignNonzero(w, s.indices, uint16_t(offset));
+      accumulateError(w, s);
+      return s;
+    }
+    // Sized once (a layer can hold 100M weights: no growth copies).
     std::vector<float> values, weights;
     values.reserve(nonzero);
     if (!importance.empty()) weights.reserve(nonzero);
@@ -236,42 +264,11 @@ class ShareWeights : public Pass {
       for (size_t i = 0; i < w.size(); ++i)
         if (w[i] != 0.0f) f(i, r++);
     };
-    s.nonzeros = int64_t(values.size());
-    const bool has_zeros = values.size() < w.size();
-    const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);
-    if (values.empty()) return s;
-    if (std::vector<float> distinct = fewDistinct(values, size_t(k)); !distinct.empty()) {
-      // Already within the codebook size: the values themselves are the exact clustering.
-      if (has_zeros) s.codebook.push_back(0.0f);
-      const uint32_t first = has_zeros ? 1 : 0;
-      s.codebook.insert(s.codebook.end(), distinct.begin(), distinct.end());
-      s.indices.assign(w.size(), 0);
-      forEachNonzero([&](size_t i, size_t r) {
-        s.indices[i] =
-            uint16_t(first + uint32_t(std::lower_bound(distinct.begin(), distinct.end(), values[r]) - distinct.begin()));
-      });
-      for (float x : w) s.signal += double(x) * x;
-      return s;
-    }
     if (!weights.empty()) {
       // Hessian entries of exactly zero would leave a cluster without a defined mean: floor them.
       float top = *std::max_element(weights.begin(), weights.end());
       float floor = top > 0 ? top * 1e-8f : 1.0f;
       for (auto& h : weights) h = std::max(h, floor);
-    }
-    if (method_ != "optimal-1d" && weights.empty()) {
-      // Unweighted Lloyd on the nonzero values sorted in place: no order or assignment arrays, each
-      // weight's cluster found again from the clusters' value ranges.
-      sortFloats(values);
-      KMeans1DRanges km = lloydLinear1DSorted(values, k, max_iter_);
-      std::vector<float>().swap(values);
-      const uint32_t offset = has_zeros ? 1 : 0;
-      if (has_zeros) s.codebook.push_back(0.0f);
-      s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
-      s.indices.resize(w.size());
-      km.assignNonzero(w, s.indices, uint16_t(offset));
-      accumulateError(w, s);
-      return s;
     }
     KMeans1D km;
     if (method_ == "optimal-1d") {
@@ -279,7 +276,6 @@ class ShareWeights : public Pass {
     } else {
       km = lloydLinear1D(values, k, max_iter_, weights);
     }
-    const uint32_t offset = has_zeros ? 1 : 0;
     if (has_zeros) s.codebook.push_back(0.0f);
     s.codebook.insert(s.codebook.end(), km.centroids.begin(), km.centroids.end());
     std::vector<float>().swap(values);
@@ -297,10 +293,11 @@ class ShareWeights : public Pass {
     }
   }
 
-  // The sorted distinct values when there are at most k of them, else empty.
-  static std::vector<float> fewDistinct(const std::vector<float>& values, size_t k) {
+  // The sorted distinct nonzero values of w when there are at most k of them, else empty.
+  static std::vector<float> fewDistinctNonzero(std::span<const float> w, size_t k) {
     std::vector<float> distinct;
-    for (float v : values) {
+    for (float v : w) {
+      if (v == 0.0f) continue;
       auto it = std::lower_bound(distinct.begin(), distinct.end(), v);
       if (it != distinct.end() && *it == v) continue;
       if (distinct.size() == k) return {};

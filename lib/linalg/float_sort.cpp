@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "lib/support/check.h"
+
 namespace dnnc {
 
 namespace {
@@ -43,6 +45,8 @@ void sortThroughBuffer(std::span<float> v, int bits, std::vector<float>& buffer)
     const int shift = p * width;
     std::fill(start.begin(), start.end(), 0);
     for (size_t i = 0; i < v.size(); ++i) ++start[((keyOf(from[i]) >> shift) & mask) + 1];
+    // A digit every value shares orders nothing (the top digits of a bucket of similar values).
+    if (std::find(start.begin(), start.end(), v.size()) != start.end()) continue;
     for (size_t d = 1; d < start.size(); ++d) start[d] += start[d - 1];
     for (size_t i = 0; i < v.size(); ++i) to[start[(keyOf(from[i]) >> shift) & mask]++] = from[i];
     std::swap(from, to);
@@ -86,10 +90,11 @@ void sortInPlace(std::span<float> v, int shift, std::vector<float>& buffer) {
 
 }  // namespace
 
-void sortFloats(std::span<float> v, size_t largest_buffered) {
+void sortFloats(std::span<float> v, int key_bits, size_t largest_buffered) {
+  DNNC_CHECK(key_bits >= 8 && key_bits <= 32 && key_bits % 8 == 0);
   std::vector<float> buffer;
-  if (v.size() <= largest_buffered) sortThroughBuffer(v, 32, buffer);
-  else sortInPlace(v, 24, buffer);
+  if (v.size() <= largest_buffered) sortThroughBuffer(v, key_bits, buffer);
+  else sortInPlace(v, key_bits - 8, buffer);
 }
 
 }  // namespace dnnc

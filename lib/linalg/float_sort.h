@@ -10,7 +10,10 @@
 namespace dnnc {
 
 // Sorts v ascending, as std::sort with operator< would for values without NaN (-0 is placed before +0).
-// Up to `largest_buffered` values (default 32M, a 128 MB buffer) through a buffer, past that in place.
-void sortFloats(std::span<float> v, size_t largest_buffered = size_t{1} << 25);
+// `key_bits` (a multiple of 8): the values agree in all but the low key_bits bits of their order key
+// (sign, exponent, mantissa, negatives flipped), as within one of NonzeroValueBuckets' buckets (16), so
+// only those are sorted on. Up to `largest_buffered` values (default 32M, a 128 MB buffer) through a
+// buffer, past that in place.
+void sortFloats(std::span<float> v, int key_bits = 32, size_t largest_buffered = size_t{1} << 25);
 
 }  // namespace dnnc

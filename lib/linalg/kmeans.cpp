@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "lib/linalg/value_buckets.h"
 #include "lib/support/check.h"
 
 namespace dnnc {
@@ -29,16 +30,12 @@ struct SortedValues {
   std::vector<double> w;        // prefix sums of h at multiples of block; empty when unweighted
   std::vector<double> s1, s2;   // prefix sums of h*x and h*x^2 at multiples of block
 
-  // `presorted`: x is ascending already (and unweighted), read directly instead of through `order`.
-  SortedValues(std::span<const float> values, std::span<const float> importance, size_t block_size,
-               bool presorted = false)
+  SortedValues(std::span<const float> values, std::span<const float> importance, size_t block_size)
       : x(values), h(importance), block(block_size), n_(values.size()) {
     const size_t n = x.size();
-    if (!presorted) {
-      order.resize(n);
-      std::iota(order.begin(), order.end(), 0u);
-      std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
-    }
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return x[a] < x[b]; });
     double sum = 0;
     for (float v : x) sum += v;
     offset = n ? sum / double(n) : 0.0;
@@ -63,7 +60,7 @@ struct SortedValues {
   // The r-th smallest value, centred, and its importance.
   double value(size_t r) const { return double(x[index(r)]) - offset; }
   double importanceAt(size_t r) const { return h.empty() ? 1.0 : double(h[index(r)]); }
-  size_t index(size_t r) const { return order.empty() ? r : order[r]; }
+  size_t index(size_t r) const { return order[r]; }
   size_t n_ = 0;
   // The first r whose value exceeds v (std::upper_bound over the sorted values).
   size_t upperBound(double v) const {
@@ -188,20 +185,42 @@ void KMeans1DRanges::assignNonzero(std::span<const float> x, std::span<uint16_t>
   for (size_t i = full; i < x.size(); ++i) out[i] = x[i] == 0.0f ? 0 : uint16_t(clusterOf(x[i]) + offset);
 }
 
-KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations) {
+KMeans1DRanges lloydLinear1DNonzero(std::span<const float> w, int k, int max_iterations) {
   DNNC_CHECK(k >= 1);
-  DNNC_CHECK(std::is_sorted(sorted.begin(), sorted.end()));
-  SortedValues sv(sorted, {}, 64, /*presorted=*/true);
+  NonzeroValueBuckets values(w);
   KMeans1DRanges r;
-  if (sv.size() == 0) return r;
-  auto [bounds, it] = lloydBounds(sv, k, max_iterations);
+  const size_t n = values.size();
+  if (n == 0) return r;
+  // As lloydBounds, with each boundary a cut: its rank and the sums below it.
+  std::vector<double> c(static_cast<size_t>(k));
+  const double lo = double(values.min()) - values.offset(), hi = double(values.max()) - values.offset();
+  for (int m = 0; m < k; ++m) c[size_t(m)] = k == 1 ? (lo + hi) / 2 : lo + (hi - lo) * m / (k - 1);
+  using Cut = NonzeroValueBuckets::Cut;
+  std::vector<Cut> cuts(size_t(k) + 1), next(size_t(k) + 1);
+  cuts[size_t(k)] = next[size_t(k)] = values.all();
+  auto sameRanks = [&] {
+    for (size_t m = 0; m <= size_t(k); ++m)
+      if (cuts[m].r != next[m].r) return false;
+    return true;
+  };
+  int it = 0;
+  for (; it < max_iterations; ++it) {
+    for (int m = 1; m < k; ++m) next[size_t(m)] = values.cutAt((c[size_t(m) - 1] + c[size_t(m)]) / 2);
+    if (it > 0 && sameRanks()) break;
+    cuts = next;
+    for (size_t m = 0; m < size_t(k); ++m)
+      if (cuts[m + 1].r > cuts[m].r) c[m] = (cuts[m + 1].s1 - cuts[m].s1) / double(cuts[m + 1].r - cuts[m].r);
+    std::sort(c.begin(), c.end());
+  }
   r.iterations = it;
-  for (size_t m = 0; m + 1 < bounds.size(); ++m) {
-    const size_t i = bounds[m], j = bounds[m + 1];
-    if (j <= i) continue;
-    r.centroids.push_back(float(sv.mean(i, j) + sv.offset));
-    r.upper.push_back(sorted[j - 1]);
-    r.weighted_sse += sv.cost(i, j);
+  for (size_t m = 0; m < size_t(k); ++m) {
+    const Cut& a = cuts[m];
+    const Cut& b = cuts[m + 1];
+    if (b.r <= a.r) continue;
+    const double count = double(b.r - a.r), s1 = b.s1 - a.s1;
+    r.centroids.push_back(float(s1 / count + values.offset()));
+    r.upper.push_back(b.last);
+    if (b.r > a.r + 1) r.weighted_sse += std::max(0.0, (b.s2 - a.s2) - s1 * s1 / count);
   }
   return r;
 }

@@ -27,10 +27,11 @@ struct KMeans1D {
 KMeans1D lloydLinear1D(std::span<const float> x, int k, int max_iterations = 300,
                        std::span<const float> importance = {});
 
-// Lloyd's algorithm as lloydLinear1D (unweighted), on values the caller has sorted ascending: no order
-// array and no per-value assignment, for layers of 100M weights. Cluster m holds the sorted values up to
-// and including upper[m]: a value x belongs to the first cluster whose upper is >= x (equal values always
-// share a cluster: its boundaries are at midpoints between centroids).
+// Lloyd's algorithm as lloydLinear1D (unweighted) on the nonzero values of a layer, for layers of 100M
+// weights: no sort of the layer (NonzeroValueBuckets sorts only the buckets that boundaries fall in) and
+// no per-value assignment. Cluster m holds the values up to and including upper[m]: a value x belongs to
+// the first cluster whose upper is >= x (equal values always share a cluster: its boundaries are at
+// midpoints between centroids).
 struct KMeans1DRanges {
   std::vector<float> centroids;  // ascending; only clusters that received values
   std::vector<float> upper;      // per centroid, its largest value
@@ -52,7 +53,7 @@ struct KMeans1DRanges {
   // values in the vector lanes at a time, each counting the uppers below it (no dependent loads).
   void assignNonzero(std::span<const float> x, std::span<uint16_t> out, uint16_t offset) const;
 };
-KMeans1DRanges lloydLinear1DSorted(std::span<const float> sorted, int k, int max_iterations = 300);
+KMeans1DRanges lloydLinear1DNonzero(std::span<const float> w, int k, int max_iterations = 300);
 
 // The exact minimum of the (weighted) squared error over all clusterings into at most k clusters:
 // dynamic programming over the sorted values, D[m][j] = min_i D[m-1][i] + cost(i, j), with the

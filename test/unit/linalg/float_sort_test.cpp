@@ -14,13 +14,13 @@ using namespace dnnc;
 
 namespace {
 
-void checkSortsLikeStdSort(std::vector<float> values) {
+void checkSortsLikeStdSort(std::vector<float> values, int key_bits = 32) {
   // Both ways: through a buffer (the default at these sizes) and in place (the way of the largest layers).
   for (size_t largest_buffered : {size_t{1} << 25, size_t{0}}) {
     std::vector<float> v = values;
     std::vector<float> want = v;
     std::sort(want.begin(), want.end());
-    sortFloats(v, largest_buffered);
+    sortFloats(v, key_bits, largest_buffered);
     REQUIRE(v.size() == want.size());
     CHECK(std::is_sorted(v.begin(), v.end()));
     // Same multiset (std::sort may order -0 and +0 either way, so compare values, then count signs).
@@ -76,5 +76,16 @@ TEST_CASE("sortFloats orders like std::sort", "[linalg][sort]") {
     for (float x : v)
       if (!std::isnan(x)) mixed.push_back(x);
     checkSortsLikeStdSort(mixed);
+  }
+  SECTION("values that agree in the top 16 bits of their order key, sorted on the low 16 only") {
+    // One bucket of NonzeroValueBuckets each: a positive and a negative one.
+    for (uint32_t top : {0x3c23u, 0xbc23u}) {
+      std::vector<float> v(70000);
+      for (auto &x : v) {
+        const uint32_t u = (top << 16) | (rng() & 0xffffu);
+        std::memcpy(&x, &u, 4);
+      }
+      checkSortsLikeStdSort(v, 16);
+    }
   }
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <random>
 
 #include "lib/linalg/kmeans.h"
@@ -128,4 +129,84 @@ TEST_CASE("optimal k-means never loses to Lloyd, and Hessian weights pull centro
   auto too_big = optimalKMeans1D(x, 16, {}, 1000);
   REQUIRE_FALSE(too_big.ok());
   CHECK(too_big.error().code() == Exit::Target);
+}
+
+namespace {
+
+// The nonzero values of w.
+std::vector<float> nonzeros(const std::vector<float>& w) {
+  std::vector<float> v;
+  for (float x : w)
+    if (x != 0.0f) v.push_back(x);
+  return v;
+}
+
+// lloydLinear1DNonzero against Lloyd on the sorted nonzero values (lloydLinear1D, itself checked against a
+// naive loop above): the same clusters, each weight found in the same cluster through the value ranges,
+// and every upper the largest value of its cluster.
+void checkNonzeroLloydAgrees(const std::vector<float>& w, int k) {
+  const std::vector<float> v = nonzeros(w);
+  const KMeans1D want = lloydLinear1D(v, k, 300);
+  const KMeans1DRanges got = lloydLinear1DNonzero(w, k, 300);
+  REQUIRE(got.centroids.size() == want.centroids.size());
+  REQUIRE(got.upper.size() == got.centroids.size());
+  CHECK(got.iterations == want.iterations);
+  for (size_t m = 0; m < want.centroids.size(); ++m) CHECK(got.centroids[m] == Approx(want.centroids[m]).epsilon(1e-6));
+  std::vector<float> largest(want.centroids.size(), -std::numeric_limits<float>::infinity());
+  size_t misplaced = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    misplaced += got.clusterOf(v[i]) != want.assignment[i];
+    largest[want.assignment[i]] = std::max(largest[want.assignment[i]], v[i]);
+  }
+  CHECK(misplaced == 0);
+  for (size_t m = 0; m < largest.size(); ++m) CHECK(got.upper[m] == largest[m]);
+  CHECK(got.weighted_sse == Approx(want.weighted_sse).epsilon(1e-6).margin(1e-9));
+  // The whole layer at once: zeros get index 0, the others their cluster plus the offset.
+  std::vector<uint16_t> idx(w.size());
+  got.assignNonzero(w, idx, 1);
+  size_t wrong = 0;
+  for (size_t i = 0; i < w.size(); ++i) wrong += idx[i] != (w[i] == 0.0f ? 0 : got.clusterOf(w[i]) + 1);
+  CHECK(wrong == 0);
+}
+
+}  // namespace
+
+TEST_CASE("Lloyd on a layer's nonzero values, bucketed instead of sorted, agrees with Lloyd on the sorted values",
+          "[kmeans]") {
+  std::mt19937 rng(3);
+  SECTION("pruned Gaussian layers, small and large enough that cuts fall inside big buckets") {
+    for (size_t n : {size_t(50), size_t(5000), size_t(400000)}) {
+      std::vector<float> w = randomData(n, uint32_t(n));
+      for (auto& x : w) x *= 0.02f;
+      for (size_t i = 0; i < w.size(); i += 3) w[i] = 0.0f;
+      for (int k : {1, 2, 15, 31}) {
+        INFO("n " << n << " k " << k);
+        checkNonzeroLloydAgrees(w, k);
+      }
+    }
+  }
+  SECTION("one sign only, many duplicates, and one repeated value") {
+    std::vector<float> positive = randomData(20000, 5);
+    for (auto& x : positive) x = std::abs(x);
+    checkNonzeroLloydAgrees(positive, 7);
+    std::vector<float> negative = positive;
+    for (auto& x : negative) x = -x;
+    checkNonzeroLloydAgrees(negative, 7);
+    std::vector<float> coarse(30000);
+    for (auto& x : coarse) x = float(int(rng() % 41) - 20) * 0.0625f;
+    checkNonzeroLloydAgrees(coarse, 8);
+    std::vector<float> same(1000, 0.5f);
+    same[3] = 0.0f;
+    checkNonzeroLloydAgrees(same, 4);
+  }
+  SECTION("values spread over many exponents, and a layer of zeros") {
+    std::vector<float> wide(20000);
+    std::uniform_real_distribution<float> e(-30.0f, 30.0f);
+    for (auto& x : wide) x = (rng() & 1 ? 1.0f : -1.0f) * std::exp2(e(rng));
+    checkNonzeroLloydAgrees(wide, 16);
+    const std::vector<float> zeros(100, 0.0f);
+    const KMeans1DRanges none = lloydLinear1DNonzero(zeros, 4);
+    CHECK(none.centroids.empty());
+    CHECK(none.upper.empty());
+  }
 }
