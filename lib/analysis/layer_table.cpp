@@ -253,8 +253,46 @@ Expected<bool> countDequantizedWeight(const Graph& graph, const std::string& val
   return true;
 }
 
+// A weight that layout ops make from one stored weight (ViT's Transpose of each stored MatMul weight, a
+// Reshape): the stored values in another shape, so they are counted where they are stored and the shape
+// comes from shape inference, instead of executing the chain (a copy of each such weight, a third of
+// building ViT-B/16's table). False when the chain is another, or its shape is not known.
+bool countRearrangedWeight(const Graph& graph, const std::string& value, const std::vector<NodeId>& order,
+                           const ShapeMap& shapes, ComputedWeight& w) {
+  static const std::set<std::string> kLayout = {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+  for (NodeId id : order)
+    if (!kLayout.count(graph.node(id).op_type())) return false;
+  const onnx::TensorProto* source = nullptr;  // the one stored floating-point tensor; the rest shapes and axes
+  for (const auto& name : w.stored) {
+    const onnx::TensorProto* p = graph.weightProto(name);
+    if (!p) return false;
+    const DType t = dtypeFromOnnx(p->data_type());
+    if (isFloating(t)) {
+      if (source) return false;
+      source = p;
+    } else if (t != DType::Int64) {
+      return false;
+    }
+  }
+  const ValueShape* shape = shapes.find(value);
+  if (!source || !shape || !shape->known_rank || shape->dtype != dtypeFromOnnx(source->data_type())) return false;
+  int64_t numel = 1, stored_numel = 1;
+  for (int64_t d : shape->dims) {
+    if (d < 0) return false;
+    numel *= d;
+  }
+  for (int64_t d : source->dims()) stored_numel *= d;
+  if (numel != stored_numel) return false;
+  const std::optional<int64_t> nonzero = countNonzeroInPlace(*source);
+  if (!nonzero) return false;  // stored externally or in a typed field: executing the chain reads it
+  w.dims = shape->dims;
+  w.numel = numel;
+  w.nonzero = *nonzero;
+  return true;
+}
+
 Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const std::string& value,
-                                                       const onnx::ModelProto& context) {
+                                                       const onnx::ModelProto& context, const ShapeMap& shapes) {
   if (value.empty() || graph.isWeight(value) || graph.capturedBySubgraphs().count(value)) return std::optional<ComputedWeight>();
   ComputedWeight w;
   std::vector<NodeId> order;
@@ -274,7 +312,10 @@ Expected<std::optional<ComputedWeight>> computedWeight(const Graph& graph, const
       for (int64_t d : p->dims()) numel *= d;
     w.stored_bytes[name] = t == DType::Int32 || t == DType::Int64 ? 0 : numel * int64_t(dtypeSize(t));
   }
-  DNNC_ASSIGN(bool counted, countGatheredWeight(graph, value, w));
+  bool counted = countRearrangedWeight(graph, value, order, shapes, w);
+  if (!counted) {
+    DNNC_ASSIGN(counted, countGatheredWeight(graph, value, w));
+  }
   if (!counted) {
     DNNC_ASSIGN(counted, countDequantizedWeight(graph, value, w));
   }
@@ -329,7 +370,7 @@ Expected<LayerTable> buildLayerTable(const Model& model, const ResolvedShapes& r
     const auto& node = graph.node(id);
     if (!isMacLayer(node)) continue;
     for (int k = 1; k < node.input_size(); ++k) {
-      DNNC_ASSIGN(auto w, computedWeight(graph, node.input(k), model.proto));
+      DNNC_ASSIGN(auto w, computedWeight(graph, node.input(k), model.proto, shapes));
       if (!w || std::any_of(w->nodes.begin(), w->nodes.end(), [&](NodeId n) { return weight_nodes.count(n) > 0; })) continue;
       weight_nodes.insert(w->nodes.begin(), w->nodes.end());
       computed[id].emplace_back(k, std::move(*w));
