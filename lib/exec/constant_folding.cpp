@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "lib/exec/evaluate_node.h"
 #include "lib/exec/kernel.h"
+#include "lib/exec/ops/strided_copy.h"
 #include "lib/ir/dead_code.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
@@ -57,6 +59,43 @@ bool foldable(const onnx::NodeProto& node, const Initializers& inits, const std:
   for (const auto& in : node.input())
     if (!in.empty() && !inits.count(in) && !computed.count(in)) return false;
   return true;
+}
+
+// A Transpose of one stored weight, done here from its stored bytes: ViT-B/16 stores each of its 36
+// attention and MLP weights transposed, and through evaluateNode (a model of one node, executed) each was
+// copied five times. nullopt when the node is another or its input is not a weight stored in raw_data:
+// evaluateNode then runs it, or says why not.
+std::optional<Tensor> transposeStored(const onnx::NodeProto& node, const Initializers& inits) {
+  if (node.op_type() != "Transpose" || node.input_size() != 1 || node.output_size() != 1) return std::nullopt;
+  auto it = inits.find(node.input(0));
+  if (it == inits.end() || !it->second->has_raw_data()) return std::nullopt;
+  const onnx::TensorProto& stored = *it->second;
+  const DType dtype = dtypeFromOnnx(stored.data_type());
+  if (dtype == DType::Undefined) return std::nullopt;
+  const std::vector<int64_t> in_dims(stored.dims().begin(), stored.dims().end());
+  int64_t numel = 1;
+  for (int64_t d : in_dims) {
+    if (d < 0) return std::nullopt;
+    numel *= d;
+  }
+  if (stored.raw_data().size() != size_t(numel) * dtypeSize(dtype)) return std::nullopt;
+  std::vector<int64_t> perm = attrInts(node, "perm");
+  if (perm.empty())
+    for (int64_t i = int64_t(in_dims.size()) - 1; i >= 0; --i) perm.push_back(i);
+  if (perm.size() != in_dims.size()) return std::nullopt;
+  std::vector<char> seen(perm.size(), 0);
+  for (int64_t a : perm)
+    if (a < 0 || a >= int64_t(perm.size()) || seen[size_t(a)]++) return std::nullopt;
+  const std::vector<int64_t> in_strides = ops::contiguousStrides(in_dims);
+  std::vector<int64_t> dims(perm.size()), strides(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) {
+    dims[i] = in_dims[size_t(perm[i])];
+    strides[i] = in_strides[size_t(perm[i])];
+  }
+  Tensor out(dtype, dims);
+  ops::stridedCopy(reinterpret_cast<const std::byte*>(stored.raw_data().data()), dims, strides, dtypeSize(dtype),
+                   out.rawData(), 1);
+  return out;
 }
 
 // foldsToConstant with a memo of the values decided so far; depth bounds a pathological chain.
@@ -114,6 +153,16 @@ Expected<ConstantFolding> foldConstants(Model& model) {
   for (auto& node : *g.mutable_node()) {
     if (!foldable(node, inits, computed)) {
       *kept.Add() = std::move(node);
+      continue;
+    }
+    if (std::optional<Tensor> transposed = transposeStored(node, inits)) {
+      const std::string& in = node.input(0);
+      if (--readers[in] <= 0) {
+        values.erase(in);
+        if (!has_subgraphs) std::string().swap(*const_cast<onnx::TensorProto*>(inits.at(in))->mutable_raw_data());
+      }
+      computed.insert_or_assign(node.output(0), std::move(*transposed));
+      result.folded.push_back(nodeLabel(node));
       continue;
     }
     std::map<std::string, Tensor> operands;  // the node's inputs, moved in from the two maps and back
