@@ -306,6 +306,15 @@ class ShareWeights : public Pass {
     return distinct;
   }
 
+  // Empties the raw_data of the initializer `name` (the initializer itself is removed by rewrite).
+  static void releaseStoredFloats(Graph& graph, const std::string& name) {
+    for (auto& init : *graph.proto().mutable_initializer())
+      if (init.name() == name) {
+        std::string().swap(*init.mutable_raw_data());
+        return;
+      }
+  }
+
   // `w` is the weight in the model unless `is_copy`; materialized values are written where it is.
   Status rewrite(Graph& graph, const Target& tg, std::span<float> w, bool is_copy, const std::vector<int64_t>& dims,
                  const Shared& s) const {
@@ -320,6 +329,9 @@ class ShareWeights : public Pass {
       }
       return {};
     }
+    // The indices say everything now: the weight's stored floats go before the indices are stored, so that
+    // a layer never holds its floats, its indices and their stored copy at once (VGG-16's fc6: 411 MB).
+    if (!is_copy) releaseStoredFloats(graph, tg.weight);
     const bool narrow = s.codebook.size() <= 256;
     Tensor idx(narrow ? DType::Uint8 : DType::Uint16, dims);
     for (size_t i = 0; i < s.indices.size(); ++i) {

@@ -1,9 +1,9 @@
 #include "lib/linalg/value_buckets.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
-
-#include "lib/linalg/float_sort.h"
+#include <utility>
 
 namespace dnnc {
 
@@ -16,10 +16,30 @@ inline uint32_t keyOf(float f) {
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-// The smallest float whose key has the given top 16 bits: the lower edge of that bucket.
-inline float lowerEdge(uint32_t bucket) {
-  const uint32_t key = bucket << 16;
+inline float floatOfKey(uint32_t key) {
   return std::bit_cast<float>((key & 0x80000000u) ? (key & 0x7fffffffu) : ~key);
+}
+
+// Sorts 16-bit keys ascending: two radix passes of 8 bits through `buffer` (small runs: std::sort).
+void sortKeys16(std::span<uint16_t> v, std::vector<uint16_t>& buffer) {
+  if (v.size() <= 256) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  buffer.resize(std::max(buffer.size(), v.size()));
+  std::array<size_t, 256> low{}, high{};
+  for (uint16_t x : v) {
+    ++low[x & 0xffu];
+    ++high[x >> 8];
+  }
+  auto starts = [](std::array<size_t, 256>& count) {
+    size_t at = 0;
+    for (size_t& c : count) at += std::exchange(c, at);
+  };
+  starts(low);
+  starts(high);
+  for (uint16_t x : v) buffer[low[x & 0xffu]++] = x;
+  for (size_t i = 0; i < v.size(); ++i) v[high[buffer[i] >> 8]++] = buffer[i];
 }
 
 }  // namespace
@@ -44,19 +64,22 @@ NonzeroValueBuckets::NonzeroValueBuckets(std::span<const float> w)
   lowest_ = keyOf(min_) >> 16;
   highest_ = keyOf(max_) >> 16;
   // Scatter into the buckets, in the order of w within each bucket.
-  values_ = std::make_unique_for_overwrite<float[]>(n_);
+  low_ = std::make_unique_for_overwrite<uint16_t[]>(n_);
   {
     std::vector<size_t> next(start_.begin(), start_.end() - 1);
-    for (float x : w)
-      if (x != 0.0f) values_[next[keyOf(x) >> 16]++] = x;
+    for (float x : w) {
+      if (x == 0.0f) continue;
+      const uint32_t key = keyOf(x);
+      low_[next[key >> 16]++] = uint16_t(key);
+    }
   }
   // Sums over the buckets below each bucket.
   double a1 = 0, a2 = 0;
-  for (size_t b = 0; b < kBuckets; ++b) {
+  for (uint32_t b = 0; b < kBuckets; ++b) {
     s1_[b] = a1;
     s2_[b] = a2;
-    for (size_t i = start_[b]; i < start_[b + 1]; ++i) {
-      const double v = double(values_[i]) - offset_;
+    for (uint16_t low : bucket(b)) {
+      const double v = double(valueOf(b, low)) - offset_;
       a1 += v;
       a2 += v * v;
     }
@@ -66,10 +89,12 @@ NonzeroValueBuckets::NonzeroValueBuckets(std::span<const float> w)
   total_ = {n_, max_, a1, a2};
 }
 
+float NonzeroValueBuckets::valueOf(uint32_t b, uint16_t low) { return floatOfKey((b << 16) | low); }
+
 const NonzeroValueBuckets::SortedBucket& NonzeroValueBuckets::sorted(uint32_t b) {
   if (sorted_index_[b] >= 0) return sorted_[size_t(sorted_index_[b])];
-  std::span<float> v = bucket(b);
-  sortFloats(v, kBucketBits);  // the top 16 key bits are the bucket's
+  std::span<uint16_t> v = bucket(b);
+  sortKeys16(v, buffer_);
   SortedBucket s;
   s.s1.reserve(v.size() / kBlock + 1);
   s.s2.reserve(v.size() / kBlock + 1);
@@ -79,7 +104,7 @@ const NonzeroValueBuckets::SortedBucket& NonzeroValueBuckets::sorted(uint32_t b)
       s.s1.push_back(a1);
       s.s2.push_back(a2);
     }
-    const double x = double(v[i]) - offset_;
+    const double x = double(valueOf(b, v[i])) - offset_;
     a1 += x;
     a2 += x * x;
   }
@@ -88,12 +113,11 @@ const NonzeroValueBuckets::SortedBucket& NonzeroValueBuckets::sorted(uint32_t b)
   return sorted_.back();
 }
 
-float NonzeroValueBuckets::lastBefore(uint32_t b) const {
+float NonzeroValueBuckets::lastBefore(uint32_t b) {
   while (b > lowest_) {
     --b;
-    if (start_[b + 1] > start_[b]) {
-      return *std::max_element(values_.get() + start_[b], values_.get() + start_[b + 1]);
-    }
+    const std::span<uint16_t> in = bucket(b);
+    if (!in.empty()) return valueOf(b, *std::max_element(in.begin(), in.end()));
   }
   return 0.0f;
 }
@@ -107,14 +131,15 @@ NonzeroValueBuckets::Cut NonzeroValueBuckets::cutAt(double v) {
   uint32_t lo = lowest_, hi = highest_;  // below(edge) holds at lo (min_ is at or above its edge), not at hi + 1
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (below(lowerEdge(mid))) lo = mid;
+    if (below(valueOf(mid, 0))) lo = mid;
     else hi = mid - 1;
   }
   const uint32_t b = lo;
   const SortedBucket& s = sorted(b);
-  const std::span<float> in = bucket(b);
-  const size_t q = size_t(std::partition_point(in.begin(), in.end(), below) - in.begin());
-  Cut c{start_[b] + q, q > 0 ? in[q - 1] : lastBefore(b), s1_[b], s2_[b]};
+  const std::span<uint16_t> in = bucket(b);
+  const size_t q = size_t(std::partition_point(in.begin(), in.end(), [&](uint16_t low) { return below(valueOf(b, low)); }) -
+                          in.begin());
+  Cut c{start_[b] + q, q > 0 ? valueOf(b, in[q - 1]) : lastBefore(b), s1_[b], s2_[b]};
   if (q == in.size()) {
     c.s1 = s1_[b + 1];
     c.s2 = s2_[b + 1];
@@ -124,7 +149,7 @@ NonzeroValueBuckets::Cut NonzeroValueBuckets::cutAt(double v) {
   c.s1 += s.s1[block];
   c.s2 += s.s2[block];
   for (size_t i = block * kBlock; i < q; ++i) {
-    const double x = double(in[i]) - offset_;
+    const double x = double(valueOf(b, in[i])) - offset_;
     c.s1 += x;
     c.s2 += x * x;
   }

@@ -5,7 +5,8 @@
 // than the rest of weight sharing on a 100M-weight layer. Here the values are counted and scattered once
 // into 65,536 buckets by the top 16 bits of their order key (sign, exponent, 7 mantissa bits), so that
 // the buckets are in value order and a cut falls into exactly one bucket; only that bucket is sorted,
-// the first time a cut falls into it. On normally distributed weights a bucket holds at most ~0.15 % of
+// the first time a cut falls into it. Each value is kept as the low 16 bits of its key (the bucket holds
+// the rest): VGG-16's fc6 takes 205 MB beside the model instead of a 411 MB copy of its nonzeros. On normally distributed weights a bucket holds at most ~0.15 % of
 // the values, so a cut is a binary search over bucket edges plus work on one small bucket.
 #pragma once
 #include <cstddef>
@@ -45,19 +46,22 @@ class NonzeroValueBuckets {
   struct SortedBucket {
     std::vector<double> s1, s2;  // sums of the first q*kBlock values of the bucket, q = 0, 1, ...
   };
-  std::span<float> bucket(uint32_t b) { return {values_.get() + start_[b], start_[b + 1] - start_[b]}; }
+  // A value stored as the low 16 bits of its order key: its bucket holds the top 16.
+  static float valueOf(uint32_t b, uint16_t low);
+  std::span<uint16_t> bucket(uint32_t b) { return {low_.get() + start_[b], start_[b + 1] - start_[b]}; }
   const SortedBucket& sorted(uint32_t b);
-  float lastBefore(uint32_t b) const;  // the largest value in the buckets below b
+  float lastBefore(uint32_t b);  // the largest value in the buckets below b
 
   size_t n_ = 0;
   double offset_ = 0;
   float min_ = 0, max_ = 0;
   uint32_t lowest_ = 0, highest_ = 0;  // the buckets of min_ and max_
-  std::unique_ptr<float[]> values_;    // bucket by bucket, in value order between buckets
-  std::vector<size_t> start_;          // kBuckets + 1 offsets into values_
+  std::unique_ptr<uint16_t[]> low_;    // bucket by bucket: 2 bytes per value, half a copy of the values
+  std::vector<size_t> start_;          // kBuckets + 1 offsets into low_
   std::vector<double> s1_, s2_;        // sums over the buckets below b, of centred values and squares
   std::vector<int32_t> sorted_index_;  // per bucket, its entry in sorted_ or -1
   std::vector<SortedBucket> sorted_;
+  std::vector<uint16_t> buffer_;       // the radix sort's
   Cut total_;
 };
 
