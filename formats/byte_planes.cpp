@@ -56,6 +56,14 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
 }
 
 Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count) {
+  // The stream is checked against count before anything of count's size is allocated.
+  DNNC_TRY(bytePlanesCheckSize(bytes, width, count));
+  std::vector<uint8_t> out(count * width);
+  DNNC_TRY(bytePlanesDecodeInto(bytes, width, out));
+  return out;
+}
+
+Status bytePlanesCheckSize(std::span<const uint8_t> bytes, unsigned width, uint64_t count) {
   if (width != 1 && width != 2 && width != 4 && width != 8) return Error(Exit::Input, "byte-planes: width ", width);
   if (bytes.empty()) return Error(Exit::Input, "byte-planes: empty stream");
   const unsigned coded = codedPlanes(width);
@@ -63,23 +71,16 @@ Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, 
   if (bytes[0] > 1) return Error(Exit::Input, "byte-planes: unknown mode ", int(bytes[0]));
   if (bytes[0] == 1) {
     if (count < kBytePlanesHuffmanMin) return Error(Exit::Input, "byte-planes: Huffman mode for only ", count, " elements");
-    std::vector<std::vector<uint8_t>> planes;
     for (unsigned k = 0; k < coded; ++k) {
       DNNC_ASSIGN(uint64_t size, readVarint(bytes, pos));
       if (size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: plane of ", size, " bytes is truncated");
-      DNNC_ASSIGN(auto plane, huffmanDecode<uint8_t>(bytes.subspan(pos, size_t(size))));
-      if (plane.size() != count) return Error(Exit::Input, "byte-planes: plane of ", plane.size(), " bytes, expected ", count);
-      planes.push_back(std::move(plane));
+      // Every Huffman symbol costs at least one bit (huffman.md): this bounds count by the input.
+      if (count > 8 * size) return Error(Exit::Input, "byte-planes: ", count, " elements cannot come from a plane of ", size, " bytes");
       pos += size_t(size);
     }
     if (bytes.size() - pos != count * (width - coded))
       return Error(Exit::Input, "byte-planes: ", bytes.size() - pos, " raw bytes for ", count, " elements");
-    std::vector<uint8_t> out(count * width);
-    for (unsigned k = 0; k < coded; ++k)
-      for (uint64_t i = 0; i < count; ++i) out[i * width + width - 1 - k] = planes[k][i];
-    for (unsigned plane = width - coded; plane-- > 0;)
-      for (uint64_t i = 0; i < count; ++i) out[i * width + plane] = bytes[pos++];
-    return out;
+    return {};
   }
   DNNC_ASSIGN(uint64_t coded_size, readVarint(bytes, pos));
   if (coded_size > bytes.size() - pos) return Error(Exit::Input, "byte-planes: coded part of ", coded_size, " bytes is truncated");
@@ -90,7 +91,52 @@ Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, 
   // about 1400 bytes come from each coded byte: bound count by the input before allocating.
   if (width == coded && count > coded_size * 2048)
     return Error(Exit::Input, "byte-planes: ", count, " elements cannot come from ", coded_size, " bytes");
-  std::vector<uint8_t> out(count * width);
+  return {};
+}
+
+namespace {
+
+// The raw planes at bytes[pos...] into out, plane by plane, telling `consumed` every 16 MB read.
+void copyRawPlanes(std::span<const uint8_t> bytes, size_t pos, unsigned width, unsigned coded, std::span<uint8_t> out,
+                   const std::function<void(std::span<const uint8_t>)>& consumed) {
+  constexpr size_t kChunk = size_t{16} << 20;
+  const size_t count = out.size() / width;
+  for (unsigned plane = width - coded; plane-- > 0;) {
+    for (size_t i0 = 0; i0 < count; i0 += kChunk) {
+      const size_t i1 = std::min(count, i0 + kChunk);
+      for (size_t i = i0; i < i1; ++i) out[i * width + plane] = bytes[pos + (i - i0)];
+      if (consumed) consumed(bytes.subspan(pos, i1 - i0));
+      pos += i1 - i0;
+    }
+  }
+}
+
+}  // namespace
+
+Status bytePlanesDecodeInto(std::span<const uint8_t> bytes, unsigned width, std::span<uint8_t> out,
+                            const std::function<void(std::span<const uint8_t>)>& consumed) {
+  if (width != 1 && width != 2 && width != 4 && width != 8) return Error(Exit::Input, "byte-planes: width ", width);
+  if (out.size() % width != 0) return Error(Exit::Input, "byte-planes: ", out.size(), " bytes are not whole elements");
+  const uint64_t count = out.size() / width;
+  DNNC_TRY(bytePlanesCheckSize(bytes, width, count));
+  const unsigned coded = codedPlanes(width);
+  size_t pos = 1;
+  if (bytes[0] == 1) {
+    // One plane at a time: the output and one plane of bytes, never every plane at once.
+    for (unsigned k = 0; k < coded; ++k) {
+      DNNC_ASSIGN(uint64_t size, readVarint(bytes, pos));
+      const std::span<const uint8_t> part = bytes.subspan(pos, size_t(size));
+      DNNC_ASSIGN(auto plane, huffmanDecode<uint8_t>(part));
+      if (plane.size() != count) return Error(Exit::Input, "byte-planes: plane of ", plane.size(), " bytes, expected ", count);
+      const unsigned at = width - 1 - k;
+      for (uint64_t i = 0; i < count; ++i) out[i * width + at] = plane[i];
+      if (consumed) consumed(part);
+      pos += size_t(size);
+    }
+    copyRawPlanes(bytes, pos, width, coded, out, consumed);
+    return {};
+  }
+  DNNC_ASSIGN(uint64_t coded_size, readVarint(bytes, pos));
   RangeDecoder rc(bytes.subspan(pos, coded_size));
   if (!rc.validStart()) return Error(Exit::Input, "byte-planes: corrupt range-coder stream");
   for (unsigned k = 0; k < coded; ++k) {
@@ -103,9 +149,8 @@ Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, 
   }
   if (rc.overrun() != 0 || !rc.atEnd()) return Error(Exit::Input, "byte-planes: the coded part does not end where it should");
   pos += size_t(coded_size);
-  for (unsigned plane = width - coded; plane-- > 0;)
-    for (uint64_t i = 0; i < count; ++i) out[i * width + plane] = bytes[pos++];
-  return out;
+  copyRawPlanes(bytes, pos, width, coded, out, consumed);
+  return {};
 }
 
 }  // namespace dnnc::formats

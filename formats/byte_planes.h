@@ -6,6 +6,7 @@
 // docs/formats/byte-planes.md.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -21,5 +22,13 @@ inline constexpr uint64_t kBytePlanesHuffmanMin = 4096;
 std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width);
 // Decodes exactly `count` elements of `width` bytes.
 Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count);
+// The same into out (out.size() / width elements), one plane at a time: the output and one decoded plane
+// in memory, never every plane. `consumed`, when given, is told each part of `bytes` as the decoder is
+// done with it, front to back (unpack's mapped container drops those pages).
+Status bytePlanesDecodeInto(std::span<const uint8_t> bytes, unsigned width, std::span<uint8_t> out,
+                            const std::function<void(std::span<const uint8_t>)>& consumed = {});
+// Whether a stream's layout fits `count` elements (its mode, part sizes and raw bytes), before anything
+// of count's size is allocated.
+Status bytePlanesCheckSize(std::span<const uint8_t> bytes, unsigned width, uint64_t count);
 
 }  // namespace dnnc::formats

@@ -57,6 +57,8 @@ Expected<std::vector<SectionView>> readContainer(std::span<const uint8_t> bytes)
 // The same checks but the payloads' CRCs, which checkSection makes one section at a time: a reader of a
 // mapped file can then check, use and drop each section in turn instead of touching all of them first.
 Expected<std::vector<SectionView>> readContainerDirectory(std::span<const uint8_t> bytes);
-Status checkSection(const SectionView& section);
+// `summed`, when given, is told each piece of the payload (16 MB) once it is in the checksum, so that a
+// mapped file can drop it before the next is read.
+Status checkSection(const SectionView& section, const std::function<void(std::span<const uint8_t>)>& summed = {});
 
 }  // namespace dnnc::formats

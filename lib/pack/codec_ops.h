@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -56,6 +57,10 @@ struct CodecOps {
   // Bytes codecs: the body from the tensor's bytes, and back.
   std::vector<uint8_t> (*encode_bytes)(std::span<const uint8_t> data, unsigned width) = nullptr;
   Expected<std::vector<uint8_t>> (*decode_bytes)(std::span<const uint8_t> body, const Layout& layout) = nullptr;
+  // Optional: the same into out (layout.bytes() bytes) without a second buffer of the tensor's size,
+  // telling `consumed` each part of body it is done with (see decodeTensorInto).
+  Status (*decode_bytes_into)(std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
+                              const std::function<void(std::span<const uint8_t>)>& consumed) = nullptr;
   // Codebook codecs: the symbol stream that follows the table (info, when given, gets the gap/value
   // split of the payload), and the element bytes back from it (every count and symbol validated).
   std::vector<uint8_t> (*encode_symbols)(CodebookInput& in, EncodedTensor* info) = nullptr;

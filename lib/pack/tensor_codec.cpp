@@ -212,4 +212,15 @@ Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t
   return e->ops->decode_symbols(body.subspan(pos), cb);
 }
 
+Status decodeTensorInto(Codec codec, std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
+                        const std::function<void(std::span<const uint8_t>)>& consumed) {
+  DNNC_CHECK(out.size() == layout.bytes());
+  const CodecEntry* e = findEntry(codec);
+  if (e && e->kind == CodecKind::Bytes && e->ops->decode_bytes_into) return e->ops->decode_bytes_into(body, layout, out, consumed);
+  DNNC_ASSIGN(std::vector<uint8_t> data, decodeTensor(codec, body, layout));
+  std::copy(data.begin(), data.end(), out.begin());
+  if (consumed) consumed(body);
+  return {};
+}
+
 }  // namespace dnnc::pack

@@ -4,6 +4,7 @@
 // (raw, zstd, planes) code the bytes themselves. Layout of each body: docs/formats/dnnc.md.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,5 +54,10 @@ struct EncodedTensor {
 EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const CodecRequest& request);
 // Decodes a body into exactly layout.bytes() bytes; every count, table and symbol is validated.
 Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t> body, const Layout& layout);
+// The same into out, which holds exactly layout.bytes(): codecs that can write there directly (raw,
+// planes: the dense float layers, the largest tensors) hold no second copy of the tensor, and tell
+// `consumed` each part of body as they are done with it; the others decode to a buffer and copy.
+Status decodeTensorInto(Codec codec, std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
+                        const std::function<void(std::span<const uint8_t>)>& consumed = {});
 
 }  // namespace dnnc::pack

@@ -12,11 +12,17 @@ Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> body, const Layou
   return formats::bytePlanesDecode(body, layout.width, layout.count);
 }
 
+Status decodeInto(std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
+                  const std::function<void(std::span<const uint8_t>)>& consumed) {
+  return formats::bytePlanesDecodeInto(body, layout.width, out, consumed);
+}
+
 // For tensors no other codec already halves (biases, dense layers): elsewhere planes cannot win.
 bool worthTrying(const AutoSearch& a) { return 2 * a.best_size > a.data.size(); }
 
 }  // namespace
 
-const CodecOps kPlanesCodec = {.encode_bytes = encode, .decode_bytes = decode, .worth_trying = worthTrying};
+const CodecOps kPlanesCodec = {
+    .encode_bytes = encode, .decode_bytes = decode, .decode_bytes_into = decodeInto, .worth_trying = worthTrying};
 
 }  // namespace dnnc::pack

@@ -1,4 +1,6 @@
 // raw: the tensor's bytes as they are (the baseline every other codec must beat).
+#include <algorithm>
+
 #include "lib/pack/codec_ops.h"
 
 namespace dnnc::pack {
@@ -12,8 +14,17 @@ Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> body, const Layou
   return std::vector<uint8_t>(body.begin(), body.end());
 }
 
+Status decodeInto(std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
+                  const std::function<void(std::span<const uint8_t>)>& consumed) {
+  if (body.size() != layout.bytes() || out.size() != layout.bytes())
+    return Error(Exit::Input, "raw tensor data of ", body.size(), " bytes, expected ", layout.bytes());
+  std::copy(body.begin(), body.end(), out.begin());
+  if (consumed) consumed(body);
+  return {};
+}
+
 }  // namespace
 
-const CodecOps kRawCodec = {.encode_bytes = encode, .decode_bytes = decode};
+const CodecOps kRawCodec = {.encode_bytes = encode, .decode_bytes = decode, .decode_bytes_into = decodeInto};
 
 }  // namespace dnnc::pack

@@ -45,3 +45,23 @@ TEST_CASE("container rejects every truncation and every single-byte corruption")
     }
   }
 }
+
+TEST_CASE("a section's CRC is checked in pieces, each handed back once summed") {
+  std::vector<uint8_t> big(size_t(33) << 20);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 2654435761u >> 13);
+  std::vector<Section> s = {{"big", 2, big}};
+  auto bytes = writeContainer(s);
+  auto sections = readContainerDirectory(bytes);
+  REQUIRE(sections.ok());
+  REQUIRE(sections->size() == 1);
+  std::vector<std::span<const uint8_t>> pieces;
+  REQUIRE(checkSection((*sections)[0], [&](std::span<const uint8_t> p) { pieces.push_back(p); }).ok());
+  REQUIRE(pieces.size() == 3);  // 16 + 16 + 1 MB, in order, the whole payload
+  CHECK(pieces[0].data() == (*sections)[0].data.data());
+  CHECK(pieces[1].data() == pieces[0].data() + pieces[0].size());
+  CHECK(pieces[2].data() + pieces[2].size() == (*sections)[0].data.data() + big.size());
+  bytes[bytes.size() - 5] ^= 1;  // in the last piece
+  auto corrupt = readContainerDirectory(bytes);
+  REQUIRE(corrupt.ok());
+  CHECK_FALSE(checkSection((*corrupt)[0], [](std::span<const uint8_t>) {}).ok());
+}
