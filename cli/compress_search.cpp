@@ -23,6 +23,9 @@ constexpr int kFirstShareBits = 6;        // the share phase starts every layer 
 constexpr int kFewestBits = 2;
 constexpr int kSizeEstimateBits = 5;      // pruning stops once sharing at this width would meet the size goal
 constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spend this share of the budget
+constexpr int kMaxRecoveries = 3;          // recover steps per search
+constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
+constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
 
 // Pipeline values in double quotes, so that the text survives the shell's single quotes.
 std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
@@ -188,6 +191,44 @@ Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, co
   return goalDistance(meter_.goals(), values, state.original.values) <= 1.0;
 }
 
+Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const CompressHooks& hooks) {
+  if (!has_size_goal() || goalsMet(state) || state.recoveries >= kMaxRecoveries || s_.polish_epochs == 0) return false;
+  if (state.phase != "share" && state.phase != "reprune") return false;
+  if (state.phase == "share" && state.knobs.front().bits == 0) return false;  // nothing shared to go on from
+  const double t0 = clock(), seconds0 = state.seconds;
+  ++state.recoveries;
+  const int index = int(state.steps.size()) + 1;
+  CompressStep step{.index = index, .phase = state.phase, .move = "recover", .layer = "*"};
+  hooks.progress(state, state.phase + ": recovering accuracy on the whole training set");
+  step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
+  DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
+  DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+  step.accuracy = after.accuracy;
+  step.values = after.values;
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  // Retraining moves values a little, and the packed size with them (a few bytes): within kRecoverSlack.
+  step.accepted = after.accuracy > state.current.accuracy &&
+                  goalDistance(goals, after.values, state.original.values) <=
+                      goalDistance(goals, state.current.values, state.original.values) * (1 + kRecoverSlack);
+  step.reproduce = reproduceText(state.accepted, step.pipeline);
+  if (step.accepted) {
+    model = std::move(m);
+    state.current = after;
+    state.accepted.push_back(step.pipeline);
+    // The headroom won reopens the phase's moves, smaller than before.
+    for (auto& k : state.knobs) {
+      if (state.phase == "reprune" && k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
+      if (state.phase == "share" && k.bits > kFewestBits) k.bits_done = false;
+    }
+  }
+  step.seconds = clock() - t0;
+  state.steps.push_back(step);
+  state.seconds = seconds0 + step.seconds;
+  DNNC_TRY(hooks.checkpoint(state, model));
+  hooks.progress(state, "");
+  return step.accepted;
+}
+
 Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
   const double t0 = clock(), seconds0 = state.seconds;
   auto elapsed = [&] { return clock() - t0; };
@@ -251,6 +292,8 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     }
     std::vector<Proposal> props = proposals(state);
     if (props.empty()) {
+      DNNC_ASSIGN(bool recovered, recover(state, model, hooks));
+      if (recovered) continue;
       if (state.phase == "share" && state.knobs.front().bits == 0) state.phase = "polish";  // could not share at all
       else nextPhase(state);
       continue;
@@ -285,7 +328,8 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     }
     if (!state.stop_reason.empty()) break;
     if (best < 0) {  // no move buys anything: this phase is over
-      nextPhase(state);
+      DNNC_ASSIGN(bool recovered, recover(state, model, hooks));
+      if (!recovered) nextPhase(state);
       continue;
     }
     const Proposal& p = props[size_t(best)];
@@ -348,6 +392,7 @@ nlohmann::json toJson(const CompressState& s) {
   j["phase"] = s.phase;
   j["seconds"] = s.seconds;
   j["stop_reason"] = s.stop_reason;
+  j["recoveries"] = s.recoveries;
   j["original"] = {{"accuracy", s.original.accuracy}, {"values", s.original.values}};
   j["current"] = {{"accuracy", s.current.accuracy}, {"values", s.current.values}};
   j["accepted"] = s.accepted;
@@ -372,6 +417,7 @@ Expected<CompressState> compressStateFromJson(const nlohmann::json& j) {
     s.phase = j.at("phase").get<std::string>();
     s.seconds = j.at("seconds").get<double>();
     s.stop_reason = j.at("stop_reason").get<std::string>();
+    s.recoveries = j.value("recoveries", 0);  // absent in workdirs of earlier versions
     s.original = {j.at("original").at("accuracy").get<double>(), j.at("original").at("values").get<std::vector<double>>()};
     s.current = {j.at("current").at("accuracy").get<double>(), j.at("current").at("values").get<std::vector<double>>()};
     s.accepted = j.at("accepted").get<std::vector<std::string>>();

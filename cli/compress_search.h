@@ -17,6 +17,10 @@
 //           feature maps shrink with them, which zeros in the weights do not achieve.
 //   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
 //           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
+//   recover: before share or reprune ends with the size goal unmet (no move left, or none that keeps the
+//           accuracy), one longer retraining as polish's; kept when it raises held-out accuracy, which
+//           reopens the phase's moves (prune steps of 1/8, one bit fewer per layer) with the headroom it
+//           won. At most kMaxRecoveries per search: retraining between pruning rounds as Han et al. do.
 //   polish: one longer retraining of the final model, kept when it raises held-out accuracy.
 // Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
 // on the input model with the accepted steps before it. Each accepted step is checkpointed into the
@@ -93,6 +97,7 @@ struct CompressState {
   Measures original, current;
   double seconds = 0;  // search time over every run
   std::string stop_reason;  // why the last run ended
+  int recoveries = 0;  // recover steps tried
 };
 
 nlohmann::json toJson(const CompressState& s);
@@ -137,6 +142,9 @@ class CompressSearch {
   Expected<Model> applyText(const Model& model, const std::string& text) const;
   // Advances to the next phase; false when the search is over.
   bool nextPhase(CompressState& state) const;
+  // Before a share or reprune phase ends short of a size goal: a recover step (see above). True when it
+  // was kept and the phase goes on; false when the phase should end.
+  Expected<bool> recover(CompressState& state, Model& model, const CompressHooks& hooks);
   Expected<bool> shareWouldMeetSize(const CompressState& state, const Model& model);
 
   CompressSettings s_;

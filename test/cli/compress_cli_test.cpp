@@ -18,11 +18,11 @@ namespace {
 const std::vector<std::string> kPreprocess = {"--scale", "1/255", "--mean", "0.2860", "--std", "0.3530"};
 
 std::vector<std::string> compressArgs(const std::string& out, const std::string& workdir,
-                                      const std::vector<std::string>& extra) {
+                                      const std::vector<std::string>& extra, const std::string& polish_epochs = "0") {
   std::vector<std::string> args = {"compress", testData("lenet300.onnx"), "-o", out,
                                    "--data", testData("fashion_train_5000_images.npy"),
                                    "--labels", testData("fashion_train_5000_labels.npy"),
-                                   "--threads", "1", "--finetune-samples", "1500", "--polish-epochs", "0"};
+                                   "--threads", "1", "--finetune-samples", "1500", "--polish-epochs", polish_epochs};
   args.insert(args.end(), kPreprocess.begin(), kPreprocess.end());
   if (!workdir.empty()) args.insert(args.end(), {"--workdir", workdir});
   args.insert(args.end(), extra.begin(), extra.end());
@@ -170,6 +170,53 @@ TEST_CASE("compress stopped by its time budget resumes from its workdir", "[comp
   auto other = runDnnc(compressArgs(dir + "/m", wd, {"--target", "size=10x", "--accuracy-budget", "1"}));
   CHECK(other.exit_code == 3);
   CHECK(other.err.find("another model or other settings") != std::string::npos);
+}
+
+TEST_CASE("compress retrains longer when reprune runs out of moves, and reopens them when that helps", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_recover");
+  const std::string wd = dir + "/work";
+  const std::vector<std::string> goal = {"--target", "size=50x", "--accuracy-budget", "1", "--quiet"};
+  auto extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "2", "--json", dir + "/first.json"});
+  auto first = runDnnc(compressArgs(dir + "/m", wd, extra, "1"));
+  INFO(first.err);
+  REQUIRE((first.exit_code == 0 || first.exit_code == 4));
+  // Resume as if reprune had tried every move: every layer's pruning done, the layers shared.
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  const size_t done_steps = state["steps"].size();
+  state["phase"] = "reprune";
+  for (auto& k : state["knobs"]) k["prune_done"] = true, k["bits"] = 6, k["bits_done"] = true;
+  writeBytes(wd + "/state.json", saved.dump());
+  extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "20", "--json", dir + "/second.json"});
+  auto second = runDnnc(compressArgs(dir + "/m", wd, extra, "1"));
+  INFO(second.err);
+  REQUIRE((second.exit_code == 0 || second.exit_code == 4));
+  const auto steps = nlohmann::json::parse(readBytes(dir + "/second.json"))["search"]["steps"];
+  REQUIRE(steps.size() > done_steps);
+  const auto& recover = steps[done_steps];
+  CHECK(recover["phase"] == "reprune");
+  CHECK(recover["move"] == "recover");
+  // A cosine epoch over the whole training part (no limit=), distilled from the input like every retraining.
+  const std::string text = recover["pipeline"].get<std::string>();
+  CHECK(text.find("finetune(") == 0);
+  CHECK(text.find("schedule=cosine") != std::string::npos);
+  CHECK(text.find("limit=") == std::string::npos);
+  CHECK(text.find("teacher=") != std::string::npos);
+  // Kept: the reprune moves come back; not kept: the search goes on to polish.
+  if (steps.size() > done_steps + 1) {
+    const auto& next = steps[done_steps + 1];
+    if (recover["accepted"].get<bool>()) {
+      CHECK(next["phase"] == "reprune");
+      CHECK(next["move"] == "prune");
+    } else {
+      CHECK(next["phase"] == "polish");
+    }
+  }
+  long recovers = 0;
+  for (const auto& s : steps) recovers += s["move"] == "recover";
+  CHECK(recovers <= 3);
 }
 
 TEST_CASE("compress exits 4 on a goal it cannot reach, writing the best model and how close it came", "[compress-cli]") {
