@@ -6,6 +6,7 @@
 #include <set>
 
 #include "lib/exec/evaluate_node.h"
+#include "lib/exec/ops/quantize_common.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
 #include "lib/ir/nonzero_count.h"
@@ -199,7 +200,7 @@ Expected<bool> countGatheredWeight(const Graph& graph, const std::string& value,
 }
 
 // A quantized weight, DequantizeLinear(x, scale[, zero point]) of stored operands, counted element by
-// element with the kernel's arithmetic (lib/exec/ops/dequantize_linear.cpp) instead of executing it,
+// element with the kernel's arithmetic (ops::dequantize) instead of executing it,
 // which held the int8 values widened and the float values whole (VGG-16's fc6: 411 MB beside the model).
 // False when the operands are not what the kernel accepts: executing the chain then says why.
 Expected<bool> countDequantizedWeight(const Graph& graph, const std::string& value, ComputedWeight& w) {
@@ -212,34 +213,31 @@ Expected<bool> countDequantizedWeight(const Graph& graph, const std::string& val
   DNNC_ASSIGN(Tensor x, graph.readWeight(dq.input(0)));
   DNNC_ASSIGN(Tensor scale, graph.readWeight(dq.input(1)));
   if (scale.dtype() != DType::Float || scale.rank() > 1) return false;
-  int64_t channels = 1, inner = 1;
+  ops::QuantParams q;
+  q.scale.assign(scale.data<float>(), scale.data<float>() + scale.numel());
   if (scale.rank() == 1 && scale.numel() != 1) {
     int64_t axis = attrInt(dq, "axis", 1);
     if (axis < 0) axis += x.rank();
     if (axis < 0 || axis >= x.rank() || x.dims()[size_t(axis)] != scale.numel()) return false;
-    channels = scale.numel();
-    for (int i = int(axis) + 1; i < x.rank(); ++i) inner *= x.dims()[size_t(i)];
+    q.channels = scale.numel();
+    for (int i = int(axis) + 1; i < x.rank(); ++i) q.inner *= x.dims()[size_t(i)];
   }
-  std::vector<int64_t> zero(size_t(scale.numel()), 0);
+  q.zero.assign(size_t(scale.numel()), 0);
   if (dq.input_size() == 3) {
     DNNC_ASSIGN(Tensor z, graph.readWeight(dq.input(2)));
     if (z.numel() != scale.numel() || z.dtype() != x.dtype()) return false;
     for (int64_t c = 0; c < z.numel(); ++c) {
       switch (z.dtype()) {
-        case DType::Uint8: zero[size_t(c)] = z.data<uint8_t>()[c]; break;
-        case DType::Int8: zero[size_t(c)] = z.data<int8_t>()[c]; break;
-        case DType::Int32: zero[size_t(c)] = z.data<int32_t>()[c]; break;
+        case DType::Uint8: q.zero[size_t(c)] = z.data<uint8_t>()[c]; break;
+        case DType::Int8: q.zero[size_t(c)] = z.data<int8_t>()[c]; break;
+        case DType::Int32: q.zero[size_t(c)] = z.data<int32_t>()[c]; break;
         default: return false;
       }
     }
   }
-  const float* s = scale.data<float>();
   int64_t nonzero = 0;
   auto count = [&](auto* xd) {
-    for (int64_t i = 0; i < x.numel(); ++i) {
-      const size_t c = size_t(channels == 1 ? 0 : (i / inner) % channels);
-      nonzero += static_cast<float>(static_cast<int64_t>(xd[i]) - zero[c]) * s[c] != 0.0f;
-    }
+    for (int64_t i = 0; i < x.numel(); ++i) nonzero += ops::dequantize(xd[i], q, i) != 0.0f;
   };
   switch (x.dtype()) {
     case DType::Uint8: count(x.data<uint8_t>()); break;

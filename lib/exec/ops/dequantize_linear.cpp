@@ -13,10 +13,7 @@ struct DequantizeKernel {
     Value& y = ctx.output(0, DType::Float, x.dims);
     float* yd = y.as<float>();
     auto apply = [&](auto* xd) {
-      for (int64_t i = 0; i < x.numel(); ++i) {
-        int64_t c = q.at(i);
-        yd[i] = static_cast<float>(static_cast<int64_t>(xd[i]) - q.zero[c]) * q.scale[c];
-      }
+      for (int64_t i = 0; i < x.numel(); ++i) yd[i] = ops::dequantize(xd[i], q, i);
     };
     switch (x.dtype) {
       case DType::Uint8: apply(x.as<uint8_t>()); break;

@@ -13,6 +13,14 @@ struct QuantParams {
   int64_t at(int64_t i) const { return channels == 1 ? 0 : (i / inner) % channels; }
 };
 
+// DequantizeLinear's element i, (x - zero point) * scale: the kernel's arithmetic, which the layer table
+// also uses to count a quantized weight's nonzeros without executing it.
+template <class T>
+float dequantize(T x, const QuantParams& q, int64_t i) {
+  const int64_t c = q.at(i);
+  return static_cast<float>(static_cast<int64_t>(x) - q.zero[size_t(c)]) * q.scale[size_t(c)];
+}
+
 inline Expected<QuantParams> quantParams(KernelContext& ctx, int64_t axis, const Value& x) {
   QuantParams q;
   const Value& s = ctx.input(1);
