@@ -1,6 +1,10 @@
 #include "lib/analysis/snapea_params.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <nlohmann/json.hpp>
+
+#include "lib/support/sha256.h"
 
 namespace dnnc {
 
@@ -23,6 +27,7 @@ std::string snapeaParamsJson(const SnapeaParams& p) {
                       {"top1_before", p.top1_before},
                       {"top1", p.top1},
                       {"layers", layers}};
+  if (!p.graph_sha256.empty()) j["graph_sha256"] = p.graph_sha256;
   return j.dump();
 }
 
@@ -41,6 +46,7 @@ Expected<SnapeaParams> parseSnapeaParams(const std::string& text, const std::str
     p.heldout_samples = j.at("heldout_samples").get<int64_t>();
     p.top1_before = j.at("top1_before").get<double>();
     p.top1 = j.at("top1").get<double>();
+    p.graph_sha256 = j.value("graph_sha256", "");
     for (const auto& l : j["layers"]) {
       SnapeaLayerParams x;
       x.node = l.at("node").get<std::string>();
@@ -57,16 +63,48 @@ Expected<SnapeaParams> parseSnapeaParams(const std::string& text, const std::str
   return p;
 }
 
+std::string snapeaGraphDigest(const Model& model) {
+  // What the thresholds depend on, not how it is stored: the nodes (Constant values included), inputs and
+  // outputs as serialised, then each initializer's name, type, dims and values (external data read in),
+  // so that saving with --external-data or another tensor field does not change it. value_info (shape
+  // annotations) is left out.
+  const onnx::GraphProto& g = model.graph();
+  onnx::GraphProto skeleton;
+  *skeleton.mutable_node() = g.node();
+  *skeleton.mutable_input() = g.input();
+  *skeleton.mutable_output() = g.output();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&raw);
+    coded.SetSerializationDeterministic(true);
+    skeleton.SerializeToCodedStream(&coded);
+  }
+  for (const auto& init : g.initializer()) {
+    bytes += init.name() + '\0' + std::to_string(init.data_type()) + '\0';
+    for (int64_t d : init.dims()) bytes += std::to_string(d) + ',';
+    auto t = readTensor(init, model.base_dir);
+    if (t) bytes.append(reinterpret_cast<const char*>(t->rawData()), t->sizeBytes());
+    else bytes += "unreadable";  // an unreadable tensor fails the executor anyway
+  }
+  return sha256Hex(bytes);
+}
+
 Expected<std::optional<SnapeaParams>> readSnapeaParams(const Model& model, const std::string& source) {
   for (const auto& e : model.proto.metadata_props())
     if (e.key() == kSnapeaMetadataKey) {
       DNNC_ASSIGN(SnapeaParams p, parseSnapeaParams(e.value(), source));
+      if (!p.graph_sha256.empty() && p.graph_sha256 != snapeaGraphDigest(model))
+        return Error(Exit::Input, "the SnaPEA parameters of ", source,
+                     " were calibrated on another graph: the model changed after the snapea pass")
+            .withHint("run the snapea pass last (dnnc prune --snapea-budget puts it after any pruning)");
       return std::optional<SnapeaParams>(std::move(p));
     }
   return std::optional<SnapeaParams>();
 }
 
-void writeSnapeaParams(Model& model, const SnapeaParams& p) {
+void writeSnapeaParams(Model& model, SnapeaParams p) {
+  p.graph_sha256 = snapeaGraphDigest(model);
   auto* props = model.proto.mutable_metadata_props();
   for (int i = props->size() - 1; i >= 0; --i)
     if (props->Get(i).key() == kSnapeaMetadataKey) props->DeleteSubrange(i, 1);

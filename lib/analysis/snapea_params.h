@@ -30,6 +30,9 @@ struct SnapeaParams {
   double top1_before = 0;       // held-out top-1, exact (fractions in [0, 1])
   double top1 = 0;              // held-out top-1 with the predictions simulated
   std::vector<SnapeaLayerParams> layers;  // graph order
+  // SHA-256 of the graph the thresholds were calibrated on (its deterministic serialisation: weights,
+  // nodes and all); empty in parameters written before it was recorded.
+  std::string graph_sha256;
   std::vector<SnapeaPrediction> predictions() const;
 };
 
@@ -37,9 +40,13 @@ std::string snapeaParamsJson(const SnapeaParams& p);
 // Errors: Exit::Input naming `source` and the field.
 Expected<SnapeaParams> parseSnapeaParams(const std::string& json, const std::string& source);
 
-// The parameters stored in `model` (nullopt when there are none), or why they cannot be read.
+// The parameters stored in `model` (nullopt when there are none), or why they cannot be read. Parameters
+// calibrated on another graph (a pass changed the weights or nodes after the snapea pass) are refused
+// with Exit::Input: thresholds for other weights would give a confident, wrong count.
 Expected<std::optional<SnapeaParams>> readSnapeaParams(const Model& model, const std::string& source);
-// Stores `p` under kSnapeaMetadataKey, replacing an earlier entry.
-void writeSnapeaParams(Model& model, const SnapeaParams& p);
+// Stores `p` under kSnapeaMetadataKey, replacing an earlier entry, with the digest of model's graph.
+void writeSnapeaParams(Model& model, SnapeaParams p);
+// The digest writeSnapeaParams records.
+std::string snapeaGraphDigest(const Model& model);
 
 }  // namespace dnnc

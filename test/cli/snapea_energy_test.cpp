@@ -354,6 +354,20 @@ TEST_CASE("prune --snapea-budget on lenet5: top-1 within the budget, more MACs s
   // Same graph, same energy without SnaPEA.
   CHECK(e["snapea"]["energy_without"].get<double>() == Approx(exact["snapea"]["energy_without"].get<double>()).epsilon(1e-12));
 
+  // Weights changed after the calibration: the stored thresholds are refused, not applied to them.
+  const std::string stale = dir + "/stale.onnx";
+  REQUIRE(runDnnc({"prune", out, "--sparsity", "0.5", "-o", stale, "--quiet"}).exit_code == 0);
+  REQUIRE(metadataValue(loadModel(stale), "dnnc.snapea") == metadataValue(model, "dnnc.snapea"));
+  e_args[1] = stale;
+  auto refused = runDnnc(e_args);
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.err.find("calibrated on another graph") != std::string::npos);
+  // Stored otherwise (external data), the same graph: accepted.
+  const std::string external = dir + "/external.onnx";
+  REQUIRE(runDnnc({"run", out, "--passes", "dce", "-o", external, "--external-data", "--quiet"}).exit_code == 0);
+  e_args[1] = external;
+  CHECK(runJson(e_args)["snapea"]["mode"] == "predictive");
+
   // ONNX Runtime runs the output exactly as the input.
   if (ortRunner().empty()) {
     WARN("skipping the ONNX Runtime check: onnxruntime-node is not installed");
