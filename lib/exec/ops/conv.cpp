@@ -76,12 +76,14 @@ struct ConvKernel {
 
   // Ungrouped 2-D convolutions of narrow maps with enough depth per output (a 1x1 or single-channel
   // conv has too little to amortise a tile's write-back) and at least one full block of channels.
-  // Pointwise convolutions (1x1, stride 1, no padding) stay on the GEMM on the AVX-512 path: its 12x32
-  // tile reads the input channels in place, where the direct tile re-reads all the weights per tile of
-  // positions (measured with 6-position tiles: MobileNetV2 at batch 1 9.3 against 10.9 ms CPU,
-  // SqueezeNet 19.3 against 20.3; no loss at batch 32).
+  // 1x1 convolutions stay on the GEMM on the AVX-512 path: pointwise ones (stride 1, no padding) have its
+  // 12x32 tile read the input channels in place, where the direct tile re-reads all the weights per tile
+  // of positions (measured with 6-position tiles: MobileNetV2 at batch 1 9.3 against 10.9 ms CPU,
+  // SqueezeNet 19.3 against 20.3; no loss at batch 32); strided ones (ResNet's downsampling shortcuts)
+  // pay an im2col that is only a subsampling copy (a 512 -> 1024 channel, 28x28 stride-2 layer: 1.7 against
+  // 3.1 ms at batch 1, 80 against 110 ms at batch 32).
   bool directApplies(const ops::Window3& w, int64_t K, int64_t M, int64_t P, bool pointwise) const {
-    if (pointwise && gemm::activeIsa() == gemm::Isa::Avx512) return false;
+    if (w.kSize() == 1 && gemm::activeIsa() == gemm::Isa::Avx512) return false;
     return gemm::directConvAvailable() && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
            K >= 64 && M >= gemm::kDirectLanes && P >= gemm::kDirectTile &&
            (w.in[1] + w.pad_begin[1] + w.pad_end[1]) * (w.in[2] + w.pad_begin[2] + w.pad_end[2]) < (int64_t{1} << 30);  // int32 taps

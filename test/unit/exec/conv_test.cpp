@@ -187,6 +187,20 @@ TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive 
       for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
 }
 
+TEST_CASE("Strided 1x1 Conv on a narrow map matches a naive loop on each path", "[exec][conv]") {
+  // ResNet's downsampling shortcuts: the GEMM over a subsampled copy on the AVX-512 path, the direct
+  // convolution on the AVX2 one (DNNC_ISA picks the path: ctest runs unit_exec once per path).
+  const std::vector<ConvCase> cases = {
+      {{1, 64, 14, 14}, {40, 64, 1, 1}, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}},   // 7x7 output, a partial tile
+      {{3, 72, 13, 11}, {33, 72, 1, 1}, 1, {2, 3}, {1, 1}, {0, 0, 0, 0}},   // odd sizes, unequal strides
+  };
+  const char* want = gemm::activeIsa() == gemm::Isa::Avx2 ? "direct conv" : "dense gemm";
+  uint32_t seed = 700;
+  for (const auto& cc : cases)
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
+}
+
 TEST_CASE("Depthwise Conv takes the depthwise kernel where it runs and matches a naive loop", "[exec][conv]") {
   // Rows of one output vector and of several with a tail, strides 1 and 2 (and a vertical stride the
   // kernel takes as it comes), 3x3 and 5x5 kernels, asymmetric pads, batch 3 on two threads; a
