@@ -39,7 +39,7 @@ constexpr int64_t kInPlaceMaxRows = 128;
 
 inline int64_t roundUpTo(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Per-thread packing buffers (OpenMP threads persist, so these are allocated once per thread).
+// Per-thread packing buffers (pool and OpenMP threads persist, so these are allocated once per thread).
 inline float* threadBuffer(int slot, size_t n) {
   thread_local AlignedFloats buf[2];
   thread_local size_t cap[2] = {0, 0};

@@ -11,7 +11,7 @@
 //   - stride 1 in 1-D/2-D: "wide" rows over the zero-padded input (each row a contiguous run of the
 //     padded image; the columns past OW are computed and dropped);
 //   - otherwise: im2col into a per-thread buffer.
-// Tasks are (image, group, block of output positions, block of output channels), on OpenMP threads; the
+// Tasks are (image, group, block of output positions, block of output channels), on the pool (thread_pool.h); the
 // channel blocks only split when there are fewer position blocks than threads.
 // Narrow 2-D maps (at most 16 wide, 64 or more MACs per output) skip the GEMM: the direct convolution of
 // conv_direct.h puts 16 output channels in the vector lanes and reads the zero-bordered input in place.
@@ -32,6 +32,7 @@
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
 #include "lib/exec/ops/sparse_product.h"
+#include "lib/exec/thread_pool.h"
 
 namespace dnnc {
 namespace {
@@ -51,15 +52,10 @@ const float* withBatchNormShift(const float* bias, const float* bn, int64_t M) {
   return folded.data();
 }
 
-// task(t, slot) for t in [0, tasks): on `slots` OpenMP threads handing out tasks dynamically, or in order.
+// task(t, slot) for t in [0, tasks): on `slots` threads of the pool claiming tasks one at a time, or in order.
 template <class Task>
 void runTasks(bool par, int slots, int64_t tasks, const Task& task) {
-  if (par) {
-#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
-    for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
-  } else {
-    for (int64_t t = 0; t < tasks; ++t) task(t, 0);
-  }
+  parallelTasks(par ? slots : 1, tasks, task);
 }
 
 struct ConvKernel {
