@@ -39,8 +39,10 @@ constexpr int64_t kInPlaceMaxRows = 128;
 // Depth blocks at most this deep run the row panels outer, the column panels inner. With little depth a
 // tile is mostly its write-back, and column panels outer would have it write every row of the block
 // (up to 120 rows, each a separate stream of C) 128 bytes at a time; row panels outer write 12 (or 6)
-// rows a panel at a time, and the B block they re-read (at most 64 x 256 floats) stays in L1/L2.
-constexpr int64_t kShallowDepth = 64;
+// rows a panel at a time, and the B block they re-read (at most 128 x 256 floats, 128 KiB) stays in L2.
+// Measured at batch 32, one thread: 128 against 64 ran MnasNet 5 % faster (its 72-deep layers), ResNet-50
+// the same.
+constexpr int64_t kShallowDepth = 128;
 
 inline int64_t roundUpTo(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
