@@ -22,7 +22,9 @@
 // tasks and right operand, W as CSR.
 // A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
 // conv's output) is folded in as ORT and `fold-bn` do: its scale multiplies the rows of W as they are
-// packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own.
+// packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own. A Clip
+// with constant bounds after it (ReLU6) is applied by each task to the block it wrote (FusedClip).
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -50,6 +52,27 @@ const float* withBatchNormShift(const float* bias, const float* bn, int64_t M) {
   folded.resize(static_cast<size_t>(M));
   for (int64_t m = 0; m < M; ++m) folded[m] = (bias ? bias[m] * bn[m] : 0.0f) + bn[M + m];
   return folded.data();
+}
+
+// A Clip after the conv (ReLU6; KernelContext::fuseClip), applied by each task to the block it has just
+// written, while that is still in cache, instead of a pass of its own over the whole output.
+struct FusedClip {
+  bool on = false;
+  float lo = 0.0f, hi = 0.0f;
+  // rows x cols floats at p, rows ld floats apart (Clip's own expression, so NaN stays NaN).
+  void apply(float* p, int64_t rows, int64_t cols, int64_t ld) const {
+    if (!on) return;
+    for (int64_t r = 0; r < rows; ++r, p += ld)
+      for (int64_t j = 0; j < cols; ++j) p[j] = std::min(std::max(p[j], lo), hi);
+  }
+};
+
+// After fuseBatchNorm: a following Relu, or else a following Clip.
+FusedClip fuseActivation(KernelContext& ctx, bool& relu) {
+  FusedClip clip;
+  relu = ctx.fuseRelu();
+  if (!relu) clip.on = ctx.fuseClip(clip.lo, clip.hi);
+  return clip;
 }
 
 // task(t, slot) for t in [0, tasks): on `slots` threads of the pool claiming tasks one at a time, or in order.
@@ -103,7 +126,8 @@ struct ConvKernel {
     ctx.noteKernel("depthwise conv");
     const float* bn = ctx.fuseBatchNorm(C);
     bias = withBatchNormShift(bias, bn, C);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const int threads = ctx.threads();
     const int64_t per_image = may_thread && N < threads ? std::min<int64_t>(C, (threads + N - 1) / N) : 1;
     const int64_t cchunk = (C + per_image - 1) / per_image;
@@ -124,6 +148,7 @@ struct ConvKernel {
         zeroed[slot] = 1;
       }
       gemm::depthwiseConv(g, xd + n * C * g.H * g.W, wd, bn, bias, relu, c0, c1, yd + n * C * g.OH * g.OW, plane);
+      clip.apply(yd + (n * C + c0) * g.OH * g.OW, 1, (c1 - c0) * g.OH * g.OW, 0);
     };
     runTasks(par, slots, tasks, task);
     return {};
@@ -144,7 +169,8 @@ struct ConvKernel {
     ctx.noteKernel("direct conv");
     const float* bn = ctx.fuseBatchNorm(M);
     bias = withBatchNormShift(bias, bn, M);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const bool keep = constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep ? 0 : (gemm::DirectConvWeights::floatsFor(M, K) + 15) / 16 * 16;
 
@@ -191,6 +217,7 @@ struct ConvKernel {
       }
       gemm::copyIntoBordered(xd + n0 * C * H * Wd, ni * C, H, Wd, pt, pl, g.Hp, g.Wp, padded);
       gemm::directConv(*packed, g, padded, ni, m0, m1, yd + n0 * M * P, M * P, bias, relu);
+      for (int64_t i = 0; i < ni; ++i) clip.apply(yd + ((n0 + i) * M + m0) * P, 1, (m1 - m0) * P, 0);
     };
     runTasks(par, slots, tasks, task);
     return {};
@@ -300,7 +327,8 @@ struct ConvKernel {
     const float* bn = use_csr ? nullptr : ctx.fuseBatchNorm(M);
     const float* bn_scale = bn;
     bias = withBatchNormShift(bias, bn, M);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const bool keep = !use_csr && constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
     const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
@@ -348,19 +376,23 @@ struct ConvKernel {
       if (pointwise) {
         for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+        clip.apply(ybase + u0, m1 - m0, cols, P);
       } else if (imgs > 1) {
         const int64_t ni = std::min(N - n, imgs), wcols = ni * P;
         for (int64_t i = 0; i < ni; ++i) ops::im2col(xg + i * C * inSize, Cg, w, 0, P, buf + i * P, wcols);
         for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * wcols;
         float* out = buf + col_floats;
         product(g, m0, m1, {rows.data(), K, wcols}, out, wcols, ep);
-        for (int64_t i = 0; i < ni; ++i)
+        for (int64_t i = 0; i < ni; ++i) {
           for (int64_t m = 0; m < m1 - m0; ++m)
             std::memcpy(ybase + i * M * P + m * P, out + m * wcols + i * P, P * sizeof(float));
+          clip.apply(ybase + i * M * P, m1 - m0, P, P);
+        }
       } else if (!wide) {
         ops::im2col(xg, Cg, w, u0, u1, buf);
         for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * cols;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+        clip.apply(ybase + u0, m1 - m0, cols, P);
       } else {
         // Padded input rows u0 - pt .. u0 - pt + pad_rows (clipped), per channel, plus zero slack.
         float* padded = buf;
@@ -383,6 +415,7 @@ struct ConvKernel {
         for (int64_t m = 0; m < m1 - m0; ++m)
           for (int64_t r = 0; r < nrows; ++r)
             std::memcpy(ybase + m * P + (r0 + r) * OW, out + m * cols + r * Wp, OW * sizeof(float));
+        clip.apply(ybase + r0 * OW, m1 - m0, nrows * OW, P);
       }
     };
     runTasks(par, slots, tasks, task);
