@@ -132,6 +132,24 @@ bool foldsAtBuild(const onnx::NodeProto& n, const std::vector<int>& in, const st
   return true;
 }
 
+// A float Clip's bounds {lo, hi} when they are known at build (attributes before opset 11, constant
+// scalar inputs after; an absent one is unbounded), else empty.
+std::vector<float> constantClipBounds(const NodeInfo& info) {
+  float b[2] = {-std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity()};
+  if (info.opset() < 11) {
+    b[0] = info.attrFloat("min", b[0]);
+    b[1] = info.attrFloat("max", b[1]);
+    return {b[0], b[1]};
+  }
+  for (int i = 1; i <= 2; ++i) {
+    if (!info.hasInput(i)) continue;
+    const Tensor* t = info.constant(i);
+    if (!t || t->dtype() != DType::Float || t->numel() != 1) return {};
+    b[i - 1] = t->data<float>()[0];
+  }
+  return {b[0], b[1]};
+}
+
 }  // namespace
 
 std::string dimsToString(std::span<const int64_t> dims) {
@@ -172,6 +190,12 @@ class Executor::Impl {
   // value id -> the BatchNormalization node that is its only reader and has a constant affine, else -1
   std::vector<int> bn_reader;
   std::vector<std::vector<float>> bn_affine;  // node -> ops::inferenceBatchNormAffine (empty: none)
+  // value id -> the Mul node that is its only reader and multiplies it by its producer's input (x * f(x)
+  // of a Sigmoid or HardSigmoid), else -1
+  std::vector<int> gate_reader;
+  // value id -> the Clip node that is its only reader and has constant bounds, else -1
+  std::vector<int> clip_reader;
+  std::vector<std::vector<float>> clip_bounds;  // node -> a Clip's constant {lo, hi} (empty: not constant)
 
   // Per-run state, reused between runs.
   std::vector<Value> rt_values;
@@ -179,6 +203,8 @@ class Executor::Impl {
   std::vector<RtBuffer> rt_buffers;
   std::vector<char> rt_rectified;  // value id -> its producer applied the following Relu (fuseRelu)
   std::vector<char> rt_normalized;  // value id -> its producer applied the following BN (fuseBatchNorm)
+  std::vector<char> rt_gated;  // value id -> its producer applied the following Mul (fuseGate)
+  std::vector<char> rt_clipped;  // value id -> its producer applied the following Clip (fuseClip)
   AlignedPtr arena;
   size_t arena_capacity = 0;
   AlignedPtr scratch;
@@ -343,6 +369,35 @@ const float* KernelContext::fuseBatchNorm(int64_t channels) {
 bool KernelContext::inputNormalized(int i) const {
   return hasInput(i) && state_.impl.rt_normalized[state_.node(node_).in[i]];
 }
+bool KernelContext::fuseClip(float& lo, float& hi) {
+  if (numOutputs() < 1 || state_.observed) return false;
+  int v = state_.node(node_).out[0];
+  if (v < 0) return false;
+  if (state_.impl.rt_normalized[v]) {  // the Clip reads the BN's output, which passes this kernel's through
+    v = state_.node(state_.impl.bn_reader[v]).out[0];
+    if (v < 0) return false;
+  }
+  const int clip = state_.impl.clip_reader[v];
+  if (clip < 0 || state_.plan.last_use[v] == kForever || state_.plan.step_of_node[clip] <= state_.step) return false;
+  lo = state_.impl.clip_bounds[clip][0];
+  hi = state_.impl.clip_bounds[clip][1];
+  state_.impl.rt_clipped[v] = 1;
+  return true;
+}
+bool KernelContext::inputClipped(int i) const {
+  return hasInput(i) && state_.impl.rt_clipped[state_.node(node_).in[i]];
+}
+bool KernelContext::fuseGate() {
+  if (numOutputs() < 1 || state_.observed) return false;
+  const int v = state_.node(node_).out[0];
+  if (v < 0 || state_.impl.gate_reader[v] < 0 || state_.plan.last_use[v] == kForever) return false;
+  if (state_.plan.step_of_node[state_.impl.gate_reader[v]] <= state_.step) return false;
+  state_.impl.rt_gated[v] = 1;
+  return true;
+}
+bool KernelContext::inputGated(int i) const {
+  return hasInput(i) && state_.impl.rt_gated[state_.node(node_).in[i]];
+}
 
 SparseMode KernelContext::sparseMode() const { return state_.impl.options.sparse; }
 void KernelContext::noteKernel(const char* choice) { state_.impl.kernel_choice[node_] = choice; }
@@ -428,6 +483,7 @@ Status Executor::Impl::build(const Model& model) {
 
   nodes.resize(graph.node_size());
   bn_affine.assign(nodes.size(), {});
+  clip_bounds.assign(nodes.size(), {});
   // Readers of each named value (graph outputs count as one that never folds): an operand whose readers
   // are all folded at build is freed.
   std::map<std::string, int> readers_by_name;
@@ -484,6 +540,7 @@ Status Executor::Impl::build(const Model& model) {
       continue;
     }
     if (n.op_type() == "BatchNormalization") bn_affine[i] = ops::inferenceBatchNormAffine(info);
+    if (n.op_type() == "Clip") clip_bounds[i] = constantClipBounds(info);
     auto kernel = findKernel(n.op_type())(info);
     if (!kernel) return std::move(kernel).error();
     rec.kernel = std::move(*kernel);
@@ -517,11 +574,13 @@ Status Executor::Impl::build(const Model& model) {
     output_ids.push_back(it->second);
   }
   // Values whose only reader is a Relu (and that no graph output names): their producer may fuse it.
-  std::vector<int> readers(values.size(), 0);
+  std::vector<int> readers(values.size(), 0), first_reader(values.size(), -1);
   relu_reader.assign(values.size(), -1);
   for (int i = 0; i < static_cast<int>(nodes.size()); ++i)
-    for (int v : nodes[i].in)
+    for (int v : nodes[i].in) {
+      if (v >= 0 && readers[v] == 0) first_reader[v] = i;
       if (v >= 0 && readers[v]++ == 0 && nodes[i].proto->op_type() == "Relu" && nodes[i].in.size() == 1) relu_reader[v] = i;
+    }
   for (size_t v = 0; v < values.size(); ++v)
     if (readers[v] != 1) relu_reader[v] = -1;
   for (int v : output_ids) relu_reader[v] = -1;
@@ -536,10 +595,32 @@ Status Executor::Impl::build(const Model& model) {
     if (!extra_outputs) bn_reader[n.in[0]] = i;
   }
   for (int v : output_ids) bn_reader[v] = -1;
+  // Values f(x) of a Sigmoid or HardSigmoid whose only reader is Mul(x, f(x)) (either order): their
+  // producer may write the product (SiLU, hard swish).
+  gate_reader.assign(values.size(), -1);
+  for (const NodeRec& n : nodes) {
+    if (!n.proto || (n.proto->op_type() != "Sigmoid" && n.proto->op_type() != "HardSigmoid")) continue;
+    if (n.in.size() != 1 || n.out.size() != 1 || n.in[0] < 0 || n.out[0] < 0 || readers[n.out[0]] != 1) continue;
+    const int v = n.out[0], x = n.in[0], m = first_reader[v];
+    const NodeRec& mul = nodes[m];
+    if (mul.proto->op_type() == "Mul" && mul.in.size() == 2 &&
+        ((mul.in[0] == x && mul.in[1] == v) || (mul.in[0] == v && mul.in[1] == x)))
+      gate_reader[v] = m;
+  }
+  for (int v : output_ids) gate_reader[v] = -1;
+  // Values whose only reader is a Clip with constant bounds: their producer may clamp them.
+  clip_reader.assign(values.size(), -1);
+  for (int i = 0; i < static_cast<int>(nodes.size()); ++i) {
+    const NodeRec& n = nodes[i];
+    if (!clip_bounds[i].empty() && !n.in.empty() && n.in[0] >= 0 && readers[n.in[0]] == 1) clip_reader[n.in[0]] = i;
+  }
+  for (int v : output_ids) clip_reader[v] = -1;
   rt_values.resize(values.size());
   rt_buffer.assign(values.size(), -1);
   rt_rectified.assign(values.size(), 0);
   rt_normalized.assign(values.size(), 0);
+  rt_gated.assign(values.size(), 0);
+  rt_clipped.assign(values.size(), 0);
   kernel_choice.assign(nodes.size(), nullptr);
   return {};
 }
@@ -556,6 +637,8 @@ bool Executor::Impl::foldAtBuild(int i) {
   rt_buffer.resize(values.size(), -1);
   rt_rectified.resize(values.size(), 0);
   rt_normalized.resize(values.size(), 0);
+  rt_gated.resize(values.size(), 0);
+  rt_clipped.resize(values.size(), 0);
   kernel_choice.resize(nodes.size(), nullptr);
   for (int v : rec.in) {
     if (v < 0) continue;
@@ -705,6 +788,8 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
   rt_buffers.clear();
   std::fill(rt_rectified.begin(), rt_rectified.end(), 0);
   std::fill(rt_normalized.begin(), rt_normalized.end(), 0);
+  std::fill(rt_gated.begin(), rt_gated.end(), 0);
+  std::fill(rt_clipped.begin(), rt_clipped.end(), 0);
 
   ExecState state(*this, *plan);
   state.observed = opts.observer != nullptr;

@@ -94,6 +94,20 @@ class KernelContext {
   const float* fuseBatchNorm(int64_t channels);
   // Whether input i was already normalized by its producer (see fuseBatchNorm).
   bool inputNormalized(int i) const;
+  // The bounds of the Clip that is output 0's only reader (past a BatchNormalization fuseBatchNorm took,
+  // as fuseRelu looks), when this kernel may clamp output 0 to [lo, hi] itself: the Clip's bounds are
+  // constants and nothing else sees the value (same conditions as fuseRelu). A true answer records that
+  // the kernel does so; the Clip passes the value through (ReLU6 after a convolution costs no pass).
+  bool fuseClip(float& lo, float& hi);
+  // Whether input i was already clamped by its producer (see fuseClip).
+  bool inputClipped(int i) const;
+  // Whether this kernel, an activation f of input 0 (Sigmoid, HardSigmoid), may write x * f(x) instead:
+  // output 0's only reader is a Mul of it by this node's own input x (SiLU, hard swish, as exported), and
+  // nothing else sees the value (same conditions as fuseRelu). A true answer records that the kernel does
+  // so; the Mul then passes the value through, and the gated activation costs one pass, not two.
+  bool fuseGate();
+  // Whether input i already holds x * f(x) (see fuseGate).
+  bool inputGated(int i) const;
 
   // The executor's choice for pruned weights (ExecOptions::sparse).
   SparseMode sparseMode() const;

@@ -36,10 +36,17 @@ constexpr int64_t kNC = 256;  // columns of B per block: 256 x 256 x 4 B = 256 K
 // The packed-A product reads B in place up to this many rows of C (see there). Measured on ResNet-18's
 // and the residual CNN's 3x3 convolutions: 5-15 % faster with 32-128 output channels, no gain past that.
 constexpr int64_t kInPlaceMaxRows = 128;
+// Depth blocks at most this deep run the row panels outer, the column panels inner. With little depth a
+// tile is mostly its write-back, and column panels outer would have it write every row of the block
+// (up to 120 rows, each a separate stream of C) 128 bytes at a time; row panels outer write 12 (or 6)
+// rows a panel at a time, and the B block they re-read (at most 128 x 256 floats, 128 KiB) stays in L2.
+// Measured at batch 32, one thread: 128 against 64 ran MnasNet 5 % faster (its 72-deep layers), ResNet-50
+// the same.
+constexpr int64_t kShallowDepth = 128;
 
 inline int64_t roundUpTo(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Per-thread packing buffers (OpenMP threads persist, so these are allocated once per thread).
+// Per-thread packing buffers (pool and OpenMP threads persist, so these are allocated once per thread).
 inline float* threadBuffer(int slot, size_t n) {
   thread_local AlignedFloats buf[2];
   thread_local size_t cap[2] = {0, 0};
@@ -131,6 +138,14 @@ struct Blocked {
   // kc, into C. first: the first depth block (biases); last: the last one (ReLU).
   static void macroKernel(int64_t kc, const float* ablock, int64_t mrows, const float* bblock, int64_t ncols, float* c,
                           int64_t ldc, bool first, bool last, const Epilogue& ep) {
+    if (kc <= kShallowDepth) {  // row panels outer: C is written a row panel at a time (see kShallowDepth)
+      for (int64_t ir = 0; ir < mrows; ir += MR)
+        for (int64_t jr = 0; jr < ncols; jr += NR)
+          Kern::tile(kc, ablock + ir * kc, bblock + jr * kc, c + ir * ldc + jr, ldc, std::min(MR, mrows - ir),
+                     std::min(NR, ncols - jr), !first, first && ep.row_bias ? ep.row_bias + ir : nullptr,
+                     first && ep.col_bias ? ep.col_bias + jr : nullptr, last && ep.relu);
+      return;
+    }
     for (int64_t jr = 0; jr < ncols; jr += NR) {
       const int64_t nv = std::min(NR, ncols - jr);
       for (int64_t ir = 0; ir < mrows; ir += MR)
@@ -143,6 +158,14 @@ struct Blocked {
   // The same with B read in place: rows[k] + j for depth k of the block, columns [j0, j0 + ncols).
   static void macroKernelRows(int64_t kc, const float* ablock, int64_t mrows, const float* const* rows, int64_t j0,
                               int64_t ncols, float* c, int64_t ldc, bool first, bool last, const Epilogue& ep) {
+    if (kc <= kShallowDepth) {  // row panels outer: C is written a row panel at a time (see kShallowDepth)
+      for (int64_t ir = 0; ir < mrows; ir += MR)
+        for (int64_t jr = 0; jr < ncols; jr += NR)
+          Kern::tileRows(kc, ablock + ir * kc, rows, j0 + jr, c + ir * ldc + jr, ldc, std::min(MR, mrows - ir),
+                         std::min(NR, ncols - jr), !first, first && ep.row_bias ? ep.row_bias + ir : nullptr,
+                         first && ep.col_bias ? ep.col_bias + jr : nullptr, last && ep.relu);
+      return;
+    }
     for (int64_t jr = 0; jr < ncols; jr += NR) {
       const int64_t nv = std::min(NR, ncols - jr);
       for (int64_t ir = 0; ir < mrows; ir += MR)

@@ -1,4 +1,5 @@
 // Clip: y = min(max(x, min), max). Opset < 11 takes min/max as attributes, later ones as optional inputs.
+// After a Conv that clamped its output itself (KernelContext::fuseClip), the value passes through.
 #include <limits>
 
 #include "lib/exec/ops/common.h"
@@ -36,6 +37,10 @@ struct ClipKernel {
   }
 
   Status run(KernelContext& ctx) {
+    if (ctx.inputClipped(0)) {
+      ctx.outputAlias(0, 0, ctx.input(0).dims);
+      return {};
+    }
     switch (ctx.input(0).dtype) {
       case DType::Float: return clip<float>(ctx);
       case DType::Double: return clip<double>(ctx);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/exec/kernel.h"
+#include "lib/exec/thread_pool.h"
 
 namespace dnnc::ops {
 
@@ -64,8 +65,7 @@ void parallelFor(int64_t n, int threads, int64_t min_chunk, F&& f) {
     f(int64_t{0}, n);
     return;
   }
-#pragma omp parallel for num_threads(t) schedule(static)
-  for (int i = 0; i < t; ++i) f(n * i / t, n * (i + 1) / t);
+  parallelTasks(t, t, [&](int64_t i, int) { f(n * i / t, n * (i + 1) / t); });
 }
 
 // Calls f.template operator()<T>() for the value's element type, among the types listed.

@@ -11,7 +11,7 @@
 //   - stride 1 in 1-D/2-D: "wide" rows over the zero-padded input (each row a contiguous run of the
 //     padded image; the columns past OW are computed and dropped);
 //   - otherwise: im2col into a per-thread buffer.
-// Tasks are (image, group, block of output positions, block of output channels), on OpenMP threads; the
+// Tasks are (image, group, block of output positions, block of output channels), on the pool (thread_pool.h); the
 // channel blocks only split when there are fewer position blocks than threads.
 // Narrow 2-D maps (at most 16 wide, 64 or more MACs per output) skip the GEMM: the direct convolution of
 // conv_direct.h puts 16 output channels in the vector lanes and reads the zero-bordered input in place.
@@ -22,7 +22,9 @@
 // tasks and right operand, W as CSR.
 // A BatchNormalization after the conv (inference mode, constant parameters, nothing else reading the
 // conv's output) is folded in as ORT and `fold-bn` do: its scale multiplies the rows of W as they are
-// packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own.
+// packed and its shift joins the bias, so the BN (and a Relu after it) cost no pass of their own. A Clip
+// with constant bounds after it (ReLU6) is applied by each task to the block it wrote (FusedClip).
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -32,6 +34,7 @@
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/ops/im2col.h"
 #include "lib/exec/ops/sparse_product.h"
+#include "lib/exec/thread_pool.h"
 
 namespace dnnc {
 namespace {
@@ -51,15 +54,31 @@ const float* withBatchNormShift(const float* bias, const float* bn, int64_t M) {
   return folded.data();
 }
 
-// task(t, slot) for t in [0, tasks): on `slots` OpenMP threads handing out tasks dynamically, or in order.
+// A Clip after the conv (ReLU6; KernelContext::fuseClip), applied by each task to the block it has just
+// written, while that is still in cache, instead of a pass of its own over the whole output.
+struct FusedClip {
+  bool on = false;
+  float lo = 0.0f, hi = 0.0f;
+  // rows x cols floats at p, rows ld floats apart (Clip's own expression, so NaN stays NaN).
+  void apply(float* p, int64_t rows, int64_t cols, int64_t ld) const {
+    if (!on) return;
+    for (int64_t r = 0; r < rows; ++r, p += ld)
+      for (int64_t j = 0; j < cols; ++j) p[j] = std::min(std::max(p[j], lo), hi);
+  }
+};
+
+// After fuseBatchNorm: a following Relu, or else a following Clip.
+FusedClip fuseActivation(KernelContext& ctx, bool& relu) {
+  FusedClip clip;
+  relu = ctx.fuseRelu();
+  if (!relu) clip.on = ctx.fuseClip(clip.lo, clip.hi);
+  return clip;
+}
+
+// task(t, slot) for t in [0, tasks): on `slots` threads of the pool claiming tasks one at a time, or in order.
 template <class Task>
 void runTasks(bool par, int slots, int64_t tasks, const Task& task) {
-  if (par) {
-#pragma omp parallel for num_threads(slots) schedule(dynamic, 1)
-    for (int64_t t = 0; t < tasks; ++t) task(t, omp_get_thread_num());
-  } else {
-    for (int64_t t = 0; t < tasks; ++t) task(t, 0);
-  }
+  parallelTasks(par ? slots : 1, tasks, task);
 }
 
 struct ConvKernel {
@@ -76,12 +95,14 @@ struct ConvKernel {
 
   // Ungrouped 2-D convolutions of narrow maps with enough depth per output (a 1x1 or single-channel
   // conv has too little to amortise a tile's write-back) and at least one full block of channels.
-  // Pointwise convolutions (1x1, stride 1, no padding) stay on the GEMM on the AVX-512 path: its 12x32
-  // tile reads the input channels in place, where the direct tile re-reads all the weights per tile of
-  // positions (measured with 6-position tiles: MobileNetV2 at batch 1 9.3 against 10.9 ms CPU,
-  // SqueezeNet 19.3 against 20.3; no loss at batch 32).
+  // 1x1 convolutions stay on the GEMM on the AVX-512 path: pointwise ones (stride 1, no padding) have its
+  // 12x32 tile read the input channels in place, where the direct tile re-reads all the weights per tile
+  // of positions (measured with 6-position tiles: MobileNetV2 at batch 1 9.3 against 10.9 ms CPU,
+  // SqueezeNet 19.3 against 20.3; no loss at batch 32); strided ones (ResNet's downsampling shortcuts)
+  // pay an im2col that is only a subsampling copy (a 512 -> 1024 channel, 28x28 stride-2 layer: 1.7 against
+  // 3.1 ms at batch 1, 80 against 110 ms at batch 32).
   bool directApplies(const ops::Window3& w, int64_t K, int64_t M, int64_t P, bool pointwise) const {
-    if (pointwise && gemm::activeIsa() == gemm::Isa::Avx512) return false;
+    if (w.kSize() == 1 && gemm::activeIsa() == gemm::Isa::Avx512) return false;
     return gemm::directConvAvailable() && group == 1 && w.k[0] == 1 && w.in[0] == 1 && w.out[2] <= kDirectMaxWidth &&
            K >= 64 && M >= gemm::kDirectLanes && P >= gemm::kDirectTile &&
            (w.in[1] + w.pad_begin[1] + w.pad_end[1]) * (w.in[2] + w.pad_begin[2] + w.pad_end[2]) < (int64_t{1} << 30);  // int32 taps
@@ -105,7 +126,8 @@ struct ConvKernel {
     ctx.noteKernel("depthwise conv");
     const float* bn = ctx.fuseBatchNorm(C);
     bias = withBatchNormShift(bias, bn, C);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const int threads = ctx.threads();
     const int64_t per_image = may_thread && N < threads ? std::min<int64_t>(C, (threads + N - 1) / N) : 1;
     const int64_t cchunk = (C + per_image - 1) / per_image;
@@ -126,6 +148,7 @@ struct ConvKernel {
         zeroed[slot] = 1;
       }
       gemm::depthwiseConv(g, xd + n * C * g.H * g.W, wd, bn, bias, relu, c0, c1, yd + n * C * g.OH * g.OW, plane);
+      clip.apply(yd + (n * C + c0) * g.OH * g.OW, 1, (c1 - c0) * g.OH * g.OW, 0);
     };
     runTasks(par, slots, tasks, task);
     return {};
@@ -146,7 +169,8 @@ struct ConvKernel {
     ctx.noteKernel("direct conv");
     const float* bn = ctx.fuseBatchNorm(M);
     bias = withBatchNormShift(bias, bn, M);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const bool keep = constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep ? 0 : (gemm::DirectConvWeights::floatsFor(M, K) + 15) / 16 * 16;
 
@@ -193,6 +217,7 @@ struct ConvKernel {
       }
       gemm::copyIntoBordered(xd + n0 * C * H * Wd, ni * C, H, Wd, pt, pl, g.Hp, g.Wp, padded);
       gemm::directConv(*packed, g, padded, ni, m0, m1, yd + n0 * M * P, M * P, bias, relu);
+      for (int64_t i = 0; i < ni; ++i) clip.apply(yd + ((n0 + i) * M + m0) * P, 1, (m1 - m0) * P, 0);
     };
     runTasks(par, slots, tasks, task);
     return {};
@@ -302,7 +327,8 @@ struct ConvKernel {
     const float* bn = use_csr ? nullptr : ctx.fuseBatchNorm(M);
     const float* bn_scale = bn;
     bias = withBatchNormShift(bias, bn, M);
-    const bool relu = ctx.fuseRelu();
+    bool relu = false;
+    const FusedClip clip = fuseActivation(ctx, relu);
     const bool keep = !use_csr && constant_weights && N * P <= kKeepPackedMaxColumns;
     const size_t packed_floats = keep || use_csr ? 0 : static_cast<size_t>(group) * gemm::PackedA::floatsFor(Mg, K);
     const int64_t pad_rows = per + ekh - 1, prow = pad_rows * Wp + ekw;
@@ -350,19 +376,23 @@ struct ConvKernel {
       if (pointwise) {
         for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+        clip.apply(ybase + u0, m1 - m0, cols, P);
       } else if (imgs > 1) {
         const int64_t ni = std::min(N - n, imgs), wcols = ni * P;
         for (int64_t i = 0; i < ni; ++i) ops::im2col(xg + i * C * inSize, Cg, w, 0, P, buf + i * P, wcols);
         for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * wcols;
         float* out = buf + col_floats;
         product(g, m0, m1, {rows.data(), K, wcols}, out, wcols, ep);
-        for (int64_t i = 0; i < ni; ++i)
+        for (int64_t i = 0; i < ni; ++i) {
           for (int64_t m = 0; m < m1 - m0; ++m)
             std::memcpy(ybase + i * M * P + m * P, out + m * wcols + i * P, P * sizeof(float));
+          clip.apply(ybase + i * M * P, m1 - m0, P, P);
+        }
       } else if (!wide) {
         ops::im2col(xg, Cg, w, u0, u1, buf);
         for (int64_t k = 0; k < K; ++k) rows[k] = buf + k * cols;
         product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+        clip.apply(ybase + u0, m1 - m0, cols, P);
       } else {
         // Padded input rows u0 - pt .. u0 - pt + pad_rows (clipped), per channel, plus zero slack.
         float* padded = buf;
@@ -385,6 +415,7 @@ struct ConvKernel {
         for (int64_t m = 0; m < m1 - m0; ++m)
           for (int64_t r = 0; r < nrows; ++r)
             std::memcpy(ybase + m * P + (r0 + r) * OW, out + m * cols + r * Wp, OW * sizeof(float));
+        clip.apply(ybase + r0 * OW, m1 - m0, nrows * OW, P);
       }
     };
     runTasks(par, slots, tasks, task);

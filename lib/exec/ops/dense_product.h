@@ -1,5 +1,5 @@
 // The dense product Y[M x N] = A * B (+ epilogue) of Gemm and MatMul on lib/exec/gemm: the row kernel
-// at M = 1 (streams B from its own storage), else the packed GEMM; column ranges on OpenMP threads past
+// at M = 1 (streams B from its own storage), else the packed GEMM; column ranges on pool threads past
 // about a million MACs per thread. KeptPackedB keeps a constant B packed for M > 1: packing a weight
 // matrix per call costs several times the product at small batches (one store per weight).
 #pragma once
@@ -8,6 +8,7 @@
 
 #include "lib/exec/gemm/sgemm.h"
 #include "lib/exec/kernel.h"
+#include "lib/exec/thread_pool.h"
 
 namespace dnnc::ops {
 
@@ -40,8 +41,7 @@ inline void denseProduct(KernelContext& ctx, gemm::MatrixRef A, gemm::MatrixRef 
     gemm::multiply(A, Bp, y + n0, N, e);
   };
   if (parts > 1) {
-#pragma omp parallel for num_threads(static_cast<int>(parts)) schedule(static)
-    for (int64_t t = 0; t < parts; ++t) part(t);
+    parallelTasks(static_cast<int>(parts), parts, [&](int64_t t, int) { part(t); });
   } else if (parts == 1) {
     part(0);
   }

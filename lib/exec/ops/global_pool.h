@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "lib/exec/ops/common.h"
+#include "lib/exec/ops/contiguous_sum.h"
 
 namespace dnnc::ops {
 
@@ -30,9 +31,7 @@ struct GlobalPoolKernel {
           for (int64_t i = 0; i < plane; ++i) m = std::max(m, s[i]);
           out[p] = m;
         } else {
-          float acc = 0;
-          for (int64_t i = 0; i < plane; ++i) acc += s[i];
-          out[p] = plane ? acc / static_cast<float>(plane) : 0.0f;
+          out[p] = plane ? contiguousSum(s, plane) / static_cast<float>(plane) : 0.0f;
         }
       }
     });

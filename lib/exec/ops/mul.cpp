@@ -1,4 +1,5 @@
-// Mul: elementwise with numpy broadcasting, on float32/float64 and the integer types.
+// Mul: elementwise with numpy broadcasting, on float32/float64 and the integer types. Mul(x, f(x)) after
+// a Sigmoid or HardSigmoid that already wrote the product (KernelContext::fuseGate) passes it through.
 #include "lib/exec/ops/broadcast.h"
 
 namespace dnnc {
@@ -11,7 +12,14 @@ struct MulOp {
   }
 };
 struct MulKernel {
-  Status run(KernelContext& ctx) { return ops::binaryArith<MulOp>(ctx); }
+  Status run(KernelContext& ctx) {
+    for (int i = 0; i < 2; ++i)
+      if (ctx.inputGated(i)) {
+        ctx.outputAlias(0, i, ctx.input(i).dims);
+        return {};
+      }
+    return ops::binaryArith<MulOp>(ctx);
+  }
 };
 }  // namespace
 

@@ -1,6 +1,9 @@
 // ReduceMean: the mean over `axes` (all when absent), keepdims by default. Axes are an attribute through
 // opset 17 and an optional input from 18 (with noop_with_empty_axes).
+#include <algorithm>
+
 #include "lib/exec/ops/common.h"
+#include "lib/exec/ops/contiguous_sum.h"
 
 namespace dnnc {
 namespace {
@@ -30,6 +33,17 @@ struct ReduceMeanKernel {
     }
     Value& y = ctx.output(0, DType::Float, dims);
     const int64_t out_n = y.numel();
+    // Trailing axes (a spatial mean: MnasNet's pooling, squeeze-and-excitation): contiguous runs.
+    int first_reduced = r;
+    while (first_reduced > 0 && reduce[first_reduced - 1]) --first_reduced;
+    if (count > 0 && std::find(reduce.begin(), reduce.begin() + first_reduced, 1) == reduce.begin() + first_reduced) {
+      const float* xs = x.as<float>();
+      float* ys = y.as<float>();
+      ops::parallelFor(out_n, ctx.threads(), std::max<int64_t>(1, (1 << 17) / count), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) ys[o] = ops::contiguousSum(xs + o * count, count) / static_cast<float>(count);
+      });
+      return {};
+    }
     std::vector<double> acc(out_n, 0.0);
     auto out_strides = ops::contiguousStrides(out_full);
     std::vector<int64_t> idx(r, 0);

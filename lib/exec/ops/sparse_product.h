@@ -9,6 +9,7 @@
 
 #include "lib/exec/gemm/csr.h"
 #include "lib/exec/kernel.h"
+#include "lib/exec/thread_pool.h"
 #include "lib/exec/sparse_mode.h"
 
 namespace dnnc::ops {
@@ -82,8 +83,7 @@ class SparseWeights {
       else w.multiply(n0, n1, {rows.data(), K, M}, yt + n0 * M, M, e);
     };
     if (threads > 1) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-      for (int t = 0; t < threads; ++t) part(N * t / threads, N * (t + 1) / threads);
+      parallelTasks(threads, threads, [&](int64_t t, int) { part(N * t / threads, N * (t + 1) / threads); });
     } else {
       part(0, N);
     }

@@ -2,6 +2,9 @@
 // one and two threads, batches larger and smaller than the thread count.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "lib/exec/gemm/conv_depthwise.h"
 #include "lib/exec/gemm/conv_direct.h"
 #include "lib/exec/gemm/isa.h"
@@ -187,6 +190,20 @@ TEST_CASE("Conv on narrow maps takes the direct convolution and matches a naive 
       for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
 }
 
+TEST_CASE("Strided 1x1 Conv on a narrow map matches a naive loop on each path", "[exec][conv]") {
+  // ResNet's downsampling shortcuts: the GEMM over a subsampled copy on the AVX-512 path, the direct
+  // convolution on the AVX2 one (DNNC_ISA picks the path: ctest runs unit_exec once per path).
+  const std::vector<ConvCase> cases = {
+      {{1, 64, 14, 14}, {40, 64, 1, 1}, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}},   // 7x7 output, a partial tile
+      {{3, 72, 13, 11}, {33, 72, 1, 1}, 1, {2, 3}, {1, 1}, {0, 0, 0, 0}},   // odd sizes, unequal strides
+  };
+  const char* want = gemm::activeIsa() == gemm::Isa::Avx2 ? "direct conv" : "dense gemm";
+  uint32_t seed = 700;
+  for (const auto& cc : cases)
+    for (bool bias : {false, true})
+      for (int threads : {1, 2}) checkConv(cc, bias, threads, seed++, want);
+}
+
 TEST_CASE("Depthwise Conv takes the depthwise kernel where it runs and matches a naive loop", "[exec][conv]") {
   // Rows of one output vector and of several with a tail, strides 1 and 2 (and a vertical stride the
   // kernel takes as it comes), 3x3 and 5x5 kernels, asymmetric pads, batch 3 on two threads; a
@@ -283,4 +300,92 @@ TEST_CASE("Conv followed by BatchNormalization and Relu matches the naive ops, f
         // Folded again after the unfolded runs (the kept packed weights follow the choice).
         CHECK(closeness(runOk(*e, {&x})[0], y) <= 1.0);
       }
+}
+
+TEST_CASE("Conv followed by Clip (ReLU6), with or without a BatchNormalization between, matches the naive ops",
+          "[exec][conv]") {
+  // Every conv path applies the fused Clip to the blocks its tasks write (ops/conv.cpp, FusedClip).
+  const std::vector<ConvCase> cases = {
+      {{2, 8, 9, 9}, {12, 8, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},     // pointwise
+      {{2, 4, 9, 9}, {6, 2, 3, 3}, 2, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // grouped, stride 1 (wide rows)
+      {{1, 4, 17, 13}, {6, 4, 3, 3}, 1, {2, 2}, {1, 1}, {1, 0, 1, 2}},    // strided (im2col)
+      {{4, 8, 6, 6}, {10, 8, 3, 3}, 1, {2, 2}, {1, 1}, {1, 1, 1, 1}},     // several images per GEMM
+      {{3, 16, 7, 7}, {24, 16, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},   // direct convolution (narrow map)
+      {{2, 6, 9, 9}, {6, 1, 3, 3}, 6, {2, 2}, {1, 1}, {1, 1, 1, 1}},      // depthwise
+  };
+  struct Bounds {
+    const char* inputs;  // the Clip's min and max inputs
+    double lo, hi;
+  };
+  const Bounds bounds[] = {{"LO, HI", 0.0, 0.6}, {"LO", 0.0, INFINITY}, {"NOLO, HI", -INFINITY, 0.6}};
+  uint32_t seed = 600;
+  for (const auto& cc : cases)
+    for (const Bounds& bd : bounds)
+      for (bool bn : {false, true})
+        for (int threads : {1, 2}) {
+          const int64_t M = cc.w[0];
+          Tensor x = randomTensor(cc.x, seed), w = randomTensor(cc.w, seed + 1), b = randomTensor({M}, seed + 2);
+          Tensor scale = randomTensor({M}, seed + 3, 0.5f, 2.0f), shift = randomTensor({M}, seed + 4);
+          Tensor mean = randomTensor({M}, seed + 5), var = randomTensor({M}, seed + 6, 0.1f, 3.0f);
+          seed += 10;
+          std::vector<int64_t> od;
+          Tensor z = naiveConv(x, w, &b, cc, od);
+          Tensor y(DType::Float, z.dims());
+          const int64_t plane = z.numel() / (od[0] * M);
+          for (int64_t i = 0; i < z.numel(); ++i) {
+            const int64_t c = (i / plane) % M;
+            double v = z.data<float>()[i];
+            if (bn)
+              v = (v - mean.data<float>()[c]) / std::sqrt(double(var.data<float>()[c]) + 1e-5) * scale.data<float>()[c] +
+                  shift.data<float>()[c];
+            y.data<float>()[i] = static_cast<float>(std::min(std::max(v, bd.lo), bd.hi));
+          }
+          const std::string conv_out = bn ? "Z" : "N";
+          std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + ints(cc.x) + "] X) => (float[" +
+                             ints(od) + "] Y) {\n  " + conv_out + " = Conv <group = " + std::to_string(cc.group) +
+                             ", strides = [" + ints(cc.strides) + "], pads = [" + ints(cc.pads) + "]> (X, W, B)\n" +
+                             (bn ? "  N = BatchNormalization (Z, S, T, MU, V)\n" : "") + "  Y = Clip(N, " +
+                             (std::string(bd.inputs).rfind("NOLO", 0) == 0 ? std::string(", HI") : bd.inputs) + ")\n}";
+          Model m = modelFromText(text);
+          addInitializer(m, "W", w);
+          addInitializer(m, "B", b);
+          if (bn) {
+            addInitializer(m, "S", scale);
+            addInitializer(m, "T", shift);
+            addInitializer(m, "MU", mean);
+            addInitializer(m, "V", var);
+          }
+          Tensor lo(DType::Float, {}), hi(DType::Float, {});
+          lo.data<float>()[0] = 0.0f;
+          hi.data<float>()[0] = 0.6f;
+          addInitializer(m, "LO", lo);
+          addInitializer(m, "HI", hi);
+          auto e = makeExecutor(m, threads);
+          INFO(text << "threads " << threads);
+          for (int rep = 0; rep < 2; ++rep) CHECK(closeness(runOk(*e, {&x})[0], y) <= 1.0);  // fused
+          // The conv's (or BN's) output fetched: nothing fused, the same result.
+          auto both = runOk(*e, {&x}, {.fetch = {"N", "Y"}});
+          CHECK(closeness(both[1], y) <= 1.0);
+          CHECK(closeness(runOk(*e, {&x})[0], y) <= 1.0);
+        }
+}
+
+TEST_CASE("Conv followed by a Clip whose bound is computed at run time is not fused, and is right", "[exec][conv]") {
+  const ConvCase cc{{1, 4, 6, 6}, {5, 4, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}};
+  Tensor x = randomTensor(cc.x, 650), w = randomTensor(cc.w, 651);
+  std::vector<int64_t> od;
+  Tensor z = naiveConv(x, w, nullptr, cc, od);
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,4,6,6] X, float HI) => (float[1,5,6,6] Y) {
+  N = Conv (X, W)
+  Y = Clip(N, , HI)
+})");
+  addInitializer(m, "W", w);
+  for (float h : {0.1f, 0.5f}) {
+    Tensor hi(DType::Float, {});
+    hi.data<float>()[0] = h;
+    Tensor want(DType::Float, z.dims());
+    for (int64_t i = 0; i < z.numel(); ++i) want.data<float>()[i] = std::min(z.data<float>()[i], h);
+    CHECK(closeness(runOk(*makeExecutor(m, 1), {&x, &hi})[0], want) <= 1.0);
+  }
 }

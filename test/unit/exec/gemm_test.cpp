@@ -58,7 +58,8 @@ TEST_CASE("sgemm matches a naive product for every operand layout", "[exec][gemm
   const int64_t shapes[][3] = {{1, 1, 1},   {5, 15, 7},   {6, 16, 256}, {7, 17, 257}, {13, 33, 300},
                                {1, 100, 513}, {121, 40, 9}, {64, 300, 600}, {3, 1, 50}, {12, 32, 0},
                                {300, 37, 300},   // row ranges over 128: B packed, not read in place
-                               {11, 31, 5},   {25, 65, 257}, {24, 48, 40}};  // around the 12x32 tile
+                               {11, 31, 5},   {25, 65, 257}, {24, 48, 40},  // around the 12x32 tile
+                               {150, 70, 128}, {130, 300, 129}};  // at and past the shallow depth, B packed
   uint32_t seed = 1;
   for (const auto& s : shapes) {
     const Problem p = makeProblem(s[0], s[1], s[2], seed++);

@@ -1,0 +1,164 @@
+// The executor's thread pool (thread_pool.h).
+//
+// A job is published in `claim_`, one 64-bit word: the job's generation in the high half, the next
+// unclaimed task in the low half. Threads claim a task with a compare-exchange on the whole word, so a
+// worker holding a stale view (an earlier generation) can never claim a task of a later job. Before
+// writing the next job's fields the caller closes the finished job (next task = kClosed) with an
+// exchange, so a worker that read the old fields cannot claim against the new ones either.
+#include "lib/exec/thread_pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace dnnc {
+namespace {
+
+constexpr uint64_t kClosed = 0xFFFFFFFFu;
+// How long a worker keeps polling for the next job before it sleeps, and how long the caller polls for
+// a started task before it yields its core (to a worker that shares it).
+constexpr auto kWorkerSpin = std::chrono::microseconds(300);
+constexpr auto kCallerSpin = std::chrono::microseconds(50);
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+thread_local bool in_task = false;  // this thread is running a pool task (nested calls run inline)
+
+class Pool {
+ public:
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      stop_.store(true);
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
+  bool tryBegin() { return !busy_.exchange(true); }
+  void end() { busy_.store(false); }
+
+  // The caller holds the job (tryBegin).
+  void run(int slots, int64_t tasks, detail::TaskFn fn, const void* ctx) {
+    while (static_cast<int>(workers_.size()) < slots - 1) {
+      const int id = static_cast<int>(workers_.size()) + 1;
+      workers_.emplace_back([this, id] { work(id); });
+    }
+    // Close the last job (all its tasks are done), then write this one's fields and publish it.
+    const uint64_t last = claim_.exchange((uint64_t{generation_} << 32) | kClosed);
+    (void)last;
+    fn_.store(fn);
+    ctx_.store(ctx);
+    tasks_.store(tasks);
+    slots_.store(slots);
+    done_.store(0);
+    ++generation_;
+    claim_.store(uint64_t{generation_} << 32);
+    if (sleepers_.load() > 0) {
+      { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+      wake_.notify_all();
+    }
+    runTasks(generation_, 0, fn, ctx, tasks);
+    // Tasks workers started are still running: wait for them only.
+    const auto start = std::chrono::steady_clock::now();
+    for (unsigned spins = 0; done_.load() < tasks; ++spins) {
+      if ((spins & 63) == 0 && std::chrono::steady_clock::now() - start > kCallerSpin) std::this_thread::yield();
+      else cpuRelax();
+    }
+  }
+
+ private:
+  // Claims and runs tasks of job `gen` until none is left (or the job is no longer current).
+  void runTasks(uint32_t gen, int slot, detail::TaskFn fn, const void* ctx, int64_t tasks) {
+    uint64_t s = claim_.load();
+    for (;;) {
+      if ((s >> 32) != gen) return;
+      const int64_t t = static_cast<int64_t>(s & 0xFFFFFFFFu);
+      if (t >= tasks) return;
+      if (!claim_.compare_exchange_weak(s, s + 1)) continue;  // s now holds the current word
+      in_task = true;
+      fn(ctx, t, slot);
+      in_task = false;
+      done_.fetch_add(1);
+      s = claim_.load();
+    }
+  }
+
+  void work(int id) {
+    uint32_t seen = 0;
+    for (;;) {
+      uint64_t s = claim_.load();
+      if ((s >> 32) == seen) {
+        const auto start = std::chrono::steady_clock::now();
+        for (unsigned spins = 0; (s >> 32) == seen && !stop_.load(); ++spins) {
+          if ((spins & 255) == 0 && std::chrono::steady_clock::now() - start > kWorkerSpin) {
+            std::unique_lock<std::mutex> lock(sleep_mutex_);
+            sleepers_.fetch_add(1);
+            wake_.wait(lock, [&] { return (claim_.load() >> 32) != seen || stop_.load(); });
+            sleepers_.fetch_sub(1);
+          } else {
+            cpuRelax();
+          }
+          s = claim_.load();
+        }
+      }
+      if (stop_.load()) return;
+      const uint32_t gen = static_cast<uint32_t>(s >> 32);
+      seen = gen;
+      // The fields below belong to job `gen` or a later one; runTasks claims only while `gen` is current,
+      // and the caller writes a later job's fields only after closing this one (see the top).
+      if (id >= slots_.load()) continue;
+      runTasks(gen, id, fn_.load(), ctx_.load(), tasks_.load());
+    }
+  }
+
+  std::vector<std::thread> workers_;  // worker i has slot i + 1
+  uint32_t generation_ = 0;           // written by the caller holding the job only
+  std::atomic<bool> busy_{false};
+  std::atomic<uint64_t> claim_{kClosed};
+  std::atomic<detail::TaskFn> fn_{nullptr};
+  std::atomic<const void*> ctx_{nullptr};
+  std::atomic<int64_t> tasks_{0};
+  std::atomic<int> slots_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<int> sleepers_{0};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_;
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+
+}  // namespace
+
+namespace detail {
+
+void runParallel(int slots, int64_t tasks, TaskFn fn, const void* ctx) {
+  Pool& p = pool();
+  if (in_task || tasks >= static_cast<int64_t>(kClosed) || !p.tryBegin()) {
+    for (int64_t t = 0; t < tasks; ++t) fn(ctx, t, 0);
+    return;
+  }
+  p.run(slots, tasks, fn, ctx);
+  p.end();
+}
+
+}  // namespace detail
+}  // namespace dnnc
