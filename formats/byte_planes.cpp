@@ -17,7 +17,7 @@ unsigned codedPlanes(unsigned width) { return std::min(width, 2u); }
 
 }  // namespace
 
-std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width) {
+std::vector<uint8_t> bytePlanesCodedPart(std::span<const uint8_t> data, unsigned width) {
   DNNC_CHECK((width == 1 || width == 2 || width == 4 || width == 8) && data.size() % width == 0);
   const size_t n = data.size() / width;
   const unsigned coded = codedPlanes(width);
@@ -29,13 +29,9 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
       unsigned plane = width - 1 - k;
       std::vector<uint8_t> bytes(n);
       for (size_t i = 0; i < n; ++i) bytes[i] = data[i * width + plane];
-      auto h = huffmanEncode<uint8_t>(bytes);
-      appendVarint(out, h.size());
-      out.insert(out.end(), h.begin(), h.end());
+      appendVarint(out, huffmanEncodedBytes<uint8_t>(bytes));
+      huffmanEncodeAppend<uint8_t>(bytes, out);
     }
-    out.reserve(out.size() + n * (width - coded));  // the raw planes: one allocation, not doubling growth
-    for (unsigned plane = width - coded; plane-- > 0;)
-      for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
     return out;
   }
   out.push_back(0);  // mode 0: range-coded planes
@@ -48,10 +44,30 @@ std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned wi
   std::vector<uint8_t> coded_bytes;
   rc.finishInto(coded_bytes);
   appendVarint(out, coded_bytes.size());
-  out.reserve(out.size() + coded_bytes.size() + n * (width - coded));
   out.insert(out.end(), coded_bytes.begin(), coded_bytes.end());
-  for (unsigned plane = width - coded; plane-- > 0;)
-    for (size_t i = 0; i < n; ++i) out.push_back(data[i * width + plane]);
+  return out;
+}
+
+uint64_t bytePlanesRawBytes(size_t bytes, unsigned width) { return bytes / width * (width - codedPlanes(width)); }
+
+void bytePlanesRawPlanes(std::span<const uint8_t> data, unsigned width,
+                         const std::function<void(std::span<const uint8_t>)>& out) {
+  constexpr size_t kPiece = size_t{1} << 20;
+  const size_t n = data.size() / width;
+  std::vector<uint8_t> piece;
+  for (unsigned plane = width - codedPlanes(width); plane-- > 0;)
+    for (size_t i0 = 0; i0 < n; i0 += kPiece) {
+      const size_t i1 = std::min(n, i0 + kPiece);
+      piece.resize(i1 - i0);
+      for (size_t i = i0; i < i1; ++i) piece[i - i0] = data[i * width + plane];
+      out(piece);
+    }
+}
+
+std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width) {
+  std::vector<uint8_t> out = bytePlanesCodedPart(data, width);
+  out.reserve(out.size() + bytePlanesRawBytes(data.size(), width));  // one allocation, not doubling growth
+  bytePlanesRawPlanes(data, width, [&](std::span<const uint8_t> p) { out.insert(out.end(), p.begin(), p.end()); });
   return out;
 }
 

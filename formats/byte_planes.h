@@ -20,6 +20,13 @@ inline constexpr uint64_t kBytePlanesHuffmanMin = 4096;
 
 // data.size() must be a multiple of width (1, 2, 4 or 8).
 std::vector<uint8_t> bytePlanesEncode(std::span<const uint8_t> data, unsigned width);
+// The same stream in two parts, so that a writer need not hold the raw planes (a copy of half a float
+// layer): the coded part (mode, coded planes), then bytePlanesRawBytes more bytes, which
+// bytePlanesRawPlanes hands to `out` piece by piece. bytePlanesEncode is the two together.
+std::vector<uint8_t> bytePlanesCodedPart(std::span<const uint8_t> data, unsigned width);
+uint64_t bytePlanesRawBytes(size_t bytes, unsigned width);
+void bytePlanesRawPlanes(std::span<const uint8_t> data, unsigned width,
+                         const std::function<void(std::span<const uint8_t>)>& out);
 // Decodes exactly `count` elements of `width` bytes.
 Expected<std::vector<uint8_t>> bytePlanesDecode(std::span<const uint8_t> bytes, unsigned width, uint64_t count);
 // The same into out (out.size() / width elements), one plane at a time: the output and one decoded plane

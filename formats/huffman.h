@@ -98,6 +98,10 @@ inline constexpr unsigned kHuffmanStreams = 4;
 inline uint64_t huffmanQuarter(uint64_t count) { return count / 4 + (count % 4 != 0); }
 template <class T>
 std::vector<uint8_t> huffmanEncode(std::span<const T> symbols, unsigned max_length = kDefaultHuffmanCodeLength);
+// The same stream appended to out (no second copy of it).
+template <class T>
+void huffmanEncodeAppend(std::span<const T> symbols, std::vector<uint8_t>& out,
+                         unsigned max_length = kDefaultHuffmanCodeLength);
 template <class T>
 Expected<std::vector<T>> huffmanDecode(std::span<const uint8_t> bytes);
 // Exact size of huffmanEncode's output, computed from symbol counts without encoding.

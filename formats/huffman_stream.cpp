@@ -38,26 +38,43 @@ std::vector<uint64_t> symbolCounts(std::span<const T> symbols) {
 }
 
 template <class T>
-std::vector<uint8_t> huffmanEncode(std::span<const T> symbols, unsigned max_length) {
+void huffmanEncodeAppend(std::span<const T> symbols, std::vector<uint8_t>& out, unsigned max_length) {
   std::vector<uint64_t> counts = symbolCounts(symbols);
   HuffmanCode code = HuffmanCode::fromCounts(counts, max_length);
-  std::vector<uint8_t> out;
   appendVarint(out, symbols.size());
   BitWriter table;
   code.write(table);
   table.finishInto(out);
   const unsigned s = streamCount(symbols.size());
-  const uint64_t stream_bits = code.payloadBits(counts) / s;  // about; reserving saves regrowth
-  std::array<std::vector<uint8_t>, kHuffmanStreams> parts;
+  // Each stream's exact size first (its sizes precede the streams), so that the streams go straight to
+  // out one at a time: never every stream and a joined copy at once (a 100M-byte plane's 90 MB, twice).
+  std::array<uint64_t, kHuffmanStreams> bytes{};
+  const auto& lengths = code.lengths();
+  for (unsigned j = 0; j < s; ++j) {
+    const size_t begin = size_t(j * huffmanQuarter(symbols.size()));
+    uint64_t bits = 0;
+    for (T x : symbols.subspan(begin, size_t(symbolsInStream(symbols.size(), j, s)))) bits += lengths[size_t(x)];
+    bytes[j] = (bits + 7) / 8;
+  }
+  uint64_t total = 0;
+  for (unsigned j = 0; j < s; ++j) total += bytes[j] + (j + 1 < s ? varintSize(bytes[j]) : 0);
+  out.reserve(out.size() + total);
+  for (unsigned j = 0; j + 1 < s; ++j) appendVarint(out, bytes[j]);
   for (unsigned j = 0; j < s; ++j) {
     BitWriter w;
-    w.reserveBits(stream_bits + stream_bits / 16);
+    w.reserveBits(bytes[j] * 8);
     const size_t begin = size_t(j * huffmanQuarter(symbols.size()));
     code.encodeAll(w, symbols.subspan(begin, size_t(symbolsInStream(symbols.size(), j, s))));
-    parts[j] = w.finish();
+    const std::vector<uint8_t> part = w.finish();
+    DNNC_CHECK(part.size() == bytes[j]);
+    out.insert(out.end(), part.begin(), part.end());
   }
-  for (unsigned j = 0; j + 1 < s; ++j) appendVarint(out, parts[j].size());
-  for (unsigned j = 0; j < s; ++j) out.insert(out.end(), parts[j].begin(), parts[j].end());
+}
+
+template <class T>
+std::vector<uint8_t> huffmanEncode(std::span<const T> symbols, unsigned max_length) {
+  std::vector<uint8_t> out;
+  huffmanEncodeAppend(symbols, out, max_length);
   return out;
 }
 
@@ -130,6 +147,7 @@ Expected<std::vector<T>> huffmanDecode(std::span<const uint8_t> bytes) {
 #define DNNC_HUFFMAN_STREAM_INSTANTIATE(T)                                                 \
   template std::vector<uint64_t> symbolCounts<T>(std::span<const T>);                      \
   template std::vector<uint8_t> huffmanEncode<T>(std::span<const T>, unsigned);            \
+  template void huffmanEncodeAppend<T>(std::span<const T>, std::vector<uint8_t>&, unsigned); \
   template uint64_t huffmanEncodedBytes<T>(std::span<const T>, unsigned);                  \
   template Expected<std::vector<T>> huffmanDecode<T>(std::span<const uint8_t>);
 DNNC_HUFFMAN_STREAM_INSTANTIATE(uint8_t)

@@ -57,6 +57,13 @@ struct CodecOps {
   // Bytes codecs: the body from the tensor's bytes, and back.
   std::vector<uint8_t> (*encode_bytes)(std::span<const uint8_t> data, unsigned width) = nullptr;
   Expected<std::vector<uint8_t>> (*decode_bytes)(std::span<const uint8_t> body, const Layout& layout) = nullptr;
+  // Optional, for bytes codecs whose body ends with bytes copied from the data (planes' raw planes, raw's
+  // whole body): the body without them, how many follow, and their writer, so that pack spools them
+  // piece by piece instead of holding a second copy of the tensor.
+  std::vector<uint8_t> (*encode_head)(std::span<const uint8_t> data, unsigned width) = nullptr;
+  uint64_t (*tail_bytes)(size_t data_bytes, unsigned width) = nullptr;
+  void (*write_tail)(std::span<const uint8_t> data, unsigned width,
+                     const std::function<void(std::span<const uint8_t>)>& out) = nullptr;
   // Optional: the same into out (layout.bytes() bytes) without a second buffer of the tensor's size,
   // telling `consumed` each part of body it is done with (see decodeTensorInto).
   Status (*decode_bytes_into)(std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,

@@ -30,12 +30,24 @@ namespace {
 int zstdLevelFor(size_t bytes) { return bytes <= (size_t(1) << 20) ? 16 : 9; }
 
 // A tensor section as pack makes it: the payload is head (varint ordinal, u8 field, u8 codec) then the
-// codec body, kept apart so that the body is never copied to join them.
+// codec body, kept apart so that the body is never copied to join them; the body's tail (raw planes, a
+// raw tensor) is written from the tensor's data piece by piece, never held (`tail`, valid until the
+// section has gone to the sink).
 struct TensorSection {
   std::vector<uint8_t> head;
   std::vector<uint8_t> body;
+  uint64_t tail_bytes = 0;
+  std::function<void(const std::function<void(std::span<const uint8_t>)>&)> tail = {};
+  // Every piece of the payload, in order.
+  void forEachPiece(const std::function<void(std::span<const uint8_t>)>& f) const {
+    f(head);
+    f(body);
+    if (tail_bytes > 0) tail(f);
+  }
   fm::SectionEntry entry() const {
-    return {"", kTensorSection, head.size() + body.size(), fm::crc32(body, fm::crc32(head))};
+    uint32_t crc = 0;
+    forEachPiece([&](std::span<const uint8_t> p) { crc = fm::crc32(p, crc); });
+    return {"", kTensorSection, head.size() + body.size() + tail_bytes, crc};
   }
 };
 // Where the tensor sections go as they are made (memory, or a spool file).
@@ -134,10 +146,11 @@ Expected<PackedParts> packParts(onnx::ModelProto& model, const PackOptions& opti
     }
     auto layout = extractableLayout(t);
     if (!layout || layout->bytes() < options.min_tensor_bytes) continue;
-    EncodedTensor e = encodeTensor(dataBytes(t, *layout), layout->width, options.codec);
-    releaseData(t, *layout);
+    const std::span<const uint8_t> data = dataBytes(t, *layout);
+    EncodedTensor e = encodeTensor(data, layout->width, options.codec);
     // Unnamed: the tensor's name is in the model section already (the ordinal links them).
-    TensorSection s{tensorHead(k, layout->field, e.codec), std::move(e.body)};
+    TensorSection s{tensorHead(k, layout->field, e.codec), std::move(e.body), e.tail_bytes,
+                    [&](const std::function<void(std::span<const uint8_t>)>& out) { writeTail(e, data, layout->width, out); }};
     const fm::SectionEntry entry = s.entry();
     // Bytes this tensor costs in the file: its payload and its directory entry.
     const uint64_t cost = fm::containerOverheadBytes(std::span<const fm::SectionEntry>(&entry, 1)) - no_sections_overhead + entry.size;
@@ -147,6 +160,7 @@ Expected<PackedParts> packParts(onnx::ModelProto& model, const PackOptions& opti
     dense_total += layout->bytes();
     entries.push_back(std::move(r));
     DNNC_TRY(sink(std::move(s)));
+    releaseData(t, *layout);  // after the sink: the section's tail was written from it
     parts.tensors.push_back(entry);
   }
   std::string proto = serializeModel(model);
@@ -184,8 +198,9 @@ void addContainerTotals(nlohmann::json& report, uint64_t container_bytes) {
 Expected<Packed> packModel(onnx::ModelProto&& model, const PackOptions& options) {
   std::vector<fm::Section> tensor_sections;
   auto keep = [&](TensorSection&& s) -> Status {
-    fm::Section section{"", kTensorSection, std::move(s.head)};
-    section.data.insert(section.data.end(), s.body.begin(), s.body.end());
+    fm::Section section{"", kTensorSection, {}};
+    section.data.reserve(s.head.size() + s.body.size() + s.tail_bytes);
+    s.forEachPiece([&](std::span<const uint8_t> p) { section.data.insert(section.data.end(), p.begin(), p.end()); });
     tensor_sections.push_back(std::move(section));
     return {};
   };
@@ -207,8 +222,11 @@ Expected<nlohmann::json> packModelToFile(onnx::ModelProto&& model, const PackOpt
     std::string dir = path == "-" ? std::filesystem::temp_directory_path().string() : std::filesystem::path(path).parent_path().string();
     DNNC_ASSIGN(std::unique_ptr<SpoolFile> spool, SpoolFile::create(dir.empty() ? "." : dir));
     auto toSpool = [&](TensorSection&& s) -> Status {
-      DNNC_TRY(spool->append(std::string_view(reinterpret_cast<const char*>(s.head.data()), s.head.size())));
-      return spool->append(std::string_view(reinterpret_cast<const char*>(s.body.data()), s.body.size()));
+      Status written;
+      s.forEachPiece([&](std::span<const uint8_t> p) {
+        if (written) written = spool->append(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()));
+      });
+      return written;
     };
     DNNC_ASSIGN(PackedParts parts, packParts(model, options, toSpool));
     const std::vector<uint8_t> header = fm::containerHeader(directoryOf(parts));

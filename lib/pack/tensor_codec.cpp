@@ -62,8 +62,14 @@ std::vector<uint8_t> codebookBody(const CodecOps& ops, CodebookInput& in, Encode
 }
 
 // One codec's body for a tensor, the codec given (a codebook codec needs the symbols).
+// The body; for codecs with a tail (see EncodedTensor) only its head, the tail's size in *tail.
 std::vector<uint8_t> encodeWith(const CodecEntry& e, std::span<const uint8_t> data, unsigned width, CodebookInput* in,
-                                EncodedTensor* info) {
+                                EncodedTensor* info, uint64_t* tail) {
+  *tail = 0;
+  if (e.kind == CodecKind::Bytes && e.ops->encode_head) {
+    *tail = e.ops->tail_bytes(data.size(), width);
+    return e.ops->encode_head(data, width);
+  }
   if (e.kind == CodecKind::Bytes) return e.ops->encode_bytes(data, width);
   DNNC_CHECK(in != nullptr, e.name, " needs the tensor's symbols");
   return codebookBody(*e.ops, *in, info);
@@ -74,6 +80,7 @@ struct Trial {
   uint64_t size = 0;
   bool encoded = false;  // body holds the encoding (else size came from the codec's formula)
   std::vector<uint8_t> body;
+  uint64_t tail_bytes = 0;
   EncodedTensor probe;  // the gap/value split of a kept CSR body
 };
 
@@ -92,8 +99,8 @@ std::optional<Trial> tryCodec(const CodecEntry& e, AutoSearch& a, bool sparse) {
   if (e.kind == CodecKind::Codebook && ops.size) {
     t.size = a.table_bytes + ops.size(*a.codebook);
   } else {
-    t.body = encodeWith(e, a.data, a.width, a.codebook, &t.probe);
-    t.size = t.body.size(), t.encoded = true;
+    t.body = encodeWith(e, a.data, a.width, a.codebook, &t.probe, &t.tail_bytes);
+    t.size = t.body.size() + t.tail_bytes, t.encoded = true;
   }
   return t;
 }
@@ -106,7 +113,7 @@ EncodedTensor encodeRequested(Codec c, std::span<const uint8_t> data, unsigned w
   out.codec = c;
   std::optional<CodebookInput> in;
   if (isCodebookCodec(c)) in.emplace(*out.symbols);
-  out.body = encodeWith(entry(c), data, width, in ? &*in : nullptr, &out);
+  out.body = encodeWith(entry(c), data, width, in ? &*in : nullptr, &out, &out.tail_bytes);
   if (in) out.entries = in->takeEntries();
   return out;
 }
@@ -187,12 +194,13 @@ EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const 
   }
   out.codec = a.best;
   if (a.best == Codec::Raw) {
-    out.body.assign(data.begin(), data.end());
+    out.body = encodeWith(entry(Codec::Raw), data, width, nullptr, &out, &out.tail_bytes);
   } else if (winner->encoded) {
     out.body = std::move(winner->body);
+    out.tail_bytes = winner->tail_bytes;
     out.gap_bits = winner->probe.gap_bits, out.value_bits = winner->probe.value_bits;
   } else {
-    out.body = encodeWith(entry(a.best), data, width, a.codebook, &out);
+    out.body = encodeWith(entry(a.best), data, width, a.codebook, &out, &out.tail_bytes);
   }
   if (in) out.entries = in->takeEntries();
   return out;
@@ -221,6 +229,14 @@ Status decodeTensorInto(Codec codec, std::span<const uint8_t> body, const Layout
   std::copy(data.begin(), data.end(), out.begin());
   if (consumed) consumed(body);
   return {};
+}
+
+void writeTail(const EncodedTensor& e, std::span<const uint8_t> data, unsigned width,
+               const std::function<void(std::span<const uint8_t>)>& out) {
+  if (e.tail_bytes == 0) return;
+  const CodecOps& ops = *entry(e.codec).ops;
+  DNNC_CHECK(ops.write_tail && ops.tail_bytes(data.size(), width) == e.tail_bytes);
+  ops.write_tail(data, width, out);
 }
 
 }  // namespace dnnc::pack

@@ -44,7 +44,10 @@ Expected<CodecRequest> parseCodecRequest(const std::string& name);
 
 struct EncodedTensor {
   Codec codec = Codec::Raw;
+  // The section body is `body` followed by tail_bytes more that writeTail makes from the data (the copied
+  // part of raw and planes bodies, never held whole: bodySize and writeTail).
   std::vector<uint8_t> body;
+  uint64_t tail_bytes = 0;
   bool fallback = false;            // a codebook codec was asked for but the data has too many values
   std::optional<Symbolized> symbols;  // when the data has at most 2^16 distinct values
   std::optional<formats::SparseEntries> entries;  // the symbols' (gap, value) entries, when a trial made them
@@ -52,6 +55,10 @@ struct EncodedTensor {
 };
 
 EncodedTensor encodeTensor(std::span<const uint8_t> data, unsigned width, const CodecRequest& request);
+inline uint64_t bodySize(const EncodedTensor& e) { return e.body.size() + e.tail_bytes; }
+// Hands e's tail (see EncodedTensor) to `out` piece by piece; `data` must be what encodeTensor coded.
+void writeTail(const EncodedTensor& e, std::span<const uint8_t> data, unsigned width,
+               const std::function<void(std::span<const uint8_t>)>& out);
 // Decodes a body into exactly layout.bytes() bytes; every count, table and symbol is validated.
 Expected<std::vector<uint8_t>> decodeTensor(Codec codec, std::span<const uint8_t> body, const Layout& layout);
 // The same into out, which holds exactly layout.bytes(): codecs that can write there directly (raw,

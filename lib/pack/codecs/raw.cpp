@@ -14,6 +14,14 @@ Expected<std::vector<uint8_t>> decode(std::span<const uint8_t> body, const Layou
   return std::vector<uint8_t>(body.begin(), body.end());
 }
 
+// The whole body is the tail: written from the data as it is.
+std::vector<uint8_t> encodeHead(std::span<const uint8_t>, unsigned) { return {}; }
+uint64_t tailBytes(size_t data_bytes, unsigned) { return data_bytes; }
+void writeTail(std::span<const uint8_t> data, unsigned, const std::function<void(std::span<const uint8_t>)>& out) {
+  constexpr size_t kPiece = size_t{1} << 20;
+  for (size_t at = 0; at < data.size(); at += kPiece) out(data.subspan(at, std::min(kPiece, data.size() - at)));
+}
+
 Status decodeInto(std::span<const uint8_t> body, const Layout& layout, std::span<uint8_t> out,
                   const std::function<void(std::span<const uint8_t>)>& consumed) {
   if (body.size() != layout.bytes() || out.size() != layout.bytes())
@@ -25,6 +33,11 @@ Status decodeInto(std::span<const uint8_t> body, const Layout& layout, std::span
 
 }  // namespace
 
-const CodecOps kRawCodec = {.encode_bytes = encode, .decode_bytes = decode, .decode_bytes_into = decodeInto};
+const CodecOps kRawCodec = {.encode_bytes = encode,
+                            .decode_bytes = decode,
+                            .encode_head = encodeHead,
+                            .tail_bytes = tailBytes,
+                            .write_tail = writeTail,
+                            .decode_bytes_into = decodeInto};
 
 }  // namespace dnnc::pack
