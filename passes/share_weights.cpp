@@ -154,7 +154,10 @@ class ShareWeights : public Pass {
                        tg.weight, "'");
         importance = *h;
       }
-      DNNC_ASSIGN(Shared s, cluster(w, bits, importance));
+      auto clustered = cluster(w, bits, importance);
+      if (!clustered)
+        return std::move(clustered).error().context(strCat("weight '", tg.weight, "' of ", tg.node, " "));
+      Shared s = std::move(*clustered);
       if (s.nonzeros == 0) {
         ctx.log->skip(tg.node, "weight '" + tg.weight + "' has no nonzero value");
         continue;
@@ -220,7 +223,14 @@ class ShareWeights : public Pass {
     Shared s;
     if (w.size() > std::numeric_limits<uint32_t>::max())
       return Error(Exit::Input, "a weight of ", w.size(), " elements is beyond sharing's 2^32 per layer");
-    const size_t nonzero = size_t(std::count_if(w.begin(), w.end(), [](float v) { return v != 0.0f; }));
+    size_t nonzero = 0;
+    bool finite = true;
+    for (float v : w) {
+      nonzero += v != 0.0f;
+      finite = finite && std::isfinite(v);
+    }
+    // k-means has no answer for them (every mean, and the error, would be NaN): refused, not shared silently.
+    if (!finite) return Error(Exit::Input, "holds non-finite values (inf or NaN), which k-means cannot cluster");
     s.nonzeros = int64_t(nonzero);
     const bool has_zeros = nonzero < w.size();
     const int k = has_zeros ? (1 << bits) - 1 : (1 << bits);

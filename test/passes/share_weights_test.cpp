@@ -1,6 +1,7 @@
 // share: codebooks per layer, zeros kept, Gather form and materialized form agree in ONNX Runtime,
 // and the reported MSE/SQNR match a direct computation.
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "lib/train/hessian_diag.h"
@@ -253,5 +254,27 @@ TEST_CASE("share: layer-bits gives named layers their own width; re-sharing a sh
     INFO(text);
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().code() == Exit::Usage);
+  }
+}
+
+TEST_CASE("share refuses a weight with inf or NaN values, naming it, instead of a codebook of NaNs") {
+  for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                    std::numeric_limits<float>::quiet_NaN()}) {
+    onnx::ModelProto m = convGemm();
+    for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+      if (t.name() != "wf") continue;
+      auto v = readTensor(t, ".");
+      REQUIRE(v.ok());
+      std::vector<float> f = v->toFloats();
+      f[7] = bad;
+      writeTensor(Tensor::fromFloats(f, v->dims()), t);
+    }
+    for (const char* pipeline : {"share(bits=4)", "share(bits=4,method=optimal-1d)"}) {
+      INFO(pipeline << " with " << bad);
+      Error e = pipelineError(m, pipeline);
+      CHECK(e.code() == Exit::Input);
+      CHECK(e.message().find("weight 'wf'") != std::string::npos);
+      CHECK(e.message().find("non-finite") != std::string::npos);
+    }
   }
 }
