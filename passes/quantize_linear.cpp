@@ -11,6 +11,7 @@
 // Ref: Jacob et al., "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-
 // Only Inference", CVPR 2018; Krishnamoorthi, "Quantizing deep convolutional networks for efficient
 // inference: A whitepaper", 2018.
+#include <algorithm>
 #include <cmath>
 
 #include "lib/analysis/weight_layers.h"
@@ -91,6 +92,10 @@ class QuantizeLinear : public Pass {
       DNNC_ASSIGN(WeightValues w, weightValues(graph, w_name));
       const int axis = l.output_axis;
       if (w.dims.empty() || (per_channel_ && w.dims.size() < 2)) { ctx.log->skip(l.name, "weight has no channel axis"); continue; }
+      // A scale from an infinite range, or NaN, quantizes every value to garbage: refused, not written.
+      if (!std::all_of(w.values.begin(), w.values.end(), [](float v) { return std::isfinite(v); }))
+        return Error(Exit::Input, "weight '", w_name, "' of ", l.name,
+                     " holds non-finite values (inf or NaN), which int8 cannot represent");
       Quantized qz = quantize(w, per_channel_ ? axis : -1);
       const int64_t numel = w.numel();
       w = {};  // a view of the stored weight, which rewrite removes

@@ -1,6 +1,7 @@
 // quantize: QDQ weights that ONNX Runtime runs, with every weight within half a step of the original
 // (checked against the dequantization formula computed here), per tensor and per channel.
 #include <cmath>
+#include <limits>
 
 #include "lib/ir/graph.h"
 #include "test/passes/pass_test_util.h"
@@ -94,4 +95,25 @@ TEST_CASE("quantize: QDQ per tensor and per channel, symmetric and asymmetric, r
   // Half the rows are 100x smaller: per tensor they quantise to a few levels, per channel they get
   // their own step, which removes their error (the large rows' error is the same either way).
   CHECK(err_channel < 0.6 * err_tensor);
+}
+
+TEST_CASE("quantize refuses a weight with inf or NaN values, naming it, instead of garbage int8") {
+  for (float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN()}) {
+    onnx::ModelProto m = convGemm();
+    for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+      if (t.name() != "wc") continue;
+      auto v = readTensor(t, ".");
+      REQUIRE(v.ok());
+      std::vector<float> f = v->toFloats();
+      f[3] = bad;
+      writeTensor(Tensor::fromFloats(f, v->dims()), t);
+    }
+    for (const char* pipeline : {"quantize", "quantize(granularity=per-tensor,scheme=asymmetric)"}) {
+      INFO(pipeline << " with " << bad);
+      Error e = pipelineError(m, pipeline);
+      CHECK(e.code() == Exit::Input);
+      CHECK(e.message().find("weight 'wc'") != std::string::npos);
+      CHECK(e.message().find("non-finite") != std::string::npos);
+    }
+  }
 }
