@@ -49,6 +49,20 @@ inline Error pipelineError(const onnx::ModelProto& proto, const std::string& pip
   return r.error();
 }
 
+// Sets element `index` of the float initializer `name` of m to `value` (a weight with an inf or NaN).
+inline void setWeightElement(onnx::ModelProto& m, const std::string& name, size_t index, float value) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.name() != name) continue;
+    auto v = readTensor(t, ".");
+    REQUIRE(v.ok());
+    std::vector<float> f = v->toFloats();
+    f.at(index) = value;
+    writeTensor(Tensor::fromFloats(f, v->dims()), t);
+    return;
+  }
+  FAIL("no initializer " << name);
+}
+
 inline std::vector<float> randomValues(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(lo, hi);
