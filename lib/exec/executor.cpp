@@ -221,6 +221,8 @@ class Executor::Impl {
   }
   Status build(const Model& model);
   bool foldAtBuild(int node);
+  // Sizes the per-run tables to the values and nodes built so far, new entries at their defaults.
+  void sizeRunTables();
   void releaseConstant(int value_id);
   Expected<Plan*> planFor(std::span<const Tensor* const> inputs, const std::vector<int>& fetch);
   Expected<std::vector<Tensor>> run(std::span<const Tensor* const> inputs, const ExecRunOptions& options);
@@ -615,14 +617,18 @@ Status Executor::Impl::build(const Model& model) {
     if (!clip_bounds[i].empty() && !n.in.empty() && n.in[0] >= 0 && readers[n.in[0]] == 1) clip_reader[n.in[0]] = i;
   }
   for (int v : output_ids) clip_reader[v] = -1;
-  rt_values.resize(values.size());
-  rt_buffer.assign(values.size(), -1);
-  rt_rectified.assign(values.size(), 0);
-  rt_normalized.assign(values.size(), 0);
-  rt_gated.assign(values.size(), 0);
-  rt_clipped.assign(values.size(), 0);
-  kernel_choice.assign(nodes.size(), nullptr);
+  sizeRunTables();  // folding at build left every entry it set at its default
   return {};
+}
+
+void Executor::Impl::sizeRunTables() {
+  rt_values.resize(values.size());
+  rt_buffer.resize(values.size(), -1);
+  rt_rectified.resize(values.size(), 0);
+  rt_normalized.resize(values.size(), 0);
+  rt_gated.resize(values.size(), 0);
+  rt_clipped.resize(values.size(), 0);
+  kernel_choice.resize(nodes.size(), nullptr);
 }
 
 // Runs node `i`, whose inputs are all constants, once: its outputs become constants. A shared model's
@@ -633,13 +639,7 @@ bool Executor::Impl::foldAtBuild(int i) {
   NodeRec& rec = nodes[i];
   // The per-run tables grow with the values built so far; only this node's entries are set (and reset
   // below), so that folding many nodes stays linear in the graph.
-  rt_values.resize(values.size());
-  rt_buffer.resize(values.size(), -1);
-  rt_rectified.resize(values.size(), 0);
-  rt_normalized.resize(values.size(), 0);
-  rt_gated.resize(values.size(), 0);
-  rt_clipped.resize(values.size(), 0);
-  kernel_choice.resize(nodes.size(), nullptr);
+  sizeRunTables();
   for (int v : rec.in) {
     if (v < 0) continue;
     const Tensor& c = constants[values[v].index];
