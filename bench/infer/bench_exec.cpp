@@ -3,6 +3,10 @@
 // first input with N = batch. Prints one JSON line; with --out FILE.npy also writes the first output.
 //
 //   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy] [--sparse auto|never|always]
+//              [--profile N]
+// --profile N: after timing, N more runs with each node timed (ExecRunOptions::node_seconds, fusions on);
+// prints to stderr the mean ms per op type and the 20 slowest nodes, to set against ORT's profile
+// (ort_profile.js).
 // The JSON's "kernels" counts what the Conv/Gemm/MatMul nodes ran in the last run (dense gemm, dense
 // row, csr); "kernel_isa" the instruction-set path the kernels ran (avx512, avx2 or generic: the widest
 // the CPU has, or what DNNC_ISA asked for) and "cpu" the CPU's model name.
@@ -54,6 +58,36 @@ static double processCpuMs() {
 
 using namespace dnnc;
 
+// Mean ms per op type and the slowest nodes over `runs` runs, on stderr.
+static void printProfile(Executor& exec, const Tensor& x, int runs) {
+  const auto& nodes = exec.graph().node();
+  std::vector<double> total(nodes.size(), 0.0), seconds;
+  for (int r = 0; r < runs; ++r) {
+    if (!exec.run({&x}, {.node_seconds = &seconds})) return;
+    for (size_t i = 0; i < seconds.size(); ++i) total[i] += seconds[i] * 1e3 / runs;
+  }
+  std::map<std::string, std::pair<double, int>> per_op;
+  double all = 0;
+  for (int i = 0; i < nodes.size(); ++i) {
+    auto& [ms, count] = per_op[nodes[i].op_type()];
+    ms += total[i];
+    count += total[i] > 0;
+    all += total[i];
+  }
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto& [op, v] : per_op) ops.push_back({v.first, op + " (" + std::to_string(v.second) + " nodes)"});
+  std::sort(ops.rbegin(), ops.rend());
+  std::cerr << "profile: " << all << " ms per run in nodes\n";
+  for (const auto& [ms, op] : ops)
+    if (ms > 0) std::cerr << "  " << ms << " ms  " << op << "\n";
+  std::vector<int> order(nodes.size());
+  for (int i = 0; i < nodes.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return total[a] > total[b]; });
+  std::cerr << "slowest nodes:\n";
+  for (int k = 0; k < 20 && k < static_cast<int>(order.size()); ++k)
+    std::cerr << "  " << total[order[k]] << " ms  " << nodes[order[k]].op_type() << " " << nodes[order[k]].name() << "\n";
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: bench_exec MODEL [--batch N] [--threads T] [--min-time S] [--min-runs R] [--in X.npy] [--out Y.npy]\n";
@@ -61,7 +95,7 @@ int main(int argc, char** argv) {
   }
   std::string model_path = argv[1], out_path, in_path;
   int64_t batch = 1;
-  int threads = 1, min_runs = 5;
+  int threads = 1, min_runs = 5, profile_runs = 0;
   double min_time = 2.0;
   SparseMode sparse = SparseMode::Auto;
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -70,6 +104,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::stoi(argv[i + 1]);
     else if (a == "--min-time") min_time = std::stod(argv[i + 1]);
     else if (a == "--min-runs") min_runs = std::stoi(argv[i + 1]);
+    else if (a == "--profile") profile_runs = std::stoi(argv[i + 1]);
     else if (a == "--out") out_path = argv[i + 1];
     else if (a == "--in") in_path = argv[i + 1];
     else if (a == "--sparse") {
@@ -148,6 +183,7 @@ int main(int argc, char** argv) {
     if (ms.size() >= 100000) break;
   }
   const double cpu_ms = (processCpuMs() - cpu_start) / static_cast<double>(ms.size());
+  if (profile_runs > 0) printProfile(**exec, x, profile_runs);
   std::sort(ms.begin(), ms.end());
   if (!out_path.empty()) (void)writeNpy(out_path, out[0]);
   std::map<std::string, int> kernels;

@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -795,6 +796,7 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
   state.observed = opts.observer != nullptr;
   std::vector<const Value*> io;
   Status status;
+  if (opts.node_seconds) opts.node_seconds->assign(nodes.size(), 0.0);
   for (int s = 0; s < static_cast<int>(plan->order.size()); ++s) {
     state.step = s;
     int ni = plan->order[s];
@@ -807,7 +809,10 @@ Expected<std::vector<Tensor>> Executor::Impl::run(std::span<const Tensor* const>
     for (int o : n.out)
       if (o >= 0) rt_values[o].data = nullptr;
     KernelContext ctx(state, ni);
+    const auto start = opts.node_seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     status = n.kernel->run(ctx);
+    if (opts.node_seconds)
+      (*opts.node_seconds)[ni] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!status) break;
     for (size_t k = 0; k < n.out.size(); ++k) {
       int o = n.out[k];

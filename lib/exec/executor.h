@@ -58,6 +58,10 @@ struct ExecRunOptions {
   // Values to return, by name: graph outputs, intermediates, inputs or initializers. Empty: the graph outputs.
   std::vector<std::string> fetch;
   NodeObserver* observer = nullptr;
+  // When set: resized to the graph's node count and filled with each node's wall time in seconds (0 for
+  // nodes not run, folded at build, or passed through after a producer fused them). Unlike an observer,
+  // it leaves the fusions on, so it times what a plain run does.
+  std::vector<double>* node_seconds = nullptr;
 };
 
 class Executor {

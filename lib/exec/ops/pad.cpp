@@ -1,5 +1,7 @@
 // Pad: modes constant (value), reflect and edge; pads [x1_begin, x2_begin, ..., x1_end, ...], negative
 // pads crop. Opset 11+: pads, constant_value (and opset 18's axes) as inputs; before 11, attributes.
+#include <algorithm>
+
 #include "lib/exec/ops/common.h"
 
 namespace dnnc {
@@ -58,6 +60,10 @@ struct PadKernel {
       if (dims[i] < 0) return ctx.error("pads ", dimsToString(pads), " crop ", dimsToString(x.dims), " below zero");
       if (mode != Mode::Constant && x.dims[i] == 0 && dims[i] > 0) return ctx.error("cannot ", mode == Mode::Edge ? "edge" : "reflect", "-pad an empty dim");
     }
+    if (std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; })) {
+      ctx.outputAlias(0, 0, dims);  // nothing to pad (DenseNet's exported AveragePools carry such a Pad)
+      return {};
+    }
     Value& y = ctx.output(0, x.dtype, dims);
     const int64_t total = y.numel();
     if (total == 0) return {};
@@ -73,6 +79,14 @@ struct PadKernel {
     const int64_t rows = total / inner;
     std::vector<int64_t> lastmap(inner);
     for (int64_t o = 0; o < inner; ++o) lastmap[o] = source(o, pads[r - 1], x.dims[r - 1], mode);
+    // Output columns [lo, hi) of a row copy one contiguous run of the input row; only the borders map
+    // column by column.
+    const int64_t lo = std::clamp<int64_t>(pads[r - 1], 0, inner);
+    const int64_t hi = std::clamp<int64_t>(pads[r - 1] + x.dims[r - 1], lo, inner);
+    const auto put = [&](std::byte* out, int64_t o, int64_t off) {
+      const int64_t s = lastmap[o];
+      std::memcpy(out + o * es, s < 0 ? value.data() : src + (off + s) * static_cast<int64_t>(es), es);
+    };
     std::vector<int64_t> idx(r, 0);
     for (int64_t row = 0; row < rows; ++row) {
       int64_t off = 0;
@@ -83,9 +97,12 @@ struct PadKernel {
         else off += s * in_strides[d];
       }
       std::byte* out = dst + row * inner * static_cast<int64_t>(es);
-      for (int64_t o = 0; o < inner; ++o) {
-        int64_t s = constant ? -1 : lastmap[o];
-        std::memcpy(out + o * es, s < 0 ? value.data() : src + (off + s) * static_cast<int64_t>(es), es);
+      if (constant) {
+        for (int64_t o = 0; o < inner; ++o) std::memcpy(out + o * es, value.data(), es);
+      } else {
+        for (int64_t o = 0; o < lo; ++o) put(out, o, off);
+        if (hi > lo) std::memcpy(out + lo * es, src + (off + lastmap[lo]) * static_cast<int64_t>(es), (hi - lo) * es);
+        for (int64_t o = hi; o < inner; ++o) put(out, o, off);
       }
       for (int d = r - 2; d >= 0; --d) {
         if (++idx[d] < dims[d]) break;
