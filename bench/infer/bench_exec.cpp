@@ -84,7 +84,7 @@ static void printProfile(Executor& exec, const Tensor& x, int runs) {
   for (int i = 0; i < nodes.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](int a, int b) { return total[a] > total[b]; });
   std::cerr << "slowest nodes:\n";
-  for (int k = 0; k < 20 && k < static_cast<int>(order.size()); ++k)
+  for (int k = 0; k < (std::getenv("DNNC_PROFILE_TOP") ? std::atoi(std::getenv("DNNC_PROFILE_TOP")) : 20) && k < static_cast<int>(order.size()); ++k)
     std::cerr << "  " << total[order[k]] << " ms  " << nodes[order[k]].op_type() << " " << nodes[order[k]].name() << "\n";
 }
 

@@ -1,7 +1,7 @@
 // The 2-D pooling path (lib/exec/ops/pool_common.h: column maxima or sums, then tap by tap over a
 // padded row) against naive loops, MaxPool and AveragePool (with and without count_include_pad): stride
-// 1 with padding (GoogLeNet's inception branch), DenseNet's 2x2 transition, ceil_mode, unequal strides and
-// asymmetric pads, windows wider than the map, two threads.
+// 1 with padding (GoogLeNet's inception branch, an SPP block: the stride-1 whole-plane path), DenseNet's
+// 2x2 transition, ceil_mode, unequal strides and asymmetric pads, windows wider than the map, two threads.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -34,6 +34,10 @@ const PoolCase kCases[] = {
     {3, 5, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, false},
     {1, 6, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, false},   // DenseNet's transition
     {1, 2, 15, 15, 3, 3, 2, 2, 1, 1, 1, 1, true},    // ceil_mode window past the padding
+    {1, 3, 13, 13, 5, 5, 1, 1, 2, 2, 2, 2, false},   // an SPP block's same-size pool
+    {2, 2, 10, 9, 3, 2, 1, 1, 0, 1, 2, 0, false},    // stride 1, asymmetric pads
+    {1, 2, 6, 6, 3, 3, 1, 1, 0, 0, 0, 0, true},      // stride 1 without padding
+    {1, 40, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, true},   // GoogLeNet's inception pool, many planes per chunk
 };
 
 std::string joined(std::initializer_list<int64_t> v) {
