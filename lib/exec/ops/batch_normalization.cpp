@@ -2,7 +2,7 @@
 // With training_mode (opset 14+) the batch's own mean and (biased) variance are used and the running
 // statistics come out as outputs 1 and 2, as the ONNX reference computes them.
 // A Conv before it may have applied it already (the executor folds it: inferenceBatchNormAffine); its
-// output then passes through.
+// output then passes through. A Relu after it is applied in the same pass (KernelContext::fuseRelu).
 #include "lib/exec/ops/batch_normalization.h"
 
 #include <cmath>
@@ -69,12 +69,17 @@ struct BatchNormKernel {
     affineOf(p[0], p[1], mean.data(), var.data(), epsilon, C, a.data(), b.data());
     Value& y = ctx.outputInPlace(0, 0, DType::Float, x.dims);
     float* yd = y.as<float>();
+    // A Relu after it (DenseNet's pre-activation BN -> ReLU -> Conv) is applied in the same pass.
+    const bool relu = ctx.fuseRelu();
     ops::parallelFor(N * C, ctx.threads(), std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(plane, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t r = lo; r < hi; ++r) {
         const float sa = a[r % C], sb = b[r % C];
         const float* q = xd + r * plane;
         float* o = yd + r * plane;
-        for (int64_t i = 0; i < plane; ++i) o[i] = q[i] * sa + sb;
+        if (relu)
+          for (int64_t i = 0; i < plane; ++i) o[i] = std::max(q[i] * sa + sb, 0.0f);
+        else
+          for (int64_t i = 0; i < plane; ++i) o[i] = q[i] * sa + sb;
       }
     });
     return {};

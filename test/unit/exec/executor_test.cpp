@@ -357,3 +357,35 @@ g (float[1, 2, 8, 8] X) => (float[1, 4, 8, 8] Y) {
   CHECK(seconds[1] > 0.0);   // the Conv, which also rectified
   CHECK(closeness(timed[0], runOk(*exec, {&x})[0]) == 0.0);
 }
+
+TEST_CASE("BatchNormalization followed by Relu is rectified in its own pass, and only when nothing else reads it",
+          "[exec]") {
+  // DenseNet's pre-activation: X -> BatchNormalization -> Relu, X a graph input (no Conv to fold into).
+  // Reference: the inference formula and max(0, .) in double. With N fetched too, the BN must leave N
+  // unrectified (no fusion) and the Relu do its own pass.
+  const char* text = R"(<ir_version: 8, opset_import: ["" : 15]>
+g (float[2, 3, 4, 5] X) => (float[2, 3, 4, 5] Y) {
+  S = Constant <value = float[3] {1.5, -0.5, 2.0}> ()
+  B = Constant <value = float[3] {0.1, 0.2, -0.3}> ()
+  MU = Constant <value = float[3] {0.05, -0.1, 0.2}> ()
+  V = Constant <value = float[3] {0.9, 1.1, 0.25}> ()
+  N = BatchNormalization <epsilon = 0.001> (X, S, B, MU, V)
+  Y = Relu (N)
+})";
+  const float s[3] = {1.5f, -0.5f, 2.0f}, b[3] = {0.1f, 0.2f, -0.3f}, mu[3] = {0.05f, -0.1f, 0.2f}, v[3] = {0.9f, 1.1f, 0.25f};
+  Tensor x = exectest::randomTensor({2, 3, 4, 5}, 11, -2.0f, 2.0f);
+  Tensor n_want(DType::Float, {2, 3, 4, 5}), y_want(DType::Float, {2, 3, 4, 5});
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const int64_t c = (i / 20) % 3;
+    const double n = s[c] * (x.data<float>()[i] - mu[c]) / std::sqrt(v[c] + 0.001) + b[c];
+    n_want.data<float>()[i] = static_cast<float>(n);
+    y_want.data<float>()[i] = static_cast<float>(std::max(n, 0.0));
+  }
+  for (int threads : {1, 2}) {
+    auto exec = makeExecutor(modelFromText(text), threads);
+    CHECK(closeness(runOk(*exec, {&x})[0], y_want) <= 1.0);
+    auto both = runOk(*exec, {&x}, {.fetch = {"N", "Y"}});
+    CHECK(closeness(both[0], n_want) <= 1.0);
+    CHECK(closeness(both[1], y_want) <= 1.0);
+  }
+}
