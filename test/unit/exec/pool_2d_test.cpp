@@ -34,6 +34,7 @@ const PoolCase kCases[] = {
     {3, 5, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, false},
     {1, 6, 56, 56, 2, 2, 2, 2, 0, 0, 0, 0, false},   // DenseNet's transition
     {1, 2, 15, 15, 3, 3, 2, 2, 1, 1, 1, 1, true},    // ceil_mode window past the padding
+    {1, 3, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, false},   // ResNet's stem pool
     {1, 3, 13, 13, 5, 5, 1, 1, 2, 2, 2, 2, false},   // an SPP block's same-size pool
     {2, 2, 10, 9, 3, 2, 1, 1, 0, 1, 2, 0, false},    // stride 1, asymmetric pads
     {1, 2, 6, 6, 3, 3, 1, 1, 0, 0, 0, 0, true},      // stride 1 without padding
