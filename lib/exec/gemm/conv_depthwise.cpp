@@ -36,7 +36,11 @@ bool depthwiseAvailable(const DepthwiseGeometry& g) {
   return kernel() != nullptr && (g.sw == 1 || g.sw == 2) && g.sh >= 1 && g.OH >= 1 && g.OW >= 1;
 }
 
-int64_t depthwiseScratchFloats(const DepthwiseGeometry& g) { return g.Hp * g.Wp + kBorderedSlack; }
+// Stride 2 keeps the padded plane as its even and odd columns (conv_depthwise_planes.h): two planes of
+// ceil(Wp / 2) columns.
+int64_t depthwiseScratchFloats(const DepthwiseGeometry& g) {
+  return (g.sw == 2 ? 2 * g.Hp * ((g.Wp + 1) / 2) : g.Hp * g.Wp) + kBorderedSlack;
+}
 
 void depthwiseConv(const DepthwiseGeometry& g, const float* x, const float* w, const float* scale, const float* bias,
                    bool relu, int64_t c0, int64_t c1, float* y, float* scratch) {

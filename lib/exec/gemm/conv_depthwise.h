@@ -5,7 +5,8 @@
 // kh x kw (9 or 25): the micro-kernel runs one row of its tile, and im2col copies every input sample
 // kh x kw times. Here a channel's plane is copied once into a zero-bordered plane and each output vector
 // (16 consecutive outputs of a row with AVX-512, 8 with AVX2) is kh x kw FMAs of a broadcast weight and
-// the input row read in place (stride 2: two loads and a lane shuffle that keeps the even samples).
+// the input row read in place (stride 2: the plane is kept as its even and its odd columns, so a tap is
+// still one load of consecutive samples).
 // Eight output vectors are in flight at a time, so the FMA latency is hidden even on 7-wide maps (rows
 // of one vector each). Runs on the AVX2 and AVX-512 paths (isa.h); depthwiseAvailable() says whether
 // the caller may use it.
@@ -28,7 +29,8 @@ DepthwiseGeometry depthwiseGeometry(int64_t H, int64_t W, int64_t kh, int64_t kw
 // or 2).
 bool depthwiseAvailable(const DepthwiseGeometry& g);
 
-// Floats of scratch one depthwiseConv call needs (a zero-bordered plane and its slack).
+// Floats of scratch one depthwiseConv call needs (a zero-bordered plane, or its two column phases at
+// stride 2, and slack).
 int64_t depthwiseScratchFloats(const DepthwiseGeometry& g);
 
 // Channels [c0, c1) of one image: x holds the image's planes (H x W each), w the kernels (kh x kw per

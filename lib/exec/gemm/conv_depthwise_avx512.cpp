@@ -1,5 +1,6 @@
 // The depthwise convolution's AVX-512 path (conv_depthwise.h): 16 outputs of a row per zmm, masked
-// loads and stores for a row's tail, stride 2 by vpermt2ps (the even samples of two loads). Compiled for
+// loads and stores for a row's tail (stride 2 reads the deinterleaved planes of
+// conv_depthwise_planes.h, so every tap is one load). Compiled for
 // AVX-512 in a target region (see sgemm_avx2.cpp for why); conv_depthwise.cpp runs it only on CPUs with
 // AVX-512 F/BW/DQ/VL.
 #include "lib/exec/gemm/conv_depthwise_backend.h"
@@ -40,56 +41,42 @@ struct Avx512Depthwise {
 
   struct Vector {
     int64_t x, y;
-    __mmask16 store, lo, hi;  // valid outputs; input lanes of the first and second load (stride 2)
+    __mmask16 lanes;  // valid outputs, and the samples each tap reads
   };
-  static Vector vector(int64_t x, int64_t y, int64_t n, int64_t span) {
-    return {x, y, firstLanes(n), firstLanes(span), firstLanes(span - kLanes)};
-  }
+  static Vector vector(int64_t x, int64_t y, int64_t n) { return {x, y, firstLanes(n)}; }
 
-  // One tap's input vector for output vector u: 16 samples in place (stride 1), or the even samples of
-  // 32 (stride 2).
-  template <int SW>
-  static __m512 input(const float* xp, const Vector& v, int64_t off) {
-    const float* src = xp + v.x + off;
-    if constexpr (SW == 1) return _mm512_maskz_loadu_ps(v.lo, src);
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    return _mm512_permutex2var_ps(_mm512_maskz_loadu_ps(v.lo, src), even, _mm512_maskz_loadu_ps(v.hi, src + kLanes));
-  }
-
-  template <int U, int SW>
-  static void tileOf(const float* xp, int64_t Wp, const float* w, int64_t kh, int64_t kw, const Vector* v, float* y,
+  template <int U>
+  static void tileOf(const float* xp, const int64_t* taps, const float* w, int64_t ntaps, const Vector* v, float* y,
                      float bias, bool relu) {
     // Named accumulators, not an array: GCC kept an indexed array on the stack, a 64-byte store after
-    // every FMA (as sgemm_avx512.cpp's micro-kernel found); the tile ran at a fifth of the FMA rate.
+    // every FMA (as sgemm_avx512.cpp's micro-kernel found).
     const __m512 b = _mm512_set1_ps(bias);
     __m512 a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
     static_assert(kInFlight == 8);
 #define DNNC_VECTOR(u) \
-  if constexpr (U > u) a##u = _mm512_fmadd_ps(wv, input<SW>(xp, v[u], off), a##u);
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) {
-        const __m512 wv = _mm512_set1_ps(w[i * kw + j]);
-        const int64_t off = i * Wp + j;
-        DNNC_VECTOR(0) DNNC_VECTOR(1) DNNC_VECTOR(2) DNNC_VECTOR(3)
-        DNNC_VECTOR(4) DNNC_VECTOR(5) DNNC_VECTOR(6) DNNC_VECTOR(7)
-      }
+  if constexpr (U > u) a##u = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(v[u].lanes, xp + v[u].x + off), a##u);
+    for (int64_t t = 0; t < ntaps; ++t) {
+      const __m512 wv = _mm512_set1_ps(w[t]);
+      const int64_t off = taps[t];
+      DNNC_VECTOR(0) DNNC_VECTOR(1) DNNC_VECTOR(2) DNNC_VECTOR(3)
+      DNNC_VECTOR(4) DNNC_VECTOR(5) DNNC_VECTOR(6) DNNC_VECTOR(7)
+    }
 #undef DNNC_VECTOR
     const __m512 acc[kInFlight] = {a0, a1, a2, a3, a4, a5, a6, a7};
     const __m512 zero = _mm512_setzero_ps();
     for (int u = 0; u < U; ++u)
-      _mm512_mask_storeu_ps(y + v[u].y, v[u].store, relu ? _mm512_max_ps(acc[u], zero) : acc[u]);
+      _mm512_mask_storeu_ps(y + v[u].y, v[u].lanes, relu ? _mm512_max_ps(acc[u], zero) : acc[u]);
   }
 
-  using TileFn = void (*)(const float*, int64_t, const float*, int64_t, int64_t, const Vector*, float*, float, bool);
-  template <int SW, int... U>
+  using TileFn = void (*)(const float*, const int64_t*, const float*, int64_t, const Vector*, float*, float, bool);
+  template <int... U>
   static constexpr std::array<TileFn, kInFlight + 1> table(std::integer_sequence<int, U...>) {
-    return {nullptr, tileOf<U + 1, SW>...};
+    return {nullptr, tileOf<U + 1>...};
   }
-  static void tile(int64_t U, int64_t sw, const float* xp, int64_t Wp, const float* w, int64_t kh, int64_t kw,
-                   const Vector* v, float* y, float bias, bool relu) {
-    static constexpr std::array<TileFn, kInFlight + 1> kStride1 = table<1>(std::make_integer_sequence<int, kInFlight>{});
-    static constexpr std::array<TileFn, kInFlight + 1> kStride2 = table<2>(std::make_integer_sequence<int, kInFlight>{});
-    (sw == 1 ? kStride1 : kStride2)[U](xp, Wp, w, kh, kw, v, y, bias, relu);
+  static void tile(int64_t U, const float* xp, const int64_t* taps, const float* w, int64_t ntaps, const Vector* v,
+                   float* y, float bias, bool relu) {
+    static constexpr std::array<TileFn, kInFlight + 1> kTiles = table(std::make_integer_sequence<int, kInFlight>{});
+    kTiles[U](xp, taps, w, ntaps, v, y, bias, relu);
   }
 };
 

@@ -206,13 +206,16 @@ TEST_CASE("Strided 1x1 Conv on a narrow map matches a naive loop on each path", 
 
 TEST_CASE("Depthwise Conv takes the depthwise kernel where it runs and matches a naive loop", "[exec][conv]") {
   // Rows of one output vector and of several with a tail, strides 1 and 2 (and a vertical stride the
-  // kernel takes as it comes), 3x3 and 5x5 kernels, asymmetric pads, batch 3 on two threads; a
-  // horizontal stride of 3 goes to the GEMM.
+  // kernel takes as it comes), 3x3 and 5x5 kernels, asymmetric pads (at stride 2 even and odd left pads:
+  // which column phase input column 0 lands in), batch 3 on two threads; a horizontal stride of 3 goes
+  // to the GEMM.
   const std::vector<ConvCase> cases = {
       {{1, 5, 7, 7}, {5, 1, 3, 3}, 5, {1, 1}, {1, 1}, {1, 1, 1, 1}},        // 7-wide rows: one vector each
       {{3, 4, 20, 37}, {4, 1, 3, 3}, 4, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // 37 = 2 x 16 + 5
       {{2, 3, 33, 35}, {3, 1, 3, 3}, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}},      // stride 2: 18 outputs a row
       {{1, 6, 23, 21}, {6, 1, 5, 5}, 6, {2, 2}, {1, 1}, {2, 2, 2, 2}},      // 5x5, stride 2
+      {{1, 4, 17, 18}, {4, 1, 3, 3}, 4, {2, 2}, {1, 1}, {0, 0, 1, 1}},      // stride 2, no left pad (SAME_UPPER)
+      {{1, 3, 12, 71}, {3, 1, 5, 5}, 3, {2, 2}, {1, 1}, {1, 1, 2, 2}},      // stride 2, odd left pad, 34 a row
       {{2, 2, 19, 40}, {2, 1, 5, 5}, 2, {1, 1}, {1, 1}, {2, 1, 0, 3}},      // 5x5, asymmetric pads
       {{1, 3, 16, 17}, {3, 1, 3, 2}, 3, {3, 1}, {1, 1}, {0, 1, 2, 0}},      // vertical stride 3
       {{1, 3, 16, 17}, {3, 1, 3, 3}, 3, {1, 3}, {1, 1}, {1, 1, 1, 1}},      // horizontal stride 3: GEMM
