@@ -87,6 +87,13 @@ struct PadKernel {
       const int64_t s = lastmap[o];
       std::memcpy(out + o * es, s < 0 ? value.data() : src + (off + s) * static_cast<int64_t>(es), es);
     };
+    // n elements of the constant from out on: a memset when it is all zero bytes (the usual zero pad).
+    const bool zero_value = std::all_of(value.begin(), value.end(), [](std::byte b) { return b == std::byte{0}; });
+    const auto fill = [&](std::byte* out, int64_t n) {
+      if (zero_value) std::memset(out, 0, n * es);
+      else
+        for (int64_t o = 0; o < n; ++o) std::memcpy(out + o * es, value.data(), es);
+    };
     std::vector<int64_t> idx(r, 0);
     for (int64_t row = 0; row < rows; ++row) {
       int64_t off = 0;
@@ -98,7 +105,11 @@ struct PadKernel {
       }
       std::byte* out = dst + row * inner * static_cast<int64_t>(es);
       if (constant) {
-        for (int64_t o = 0; o < inner; ++o) std::memcpy(out + o * es, value.data(), es);
+        fill(out, inner);
+      } else if (mode == Mode::Constant) {
+        fill(out, lo);
+        if (hi > lo) std::memcpy(out + lo * es, src + (off + lastmap[lo]) * static_cast<int64_t>(es), (hi - lo) * es);
+        fill(out + hi * es, inner - hi);
       } else {
         for (int64_t o = 0; o < lo; ++o) put(out, o, off);
         if (hi > lo) std::memcpy(out + lo * es, src + (off + lastmap[lo]) * static_cast<int64_t>(es), (hi - lo) * es);

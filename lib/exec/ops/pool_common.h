@@ -113,6 +113,7 @@ struct PoolKernel {
     const int64_t H = w.in[1], W = w.in[2], OH = w.out[1], OW = w.out[2];
     const int64_t kh = w.k[1], kw = w.k[2], pt = w.pad_begin[1], pl = w.pad_begin[2];
     const int64_t Wp = std::max(pl + W, OW - 1 + kw), Hp = std::max(pt + H, OH - 1 + kh);
+    const bool unpadded = Wp == W && Hp == H && pt == 0 && pl == 0;
     const int64_t horizontal = Hp * Wp - (kw - 1);  // column-tap results; the last row's tail is never read
     const int64_t vertical = (OH - 1) * Wp + OW;    // row-tap results up to the last output
     std::vector<T> inv_count;                       // average: 1 / the window's count, per output
@@ -132,17 +133,23 @@ struct PoolKernel {
     parallelFor(planes, threads, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(Hp * Wp * (kh + kw), 1)),
                 [&](int64_t pb, int64_t pe) {
       thread_local std::vector<T> buf;
-      buf.assign(static_cast<size_t>(Hp * Wp + horizontal + vertical), is_max ? std::numeric_limits<T>::lowest() : T(0));
+      const int64_t padded_floats = unpadded ? 0 : Hp * Wp;
+      buf.assign(static_cast<size_t>(padded_floats + horizontal + vertical), is_max ? std::numeric_limits<T>::lowest() : T(0));
       T* padded = buf.data();
-      T* cols = padded + Hp * Wp;
+      T* cols = padded + padded_floats;
       T* rows = cols + horizontal;
       for (int64_t p = pb; p < pe; ++p) {
         const T* src = xd + p * H * W;
         T* dst = yd + p * OH * OW;
-        for (int64_t ih = 0; ih < H; ++ih) std::memcpy(padded + (ih + pt) * Wp + pl, src + ih * W, W * sizeof(T));
-        std::memcpy(cols, padded, horizontal * sizeof(T));
+        // Without padding the plane is its own padded plane (Inception's pools after an explicit Pad).
+        const T* plane = src;
+        if (!unpadded) {
+          for (int64_t ih = 0; ih < H; ++ih) std::memcpy(padded + (ih + pt) * Wp + pl, src + ih * W, W * sizeof(T));
+          plane = padded;
+        }
+        std::memcpy(cols, plane, horizontal * sizeof(T));
         for (int64_t e = 1; e < kw; ++e)
-          for (int64_t k = 0; k < horizontal; ++k) cols[k] = combine(cols[k], padded[k + e]);
+          for (int64_t k = 0; k < horizontal; ++k) cols[k] = combine(cols[k], plane[k + e]);
         std::memcpy(rows, cols, vertical * sizeof(T));
         for (int64_t a = 1; a < kh; ++a) {
           const T* tap = cols + a * Wp;

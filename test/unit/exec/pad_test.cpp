@@ -1,9 +1,10 @@
-// Pad (lib/exec/ops/pad.cpp) against a naive loop over every output element: constant, edge and reflect
-// modes, pads on every axis, negative pads that crop, and all-zero pads (DenseNet's exported pools carry
+// Pad (lib/exec/ops/pad.cpp) against a naive loop over every output element: constant (zero, filled by
+// memset, and not), edge and reflect modes, pads on every axis, negative pads that crop, and all-zero pads (DenseNet's exported pools carry
 // one), whose output is the input's buffer passed on: a reader after it must still see the input.
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <utility>
 
 #include "test/unit/exec/exec_test_util.h"
 
@@ -68,15 +69,16 @@ TEST_CASE("Pad matches a naive loop in every mode, with crops and zero pads", "[
   };
   uint32_t seed = 1200;
   for (const Case& c : cases)
-    for (const std::string mode : {"constant", "edge", "reflect"}) {
+    for (const auto& [mode, value] : {std::pair<std::string, float>{"constant", 0.5f}, {"constant", 0.0f}, {"edge", 0.0f},
+                                      {"reflect", 0.0f}}) {
       Tensor x = randomTensor(c.dims, seed++);
-      Tensor want = naivePad(x, c.pads, mode, mode == "constant" ? 0.5f : 0.0f);
+      Tensor want = naivePad(x, c.pads, mode, value);
       std::vector<int64_t> out_dims = want.dims();
       // Y is Pad's output; Z reads X after it, so an aliased Y must not have written over X.
       const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + joined(c.dims) +
                                "] X) => (float[" + joined(out_dims) + "] Y, float[" + joined(c.dims) +
                                "] Z) {\n  pads = Constant <value = int64[" + std::to_string(c.pads.size()) + "] {" +
-                               joined(c.pads) + "}> ()\n  value = Constant <value = float {0.5}> ()\n  Y = Pad <mode = \"" +
+                               joined(c.pads) + "}> ()\n  value = Constant <value = float {" + std::to_string(value) + "}> ()\n  Y = Pad <mode = \"" +
                                mode + "\"> (X, pads, value)\n  Z = Identity (X)\n}";
       INFO(text);
       auto out = runOk(*makeExecutor(modelFromText(text), 1), {&x});
