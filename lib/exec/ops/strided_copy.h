@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "lib/exec/ops/common.h"
+#include "lib/exec/ops/transpose_planes.h"
 
 namespace dnnc::ops {
 
@@ -13,24 +14,6 @@ void copyRun(const std::byte* src, int64_t stride, int64_t n, std::byte* dst) {
   const T* s = reinterpret_cast<const T*>(src);
   T* d = reinterpret_cast<T*>(dst);
   for (int64_t i = 0; i < n; ++i) d[i] = s[i * stride];
-}
-// dst (cols x rows) = the transpose of src (rows x cols), in 32 x 32 tiles: a row-by-row strided copy
-// reads each source cache line once per output row (a Linear weight's Transpose, 768 x 3072 in ViT-B/16,
-// ran at a tenth of memory speed).
-template <class T>
-void transposeTiled(const std::byte* src_bytes, int64_t rows, int64_t cols, std::byte* dst_bytes, int threads) {
-  constexpr int64_t kTile = 32;
-  const T* src = reinterpret_cast<const T*>(src_bytes);
-  T* dst = reinterpret_cast<T*>(dst_bytes);
-  const int64_t col_tiles = (cols + kTile - 1) / kTile;
-  parallelFor(col_tiles, threads, 1, [&](int64_t tb, int64_t te) {
-    for (int64_t c0 = tb * kTile; c0 < std::min(cols, te * kTile); c0 += kTile)
-      for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
-        const int64_t c1 = std::min(cols, c0 + kTile), r1 = std::min(rows, r0 + kTile);
-        for (int64_t c = c0; c < c1; ++c)
-          for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
-      }
-  });
 }
 }  // namespace detail
 
@@ -56,8 +39,13 @@ inline void stridedCopy(const std::byte* src, std::span<const int64_t> out_dims_
     return;
   }
   const int rank = static_cast<int>(dims.size());
-  if (rank == 2 && st[0] == 1 && st[1] == dims[0] && es == 4) {
-    detail::transposeTiled<uint32_t>(src, dims[1], dims[0], dst, threads);
+  // A batch of planes whose last two dims swap (out [b][i][j] = src[b][j][i]): transposePlanes. Rank 2
+  // is one plane (a Linear weight's Transpose), rank 3 a batch (NCHW <-> NHWC at batch > 1).
+  if (es == 4 && rank >= 2 && rank <= 3 && st[rank - 2] == 1 && st[rank - 1] == dims[rank - 2] &&
+      (rank == 2 || st[0] == dims[1] * dims[2])) {
+    const int64_t batch = rank == 3 ? dims[0] : 1;
+    transposePlanes(reinterpret_cast<const uint32_t*>(src), batch, dims[rank - 1], dims[rank - 2],
+                    reinterpret_cast<uint32_t*>(dst), threads);
     return;
   }
   const int64_t inner = dims.back(), is = st.back();
