@@ -62,8 +62,10 @@ using namespace dnnc;
 static void printProfile(Executor& exec, const Tensor& x, int runs) {
   const auto& nodes = exec.graph().node();
   std::vector<double> total(nodes.size(), 0.0), seconds;
+  ExecRunOptions timed;
+  timed.node_seconds = &seconds;
   for (int r = 0; r < runs; ++r) {
-    if (!exec.run({&x}, {.node_seconds = &seconds})) return;
+    if (!exec.run({&x}, timed)) return;
     for (size_t i = 0; i < seconds.size(); ++i) total[i] += seconds[i] * 1e3 / runs;
   }
   std::map<std::string, std::pair<double, int>> per_op;

@@ -351,7 +351,9 @@ g (float[1, 2, 8, 8] X) => (float[1, 4, 8, 8] Y) {
   auto exec = makeExecutor(modelFromText(text), 1);
   Tensor x = exectest::randomTensor({1, 2, 8, 8}, 7);
   std::vector<double> seconds = {42.0};
-  auto timed = runOk(*exec, {&x}, {.node_seconds = &seconds});
+  ExecRunOptions opts;
+  opts.node_seconds = &seconds;
+  auto timed = runOk(*exec, {&x}, opts);
   REQUIRE(seconds.size() == 3);
   CHECK(seconds[0] == 0.0);  // the Constant, folded at build
   CHECK(seconds[1] > 0.0);   // the Conv, which also rectified
