@@ -62,12 +62,6 @@ Tensor naiveConv(const Tensor& x, const Tensor& w, const Tensor* b, const ConvCa
   return y;
 }
 
-std::string ints(const std::vector<int64_t>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s;
-}
-
 // expect_kernel: the kernel choice the conv node must report (noteKernel), when given.
 void checkConv(const ConvCase& cc, bool bias, int threads, uint32_t seed, const char* expect_kernel = nullptr) {
   Tensor x = randomTensor(cc.x, seed), w = randomTensor(cc.w, seed + 1), b = randomTensor({cc.w[0]}, seed + 2);

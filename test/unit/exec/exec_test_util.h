@@ -22,6 +22,13 @@ inline Model modelFromText(const std::string& text) {
   return m;
 }
 
+// "1, 2, 3": dims and int-list attributes for the ONNX text of a test model.
+inline std::string ints(const std::vector<int64_t>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s;
+}
+
 // A float tensor of uniform values in [lo, hi) from a fixed seed.
 inline Tensor randomTensor(std::vector<int64_t> dims, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
   Tensor t(DType::Float, std::move(dims));

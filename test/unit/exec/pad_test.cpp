@@ -48,12 +48,6 @@ Tensor naivePad(const Tensor& x, const std::vector<int64_t>& pads, const std::st
   return y;
 }
 
-std::string joined(const std::vector<int64_t>& v) {
-  std::string r;
-  for (int64_t i : v) r += (r.empty() ? "" : ", ") + std::to_string(i);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("Pad matches a naive loop in every mode, with crops and zero pads", "[exec][pad]") {
@@ -75,10 +69,10 @@ TEST_CASE("Pad matches a naive loop in every mode, with crops and zero pads", "[
       Tensor want = naivePad(x, c.pads, mode, value);
       std::vector<int64_t> out_dims = want.dims();
       // Y is Pad's output; Z reads X after it, so an aliased Y must not have written over X.
-      const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + joined(c.dims) +
-                               "] X) => (float[" + joined(out_dims) + "] Y, float[" + joined(c.dims) +
+      const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + ints(c.dims) +
+                               "] X) => (float[" + ints(out_dims) + "] Y, float[" + ints(c.dims) +
                                "] Z) {\n  pads = Constant <value = int64[" + std::to_string(c.pads.size()) + "] {" +
-                               joined(c.pads) + "}> ()\n  value = Constant <value = float {" + std::to_string(value) + "}> ()\n  Y = Pad <mode = \"" +
+                               ints(c.pads) + "}> ()\n  value = Constant <value = float {" + std::to_string(value) + "}> ()\n  Y = Pad <mode = \"" +
                                mode + "\"> (X, pads, value)\n  Z = Identity (X)\n}";
       INFO(text);
       auto out = runOk(*makeExecutor(modelFromText(text), 1), {&x});

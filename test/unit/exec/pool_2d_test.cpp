@@ -41,17 +41,11 @@ const PoolCase kCases[] = {
     {1, 40, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, true},   // GoogLeNet's inception pool, many planes per chunk
 };
 
-std::string joined(std::initializer_list<int64_t> v) {
-  std::string r;
-  for (int64_t i : v) r += (r.empty() ? "" : ", ") + std::to_string(i);
-  return r;
-}
-
 // One pooling node over X in ONNX text; extra: further attributes ("count_include_pad = 1, ").
 std::string poolModel(const char* op, const PoolCase& c, int64_t OH, int64_t OW, const std::string& extra = "") {
-  return "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + joined({c.N, c.C, c.H, c.W}) + "] X) => (float[" +
-         joined({c.N, c.C, OH, OW}) + "] Y) {\n  Y = " + op + " <" + extra + "kernel_shape = [" + joined({c.kh, c.kw}) +
-         "], strides = [" + joined({c.sh, c.sw}) + "], pads = [" + joined({c.pt, c.pl, c.pb, c.pr}) +
+  return "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + ints({c.N, c.C, c.H, c.W}) + "] X) => (float[" +
+         ints({c.N, c.C, OH, OW}) + "] Y) {\n  Y = " + op + " <" + extra + "kernel_shape = [" + ints({c.kh, c.kw}) +
+         "], strides = [" + ints({c.sh, c.sw}) + "], pads = [" + ints({c.pt, c.pl, c.pb, c.pr}) +
          "], ceil_mode = " + (c.ceil ? "1" : "0") + "> (X)\n}";
 }
 

@@ -23,12 +23,6 @@ Tensor naiveMean(const Tensor& x, int trailing, std::vector<int64_t> out_dims) {
   return y;
 }
 
-std::string ints(const std::vector<int64_t>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("contiguousSum matches a sum in double for every length around its 16 lanes", "[exec][mean]") {

@@ -31,12 +31,6 @@ Tensor naiveTranspose(const Tensor& x, const std::vector<int64_t>& perm) {
   return y;
 }
 
-std::string joined(const std::vector<int64_t>& v) {
-  std::string s;
-  for (int64_t i : v) s += (s.empty() ? "" : ", ") + std::to_string(i);
-  return s;
-}
-
 }  // namespace
 
 TEST_CASE("Transpose matches a naive loop, through the plane transpose and the strided copy", "[exec][transpose]") {
@@ -57,9 +51,9 @@ TEST_CASE("Transpose matches a naive loop, through the plane transpose and the s
     for (int threads : {1, 2}) {
       Tensor x = randomTensor(c.dims, seed++);
       Tensor want = naiveTranspose(x, c.perm);
-      const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + joined(c.dims) +
-                               "] X) => (float[" + joined(want.dims()) + "] Y) {\n  Y = Transpose <perm = [" +
-                               joined(c.perm) + "]> (X)\n}";
+      const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[" + ints(c.dims) +
+                               "] X) => (float[" + ints(want.dims()) + "] Y) {\n  Y = Transpose <perm = [" +
+                               ints(c.perm) + "]> (X)\n}";
       INFO(text << " threads " << threads);
       CHECK(closeness(runOk(*makeExecutor(modelFromText(text), threads), {&x})[0], want, 0.0, 0.0) == 0.0);
     }
