@@ -49,6 +49,17 @@ std::string poolModel(const char* op, const PoolCase& c, int64_t OH, int64_t OW,
          "], ceil_mode = " + (c.ceil ? "1" : "0") + "> (X)\n}";
 }
 
+// The naive reference: output (p, oh, ow) of every plane is window(p, h0, w0), the window's top-left
+// corner (h0, w0) in input coordinates (negative in the padding).
+template <class Window>
+Tensor naivePool(const PoolCase& c, int64_t OH, int64_t OW, Window window) {
+  Tensor want(DType::Float, {c.N, c.C, OH, OW});
+  for (int64_t p = 0; p < c.N * c.C; ++p)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) want.data<float>()[(p * OH + oh) * OW + ow] = window(p, oh * c.sh - c.pt, ow * c.sw - c.pl);
+  return want;
+}
+
 }  // namespace
 
 TEST_CASE("MaxPool 2-D matches a naive loop", "[exec][maxpool]") {
@@ -57,18 +68,13 @@ TEST_CASE("MaxPool 2-D matches a naive loop", "[exec][maxpool]") {
     for (int threads : {1, 2}) {
       Tensor x = randomTensor({c.N, c.C, c.H, c.W}, seed++);
       const int64_t OH = outSize(c.H, c.kh, c.sh, c.pt, c.pb, c.ceil), OW = outSize(c.W, c.kw, c.sw, c.pl, c.pr, c.ceil);
-      Tensor want(DType::Float, {c.N, c.C, OH, OW});
-      for (int64_t p = 0; p < c.N * c.C; ++p)
-        for (int64_t oh = 0; oh < OH; ++oh)
-          for (int64_t ow = 0; ow < OW; ++ow) {
-            float best = std::numeric_limits<float>::lowest();
-            for (int64_t a = 0; a < c.kh; ++a)
-              for (int64_t b = 0; b < c.kw; ++b) {
-                const int64_t ih = oh * c.sh - c.pt + a, iw = ow * c.sw - c.pl + b;
-                if (ih >= 0 && ih < c.H && iw >= 0 && iw < c.W) best = std::max(best, x.data<float>()[(p * c.H + ih) * c.W + iw]);
-              }
-            want.data<float>()[(p * OH + oh) * OW + ow] = best;
-          }
+      Tensor want = naivePool(c, OH, OW, [&](int64_t p, int64_t h0, int64_t w0) {
+        float best = std::numeric_limits<float>::lowest();
+        for (int64_t ih = h0; ih < h0 + c.kh; ++ih)
+          for (int64_t iw = w0; iw < w0 + c.kw; ++iw)
+            if (ih >= 0 && ih < c.H && iw >= 0 && iw < c.W) best = std::max(best, x.data<float>()[(p * c.H + ih) * c.W + iw]);
+        return best;
+      });
       const std::string text = poolModel("MaxPool", c, OH, OW);
       INFO(text << " threads " << threads);
       CHECK(closeness(runOk(*makeExecutor(modelFromText(text), threads), {&x})[0], want) <= 1.0);
@@ -82,24 +88,20 @@ TEST_CASE("AveragePool 2-D matches a naive loop, with and without the padding co
       for (int threads : {1, 2}) {
         Tensor x = randomTensor({c.N, c.C, c.H, c.W}, seed++);
         const int64_t OH = outSize(c.H, c.kh, c.sh, c.pt, c.pb, c.ceil), OW = outSize(c.W, c.kw, c.sw, c.pl, c.pr, c.ceil);
-        Tensor want(DType::Float, {c.N, c.C, OH, OW});
-        for (int64_t p = 0; p < c.N * c.C; ++p)
-          for (int64_t oh = 0; oh < OH; ++oh)
-            for (int64_t ow = 0; ow < OW; ++ow) {
-              double sum = 0;
-              int64_t valid = 0, padded = 0;
-              for (int64_t a = 0; a < c.kh; ++a)
-                for (int64_t b = 0; b < c.kw; ++b) {
-                  const int64_t ih = oh * c.sh - c.pt + a, iw = ow * c.sw - c.pl + b;
-                  // The padded input is [-pt, H + pb) x [-pl, W + pr): a ceil_mode window may reach past it.
-                  padded += ih < c.H + c.pb && iw < c.W + c.pr;
-                  if (ih >= 0 && ih < c.H && iw >= 0 && iw < c.W) {
-                    sum += x.data<float>()[(p * c.H + ih) * c.W + iw];
-                    ++valid;
-                  }
-                }
-              want.data<float>()[(p * OH + oh) * OW + ow] = static_cast<float>(sum / (include_pad ? padded : valid));
+        Tensor want = naivePool(c, OH, OW, [&](int64_t p, int64_t h0, int64_t w0) {
+          double sum = 0;
+          int64_t valid = 0, padded = 0;
+          for (int64_t ih = h0; ih < h0 + c.kh; ++ih)
+            for (int64_t iw = w0; iw < w0 + c.kw; ++iw) {
+              // The padded input is [-pt, H + pb) x [-pl, W + pr): a ceil_mode window may reach past it.
+              padded += ih < c.H + c.pb && iw < c.W + c.pr;
+              if (ih >= 0 && ih < c.H && iw >= 0 && iw < c.W) {
+                sum += x.data<float>()[(p * c.H + ih) * c.W + iw];
+                ++valid;
+              }
             }
+          return static_cast<float>(sum / (include_pad ? padded : valid));
+        });
         const std::string text = poolModel("AveragePool", c, OH, OW, include_pad ? "count_include_pad = 1, " : "");
         INFO(text << " threads " << threads);
         CHECK(closeness(runOk(*makeExecutor(modelFromText(text), threads), {&x})[0], want) <= 1.0);
