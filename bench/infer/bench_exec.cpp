@@ -5,8 +5,8 @@
 //   bench_exec MODEL --batch 32 --threads 2 [--min-time 2] [--out y.npy] [--in x.npy] [--sparse auto|never|always]
 //              [--profile N]
 // --profile N: after timing, N more runs with each node timed (ExecRunOptions::node_seconds, fusions on);
-// prints to stderr the mean ms per op type and the 20 slowest nodes, to set against ORT's profile
-// (ort_profile.js).
+// prints to stderr the mean ms per op type and the 20 slowest nodes (DNNC_PROFILE_TOP=N for N), to set
+// against ORT's profile (ort_profile.js).
 // The JSON's "kernels" counts what the Conv/Gemm/MatMul nodes ran in the last run (dense gemm, dense
 // row, csr); "kernel_isa" the instruction-set path the kernels ran (avx512, avx2 or generic: the widest
 // the CPU has, or what DNNC_ISA asked for) and "cpu" the CPU's model name.
@@ -86,7 +86,9 @@ static void printProfile(Executor& exec, const Tensor& x, int runs) {
   for (int i = 0; i < nodes.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](int a, int b) { return total[a] > total[b]; });
   std::cerr << "slowest nodes:\n";
-  for (int k = 0; k < (std::getenv("DNNC_PROFILE_TOP") ? std::atoi(std::getenv("DNNC_PROFILE_TOP")) : 20) && k < static_cast<int>(order.size()); ++k)
+  const char* top_env = std::getenv("DNNC_PROFILE_TOP");
+  const int top = std::min(top_env ? std::atoi(top_env) : 20, static_cast<int>(order.size()));
+  for (int k = 0; k < top; ++k)
     std::cerr << "  " << total[order[k]] << " ms  " << nodes[order[k]].op_type() << " " << nodes[order[k]].name() << "\n";
 }
 

@@ -8,12 +8,12 @@
 //   Vector, vector(x, y, n)
 //                       one output vector: its first window in the padded plane (x), its first output
 //                       (y), n valid outputs, each tap reading n consecutive samples;
-//   tile(U, xp, row, taps, w, ntaps, v, y, bias, relu)
+//   tile(U, xp, taps, w, ntaps, v, y, bias, relu)
 //                       U (<= kInFlight) vectors of one channel: per tap t, the FMA of the broadcast w[t]
 //                       and the n samples at xp + v.x + taps[t].
 //
 // At horizontal stride 2 the padded plane is stored as two planes, its even columns then its odd ones
-// (deinterleaved while it is copied, which the copy costs nothing extra): a tap's samples for 16
+// (deinterleaved as it is copied, no extra pass): a tap's samples for 16
 // consecutive outputs are then 16 consecutive floats of one of them, where the interleaved plane needed
 // two loads and a lane shuffle per tap (EfficientNet's stride-2 layers had run at half ORT's speed).
 #pragma once
@@ -43,14 +43,15 @@ void depthwisePlanes(const DepthwiseGeometry& g, const float* x, const float* w,
   const bool split = g.sw == 2;
   const int64_t row = split ? (g.Wp + 1) / 2 : g.Wp;  // floats per row of the (each) padded plane
   const int64_t odd = g.Hp * row;                     // the odd plane, after the even one (stride 2)
+  // (Output column ow's first sample is padded column ow at stride 1, and even column 2 ow, element ow of
+  // the even plane, at stride 2: either way element ow of its row.)
   // The output vectors of a plane, and each tap's offset from a vector's first window: the same for
   // every channel.
   thread_local std::vector<typename Kern::Vector> vectors;
   vectors.clear();
   for (int64_t oh = 0; oh < g.OH; ++oh)
     for (int64_t ow = 0; ow < g.OW; ow += Kern::kLanes)
-      vectors.push_back(Kern::vector(oh * g.sh * row + ow * (split ? 1 : g.sw), oh * g.OW + ow,
-                                     std::min<int64_t>(Kern::kLanes, g.OW - ow)));
+      vectors.push_back(Kern::vector(oh * g.sh * row + ow, oh * g.OW + ow, std::min<int64_t>(Kern::kLanes, g.OW - ow)));
   const int64_t count = static_cast<int64_t>(vectors.size()), taps = g.kh * g.kw;
   thread_local std::vector<int64_t> offsets;
   offsets.resize(static_cast<size_t>(taps));

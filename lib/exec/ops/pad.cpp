@@ -94,6 +94,11 @@ struct PadKernel {
       else
         for (int64_t o = 0; o < n; ++o) std::memcpy(out + o * es, value.data(), es);
     };
+    // Output columns [o0, o1) of a row outside the input's run: the constant, or the mapped samples.
+    const auto border = [&](std::byte* out, int64_t o0, int64_t o1, int64_t off) {
+      if (mode == Mode::Constant) return fill(out + o0 * es, o1 - o0);
+      for (int64_t o = o0; o < o1; ++o) put(out, o, off);
+    };
     std::vector<int64_t> idx(r, 0);
     for (int64_t row = 0; row < rows; ++row) {
       int64_t off = 0;
@@ -106,14 +111,10 @@ struct PadKernel {
       std::byte* out = dst + row * inner * static_cast<int64_t>(es);
       if (constant) {
         fill(out, inner);
-      } else if (mode == Mode::Constant) {
-        fill(out, lo);
-        if (hi > lo) std::memcpy(out + lo * es, src + (off + lastmap[lo]) * static_cast<int64_t>(es), (hi - lo) * es);
-        fill(out + hi * es, inner - hi);
       } else {
-        for (int64_t o = 0; o < lo; ++o) put(out, o, off);
+        border(out, 0, lo, off);
         if (hi > lo) std::memcpy(out + lo * es, src + (off + lastmap[lo]) * static_cast<int64_t>(es), (hi - lo) * es);
-        for (int64_t o = hi; o < inner; ++o) put(out, o, off);
+        border(out, hi, inner, off);
       }
       for (int d = r - 2; d >= 0; --d) {
         if (++idx[d] < dims[d]) break;
