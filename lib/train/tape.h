@@ -41,6 +41,8 @@ struct TapeOptions {
   int threads = 0;             // 0: all cores
   bool bn_batch_stats = false;  // Phase::Train normalises with batch statistics (and updates running ones)
   float bn_momentum = -1.0f;    // running-stat update weight of the new batch; <0: from the node (ONNX momentum)
+  bool bn_population = false;   // with bn_batch_stats: running statistics are the mean and unbiased variance of
+                                // every value seen since create(), not a moving average (recalibrate-bn)
   uint64_t seed = 0;            // Dropout masks
 };
 

@@ -3,7 +3,9 @@
 //     with the running mean and variance as constants;
 //   batch statistics (Phase::Train with TapeOptions::bn_batch_stats): mean and (biased) variance of the
 //     batch, x^ = (x - mu) / sqrt(var + eps), y = gamma x^ + beta, and the running statistics move by
-//     ONNX momentum: running = running * momentum + batch * (1 - momentum) (unbiased variance, as PyTorch).
+//     ONNX momentum: running = running * momentum + batch * (1 - momentum) (unbiased variance, as PyTorch);
+//     with TapeOptions::bn_population the running statistics are instead the mean and unbiased variance of
+//     every value seen since the tape was made (recalibrate-bn).
 // Reverse with batch statistics: dx = gamma / (m sqrt(var + eps)) (m dy - sum dy - x^ sum(dy x^)).
 // Curvature mode treats the statistics as constants (the Gauss-Newton diagonal of the frozen layer).
 #include <cmath>
@@ -31,6 +33,8 @@ class BatchNormOp : public Op {
     mu_.assign(C_, 0.0f), inv_.assign(C_, 0.0f);
     const int64_t m = N_ * S_;
     const float mom = t.options().bn_momentum >= 0 ? 1.0f - t.options().bn_momentum : momentum_;
+    if (batch_ && t.options().bn_population && seen_sum_.size() != size_t(C_))
+      seen_sum_.assign(C_, 0.0), seen_squares_.assign(C_, 0.0), seen_ = 0;
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t c = 0; c < C_; ++c) {
       if (batch_) {
@@ -49,13 +53,22 @@ class BatchNormOp : public Op {
         const double v = std::max(0.0, s2 / m - d * d);
         mu_[c] = static_cast<float>(mu);
         inv_[c] = static_cast<float>(1.0 / std::sqrt(v + eps_));
-        mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
-        var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? v * m / (m - 1) : v) * (1.0f - mom);
+        if (t.options().bn_population) {
+          seen_sum_[c] += mu * double(m), seen_squares_[c] += (v + mu * mu) * double(m);
+          const double total = double(seen_ + m), pmu = seen_sum_[c] / total;
+          const double pv = std::max(0.0, seen_squares_[c] / total - pmu * pmu);
+          mean.v[c] = static_cast<float>(pmu);
+          var.v[c] = static_cast<float>(total > 1 ? pv * total / (total - 1) : pv);
+        } else {
+          mean.v[c] = mean.v[c] * mom + static_cast<float>(mu) * (1.0f - mom);
+          var.v[c] = var.v[c] * mom + static_cast<float>(m > 1 ? v * m / (m - 1) : v) * (1.0f - mom);
+        }
       } else {
         mu_[c] = mean.v[c];
         inv_[c] = 1.0f / std::sqrt(var.v[c] + eps_);
       }
     }
+    if (batch_ && t.options().bn_population) seen_ += m;
     const float* gamma = x(t, 1).data();
     const float* beta = x(t, 2).data();
     Buf& yb = y(t, 0);
@@ -153,6 +166,9 @@ class BatchNormOp : public Op {
   bool batch_ = false;
   int64_t N_ = 0, C_ = 0, S_ = 0;
   std::vector<float> mu_, inv_;  // statistics used by the last forward
+  // bn_population: per channel, the sums of the values and of their squares seen so far, and their count.
+  std::vector<double> seen_sum_, seen_squares_;
+  int64_t seen_ = 0;
 };
 
 }  // namespace
