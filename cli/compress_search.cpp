@@ -26,6 +26,7 @@ constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spen
 constexpr int kMaxRecoveries = 3;          // recover steps per search
 constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
 constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
+constexpr int64_t kRecalibrationSamples = 1024;  // training samples a filter move re-estimates BN statistics on
 
 // Pipeline values in double quotes, so that the text survives the shell's single quotes.
 std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
@@ -112,6 +113,15 @@ std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_
   return t;
 }
 
+std::string CompressSearch::filtersText(const GroupKnob& group) const {
+  std::string t = "prune-structured(layer-sparsity=" + pipelineValue(group.layer + "=" + formatDouble(group.step)) + ")";
+  t += ",recalibrate-bn(data=" + pipelineValue(s_.train.path);
+  if (s_.train.scale != 1.0f) t += ",scale=" + formatDouble(s_.train.scale);
+  if (!s_.train.mean.empty()) t += ",mean=" + pipelineValue(s_.train.mean);
+  if (!s_.train.std.empty()) t += ",std=" + pipelineValue(s_.train.std);
+  return t + ",samples=" + std::to_string(kRecalibrationSamples) + ")";
+}
+
 Expected<Model> CompressSearch::applyText(const Model& model, const std::string& text) const {
   DNNC_ASSIGN(Pipeline pipeline, parsePipeline(text, builtinPasses()));
   Model m = model;
@@ -143,7 +153,7 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
         const GroupKnob& g = state.groups[i];
         if (g.done) continue;
         Proposal p{.move = "filters", .layer = g.layer, .knobs = state.knobs, .groups = state.groups};
-        p.compress_text = "prune-structured(layer-sparsity=" + pipelineValue(g.layer + "=" + formatDouble(g.step)) + ")";
+        p.compress_text = filtersText(g);
         out.push_back(std::move(p));
       }
   } else if (state.phase == "share") {
@@ -192,8 +202,10 @@ Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, co
 }
 
 Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const CompressHooks& hooks) {
-  if (!has_size_goal() || goalsMet(state) || state.recoveries >= kMaxRecoveries || s_.polish_epochs == 0) return false;
-  if (state.phase != "share" && state.phase != "reprune") return false;
+  if (goalsMet(state) || state.recoveries >= kMaxRecoveries || s_.polish_epochs == 0) return false;
+  // Size goals recover in the share and reprune phases (their prune phase keeps budget back for sharing);
+  // energy, latency and MAC goals, which are searched by pruning alone, in the prune phase.
+  if (has_size_goal() ? state.phase != "share" && state.phase != "reprune" : state.phase != "prune") return false;
   if (state.phase == "share" && state.knobs.front().bits == 0) return false;  // nothing shared to go on from
   const double t0 = clock(), seconds0 = state.seconds;
   ++state.recoveries;
@@ -217,9 +229,11 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
     state.accepted.push_back(step.pipeline);
     // The headroom won reopens the phase's moves, smaller than before.
     for (auto& k : state.knobs) {
-      if (state.phase == "reprune" && k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
+      if (state.phase != "share" && k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
       if (state.phase == "share" && k.bits > kFewestBits) k.bits_done = false;
     }
+    if (state.phase == "prune")
+      for (auto& g : state.groups) g.done = false, g.step = kRecoveredStep;
   }
   step.seconds = clock() - t0;
   state.steps.push_back(step);

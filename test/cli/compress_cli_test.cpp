@@ -219,6 +219,53 @@ TEST_CASE("compress retrains longer when reprune runs out of moves, and reopens 
   CHECK(recovers <= 3);
 }
 
+TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retrains longer when prune runs out", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_recover_macs");
+  const std::string wd = dir + "/work";
+  auto run = [&](const std::string& budget, const std::string& json) {
+    std::vector<std::string> args = compressArgs(dir + "/m", wd,
+                                                 {"--target", "macs=0.2", "--accuracy-budget", "1", "--quiet",
+                                                  "--time-budget", budget, "--json", json}, "1");
+    args[1] = testData("rescnn.onnx");
+    auto r = runDnnc(args);
+    INFO(r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+    return nlohmann::json::parse(readBytes(json))["search"]["steps"];
+  };
+  // Resumes the workdir's search with every layer's pruning done, and the filter groups open or done.
+  auto resumeWith = [&](bool groups_done) {
+    auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+    auto& state = saved["state"];
+    REQUIRE(!state["groups"].empty());
+    state["phase"] = "prune";
+    for (auto& k : state["knobs"]) k["prune_done"] = true;
+    for (auto& g : state["groups"]) g["done"] = groups_done;
+    writeBytes(wd + "/state.json", saved.dump());
+    return state["steps"].size();
+  };
+  run("3", dir + "/first.json");  // at least one step, so that the workdir holds a state
+
+  // Only filter moves are left: the next step is one, and it re-estimates the BatchNormalization statistics
+  // on the training part.
+  size_t done_steps = resumeWith(false);
+  auto steps = run("4", dir + "/filters.json");
+  REQUIRE(steps.size() > done_steps);
+  const std::string text = steps[done_steps]["pipeline"].get<std::string>();
+  CHECK(steps[done_steps]["move"] == "filters");
+  CHECK(text.find("prune-structured(") == 0);
+  CHECK(text.find(",recalibrate-bn(data=\"" + wd + "/train_images.npy\"") != std::string::npos);
+
+  // Nothing left: one longer retraining, in the prune phase.
+  done_steps = resumeWith(true);
+  steps = run("30", dir + "/recover.json");
+  REQUIRE(steps.size() > done_steps);
+  const auto& recover = steps[done_steps];
+  CHECK(recover["phase"] == "prune");
+  CHECK(recover["move"] == "recover");
+  CHECK(recover["pipeline"].get<std::string>().find("schedule=cosine") != std::string::npos);
+  if (steps.size() > done_steps + 1) CHECK(steps[done_steps + 1]["phase"] == (recover["accepted"].get<bool>() ? "prune" : "polish"));
+}
+
 TEST_CASE("compress exits 4 on a goal it cannot reach, writing the best model and how close it came", "[compress-cli]") {
   const std::string dir = scratchDir("compress_unreachable");
   auto r = runDnnc(compressArgs(dir + "/m.onnx", "",
