@@ -26,7 +26,7 @@ constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spen
 constexpr int kMaxRecoveries = 3;          // recover steps per search
 constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
 constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
-constexpr int64_t kRecalibrationSamples = 1024;  // training samples a filter move re-estimates BN statistics on
+constexpr int64_t kRecalibrationSamples = 1024;  // training samples a prune move re-estimates BN statistics on
 
 // Pipeline values in double quotes, so that the text survives the shell's single quotes.
 std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
@@ -34,6 +34,12 @@ std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
 double clock() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool hasBatchNorm(const Model& model) {
+  for (const auto& n : model.graph().node())
+    if (n.op_type() == "BatchNormalization") return true;
+  return false;
 }
 
 std::string joinSteps(const std::vector<std::string>& texts) {
@@ -66,6 +72,7 @@ bool CompressSearch::goalsMet(const CompressState& state) const {
 }
 
 Expected<CompressState> CompressSearch::start(const Model& model) {
+  batch_norm_ = hasBatchNorm(model);
   CompressState state;
   Model copy = model;
   Graph graph(copy.graph(), copy.base_dir);
@@ -113,9 +120,9 @@ std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_
   return t;
 }
 
-std::string CompressSearch::filtersText(const GroupKnob& group) const {
-  std::string t = "prune-structured(layer-sparsity=" + pipelineValue(group.layer + "=" + formatDouble(group.step)) + ")";
-  t += ",recalibrate-bn(data=" + pipelineValue(s_.train.path);
+std::string CompressSearch::recalibrateText() const {
+  if (!batch_norm_) return "";
+  std::string t = ",recalibrate-bn(data=" + pipelineValue(s_.train.path);
   if (s_.train.scale != 1.0f) t += ",scale=" + formatDouble(s_.train.scale);
   if (!s_.train.mean.empty()) t += ",mean=" + pipelineValue(s_.train.mean);
   if (!s_.train.std.empty()) t += ",std=" + pipelineValue(s_.train.std);
@@ -145,7 +152,7 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
       // Rounded so the pipeline text stays short; a step that rounds to nothing is no step.
       n.sparsity = std::round(n.sparsity * 1e4) / 1e4;
       if (n.sparsity <= k.sparsity) continue;
-      p.compress_text = pruneText(p.knobs);
+      p.compress_text = pruneText(p.knobs) + recalibrateText();
       out.push_back(std::move(p));
     }
     if (state.phase == "prune")
@@ -153,7 +160,8 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
         const GroupKnob& g = state.groups[i];
         if (g.done) continue;
         Proposal p{.move = "filters", .layer = g.layer, .knobs = state.knobs, .groups = state.groups};
-        p.compress_text = filtersText(g);
+        p.compress_text = "prune-structured(layer-sparsity=" + pipelineValue(g.layer + "=" + formatDouble(g.step)) + ")" +
+                          recalibrateText();
         out.push_back(std::move(p));
       }
   } else if (state.phase == "share") {
@@ -244,6 +252,7 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
 }
 
 Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
+  batch_norm_ = hasBatchNorm(model);  // a resumed search starts here
   const double t0 = clock(), seconds0 = state.seconds;
   auto elapsed = [&] { return clock() - t0; };
   auto outOfTime = [&] {

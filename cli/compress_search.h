@@ -136,10 +136,12 @@ class CompressSearch {
   };
 
   std::vector<Proposal> proposals(const CompressState& state) const;
+  bool batch_norm_ = false;  // the model holds BatchNormalization (set by start() and run())
   std::string finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const;
-  // Removes a share of a filter group's filters, then re-estimates the BatchNormalization statistics on the
-  // training part (the layers after it see other inputs than their statistics were taken on).
-  std::string filtersText(const GroupKnob& group) const;
+  // After a prune or filter move on a model with BatchNormalization: re-estimate its statistics on the
+  // training part (the layers behind the pruned weights see other inputs than their statistics were taken
+  // on); "" without BatchNormalization.
+  std::string recalibrateText() const;
   static std::string pruneText(const std::vector<LayerKnob>& knobs);
   static std::string shareText(const std::vector<LayerKnob>& knobs);
   Expected<Model> applyText(const Model& model, const std::string& text) const;
