@@ -23,7 +23,7 @@ constexpr int kFirstShareBits = 6;        // the share phase starts every layer 
 constexpr int kFewestBits = 2;
 constexpr int kSizeEstimateBits = 5;      // pruning stops once sharing at this width would meet the size goal
 constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spend this share of the budget
-constexpr int kMaxRecoveries = 3;          // recover steps per search
+constexpr int kMaxRecoveries = 10;         // recover steps per search (each is a whole epoch)
 constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
 constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
 constexpr int64_t kRecalibrationSamples = 1024;  // training samples a prune move re-estimates BN statistics on
@@ -110,9 +110,7 @@ std::string CompressSearch::shareText(const std::vector<LayerKnob>& knobs) {
 std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const {
   std::string t = "finetune(data=" + pipelineValue(s_.train.path) + ",labels=" + pipelineValue(s_.train_labels) +
                   ",teacher=" + pipelineValue(s_.model_path);
-  if (s_.train.scale != 1.0f) t += ",scale=" + formatDouble(s_.train.scale);
-  if (!s_.train.mean.empty()) t += ",mean=" + pipelineValue(s_.train.mean);
-  if (!s_.train.std.empty()) t += ",std=" + pipelineValue(s_.train.std);
+  t += preprocessText();
   t += ",epochs=" + std::to_string(epochs) + ",lr=" + formatDouble(lr);
   if (samples > 0) t += ",limit=" + std::to_string(samples);
   if (cosine) t += ",schedule=cosine";
@@ -120,12 +118,18 @@ std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_
   return t;
 }
 
-std::string CompressSearch::recalibrateText() const {
-  if (!batch_norm_) return "";
-  std::string t = ",recalibrate-bn(data=" + pipelineValue(s_.train.path);
+std::string CompressSearch::preprocessText() const {
+  std::string t;
   if (s_.train.scale != 1.0f) t += ",scale=" + formatDouble(s_.train.scale);
   if (!s_.train.mean.empty()) t += ",mean=" + pipelineValue(s_.train.mean);
   if (!s_.train.std.empty()) t += ",std=" + pipelineValue(s_.train.std);
+  return t;
+}
+
+std::string CompressSearch::recalibrateText() const {
+  if (!batch_norm_) return "";
+  std::string t = ",recalibrate-bn(data=" + pipelineValue(s_.train.path);
+  t += preprocessText();
   return t + ",samples=" + std::to_string(kRecalibrationSamples) + ")";
 }
 
