@@ -31,6 +31,9 @@ class CompressMeter {
   const std::vector<ResourceGoal>& goals() const { return goals_; }
   // The unit of goal i's metric, for reports ("bytes", "pJ", "cycles", "ms", "MACs").
   std::string unit(size_t i) const;
+  // Goal i is a wall time measured on this machine (latency with measure_cpu): measured again on the same
+  // graph it differs by noise alone.
+  bool measuredTime(size_t i) const { return measure_cpu_ && goals_[i].resource == Resource::Latency; }
 
   // The resources only.
   Expected<std::vector<double>> resources(const Model& model);

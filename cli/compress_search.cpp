@@ -213,6 +213,14 @@ Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, co
   return goalDistance(meter_.goals(), values, state.original.values) <= 1.0;
 }
 
+// Retraining keeps the graph and its zeros: a wall time measured again on it differs from the current one by
+// noise alone, which must not decide whether the retraining is kept (on the residual CNN, a recover step
+// that raised held-out accuracy from 91.60 to 92.30 % was dropped because the latency measured 0.8 % higher).
+void CompressSearch::keepMeasuredTimes(const Measures& current, Measures& retrained) const {
+  for (size_t i = 0; i < meter_.goals().size(); ++i)
+    if (meter_.measuredTime(i)) retrained.values[i] = current.values[i];
+}
+
 Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const CompressHooks& hooks) {
   if (goalsMet(state) || state.recoveries >= kMaxRecoveries || s_.polish_epochs == 0) return false;
   // Size goals recover in the share and reprune phases (their prune phase keeps budget back for sharing);
@@ -227,6 +235,7 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
   step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
   DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
   DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+  keepMeasuredTimes(state.current, after);
   step.accuracy = after.accuracy;
   step.values = after.values;
   const std::vector<ResourceGoal>& goals = meter_.goals();
@@ -298,6 +307,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
       DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
       DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+      keepMeasuredTimes(state.current, after);
       step.accuracy = after.accuracy;
       step.values = after.values;
       step.accepted = after.accuracy > state.current.accuracy &&

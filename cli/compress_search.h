@@ -142,7 +142,8 @@ class CompressSearch {
   // training part (the layers behind the pruned weights see other inputs than their statistics were taken
   // on); "" without BatchNormalization.
   std::string recalibrateText() const;
-  std::string preprocessText() const;  // ",scale=...,mean=...,std=..." of the training data, as given
+  std::string preprocessText() const;
+  void keepMeasuredTimes(const Measures& current, Measures& retrained) const;  // ",scale=...,mean=...,std=..." of the training data, as given
   static std::string pruneText(const std::vector<LayerKnob>& knobs);
   static std::string shareText(const std::vector<LayerKnob>& knobs);
   Expected<Model> applyText(const Model& model, const std::string& text) const;

@@ -289,6 +289,38 @@ TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retra
   CHECK(std::abs(rebuilt - j["accuracy"]["final"].get<double>()) < 1e-9);
 }
 
+TEST_CASE("compress judges a retraining by accuracy alone when latency is measured on the CPU", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_measured_latency");
+  const std::string wd = dir + "/work";
+  auto run = [&](const std::string& budget, const std::string& json) {
+    auto r = runDnnc(compressArgs(dir + "/m", wd,
+                                  {"--target", "latency=0.2", "--measure", "cpu", "--accuracy-budget", "1", "--quiet",
+                                   "--time-budget", budget, "--json", json}, "1"));
+    INFO(r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+    return nlohmann::json::parse(readBytes(json))["search"]["steps"];
+  };
+  for (int budget = 3; !fileExists(wd + "/state.json") && budget < 100; budget *= 2) run(std::to_string(budget), dir + "/first.json");
+  // Resume with every move done: what follows are retrainings (recover, then polish if it is not kept).
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  state["phase"] = "prune";
+  state["recoveries"] = 0;
+  for (auto& k : state["knobs"]) k["prune_done"] = true;
+  for (auto& g : state["groups"]) g["done"] = true;
+  const double latency = state["current"]["values"][0].get<double>();
+  const size_t done_steps = state["steps"].size();
+  writeBytes(wd + "/state.json", saved.dump());
+  const auto steps = run("30", dir + "/second.json");
+  REQUIRE(steps.size() > done_steps);
+  // Retraining keeps the graph: its wall time is the current one, not a new measurement's noise.
+  for (size_t i = done_steps; i < steps.size(); ++i) {
+    CHECK((steps[i]["move"] == "recover" || steps[i]["move"] == "finetune"));
+    CHECK(steps[i]["values"][0].get<double>() == latency);
+    if (steps[i]["move"] == "recover" && steps[i]["accepted"].get<bool>()) break;  // the moves reopen after it
+  }
+}
+
 TEST_CASE("compress exits 4 on a goal it cannot reach, writing the best model and how close it came", "[compress-cli]") {
   const std::string dir = scratchDir("compress_unreachable");
   auto r = runDnnc(compressArgs(dir + "/m.onnx", "",
