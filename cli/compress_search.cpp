@@ -221,6 +221,18 @@ void CompressSearch::keepMeasuredTimes(const Measures& current, Measures& retrai
     if (meter_.measuredTime(i)) retrained.values[i] = current.values[i];
 }
 
+// A wall time of the current model measured now, next to the proposals' measurements: a value measured
+// steps ago, under another load on the machine, made every proposal look slower or faster than it is.
+Expected<std::vector<double>> CompressSearch::timesMeasuredNow(std::vector<double> values, const Model& model) {
+  bool any = false;
+  for (size_t i = 0; i < values.size(); ++i) any = any || meter_.measuredTime(i);
+  if (!any) return values;
+  DNNC_ASSIGN(std::vector<double> now, meter_.resources(model));
+  for (size_t i = 0; i < values.size(); ++i)
+    if (meter_.measuredTime(i)) values[i] = now[i];
+  return values;
+}
+
 Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const CompressHooks& hooks) {
   if (goalsMet(state) || state.recoveries >= kMaxRecoveries || s_.polish_epochs == 0) return false;
   // Size goals recover in the share and reprune phases (their prune phase keeps budget back for sharing);
@@ -345,6 +357,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     // One-shot scores: the resource each proposal buys per point of probe accuracy it costs.
     hooks.progress(state, state.phase + ": scoring " + std::to_string(props.size()) + " proposals");
     DNNC_ASSIGN(double probe_now, meter_.accuracy(model, probe_));
+    DNNC_ASSIGN(std::vector<double> baseline, timesMeasuredNow(state.current.values, model));
     int best = -1;
     double best_score = 0, best_probe = -1;
     for (size_t i = 0; i < props.size(); ++i) {
@@ -359,7 +372,7 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       const Model& m = *candidate;
       DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
       DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
-      const double g = gain(state.current.values, values);
+      const double g = gain(baseline, values);
       const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
       if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
     }

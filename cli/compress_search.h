@@ -143,7 +143,8 @@ class CompressSearch {
   // on); "" without BatchNormalization.
   std::string recalibrateText() const;
   std::string preprocessText() const;
-  void keepMeasuredTimes(const Measures& current, Measures& retrained) const;  // ",scale=...,mean=...,std=..." of the training data, as given
+  void keepMeasuredTimes(const Measures& current, Measures& retrained) const;
+  Expected<std::vector<double>> timesMeasuredNow(std::vector<double> values, const Model& model);  // ",scale=...,mean=...,std=..." of the training data, as given
   static std::string pruneText(const std::vector<LayerKnob>& knobs);
   static std::string shareText(const std::vector<LayerKnob>& knobs);
   Expected<Model> applyText(const Model& model, const std::string& text) const;
