@@ -136,15 +136,15 @@ class CompressSearch {
   };
 
   std::vector<Proposal> proposals(const CompressState& state) const;
-  bool batch_norm_ = false;  // the model holds BatchNormalization (set by start() and run())
   std::string finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const;
   // After a prune or filter move on a model with BatchNormalization: re-estimate its statistics on the
   // training part (the layers behind the pruned weights see other inputs than their statistics were taken
   // on); "" without BatchNormalization.
   std::string recalibrateText() const;
-  std::string preprocessText() const;
+  std::string preprocessText() const;  // ",scale=...,mean=...,std=..." of the training data, as given
+  // Measured wall times (--measure cpu): carried over through a retraining; measured again for a step.
   void keepMeasuredTimes(const Measures& current, Measures& retrained) const;
-  Expected<std::vector<double>> timesMeasuredNow(std::vector<double> values, const Model& model);  // ",scale=...,mean=...,std=..." of the training data, as given
+  Expected<std::vector<double>> timesMeasuredNow(std::vector<double> values, const Model& model);
   static std::string pruneText(const std::vector<LayerKnob>& knobs);
   static std::string shareText(const std::vector<LayerKnob>& knobs);
   Expected<Model> applyText(const Model& model, const std::string& text) const;
@@ -159,6 +159,7 @@ class CompressSearch {
   CompressMeter& meter_;
   const CalibrationSet& val_;
   const CalibrationSet& probe_;
+  bool batch_norm_ = false;  // the model holds BatchNormalization (set by start() and run())
   bool has_size_goal() const;
 };
 

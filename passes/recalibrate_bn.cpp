@@ -3,13 +3,14 @@
 // Before/after: same graph; only the BatchNormalization mean and variance initializers change.
 // Why: removing filters changes what the layers after them see, while their BatchNormalizations still
 // normalise with the statistics of the unpruned network. On the residual CNN a quarter of every filter
-// group removed leaves 13 % top-1 one-shot; the same model with its statistics re-estimated on 1,024
-// training images scores far higher before any retraining, and fine-tuning with frozen statistics can then
+// group removed leaves 24.2 % top-1 one-shot (2,000 test images); with its statistics re-estimated on
+// 1,000 training images, 63.2 % before any retraining, and fine-tuning with frozen statistics can then
 // recover it (with the stale ones, every unit behind a shifted mean can sit below its Relu and no gradient
 // flows). This is the "adaptive batch normalization" of Li et al. 2020 (EagleEye), who found that pruned
 // candidates scored after it rank as they do after fine-tuning.
 // How: forward passes in training mode with batch statistics over the first `samples` samples, in
-// batches of `batch` (each layer sees its inputs normalised as in training); every BatchNormalization's
+// batches of `batch` (each layer sees its inputs normalised as in training, and Dropout drops, as in
+// PyTorch's train mode); every BatchNormalization's
 // running mean and variance become the mean and unbiased variance of all the values it saw, not an
 // exponential average.
 // Requires: data= or the command's --data; every op on the way to the output has a forward on the
@@ -21,6 +22,7 @@
 #include <map>
 #include <optional>
 
+#include "lib/ir/node.h"
 #include "lib/ir/tensor.h"
 #include "lib/pass/pass.h"
 #include "lib/pass/param_fields.h"
@@ -98,8 +100,11 @@ class RecalibrateBn : public Pass {
       if (it != statistics.end()) writeTensor(Tensor::fromFloats(it->second->v, it->second->dims), init);
     }
     int updated = 0;
-    for (const auto& n : model.graph().node())
-      if (n.op_type() == "BatchNormalization" && n.input_size() >= 5 && statistics.count(n.input(3))) ++updated;
+    for (const auto& n : model.graph().node()) {
+      if (n.op_type() != "BatchNormalization") continue;
+      if (n.input_size() >= 5 && statistics.count(n.input(3))) ++updated;
+      else ctx.log->skip(nodeLabel(n), "statistics left as they were: not on the way to the output, or not initializers");
+    }
     ctx.log->summary = {{"batch_norms", updated}, {"samples", set.samples()}};
     return weightValuesChanged();
   }
