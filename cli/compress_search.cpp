@@ -27,6 +27,11 @@ constexpr int kMaxRecoveries = 10;         // recover steps per search (each is 
 constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
 constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
 constexpr int64_t kRecalibrationSamples = 1024;  // training samples a prune move re-estimates BN statistics on
+// How far below the original the stretch may take held-out accuracy, in accuracy budgets: far enough that
+// the long retraining has something to win back (on the residual CNN, 62.5 % of the filters after one short
+// round score about 4 points below), near enough that a collapsed model is not the end point.
+constexpr double kStretchDepth = 5;
+constexpr double kMaxUniformShare = 0.9;  // the stretch's uniform cut removes at most this share of every group
 
 // Pipeline values in double quotes, so that the text survives the shell's single quotes.
 std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
@@ -63,6 +68,7 @@ bool CompressSearch::has_size_goal() const {
 }
 
 double CompressSearch::floorAccuracy(const CompressState& state, const std::string& phase) const {
+  if (phase == "stretch") return state.original.accuracy - kStretchDepth * s_.accuracy_budget;
   const double share = phase == "prune" && has_size_goal() ? kPruneBudgetShare : 1.0;
   return state.original.accuracy - share * s_.accuracy_budget;
 }
@@ -91,6 +97,7 @@ Expected<CompressState> CompressSearch::start(const Model& model) {
   }
   DNNC_ASSIGN(state.original, meter_.measure(model, val_));
   state.current = state.original;
+  if (structural_goal && !has_size_goal() && s_.stretch_epochs > 0) state.phase = "stretch";
   return state;
 }
 
@@ -107,13 +114,15 @@ std::string CompressSearch::shareText(const std::vector<LayerKnob>& knobs) {
   return "share(layer-bits=" + pipelineValue(map) + ",materialize=true)";
 }
 
-std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine) const {
+std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine,
+                                         bool batch_statistics) const {
   std::string t = "finetune(data=" + pipelineValue(s_.train.path) + ",labels=" + pipelineValue(s_.train_labels) +
                   ",teacher=" + pipelineValue(s_.model_path);
   t += preprocessText();
   t += ",epochs=" + std::to_string(epochs) + ",lr=" + formatDouble(lr);
   if (samples > 0) t += ",limit=" + std::to_string(samples);
   if (cosine) t += ",schedule=cosine";
+  if (batch_statistics && batch_norm_) t += ",bn=batch";
   t += ",seed=" + std::to_string(s_.seed + uint64_t(step_index)) + ")";
   return t;
 }
@@ -146,7 +155,7 @@ Expected<Model> CompressSearch::applyText(const Model& model, const std::string&
 
 std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressState& state) const {
   std::vector<Proposal> out;
-  if (state.phase == "prune" || state.phase == "reprune") {
+  if (state.phase == "stretch" || state.phase == "prune" || state.phase == "reprune") {
     for (size_t i = 0; i < state.knobs.size(); ++i) {
       const LayerKnob& k = state.knobs[i];
       if (k.prune_done) continue;
@@ -159,7 +168,7 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
       p.compress_text = pruneText(p.knobs) + recalibrateText();
       out.push_back(std::move(p));
     }
-    if (state.phase == "prune")
+    if (state.phase != "reprune")
       for (size_t i = 0; i < state.groups.size(); ++i) {
         const GroupKnob& g = state.groups[i];
         if (g.done) continue;
@@ -190,7 +199,9 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
 }
 
 bool CompressSearch::nextPhase(CompressState& state) const {
-  if (state.phase == "prune" && has_size_goal()) {
+  if (state.phase == "stretch") {
+    state.phase = "prune";
+  } else if (state.phase == "prune" && has_size_goal()) {
     state.phase = "share";
   } else if (state.phase == "share" && !goalsMet(state) && state.knobs.front().bits > 0) {
     // Sharing did not reach the goal: prune the shared model further, now with the whole budget (pruning a
@@ -276,6 +287,248 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
   return step.accepted;
 }
 
+double CompressSearch::gain(const CompressState& state, const std::vector<double>& from,
+                            const std::vector<double>& to) const {
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  double g = 0;
+  for (size_t i = 0; i < goals.size(); ++i) {
+    const bool met = from[i] <= goals[i].goal(state.original.values[i]);
+    g += (met ? 0.1 : 1.0) * (std::log(from[i]) - std::log(to[i]));
+  }
+  return g;
+}
+
+Expected<std::pair<int, double>> CompressSearch::chooseProposal(CompressState& state, const Model& model,
+                                                                const std::vector<Proposal>& props,
+                                                                const std::function<bool()>& out_of_time) {
+  DNNC_ASSIGN(double probe_now, meter_.accuracy(model, probe_));
+  DNNC_ASSIGN(std::vector<double> baseline, timesMeasuredNow(state.current.values, model));
+  int best = -1;
+  double best_score = 0, best_probe = -1;
+  for (size_t i = 0; i < props.size(); ++i) {
+    if (out_of_time()) break;
+    auto candidate = applyText(model, props[i].compress_text);
+    if (!candidate && props[i].move == "filters") {  // the group cannot shrink further
+      for (auto& g : state.groups)
+        if (g.layer == props[i].layer) g.done = true;
+      continue;
+    }
+    if (!candidate) return std::move(candidate).error();
+    const Model& m = *candidate;
+    DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
+    DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
+    const double g = gain(state, baseline, values);
+    const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
+    if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
+  }
+  return std::make_pair(best, best_probe);
+}
+
+void CompressSearch::rejectMove(CompressState& state, const Proposal& p) const {
+  if (p.move == "filters") {
+    for (auto& g : state.groups)
+      if (g.layer == p.layer && (g.step /= 2) < kMinStep) g.done = true;
+  } else if (p.move == "prune") {
+    for (auto& k : state.knobs)
+      if (k.layer == p.layer && (k.step /= 2) < kMinStep) k.prune_done = true;
+  } else if (p.move == "bits") {
+    for (auto& k : state.knobs)
+      if (k.layer == p.layer) k.bits_done = true;
+  } else if (p.move == "share") {
+    if (state.knobs.front().bits_done) state.phase = "polish";  // neither 6 nor 8 bits keep the accuracy
+    for (auto& k : state.knobs) k.bits_done = true;
+  }
+}
+
+Expected<std::pair<Model, Measures>> CompressSearch::retrainLong(CompressState& work, const StretchPoint& point,
+                                                                 const CompressHooks& hooks) {
+  const double t0 = clock();
+  const int index = int(work.steps.size()) + 1;
+  CompressStep step{.index = index, .phase = "stretch", .move = "retrain", .layer = "*"};
+  hooks.progress(work, "stretch: retraining the point of step " + std::to_string(work.steps[point.step].index) +
+                           " for " + std::to_string(s_.stretch_epochs) + " epochs");
+  step.pipeline = finetuneText(index, 0, s_.stretch_epochs, s_.lr, true, true);
+  DNNC_ASSIGN(Model m, applyText(point.model, step.pipeline));
+  DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+  keepMeasuredTimes(point.measures, after);
+  step.accuracy = after.accuracy;
+  step.values = after.values;
+  step.accepted = after.accuracy >= floorAccuracy(work, "polish");  // for the progress line; settled by stretch()
+  step.reproduce = work.steps[point.step].reproduce + "," + step.pipeline;
+  step.seconds = clock() - t0;
+  work.steps.push_back(step);
+  return std::make_pair(std::move(m), after);
+}
+
+Expected<std::optional<double>> CompressSearch::uniformShare(const CompressState& state, const Model& model,
+                                                              const std::function<bool()>& out_of_time) {
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  auto meets = [&](double share) -> Expected<bool> {
+    auto m = applyText(model, uniformText(share));
+    if (!m) return false;  // too many filters for some group: treated as too far
+    DNNC_ASSIGN(std::vector<double> values, meter_.resources(*m));
+    return goalDistance(goals, values, state.original.values) <= 1.0;
+  };
+  DNNC_ASSIGN(bool reachable, meets(kMaxUniformShare));
+  if (!reachable) return std::optional<double>{};
+  double lo = 0, hi = kMaxUniformShare;  // lo misses the goals, hi meets them
+  for (int i = 0; i < 7 && !out_of_time(); ++i) {
+    const double mid = std::round((lo + hi) / 2 * 1e3) / 1e3;
+    DNNC_ASSIGN(bool ok, meets(mid));
+    (ok ? hi : lo) = mid;
+  }
+  return std::optional<double>{hi};
+}
+
+std::string CompressSearch::uniformText(double share) const {
+  // A latency measured on the CPU: channel counts in multiples of 8, the SIMD width of dnnc's kernels and of
+  // ONNX Runtime's blocked convolutions (the residual CNN searched with 28 and 49 filters ran slower in
+  // ONNX Runtime than the original).
+  bool measured = false;
+  for (size_t i = 0; i < meter_.goals().size(); ++i) measured = measured || meter_.measuredTime(i);
+  return "prune-structured(sparsity=" + formatDouble(share) + (measured ? ",round=8" : "") + ")" + recalibrateText();
+}
+
+Status CompressSearch::stretch(CompressState& state, Model& model, const CompressHooks& hooks,
+                               const std::function<bool()>& out_of_time) {
+  const double t0 = clock(), seconds0 = state.seconds;
+  CompressState work = state;
+  const double floor = floorAccuracy(state, "stretch"), budget_floor = floorAccuracy(state, "polish");
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  auto progress = [&](const std::string& what) {
+    work.seconds = seconds0 + (clock() - t0);
+    hooks.progress(work, what);
+  };
+  // The progress line of a step that is not on the way (the uniform cut, a long retraining): its measures.
+  auto progressAside = [&](const Measures& shown) {
+    const Measures way_end = work.current;
+    work.current = shown;
+    progress("");
+    work.current = way_end;
+  };
+  // What the stretch keeps: the steps it adds to the accepted ones, and the model after them.
+  struct Kept {
+    std::vector<size_t> steps;  // entries of work.steps, in pipeline order
+    std::vector<LayerKnob> knobs;
+    std::vector<GroupKnob> groups;
+    Model model;
+    Measures measures;
+  };
+  std::optional<Kept> kept;
+
+  // First the uniform cut: every filter group by the smallest share that meets the goals.
+  if (!work.groups.empty()) {
+    const double step_t0 = clock();
+    progress("stretch: the share of every filter group that meets the goals");
+    DNNC_ASSIGN(std::optional<double> share, uniformShare(work, model, out_of_time));
+    if (out_of_time()) return {};
+    if (share) {
+      const int index = int(work.steps.size()) + 1;
+      CompressStep step{.index = index, .phase = "stretch", .move = "filters", .layer = "*"};
+      step.pipeline = uniformText(*share);
+      DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
+      DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+      step.accuracy = after.accuracy;
+      step.values = after.values;
+      step.accepted = true;  // a point of the stretch; settled below
+      step.reproduce = reproduceText(state.accepted, step.pipeline);
+      step.seconds = clock() - step_t0;
+      work.steps.push_back(step);
+      progressAside(after);
+      StretchPoint point{std::move(m), after, work.knobs, work.groups, work.steps.size() - 1};
+      DNNC_ASSIGN(auto retrained, retrainLong(work, point, hooks));
+      progressAside(retrained.second);
+      if (retrained.second.accuracy >= budget_floor)
+        kept = Kept{{point.step, work.steps.size() - 1}, work.knobs, work.groups, std::move(retrained.first),
+                    retrained.second};
+    }
+  }
+
+  // Then, when that missed the budget, the greedy way: moves with one short retraining round each, while
+  // accuracy stays above the stretch's floor.
+  std::vector<StretchPoint> way;
+  std::vector<std::string> way_texts = state.accepted;  // the accepted steps before the stretch, then the way's
+  auto current = [&]() -> const Model& { return way.empty() ? model : way.back().model; };
+  while (!kept && goalDistance(goals, work.current.values, state.original.values) > 1.0) {
+    if (out_of_time()) return {};
+    std::vector<Proposal> props = proposals(work);
+    if (props.empty()) break;
+    progress("stretch: scoring " + std::to_string(props.size()) + " proposals");
+    DNNC_ASSIGN(auto choice, chooseProposal(work, current(), props, out_of_time));
+    if (out_of_time()) return {};
+    if (choice.first < 0) break;
+    const double step_t0 = clock();
+    const Proposal& p = props[size_t(choice.first)];
+    const int index = int(work.steps.size()) + 1;
+    CompressStep step{.index = index, .phase = "stretch", .move = p.move, .layer = p.layer,
+                      .probe_accuracy = choice.second};
+    step.pipeline = p.compress_text + "," + finetuneText(index * 8, s_.finetune_samples, 1, s_.lr, false);
+    progress("stretch: " + p.move + " " + p.layer + ", retraining");
+    DNNC_ASSIGN(Model m, applyText(current(), step.pipeline));
+    DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+    step.accuracy = after.accuracy;
+    step.values = after.values;
+    step.accepted = after.accuracy >= floor;
+    step.reproduce = reproduceText(way_texts, step.pipeline);
+    step.seconds = clock() - step_t0;
+    work.steps.push_back(step);
+    if (step.accepted) {
+      way_texts.push_back(step.pipeline);
+      work.current = after;
+      work.knobs = p.knobs;
+      work.groups = p.groups;
+      way.push_back({std::move(m), after, p.knobs, p.groups, work.steps.size() - 1});
+    } else {
+      rejectMove(work, p);
+    }
+    progress("");
+  }
+  // The furthest point of the way that keeps the budget after the long retraining: the end point first,
+  // then bisection between the input (which keeps it) and the first point that did not.
+  size_t lo = 0, hi = way.size();  // points 1..way.size(); 0 is the input
+  for (size_t probe = way.size(); probe > lo && probe <= hi;) {
+    if (out_of_time()) break;  // the best point retrained so far stands
+    DNNC_ASSIGN(auto retrained, retrainLong(work, way[probe - 1], hooks));
+    progressAside(retrained.second);
+    if (retrained.second.accuracy >= budget_floor) {
+      lo = probe;
+      kept = Kept{{}, way[probe - 1].knobs, way[probe - 1].groups, std::move(retrained.first), retrained.second};
+      for (size_t i = 0; i < probe; ++i) kept->steps.push_back(way[i].step);
+      kept->steps.push_back(work.steps.size() - 1);
+    } else {
+      hi = probe - 1;
+    }
+    probe = (lo + hi + 1) / 2;
+  }
+  if (!kept && !state.stop_reason.empty()) {  // stopped with nothing kept: as if never started
+    state.seconds = seconds0;
+    return {};
+  }
+  // Only the kept point's steps and its long retraining are kept.
+  for (size_t i = state.steps.size(); i < work.steps.size(); ++i)
+    work.steps[i].accepted = kept && std::find(kept->steps.begin(), kept->steps.end(), i) != kept->steps.end();
+  state.steps = std::move(work.steps);
+  if (kept) {
+    for (size_t i : kept->steps) state.accepted.push_back(state.steps[i].pipeline);
+    state.knobs = kept->knobs;
+    state.groups = kept->groups;
+    state.current = kept->measures;
+    model = std::move(kept->model);
+    // The prune phase goes on from here in small steps.
+    for (auto& k : state.knobs)
+      if (k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
+    for (auto& g : state.groups) g.done = false, g.step = kRecoveredStep;
+  }
+  nextPhase(state);
+  state.seconds = seconds0 + (clock() - t0);
+  DNNC_TRY(hooks.checkpoint(state, model));
+  hooks.progress(state, kept ? "stretch: kept the point of step " + std::to_string(state.steps[kept->steps[kept->steps.size() - 2]].index) +
+                                   " after its long retraining; the prune phase goes on from it"
+                             : "stretch: no point kept the budget after its long retraining; the prune phase starts "
+                               "from the input");
+  return {};
+}
+
 Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
   batch_norm_ = hasBatchNorm(model);  // a resumed search starts here
   const double t0 = clock(), seconds0 = state.seconds;
@@ -286,18 +539,13 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
     return false;
   };
   const std::vector<ResourceGoal>& goals = meter_.goals();
-  // Resource gained by a move: log-reduction of the unmet goals' values (met goals count a tenth).
-  auto gain = [&](const std::vector<double>& from, const std::vector<double>& to) {
-    double g = 0;
-    for (size_t i = 0; i < goals.size(); ++i) {
-      const bool met = from[i] <= goals[i].goal(state.original.values[i]);
-      g += (met ? 0.1 : 1.0) * (std::log(from[i]) - std::log(to[i]));
-    }
-    return g;
-  };
   state.stop_reason.clear();
   while (state.phase != "done") {
     if (outOfTime()) break;
+    if (state.phase == "stretch") {
+      DNNC_TRY(stretch(state, model, hooks, outOfTime));
+      continue;
+    }
     if (state.phase == "prune" && goalsMet(state)) {
       nextPhase(state);
       if (state.phase == "share") state.phase = "polish";  // the goals need no sharing
@@ -354,29 +602,10 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
         continue;
       }
     }
-    // One-shot scores: the resource each proposal buys per point of probe accuracy it costs.
     hooks.progress(state, state.phase + ": scoring " + std::to_string(props.size()) + " proposals");
-    DNNC_ASSIGN(double probe_now, meter_.accuracy(model, probe_));
-    DNNC_ASSIGN(std::vector<double> baseline, timesMeasuredNow(state.current.values, model));
-    int best = -1;
-    double best_score = 0, best_probe = -1;
-    for (size_t i = 0; i < props.size(); ++i) {
-      if (outOfTime()) break;
-      auto candidate = applyText(model, props[i].compress_text);
-      if (!candidate && props[i].move == "filters") {  // the group cannot shrink further
-        for (auto& g : state.groups)
-          if (g.layer == props[i].layer) g.done = true;
-        continue;
-      }
-      if (!candidate) return std::move(candidate).error();
-      const Model& m = *candidate;
-      DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
-      DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
-      const double g = gain(baseline, values);
-      const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
-      if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
-    }
+    DNNC_ASSIGN(auto choice, chooseProposal(state, model, props, outOfTime));
     if (!state.stop_reason.empty()) break;
+    const auto [best, best_probe] = choice;
     if (best < 0) {  // no move buys anything: this phase is over
       DNNC_ASSIGN(bool recovered, recover(state, model, hooks));
       if (!recovered) nextPhase(state);
@@ -412,18 +641,8 @@ Status CompressSearch::run(CompressState& state, Model& model, const CompressHoo
       state.knobs = p.knobs;
       state.groups = p.groups;
       state.accepted.push_back(step.pipeline);
-    } else if (p.move == "filters") {
-      for (auto& g : state.groups)
-        if (g.layer == p.layer && (g.step /= 2) < kMinStep) g.done = true;
-    } else if (p.move == "prune") {
-      for (auto& k : state.knobs)
-        if (k.layer == p.layer && (k.step /= 2) < kMinStep) k.prune_done = true;
-    } else if (p.move == "bits") {
-      for (auto& k : state.knobs)
-        if (k.layer == p.layer) k.bits_done = true;
-    } else if (p.move == "share") {
-      if (state.knobs.front().bits_done) state.phase = "polish";  // neither 6 nor 8 bits keep the accuracy
-      for (auto& k : state.knobs) k.bits_done = true;
+    } else {
+      rejectMove(state, p);
     }
     step.seconds = clock() - step_t0;
     state.steps.push_back(step);

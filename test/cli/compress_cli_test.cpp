@@ -6,6 +6,7 @@
 // model written; bad input exits 3 (2 for bad flags) with one line.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "lib/ir/onnx_io.h"
@@ -227,7 +228,7 @@ TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retra
   auto run = [&](const std::string& budget, const std::string& json) {
     std::vector<std::string> args = compressArgs(dir + "/m", wd,
                                                  {"--target", "macs=0.2", "--accuracy-budget", "1", "--quiet",
-                                                  "--time-budget", budget, "--json", json}, "1");
+                                                  "--stretch-epochs", "0", "--time-budget", budget, "--json", json}, "1");
     args[1] = testData("rescnn.onnx");
     auto r = runDnnc(args);
     INFO(r.err);
@@ -289,13 +290,102 @@ TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retra
   CHECK(std::abs(rebuilt - j["accuracy"]["final"].get<double>()) < 1e-9);
 }
 
+TEST_CASE("compress stretches towards a MAC goal: a cut that meets it, retrained long, kept within the budget", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_stretch");
+  const std::string wd = dir + "/work";
+  // The residual CNN with a budget of 1 point: the uniform cut is expected to keep it after its long
+  // retraining. LeNet-300-100 with 0.05 points: expected to miss it, so that the greedy way and its
+  // bisection run (seconds on this model). Either way the invariants below hold.
+  for (const auto& [model, budget] : {std::pair<std::string, std::string>{"rescnn.onnx", "1"}, {"lenet300.onnx", "0.05"}}) {
+    std::filesystem::remove_all(dir);
+    std::vector<std::string> args = compressArgs(dir + "/m", wd,
+                                                 {"--target", "macs=0.5", "--accuracy-budget", budget, "--quiet",
+                                                  "--stretch-epochs", "1", "--time-budget", "60", "--json",
+                                                  dir + "/report.json"});
+    args[1] = testData(model);
+    const bool batch_norm = model == "rescnn.onnx";
+    auto r = runDnnc(args);
+    INFO(r.err);
+    REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+    const auto j = nlohmann::json::parse(readBytes(dir + "/report.json"));
+    const auto& steps = j["search"]["steps"];
+    INFO(steps.dump(1));
+    REQUIRE(steps.size() >= 2);
+    const double original = j["accuracy"]["original"].get<double>(), floor = original - std::stod(budget);
+    const double macs0 = j["search"]["original"]["values"][0].get<double>();
+
+    // The uniform cut: the share of every filter group that meets the goal, BN statistics re-estimated on
+    // the training part; then one long retraining on the whole training part.
+    CHECK(steps[0]["phase"] == "stretch");
+    CHECK(steps[0]["layer"] == "*");
+    const std::string cut = steps[0]["pipeline"].get<std::string>();
+    CHECK(cut.find("prune-structured(sparsity=") == 0);
+    CHECK((cut.find(",recalibrate-bn(data=\"" + wd + "/train_images.npy\"") != std::string::npos) == batch_norm);
+    CHECK(steps[0]["values"][0].get<double>() <= 0.5 * macs0);
+    CHECK(steps[1]["move"] == "retrain");
+    const std::string retrain = steps[1]["pipeline"].get<std::string>();
+    for (const char* part : {"finetune(", "epochs=1,", "schedule=cosine", "teacher="})
+      CHECK(retrain.find(part) != std::string::npos);
+    CHECK((retrain.find("bn=batch") != std::string::npos) == batch_norm);
+    CHECK(retrain.find("limit=") == std::string::npos);
+    CHECK(steps[1]["values"] == steps[0]["values"]);  // retraining keeps the zeros and the shapes
+
+    // At most one long retraining is kept, it keeps the budget, and exactly the steps of its point are kept
+    // with it; what follows the stretch is the prune phase.
+    int kept_retrains = 0;
+    size_t after_stretch = steps.size();
+    std::string kept_texts, kept_reproduce;
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i]["phase"] != "stretch") {
+        after_stretch = std::min(after_stretch, i);
+        continue;
+      }
+      CHECK(i < after_stretch);
+      if (!steps[i]["accepted"].get<bool>()) continue;
+      kept_texts += (kept_texts.empty() ? "" : ",") + steps[i]["pipeline"].get<std::string>();
+      if (steps[i]["move"] == "retrain") {
+        ++kept_retrains;
+        kept_reproduce = steps[i]["reproduce"].get<std::string>();
+        CHECK(steps[i]["accuracy"].get<double>() >= floor);
+      }
+    }
+    CHECK(kept_retrains <= 1);
+    CHECK(kept_texts == kept_reproduce);  // the kept retraining's point is the kept steps, nothing else
+    if (steps[1]["accuracy"].get<double>() >= floor) {
+      CHECK(steps[0]["accepted"].get<bool>());
+      CHECK(steps[1]["accepted"].get<bool>());
+    } else {
+      CHECK_FALSE(steps[0]["accepted"].get<bool>());
+      CHECK_FALSE(steps[1]["accepted"].get<bool>());
+      // The greedy way: single moves, each with one short retraining round.
+      if (steps.size() > 2 && steps[2]["phase"] == "stretch" && steps[2]["move"] != "retrain")
+        CHECK(steps[2]["pipeline"].get<std::string>().find("limit=1500") != std::string::npos);
+    }
+    if (after_stretch < steps.size()) CHECK(steps[after_stretch]["phase"] == "prune");
+
+    // The report's pipeline, the kept stretch included, rebuilds the final model; ORT scores the two the same.
+    auto rerun = runDnnc({"run", testData(model), "-o", dir + "/rerun.onnx", "--passes",
+                          j["pipeline"].get<std::string>(), "--threads", "1", "--quiet"});
+    INFO(rerun.err);
+    REQUIRE(rerun.exit_code == 0);
+    if (ortRunner().empty()) {
+      WARN("ONNX Runtime not installed: skipping the held-out accuracy check");
+      continue;
+    }
+    const double rebuilt = ortAccuracy(dir + "/rerun.onnx", wd + "/val_images.npy", wd + "/val_labels.npy");
+    CHECK(rebuilt == ortAccuracy(dir + "/m.onnx", wd + "/val_images.npy", wd + "/val_labels.npy"));
+    CHECK(std::abs(rebuilt - j["accuracy"]["final"].get<double>()) < 1e-9);
+    CHECK(rebuilt >= floor);
+  }
+}
+
 TEST_CASE("compress judges a retraining by accuracy alone when latency is measured on the CPU", "[compress-cli]") {
   const std::string dir = scratchDir("compress_measured_latency");
   const std::string wd = dir + "/work";
   auto run = [&](const std::string& budget, const std::string& json) {
     auto r = runDnnc(compressArgs(dir + "/m", wd,
                                   {"--target", "latency=0.2", "--measure", "cpu", "--accuracy-budget", "1", "--quiet",
-                                   "--time-budget", budget, "--json", json}, "1"));
+                                   "--stretch-epochs", "0", "--time-budget", budget, "--json", json}, "1"));
     INFO(r.err);
     REQUIRE((r.exit_code == 0 || r.exit_code == 4));
     return nlohmann::json::parse(readBytes(json))["search"]["steps"];
