@@ -97,6 +97,14 @@ std::string fingerprint(const std::string& model_sha, const CompressOptions& o) 
   return sha256Hex(os.str());
 }
 
+// A compare-table value: counts and bytes as grouped integers, small values (milliseconds) to three
+// significant digits, so that a 0.107 ms latency does not print as 0.
+std::string tableValue(double v) {
+  if (std::abs(v) >= 100 || v == 0) return withThousands(int64_t(std::llround(v)));
+  const int decimals = std::max(0, 2 - int(std::floor(std::log10(std::abs(v)))));
+  return formatFixed(v, decimals);
+}
+
 // Whole numbers as integers (formatDouble writes 90 as 9e+01), others in their shortest exact form.
 std::string csvNumber(double v) {
   if (std::abs(v) < 1e15 && v == std::round(v)) return std::to_string(int64_t(v));
@@ -448,8 +456,7 @@ int runCompress(CompressOptions& o) {
     for (const auto& row : compare) {
       const double b = row["before"].get<double>(), a = row["after"].get<double>();
       const bool pct = row["metric"].get<std::string>().find('%') != std::string::npos;
-      t.addRow({row["metric"].get<std::string>(), pct ? formatFixed(b, 2) : withThousands(int64_t(std::llround(b))),
-                pct ? formatFixed(a, 2) : withThousands(int64_t(std::llround(a))),
+      t.addRow({row["metric"].get<std::string>(), pct ? formatFixed(b, 2) : tableValue(b), pct ? formatFixed(a, 2) : tableValue(a),
                 pct ? formatFixed(a - b, 2) + " pt" : a > 0 && b > 0 ? formatFixed(b / a, 2) + "x" : "-"});
     }
     os << t.render();
