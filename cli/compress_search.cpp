@@ -445,17 +445,27 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
   }
 
   // Then, when that missed the budget, the greedy way: moves with one short retraining round each, while
-  // accuracy stays above the stretch's floor.
+  // accuracy stays above the stretch's floor. With a time budget the way takes at most half of it, so that
+  // its points can still be retrained.
   std::vector<StretchPoint> way;
   std::vector<std::string> way_texts = state.accepted;  // the accepted steps before the stretch, then the way's
   auto current = [&]() -> const Model& { return way.empty() ? model : way.back().model; };
+  size_t within = 0;  // the furthest point of the way that is within the budget as it is (0: none)
+  bool stopped = false;
   while (!kept && goalDistance(goals, work.current.values, state.original.values) > 1.0) {
-    if (out_of_time()) return {};
+    if (out_of_time()) {
+      stopped = true;
+      break;
+    }
+    if (s_.time_budget_s > 0 && clock() - run_t0_ >= s_.time_budget_s / 2) break;
     std::vector<Proposal> props = proposals(work);
     if (props.empty()) break;
     progress("stretch: scoring " + std::to_string(props.size()) + " proposals");
     DNNC_ASSIGN(auto choice, chooseProposal(work, current(), props, out_of_time));
-    if (out_of_time()) return {};
+    if (out_of_time()) {
+      stopped = true;
+      break;
+    }
     if (choice.first < 0) break;
     const double step_t0 = clock();
     const Proposal& p = props[size_t(choice.first)];
@@ -478,15 +488,17 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
       work.knobs = p.knobs;
       work.groups = p.groups;
       way.push_back({std::move(m), after, p.knobs, p.groups, work.steps.size() - 1});
+      if (after.accuracy >= budget_floor) within = way.size();
     } else {
       rejectMove(work, p);
     }
     progress("");
   }
   // The furthest point of the way that keeps the budget after the long retraining: the end point first,
-  // then bisection between the input (which keeps it) and the first point that did not.
-  size_t lo = 0, hi = way.size();  // points 1..way.size(); 0 is the input
-  for (size_t probe = way.size(); probe > lo && probe <= hi;) {
+  // then bisection between the furthest point within the budget as it is (or the input) and the first
+  // point that did not.
+  size_t lo = within, hi = way.size();  // points 1..way.size(); 0 is the input
+  for (size_t probe = way.size(); !stopped && probe > lo && probe <= hi;) {
     if (out_of_time()) break;  // the best point retrained so far stands
     DNNC_ASSIGN(auto retrained, retrainLong(work, way[probe - 1], hooks));
     progressAside(retrained.second);
@@ -499,6 +511,11 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
       hi = probe - 1;
     }
     probe = (lo + hi + 1) / 2;
+  }
+  if (!kept && within > 0) {  // no retrained point went further: the furthest one within the budget as it is
+    StretchPoint& point = way[within - 1];
+    kept = Kept{{}, point.knobs, point.groups, std::move(point.model), point.measures};
+    for (size_t i = 0; i < within; ++i) kept->steps.push_back(way[i].step);
   }
   if (!kept && !state.stop_reason.empty()) {  // stopped with nothing kept: as if never started
     state.seconds = seconds0;
@@ -522,16 +539,23 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
   nextPhase(state);
   state.seconds = seconds0 + (clock() - t0);
   DNNC_TRY(hooks.checkpoint(state, model));
-  hooks.progress(state, kept ? "stretch: kept the point of step " + std::to_string(state.steps[kept->steps[kept->steps.size() - 2]].index) +
-                                   " after its long retraining; the prune phase goes on from it"
-                             : "stretch: no point kept the budget after its long retraining; the prune phase starts "
-                               "from the input");
+  std::string outcome = "stretch: no point kept the budget; the prune phase starts from the input";
+  if (kept) {
+    const CompressStep& last = state.steps[kept->steps.back()];
+    outcome = last.move == "retrain" ? "stretch: kept the point of step " +
+                                           std::to_string(state.steps[kept->steps[kept->steps.size() - 2]].index) +
+                                           " after its long retraining"
+                                     : "stretch: kept step " + std::to_string(last.index) + ", within the budget as it is";
+    outcome += "; the prune phase goes on from it";
+  }
+  hooks.progress(state, outcome);
   return {};
 }
 
 Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
   batch_norm_ = hasBatchNorm(model);  // a resumed search starts here
   const double t0 = clock(), seconds0 = state.seconds;
+  run_t0_ = t0;
   auto elapsed = [&] { return clock() - t0; };
   auto outOfTime = [&] {
     if (hooks.stop_requested()) return state.stop_reason = "interrupted", true;
