@@ -27,6 +27,7 @@
 #include "lib/report/table.h"
 #include "lib/support/atomic_file.h"
 #include "lib/support/format_double.h"
+#include "lib/support/cancellation.h"
 #include "lib/support/sha256.h"
 
 namespace dnnc::cli {
@@ -53,6 +54,7 @@ std::atomic<bool> g_stop{false};
 void (*g_previous)(int) = SIG_DFL;
 
 void onInterrupt(int sig) {
+  requestCancel();  // a retraining in progress stops at its next batch
   if (g_stop.exchange(true)) {
     std::signal(sig, g_previous);
     std::raise(sig);

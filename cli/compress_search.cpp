@@ -10,6 +10,7 @@
 #include "lib/ir/node.h"
 #include "lib/ir/graph.h"
 #include "lib/pass/pipeline.h"
+#include "lib/support/cancellation.h"
 #include "lib/support/format_double.h"
 #include "passes/registry.h"
 
@@ -474,7 +475,12 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
                       .probe_accuracy = choice.second};
     step.pipeline = p.compress_text + "," + finetuneText(index * 8, s_.finetune_samples, 1, s_.lr, false);
     progress("stretch: " + p.move + " " + p.layer + ", retraining");
-    DNNC_ASSIGN(Model m, applyText(current(), step.pipeline));
+    auto retrained_step = applyText(current(), step.pipeline);
+    if (!retrained_step && cancelRequested()) {  // SIGINT or time: what the way has so far stands
+      stopped = true;
+      break;
+    }
+    DNNC_ASSIGN(Model m, std::move(retrained_step));
     DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
     step.accuracy = after.accuracy;
     step.values = after.values;
@@ -500,7 +506,12 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
   size_t lo = within, hi = way.size();  // points 1..way.size(); 0 is the input
   for (size_t probe = way.size(); !stopped && probe > lo && probe <= hi;) {
     if (out_of_time()) break;  // the best point retrained so far stands
-    DNNC_ASSIGN(auto retrained, retrainLong(work, way[probe - 1], hooks));
+    auto long_retrained = retrainLong(work, way[probe - 1], hooks);
+    if (!long_retrained && cancelRequested()) {  // stopped inside: likewise
+      stopped = true;
+      break;
+    }
+    DNNC_ASSIGN(auto retrained, std::move(long_retrained));
     progressAside(retrained.second);
     if (retrained.second.accuracy >= budget_floor) {
       lo = probe;
@@ -517,7 +528,7 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
     kept = Kept{{}, point.knobs, point.groups, std::move(point.model), point.measures};
     for (size_t i = 0; i < within; ++i) kept->steps.push_back(way[i].step);
   }
-  if (!kept && !state.stop_reason.empty()) {  // stopped with nothing kept: as if never started
+  if (!kept && (stopped || !state.stop_reason.empty())) {  // stopped with nothing kept: as if never started
     state.seconds = seconds0;
     return {};
   }
@@ -553,9 +564,24 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
 }
 
 Status CompressSearch::run(CompressState& state, Model& model, const CompressHooks& hooks) {
+  run_t0_ = clock();
+  // A retraining polls this between batches: SIGINT (the command's handler requests it) or the end of the
+  // time budget stops it within a batch instead of after its epochs (the stretch retrains for minutes).
+  if (s_.time_budget_s > 0) setCancelDeadline(run_t0_ + s_.time_budget_s);
+  const double seconds0 = state.seconds;
+  Status searched = search(state, model, hooks);
+  const bool cancelled = cancelRequested();
+  clearCancel();
+  if (searched.ok() || !cancelled) return searched;
+  // Stopped inside a step: the search ends at the last step it finished (model and state are those).
+  state.stop_reason = hooks.stop_requested() ? "interrupted" : "time budget spent";
+  state.seconds = seconds0 + (clock() - run_t0_);
+  return {};
+}
+
+Status CompressSearch::search(CompressState& state, Model& model, const CompressHooks& hooks) {
   batch_norm_ = hasBatchNorm(model);  // a resumed search starts here
-  const double t0 = clock(), seconds0 = state.seconds;
-  run_t0_ = t0;
+  const double t0 = run_t0_, seconds0 = state.seconds;
   auto elapsed = [&] { return clock() - t0; };
   auto outOfTime = [&] {
     if (hooks.stop_requested()) return state.stop_reason = "interrupted", true;

@@ -195,6 +195,8 @@ class CompressSearch {
   static std::string pruneText(const std::vector<LayerKnob>& knobs);
   static std::string shareText(const std::vector<LayerKnob>& knobs);
   Expected<Model> applyText(const Model& model, const std::string& text) const;
+  // run()'s loop; run() adds the cancellation of a retraining in progress (SIGINT, time budget).
+  Status search(CompressState& state, Model& model, const CompressHooks& hooks);
   // Advances to the next phase; false when the search is over.
   bool nextPhase(CompressState& state) const;
   // Before a share or reprune phase ends short of a size goal: a recover step (see above). True when it

@@ -8,6 +8,7 @@
 
 #include "lib/exec/executor.h"
 #include "lib/exec/top_class.h"
+#include "lib/support/cancellation.h"
 #include "lib/train/frozen_bn_scaling.h"
 #include "lib/train/tape.h"
 
@@ -208,6 +209,8 @@ class Trainer {
     EpochReport er;
     er.epoch = e + 1;
     for (int64_t first = 0; first < train_.samples(); first += o_.batch) {
+      // dnnc compress's SIGINT or time budget: an epoch of a large set takes minutes.
+      if (cancelRequested()) return Error(Exit::Target, "training stopped early (interrupted or out of time)");
       const int64_t n = std::min(o_.batch, train_.samples() - first);
       DNNC_TRY(tape_.forward(train_.batch(order_, first, n), Phase::Train));
       labels_.clear();
