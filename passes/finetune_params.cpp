@@ -1,5 +1,7 @@
 #include "passes/finetune_params.h"
 
+#include "lib/support/glob.h"
+
 namespace dnnc {
 
 const ParamFields<FinetuneParams>& FinetuneParams::fields() {
@@ -28,7 +30,8 @@ const ParamFields<FinetuneParams>& FinetuneParams::fields() {
                  "BatchNormalization while training: frozen running statistics or batch statistics", {"frozen", "batch"})
           .field("seed", &P::seed, "", "shuffling seed (default: the pipeline's --seed)")
           .field("shared-values", &P::shared_values, "256",
-                 "a weight with at most this many distinct nonzero values trains with them tied (stays shared); 0: never");
+                 "a weight with at most this many distinct nonzero values trains with them tied (stays shared); 0: never")
+          .field("freeze", &P::freeze, "", "parameters left as they are: initializer names or globs, comma-separated");
   return f;
 }
 
@@ -56,6 +59,7 @@ Expected<train::FinetuneJob> finetuneJobFromParams(const FinetuneParams& p) {
   o.bn_batch_stats = p.bn == "batch";
   if (p.seed) o.seed = static_cast<uint64_t>(*p.seed);
   o.shared_values = p.shared_values;
+  if (p.freeze) o.freeze = splitList(*p.freeze);
   if (o.epochs < 0 || o.batch <= 0) return Error(Exit::Usage, "epochs must be >= 0 and batch positive");
   if (o.shared_values < 0) return Error(Exit::Usage, "shared-values must be >= 0");
   if (o.optimizer.lr <= 0) return Error(Exit::Usage, "lr must be positive");

@@ -9,6 +9,7 @@
 #include "lib/exec/executor.h"
 #include "lib/exec/top_class.h"
 #include "lib/support/cancellation.h"
+#include "lib/support/glob.h"
 #include "lib/train/frozen_bn_scaling.h"
 #include "lib/train/tape.h"
 
@@ -180,6 +181,18 @@ class Trainer {
       rep.shared[i].values_after = static_cast<int64_t>(distinctNonzero(tape_.param(shared_params_[i])).size());
   }
 
+  // The parameters `freeze` names; every pattern must name one.
+  Status findFrozen() {
+    frozen_.assign(static_cast<size_t>(tape_.numParams()), 0);
+    for (const std::string& pattern : o_.freeze) {
+      bool any = false;
+      for (int k = 0; k < tape_.numParams(); ++k)
+        if (globMatch(pattern, tape_.paramName(k))) frozen_[static_cast<size_t>(k)] = 1, any = true;
+      if (!any) return Error(Exit::Usage, "freeze: '", pattern, "' names no trained parameter");
+    }
+    return {};
+  }
+
   void useBnScaling(FrozenBnScaling s) { bn_scaling_ = std::move(s); }
 
   std::vector<Buf> saveParams() {
@@ -261,7 +274,7 @@ class Trainer {
 
   void update(double lr) {
     for (int k = 0; k < tape_.numParams(); ++k) {
-      if (bn_scaling_.holds(k)) continue;
+      if (bn_scaling_.holds(k) || frozen_[static_cast<size_t>(k)]) continue;
       Buf& g = tape_.paramGrad(k);
       Buf& p = tape_.param(k);
       const auto& keep = keep_[static_cast<size_t>(k)];
@@ -299,6 +312,7 @@ class Trainer {
   std::vector<std::vector<uint8_t>> keep_;
   std::vector<TiedValues> tied_;     // per parameter; empty cls: trained freely
   std::vector<int> shared_params_;   // the parameter of each FinetuneReport::shared entry
+  std::vector<uint8_t> frozen_;      // per parameter: left as it is (FinetuneOptions::freeze)
   FrozenBnScaling bn_scaling_;
   Buf grad_, tbatch_;
   std::vector<int64_t> labels_;
@@ -327,6 +341,7 @@ Expected<FinetuneReport> finetune(Model& model, const Dataset& train, const Buf*
   Trainer trainer(*tape, train, teacher, o, progress);
   trainer.findMasks(rep);
   trainer.findShared(rep);
+  DNNC_TRY(trainer.findFrozen());
   // SGD through frozen BN takes the folded model's steps (see frozen_bn_scaling.h).
   if (!o.bn_batch_stats && o.optimizer.kind == "sgd") {
     FrozenBnScaling s = FrozenBnScaling::find(model, *tape);

@@ -36,6 +36,9 @@ struct FinetuneOptions {
   // A weight matrix/kernel with at most this many distinct nonzero values (and at least 1.25 nonzero
   // weights per value) trains with its values tied, as a shared layer; 0: every weight trains freely.
   int64_t shared_values = 256;
+  // Parameters (initializer names or globs) left as they are: e.g. biases shared after training, which
+  // the weights then learn around.
+  std::vector<std::string> freeze;
   uint64_t seed = 0;
   int threads = 0;
 };

@@ -257,6 +257,36 @@ TEST_CASE("share: layer-bits gives named layers their own width; re-sharing a sh
   }
 }
 
+TEST_CASE("share: bias-bits clusters each Conv/Gemm bias too, as plain floats at their nearest centroid") {
+  auto m = convGemm();
+  Model none = runPasses(m, "share(bits=3,materialize=true)");
+  CHECK(weightOf(none.proto, "bf") == weightOf(m, "bf"));  // bias-bits=0: the bias is left alone
+  for (const std::string method : {"linear-lloyd", "optimal-1d"}) {
+    INFO(method);
+    Model a = runPasses(m, "share(bits=3,bias-bits=2,method=" + method + ")");  // the Gather form for weights
+    const std::vector<float> b = weightOf(m, "bf"), q = weightOf(a.proto, "bf");
+    REQUIRE(q.size() == b.size());
+    std::set<float> book(q.begin(), q.end());
+    CHECK(book.size() <= 4);  // 2 bits, no zeros: at most 4 values
+    CHECK(book.size() > 1);
+    for (size_t i = 0; i < b.size(); ++i) {
+      float best = *book.begin();
+      for (float c : book)
+        if (std::abs(b[i] - c) < std::abs(b[i] - best)) best = c;
+      CHECK(std::abs(b[i] - q[i]) <= std::abs(b[i] - best) + 1e-6f);
+    }
+  }
+  // A width outside 0..16 is a usage error.
+  Model model;
+  model.proto = m;
+  auto p = parsePipeline("share(bias-bits=17)", builtinPasses());
+  REQUIRE(p.ok());
+  PassContext ctx;
+  auto r = runPipeline(model, *p, builtinPasses(), ctx);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Exit::Usage);
+}
+
 TEST_CASE("share refuses a weight with inf or NaN values, naming it, instead of a codebook of NaNs") {
   for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
                     std::numeric_limits<float>::quiet_NaN()}) {

@@ -100,6 +100,25 @@ TEST_CASE("finetune: the same seed and threads give the same weights", "[train][
   CHECK(weights(a, "fc2.weight") != weights(c, "fc2.weight"));
 }
 
+TEST_CASE("finetune: freeze leaves the named parameters as they are and trains the others", "[train][finetune]") {
+  Model base = bundled("lenet300");
+  train::Dataset d = trainSet(base, 256);
+  train::FinetuneOptions o;
+  o.batch = 32;
+  o.threads = 1;
+  o.freeze = {"fc1.bias", "fc2.*"};
+  Model m = base;
+  REQUIRE(train::finetune(m, d, nullptr, nullptr, o).ok());
+  for (const char* frozen : {"fc1.bias", "fc2.weight", "fc2.bias"}) CHECK(weights(m, frozen) == weights(base, frozen));
+  for (const char* trained : {"fc1.weight", "fc3.weight", "fc3.bias"}) CHECK(weights(m, trained) != weights(base, trained));
+  // A pattern that names no parameter is a usage error, not a silent no-op.
+  o.freeze = {"fc9.bias"};
+  Model n = base;
+  auto r = train::finetune(n, d, nullptr, nullptr, o);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code() == Exit::Usage);
+}
+
 TEST_CASE("finetune: label-free distillation moves a pruned student towards its teacher", "[train][finetune]") {
   Model teacher = bundled("lenet5");
   Model student = teacher;
