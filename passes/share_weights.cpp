@@ -175,15 +175,8 @@ class ShareWeights : public Pass {
       elements += numel;
       sse += s.sse;
       signal += s.signal;
-      const double mse = s.sse / double(numel);
       ctx.log->rewrite(materialize_ ? "share (materialized)" : "share as Gather(codebook, indices)", {tg.node},
-                       SharedLayerResult{.weight = tg.weight,
-                                         .bits = bits,
-                                         .codebook_size = int64_t(s.codebook.size()),
-                                         .nonzeros = int64_t(s.nonzeros),
-                                         .elements = numel,
-                                         .mse = mse,
-                                         .sqnr_db = s.sse > 0 ? std::optional<double>(10 * std::log10(s.signal / s.sse)) : std::nullopt});
+                       sharedResult(tg.weight, bits, s, numel));
     }
     ctx.log->summary = {{"layers", shared}, {"method", method_}, {"weights", elements},
                         {"mse", elements ? sse / double(elements) : 0.0},
@@ -218,16 +211,19 @@ class ShareWeights : public Pass {
     for (size_t i = 0; i < s.indices.size(); ++i) b[i] = s.codebook[s.indices[i]];
     if (copy.numel() > 0) graph.setWeight(tg.bias, copy);
     else graph.weightEditedInPlace(tg.bias);
-    const double mse = s.sse / double(b.size());
-    log.rewrite("share bias (materialized)", {tg.node},
-                SharedLayerResult{.weight = tg.bias,
-                                  .bits = bias_bits_,
-                                  .codebook_size = int64_t(s.codebook.size()),
-                                  .nonzeros = s.nonzeros,
-                                  .elements = int64_t(b.size()),
-                                  .mse = mse,
-                                  .sqnr_db = s.sse > 0 ? std::optional<double>(10 * std::log10(s.signal / s.sse)) : std::nullopt});
+    log.rewrite("share bias (materialized)", {tg.node}, sharedResult(tg.bias, bias_bits_, s, int64_t(b.size())));
     return {};
+  }
+
+  // What the report says of one shared tensor of `elements` values.
+  static SharedLayerResult sharedResult(const std::string& name, int bits, const Shared& s, int64_t elements) {
+    return SharedLayerResult{.weight = name,
+                             .bits = bits,
+                             .codebook_size = int64_t(s.codebook.size()),
+                             .nonzeros = s.nonzeros,
+                             .elements = elements,
+                             .mse = s.sse / double(elements),
+                             .sqnr_db = s.sse > 0 ? std::optional<double>(10 * std::log10(s.signal / s.sse)) : std::nullopt};
   }
 
   // Every weight layer (lib/analysis/weight_layers.h): convolutions take conv-bits, the rest fc-bits.

@@ -53,6 +53,20 @@ std::vector<float> weightOf(const onnx::ModelProto& m, const std::string& name) 
   return {};
 }
 
+// Every nonzero of `w` sits, in `q`, at a value of q's that is nearest to it (k-means' assignment).
+void checkAtNearestValue(const std::vector<float>& w, const std::vector<float>& q) {
+  std::set<float> book(q.begin(), q.end());
+  book.erase(0.0f);
+  REQUIRE(!book.empty());
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] == 0.0f) continue;
+    float best = *book.begin();
+    for (float c : book)
+      if (std::abs(w[i] - c) < std::abs(w[i] - best)) best = c;
+    CHECK(std::abs(w[i] - q[i]) <= std::abs(w[i] - best) + 1e-6f);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("share: Gather(codebook, indices) with uint8 indices, zeros exact, same outputs as materialized in ORT") {
@@ -103,15 +117,7 @@ TEST_CASE("share: each nonzero goes to its nearest centroid and optimal-1d has t
   Model a = runPasses(m, "share(bits=3,materialize=true)", &lloyd);
   Model b = runPasses(m, "share(bits=3,materialize=true,method=optimal-1d)", &opt);
   auto w = weightOf(m, "wf"), qa = weightOf(a.proto, "wf"), qb = weightOf(b.proto, "wf");
-  std::set<float> book(qa.begin(), qa.end());
-  book.erase(0.0f);
-  for (size_t i = 0; i < w.size(); ++i) {
-    if (w[i] == 0.0f) continue;
-    float best = *book.begin();
-    for (float c : book)
-      if (std::abs(w[i] - c) < std::abs(w[i] - best)) best = c;
-    CHECK(std::abs(w[i] - qa[i]) <= std::abs(w[i] - best) + 1e-6f);
-  }
+  checkAtNearestValue(w, qa);
   double ea = 0, eb = 0;
   for (size_t i = 0; i < w.size(); ++i) ea += (w[i] - qa[i]) * (w[i] - qa[i]), eb += (w[i] - qb[i]) * (w[i] - qb[i]);
   CHECK(eb <= ea * (1 + 1e-9));
@@ -269,22 +275,9 @@ TEST_CASE("share: bias-bits clusters each Conv/Gemm bias too, as plain floats at
     std::set<float> book(q.begin(), q.end());
     CHECK(book.size() <= 4);  // 2 bits, no zeros: at most 4 values
     CHECK(book.size() > 1);
-    for (size_t i = 0; i < b.size(); ++i) {
-      float best = *book.begin();
-      for (float c : book)
-        if (std::abs(b[i] - c) < std::abs(b[i] - best)) best = c;
-      CHECK(std::abs(b[i] - q[i]) <= std::abs(b[i] - best) + 1e-6f);
-    }
+    checkAtNearestValue(b, q);
   }
-  // A width outside 0..16 is a usage error.
-  Model model;
-  model.proto = m;
-  auto p = parsePipeline("share(bias-bits=17)", builtinPasses());
-  REQUIRE(p.ok());
-  PassContext ctx;
-  auto r = runPipeline(model, *p, builtinPasses(), ctx);
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.error().code() == Exit::Usage);
+  CHECK(pipelineError(m, "share(bias-bits=17)").code() == Exit::Usage);  // a width outside 0..16
 }
 
 TEST_CASE("share refuses a weight with inf or NaN values, naming it, instead of a codebook of NaNs") {
