@@ -42,6 +42,10 @@ namespace {
 // GEMMs with at most this many output positions per call keep packed weights (see above).
 constexpr int64_t kKeepPackedMaxColumns = 1024;
 
+// Splitting a GEMM's output channels among the threads, rather than its output positions, needs this
+// many row panels per thread (see the task split in run()).
+constexpr int64_t kMinPanelsPerThread = 4;
+
 // Output maps at most this wide go to the direct convolution (conv_direct.h) where it applies.
 constexpr int64_t kDirectMaxWidth = 16;
 
@@ -305,11 +309,13 @@ struct ConvKernel {
       per = std::min(P, col_budget);
       if (per >= OW) per = per / OW * OW;  // whole output rows: im2col's fast path
     }
-    if (may_thread && nblocks * group * ((units + per - 1) / per) < threads && units >= 2 * threads)
-      per = (units + threads - 1) / threads;
-    const int64_t blocks = (units + per - 1) / per;
-    // Output-channel blocks when the position blocks alone cannot feed the threads.
+    // When the position blocks alone cannot feed the threads: output-channel blocks if every thread gets
+    // several row panels, else narrower position blocks.
     const int64_t mr = gemm::rowPanel();
+    const bool starved = may_thread && nblocks * group * ((units + per - 1) / per) < threads;
+    const bool split_channels = starved && Mg >= kMinPanelsPerThread * mr * threads;
+    if (starved && !split_channels && units >= 2 * threads) per = (units + threads - 1) / threads;
+    const int64_t blocks = (units + per - 1) / per;
     int64_t mblocks = 1;
     if (may_thread && nblocks * group * blocks < threads) mblocks = std::min<int64_t>(threads, (Mg + mr - 1) / mr);
     const int64_t mchunk = ((Mg + mblocks - 1) / mblocks + mr - 1) / mr * mr;

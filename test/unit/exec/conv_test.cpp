@@ -104,6 +104,11 @@ TEST_CASE("Conv matches a naive loop", "[exec][conv]") {
       {{1, 3, 17, 5}, {2, 3, 4, 2}, 1, {3, 2}, {2, 1}, {3, 0, 1, 1}},     // odd everything
       {{2, 4, 20}, {6, 2, 3}, 2, {2}, {3}, {2, 1}},                       // 1-D
       {{1, 2, 5, 6, 7}, {3, 2, 2, 3, 2}, 1, {1, 2, 1}, {2, 1, 1}, {1, 0, 1, 0, 1, 1}},  // 3-D
+      // Batch 1 with one block of positions: on two threads the output channels split (100 is not a
+      // multiple of a row panel), or with few channels the positions do.
+      {{1, 32, 14, 14}, {100, 32, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},  // pointwise
+      {{1, 8, 20, 20}, {100, 8, 3, 3}, 1, {1, 1}, {1, 1}, {1, 1, 1, 1}},    // wide rows
+      {{1, 64, 20, 20}, {24, 64, 1, 1}, 1, {1, 1}, {1, 1}, {0, 0, 0, 0}},   // positions split
   };
   uint32_t seed = 10;
   for (const auto& cc : cases)
