@@ -56,6 +56,9 @@ inline BroadcastPlan planBroadcast(std::span<const int64_t> a, std::span<const i
   return p;
 }
 
+// Elements per thread below which an elementwise op stays on one thread.
+constexpr int64_t kMinElementsPerThread = int64_t{1} << 17;
+
 // out[i] = f(a[.], b[.]) over the broadcast shape.
 template <class A, class B, class R, class F>
 void broadcastApply(const BroadcastPlan& p, const A* a, const B* b, R* out, int threads, F f) {
@@ -67,32 +70,52 @@ void broadcastApply(const BroadcastPlan& p, const A* a, const B* b, R* out, int 
   const int rank = static_cast<int>(p.dims.size());
   const int64_t inner = p.dims.back(), ia = p.sa.back(), ib = p.sb.back();
   const int64_t outer = p.numel / inner;
-  parallelFor(outer, threads, std::max<int64_t>(1, (1 << 17) / std::max<int64_t>(inner, 1)), [&](int64_t ob, int64_t oe) {
-    std::vector<int64_t> idx(rank, 0);
-    int64_t offa = 0, offb = 0;
-    int64_t rem = ob;
+  // Elements [i0, i1) of inner run o.
+  auto span = [&](int64_t o, int64_t offa, int64_t offb, int64_t i0, int64_t i1) {
+    R* y = out + o * inner;
+    const A* pa = a + offa;
+    const B* pb = b + offb;
+    if (ia == 1 && ib == 1) {
+      for (int64_t i = i0; i < i1; ++i) y[i] = f(pa[i], pb[i]);
+    } else if (ia == 1) {
+      const B vb = *pb;
+      for (int64_t i = i0; i < i1; ++i) y[i] = f(pa[i], vb);
+    } else if (ib == 1) {
+      const A va = *pa;
+      for (int64_t i = i0; i < i1; ++i) y[i] = f(va, pb[i]);
+    } else {
+      const R v = f(*pa, *pb);
+      for (int64_t i = i0; i < i1; ++i) y[i] = v;
+    }
+  };
+  // The operands' offsets of inner run o.
+  auto offsets = [&](int64_t o, std::vector<int64_t>& idx, int64_t& offa, int64_t& offb) {
+    offa = offb = 0;
     for (int d = rank - 2; d >= 0; --d) {
-      idx[d] = rem % p.dims[d];
-      rem /= p.dims[d];
+      idx[d] = o % p.dims[d];
+      o /= p.dims[d];
       offa += idx[d] * p.sa[d];
       offb += idx[d] * p.sb[d];
     }
+  };
+  if (outer < threads && inner >= 2 * kMinElementsPerThread) {
+    // Fewer runs than threads (same-shape operands collapse to one run, a scalar operand too): each run
+    // is split among the threads instead.
+    std::vector<int64_t> idx(rank, 0);
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t offa, offb;
+      offsets(o, idx, offa, offb);
+      parallelFor(inner, threads, kMinElementsPerThread, [&](int64_t i0, int64_t i1) { span(o, offa, offb, i0, i1); });
+    }
+    return;
+  }
+  parallelFor(outer, threads, std::max<int64_t>(1, kMinElementsPerThread / std::max<int64_t>(inner, 1)),
+              [&](int64_t ob, int64_t oe) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t offa, offb;
+    offsets(ob, idx, offa, offb);
     for (int64_t o = ob; o < oe; ++o) {
-      R* y = out + o * inner;
-      const A* pa = a + offa;
-      const B* pb = b + offb;
-      if (ia == 1 && ib == 1) {
-        for (int64_t i = 0; i < inner; ++i) y[i] = f(pa[i], pb[i]);
-      } else if (ia == 1) {
-        const B vb = *pb;
-        for (int64_t i = 0; i < inner; ++i) y[i] = f(pa[i], vb);
-      } else if (ib == 1) {
-        const A va = *pa;
-        for (int64_t i = 0; i < inner; ++i) y[i] = f(va, pb[i]);
-      } else {
-        const R v = f(*pa, *pb);
-        for (int64_t i = 0; i < inner; ++i) y[i] = v;
-      }
+      span(o, offa, offb, 0, inner);
       for (int d = rank - 2; d >= 0; --d) {  // advance the outer index
         offa += p.sa[d];
         offb += p.sb[d];

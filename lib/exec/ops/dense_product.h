@@ -12,7 +12,14 @@
 
 namespace dnnc::ops {
 
+// Row parts need at least this many rows per thread; fewer rows split by columns (see denseProduct).
+constexpr int64_t kMinRowsPerPart = 64;
+
 // packed: B already packed (constant weights), or nullptr to pack per call.
+// Threads take row ranges of Y when A has enough rows (a transformer's or ConvNeXt's MatMul over every
+// position: 3136 x 384 times 384 x 96): each part then packs only its own rows of A, where column parts
+// each pack all of A, and a narrow N (three 32-column panels) cannot be split evenly. Otherwise (batch
+// rows of a fully-connected layer) they take column ranges.
 inline void denseProduct(KernelContext& ctx, gemm::MatrixRef A, gemm::MatrixRef B, float* y, const gemm::Epilogue& ep,
                          const gemm::PackedB* packed = nullptr) {
   const int64_t M = A.rows, N = B.cols;
@@ -20,25 +27,30 @@ inline void denseProduct(KernelContext& ctx, gemm::MatrixRef A, gemm::MatrixRef 
   const int threads = macs >= 1e6 * ctx.threads() ? ctx.threads() : 1;
   const bool row = M == 1 && A.cs == 1;
   ctx.noteKernel(row ? "dense row" : "dense gemm");
-  const int64_t align = row ? 4 : gemm::columnPanel();
-  const int64_t chunk = ((N + threads - 1) / threads + align - 1) / align * align;
-  const int64_t parts = (N + chunk - 1) / chunk;
+  const bool by_rows = !row && threads > 1 && M >= kMinRowsPerPart * threads;
+  const int64_t extent = by_rows ? M : N;
+  const int64_t align = by_rows ? gemm::rowPanel() : row ? 4 : gemm::columnPanel();
+  const int64_t chunk = ((extent + threads - 1) / threads + align - 1) / align * align;
+  const int64_t parts = (extent + chunk - 1) / chunk;
   auto part = [&](int64_t t) {
-    const int64_t n0 = t * chunk, n1 = std::min(N, n0 + chunk);
+    const int64_t i0 = t * chunk, i1 = std::min(extent, i0 + chunk);
     gemm::Epilogue e = ep;
-    if (e.col_bias) e.col_bias += n0;
-    if (row) {
-      gemm::multiplyRow(A.data, B, n0, n1, y + n0, e);
-      return;
+    gemm::MatrixRef a = A, b = B;
+    float* c = y;
+    if (by_rows) {
+      if (e.row_bias) e.row_bias += i0;
+      a.data += i0 * A.rs;
+      a.rows = i1 - i0;
+      c += i0 * N;
+      if (packed) return gemm::multiply(a, *packed, 0, N, c, N, e);
+      return gemm::multiply(a, b, c, N, e);
     }
-    if (packed) {
-      gemm::multiply(A, *packed, n0, n1, y + n0, N, e);
-      return;
-    }
-    gemm::MatrixRef Bp = B;
-    Bp.data += n0 * B.cs;
-    Bp.cols = n1 - n0;
-    gemm::multiply(A, Bp, y + n0, N, e);
+    if (e.col_bias) e.col_bias += i0;
+    if (row) return gemm::multiplyRow(A.data, B, i0, i1, y + i0, e);
+    if (packed) return gemm::multiply(A, *packed, i0, i1, y + i0, N, e);
+    b.data += i0 * B.cs;
+    b.cols = i1 - i0;
+    gemm::multiply(A, b, y + i0, N, e);
   };
   if (parts > 1) {
     parallelTasks(static_cast<int>(parts), parts, [&](int64_t t, int) { part(t); });

@@ -277,6 +277,85 @@ g (float[5,3] A, float[2,1,4,5] P, float[3,5,2] Q) => (float[3,4] G, float[2,3,4
   }
 }
 
+// Naive C[i][j] = sum_k A[i][k] B[k][j] (+ bias[j]) for row-major A (M x K) and B (K x N).
+static Tensor naiveProduct(const Tensor& a, const Tensor& b, const Tensor* bias) {
+  const int64_t M = a.dims()[0], K = a.dims()[1], N = b.dims()[1];
+  Tensor c(DType::Float, {M, N});
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = bias ? bias->data<float>()[j] : 0.0;
+      for (int64_t k = 0; k < K; ++k) acc += double{a.data<float>()[i * K + k]} * b.data<float>()[k * N + j];
+      c.data<float>()[i * N + j] = static_cast<float>(acc);
+    }
+  return c;
+}
+
+TEST_CASE("Gemm and MatMul split their rows or their columns among threads and match naive products", "[exec]") {
+  // Many rows (every position of a map): row parts, with constant weights (kept packed) and with weights
+  // computed at run time; 32 rows (a batch): column parts. 400 and 300 rows are not multiples of a row
+  // panel, 80 and 70 columns not of a column panel.
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[400,96] X, float[96,80] R, float[300,128] A, float[32,512] S) => (float[400,80] Y, float[400,80] Z, float[300,70] G, float[32,200] H) {
+  Y = MatMul (X, W)
+  Z = MatMul (X, R)
+  G = Gemm <transB = 1> (A, B, C)
+  H = Gemm (S, D, E)
+})");
+  Tensor w = randomTensor({96, 80}, 21), bt = randomTensor({70, 128}, 22), c = randomTensor({70}, 23);
+  Tensor d = randomTensor({512, 200}, 24), e = randomTensor({200}, 25);
+  addInitializer(m, "W", w);
+  addInitializer(m, "B", bt);
+  addInitializer(m, "C", c);
+  addInitializer(m, "D", d);
+  addInitializer(m, "E", e);
+  Tensor x = randomTensor({400, 96}, 26), r = randomTensor({96, 80}, 27), a = randomTensor({300, 128}, 28);
+  Tensor sx = randomTensor({32, 512}, 29);
+  Tensor b(DType::Float, {128, 70});  // B transposed, for the naive product
+  for (int64_t i = 0; i < 70; ++i)
+    for (int64_t k = 0; k < 128; ++k) b.data<float>()[k * 70 + i] = bt.data<float>()[i * 128 + k];
+  const Tensor want[4] = {naiveProduct(x, w, nullptr), naiveProduct(x, r, nullptr), naiveProduct(a, b, &c),
+                          naiveProduct(sx, d, &e)};
+  for (int threads : {1, 2, 3}) {
+    auto exec = makeExecutor(m, threads);
+    for (int rep = 0; rep < 2; ++rep) {
+      auto out = runOk(*exec, {&x, &r, &a, &sx});
+      for (int i = 0; i < 4; ++i) {
+        INFO("output " << i << ", threads " << threads << ", run " << rep);
+        CHECK(closeness(out[i], want[i]) <= 1.0);
+      }
+    }
+  }
+}
+
+TEST_CASE("Add and Mul over more elements than one thread takes match a plain loop on any thread count", "[exec]") {
+  // Same shapes collapse to a single run, a scalar operand too, and [2, n] + [2, 1] to two runs: fewer
+  // runs than threads, so each run is split among them.
+  constexpr int64_t n = 300001;
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,300001] P, float[2,300001] Q, float[2,1] V) => (float[2,300001] S, float[2,300001] T, float[2,300001] U) {
+  S = Add (P, Q)
+  T = Mul (P, K)
+  U = Add (P, V)
+})");
+  Tensor k(DType::Float, {});
+  k.data<float>()[0] = 0.75f;
+  addInitializer(m, "K", k);
+  Tensor p = randomTensor({2, n}, 31), q = randomTensor({2, n}, 32), v = randomTensor({2, 1}, 33);
+  for (int threads : {1, 2, 3}) {
+    auto exec = makeExecutor(m, threads);
+    auto out = runOk(*exec, {&p, &q, &v});
+    INFO("threads " << threads);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < 2 * n; ++i) {
+      const float x = p.data<float>()[i];
+      wrong += out[0].data<float>()[i] != x + q.data<float>()[i];
+      wrong += out[1].data<float>()[i] != x * 0.75f;
+      wrong += out[2].data<float>()[i] != x + v.data<float>()[i / n];
+    }
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("the op table lists every op of the issue", "[exec]") {
   for (const char* op : {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
                          "PRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
