@@ -356,6 +356,32 @@ g (float[2,300001] P, float[2,300001] Q, float[2,1] V) => (float[2,300001] S, fl
   }
 }
 
+TEST_CASE("Concat of more bytes than one thread copies matches a plain join on any thread count", "[exec]") {
+  // Batch 1 (one outer index: each input's block cut into pieces) and batch 40 (outer ranges).
+  Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,3,300,300] A, float[1,5,300,300] B, float[40,3,60,60] C, float[40,2,60,60] D) => (float[1,8,300,300] Y, float[40,5,60,60] Z) {
+  Y = Concat <axis = 1> (A, B)
+  Z = Concat <axis = 1> (C, D)
+})");
+  Tensor a = randomTensor({1, 3, 300, 300}, 41), b = randomTensor({1, 5, 300, 300}, 42);
+  Tensor c = randomTensor({40, 3, 60, 60}, 43), d = randomTensor({40, 2, 60, 60}, 44);
+  for (int threads : {1, 2, 3}) {
+    auto exec = makeExecutor(m, threads);
+    auto out = runOk(*exec, {&a, &b, &c, &d});
+    INFO("threads " << threads);
+    int64_t wrong = 0;
+    const int64_t plane = 300 * 300;
+    for (int64_t i = 0; i < 8 * plane; ++i)
+      wrong += out[0].data<float>()[i] != (i < 3 * plane ? a.data<float>()[i] : b.data<float>()[i - 3 * plane]);
+    const int64_t small = 60 * 60;
+    for (int64_t n = 0; n < 40; ++n)
+      for (int64_t i = 0; i < 5 * small; ++i)
+        wrong += out[1].data<float>()[n * 5 * small + i] !=
+                 (i < 3 * small ? c.data<float>()[n * 3 * small + i] : d.data<float>()[n * 2 * small + i - 3 * small]);
+    CHECK(wrong == 0);
+  }
+}
+
 TEST_CASE("the op table lists every op of the issue", "[exec]") {
   for (const char* op : {"Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu",
                          "PRelu", "Clip", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax",
