@@ -292,14 +292,15 @@ static Tensor naiveProduct(const Tensor& a, const Tensor& b, const Tensor* bias)
 
 TEST_CASE("Gemm and MatMul split their rows or their columns among threads and match naive products", "[exec]") {
   // Many rows (every position of a map): row parts, with constant weights (kept packed) and with weights
-  // computed at run time; 32 rows (a batch): column parts. 400 and 300 rows are not multiples of a row
-  // panel, 80 and 70 columns not of a column panel.
+  // computed at run time; 32 rows (a batch): column parts; one row (batch 1, the row kernel): column
+  // parts. 400 and 300 rows are not multiples of a row panel, 80 and 70 columns not of a column panel.
   Model m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
-g (float[400,96] X, float[96,80] R, float[300,128] A, float[32,512] S) => (float[400,80] Y, float[400,80] Z, float[300,70] G, float[32,200] H) {
+g (float[400,96] X, float[96,80] R, float[300,128] A, float[32,512] S, float[1,1000] O) => (float[400,80] Y, float[400,80] Z, float[300,70] G, float[32,200] H, float[1,600] F) {
   Y = MatMul (X, W)
   Z = MatMul (X, R)
   G = Gemm <transB = 1> (A, B, C)
   H = Gemm (S, D, E)
+  F = Gemm <transB = 1> (O, U, V)
 })");
   Tensor w = randomTensor({96, 80}, 21), bt = randomTensor({70, 128}, 22), c = randomTensor({70}, 23);
   Tensor d = randomTensor({512, 200}, 24), e = randomTensor({200}, 25);
@@ -308,18 +309,24 @@ g (float[400,96] X, float[96,80] R, float[300,128] A, float[32,512] S) => (float
   addInitializer(m, "C", c);
   addInitializer(m, "D", d);
   addInitializer(m, "E", e);
+  Tensor u = randomTensor({600, 1000}, 34), v = randomTensor({600}, 35), o = randomTensor({1, 1000}, 36);
+  addInitializer(m, "U", u);
+  addInitializer(m, "V", v);
+  Tensor ut(DType::Float, {1000, 600});
+  for (int64_t i = 0; i < 600; ++i)
+    for (int64_t k = 0; k < 1000; ++k) ut.data<float>()[k * 600 + i] = u.data<float>()[i * 1000 + k];
   Tensor x = randomTensor({400, 96}, 26), r = randomTensor({96, 80}, 27), a = randomTensor({300, 128}, 28);
   Tensor sx = randomTensor({32, 512}, 29);
   Tensor b(DType::Float, {128, 70});  // B transposed, for the naive product
   for (int64_t i = 0; i < 70; ++i)
     for (int64_t k = 0; k < 128; ++k) b.data<float>()[k * 70 + i] = bt.data<float>()[i * 128 + k];
-  const Tensor want[4] = {naiveProduct(x, w, nullptr), naiveProduct(x, r, nullptr), naiveProduct(a, b, &c),
-                          naiveProduct(sx, d, &e)};
+  const Tensor want[5] = {naiveProduct(x, w, nullptr), naiveProduct(x, r, nullptr), naiveProduct(a, b, &c),
+                          naiveProduct(sx, d, &e), naiveProduct(o, ut, &v)};
   for (int threads : {1, 2, 3}) {
     auto exec = makeExecutor(m, threads);
     for (int rep = 0; rep < 2; ++rep) {
-      auto out = runOk(*exec, {&x, &r, &a, &sx});
-      for (int i = 0; i < 4; ++i) {
+      auto out = runOk(*exec, {&x, &r, &a, &sx, &o});
+      for (int i = 0; i < 5; ++i) {
         INFO("output " << i << ", threads " << threads << ", run " << rep);
         CHECK(closeness(out[i], want[i]) <= 1.0);
       }
