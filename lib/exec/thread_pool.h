@@ -1,5 +1,6 @@
 // The executor's worker threads: a kernel's tasks run on the calling thread and on pool workers that
-// claim them one at a time from a shared counter, and a call returns as soon as every task has finished.
+// claim them one at a time, each from its own equal share of the tasks first and then from what is left
+// of the others' (thread_pool.cpp), and a call returns as soon as every task has finished.
 //
 // Why not an OpenMP parallel loop: its region ends in a barrier that every thread of the team must reach,
 // so a worker the OS has descheduled (another process on its core: a 2-vCPU VM shared with a build)
