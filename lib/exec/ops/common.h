@@ -84,7 +84,10 @@ void parallelFor(int64_t n, int threads, int64_t min_chunk, F&& f) {
     default: __VA_ARGS__;                                                     \
   }
 
-// A float32 activation y = f(x), in place when the executor allows.
+// A float32 activation y = f(x), in place when the executor allows. Split among threads from 8 K
+// elements per thread: after a conv split among the cores, each core reads back the part it wrote (the
+// pool's fixed shares) instead of one core fetching the other's half from its cache (MobileNetV3's and
+// EfficientNet's gates; EfficientNet-B0 batch 1 two threads 8 % faster than at 128 K).
 template <class F>
 Status unaryFloat(KernelContext& ctx, F f) {
   const Value& x = ctx.input(0);
@@ -92,7 +95,7 @@ Status unaryFloat(KernelContext& ctx, F f) {
   Value& y = ctx.outputInPlace(0, 0, DType::Float, x.dims);
   const float* in = x.as<float>();
   float* out = y.as<float>();
-  parallelFor(x.numel(), ctx.threads(), 1 << 17, [&](int64_t b, int64_t e) {
+  parallelFor(x.numel(), ctx.threads(), int64_t{1} << 13, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) out[i] = f(in[i]);
   });
   return {};

@@ -218,6 +218,8 @@ TEST_CASE("Depthwise Conv takes the depthwise kernel where it runs and matches a
       {{2, 2, 19, 40}, {2, 1, 5, 5}, 2, {1, 1}, {1, 1}, {2, 1, 0, 3}},      // 5x5, asymmetric pads
       {{1, 3, 16, 17}, {3, 1, 3, 2}, 3, {3, 1}, {1, 1}, {0, 1, 2, 0}},      // vertical stride 3
       {{1, 3, 16, 17}, {3, 1, 3, 3}, 3, {1, 3}, {1, 1}, {1, 1, 1, 1}},      // horizontal stride 3: GEMM
+      {{1, 7, 60, 60}, {7, 1, 3, 3}, 7, {1, 1}, {1, 1}, {1, 1, 1, 1}},      // batch 1 split by channels: 4 + 3
+      {{1, 9, 61, 61}, {9, 1, 5, 5}, 9, {2, 2}, {1, 1}, {2, 2, 2, 2}},      // the same at stride 2, 5x5
   };
   uint32_t seed = 500;
   for (const auto& cc : cases) {
