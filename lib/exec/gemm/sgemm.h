@@ -41,6 +41,10 @@ struct MatrixRef {
 struct RowsRef {
   const float* const* rows = nullptr;
   int64_t depth = 0, cols = 0;  // K, N
+  // The rows were just written (a copy into scratch, or the layer before at batch 1), so they are in
+  // cache and a product with few rows of C may read them in place; else it packs them (see
+  // multiply()).
+  bool cached = true;
 };
 
 // What the write-back does: C = A*B + row_bias[i] + col_bias[j], then max(C, 0) when relu.

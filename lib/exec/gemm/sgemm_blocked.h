@@ -201,7 +201,8 @@ struct Blocked {
     if (K == 0) return biasOnly(M, N, c, ldc, ep);
     // With few row panels a packed B panel would be read only M/MR times: reading B's rows in place
     // (L1/L2-resident in the convolutions that pass rows) costs less than packing them.
-    const bool in_place = M <= kInPlaceMaxRows && K * N * static_cast<int64_t>(sizeof(float)) <= kInPlaceMaxBytes;
+    const bool in_place =
+        b.cached && M <= kInPlaceMaxRows && K * N * static_cast<int64_t>(sizeof(float)) <= kInPlaceMaxBytes;
     float* bbuf = in_place ? nullptr : threadBuffer(0, static_cast<size_t>(KC * std::min(kNC, roundUpTo(N, NR))));
     for (int64_t jc = 0; jc < N; jc += kNC) {
       const int64_t nc = std::min(kNC, N - jc);

@@ -368,6 +368,9 @@ struct ConvKernel {
                               scaleOf(g));
       packed = &per_call;
     }
+    // The pointwise GEMM reads the input in place only at batch 1, where the layer before has just
+    // written it; a batch's later images were written long before (see gemm::RowsRef::cached).
+    const bool input_cached = N == 1;
     float* slot_base = scratch + packed_floats;
     const float* xd = x.as<float>();
     float* yd = y.as<float>();
@@ -389,7 +392,7 @@ struct ConvKernel {
       float* ybase = yd + (n * M + g * Mg + m0) * P;
       if (pointwise) {
         for (int64_t k = 0; k < K; ++k) rows[k] = xg + k * P + u0;
-        product(g, m0, m1, {rows.data(), K, cols}, ybase + u0, P, ep);
+        product(g, m0, m1, {rows.data(), K, cols, input_cached}, ybase + u0, P, ep);
         clip.apply(ybase + u0, m1 - m0, cols, P);
       } else if (imgs > 1) {
         const int64_t ni = std::min(N - n, imgs), wcols = ni * P;
