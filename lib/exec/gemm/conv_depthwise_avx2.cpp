@@ -44,6 +44,9 @@ struct Avx2Depthwise {
     bool full;      // all 8: plain loads and stores
   };
   static Vector vector(int64_t x, int64_t y, int64_t n) { return {x, y, firstLanes(n), n == kLanes}; }
+  static void deinterleave(const float* src, int64_t n, float* even, float* odd) {
+    deinterleaveScalar(src, n, even, odd);
+  }
 
   template <int U>
   static void tileOf(const float* xp, const int64_t* taps, const float* w, int64_t ntaps, const Vector* v, float* y,

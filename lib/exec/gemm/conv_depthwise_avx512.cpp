@@ -45,6 +45,29 @@ struct Avx512Depthwise {
   };
   static Vector vector(int64_t x, int64_t y, int64_t n) { return {x, y, firstLanes(n)}; }
 
+  // 32 samples at a time: two loads, two two-source permutes (the even lanes, the odd lanes), two stores.
+  // On rows up to 56 wide, where the compiler's vectorisation of the plain loops (two passes of 8-lane
+  // permutes) leaves most of a row to its scalar tails: MobileNetV2's stride-2 layers on 14- and 28-wide
+  // maps 20-25 % faster. On a 112-wide map it is 15 % slower than those loops, which keep them.
+  static void deinterleave(const float* src, int64_t n, float* even, float* odd) {
+    if (n > 56) return deinterleaveScalar(src, n, even, odd);
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odds = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32, src += 32, even += 16, odd += 16) {
+      const __m512 lo = _mm512_loadu_ps(src), hi = _mm512_loadu_ps(src + 16);
+      _mm512_storeu_ps(even, _mm512_permutex2var_ps(lo, evens, hi));
+      _mm512_storeu_ps(odd, _mm512_permutex2var_ps(lo, odds, hi));
+    }
+    if (i < n) {  // the row's tail, masked
+      const int64_t m = n - i;
+      const __m512 lo = _mm512_maskz_loadu_ps(firstLanes(m), src);
+      const __m512 hi = _mm512_maskz_loadu_ps(firstLanes(m - 16), src + 16);
+      _mm512_mask_storeu_ps(even, firstLanes((m + 1) / 2), _mm512_permutex2var_ps(lo, evens, hi));
+      _mm512_mask_storeu_ps(odd, firstLanes(m / 2), _mm512_permutex2var_ps(lo, odds, hi));
+    }
+  }
+
   template <int U>
   static void tileOf(const float* xp, const int64_t* taps, const float* w, int64_t ntaps, const Vector* v, float* y,
                      float bias, bool relu) {

@@ -10,7 +10,10 @@
 //                       (y), n valid outputs, each tap reading n consecutive samples;
 //   tile(U, xp, taps, w, ntaps, v, y, bias, relu)
 //                       U (<= kInFlight) vectors of one channel: per tap t, the FMA of the broadcast w[t]
-//                       and the n samples at xp + v.x + taps[t].
+//                       and the n samples at xp + v.x + taps[t];
+//   deinterleave(src, n, even, odd)
+//                       src[0], src[2], ... to even[0, 1, ...] and src[1], src[3], ... to odd[...] (n
+//                       samples; copyRowDeinterleaved's loops, or vector permutes).
 //
 // At horizontal stride 2 the padded plane is stored as two planes, its even columns then its odd ones
 // (deinterleaved as it is copied, no extra pass): a tap's samples for 16
@@ -27,14 +30,19 @@
 namespace dnnc::gemm {
 namespace {
 
+// src[0], src[2], ... to even and src[1], src[3], ... to odd (n samples), one at a time.
+inline void deinterleaveScalar(const float* src, int64_t n, float* even, float* odd) {
+  for (int64_t k = 0; 2 * k < n; ++k) even[k] = src[2 * k];
+  for (int64_t k = 0; 2 * k + 1 < n; ++k) odd[k] = src[2 * k + 1];
+}
+
 // Row ih of a plane into the deinterleaved padded planes (stride 2): padded column q = pl + iw goes to
 // plane q % 2 at q / 2.
-inline void copyRowDeinterleaved(const float* src, int64_t W, int64_t pl, float* even, float* odd) {
+template <class Kern>
+void copyRowDeinterleaved(const float* src, int64_t W, int64_t pl, float* even, float* odd) {
   float* first = pl % 2 == 0 ? even : odd;   // where input column 0 lands
   float* second = pl % 2 == 0 ? odd : even;  // and column 1
-  const int64_t at0 = pl / 2, at1 = (pl + 1) / 2;
-  for (int64_t k = 0; 2 * k < W; ++k) first[at0 + k] = src[2 * k];
-  for (int64_t k = 0; 2 * k + 1 < W; ++k) second[at1 + k] = src[2 * k + 1];
+  Kern::deinterleave(src, W, first + pl / 2, second + (pl + 1) / 2);
 }
 
 template <class Kern>
@@ -69,7 +77,8 @@ void depthwisePlanes(const DepthwiseGeometry& g, const float* x, const float* w,
     const float* xc = x + c * g.H * g.W;
     if (split)
       for (int64_t ih = 0; ih < g.H; ++ih)
-        copyRowDeinterleaved(xc + ih * g.W, g.W, g.pl, scratch + (ih + g.pt) * row, scratch + odd + (ih + g.pt) * row);
+        copyRowDeinterleaved<Kern>(xc + ih * g.W, g.W, g.pl, scratch + (ih + g.pt) * row,
+                                   scratch + odd + (ih + g.pt) * row);
     else
       copyIntoBordered(xc, 1, g.H, g.W, g.pt, g.pl, g.Hp, g.Wp, scratch);
     float* yc = y + c * g.OH * g.OW;
