@@ -8,7 +8,8 @@
 // Include it only inside a path's target region (after `#pragma GCC target`), so that the driver is
 // compiled for that path's instructions; it is all templates on the kernel and internal-linkage helpers,
 // so the two paths' copies never meet at link time (one with AVX-512 instructions must not stand in for
-// the AVX2 one). The standard headers it uses must be included before the target region.
+// the AVX2 one). The standard headers it uses, and <immintrin.h> (it uses AVX intrinsics, which both
+// paths have), must be included before the target region.
 //
 // A kernel type Kern supplies:
 //   kMR, kNR, kKC    rows and columns of its C tile, depth of a packed block;
@@ -117,6 +118,28 @@ struct Blocked {
     }
   }
 
+  // dst[c * ldd + r] = src[r * ld + c] for an 8 x 8 block: eight row loads, three rounds of lane
+  // shuffles, eight row stores (packing a transposed operand had been a scalar load and store per float:
+  // 12 % of the residual CNN's training step).
+  static void transpose8x8(const float* src, int64_t ld, float* dst, int64_t ldd) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+      r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+      r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+      r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+      _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+      _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+  }
+
   // Depth [k0, k0+kc) x columns [j0, j0+nc) of B into panels of NR columns: panel p at dst + p*kc*NR,
   // element (k, j) of a panel at k*NR + j. (p*kc below is the panel's offset since p steps by NR.)
   static void packB(RowsRef b, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
@@ -131,7 +154,17 @@ struct Blocked {
     for (int64_t p = 0; p < nc; p += NR) {
       float* d = dst + p * kc;
       const int64_t n = std::min(NR, nc - p);
-      for (int64_t j = 0; j < n; ++j) {
+      int64_t j = 0;
+      if (b.rs == 1) {  // B's columns contiguous (a transposed operand: dW = dY col^T): 8 x 8 blocks
+        const int64_t k8 = kc / 8 * 8;
+        for (; j + 8 <= n; j += 8) {
+          const float* src = b.data + (j0 + p + j) * b.cs + k0;
+          for (int64_t k = 0; k < k8; k += 8) transpose8x8(src + k, b.cs, d + k * NR + j, NR);
+          for (int64_t jj = j; jj < j + 8; ++jj)
+            for (int64_t k = k8; k < kc; ++k) d[k * NR + jj] = b.data[(j0 + p + jj) * b.cs + k0 + k];
+        }
+      }
+      for (; j < n; ++j) {
         const float* src = b.data + (j0 + p + j) * b.cs + k0 * b.rs;
         for (int64_t k = 0; k < kc; ++k) d[k * NR + j] = src[k * b.rs];
       }
