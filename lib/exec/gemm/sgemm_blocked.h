@@ -95,6 +95,8 @@ struct Blocked {
           const float s = row_scale ? row_scale[i0 + p + r] : 1.0f;
           for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = src[k] * s;
         }
+      } else if (a.rs == 1 && !row_scale) {  // A's columns contiguous (transposed): a panel row is a copy
+        for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * MR, a.data + i0 + p + (k0 + k) * a.cs, rows * sizeof(float));
       } else {
         for (int64_t k = 0; k < kc; ++k)
           for (int64_t r = 0; r < rows; ++r)
