@@ -29,7 +29,7 @@ namespace dnnc {
 namespace {
 
 constexpr uint64_t kClosed = 0xFFFFFFFFu;
-constexpr int kMaxSlots = 256;  // more threads than this share the last ranges' claims
+constexpr int kMaxSlots = 256;  // a job runs on at most this many slots (run() caps the count)
 // How long a worker keeps polling for the next job before it sleeps, and how long the caller polls for
 // a started task before it yields its core (to a worker that shares it).
 constexpr auto kWorkerSpin = std::chrono::microseconds(300);
@@ -73,7 +73,6 @@ class Pool {
     ++generation_;
     fn_.store(fn);
     ctx_.store(ctx);
-    tasks_.store(tasks);
     slots_.store(slots);
     done_.store(0);
     for (int r = 0; r < slots; ++r) {
@@ -157,7 +156,6 @@ class Pool {
   std::atomic<uint32_t> published_{0};  // the current job's generation
   std::atomic<detail::TaskFn> fn_{nullptr};
   std::atomic<const void*> ctx_{nullptr};
-  std::atomic<int64_t> tasks_{0};
   std::atomic<int> slots_{0};
   std::atomic<int64_t> done_{0};
   std::atomic<bool> stop_{false};

@@ -13,7 +13,7 @@
 //                       and the n samples at xp + v.x + taps[t];
 //   deinterleave(src, n, even, odd)
 //                       src[0], src[2], ... to even[0, 1, ...] and src[1], src[3], ... to odd[...] (n
-//                       samples; copyRowDeinterleaved's loops, or vector permutes).
+//                       samples; deinterleaveScalar's loops, or vector permutes).
 //
 // At horizontal stride 2 the padded plane is stored as two planes, its even columns then its odd ones
 // (deinterleaved as it is copied, no extra pass): a tap's samples for 16
