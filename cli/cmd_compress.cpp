@@ -518,7 +518,7 @@ void setupCompress(CLI::App& app, CommandList& commands) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--polish-epochs", o->polish_epochs, "Epochs of the final retraining (0: none)")->check(CLI::NonNegativeNumber);
   sub->add_option("--stretch-epochs", o->stretch_epochs,
-                  "Energy, latency and MAC goals: epochs of the long retraining after the stretch phase (default 16; 0: no "
+                  "Epochs of the long retraining that ends the stretch phase (default 16; 0: no "
                   "stretch)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--lr", o->lr, "Learning rate of the retraining (SGD with momentum; default 0.003)");

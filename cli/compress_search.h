@@ -1,19 +1,24 @@
 // The search behind `dnnc compress`: greedy, NetAdapt-like steps from the input model towards resource
 // goals, each step one compression move chosen by sensitivity and then retrained, kept only while top-1
 // on held-out data stays within the accuracy budget. Phases:
-//   stretch: (energy, latency and MAC goals, first) a long retraining after a cut that meets the goals
-//           at once, which short rounds after small steps cannot match. First the uniform cut: the smallest
+//   stretch: (first) a long retraining after a cut that meets the goals at once, which short rounds after
+//           small steps cannot match. First, for energy, latency and MAC goals, the uniform cut: the smallest
 //           share of every filter group that meets the goals (prune-structured, BN statistics
 //           re-estimated), retrained for stretch-epochs on the whole training part (cosine, distilled,
 //           batch statistics). If that misses the budget, NetAdapt's schedule: the prune phase's moves,
 //           each followed by one short retraining round and kept while held-out accuracy stays above a
-//           floor kStretchDepth budgets down, until the goals are met; the end point is retrained as long,
+//           floor kStretchDepth budgets down, until the goals are met (a size goal: until sharing at 5 bits
+//           would meet it, where the prune phase stops); the end point is retrained as long,
 //           and if it misses the budget, the points of the way by bisection. The furthest point within the
 //           budget is kept (a point of the way already within it needs no long retraining, and is the
 //           fallback) and the prune phase goes on from it; none, and from the input. With a time budget
 //           the way takes at most half of it. On the residual CNN the floor-keeping steps alone stopped at
 //           2.35x lower energy, where the uniform cut (56 % of every group) and 16 epochs keep 91.74 %
-//           held-out (-0.76) at 4.1x. The stretch is one step for checkpoints: a search killed in it
+//           held-out (-0.76) at 4.1x. With a size goal the long retraining ends with every layer shared at
+//           5 bits, so a kept point is judged with its sharing, and the share phase goes on from it (Han
+//           et al.'s schedule: pruning interleaved with retraining, a long retraining, then sharing; on
+//           LeNet-5 the prune phase's short rounds alone stopped at 28x).
+//           The stretch is one step for checkpoints: a search killed in it
 //           resumes at its start.
 //   prune:  per-layer unstructured magnitude pruning. Every step proposes, for each layer, removing a share
 //           (its step, first 1/2) of the weights it still has; each proposal is scored one-shot on a probe
@@ -139,6 +144,7 @@ class CompressSearch {
   // requested; `model` is the state's current model and stays the best one that meets the accuracy budget.
   Status run(CompressState& state, Model& model, const CompressHooks& hooks);
 
+  // The lowest held-out accuracy a phase keeps ("stretch": the way's).
   double floorAccuracy(const CompressState& state, const std::string& phase) const;
   bool goalsMet(const CompressState& state) const;
 
@@ -203,6 +209,10 @@ class CompressSearch {
   // was kept and the phase goes on; false when the phase should end.
   Expected<bool> recover(CompressState& state, Model& model, const CompressHooks& hooks);
   Expected<bool> shareWouldMeetSize(const CompressState& state, const Model& model);
+  // The knobs with every layer shared at kSizeEstimateBits (the width the prune phase's size estimate uses).
+  static std::vector<LayerKnob> sharedKnobs(std::vector<LayerKnob> knobs);
+  // A point's knobs after the stretch's long retraining: shared as sharedKnobs with a size goal.
+  std::vector<LayerKnob> retrainedKnobs(std::vector<LayerKnob> knobs) const;
 
   CompressSettings s_;
   CompressMeter& meter_;

@@ -391,6 +391,57 @@ TEST_CASE("compress stretches towards a MAC goal: a cut that meets it, retrained
   }
 }
 
+TEST_CASE("compress stretches towards a size goal: prune moves until sharing would reach it, retrained long", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_stretch_size");
+  const std::string wd = dir + "/work";
+  // LeNet-300-100 towards 20x: no filter cut (sharing, not filters, gets a size goal there), single prune
+  // moves with one short retraining round each until sharing at 5 bits would reach the goal, then one
+  // long retraining that ends with every layer shared at 5 bits; a point kept keeps the budget with its
+  // sharing, and the share phase goes on from it.
+  auto r = runDnnc(compressArgs(dir + "/m", wd,
+                                {"--target", "size=20x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "1",
+                                 "--time-budget", "900", "--json", dir + "/report.json"}));
+  INFO(r.err);
+  REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+  const auto j = nlohmann::json::parse(readBytes(dir + "/report.json"));
+  const auto& steps = j["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() >= 2);
+  const double original = j["accuracy"]["original"].get<double>();
+  size_t retrains = 0, after_stretch = steps.size();
+  bool kept_retrain = false;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i]["phase"] != "stretch") {
+      after_stretch = std::min(after_stretch, i);
+      continue;
+    }
+    CHECK(i < after_stretch);
+    const std::string text = steps[i]["pipeline"].get<std::string>();
+    if (steps[i]["move"] == "retrain") {
+      ++retrains;
+      CHECK(text.find("epochs=1,") != std::string::npos);
+      CHECK(text.find("limit=") == std::string::npos);  // the whole training part
+      CHECK(text.find("),share(layer-bits=\"/fc1/Gemm=5,/fc2/Gemm=5,/fc3/Gemm=5\",materialize=true)") != std::string::npos);
+      if (steps[i]["accepted"].get<bool>()) {
+        CHECK(steps[i]["accuracy"].get<double>() >= original - 1.0);
+        kept_retrain = true;
+      }
+    } else {
+      CHECK(steps[i]["move"] == "prune");
+      CHECK(text.find("prune-magnitude(layer-sparsity=") == 0);
+      CHECK(text.find("limit=1500") != std::string::npos);  // one short round
+    }
+  }
+  CHECK(steps[0]["move"] == "prune");
+  CHECK(retrains >= 1);
+  if (after_stretch < steps.size()) {
+    CHECK(steps[after_stretch]["phase"] == (kept_retrain ? "share" : "prune"));
+    // Sharing follows once it would meet the goal; the final model keeps the whole budget.
+    CHECK(j["accuracy"]["final"].get<double>() >= original - 1.0);
+  }
+  if (auto rebuilt = rebuiltHeldOutAccuracy(testData("lenet300.onnx"), j, dir, wd)) CHECK(*rebuilt >= original - 1.0);
+}
+
 TEST_CASE("compress stops a long retraining at SIGINT or at the end of its time budget, writing the best model", "[compress-cli]") {
   const std::string dir = scratchDir("compress_stop_inside");
   // The stretch's long retraining, 300 epochs of the training part, would run for many minutes; the search
