@@ -54,6 +54,14 @@ double ortAccuracy(const std::string& model, const std::string& images, const st
   return 100.0 * double(right) / double(y.size());
 }
 
+// Runs a search, which meets its goals (exit 0) or not (4), and returns the report it wrote with --json.
+nlohmann::json searchReport(const std::vector<std::string>& args, const std::string& report) {
+  auto r = runDnnc(args);
+  INFO(r.err);
+  REQUIRE((r.exit_code == 0 || r.exit_code == 4));
+  return nlohmann::json::parse(readBytes(report));
+}
+
 // `dnnc run` of the report's pipeline on the input rebuilds the search's model OUT_DIR/m.onnx: ONNX Runtime
 // scores the two the same on the workdir's held-out split, as the report says. That accuracy, or none when
 // ONNX Runtime is not installed.
@@ -322,10 +330,7 @@ TEST_CASE("compress stretches towards a MAC goal: a cut that meets it, retrained
                                                   dir + "/report.json"});
     args[1] = testData(model);
     const bool batch_norm = model == "rescnn.onnx";
-    auto r = runDnnc(args);
-    INFO(r.err);
-    REQUIRE((r.exit_code == 0 || r.exit_code == 4));
-    const auto j = nlohmann::json::parse(readBytes(dir + "/report.json"));
+    const auto j = searchReport(args, dir + "/report.json");
     const auto& steps = j["search"]["steps"];
     INFO(steps.dump(1));
     REQUIRE(steps.size() >= 2);
@@ -398,12 +403,10 @@ TEST_CASE("compress stretches towards a size goal: prune moves until sharing wou
   // moves with one short retraining round each until sharing at 5 bits would reach the goal, then one
   // long retraining that ends with every layer shared at 5 bits; a point kept keeps the budget with its
   // sharing, and the share phase goes on from it.
-  auto r = runDnnc(compressArgs(dir + "/m", wd,
-                                {"--target", "size=20x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "1",
-                                 "--time-budget", "900", "--json", dir + "/report.json"}));
-  INFO(r.err);
-  REQUIRE((r.exit_code == 0 || r.exit_code == 4));
-  const auto j = nlohmann::json::parse(readBytes(dir + "/report.json"));
+  const auto j = searchReport(compressArgs(dir + "/m", wd,
+                                          {"--target", "size=20x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs",
+                                           "1", "--time-budget", "900", "--json", dir + "/report.json"}),
+                             dir + "/report.json");
   const auto& steps = j["search"]["steps"];
   INFO(steps.dump(1));
   REQUIRE(steps.size() >= 2);
