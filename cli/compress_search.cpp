@@ -19,6 +19,7 @@ namespace dnnc::cli {
 namespace {
 
 constexpr double kMinStep = 1.0 / 16;     // a layer whose prune step halves below this is done
+constexpr double kMaxStep = 3.0 / 4;      // a prune step that buys nothing doubles up to this, then the layer is done
 constexpr double kMaxSparsity = 0.995;    // at least 0.5 % of every layer's weights stay
 constexpr int kFirstShareBits = 6;        // the share phase starts every layer here (8 if that fails)
 constexpr int kFewestBits = 2;
@@ -46,6 +47,13 @@ double clock() {
 bool hasBatchNorm(const Model& model) {
   for (const auto& n : model.graph().node())
     if (n.op_type() == "BatchNormalization") return true;
+  return false;
+}
+
+// Whether scoring grew a prune step (growStep): the larger proposals are worth scoring before a phase ends.
+bool stepsGrew(const std::vector<LayerKnob>& before, const std::vector<LayerKnob>& after) {
+  for (size_t i = 0; i < before.size(); ++i)
+    if (after[i].step != before[i].step || after[i].prune_done != before[i].prune_done) return true;
   return false;
 }
 
@@ -209,7 +217,7 @@ bool CompressSearch::nextPhase(CompressState& state) const {
     // Sharing did not reach the goal: prune the shared model further, now with the whole budget (pruning a
     // shared layer leaves a subset of its values, so it stays shared).
     state.phase = "reprune";
-    for (auto& k : state.knobs) k.prune_done = false, k.step = 0.25;
+    for (auto& k : state.knobs) k.prune_done = false, k.step = 0.25, k.step_grown = false;
   } else if (state.phase == "prune" || state.phase == "share" || state.phase == "reprune") {
     state.phase = "polish";
   } else {
@@ -282,7 +290,8 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
     state.accepted.push_back(step.pipeline);
     // The headroom won reopens the phase's moves, smaller than before.
     for (auto& k : state.knobs) {
-      if (state.phase != "share" && k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
+      if (state.phase != "share" && k.sparsity < kMaxSparsity)
+        k.prune_done = false, k.step = kRecoveredStep, k.step_grown = false;
       if (state.phase == "share" && k.bits > kFewestBits) k.bits_done = false;
     }
     if (state.phase == "prune")
@@ -327,10 +336,23 @@ Expected<std::pair<int, double>> CompressSearch::chooseProposal(CompressState& s
     DNNC_ASSIGN(double acc, meter_.accuracy(m, probe_));
     DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
     const double g = gain(state, baseline, values);
+    if (g <= 1e-6 && props[i].move == "prune") growStep(state, props[i].layer);
     const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
     if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
   }
   return std::make_pair(best, best_probe);
+}
+
+// A prune step that buys nothing is proposed twice as large next time. Pruning a dense shared layer by a
+// quarter made it larger packed: its zeros are one more value (LeNet-5's conv2 at 4 bits, 8.00 -> 8.44
+// KB), where half of it made it smaller (7.06 KB). Without this the move was never chosen nor rejected, so
+// its step never changed and the layer stayed dense.
+void CompressSearch::growStep(CompressState& state, const std::string& layer) const {
+  for (auto& k : state.knobs) {
+    if (k.layer != layer) continue;
+    if (k.step >= kMaxStep) k.prune_done = true;
+    else k.step = std::min(kMaxStep, 2 * k.step), k.step_grown = true;
+  }
 }
 
 void CompressSearch::rejectMove(CompressState& state, const Proposal& p) const {
@@ -339,7 +361,9 @@ void CompressSearch::rejectMove(CompressState& state, const Proposal& p) const {
       if (g.layer == p.layer && (g.step /= 2) < kMinStep) g.done = true;
   } else if (p.move == "prune") {
     for (auto& k : state.knobs)
-      if (k.layer == p.layer && (k.step /= 2) < kMinStep) k.prune_done = true;
+      // A grown step that loses too much: the smaller ones buy nothing, so the layer is done (halving would
+      // bring back a step that grows again).
+      if (k.layer == p.layer && ((k.step /= 2) < kMinStep || k.step_grown)) k.prune_done = true;
   } else if (p.move == "bits") {
     for (auto& k : state.knobs)
       if (k.layer == p.layer) k.bits_done = true;
@@ -482,11 +506,13 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
     std::vector<Proposal> props = proposals(work);
     if (props.empty()) break;
     progress("stretch: scoring " + std::to_string(props.size()) + " proposals");
+    const std::vector<LayerKnob> knobs_scored = work.knobs;
     DNNC_ASSIGN(auto choice, chooseProposal(work, current(), props, out_of_time));
     if (out_of_time()) {
       stopped = true;
       break;
     }
+    if (choice.first < 0 && stepsGrew(knobs_scored, work.knobs)) continue;
     if (choice.first < 0) break;
     const double step_t0 = clock();
     const Proposal& p = props[size_t(choice.first)];
@@ -565,7 +591,7 @@ Status CompressSearch::stretch(CompressState& state, Model& model, const Compres
     model = std::move(kept->model);
     // The prune phase goes on from here in small steps.
     for (auto& k : state.knobs)
-      if (k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep;
+      if (k.sparsity < kMaxSparsity) k.prune_done = false, k.step = kRecoveredStep, k.step_grown = false;
     for (auto& g : state.groups) g.done = false, g.step = kRecoveredStep;
   }
   nextPhase(state);
@@ -677,9 +703,11 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       }
     }
     hooks.progress(state, state.phase + ": scoring " + std::to_string(props.size()) + " proposals");
+    const std::vector<LayerKnob> knobs_scored = state.knobs;
     DNNC_ASSIGN(auto choice, chooseProposal(state, model, props, outOfTime));
     if (!state.stop_reason.empty()) break;
     const auto [best, best_probe] = choice;
+    if (best < 0 && stepsGrew(knobs_scored, state.knobs)) continue;  // score the larger steps first
     if (best < 0) {  // no move buys anything: this phase is over
       DNNC_ASSIGN(bool recovered, recover(state, model, hooks));
       if (!recovered) nextPhase(state);
@@ -742,7 +770,8 @@ nlohmann::json toJson(const CompressState& s) {
   j["knobs"] = nlohmann::json::array();
   for (const auto& k : s.knobs)
     j["knobs"].push_back({{"layer", k.layer}, {"conv", k.conv}, {"params", k.params}, {"sparsity", k.sparsity},
-                          {"step", k.step}, {"prune_done", k.prune_done}, {"bits", k.bits}, {"bits_done", k.bits_done}});
+                          {"step", k.step}, {"step_grown", k.step_grown}, {"prune_done", k.prune_done}, {"bits", k.bits},
+                          {"bits_done", k.bits_done}});
   j["groups"] = nlohmann::json::array();
   for (const auto& g : s.groups) j["groups"].push_back({{"layer", g.layer}, {"step", g.step}, {"done", g.done}});
   j["steps"] = nlohmann::json::array();
@@ -767,6 +796,7 @@ Expected<CompressState> compressStateFromJson(const nlohmann::json& j) {
     for (const auto& k : j.at("knobs"))
       s.knobs.push_back({.layer = k.at("layer"), .conv = k.at("conv"), .params = k.at("params"),
                          .sparsity = k.at("sparsity"), .step = k.at("step"), .prune_done = k.at("prune_done"),
+                         .step_grown = k.value("step_grown", false),  // absent in workdirs of earlier versions
                          .bits = k.at("bits"), .bits_done = k.at("bits_done")});
     for (const auto& g : j.at("groups"))
       s.groups.push_back({.layer = g.at("layer"), .step = g.at("step"), .done = g.at("done")});

@@ -26,7 +26,8 @@
 //           applied. When it keeps the accuracy one-shot it is kept as it is; otherwise it is retrained
 //           (labels + distillation from the input model; up to 3 rounds of one epoch while each helps)
 //           and kept if it then does. A rejected step halves
-//           that layer's step; below 1/16 the layer is done. With a size goal pruning may spend 60 % of the
+//           that layer's step; below 1/16 the layer is done; a proposal that buys nothing doubles it (up
+//           to 3/4, then the layer is done). With a size goal pruning may spend 60 % of the
 //           budget, and stops once sharing at 5 bits would meet the goal.
 //   share:  (size goals) per-layer weight sharing: all layers at 6 bits (8 if that fails), then one layer
 //           one bit lower per step, chosen and retrained the same way (shared values stay tied while
@@ -83,6 +84,7 @@ struct LayerKnob {
   int64_t params = 0;
   double sparsity = 0, step = 0.5;
   bool prune_done = false;
+  bool step_grown = false;  // the step was doubled because a smaller one bought nothing (growStep)
   int bits = 0;  // 0: not shared
   bool bits_done = false;
 };
@@ -174,6 +176,8 @@ class CompressSearch {
   Expected<std::pair<int, double>> chooseProposal(CompressState& state, const Model& model,
                                                   const std::vector<Proposal>& props,
                                                   const std::function<bool()>& out_of_time);
+  // A prune proposal that buys nothing: its layer's step doubles (up to kMaxStep; past it the layer is done).
+  void growStep(CompressState& state, const std::string& layer) const;
   // A move not kept: its layer's step halves (prune, filters) or its layer is done (bits, share).
   void rejectMove(CompressState& state, const Proposal& p) const;
   // The stretch phase (see above). Ends in the prune phase, unless it was stopped (time, SIGINT): then

@@ -254,6 +254,58 @@ TEST_CASE("compress retrains longer when reprune runs out of moves, and reopens 
   CHECK(recovers <= 10);
 }
 
+TEST_CASE("compress proposes a larger prune step where a small one buys nothing, as on a dense shared layer", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_grow_step");
+  const std::string wd = dir + "/work";
+  const std::vector<std::string> goal = {"--target", "size=50x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "0"};
+  auto extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/first.json"});
+  searchReport(compressArgs(dir + "/m", wd, extra), dir + "/first.json");
+  // Resume in reprune from LeNet-300-100 shared densely at 3 bits, with fc1 the only layer left to prune.
+  // A quarter of a dense shared fc1 pruned leaves its packed size as it is (its zeros are one more value),
+  // so that proposal buys nothing; the step must double rather than end the phase there.
+  const std::string current = wd + "/current.onnx";
+  REQUIRE(runDnnc({"run", testData("lenet300.onnx"), "-o", current, "--force", "--quiet", "--passes",
+                   "share(bits=3,materialize=true)"}).exit_code == 0);
+  REQUIRE(runDnnc({"run", current, "-o", dir + "/quarter.onnx", "--quiet", "--passes",
+                   "prune-magnitude(layer-sparsity=\"/fc1/Gemm=0.25\")"}).exit_code == 0);
+  REQUIRE(runDnnc({"pack", current, "-o", dir + "/current.dnnc", "--quiet"}).exit_code == 0);
+  REQUIRE(runDnnc({"pack", dir + "/quarter.onnx", "-o", dir + "/quarter.dnnc", "--quiet"}).exit_code == 0);
+  const double bytes = double(readBytes(dir + "/current.dnnc").size());
+  REQUIRE(double(readBytes(dir + "/quarter.dnnc").size()) >= bytes);  // the premise: a quarter buys nothing
+  std::vector<std::string> eval = {"eval", current, "--data", wd + "/val_images.npy", "--labels",
+                                   wd + "/val_labels.npy", "--json", dir + "/eval.json", "--quiet"};
+  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
+  REQUIRE(runDnnc(eval).exit_code == 0);
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  const size_t done_steps = state["steps"].size();
+  state["phase"] = "reprune";
+  state["current"]["values"][0] = bytes;
+  state["current"]["accuracy"] = 100.0 * nlohmann::json::parse(readBytes(dir + "/eval.json"))["top1"].get<double>();
+  for (auto& k : state["knobs"]) {
+    k["bits"] = 3, k["bits_done"] = true, k["sparsity"] = 0.0;
+    k["prune_done"] = k["layer"] != "/fc1/Gemm";
+    k["step"] = 0.25;
+  }
+  writeBytes(wd + "/state.json", saved.dump());
+  extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "30", "--json", dir + "/second.json"});
+  const auto report = searchReport(compressArgs(dir + "/m", wd, extra), dir + "/second.json");
+  const auto& steps = report["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() > done_steps);
+  const auto& move = steps[done_steps];
+  CHECK(move["phase"] == "reprune");
+  CHECK(move["move"] == "prune");
+  CHECK(move["layer"] == "/fc1/Gemm");
+  CHECK(move["pipeline"].get<std::string>().find("prune-magnitude(layer-sparsity=\"/fc1/Gemm=0.5\")") == 0);
+  // A grown step that is rejected ends the layer: halved, it would buy nothing and grow again, for ever.
+  if (!move["accepted"].get<bool>() && report["stop_reason"] != "time budget spent")
+    for (const auto& k : report["search"]["knobs"])
+      if (k["layer"] == "/fc1/Gemm") CHECK(k["prune_done"].get<bool>());
+}
+
 TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retrains longer when prune runs out", "[compress-cli]") {
   const std::string dir = scratchDir("compress_recover_macs");
   const std::string wd = dir + "/work";
