@@ -23,6 +23,7 @@ constexpr double kMaxStep = 3.0 / 4;      // a prune step that buys nothing doub
 constexpr double kMaxSparsity = 0.995;    // at least 0.5 % of every layer's weights stay
 constexpr int kFirstShareBits = 6;        // the share phase starts every layer here (8 if that fails)
 constexpr int kFewestBits = 2;
+constexpr int kMaxBiasBits = 8;           // the biases phase tries sharing biases from this width down
 constexpr int kSizeEstimateBits = 5;      // pruning stops once sharing at this width would meet the size goal
 constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spend this share of the budget
 constexpr int kMaxRecoveries = 10;         // recover steps per search (each is a whole epoch)
@@ -118,10 +119,11 @@ std::string CompressSearch::pruneText(const std::vector<LayerKnob>& knobs) {
   return "prune-magnitude(layer-sparsity=" + pipelineValue(map) + ")";
 }
 
-std::string CompressSearch::shareText(const std::vector<LayerKnob>& knobs) {
+std::string CompressSearch::shareText(const std::vector<LayerKnob>& knobs, int bias_bits) {
   std::string map;
   for (const auto& k : knobs) map += (map.empty() ? "" : ",") + k.layer + "=" + std::to_string(k.bits);
-  return "share(layer-bits=" + pipelineValue(map) + ",materialize=true)";
+  return "share(layer-bits=" + pipelineValue(map) + ",materialize=true" +
+         (bias_bits > 0 ? ",bias-bits=" + std::to_string(bias_bits) : "") + ")";
 }
 
 std::string CompressSearch::finetuneText(int step_index, int64_t samples, int64_t epochs, double lr, bool cosine,
@@ -233,6 +235,53 @@ std::vector<LayerKnob> CompressSearch::sharedKnobs(std::vector<LayerKnob> knobs)
 
 std::vector<LayerKnob> CompressSearch::retrainedKnobs(std::vector<LayerKnob> knobs) const {
   return has_size_goal() ? sharedKnobs(std::move(knobs)) : knobs;
+}
+
+std::string CompressSearch::afterPolish(const CompressState& state) const {
+  bool shared = !state.knobs.empty();
+  for (const auto& k : state.knobs) shared = shared && k.bits > 0;
+  return has_size_goal() && shared && !goalsMet(state) ? "biases" : "done";
+}
+
+Status CompressSearch::shareBiases(CompressState& state, Model& model, const CompressHooks& hooks) {
+  const double t0 = clock(), seconds0 = state.seconds;
+  const int index = int(state.steps.size()) + 1;
+  CompressStep step{.index = index, .phase = "biases", .move = "bias-bits", .layer = "*"};
+  hooks.progress(state, "biases: the fewest bits that keep the accuracy");
+  const double floor = floorAccuracy(state, "polish");
+  std::optional<Model> best;
+  Measures best_measures = state.current;
+  // One-shot, widest first, down while the accuracy holds: the last step, since retraining trains biases
+  // freely and would undo their sharing.
+  for (int bits = kMaxBiasBits; bits >= kFewestBits; --bits) {
+    const std::string candidate_text = shareText(state.knobs, bits);
+    DNNC_ASSIGN(Model m, applyText(model, candidate_text));
+    DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+    if (after.accuracy < floor) break;
+    if (goalDistance(meter_.goals(), after.values, state.original.values) >=
+        goalDistance(meter_.goals(), best_measures.values, state.original.values))
+      continue;  // no smaller
+    best = std::move(m);
+    best_measures = after;
+    step.pipeline = candidate_text;
+  }
+  step.accepted = best.has_value();
+  step.accuracy = step.accepted ? best_measures.accuracy : state.current.accuracy;
+  step.values = step.accepted ? best_measures.values : state.current.values;
+  if (!step.accepted) step.pipeline = shareText(state.knobs);
+  step.reproduce = reproduceText(state.accepted, step.pipeline);
+  if (step.accepted) {
+    model = std::move(*best);
+    state.current = best_measures;
+    state.accepted.push_back(step.pipeline);
+  }
+  step.seconds = clock() - t0;
+  state.steps.push_back(step);
+  state.phase = "done";
+  state.seconds = seconds0 + step.seconds;
+  DNNC_TRY(hooks.checkpoint(state, model));
+  hooks.progress(state, "");
+  return {};
 }
 
 Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, const Model& model) {
@@ -658,7 +707,12 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
     const double step_t0 = clock();
     const int index = int(state.steps.size()) + 1;
     if (state.phase == "polish" && s_.polish_epochs == 0) {
-      state.phase = "done";
+      state.phase = afterPolish(state);
+      continue;
+    }
+    if (state.phase == "biases") {
+      DNNC_TRY(shareBiases(state, model, hooks));
+      state.seconds = seconds0 + elapsed();
       break;
     }
     if (state.phase == "polish") {
@@ -681,11 +735,11 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       }
       step.seconds = clock() - step_t0;
       state.steps.push_back(step);
-      state.phase = "done";
+      state.phase = afterPolish(state);
       state.seconds = seconds0 + elapsed();
       DNNC_TRY(hooks.checkpoint(state, model));
       hooks.progress(state, "");
-      break;
+      continue;
     }
     std::vector<Proposal> props = proposals(state);
     if (props.empty()) {

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/ir/onnx_io.h"
+#include "lib/ir/tensor.h"
 #include "test/support/test_support.h"
 
 using namespace dnnc::test;
@@ -304,6 +305,68 @@ TEST_CASE("compress proposes a larger prune step where a small one buys nothing,
   if (!move["accepted"].get<bool>() && report["stop_reason"] != "time budget spent")
     for (const auto& k : report["search"]["knobs"])
       if (k["layer"] == "/fc1/Gemm") CHECK(k["prune_done"].get<bool>());
+}
+
+TEST_CASE("compress shares the biases last, one-shot, when a size goal is still unmet", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_biases");
+  const std::string wd = dir + "/work";
+  const std::vector<std::string> goal = {"--target", "size=50x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "0"};
+  auto extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/first.json"});
+  searchReport(compressArgs(dir + "/m", wd, extra), dir + "/first.json");
+  // Resume at the biases phase from LeNet-300-100 with every layer shared at 6 bits and float biases.
+  const std::string current = wd + "/current.onnx";
+  REQUIRE(runDnnc({"run", testData("lenet300.onnx"), "-o", current, "--force", "--quiet", "--passes",
+                   "share(bits=6,materialize=true)"}).exit_code == 0);
+  REQUIRE(runDnnc({"pack", current, "-o", dir + "/current.dnnc", "--quiet"}).exit_code == 0);
+  std::vector<std::string> eval = {"eval", current, "--data", wd + "/val_images.npy", "--labels",
+                                   wd + "/val_labels.npy", "--json", dir + "/eval.json", "--quiet"};
+  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
+  REQUIRE(runDnnc(eval).exit_code == 0);
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  const size_t done_steps = state["steps"].size();
+  const double bytes = double(readBytes(dir + "/current.dnnc").size());
+  state["phase"] = "biases";
+  state["current"]["values"][0] = bytes;
+  state["current"]["accuracy"] = 100.0 * nlohmann::json::parse(readBytes(dir + "/eval.json"))["top1"].get<double>();
+  for (auto& k : state["knobs"]) k["bits"] = 6, k["bits_done"] = true, k["prune_done"] = true, k["sparsity"] = 0.0;
+  writeBytes(wd + "/state.json", saved.dump());
+  extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "30", "--json", dir + "/second.json"});
+  const auto report = searchReport(compressArgs(dir + "/m", wd, extra), dir + "/second.json");
+  const auto& steps = report["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() == done_steps + 1);  // one step, then the search is over
+  const auto& step = steps[done_steps];
+  CHECK(step["phase"] == "biases");
+  CHECK(step["move"] == "bias-bits");
+  const std::string text = step["pipeline"].get<std::string>();
+  CHECK(text.find("share(layer-bits=\"/fc1/Gemm=6,/fc2/Gemm=6,/fc3/Gemm=6\",materialize=true") == 0);
+  CHECK(text.find("finetune(") == std::string::npos);  // one-shot: retraining would train the biases apart
+  if (!step["accepted"].get<bool>()) return;
+  const size_t at = text.find("bias-bits=");
+  REQUIRE(at != std::string::npos);
+  const int bits = std::stoi(text.substr(at + 10));
+  CHECK(bits >= 2);
+  CHECK(bits <= 8);
+  CHECK(step["accuracy"].get<double>() >= report["accuracy"]["original"].get<double>() - 1.0);
+  CHECK(step["values"][0].get<double>() < bytes);
+  // The written model's biases take at most 2^bits values each, and its .dnnc is the size the step claims.
+  CHECK(double(readBytes(dir + "/m.dnnc").size()) == step["values"][0].get<double>());
+  auto model = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(model);
+  int biases = 0;
+  for (const auto& t : model->graph().initializer()) {
+    if (t.name().find("bias") == std::string::npos) continue;
+    auto tensor = dnnc::readTensor(t, dir);
+    REQUIRE(tensor);
+    std::vector<float> v = tensor->toFloats();
+    std::sort(v.begin(), v.end());
+    CHECK(std::unique(v.begin(), v.end()) - v.begin() <= (1 << bits));
+    ++biases;
+  }
+  CHECK(biases == 3);
 }
 
 TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retrains longer when prune runs out", "[compress-cli]") {
