@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <nlohmann/json.hpp>
 
@@ -61,6 +62,43 @@ nlohmann::json searchReport(const std::vector<std::string>& args, const std::str
   INFO(r.err);
   REQUIRE((r.exit_code == 0 || r.exit_code == 4));
   return nlohmann::json::parse(readBytes(report));
+}
+
+// A workdir to resume a search from in a given phase: a short LeNet-300-100 search (goal `goal`) makes it,
+// then its current model becomes the input after `passes`, and its state records `phase`, that model's
+// packed size and held-out accuracy, and the knobs as `edit` leaves them.
+struct ResumePoint {
+  double bytes;       // the current model's packed size
+  size_t done_steps;  // the steps in the state before the resume
+};
+ResumePoint resumeAt(const std::string& dir, const std::string& wd, const std::vector<std::string>& goal,
+                const std::string& passes, const std::string& phase,
+                const std::function<void(nlohmann::json&)>& edit) {
+  auto extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/first.json"});
+  searchReport(compressArgs(dir + "/m", wd, extra), dir + "/first.json");
+  const std::string current = wd + "/current.onnx";
+  REQUIRE(runDnnc({"run", testData("lenet300.onnx"), "-o", current, "--force", "--quiet", "--passes", passes}).exit_code == 0);
+  REQUIRE(runDnnc({"pack", current, "-o", dir + "/current.dnnc", "--quiet"}).exit_code == 0);
+  std::vector<std::string> eval = {"eval", current, "--data", wd + "/val_images.npy", "--labels",
+                                   wd + "/val_labels.npy", "--json", dir + "/eval.json", "--quiet"};
+  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
+  REQUIRE(runDnnc(eval).exit_code == 0);
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  const double bytes = double(readBytes(dir + "/current.dnnc").size());
+  state["phase"] = phase;
+  state["current"]["values"][0] = bytes;
+  state["current"]["accuracy"] = 100.0 * nlohmann::json::parse(readBytes(dir + "/eval.json"))["top1"].get<double>();
+  for (auto& k : state["knobs"]) edit(k);
+  writeBytes(wd + "/state.json", saved.dump());
+  return {bytes, state["steps"].size()};
+}
+
+// The search resumed from the workdir for at most 30 s: its report.
+nlohmann::json resumedReport(const std::string& dir, const std::string& wd, std::vector<std::string> args) {
+  args.insert(args.end(), {"--time-budget", "30", "--json", dir + "/second.json"});
+  return searchReport(compressArgs(dir + "/m", wd, args), dir + "/second.json");
 }
 
 // `dnnc run` of the report's pipeline on the input rebuilds the search's model OUT_DIR/m.onnx: ONNX Runtime
@@ -259,40 +297,18 @@ TEST_CASE("compress proposes a larger prune step where a small one buys nothing,
   const std::string dir = scratchDir("compress_grow_step");
   const std::string wd = dir + "/work";
   const std::vector<std::string> goal = {"--target", "size=50x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "0"};
-  auto extra = goal;
-  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/first.json"});
-  searchReport(compressArgs(dir + "/m", wd, extra), dir + "/first.json");
   // Resume in reprune from LeNet-300-100 shared densely at 3 bits, with fc1 the only layer left to prune.
   // A quarter of a dense shared fc1 pruned leaves its packed size as it is (its zeros are one more value),
   // so that proposal buys nothing; the step must double rather than end the phase there.
-  const std::string current = wd + "/current.onnx";
-  REQUIRE(runDnnc({"run", testData("lenet300.onnx"), "-o", current, "--force", "--quiet", "--passes",
-                   "share(bits=3,materialize=true)"}).exit_code == 0);
-  REQUIRE(runDnnc({"run", current, "-o", dir + "/quarter.onnx", "--quiet", "--passes",
-                   "prune-magnitude(layer-sparsity=\"/fc1/Gemm=0.25\")"}).exit_code == 0);
-  REQUIRE(runDnnc({"pack", current, "-o", dir + "/current.dnnc", "--quiet"}).exit_code == 0);
-  REQUIRE(runDnnc({"pack", dir + "/quarter.onnx", "-o", dir + "/quarter.dnnc", "--quiet"}).exit_code == 0);
-  const double bytes = double(readBytes(dir + "/current.dnnc").size());
-  REQUIRE(double(readBytes(dir + "/quarter.dnnc").size()) >= bytes);  // the premise: a quarter buys nothing
-  std::vector<std::string> eval = {"eval", current, "--data", wd + "/val_images.npy", "--labels",
-                                   wd + "/val_labels.npy", "--json", dir + "/eval.json", "--quiet"};
-  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
-  REQUIRE(runDnnc(eval).exit_code == 0);
-  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
-  auto& state = saved["state"];
-  const size_t done_steps = state["steps"].size();
-  state["phase"] = "reprune";
-  state["current"]["values"][0] = bytes;
-  state["current"]["accuracy"] = 100.0 * nlohmann::json::parse(readBytes(dir + "/eval.json"))["top1"].get<double>();
-  for (auto& k : state["knobs"]) {
-    k["bits"] = 3, k["bits_done"] = true, k["sparsity"] = 0.0;
+  const auto [bytes, done_steps] = resumeAt(dir, wd, goal, "share(bits=3,materialize=true)", "reprune", [](nlohmann::json& k) {
+    k["bits"] = 3, k["bits_done"] = true, k["sparsity"] = 0.0, k["step"] = 0.25;
     k["prune_done"] = k["layer"] != "/fc1/Gemm";
-    k["step"] = 0.25;
-  }
-  writeBytes(wd + "/state.json", saved.dump());
-  extra = goal;
-  extra.insert(extra.end(), {"--time-budget", "30", "--json", dir + "/second.json"});
-  const auto report = searchReport(compressArgs(dir + "/m", wd, extra), dir + "/second.json");
+  });
+  REQUIRE(runDnnc({"run", wd + "/current.onnx", "-o", dir + "/quarter.onnx", "--quiet", "--passes",
+                   "prune-magnitude(layer-sparsity=\"/fc1/Gemm=0.25\")"}).exit_code == 0);
+  REQUIRE(runDnnc({"pack", dir + "/quarter.onnx", "-o", dir + "/quarter.dnnc", "--quiet"}).exit_code == 0);
+  REQUIRE(double(readBytes(dir + "/quarter.dnnc").size()) >= bytes);  // the premise: a quarter buys nothing
+  const auto report = resumedReport(dir, wd, goal);
   const auto& steps = report["search"]["steps"];
   INFO(steps.dump(1));
   REQUIRE(steps.size() > done_steps);
@@ -311,30 +327,11 @@ TEST_CASE("compress shares the biases last, one-shot, when a size goal is still 
   const std::string dir = scratchDir("compress_biases");
   const std::string wd = dir + "/work";
   const std::vector<std::string> goal = {"--target", "size=50x", "--accuracy-budget", "1", "--quiet", "--stretch-epochs", "0"};
-  auto extra = goal;
-  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/first.json"});
-  searchReport(compressArgs(dir + "/m", wd, extra), dir + "/first.json");
   // Resume at the biases phase from LeNet-300-100 with every layer shared at 6 bits and float biases.
-  const std::string current = wd + "/current.onnx";
-  REQUIRE(runDnnc({"run", testData("lenet300.onnx"), "-o", current, "--force", "--quiet", "--passes",
-                   "share(bits=6,materialize=true)"}).exit_code == 0);
-  REQUIRE(runDnnc({"pack", current, "-o", dir + "/current.dnnc", "--quiet"}).exit_code == 0);
-  std::vector<std::string> eval = {"eval", current, "--data", wd + "/val_images.npy", "--labels",
-                                   wd + "/val_labels.npy", "--json", dir + "/eval.json", "--quiet"};
-  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
-  REQUIRE(runDnnc(eval).exit_code == 0);
-  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
-  auto& state = saved["state"];
-  const size_t done_steps = state["steps"].size();
-  const double bytes = double(readBytes(dir + "/current.dnnc").size());
-  state["phase"] = "biases";
-  state["current"]["values"][0] = bytes;
-  state["current"]["accuracy"] = 100.0 * nlohmann::json::parse(readBytes(dir + "/eval.json"))["top1"].get<double>();
-  for (auto& k : state["knobs"]) k["bits"] = 6, k["bits_done"] = true, k["prune_done"] = true, k["sparsity"] = 0.0;
-  writeBytes(wd + "/state.json", saved.dump());
-  extra = goal;
-  extra.insert(extra.end(), {"--time-budget", "30", "--json", dir + "/second.json"});
-  const auto report = searchReport(compressArgs(dir + "/m", wd, extra), dir + "/second.json");
+  const auto [bytes, done_steps] = resumeAt(dir, wd, goal, "share(bits=6,materialize=true)", "biases", [](nlohmann::json& k) {
+    k["bits"] = 6, k["bits_done"] = true, k["prune_done"] = true, k["sparsity"] = 0.0;
+  });
+  const auto report = resumedReport(dir, wd, goal);
   const auto& steps = report["search"]["steps"];
   INFO(steps.dump(1));
   REQUIRE(steps.size() == done_steps + 1);  // one step, then the search is over
