@@ -265,9 +265,10 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
     best_measures = after;
     step.pipeline = candidate_text;
   }
+  // Not kept: the step records the model as it is (best_measures are still the current ones).
   step.accepted = best.has_value();
-  step.accuracy = step.accepted ? best_measures.accuracy : state.current.accuracy;
-  step.values = step.accepted ? best_measures.values : state.current.values;
+  step.accuracy = best_measures.accuracy;
+  step.values = best_measures.values;
   if (!step.accepted) step.pipeline = shareText(state.knobs);
   step.reproduce = reproduceText(state.accepted, step.pipeline);
   if (step.accepted) {
