@@ -4,7 +4,8 @@
 // second dimension). Prints JSON: median_ms, min_ms (wall), cpu_ms (process CPU time per step,
 // all threads, median; less disturbed by other jobs on a shared machine), steps. Driven by
 // bench/train/run.sh.
-//   bench_train MODEL.onnx [--batch 32] [--threads 1] [--min-time 2] [--bn frozen|batch]
+//   bench_train MODEL.onnx [--batch 32] [--threads 1] [--min-time 2] [--bn frozen|batch] [--fuse yes|no]
+// (--fuse no: every activation its own op on the tape, to measure what TapeOptions::fuse_activations buys)
 #include <omp.h>
 
 #include <algorithm>
@@ -26,10 +27,10 @@ using namespace dnnc;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_train MODEL.onnx [--batch N] [--threads N] [--min-time S] [--bn frozen|batch]\n");
+    std::fprintf(stderr, "usage: bench_train MODEL.onnx [--batch N] [--threads N] [--min-time S] [--bn frozen|batch] [--fuse yes|no]\n");
     return 2;
   }
-  std::string path = argv[1], bn = "frozen";
+  std::string path = argv[1], bn = "frozen", fuse = "yes";
   int64_t batch = 32;
   int threads = 1;
   double min_time = 2;
@@ -38,12 +39,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads")) threads = std::stoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--min-time")) min_time = std::stod(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--bn")) bn = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--fuse")) fuse = argv[i + 1];
   }
   auto bytes = readFile(path);
   if (!bytes) return std::fprintf(stderr, "%s\n", bytes.error().message().c_str()), 3;
   auto model = parseModel(*bytes, path, ".");
   if (!model) return std::fprintf(stderr, "%s\n", model.error().message().c_str()), 3;
-  auto tape = train::Tape::create(*model, {.threads = threads, .bn_batch_stats = bn == "batch"});
+  auto tape = train::Tape::create(*model, {.threads = threads, .bn_batch_stats = bn == "batch", .fuse_activations = fuse != "no"});
   if (!tape) return std::fprintf(stderr, "%s\n", tape.error().message().c_str()), 3;
   // The input's own shape (every dimension after the batch must be fixed in the graph).
   std::vector<int64_t> dims{batch};

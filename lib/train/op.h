@@ -6,6 +6,8 @@
 #pragma once
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +17,16 @@
 #include "lib/train/tape.h"
 
 namespace dnnc::train {
+
+// The activation of a Relu or Clip node, for the op whose output it follows to apply itself (the tape
+// fuses BatchNormalization -> Relu/Clip: the pre-activation is then never stored, and neither it nor its
+// gradient crosses memory again). The derivative is 1 where the value passes, else 0.
+struct Clamp {
+  bool relu = true;  // Relu: y = v > 0 ? v : 0, passes v > 0; Clip: y = min(max(v, lo), hi), passes lo <= v <= hi
+  float lo = -INFINITY, hi = INFINITY;
+  float apply(float v) const { return relu ? (v > 0 ? v : 0.0f) : std::min(std::max(v, lo), hi); }
+  bool passes(float v) const { return relu ? v > 0 : (v >= lo && v <= hi); }
+};
 
 // What an input is to the optimiser when an initializer feeds it.
 enum class InputRole { Trainable, Buffer, Constant };
@@ -30,6 +42,9 @@ class Op {
   // slots hold Slot::ints and never carry a gradient.
   virtual bool takesIntegers() const { return false; }
   virtual bool integerOutput(const Tape& t) const { (void)t; return false; }
+  // Takes over the activation that alone reads output 0, writing its output instead: true when this op
+  // can (the tape then drops the activation's op and rewires output 0 to the activation's output).
+  virtual bool fuseClamp(const Clamp& c) { (void)c; return false; }
 
   std::vector<int> in, out;  // slot indices; -1 for an absent optional input or output
   std::string where;         // "Conv node '/conv1/Conv'"

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include "lib/train/op.h"
+#include "lib/train/ops/registry.h"
 
 namespace dnnc::train {
 
@@ -46,6 +47,8 @@ std::vector<int64_t> integerValues(const Tensor& tensor) {
 struct TapeBuilder {
   Tape& t;
   const Model& model;
+  std::map<std::string, int> readers;  // value name -> how many node inputs and graph outputs read it
+  std::map<int, size_t> producer;      // slot -> the op (index in t.ops_) whose output 0 it is
 
   int slotFor(const std::string& name) {
     auto it = t.slot_of_.find(name);
@@ -74,9 +77,36 @@ struct TapeBuilder {
     return {};
   }
 
+  // A Relu or Clip that alone reads a value whose producer can apply it (Op::fuseClamp): the producer
+  // writes the activation's output instead, and the pre-activation slot stays empty and gradient-free.
+  // BatchNormalization -> Relu was 6 % of the residual CNN's training step as two ops.
+  bool fuseIntoProducer(const onnx::NodeProto& node, int64_t opset) {
+    if (!t.options_.fuse_activations || node.input_size() < 1 || node.output_size() != 1) return false;
+    auto in = t.slot_of_.find(node.input(0));
+    if (in == t.slot_of_.end() || readers[node.input(0)] != 1) return false;
+    const int pre = in->second;
+    auto p = producer.find(pre);
+    if (p == producer.end()) return false;
+    auto clamp = clampOf(node, opset, [&](const std::string& name) -> const Slot* {
+      auto it = t.slot_of_.find(name);
+      return it == t.slot_of_.end() ? nullptr : &t.slots_[it->second];
+    });
+    if (!clamp || !t.ops_[p->second]->fuseClamp(*clamp)) return false;
+    const int id = slotFor(node.output(0));
+    t.slots_[id].needs_grad = t.slots_[pre].needs_grad;
+    t.slots_[pre].needs_grad = false;
+    t.ops_[p->second]->out[0] = id;
+    producer[id] = p->second;
+    producer.erase(pre);
+    return true;
+  }
+
   Status build() {
     const auto& g = model.graph();
     const int64_t opset = model.opsetVersion();
+    for (const auto& node : g.node())
+      for (const auto& name : node.input()) ++readers[name];
+    for (const auto& out : g.output()) ++readers[out.name()];
     for (const auto& init : g.initializer()) DNNC_TRY(constant(init.name(), init));
     for (const auto& in : g.input()) {
       if (t.slot_of_.count(in.name())) continue;
@@ -92,6 +122,7 @@ struct TapeBuilder {
         DNNC_TRY(constant(node.output(0), a->t()));
         continue;
       }
+      if (fuseIntoProducer(node, opset)) continue;
       DNNC_ASSIGN(auto op, makeOp(node, opset));
       bool any_grad = false;
       for (int i = 0; i < node.input_size(); ++i) {
@@ -130,6 +161,7 @@ struct TapeBuilder {
         t.slots_[id].needs_grad = any_grad && i == 0 && !int_out;
         op->out.push_back(id);
       }
+      if (!op->out.empty() && op->out[0] >= 0) producer[op->out[0]] = t.ops_.size();
       t.ops_.push_back(std::move(op));
     }
     auto it = t.slot_of_.find(g.output(0).name());
@@ -144,7 +176,7 @@ Expected<std::unique_ptr<Tape>> Tape::create(const Model& model, const TapeOptio
   t->options_ = options;
   t->threads_ = options.threads > 0 ? options.threads : omp_get_max_threads();
   t->rng_.seed(options.seed);
-  TapeBuilder b{*t, model};
+  TapeBuilder b{*t, model, {}, {}};
   DNNC_TRY(b.build());
   return t;
 }

@@ -44,6 +44,7 @@ struct TapeOptions {
   bool bn_population = false;   // with bn_batch_stats: running statistics are the mean and unbiased variance of
                                 // every value seen since create(), not a moving average (recalibrate-bn)
   uint64_t seed = 0;            // Dropout masks
+  bool fuse_activations = true;  // an op that can applies the Relu/Clip that alone reads its output (Op::fuseClamp)
 };
 
 class Op;
@@ -79,6 +80,8 @@ class Tape {
   // Reverse sweep: gradients (or Gauss-Newton curvature) of every parameter, overwritten (not summed).
   void backward(Mode mode);
 
+  // Ops on the tape, one per node, less the activations fused into their producer (Op::fuseClamp).
+  int numOps() const { return static_cast<int>(ops_.size()); }
   int numParams() const { return static_cast<int>(params_.size()); }
   const std::string& paramName(int k) const { return slots_[params_[k]].name; }
   Buf& param(int k) { return slots_[params_[k]].val; }

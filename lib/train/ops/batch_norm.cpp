@@ -8,7 +8,12 @@
 //     every value seen since the tape was made (recalibrate-bn).
 // Reverse with batch statistics: dx = gamma / (m sqrt(var + eps)) (m dy - sum dy - x^ sum(dy x^)).
 // Curvature mode treats the statistics as constants (the Gauss-Newton diagonal of the frozen layer).
+// A Relu or Clip that alone reads y is applied here (fuseClamp): y = clamp(gamma x^ + beta), and the
+// reverse sweep masks dy where the recomputed pre-activation did not pass, as the activation's own
+// backward would have.
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "lib/train/ops/registry.h"
 
@@ -20,6 +25,11 @@ class BatchNormOp : public Op {
   BatchNormOp(float eps, float momentum) : eps_(eps), momentum_(momentum) {}
 
   InputRole role(int i) const override { return i >= 3 ? InputRole::Buffer : InputRole::Trainable; }
+  bool fuseClamp(const Clamp& c) override {
+    if (clamp_) return false;
+    clamp_ = c;
+    return true;
+  }
 
   Status forward(Tape& t) override {
     const Buf& xb = x(t, 0);
@@ -79,16 +89,34 @@ class BatchNormOp : public Op {
       const float a = gamma[c] * inv_[c], b = beta[c] - mu_[c] * a;
       const float* p = xb.data() + nc * S_;
       float* q = yb.data() + nc * S_;
-      for (int64_t k = 0; k < S_; ++k) q[k] = a * p[k] + b;
+      if (!clamp_) {
+        for (int64_t k = 0; k < S_; ++k) q[k] = a * p[k] + b;
+      } else if (clamp_->relu) {
+        for (int64_t k = 0; k < S_; ++k) q[k] = Clamp{}.apply(a * p[k] + b);
+      } else {
+        const float lo = clamp_->lo, hi = clamp_->hi;
+        for (int64_t k = 0; k < S_; ++k) q[k] = std::min(std::max(a * p[k] + b, lo), hi);
+      }
     }
     return {};
   }
 
   void backward(Tape& t, Mode mode) override {
+    if (!clamp_) backwardWith(t, mode, [](float, float g) { return g; });
+    else if (clamp_->relu) backwardWith(t, mode, [](float v, float g) { return v > 0 ? g : 0.0f; });
+    else backwardWith(t, mode, [lo = clamp_->lo, hi = clamp_->hi](float v, float g) { return v >= lo && v <= hi ? g : 0.0f; });
+  }
+
+ private:
+  // The reverse sweep with dy masked by the fused activation: masked(v, g) is the gradient that reaches
+  // y's pre-activation v = gamma x^ + beta (recomputed as forward() computed it) from g, y's gradient.
+  template <class Masked>
+  void backwardWith(Tape& t, Mode mode, Masked masked) {
     const bool sq = mode == Mode::Curvature;
     const Buf& xb = x(t, 0);
     const float* gy = gradOut(t, 0).data();
     const float* gamma = x(t, 1).data();
+    const float* beta = x(t, 2).data();
     bool fresh = false;  // gx not yet written in this sweep: write it rather than add
     float* gx = gradInForWrite(t, 0, &fresh);
     float* gg = gradIn(t, 1);
@@ -99,19 +127,20 @@ class BatchNormOp : public Op {
     for (int64_t c = 0; c < C_; ++c) {
       // Per channel: sum dy and sum dy * x^ (x^ squared in curvature mode).
       const float mu = mu_[c], inv = inv_[c];
+      const float a = gamma[c] * inv, b = beta[c] - mu * a;  // forward()'s affine map
+      auto dy = [&](const float* p, const float* g, int64_t k) { return masked(a * p[k] + b, g[k]); };
       double sdy = 0, sdyx = 0;
       for (int64_t n = 0; n < N_; ++n) {
         const float* p = xb.data() + (n * C_ + c) * S_;
         const float* g = gy + (n * C_ + c) * S_;
         float pdy, pdyx;
-        if (sq) planeSums<true>(g, p, S_, mu, inv, pdy, pdyx);
-        else planeSums<false>(g, p, S_, mu, inv, pdy, pdyx);
+        if (sq) planeSums<true>([&](int64_t k) { return dy(p, g, k); }, p, S_, mu, inv, pdy, pdyx);
+        else planeSums<false>([&](int64_t k) { return dy(p, g, k); }, p, S_, mu, inv, pdy, pdyx);
         sdy += pdy, sdyx += pdyx;
       }
       if (gbeta) gbeta[c] += static_cast<float>(sdy);
       if (gg) gg[c] += static_cast<float>(sdyx);
       if (!gx) continue;
-      const float a = gamma[c] * inv;
       // dx = a dy - a sum(dy)/m - x^ a sum(dy x^)/m, with x^ = (x - mu) inv.
       const float f = sq ? a * a : a;
       const float k0 = static_cast<float>(-a * sdy / m), kx = static_cast<float>(-a * sdyx / m);
@@ -120,10 +149,10 @@ class BatchNormOp : public Op {
         const float* g = gy + (n * C_ + c) * S_;
         float* q = gx + (n * C_ + c) * S_;
         if (sq || !batch_) {
-          if (fresh) store<false>(q, S_, [&](int64_t k) { return f * g[k]; });
-          else store<true>(q, S_, [&](int64_t k) { return f * g[k]; });
+          if (fresh) store<false>(q, S_, [&](int64_t k) { return f * dy(p, g, k); });
+          else store<true>(q, S_, [&](int64_t k) { return f * dy(p, g, k); });
         } else {
-          auto v = [&](int64_t k) { return a * g[k] + k0 + kx * ((p[k] - mu) * inv); };
+          auto v = [&](int64_t k) { return a * dy(p, g, k) + k0 + kx * ((p[k] - mu) * inv); };
           if (fresh) store<false>(q, S_, v);
           else store<true>(q, S_, v);
         }
@@ -131,22 +160,23 @@ class BatchNormOp : public Op {
     }
   }
 
- private:
   // q[k] = v(k), or q[k] += v(k) when Add, over a plane.
   template <bool Add, class V>
   static void store(float* q, int64_t n, V&& v) {
 #pragma omp simd
     for (int64_t k = 0; k < n; ++k) q[k] = Add ? q[k] + v(k) : v(k);
   }
-  // sum g and sum g x^ (or g x^2 when Squared) over a plane in one pass, x^ = (x - mu) inv.
-  template <bool Squared>
-  static void planeSums(const float* g, const float* x, int64_t n, float mu, float inv, float& sg, float& sgx) {
+  // sum g and sum g x^ (or g x^2 when Squared) over a plane in one pass, x^ = (x - mu) inv, g(k) the
+  // plane's (masked) gradient.
+  template <bool Squared, class G>
+  static void planeSums(G&& g, const float* x, int64_t n, float mu, float inv, float& sg, float& sgx) {
     float a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
     for (int64_t k = 0; k < n; ++k) {
       const float xh = (x[k] - mu) * inv;
-      a += g[k];
-      b += g[k] * (Squared ? xh * xh : xh);
+      const float gk = g(k);
+      a += gk;
+      b += gk * (Squared ? xh * xh : xh);
     }
     sg = a, sgx = b;
   }
@@ -163,6 +193,7 @@ class BatchNormOp : public Op {
   }
 
   float eps_, momentum_;
+  std::optional<Clamp> clamp_;  // the fused activation, if any
   bool batch_ = false;
   int64_t N_ = 0, C_ = 0, S_ = 0;
   std::vector<float> mu_, inv_;  // statistics used by the last forward

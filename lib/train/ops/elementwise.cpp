@@ -273,6 +273,25 @@ Expected<std::unique_ptr<Op>> makeUnary(const onnx::NodeProto& n, int64_t opset)
   return std::unique_ptr<Op>(new UnaryOp(kind, alpha, lo, hi, ratio));
 }
 
+std::optional<Clamp> clampOf(const onnx::NodeProto& n, int64_t opset,
+                             const std::function<const Slot*(const std::string&)>& constant) {
+  if (!isDefaultDomain(n)) return std::nullopt;
+  if (n.op_type() == "Relu") return Clamp{};
+  if (n.op_type() != "Clip") return std::nullopt;
+  Clamp c{false, -INFINITY, INFINITY};
+  if (opset < 11) {
+    c.lo = attrFloat(n, "min", -INFINITY), c.hi = attrFloat(n, "max", INFINITY);
+    return c;
+  }
+  for (int i : {1, 2}) {
+    if (n.input_size() <= i || n.input(i).empty()) continue;
+    const Slot* s = constant(n.input(i));
+    if (!s || !s->is_const || (s->is_int ? s->ints.size() : s->val.v.size()) != 1) return std::nullopt;
+    (i == 1 ? c.lo : c.hi) = s->is_int ? static_cast<float>(s->ints[0]) : s->val.v[0];
+  }
+  return c;
+}
+
 Expected<std::unique_ptr<Op>> makeBinary(const onnx::NodeProto& n, int64_t) {
   const std::string& op = n.op_type();
   return std::unique_ptr<Op>(new BinaryOp(op == "Add" ? Binary::Add : op == "Sub" ? Binary::Sub : Binary::Mul));

@@ -44,6 +44,15 @@ TEST_CASE("train: Conv with groups, strides, pads; MaxPool; Flatten", "[train][g
   checkGradients(m, randomBuf({3, 4, 7, 7}, 5), kLabels);
 }
 
+TEST_CASE("train: MaxPool 2x2 stride 2 on an odd map, the last row and column left out", "[train][grad]") {
+  // The pair path (one window per vector lane): 9x7 maps pool to 4x3, and the winners' gradients only.
+  auto m = textModel(model("(float[3,2,9,7] x, float[4,2,1,1] w, float[3,48] f) => (float[3,3] y)",
+                           "c = Conv (x, w)\n p = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (c)\n"
+                           "fl = Flatten (p)\n y = Gemm <transB = 1> (fl, f)"),
+                     {{"w", {4, 2, 1, 1}}, {"f", {3, 48}}});
+  checkGradients(m, randomBuf({3, 2, 9, 7}, 6), kLabels, {}, train::Phase::Eval, 12, 1e-3);
+}
+
 TEST_CASE("train: dilated Conv, AveragePool with pads, GlobalAveragePool, Concat, Reshape", "[train][grad]") {
   auto m2 = textModel(model("(float[3,2,8,8] x, float[4,2,3,3] w, float[4,2,1,1] v, float[8,3] f) => (float[3,3] y)",
                             "c = Conv <dilations = [2, 2]> (x, w)\n a = AveragePool <kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2], count_include_pad = 1> (c)\n"
@@ -74,6 +83,47 @@ TEST_CASE("train: BatchNormalization frozen and with batch statistics", "[train]
   SECTION("frozen") { checkGradients(m, randomBuf({3, 2, 5, 5}, 8), kLabels); }
   SECTION("batch statistics") {
     checkGradients(m, randomBuf({3, 2, 5, 5}, 8), kLabels, {.bn_batch_stats = true}, train::Phase::Train);
+  }
+}
+
+TEST_CASE("train: BatchNormalization fused with the Relu or Clip that alone reads it", "[train][grad]") {
+  // The tape applies the activation inside BN (one op fewer) and masks dY by the recomputed
+  // pre-activation; the outputs are the unfused tape's, the gradients too (to rounding), and they match
+  // finite differences, frozen and with batch statistics. Beta spread about zero puts pre-activations on both sides of the kinks.
+  for (const std::string act : {"Relu (n)", "Clip (n, lo, hi)"}) {
+    INFO(act);
+    const std::string text = model(
+        "(float[3,2,5,5] x, float[3,2,3,3] w, float[3] s, float[3] b, float[3] mu, float[3] var, float[3,27] f) => (float[3,3] y)",
+        "c = Conv (x, w)\n n = BatchNormalization (c, s, b, mu, var)\n lo = Constant <value = float {-0.2}> ()\n"
+        " hi = Constant <value = float {0.7}> ()\n r = " + act + "\n fl = Flatten (r)\n y = Gemm <transB = 1> (fl, f)");
+    auto m = textModel(text, {{"w", {3, 2, 3, 3}}, {"s", {3}, 0.5f, 1.5f}, {"b", {3}, -0.5f, 0.5f}, {"mu", {3}},
+                              {"var", {3}, 0.5f, 2.0f}, {"f", {3, 27}}});
+    const auto x = randomBuf({3, 2, 5, 5}, 8);
+    for (const bool batch : {false, true}) {
+      INFO("batch statistics: " << batch);
+      const auto phase = batch ? train::Phase::Train : train::Phase::Eval;
+      train::TapeOptions fused{.threads = 1, .bn_batch_stats = batch}, apart = fused;
+      apart.fuse_activations = false;
+      auto a = train::Tape::create(m, fused), b = train::Tape::create(m, apart);
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      CHECK((*a)->numOps() == (*b)->numOps() - 1);
+      for (auto* t : {a->get(), b->get()}) {
+        tapeLoss(*t, x, kLabels, phase);
+        train::Buf g;
+        train::lossAndGrad(t->output(), kLabels, nullptr, {}, g);
+        t->seedGrad(g);
+        t->backward(train::Mode::Gradient);
+      }
+      CHECK((*a)->output().v == (*b)->output().v);
+      // Equal up to the order of the vector lanes' partial sums, which the fused loops may change.
+      for (int k = 0; k < (*a)->numParams(); ++k)
+        for (size_t i = 0; i < (*a)->paramGrad(k).v.size(); ++i) {
+          INFO((*a)->paramName(k) << "[" << i << "]");
+          CHECK((*a)->paramGrad(k).v[i] == Approx((*b)->paramGrad(k).v[i]).epsilon(1e-5).margin(1e-7));
+        }
+      checkGradients(m, x, kLabels, fused, phase, 12, 1e-3);
+    }
   }
 }
 
