@@ -40,12 +40,16 @@ class PoolOp : public Op {
     const bool rows = kind_ == PoolKind::Max && k_[0] * k_[1] > 4 && pads_[0] < k_[0] && pads_[1] < k_[1];
     const bool pairs = kind_ == PoolKind::Max && k_ == std::vector<int64_t>{2, 2} && s_ == k_ &&
                        pads_ == std::vector<int64_t>{0, 0, 0, 0} && 2 * OH_ <= H_ && 2 * OW_ <= W_;
+    if (pairs && (corner_.size() != size_t(OH_ * OW_) || corner_w_ != W_ || corner_ow_ != OW_)) {
+      corner_.resize(static_cast<size_t>(OH_ * OW_)), corner_w_ = W_, corner_ow_ = OW_;
+      for (int64_t o = 0; o < OH_ * OW_; ++o) corner_[o] = static_cast<int32_t>(2 * (o / OW_) * W_ + 2 * (o % OW_));
+    }
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
     for (int64_t pl = 0; pl < planes; ++pl) {
       const float* xp = xb.data() + pl * H_ * W_;
       float* yp = yb.data() + pl * OH_ * OW_;
       if (pairs) {
-        for (int64_t oh = 0; oh < OH_; ++oh) max2x2Row(xp, oh, yp + oh * OW_, argmax_.data() + pl * OH_ * OW_ + oh * OW_);
+        max2x2Plane(xp, yp, argmax_.data() + pl * OH_ * OW_);
         continue;
       }
       if (rows) {
@@ -121,24 +125,24 @@ class PoolOp : public Op {
   }
 
  private:
-  // One row of a 2x2 stride-2 unpadded MaxPool (the residual CNN's and LeNet-5's), each window in one
-  // vector lane, taps in the scalar loop's order with the same strict-greater rule. Window by window it
-  // was 5 % of the residual CNN's training step: 20 cycles an output for four compares.
-  void max2x2Row(const float* xp, int64_t oh, float* __restrict y, int32_t* __restrict arg) const {
-    const float* r0 = xp + 2 * oh * W_;
-    const float* r1 = r0 + W_;
-    const int32_t base = static_cast<int32_t>(2 * oh * W_), w = static_cast<int32_t>(W_);
+  // A plane of a 2x2 stride-2 unpadded MaxPool (the residual CNN's and LeNet-5's), each window in one
+  // vector lane, read at its top-left offset (from corner_, the same for every plane: rows of 14 or 7
+  // windows left most of a vector to a scalar tail), taps in the scalar loop's order with the same
+  // strict-greater rule. Window by window it was 5 % of the residual CNN's training step.
+  void max2x2Plane(const float* __restrict xp, float* __restrict y, int32_t* __restrict arg) const {
+    const int32_t* __restrict corner = corner_.data();
+    const int64_t w = W_;
 #pragma omp simd
-    for (int64_t ow = 0; ow < OW_; ++ow) {
-      const int32_t at = base + 2 * static_cast<int32_t>(ow);
-      float best = r0[2 * ow];
+    for (int64_t o = 0; o < OH_ * OW_; ++o) {
+      const int32_t at = corner[o];
+      float best = xp[at];
       int32_t win = at;
-      const float b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+      const float b = xp[at + 1], c = xp[at + w], d = xp[at + w + 1];
       win = b > best ? at + 1 : win, best = b > best ? b : best;
-      win = c > best ? at + w : win, best = c > best ? c : best;
-      win = d > best ? at + w + 1 : win, best = d > best ? d : best;
-      y[ow] = best;
-      arg[ow] = win;
+      win = c > best ? at + static_cast<int32_t>(w) : win, best = c > best ? c : best;
+      win = d > best ? at + static_cast<int32_t>(w) + 1 : win, best = d > best ? d : best;
+      y[o] = best;
+      arg[o] = win;
     }
   }
 
@@ -183,6 +187,8 @@ class PoolOp : public Op {
   bool ceil_, count_pad_;
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, OH_ = 0, OW_ = 0;
   std::vector<int32_t> argmax_;
+  std::vector<int32_t> corner_;  // 2x2 stride-2 pooling: each window's top-left offset in a plane
+  int64_t corner_w_ = 0, corner_ow_ = 0;  // the input and output widths corner_ was made for
   std::vector<float> count_;  // window element count per output position (same for every plane)
 };
 
