@@ -42,7 +42,7 @@ struct CompressOptions {
   DataOptions data;
   std::vector<std::string> targets;
   double accuracy_budget = -1, time_budget = 0, lr = 0.003;
-  int64_t finetune_samples = 0, val_samples = 0, polish_epochs = 1, stretch_epochs = 16;
+  int64_t finetune_samples = 0, val_samples = 0, polish_epochs = 8, stretch_epochs = 16;
   int retrain_rounds = 3;
   bool force = false, techniques = false;
   CommonOptions common;
@@ -516,7 +516,7 @@ void setupCompress(CLI::App& app, CommandList& commands) {
   sub->add_option("--retrain-rounds", o->retrain_rounds,
                   "Retraining rounds at most per step, while each raises held-out accuracy (default 3)")
       ->check(CLI::NonNegativeNumber);
-  sub->add_option("--polish-epochs", o->polish_epochs, "Epochs of the final retraining (0: none)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--polish-epochs", o->polish_epochs, "Epochs of the final retraining, kept when within the accuracy budget (0: none, and no recover steps)")->check(CLI::NonNegativeNumber);
   sub->add_option("--stretch-epochs", o->stretch_epochs,
                   "Epochs of the long retraining that ends the stretch phase (default 16; 0: no "
                   "stretch)")

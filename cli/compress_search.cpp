@@ -2,6 +2,7 @@
 #include "cli/compress_search.h"
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <cmath>
 
@@ -27,6 +28,7 @@ constexpr int kMaxBiasBits = 8;           // the biases phase tries sharing bias
 constexpr int kSizeEstimateBits = 5;      // pruning stops once sharing at this width would meet the size goal
 constexpr double kPruneBudgetShare = 0.6;  // with a size goal, pruning may spend this share of the budget
 constexpr int kMaxRecoveries = 10;         // recover steps per search (each is a whole epoch)
+constexpr int64_t kRecoverEpochs = 1;      // a recover step's retraining (polish's is --polish-epochs)
 constexpr double kRecoveredStep = 1.0 / 8;  // prune steps a kept recover step reopens
 constexpr double kRecoverSlack = 0.005;     // how much further from the goals a kept recover step may be
 constexpr int64_t kRecalibrationSamples = 1024;  // training samples a prune move re-estimates BN statistics on
@@ -237,10 +239,27 @@ std::vector<LayerKnob> CompressSearch::retrainedKnobs(std::vector<LayerKnob> kno
   return has_size_goal() ? sharedKnobs(std::move(knobs)) : knobs;
 }
 
-std::string CompressSearch::afterPolish(const CompressState& state) const {
+bool CompressSearch::biasesDue(const CompressState& state) const {
   bool shared = !state.knobs.empty();
   for (const auto& k : state.knobs) shared = shared && k.bits > 0;
-  return has_size_goal() && shared && !goalsMet(state) ? "biases" : "done";
+  const bool tried = std::any_of(state.steps.begin(), state.steps.end(), [](const CompressStep& s) { return s.phase == "biases"; });
+  return has_size_goal() && shared && !goalsMet(state) && !tried;
+}
+
+bool CompressSearch::biasesShared(const CompressState& state) {
+  return std::any_of(state.steps.begin(), state.steps.end(),
+                     [](const CompressStep& s) { return s.phase == "biases" && s.accepted; });
+}
+
+std::string CompressSearch::frozenBiasesText(const Model& model) {
+  const auto& g = model.graph();
+  std::set<std::string> inits;
+  for (const auto& t : g.initializer()) inits.insert(t.name());
+  std::string names;
+  for (const auto& n : g.node())
+    if ((n.op_type() == "Conv" || n.op_type() == "Gemm") && n.input_size() > 2 && inits.count(n.input(2)))
+      names += (names.empty() ? "" : ",") + n.input(2);
+  return names.empty() ? "" : ",freeze=" + pipelineValue(names);
 }
 
 Status CompressSearch::shareBiases(CompressState& state, Model& model, const CompressHooks& hooks) {
@@ -251,8 +270,8 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   const double floor = floorAccuracy(state, "polish");
   std::optional<Model> best;
   Measures best_measures = state.current;
-  // One-shot, widest first, down while the accuracy holds: the last step, since retraining trains biases
-  // freely and would undo their sharing.
+  // One-shot, widest first, down while the accuracy holds; polish then retrains with the biases frozen
+  // (retraining would train them apart).
   for (int bits = kMaxBiasBits; bits >= kFewestBits; --bits) {
     const std::string candidate_text = shareText(state.knobs, bits);
     DNNC_ASSIGN(Model m, applyText(model, candidate_text));
@@ -278,7 +297,7 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   }
   step.seconds = clock() - t0;
   state.steps.push_back(step);
-  state.phase = "done";
+  state.phase = "polish";
   state.seconds = seconds0 + step.seconds;
   DNNC_TRY(hooks.checkpoint(state, model));
   hooks.progress(state, "");
@@ -322,7 +341,7 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
   const int index = int(state.steps.size()) + 1;
   CompressStep step{.index = index, .phase = state.phase, .move = "recover", .layer = "*"};
   hooks.progress(state, state.phase + ": recovering accuracy on the whole training set");
-  step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
+  step.pipeline = finetuneText(index, 0, kRecoverEpochs, s_.lr / 2, true);
   DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
   DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
   keepMeasuredTimes(state.current, after);
@@ -707,25 +726,31 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
     }
     const double step_t0 = clock();
     const int index = int(state.steps.size()) + 1;
-    if (state.phase == "polish" && s_.polish_epochs == 0) {
-      state.phase = afterPolish(state);
-      continue;
-    }
+    if (state.phase == "polish" && biasesDue(state)) state.phase = "biases";
     if (state.phase == "biases") {
       DNNC_TRY(shareBiases(state, model, hooks));
       state.seconds = seconds0 + elapsed();
-      break;
+      continue;
+    }
+    if (state.phase == "polish" && s_.polish_epochs == 0) {
+      state.phase = "done";
+      continue;
     }
     if (state.phase == "polish") {
       CompressStep step{.index = index, .phase = "polish", .move = "finetune", .layer = "*"};
       hooks.progress(state, "polish: retraining on the whole training set");
       step.pipeline = finetuneText(index, 0, s_.polish_epochs, s_.lr / 2, true);
+      if (biasesShared(state)) step.pipeline.insert(step.pipeline.size() - 1, frozenBiasesText(model));
       DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
       DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
       keepMeasuredTimes(state.current, after);
       step.accuracy = after.accuracy;
       step.values = after.values;
-      step.accepted = after.accuracy > state.current.accuracy &&
+      // Kept whenever it keeps the budget, not only when it raises the held-out accuracy: the search has
+      // chosen its every step on that held-out set, so its score there is biased upwards and a retraining
+      // that generalises better hardly shows on it. LeNet-5 at 50.6x: 8 epochs moved the held-out half
+      // 91.44 -> 91.44 % and the unseen half of the test set 91.24 -> 91.72 %.
+      step.accepted = after.accuracy >= floorAccuracy(state, "polish") &&
                       goalDistance(goals, after.values, state.original.values) <=
                           std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
       step.reproduce = reproduceText(state.accepted, step.pipeline);
@@ -736,7 +761,7 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       }
       step.seconds = clock() - step_t0;
       state.steps.push_back(step);
-      state.phase = afterPolish(state);
+      state.phase = "done";
       state.seconds = seconds0 + elapsed();
       DNNC_TRY(hooks.checkpoint(state, model));
       hooks.progress(state, "");

@@ -38,13 +38,15 @@
 //   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
 //           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
 //   recover: before share or reprune ends with the size goal unmet (no move left, or none that keeps the
-//           accuracy), one longer retraining as polish's; kept when it raises held-out accuracy, which
+//           accuracy), one retraining epoch as polish's; kept when it raises held-out accuracy, which
 //           reopens the phase's moves (prune steps of 1/8, one bit fewer per layer) with the headroom it
 //           won. At most kMaxRecoveries per search: retraining between pruning rounds as Han et al. do.
-//   polish: one longer retraining of the final model, kept when it raises held-out accuracy.
 //   biases: (size goals still unmet, every layer shared) the Conv/Gemm biases shared too, at the fewest
-//           bits from 8 down that keep the budget, one-shot: last, because retraining trains biases freely
-//           and would undo it. On LeNet-300-100 the float biases were 1.4 KB of a 22.4 KB file.
+//           bits from 8 down that keep the budget, one-shot. On LeNet-300-100 the float biases were 1.4 KB
+//           of a 22.4 KB file.
+//   polish: a long retraining of the final model (polish_epochs; the biases frozen when they were shared,
+//           as retraining would train them apart), kept when it keeps the budget: every step was chosen on
+//           the held-out set, so a retraining that generalises better hardly shows there.
 // Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
 // on the input model with the accepted steps before it. Each accepted step is checkpointed into the
 // workdir (model + state JSON) so a killed search resumes where it stopped.
@@ -72,7 +74,7 @@ struct CompressSettings {
   int64_t finetune_samples = 0;  // per retraining round (0: the whole training set)
   int retrain_rounds = 3;        // at most, per step, while each raises held-out accuracy
   double lr = 0.003;
-  int64_t polish_epochs = 1;
+  int64_t polish_epochs = 8;
   int64_t stretch_epochs = 16;  // the stretch's long retraining (0: no stretch phase)
   int threads = 0;
   uint64_t seed = 0;
@@ -114,7 +116,7 @@ struct GroupKnob {
 };
 
 struct CompressState {
-  std::string phase = "prune";  // stretch, prune, share, reprune, polish, biases, done
+  std::string phase = "prune";  // stretch, prune, share, reprune, biases, polish, done
   std::vector<LayerKnob> knobs;
   std::vector<GroupKnob> groups;
   std::vector<CompressStep> steps;
@@ -216,8 +218,12 @@ class CompressSearch {
   // was kept and the phase goes on; false when the phase should end.
   Expected<bool> recover(CompressState& state, Model& model, const CompressHooks& hooks);
   Expected<bool> shareWouldMeetSize(const CompressState& state, const Model& model);
-  // The phase after polish: "biases" when a size goal is still unmet and every layer is shared, else "done".
-  std::string afterPolish(const CompressState& state) const;
+  // Whether the biases phase comes before polish: a size goal still unmet, every layer shared, and no
+  // biases step yet.
+  bool biasesDue(const CompressState& state) const;
+  // Whether a biases step was kept: polish then freezes the biases (",freeze=..." of frozenBiasesText).
+  static bool biasesShared(const CompressState& state);
+  static std::string frozenBiasesText(const Model& model);
   // The biases phase (see above): one step, the fewest bias bits that keep the budget, one-shot.
   Status shareBiases(CompressState& state, Model& model, const CompressHooks& hooks);
   // The knobs with every layer shared at kSizeEstimateBits (the width the prune phase's size estimate uses).
