@@ -102,6 +102,24 @@ nlohmann::json resumedReport(const std::string& dir, const std::string& wd, std:
   return searchReport(compressArgs(dir + "/m", wd, args, polish_epochs), dir + "/second.json");
 }
 
+// Checks that every bias of the search's model DIR/m.onnx takes at most 2^bits values; returns how many
+// biases it has.
+int checkBiasesShared(const std::string& dir, int bits) {
+  auto model = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(model);
+  int biases = 0;
+  for (const auto& t : model->graph().initializer()) {
+    if (t.name().find("bias") == std::string::npos) continue;
+    auto tensor = dnnc::readTensor(t, dir);
+    REQUIRE(tensor);
+    std::vector<float> v = tensor->toFloats();
+    std::sort(v.begin(), v.end());
+    CHECK(std::unique(v.begin(), v.end()) - v.begin() <= (1 << bits));
+    ++biases;
+  }
+  return biases;
+}
+
 // `dnnc run` of the report's pipeline on the input rebuilds the search's model OUT_DIR/m.onnx: ONNX Runtime
 // scores the two the same on the workdir's held-out split, as the report says. That accuracy, or none when
 // ONNX Runtime is not installed.
@@ -352,19 +370,7 @@ TEST_CASE("compress shares the biases one-shot before the final polish, when a s
   CHECK(step["values"][0].get<double>() < bytes);
   // The written model's biases take at most 2^bits values each, and its .dnnc is the size the step claims.
   CHECK(double(readBytes(dir + "/m.dnnc").size()) == step["values"][0].get<double>());
-  auto model = dnnc::loadModel(dir + "/m.onnx");
-  REQUIRE(model);
-  int biases = 0;
-  for (const auto& t : model->graph().initializer()) {
-    if (t.name().find("bias") == std::string::npos) continue;
-    auto tensor = dnnc::readTensor(t, dir);
-    REQUIRE(tensor);
-    std::vector<float> v = tensor->toFloats();
-    std::sort(v.begin(), v.end());
-    CHECK(std::unique(v.begin(), v.end()) - v.begin() <= (1 << bits));
-    ++biases;
-  }
-  CHECK(biases == 3);
+  CHECK(checkBiasesShared(dir, bits) == 3);
 }
 
 TEST_CASE("compress keeps the final polish when it keeps the budget, its shared biases frozen", "[compress-cli]") {
@@ -401,16 +407,7 @@ TEST_CASE("compress keeps the final polish when it keeps the budget, its shared 
   CHECK(text.find("freeze=\"fc1.bias,fc2.bias,fc3.bias\"") != std::string::npos);
   const std::string shared = biases["pipeline"].get<std::string>();
   const int bits = std::stoi(shared.substr(shared.find("bias-bits=") + 10));
-  auto model = dnnc::loadModel(dir + "/m.onnx");
-  REQUIRE(model);
-  for (const auto& t : model->graph().initializer()) {
-    if (t.name().find("bias") == std::string::npos) continue;
-    auto tensor = dnnc::readTensor(t, dir);
-    REQUIRE(tensor);
-    std::vector<float> v = tensor->toFloats();
-    std::sort(v.begin(), v.end());
-    CHECK(std::unique(v.begin(), v.end()) - v.begin() <= (1 << bits));
-  }
+  CHECK(checkBiasesShared(dir, bits) == 3);
 }
 
 TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retrains longer when prune runs out", "[compress-cli]") {
