@@ -6,7 +6,6 @@
 #pragma once
 #include <onnx/onnx_pb.h>
 
-#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -24,8 +23,6 @@ namespace dnnc::train {
 struct Clamp {
   bool relu = true;  // Relu: y = v > 0 ? v : 0, passes v > 0; Clip: y = min(max(v, lo), hi), passes lo <= v <= hi
   float lo = -INFINITY, hi = INFINITY;
-  float apply(float v) const { return relu ? (v > 0 ? v : 0.0f) : std::min(std::max(v, lo), hi); }
-  bool passes(float v) const { return relu ? v > 0 : (v >= lo && v <= hi); }
 };
 
 // What an input is to the optimiser when an initializer feeds it.

@@ -92,7 +92,10 @@ class BatchNormOp : public Op {
       if (!clamp_) {
         for (int64_t k = 0; k < S_; ++k) q[k] = a * p[k] + b;
       } else if (clamp_->relu) {
-        for (int64_t k = 0; k < S_; ++k) q[k] = Clamp{}.apply(a * p[k] + b);
+        for (int64_t k = 0; k < S_; ++k) {
+          const float v = a * p[k] + b;
+          q[k] = v > 0 ? v : 0.0f;  // as Relu's own forward
+        }
       } else {
         const float lo = clamp_->lo, hi = clamp_->hi;
         for (int64_t k = 0; k < S_; ++k) q[k] = std::min(std::max(a * p[k] + b, lo), hi);

@@ -40,8 +40,8 @@ class PoolOp : public Op {
     const bool rows = kind_ == PoolKind::Max && k_[0] * k_[1] > 4 && pads_[0] < k_[0] && pads_[1] < k_[1];
     const bool pairs = kind_ == PoolKind::Max && k_ == std::vector<int64_t>{2, 2} && s_ == k_ &&
                        pads_ == std::vector<int64_t>{0, 0, 0, 0} && 2 * OH_ <= H_ && 2 * OW_ <= W_;
-    if (pairs && (corner_.size() != size_t(OH_ * OW_) || corner_w_ != W_ || corner_ow_ != OW_)) {
-      corner_.resize(static_cast<size_t>(OH_ * OW_)), corner_w_ = W_, corner_ow_ = OW_;
+    if (pairs) {  // one int per output position, shared by every plane: cheaper to remake than to key
+      corner_.resize(static_cast<size_t>(OH_ * OW_));
       for (int64_t o = 0; o < OH_ * OW_; ++o) corner_[o] = static_cast<int32_t>(2 * (o / OW_) * W_ + 2 * (o % OW_));
     }
 #pragma omp parallel for num_threads(t.threads()) schedule(static)
@@ -188,7 +188,6 @@ class PoolOp : public Op {
   int64_t N_ = 0, C_ = 0, H_ = 0, W_ = 0, OH_ = 0, OW_ = 0;
   std::vector<int32_t> argmax_;
   std::vector<int32_t> corner_;  // 2x2 stride-2 pooling: each window's top-left offset in a plane
-  int64_t corner_w_ = 0, corner_ow_ = 0;  // the input and output widths corner_ was made for
   std::vector<float> count_;  // window element count per output position (same for every plane)
 };
 
