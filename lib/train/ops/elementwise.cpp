@@ -1,4 +1,4 @@
-// Elementwise ops on the tape: Relu, LeakyRelu, Clip, Sigmoid, Tanh, Dropout, Identity (unary), and
+// Elementwise ops on the tape: Relu, LeakyRelu, ThresholdedRelu, Clip, Sigmoid, Tanh, Dropout, Identity (unary), and
 // Add, Sub, Mul with numpy broadcasting (the gradient of a broadcast input is summed over the
 // broadcast positions).
 #include <algorithm>
@@ -10,7 +10,7 @@
 namespace dnnc::train {
 namespace {
 
-enum class Unary { Relu, LeakyRelu, Clip, Sigmoid, Tanh, Dropout, Identity };
+enum class Unary { Relu, LeakyRelu, ThresholdedRelu, Clip, Sigmoid, Tanh, Dropout, Identity };
 
 // dX = dY where pass(X), else 0 (added to gx unless fresh), as a select in vector lanes: Relu (X > 0)
 // and Clip (lo <= X <= hi), whose derivative is 1 or 0 (the same squared, in curvature mode). Through
@@ -57,6 +57,7 @@ class UnaryOp : public Op {
     switch (kind_) {
       case Unary::Relu: parallelFor(th, n, [&](int64_t i) { o[i] = in[i] > 0 ? in[i] : 0.0f; }); break;
       case Unary::LeakyRelu: parallelFor(th, n, [&](int64_t i) { o[i] = in[i] > 0 ? in[i] : alpha * in[i]; }); break;
+      case Unary::ThresholdedRelu: parallelFor(th, n, [&](int64_t i) { o[i] = in[i] > alpha ? in[i] : 0.0f; }); break;
       case Unary::Clip: parallelFor(th, n, [&](int64_t i) { o[i] = std::min(std::max(in[i], lo), hi); }); break;
       case Unary::Sigmoid: parallelFor(th, n, [&](int64_t i) { o[i] = 1.0f / (1.0f + std::exp(-in[i])); }); break;
       case Unary::Tanh: parallelFor(th, n, [&](int64_t i) { o[i] = std::tanh(in[i]); }); break;
@@ -108,6 +109,11 @@ class UnaryOp : public Op {
     switch (kind_) {
       case Unary::Relu: maskBackward(t.threads(), n, av, g, gx, fresh, [](float v) { return v > 0.0f; }); break;
       case Unary::LeakyRelu: apply([&](int64_t i) { return av[i] > 0 ? 1.0f : alpha; }); break;
+      // The step at alpha has no derivative; as for Relu's kink, the gradient passes where the input does
+      // (the straight path prune-activations' thresholds are retrained through).
+      case Unary::ThresholdedRelu:
+        maskBackward(t.threads(), n, av, g, gx, fresh, [alpha](float v) { return v > alpha; });
+        break;
       case Unary::Clip:
         maskBackward(t.threads(), n, av, g, gx, fresh, [lo, hi](float v) { return v >= lo && v <= hi; });
         break;
@@ -252,11 +258,12 @@ class BinaryOp : public Op {
 
 Expected<std::unique_ptr<Op>> makeUnary(const onnx::NodeProto& n, int64_t opset) {
   const std::string& op = n.op_type();
-  float alpha = attrFloat(n, "alpha", 0.01f);
+  float alpha = attrFloat(n, "alpha", op == "ThresholdedRelu" ? 1.0f : 0.01f);  // the ONNX defaults
   float lo = -INFINITY, hi = INFINITY, ratio = 0.5f;
   Unary kind;
   if (op == "Relu") kind = Unary::Relu;
   else if (op == "LeakyRelu") kind = Unary::LeakyRelu;
+  else if (op == "ThresholdedRelu") kind = Unary::ThresholdedRelu;
   else if (op == "Sigmoid") kind = Unary::Sigmoid;
   else if (op == "Tanh") kind = Unary::Tanh;
   else if (op == "Identity") kind = Unary::Identity;

@@ -35,6 +35,16 @@ TEST_CASE("train: MatMul, Add, Sub, Mul with broadcasting, Sigmoid, LeakyRelu, C
   checkGradients(m, randomBuf({3, 4}, 14), kLabels);
 }
 
+TEST_CASE("train: ThresholdedRelu passes the gradient where the input is above alpha", "[train][grad]") {
+  // prune-activations' cut-offs; the search retrains through them. alpha = 0.3 cuts about a third of the
+  // positive pre-activations, so the mask differs from Relu's (a Relu rule in its place fails this).
+  auto m = textModel(model("(float[3,4] x, float[4,5] w, float[5,3] v) => (float[3,3] y)",
+                           "h = MatMul (x, w)\n t = ThresholdedRelu <alpha = 0.3> (h)\n y = MatMul (t, v)"),
+                     {{"w", {4, 5}}, {"v", {5, 3}}});
+  // Input seed chosen so that no pre-activation sits within eps of the step at alpha.
+  checkGradients(m, randomBuf({3, 4}, 14), kLabels);
+}
+
 TEST_CASE("train: Conv with groups, strides, pads; MaxPool; Flatten", "[train][grad]") {
   auto m = textModel(model("(float[3,4,7,7] x, float[6,2,3,3] w, float[6] b, float[3,36] f) => (float[3,3] y)",
                            "c = Conv <group = 2, strides = [2, 2], pads = [1, 0, 1, 1]> (x, w, b)\n"
