@@ -2,10 +2,13 @@
 // kernels that skip zero activations (Cnvlutin).
 // Before: X -> Relu -> Y.  After: X -> ThresholdedRelu(alpha) -> Y (y = x if x > alpha, else 0), or the
 // Relu unchanged where the target needs no threshold.
-// Requires: calibration data (PassContext::calibration, the command's --data); labels for `budget`.
+// A ThresholdedRelu already there (an earlier run, or an earlier step of `dnnc compress`) is a site too:
+// its cut-off is chosen again for the new target, so a pipeline can raise the target step by step.
+// Requires: calibration data: data= (as finetune's, with scale/mean/std), else the command's --data;
+// labels for `budget` (labels=, else the command's --labels).
 // Params: sparsity (target fraction of zeros after each Relu) or budget (accuracy drop in points: the
 //         largest uniform target within it, by bisection), skip (Relu names or output names, globs),
-//         samples (calibrate on the first N samples; 0 = all).
+//         samples (calibrate on the first N samples; 0 = all), data, labels, scale, mean, std.
 // Thresholds are calibrated layer by layer in graph order, each with the upstream thresholds in place.
 // The report gives each Relu's zero fraction before and after, the Conv/Gemm/MatMul input sparsity
 // before and after (as `dnnc stats` measures it) and, with labels, the accuracy before and after.
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "lib/exec/calibration.h"
 #include "lib/pass/pass.h"
 #include "passes/pass_results.h"
 #include "passes/registry.h"
@@ -28,6 +32,7 @@ struct ActivationConfig {
   double sparsity = NAN, budget = NAN;
   std::vector<std::string> skip;
   int64_t samples = 0;
+  std::optional<Calibration> data;  // data= given: these samples, not the command's --data
 };
 
 bool matchesAny(const ReluSite& s, const std::vector<std::string>& patterns) {
@@ -55,11 +60,12 @@ class PruneActivations : public Pass {
   explicit PruneActivations(ActivationConfig c) : c_(std::move(c)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
-    if (!ctx.calibration)
+    if (!c_.data && !ctx.calibration)
       return Error(Exit::Usage, "prune-activations needs calibration data to choose activation thresholds")
-          .withHint("give --data X (dnnc prune --activations --data X, or dnnc run --data X)");
+          .withHint("give data=X.npy, or --data X (dnnc prune --activations --data X, or dnnc run --data X)");
+    Calibration calibration = c_.data ? *c_.data : *ctx.calibration;
     const bool budget = !std::isnan(c_.budget);
-    if (budget && ctx.calibration->labels.empty())
+    if (budget && calibration.labels.empty())
       return Error(Exit::Usage, "an accuracy budget needs labels").withHint("give --labels Y");
     if (model.opsetVersion() < 10)
       return Error(Exit::Input, "ThresholdedRelu needs opset 10 or later; the model imports opset ", model.opsetVersion());
@@ -77,7 +83,6 @@ class PruneActivations : public Pass {
       ctx.log->summary = {{"relus", 0}};
       return PreservedAnalyses::all();
     }
-    Calibration calibration = *ctx.calibration;
     if (c_.samples > 0) calibration.limit = calibration.limit > 0 ? std::min(calibration.limit, c_.samples) : c_.samples;
     DNNC_ASSIGN(EvalSet set, EvalSet::load(model, calibration));
     DNNC_ASSIGN(ActivationMeasure before, measureActivations(model, sites, set, ctx.threads));
@@ -98,12 +103,14 @@ class PruneActivations : public Pass {
     DNNC_ASSIGN(ActivationMeasure after, measureActivations(pruned, sites, set, ctx.threads));
     bool changed = false;
     for (size_t i = 0; i < sites.size(); ++i) {
-      changed |= alphas[i] > 0;
       const ReluThresholdResult d{.threshold = alphas[i],
                                   .sparsity_before = before.relu_zeros[i].fraction(),
                                   .sparsity = after.relu_zeros[i].fraction()};
-      if (alphas[i] > 0) ctx.log->rewrite("Relu -> ThresholdedRelu", {sites[i].name}, d);
-      else ctx.log->rewrite("Relu kept (already at the target)", {sites[i].name}, d);
+      const bool was = sites[i].alpha > 0;
+      changed |= alphas[i] != sites[i].alpha;
+      if (alphas[i] > 0) ctx.log->rewrite(was ? "ThresholdedRelu: cut-off chosen again" : "Relu -> ThresholdedRelu", {sites[i].name}, d);
+      else ctx.log->rewrite(was ? "ThresholdedRelu -> Relu (the target needs no cut-off)" : "Relu kept (already at the target)",
+                            {sites[i].name}, d);
     }
     auto& s = ctx.log->summary;
     s = {{"relus", sites.size()},
@@ -172,7 +179,8 @@ class PruneActivations : public Pass {
 
 struct PruneActivationsParams {
   std::optional<double> sparsity, budget;
-  std::optional<std::string> skip;
+  std::optional<std::string> skip, data, labels, mean, std;
+  double scale = 0;
   int64_t samples = 0;
   static const ParamFields<PruneActivationsParams>& fields();
 };
@@ -184,7 +192,12 @@ const ParamFields<PruneActivationsParams>& PruneActivationsParams::fields() {
           .field("sparsity", &P::sparsity, "", "target fraction of zeros after each Relu, in [0, 1)")
           .field("budget", &P::budget, "", "accuracy drop allowed in points (needs labels): the largest target within it")
           .field("skip", &P::skip, "", "Relus to leave alone: node or output names, globs, comma-separated")
-          .field("samples", &P::samples, "0", "calibrate on the first N samples (0: all)");
+          .field("samples", &P::samples, "0", "calibrate on the first N samples (0: all)")
+          .field("data", &P::data, "", "samples to calibrate on (.npy/.npz/.pb; default: the command's --data)")
+          .field("labels", &P::labels, "", "their labels, for budget= (default: the command's --labels)")
+          .field("scale", &P::scale, "1", "input preprocessing of data=: x * scale")
+          .field("mean", &P::mean, "", "input preprocessing of data=: subtract (one value or one per channel)")
+          .field("std", &P::std, "", "input preprocessing of data=: divide (one value or one per channel)");
   return f;
 }
 
@@ -201,6 +214,12 @@ Expected<std::unique_ptr<Pass>> createPruneActivations(const PruneActivationsPar
   if (p.skip) c.skip = splitList(*p.skip);
   c.samples = p.samples;
   if (c.samples < 0) return Error(Exit::Usage, "prune-activations: samples must be 0 (all) or positive");
+  if (p.data) {
+    c.data = Calibration{.data = {.path = *p.data, .scale = float(p.scale), .mean = p.mean.value_or(""), .std = p.std.value_or("")},
+                         .labels = p.labels.value_or("")};
+  } else if (p.labels || p.mean || p.std || p.scale != 1) {
+    return Error(Exit::Usage, "prune-activations: labels, scale, mean and std go with data=");
+  }
   return std::unique_ptr<Pass>(std::make_unique<PruneActivations>(std::move(c)));
 }
 

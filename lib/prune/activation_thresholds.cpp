@@ -13,9 +13,12 @@ std::vector<ReluSite> findRelus(const Graph& graph) {
   std::vector<ReluSite> out;
   for (NodeId id : graph.nodes()) {
     const auto& n = graph.node(id);
-    if (n.op_type() != "Relu" || !isDefaultDomain(n) || n.input_size() < 1 || n.output_size() < 1) continue;
+    const bool thresholded = n.op_type() == "ThresholdedRelu";
+    if ((n.op_type() != "Relu" && !thresholded) || !isDefaultDomain(n) || n.input_size() < 1 || n.output_size() < 1)
+      continue;
     ReluSite s{id, nodeLabel(n), n.input(0), n.output(0), {}};
     s.aliases = {s.name, s.output};
+    if (thresholded) s.alpha = attrFloat(n, "alpha", 1.0f);  // the ONNX default
     out.push_back(std::move(s));
   }
   return out;

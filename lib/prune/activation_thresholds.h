@@ -19,9 +19,11 @@ struct ReluSite {
   std::string name;            // node label
   std::string input, output;   // value names
   std::vector<std::string> aliases;  // node name and output name, for --skip
+  float alpha = 0;  // its cut-off now: 0 for a Relu, alpha for a ThresholdedRelu
 };
 
-// Relu nodes of the default domain, in graph order.
+// Relu and ThresholdedRelu nodes of the default domain, in graph order. A ThresholdedRelu is a cut-off
+// chosen before (by this pass, or a step of `dnnc compress` before), which a new target chooses again.
 std::vector<ReluSite> findRelus(const Graph& graph);
 
 // Makes the site a ThresholdedRelu(alpha) when alpha > 0, a Relu otherwise.

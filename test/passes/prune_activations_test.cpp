@@ -86,6 +86,45 @@ TEST_CASE("prune-activations thresholds are the target quantiles, layer by layer
   CHECK(zeros / double(out.values[0].size()) == Approx(0.6).margin(0.01));
 }
 
+TEST_CASE("prune-activations chooses the cut-offs already there again, on data= of its own", "[prune]") {
+  // A second run at another target re-targets the ThresholdedRelus the first one left (as the steps of
+  // dnnc compress do): its cut-offs are the new target's quantiles, as from the plain Relus; the data
+  // comes from data= (no --data), with its preprocessing.
+  const int n = 50;
+  auto w = randomValues(8 * 6, 31);
+  auto m = modelFromText(R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[N, 8] x) => (float[N, 6] y)
+    <float[8, 6] w = {)" + floats(w) + R"(}>
+    {
+      r = Relu (x)
+      h = MatMul (r, w)
+      y = Relu (h)
+    })");
+  std::string dir = scratchDir("prune_act_again");
+  auto raw = randomValues(n * 8, 32, 0.0f, 6.0f);
+  writeNpyFloat(dir + "/x.npy", raw, {n, 8});
+  std::vector<float> x = raw;
+  for (float& v : x) v = (v * 0.5f - 1.0f) / 2.0f;  // scale=0.5, mean=1, std=2
+  const std::string data = "data=\"" + dir + "/x.npy\",scale=0.5,mean=1,std=2";
+  Model direct, twice;
+  direct.proto = twice.proto = m;
+  REQUIRE(runWithData(direct, "prune-activations(sparsity=0.8," + data + ")", "").ok());
+  auto report = runWithData(twice, "prune-activations(sparsity=0.5," + data + "),prune-activations(sparsity=0.8," + data + ")", "");
+  INFO((report.ok() ? std::string() : report.error().message()));
+  REQUIRE(report.ok());
+  const auto& g = twice.proto.graph();
+  REQUIRE(g.node(0).op_type() == "ThresholdedRelu");
+  REQUIRE(g.node(2).op_type() == "ThresholdedRelu");
+  CHECK(alphaOf(g.node(0)) == kthSmallest(x, 0.8));
+  for (int i : {0, 2}) CHECK(alphaOf(g.node(i)) == Approx(alphaOf(direct.proto.graph().node(i))).epsilon(1e-6));
+  CHECK((*report)[1]["summary"]["relu_output_sparsity"].get<double>() == Approx(0.8).margin(0.01));
+  // Back down: a target the plain Relu reaches makes it a Relu again.
+  REQUIRE(runWithData(twice, "prune-activations(sparsity=0," + data + ")", "").ok());
+  CHECK(twice.proto.graph().node(0).op_type() == "Relu");
+  CHECK(twice.proto.graph().node(0).attribute_size() == 0);
+}
+
 TEST_CASE("prune-activations needs data, a target, and names that exist", "[prune]") {
   auto m = loadModel(testData("lenet300.onnx"));
   REQUIRE(m.ok());
@@ -103,6 +142,11 @@ TEST_CASE("prune-activations needs data, a target, and names that exist", "[prun
   auto bad = runWithData(a, "prune-activations(sparsity=0.5,skip=/relu9/Relu)", testData("fashion_test_2000_images.npy"));
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message().find("no Relu named '/relu9/Relu'") != std::string::npos);
+  auto stray = parsePipeline("prune-activations(sparsity=0.5,mean=0.3)", builtinPasses());
+  REQUIRE(stray.ok());
+  auto r2 = runPipeline(a, *stray, builtinPasses(), ctx);
+  REQUIRE_FALSE(r2.ok());
+  CHECK(r2.error().message().find("go with data=") != std::string::npos);
 }
 
 TEST_CASE("prune-activations on the residual CNN within an accuracy budget runs in ONNX Runtime", "[prune]") {
