@@ -34,6 +34,9 @@ class CompressMeter {
   // Goal i is a wall time measured on this machine (latency with measure_cpu): measured again on the same
   // graph it differs by noise alone.
   bool measuredTime(size_t i) const { return measure_cpu_ && goals_[i].resource == Resource::Latency; }
+  // The accelerator moves data narrower than its words on some level (narrow_data): INT8 weights and
+  // codebook indices cost less there than float weights. False without a modelled goal.
+  bool narrowData() const { return need_spec_ && !spec_.narrow.levels.value.empty(); }
 
   // The resources only.
   Expected<std::vector<double>> resources(const Model& model);

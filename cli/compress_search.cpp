@@ -38,6 +38,12 @@ constexpr int64_t kRecalibrationSamples = 1024;  // training samples a prune mov
 // not the end point.
 constexpr double kStretchDepth = 5;
 constexpr double kMaxUniformShare = 0.9;  // the stretch's uniform cut removes at most this share of every group
+// The activation target a first move starts from (Relus leave about half of their outputs zero), and the
+// highest: past it the next layers see too little of their inputs to recover in a retraining round.
+constexpr double kActivationBase = 0.5;
+constexpr double kMaxActivationTarget = 0.95;
+constexpr int64_t kActivationSamples = 1024;  // training samples the cut-offs are calibrated on
+constexpr double kDecomposeRatio = 0.5;  // a decompose move keeps this share of the layer's weights
 
 // Pipeline values in double quotes, so that the text survives the shell's single quotes.
 std::string pipelineValue(const std::string& v) { return "\"" + v + "\""; }
@@ -80,6 +86,16 @@ bool CompressSearch::has_size_goal() const {
   return false;
 }
 
+// Activation zeros lower modelled energy and (on accelerators that skip them) modelled cycles, never
+// bytes, MACs or a measured CPU time.
+bool CompressSearch::activationGoal() const {
+  for (size_t i = 0; i < meter_.goals().size(); ++i) {
+    const Resource r = meter_.goals()[i].resource;
+    if (r == Resource::Energy || (r == Resource::Latency && !meter_.measuredTime(i))) return true;
+  }
+  return false;
+}
+
 double CompressSearch::floorAccuracy(const CompressState& state, const std::string& phase) const {
   if (phase == "stretch") return state.original.accuracy - kStretchDepth * s_.accuracy_budget;
   const double share = phase == "prune" && has_size_goal() ? kPruneBudgetShare : 1.0;
@@ -90,24 +106,59 @@ bool CompressSearch::goalsMet(const CompressState& state) const {
   return goalDistance(meter_.goals(), state.current.values, state.original.values) <= 1.0;
 }
 
-Expected<CompressState> CompressSearch::start(const Model& model) {
-  batch_norm_ = hasBatchNorm(model);
-  CompressState state;
+// Whether decompose-svd (a 2-D Gemm/MatMul weight) or decompose-tucker (a kxk Conv, not grouped) can split
+// the layer; the passes check the rest and leave a layer they cannot split alone, which then buys nothing.
+bool canDecompose(const WeightLayer& l, const Graph& graph) {
+  if (l.op == "Gemm" || l.op == "MatMul") return l.dims.size() == 2 && std::min(l.dims[0], l.dims[1]) > 2;
+  if (l.op != "Conv" || l.dims.size() != 4 || l.dims[2] * l.dims[3] <= 1) return false;
+  return attrInt(graph.node(l.node), "group", 1) == 1;
+}
+
+Expected<std::pair<std::vector<LayerKnob>, std::vector<GroupKnob>>> CompressSearch::freshKnobs(const Model& model) const {
+  std::vector<LayerKnob> knobs;
+  std::vector<GroupKnob> groups;
   Model copy = model;
   Graph graph(copy.graph(), copy.base_dir);
   for (const WeightLayer& l : enumerateWeightLayers(graph).layers) {
     if (l.op == "LSTM" || l.op == "GRU" || l.op == "RNN") continue;
-    state.knobs.push_back({.layer = l.name, .conv = l.kind == LayerKind::Conv, .params = l.numel});
+    knobs.push_back({.layer = l.name, .conv = l.kind == LayerKind::Conv, .params = l.numel,
+                     .decomposable = !has_size_goal() && canDecompose(l, graph)});
   }
-  if (state.knobs.empty()) return Error(Exit::Input, "the model has no Conv, Gemm or MatMul weights to compress");
   bool structural_goal = false;
   for (const auto& g : meter_.goals()) structural_goal = structural_goal || g.resource != Resource::Size;
   if (structural_goal) {
     PassContext ctx;
-    DNNC_ASSIGN(const ChannelGroups* groups, ctx.analyses.get(copy, ChannelGroupsAnalysis{}));
-    for (const auto& g : groups->groups)
-      if (!g.blocked && !g.sources.empty()) state.groups.push_back({.layer = nodeLabel(graph.node(g.sources.front()))});
+    DNNC_ASSIGN(const ChannelGroups* found, ctx.analyses.get(copy, ChannelGroupsAnalysis{}));
+    for (const auto& g : found->groups)
+      if (!g.blocked && !g.sources.empty()) groups.push_back({.layer = nodeLabel(graph.node(g.sources.front()))});
   }
+  return std::make_pair(std::move(knobs), std::move(groups));
+}
+
+Status CompressSearch::refreshKnobs(CompressState& state, const Model& model) const {
+  DNNC_ASSIGN(auto fresh, freshKnobs(model));
+  auto [knobs, groups] = std::move(fresh);
+  for (auto& k : knobs) {
+    auto old = std::find_if(state.knobs.begin(), state.knobs.end(), [&](const LayerKnob& o) { return o.layer == k.layer; });
+    if (old != state.knobs.end()) k = *old;
+    else k.decomposable = false;  // a factor: not split again
+  }
+  for (auto& g : groups) {
+    auto old = std::find_if(state.groups.begin(), state.groups.end(), [&](const GroupKnob& o) { return o.layer == g.layer; });
+    if (old != state.groups.end()) g = *old;
+  }
+  state.knobs = std::move(knobs);
+  state.groups = std::move(groups);
+  return {};
+}
+
+Expected<CompressState> CompressSearch::start(const Model& model) {
+  batch_norm_ = hasBatchNorm(model);
+  CompressState state;
+  DNNC_ASSIGN(auto fresh, freshKnobs(model));
+  std::tie(state.knobs, state.groups) = std::move(fresh);
+  if (state.knobs.empty()) return Error(Exit::Input, "the model has no Conv, Gemm or MatMul weights to compress");
+  state.activations.done = !activationGoal();
   DNNC_ASSIGN(state.original, meter_.measure(model, val_));
   state.current = state.original;
   if (s_.stretch_epochs > 0) state.phase = "stretch";
@@ -191,6 +242,10 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
                           recalibrateText();
         out.push_back(std::move(p));
       }
+    if (state.phase == "prune") {
+      if (auto p = activationProposal(state)) out.push_back(std::move(*p));
+      addDecomposeProposals(state, out);
+    }
   } else if (state.phase == "share") {
     if (state.knobs.front().bits == 0) {
       Proposal p{.move = "share", .layer = "*", .knobs = state.knobs, .groups = state.groups};
@@ -210,6 +265,40 @@ std::vector<CompressSearch::Proposal> CompressSearch::proposals(const CompressSt
     }
   }
   return out;
+}
+
+std::optional<CompressSearch::Proposal> CompressSearch::activationProposal(const CompressState& state) const {
+  const ActivationKnob& a = state.activations;
+  if (a.done) return std::nullopt;
+  Proposal p{.move = "activations", .layer = "*", .knobs = state.knobs, .groups = state.groups, .activations = a};
+  const double from = a.target > 0 ? a.target : kActivationBase;
+  // Rounded so the pipeline text stays short.
+  p.activations.target = std::round(std::min(kMaxActivationTarget, from + (1 - from) * a.step) * 1e4) / 1e4;
+  if (p.activations.target <= a.target) return std::nullopt;
+  p.activations.step_grown = false;
+  p.compress_text = "prune-activations(sparsity=" + formatDouble(p.activations.target) +
+                    ",data=" + pipelineValue(s_.train.path) + preprocessText() +
+                    ",samples=" + std::to_string(kActivationSamples) + ")" + recalibrateText();
+  return p;
+}
+
+void CompressSearch::addDecomposeProposals(const CompressState& state, std::vector<Proposal>& out) const {
+  for (size_t i = 0; i < state.knobs.size(); ++i) {
+    const LayerKnob& k = state.knobs[i];
+    // Dense layers only: the factors of a pruned or shared layer would be neither.
+    if (!k.decomposable || k.sparsity > 0 || k.bits > 0) continue;
+    Proposal p{.move = "decompose", .layer = k.layer, .knobs = state.knobs, .groups = state.groups,
+               .activations = state.activations};
+    p.knobs[i].decomposable = false;
+    p.compress_text = std::string(k.conv ? "decompose-tucker" : "decompose-svd") + "(layers=" + pipelineValue(k.layer) +
+                      ",ratio=" + formatDouble(kDecomposeRatio) + ")" + recalibrateText();
+    out.push_back(std::move(p));
+  }
+}
+
+void CompressSearch::growActivationStep(ActivationKnob& a) {
+  if (a.step >= kMaxStep) a.done = true;
+  else a.step = std::min(kMaxStep, 2 * a.step), a.step_grown = true;
 }
 
 bool CompressSearch::nextPhase(CompressState& state) const {
@@ -304,6 +393,41 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   return {};
 }
 
+bool CompressSearch::int8Due(const CompressState& state) const {
+  const bool tried = std::any_of(state.steps.begin(), state.steps.end(), [](const CompressStep& s) { return s.phase == "int8"; });
+  return meter_.narrowData() && activationGoal() && !tried;
+}
+
+Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks) {
+  const double t0 = clock(), seconds0 = state.seconds;
+  const int index = int(state.steps.size()) + 1;
+  CompressStep step{.index = index, .phase = "int8", .move = "int8", .layer = "*"};
+  hooks.progress(state, "int8: the weights as INT8");
+  // Per channel where DequantizeLinear takes an axis (opset 13), else one scale per tensor.
+  step.pipeline = model.opsetVersion() >= 13 ? "quantize(granularity=per-channel)" : "quantize";
+  DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
+  DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+  step.accuracy = after.accuracy;
+  step.values = after.values;
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  step.accepted = after.accuracy >= floorAccuracy(state, "polish") && gain(state, state.current.values, after.values) > 1e-6 &&
+                  goalDistance(goals, after.values, state.original.values) <=
+                      std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
+  step.reproduce = reproduceText(state.accepted, step.pipeline);
+  if (step.accepted) {
+    model = std::move(m);
+    state.current = after;
+    state.accepted.push_back(step.pipeline);
+  }
+  step.seconds = clock() - t0;
+  state.steps.push_back(step);
+  state.phase = "done";
+  state.seconds = seconds0 + step.seconds;
+  DNNC_TRY(hooks.checkpoint(state, model));
+  hooks.progress(state, "");
+  return {};
+}
+
 Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, const Model& model) {
   DNNC_ASSIGN(Model shared, applyText(model, shareText(sharedKnobs(state.knobs))));
   DNNC_ASSIGN(std::vector<double> values, meter_.resources(shared));
@@ -363,8 +487,11 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
         k.prune_done = false, k.step = kRecoveredStep, k.step_grown = false;
       if (state.phase == "share" && k.bits > kFewestBits) k.bits_done = false;
     }
-    if (state.phase == "prune")
+    if (state.phase == "prune") {
       for (auto& g : state.groups) g.done = false, g.step = kRecoveredStep;
+      if (activationGoal() && state.activations.target < kMaxActivationTarget)
+        state.activations = {.target = state.activations.target, .step = kRecoveredStep, .done = false};
+    }
   }
   step.seconds = clock() - t0;
   state.steps.push_back(step);
@@ -406,6 +533,10 @@ Expected<std::pair<int, double>> CompressSearch::chooseProposal(CompressState& s
     DNNC_ASSIGN(std::vector<double> values, meter_.resources(m));
     const double g = gain(state, baseline, values);
     if (g <= 1e-6 && props[i].move == "prune") growStep(state, props[i].layer);
+    if (g <= 1e-6 && props[i].move == "activations") growActivationStep(state.activations);
+    if (g <= 1e-6 && props[i].move == "decompose")  // the pass left it alone, or it buys nothing here
+      for (auto& k : state.knobs)
+        if (k.layer == props[i].layer) k.decomposable = false;
     const double score = g / (std::max(0.0, probe_now - acc) + 0.1);
     if (g > 1e-6 && (best < 0 || score > best_score)) best = int(i), best_score = score, best_probe = acc;
   }
@@ -433,6 +564,12 @@ void CompressSearch::rejectMove(CompressState& state, const Proposal& p) const {
       // A grown step that loses too much: the smaller ones buy nothing, so the layer is done (halving would
       // bring back a step that grows again).
       if (k.layer == p.layer && ((k.step /= 2) < kMinStep || k.step_grown)) k.prune_done = true;
+  } else if (p.move == "decompose") {
+    for (auto& k : state.knobs)
+      if (k.layer == p.layer) k.decomposable = false;
+  } else if (p.move == "activations") {
+    ActivationKnob& a = state.activations;
+    if ((a.step /= 2) < kMinStep || a.step_grown) a.done = true;  // a grown step: as for prune
   } else if (p.move == "bits") {
     for (auto& k : state.knobs)
       if (k.layer == p.layer) k.bits_done = true;
@@ -733,7 +870,12 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       continue;
     }
     if (state.phase == "polish" && s_.polish_epochs == 0) {
-      state.phase = "done";
+      state.phase = int8Due(state) ? "int8" : "done";
+      continue;
+    }
+    if (state.phase == "int8") {
+      DNNC_TRY(quantizeInt8(state, model, hooks));
+      state.seconds = seconds0 + elapsed();
       continue;
     }
     if (state.phase == "polish") {
@@ -761,7 +903,7 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       }
       step.seconds = clock() - step_t0;
       state.steps.push_back(step);
-      state.phase = "done";
+      state.phase = int8Due(state) ? "int8" : "done";
       state.seconds = seconds0 + elapsed();
       DNNC_TRY(hooks.checkpoint(state, model));
       hooks.progress(state, "");
@@ -784,10 +926,12 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
     }
     hooks.progress(state, state.phase + ": scoring " + std::to_string(props.size()) + " proposals");
     const std::vector<LayerKnob> knobs_scored = state.knobs;
+    const double activation_step = state.activations.step;
     DNNC_ASSIGN(auto choice, chooseProposal(state, model, props, outOfTime));
     if (!state.stop_reason.empty()) break;
     const auto [best, best_probe] = choice;
-    if (best < 0 && stepsGrew(knobs_scored, state.knobs)) continue;  // score the larger steps first
+    const bool activation_step_grew = state.activations.step != activation_step && !state.activations.done;
+    if (best < 0 && (stepsGrew(knobs_scored, state.knobs) || activation_step_grew)) continue;  // score the larger steps first
     if (best < 0) {  // no move buys anything: this phase is over
       DNNC_ASSIGN(bool recovered, recover(state, model, hooks));
       if (!recovered) nextPhase(state);
@@ -822,6 +966,8 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       state.current = after;
       state.knobs = p.knobs;
       state.groups = p.groups;
+      if (p.move == "activations") state.activations = p.activations;
+      if (p.move == "decompose") DNNC_TRY(refreshKnobs(state, model));
       state.accepted.push_back(step.pipeline);
     } else {
       rejectMove(state, p);
@@ -851,9 +997,11 @@ nlohmann::json toJson(const CompressState& s) {
   for (const auto& k : s.knobs)
     j["knobs"].push_back({{"layer", k.layer}, {"conv", k.conv}, {"params", k.params}, {"sparsity", k.sparsity},
                           {"step", k.step}, {"step_grown", k.step_grown}, {"prune_done", k.prune_done}, {"bits", k.bits},
-                          {"bits_done", k.bits_done}});
+                          {"bits_done", k.bits_done}, {"decomposable", k.decomposable}});
   j["groups"] = nlohmann::json::array();
   for (const auto& g : s.groups) j["groups"].push_back({{"layer", g.layer}, {"step", g.step}, {"done", g.done}});
+  const ActivationKnob& a = s.activations;
+  j["activations"] = {{"target", a.target}, {"step", a.step}, {"step_grown", a.step_grown}, {"done", a.done}};
   j["steps"] = nlohmann::json::array();
   for (const auto& st : s.steps)
     j["steps"].push_back({{"step", st.index}, {"phase", st.phase}, {"move", st.move}, {"layer", st.layer},
@@ -877,9 +1025,14 @@ Expected<CompressState> compressStateFromJson(const nlohmann::json& j) {
       s.knobs.push_back({.layer = k.at("layer"), .conv = k.at("conv"), .params = k.at("params"),
                          .sparsity = k.at("sparsity"), .step = k.at("step"), .prune_done = k.at("prune_done"),
                          .step_grown = k.value("step_grown", false),  // absent in workdirs of earlier versions
-                         .bits = k.at("bits"), .bits_done = k.at("bits_done")});
+                         .bits = k.at("bits"), .bits_done = k.at("bits_done"),
+                         .decomposable = k.value("decomposable", false)});  // absent: earlier versions
     for (const auto& g : j.at("groups"))
       s.groups.push_back({.layer = g.at("layer"), .step = g.at("step"), .done = g.at("done")});
+    if (j.contains("activations")) {  // absent in workdirs of earlier versions: no activation moves
+      const auto& a = j.at("activations");
+      s.activations = {.target = a.at("target"), .step = a.at("step"), .step_grown = a.at("step_grown"), .done = a.at("done")};
+    }
     for (const auto& st : j.at("steps"))
       s.steps.push_back({.index = st.at("step"), .phase = st.at("phase"), .move = st.at("move"), .layer = st.at("layer"),
                          .accepted = st.at("accepted"), .accuracy = st.at("accuracy"),

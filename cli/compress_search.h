@@ -34,7 +34,13 @@
 //           retraining); a rejected step ends that layer.
 //           With an energy, latency or MAC goal, every step also proposes removing a quarter of the
 //           filters of each prunable filter group (prune-structured), scored the same way: the
-//           feature maps shrink with them, which zeros in the weights do not achieve.
+//           feature maps shrink with them, which zeros in the weights do not achieve. With an energy or
+//           modelled latency goal a step also proposes raising the activation cut-off (prune-activations,
+//           one target for every Relu, calibrated on the training part): zero activations are gated or
+//           skipped and travel compressed. And for every layer neither pruned nor shared yet, once,
+//           a decomposition to half its weights (decompose-svd for Gemm/MatMul, decompose-tucker for
+//           kxk Conv): fewer MACs in dense layers, which is what a measured CPU time or a dense
+//           accelerator pays for. A kept one replaces the layer's knob with its factors' knobs.
 //   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
 //           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
 //   recover: before share or reprune ends with the size goal unmet (no move left, or none that keeps the
@@ -47,6 +53,10 @@
 //   polish: a long retraining of the final model (polish_epochs; the biases frozen when they were shared,
 //           as retraining would train them apart), kept when it keeps the budget: every step was chosen on
 //           the held-out set, so a retraining that generalises better hardly shows there.
+//   int8:   (energy or modelled latency goals on an accelerator with narrow_data levels) the float weights
+//           as INT8 (quantize, per channel), one-shot after the last retraining (the trainer does not run
+//           DequantizeLinear), kept when it keeps the budget and lowers the goals' metrics. On the presets
+//           every weight travels as a 16-bit word, so INT8 buys nothing there and the phase is skipped.
 // Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
 // on the input model with the accepted steps before it. Each accepted step is checkpointed into the
 // workdir (model + state JSON) so a killed search resumes where it stopped.
@@ -92,6 +102,9 @@ struct LayerKnob {
   bool step_grown = false;  // the step was doubled because a smaller one bought nothing (growStep)
   int bits = 0;  // 0: not shared
   bool bits_done = false;
+  // A decompose move may split it (a dense Gemm/MatMul by SVD, a dense kxk Conv by Tucker-2) until it
+  // was tried once; the layers a decomposition makes are not split again.
+  bool decomposable = false;
 };
 
 // One step tried: the move, its pipeline text, what it measured after retraining, and whether it was kept.
@@ -115,10 +128,22 @@ struct GroupKnob {
   bool done = false;
 };
 
+// The activation cut-off the search may raise when a goal is energy or modelled latency: one target
+// fraction of zeros after every Relu (prune-activations, Cnvlutin's thresholds). Zero activations are
+// gated or skipped and travel run-length coded, which zeros in the weights do not buy: on the residual CNN
+// the feature maps dominate the modelled energy once the filters are cut.
+struct ActivationKnob {
+  double target = 0;  // 0: the Relus as they are
+  double step = 0.25;  // a move takes this share of the activations still nonzero at the target
+  bool step_grown = false;
+  bool done = true;  // no energy or modelled latency goal, or no move left
+};
+
 struct CompressState {
-  std::string phase = "prune";  // stretch, prune, share, reprune, biases, polish, done
+  std::string phase = "prune";  // stretch, prune, share, reprune, biases, polish, int8, done
   std::vector<LayerKnob> knobs;
   std::vector<GroupKnob> groups;
+  ActivationKnob activations;
   std::vector<CompressStep> steps;
   std::vector<std::string> accepted;  // pipeline texts of the accepted steps, in order
   Measures original, current;
@@ -160,6 +185,7 @@ class CompressSearch {
     std::string move, layer;
     std::vector<LayerKnob> knobs = {};  // after the move
     std::vector<GroupKnob> groups = {};
+    ActivationKnob activations = {};
     std::string compress_text = {};     // the move's pipeline element(s), without retraining
   };
 
@@ -183,6 +209,17 @@ class CompressSearch {
                                                   const std::function<bool()>& out_of_time);
   // A prune proposal that buys nothing: its layer's step doubles (up to kMaxStep; past it the layer is done).
   void growStep(CompressState& state, const std::string& layer) const;
+  // An activation move that buys nothing: its step doubles (up to kMaxStep; past it, no more such moves).
+  static void growActivationStep(ActivationKnob& a);
+  // The activation move from `a`: prune-activations at the next target, calibrated on the training part.
+  std::optional<Proposal> activationProposal(const CompressState& state) const;
+  // Decompose moves for the layers that can still take one.
+  void addDecomposeProposals(const CompressState& state, std::vector<Proposal>& out) const;
+  // After a kept decomposition: the knobs and groups of `model`, those of layers that were there before as
+  // they were, the factors' new.
+  Status refreshKnobs(CompressState& state, const Model& model) const;
+  // The knobs and filter groups of a model, fresh.
+  Expected<std::pair<std::vector<LayerKnob>, std::vector<GroupKnob>>> freshKnobs(const Model& model) const;
   // A move not kept: its layer's step halves (prune, filters) or its layer is done (bits, share).
   void rejectMove(CompressState& state, const Proposal& p) const;
   // The stretch phase (see above). Ends in the prune phase, unless it was stopped (time, SIGINT): then
@@ -224,6 +261,11 @@ class CompressSearch {
   // Whether a biases step was kept: polish then freezes the biases (",freeze=..." of frozenBiasesText).
   static bool biasesShared(const CompressState& state);
   static std::string frozenBiasesText(const Model& model);
+  // Whether the int8 phase follows polish: a goal activation zeros could lower (energy, modelled latency)
+  // on an accelerator that moves narrow data, and no int8 step yet.
+  bool int8Due(const CompressState& state) const;
+  // The int8 phase (see above): one step, one-shot.
+  Status quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks);
   // The biases phase (see above): one step, the fewest bias bits that keep the budget, one-shot.
   Status shareBiases(CompressState& state, Model& model, const CompressHooks& hooks);
   // The knobs with every layer shared at kSizeEstimateBits (the width the prune phase's size estimate uses).
@@ -238,6 +280,8 @@ class CompressSearch {
   bool batch_norm_ = false;  // the model holds BatchNormalization (set by start() and run())
   double run_t0_ = 0;        // when run() started (the time budget counts from there)
   bool has_size_goal() const;
+  // A goal activation zeros can lower: energy, or latency modelled on the accelerator.
+  bool activationGoal() const;
 };
 
 }  // namespace dnnc::cli

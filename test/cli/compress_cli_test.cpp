@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "lib/ir/onnx_io.h"
@@ -436,7 +437,7 @@ TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retra
     auto& state = saved["state"];
     REQUIRE(!state["groups"].empty());
     state["phase"] = "prune";
-    for (auto& k : state["knobs"]) k["prune_done"] = true;
+    for (auto& k : state["knobs"]) k["prune_done"] = true, k["decomposable"] = false;
     for (auto& g : state["groups"]) g["done"] = groups_done;
     writeBytes(wd + "/state.json", saved.dump());
     return state["steps"].size();
@@ -468,6 +469,159 @@ TEST_CASE("compress towards a MAC goal recalibrates after filter moves and retra
   // The report's pipeline, recalibrations included, rebuilds the final model with `dnnc run`.
   const auto j = nlohmann::json::parse(readBytes(dir + "/recover.json"));
   rebuiltHeldOutAccuracy(testData("rescnn.onnx"), j, dir, wd);
+}
+
+TEST_CASE("compress towards an energy goal raises the activation cut-offs, and the pipeline rebuilds the model", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_activations");
+  const std::string wd = dir + "/work";
+  const std::string held_out_x = wd + "/val_images.npy";
+  auto run = [&](const std::string& budget, const std::string& json) {
+    std::vector<std::string> args = compressArgs(dir + "/m", wd,
+                                                 {"--target", "energy=0.2", "--accel", "eyeriss-sparse",
+                                                  "--accuracy-budget", "5", "--quiet", "--stretch-epochs", "0",
+                                                  "--time-budget", budget, "--json", json});
+    args[1] = testData("rescnn.onnx");
+    return searchReport(args, json);
+  };
+  for (int budget = 3; !fileExists(wd + "/state.json") && budget < 100; budget *= 2) run(std::to_string(budget), dir + "/first.json");
+  // Resumed with every weight, filter and decompose move done: the activation move is what is left.
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  REQUIRE(state["activations"]["done"] == false);  // an energy goal opens it
+  state["phase"] = "prune";
+  for (auto& k : state["knobs"]) k["prune_done"] = true, k["decomposable"] = false;
+  for (auto& g : state["groups"]) g["done"] = true;
+  writeBytes(wd + "/state.json", saved.dump());
+  const size_t done_steps = state["steps"].size();
+  auto energyOf = [&](const std::string& model) {
+    std::vector<std::string> args = {"energy", model, "--accel", "eyeriss-sparse", "--data", held_out_x, "--json"};
+    args.insert(args.end(), kPreprocess.begin(), kPreprocess.end());
+    auto e = runDnnc(args);
+    REQUIRE(e.exit_code == 0);
+    return nlohmann::json::parse(e.out)["total"]["energy"].get<double>();
+  };
+  const double energy_before = energyOf(wd + "/current.onnx");
+
+  nlohmann::json j = run("120", dir + "/second.json");
+  const auto& steps = j["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() > done_steps);
+  const auto& step = steps[done_steps];
+  CHECK(step["move"] == "activations");
+  // The first target is half of what the Relus leave nonzero past 50 %, calibrated on the training part,
+  // and the BatchNormalization statistics behind the cut-offs are re-estimated.
+  const std::string text = step["pipeline"].get<std::string>();
+  CHECK(text.find("prune-activations(sparsity=0.625,data=\"" + wd + "/train_images.npy\"") == 0);
+  CHECK(text.find(",recalibrate-bn(") != std::string::npos);
+  REQUIRE(step["accepted"].get<bool>());  // 5 points of budget: one-shot or after retraining, it fits
+  // The cut-offs are in the written model, as ThresholdedRelu, which ONNX Runtime runs.
+  auto m = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(m);
+  int thresholded = 0;
+  for (const auto& n : m->graph().node()) thresholded += n.op_type() == "ThresholdedRelu";
+  CHECK(thresholded > 0);
+  // dnnc energy, on the held-out data, sees the zeros: the model costs less than the one before the move.
+  CHECK(energyOf(dir + "/m.onnx") < energy_before);
+  rebuiltHeldOutAccuracy(testData("rescnn.onnx"), j, dir, wd);
+}
+
+TEST_CASE("compress towards an energy goal on an accelerator with narrow data ends with the weights as INT8", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_int8");
+  const std::string wd = dir + "/work";
+  // eyeriss-sparse with INT8 data moved at its own width through DRAM and the global buffer.
+  writeBytes(dir + "/narrow.yaml", "base: eyeriss-sparse\nname: eyeriss-sparse-narrow\nnarrow_data:\n  levels: [dram, glb]\n");
+  auto args = compressArgs(dir + "/m", wd,
+                           {"--target", "energy=0.95", "--accel", dir + "/narrow.yaml", "--accuracy-budget", "1", "--quiet",
+                            "--stretch-epochs", "0", "--time-budget", "300", "--json", dir + "/report.json"});
+  const auto j = searchReport(args, dir + "/report.json");
+  const auto& steps = j["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(!steps.empty());
+  const auto& last = steps.back();
+  CHECK(last["phase"] == "int8");
+  CHECK(last["pipeline"].get<std::string>().find("quantize(") == 0);
+  // LeNet-300-100 keeps its accuracy with INT8 weights, which cost less on this accelerator than floats.
+  REQUIRE(last["accepted"].get<bool>());
+  double before = j["search"]["original"]["values"][0].get<double>();
+  for (size_t i = 0; i + 1 < steps.size(); ++i)
+    if (steps[i]["accepted"].get<bool>()) before = steps[i]["values"][0].get<double>();
+  CHECK(last["values"][0].get<double>() < before);
+  auto m = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(m);
+  int dequantized = 0;
+  for (const auto& n : m->graph().node()) dequantized += n.op_type() == "DequantizeLinear";
+  CHECK(dequantized == 3);
+  rebuiltHeldOutAccuracy(testData("lenet300.onnx"), j, dir, wd);
+
+  // On the preset, where every weight travels as a 16-bit word, there is no int8 step.
+  args[std::find(args.begin(), args.end(), "--accel") - args.begin() + 1] = "eyeriss-sparse";
+  std::filesystem::remove_all(wd);
+  const auto plain = searchReport(args, dir + "/report.json");
+  for (const auto& s : plain["search"]["steps"]) CHECK(s["phase"] != "int8");
+}
+
+TEST_CASE("compress towards a MAC goal splits a dense layer by SVD, and goes on with its factors", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_decompose");
+  const std::string wd = dir + "/work";
+  auto run = [&](const std::string& budget, const std::string& json) {
+    return searchReport(compressArgs(dir + "/m", wd,
+                                     {"--target", "macs=0.3", "--accuracy-budget", "5", "--quiet", "--stretch-epochs", "0",
+                                      "--time-budget", budget, "--json", json}),
+                        json);
+  };
+  for (int budget = 2; !fileExists(wd + "/state.json") && budget < 100; budget *= 2) run(std::to_string(budget), dir + "/first.json");
+  // Resumed at the input with its knobs, every prune move done and no filter groups: the decompose moves
+  // are what is left. (The first run may have split layers already; its knobs are those of its model.)
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  state["phase"] = "prune";
+  state["accepted"] = nlohmann::json::array();
+  state["current"] = state["original"];
+  for (const auto& k : state["knobs"])  // a factor is never split again
+    if (k["layer"].get<std::string>().find("_svd_") != std::string::npos) CHECK(k["decomposable"] == false);
+  state["groups"] = nlohmann::json::array();
+  state["knobs"] = nlohmann::json::array();
+  for (const auto& [layer, params] : {std::pair<std::string, int>{"/fc1/Gemm", 235200}, {"/fc2/Gemm", 30000}, {"/fc3/Gemm", 1000}})
+    state["knobs"].push_back({{"layer", layer}, {"conv", false}, {"params", params}, {"sparsity", 0}, {"step", 0.5},
+                              {"prune_done", true}, {"bits", 0}, {"bits_done", false}, {"decomposable", true}});
+  writeBytes(wd + "/state.json", saved.dump());
+  std::filesystem::copy_file(testData("lenet300.onnx"), wd + "/current.onnx", std::filesystem::copy_options::overwrite_existing);
+  const size_t done_steps = state["steps"].size();
+
+  const auto j = run("120", dir + "/second.json");
+  const auto& steps = j["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() > done_steps);
+  const auto& step = steps[done_steps];
+  CHECK(step["move"] == "decompose");
+  const std::string layer = step["layer"].get<std::string>();
+  CHECK(step["pipeline"].get<std::string>().find("decompose-svd(layers=\"" + layer + "\",ratio=0.5)") == 0);
+  REQUIRE(step["accepted"].get<bool>());  // 5 points of budget
+  CHECK(step["values"][0].get<double>() < j["search"]["original"]["values"][0].get<double>());
+  int decompositions = 0;  // kept, this one and any after it (each layer at most once)
+  std::set<std::string> split;
+  for (size_t i = done_steps; i < steps.size(); ++i)
+    if (steps[i]["move"] == "decompose") {
+      CHECK(split.insert(steps[i]["layer"].get<std::string>()).second);
+      decompositions += steps[i]["accepted"].get<bool>();
+    }
+  // The written model holds two factors in the place of each layer split.
+  auto m = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(m);
+  int factors = 0, gemms = 0;
+  for (const auto& n : m->graph().node()) {
+    factors += n.name().find("_svd_") != std::string::npos;
+    gemms += n.op_type() == "Gemm";
+  }
+  CHECK(factors == 2 * decompositions);
+  CHECK(gemms == 3 + decompositions);
+  // The search went on with the factors' knobs, not the layer's (which is gone).
+  const auto after = nlohmann::json::parse(readBytes(wd + "/state.json"))["state"];
+  std::set<std::string> layers;
+  for (const auto& k : after["knobs"]) layers.insert(k["layer"].get<std::string>());
+  CHECK(int(layers.size()) == 3 + decompositions);
+  CHECK(layers.count(layer) == 0);
+  rebuiltHeldOutAccuracy(testData("lenet300.onnx"), j, dir, wd);
 }
 
 TEST_CASE("compress stretches towards a MAC goal: a cut that meets it, retrained long, kept within the budget", "[compress-cli]") {
@@ -655,7 +809,7 @@ TEST_CASE("compress judges a retraining by accuracy alone when latency is measur
   auto& state = saved["state"];
   state["phase"] = "prune";
   state["recoveries"] = 0;
-  for (auto& k : state["knobs"]) k["prune_done"] = true;
+  for (auto& k : state["knobs"]) k["prune_done"] = true, k["decomposable"] = false;
   for (auto& g : state["groups"]) g["done"] = true;
   const double latency = state["current"]["values"][0].get<double>();
   const size_t done_steps = state["steps"].size();
