@@ -41,6 +41,7 @@ struct CompressOptions {
       measure = "model", workdir, csv, html;
   DataOptions data;
   std::vector<std::string> targets;
+  std::vector<std::string> without;  // kinds of move left out: activations, decompose, int8
   double accuracy_budget = -1, time_budget = 0, lr = 0.003;
   int64_t finetune_samples = 0, val_samples = 0, polish_epochs = 8, stretch_epochs = 16;
   int retrain_rounds = 3;
@@ -96,6 +97,8 @@ std::string fingerprint(const std::string& model_sha, const CompressOptions& o) 
      << o.accuracy_budget << "|" << o.accel << "|" << o.measure << "|" << o.common.seed << "|" << o.finetune_samples
      << "|" << o.val_samples << "|" << o.lr << "|" << o.retrain_rounds << "|" << o.stretch_epochs;
   for (const auto& t : o.targets) os << "|" << t;
+  if (!o.without.empty()) os << "|without";  // (absent before --without existed: those workdirs still resume)
+  for (const auto& w : o.without) os << "|" << w;
   return sha256Hex(os.str());
 }
 
@@ -230,6 +233,11 @@ int runCompress(CompressOptions& o) {
   settings.lr = o.lr;
   settings.polish_epochs = o.polish_epochs;
   settings.stretch_epochs = o.stretch_epochs;
+  for (const auto& w : o.without) {
+    if (w == "activations") settings.activation_moves = false;
+    if (w == "decompose") settings.decompose_moves = false;
+    if (w == "int8") settings.int8_phase = false;
+  }
   settings.threads = o.common.threads;
   settings.seed = o.common.seed;
   settings.time_budget_s = o.time_budget;
@@ -521,6 +529,11 @@ void setupCompress(CLI::App& app, CommandList& commands) {
                   "Epochs of the long retraining that ends the stretch phase (default 16; 0: no "
                   "stretch)")
       ->check(CLI::NonNegativeNumber);
+  sub->add_option("--without", o->without,
+                  "Kinds of move the search leaves out: activations (ThresholdedRelu cut-offs), decompose "
+                  "(SVD/Tucker-2 factors), int8 (the final INT8 step); comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"activations", "decompose", "int8"}));
   sub->add_option("--lr", o->lr, "Learning rate of the retraining (SGD with momentum; default 0.003)");
   sub->add_flag("--force", o->force, "Allow OUT.onnx to overwrite the input");
   addPreprocessOptions(sub, o->data);

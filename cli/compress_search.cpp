@@ -86,15 +86,17 @@ bool CompressSearch::has_size_goal() const {
   return false;
 }
 
-// Activation zeros lower modelled energy and (on accelerators that skip them) modelled cycles, never
-// bytes, MACs or a measured CPU time.
-bool CompressSearch::activationGoal() const {
+// Energy, or latency modelled on the accelerator: what activation zeros and narrow data lower (never bytes,
+// MACs or a measured CPU time).
+bool CompressSearch::modelledGoal() const {
   for (size_t i = 0; i < meter_.goals().size(); ++i) {
     const Resource r = meter_.goals()[i].resource;
     if (r == Resource::Energy || (r == Resource::Latency && !meter_.measuredTime(i))) return true;
   }
   return false;
 }
+
+bool CompressSearch::activationGoal() const { return s_.activation_moves && modelledGoal(); }
 
 double CompressSearch::floorAccuracy(const CompressState& state, const std::string& phase) const {
   if (phase == "stretch") return state.original.accuracy - kStretchDepth * s_.accuracy_budget;
@@ -122,7 +124,7 @@ Expected<std::pair<std::vector<LayerKnob>, std::vector<GroupKnob>>> CompressSear
   for (const WeightLayer& l : enumerateWeightLayers(graph).layers) {
     if (l.op == "LSTM" || l.op == "GRU" || l.op == "RNN") continue;
     knobs.push_back({.layer = l.name, .conv = l.kind == LayerKind::Conv, .params = l.numel,
-                     .decomposable = !has_size_goal() && canDecompose(l, graph)});
+                     .decomposable = s_.decompose_moves && !has_size_goal() && canDecompose(l, graph)});
   }
   bool structural_goal = false;
   for (const auto& g : meter_.goals()) structural_goal = structural_goal || g.resource != Resource::Size;
@@ -395,7 +397,7 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
 
 bool CompressSearch::int8Due(const CompressState& state) const {
   const bool tried = std::any_of(state.steps.begin(), state.steps.end(), [](const CompressStep& s) { return s.phase == "int8"; });
-  return meter_.narrowData() && activationGoal() && !tried;
+  return s_.int8_phase && meter_.narrowData() && modelledGoal() && !tried;
 }
 
 Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks) {

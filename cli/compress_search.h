@@ -90,6 +90,8 @@ struct CompressSettings {
   uint64_t seed = 0;
   double time_budget_s = 0;  // 0: none
   int64_t probe_samples = 1000;  // held-out samples that score one-shot proposals
+  // Kinds of move the search may use where its goals gain from them (--without leaves them out).
+  bool activation_moves = true, decompose_moves = true, int8_phase = true;
 };
 
 // One layer the search tunes.
@@ -280,7 +282,9 @@ class CompressSearch {
   bool batch_norm_ = false;  // the model holds BatchNormalization (set by start() and run())
   double run_t0_ = 0;        // when run() started (the time budget counts from there)
   bool has_size_goal() const;
-  // A goal activation zeros can lower: energy, or latency modelled on the accelerator.
+  // A goal activation zeros and narrow data can lower: energy, or latency modelled on the accelerator.
+  bool modelledGoal() const;
+  // Activation moves: a modelled goal, and not left out (--without activations).
   bool activationGoal() const;
 };
 

@@ -553,10 +553,21 @@ TEST_CASE("compress towards an energy goal on an accelerator with narrow data en
   CHECK(dequantized == 3);
   rebuiltHeldOutAccuracy(testData("lenet300.onnx"), j, dir, wd);
 
-  // On the preset, where every weight travels as a 16-bit word, there is no int8 step.
+  // Left out by --without, and on the preset, where every weight travels as a 16-bit word, there is no
+  // int8 step.
+  auto without = args;
+  without.insert(without.end(), {"--without", "int8,decompose"});
+  std::filesystem::remove_all(wd);
+  const auto left_out = searchReport(without, dir + "/report.json");
+  REQUIRE(!left_out["search"]["steps"].empty());
+  for (const auto& s : left_out["search"]["steps"]) {
+    CHECK(s["phase"] != "int8");
+    CHECK(s["move"] != "decompose");
+  }
   args[std::find(args.begin(), args.end(), "--accel") - args.begin() + 1] = "eyeriss-sparse";
   std::filesystem::remove_all(wd);
   const auto plain = searchReport(args, dir + "/report.json");
+  REQUIRE(!plain["search"]["steps"].empty());
   for (const auto& s : plain["search"]["steps"]) CHECK(s["phase"] != "int8");
 }
 
