@@ -606,7 +606,7 @@ TEST_CASE("compress towards a MAC goal splits a dense layer by SVD, and goes on 
   const auto& step = steps[done_steps];
   CHECK(step["move"] == "decompose");
   const std::string layer = step["layer"].get<std::string>();
-  CHECK(step["pipeline"].get<std::string>().find("decompose-svd(layers=\"" + layer + "\",ratio=0.5)") == 0);
+  CHECK(step["pipeline"].get<std::string>().find("decompose-svd(layers=\"" + layer + "\",ratio=0.5),dce") == 0);
   REQUIRE(step["accepted"].get<bool>());  // 5 points of budget
   CHECK(step["values"][0].get<double>() < j["search"]["original"]["values"][0].get<double>());
   int decompositions = 0;  // kept, this one and any after it (each layer at most once)
@@ -625,6 +625,9 @@ TEST_CASE("compress towards a MAC goal splits a dense layer by SVD, and goes on 
     gemms += n.op_type() == "Gemm";
   }
   CHECK(factors == 2 * decompositions);
+  std::set<std::string> read;  // the split layers' weights are gone, not left behind unused
+  for (const auto& n : m->graph().node()) read.insert(n.input().begin(), n.input().end());
+  for (const auto& t : m->graph().initializer()) CHECK(read.count(t.name()));
   CHECK(gemms == 3 + decompositions);
   // The search went on with the factors' knobs, not the layer's (which is gone).
   const auto after = nlohmann::json::parse(readBytes(wd + "/state.json"))["state"];
