@@ -50,13 +50,14 @@ class DecomposeCp : public Pass {
               .withHint("select layers with layers=... or use ratio=");
 
     double worst_error = 0;
+    const std::vector<std::string> replaced = replacedWeights(graph, layers);
     decomposeEach(layers, ctx, [&](const ConvLayer& l) {
       DecomposedLayerResult d = decompose(graph, l, *ctx.log, ctx.rng());
       worst_error = std::max(worst_error, d.rel_error);
       return d;
     });
     ctx.log->summary["max_rel_error"] = worst_error;
-    DNNC_TRY(graph.compact());
+    DNNC_TRY(finish(graph, replaced));
     return PreservedAnalyses::none();
   }
 

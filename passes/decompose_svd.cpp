@@ -56,8 +56,9 @@ class DecomposeSvd : public Pass {
                        std::min(l.w.rows(), l.w.cols()), " of '", l.label, "' (", l.w.rows(), "x", l.w.cols(), ")")
               .withHint("select layers with layers=... or use ratio= or energy=");
 
+    const std::vector<std::string> replaced = replacedWeights(graph, layers);
     decomposeEach(layers, ctx, [&](const FcLayer& l) { return decompose(graph, l, *ctx.log); });
-    DNNC_TRY(graph.compact());
+    DNNC_TRY(finish(graph, replaced));
     return PreservedAnalyses::none();
   }
 

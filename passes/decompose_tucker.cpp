@@ -50,8 +50,9 @@ class DecomposeTucker : public Pass {
                        " channels (", std::min(l.K, l.C), ") of '", l.label, "'")
               .withHint("select layers with layers=... or use ratio=");
 
+    const std::vector<std::string> replaced = replacedWeights(graph, layers);
     decomposeEach(layers, ctx, [&](const ConvLayer& l) { return decompose(graph, l, *ctx.log); });
-    DNNC_TRY(graph.compact());
+    DNNC_TRY(finish(graph, replaced));
     return PreservedAnalyses::none();
   }
 

@@ -118,4 +118,18 @@ void decomposeEach(std::vector<Layer>& layers, PassContext& ctx, Decompose decom
   if (macs_known) ctx.log->summary["macs_before"] = macs_before, ctx.log->summary["macs_after"] = macs_after;
 }
 
+
+// The weights (input 1) of the layers about to be replaced, as finish() drops them.
+template <class Layer>
+std::vector<std::string> replacedWeights(const Graph& graph, const std::vector<Layer>& layers) {
+  std::vector<std::string> names;
+  for (const auto& l : layers)
+    if (graph.node(l.id).input_size() > 1) names.push_back(graph.node(l.id).input(1));
+  return names;
+}
+// Compacts the graph and removes the replaced weights no node reads any more (one shared with another
+// layer stays): without it the original kernels stayed in the file beside their factors, and a packed
+// ResNet block carried its dense 3x3 kernel as well as the Tucker factors.
+Status finish(Graph& graph, const std::vector<std::string>& replaced);
+
 }  // namespace dnnc::decompose

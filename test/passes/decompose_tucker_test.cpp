@@ -1,4 +1,6 @@
 #include <random>
+#include <set>
+#include <tuple>
 
 #include "test/passes/decompose_test_util.h"
 
@@ -200,4 +202,26 @@ TEST_CASE("decompose-tucker on the bundled residual CNN: full rank on its 32-cha
   std::vector<int64_t> shape;
   auto x = fashionImages(32, shape);
   requireSameOutputsInOrt(model->proto, out.proto, {x}, {shape}, 1e-4);
+}
+
+TEST_CASE("decompose-svd, -tucker and -cp leave no replaced weight behind, without a dce after them") {
+  // The factors replace the kernel: the kernel must not stay in the file (a shared one would).
+  for (const auto& [file, pipeline, gone] :
+       {std::tuple<std::string, std::string, std::string>{"lenet300.onnx", "decompose-svd(ratio=0.5,layers='/fc1/Gemm')", "fc1.weight"},
+        {"rescnn.onnx", "decompose-tucker(ratio=0.5,layers='/block2/a/conv/Conv')", "block2.a.conv.weight"},
+        {"rescnn.onnx", "decompose-cp(rank=8,layers='/block2/a/conv/Conv')", "block2.a.conv.weight"}}) {
+    INFO(pipeline);
+    auto model = loadModel(testData(file));
+    REQUIRE(model.ok());
+    bool had = false;
+    for (const auto& t : model->proto.graph().initializer()) had = had || t.name() == gone;
+    REQUIRE(had);
+    Model out = runPasses(model->proto, pipeline);
+    std::set<std::string> read;
+    for (const auto& n : out.proto.graph().node()) read.insert(n.input().begin(), n.input().end());
+    for (const auto& t : out.proto.graph().initializer()) {
+      CHECK(t.name() != gone);
+      CHECK(read.count(t.name()));
+    }
+  }
 }
