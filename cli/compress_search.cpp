@@ -293,7 +293,7 @@ void CompressSearch::addDecomposeProposals(const CompressState& state, std::vect
                .activations = state.activations};
     p.knobs[i].decomposable = false;
     p.compress_text = std::string(k.conv ? "decompose-tucker" : "decompose-svd") + "(layers=" + pipelineValue(k.layer) +
-                      ",ratio=" + formatDouble(kDecomposeRatio) + "),dce" + recalibrateText();  // dce: the replaced weight
+                      ",ratio=" + formatDouble(kDecomposeRatio) + ")" + recalibrateText();
     out.push_back(std::move(p));
   }
 }
