@@ -37,10 +37,10 @@
 //           feature maps shrink with them, which zeros in the weights do not achieve. With an energy or
 //           modelled latency goal a step also proposes raising the activation cut-off (prune-activations,
 //           one target for every Relu, calibrated on the training part): zero activations are gated or
-//           skipped and travel compressed. And for every layer neither pruned nor shared yet, once,
-//           a decomposition to half its weights (decompose-svd for Gemm/MatMul, decompose-tucker for
-//           kxk Conv): fewer MACs in dense layers, which is what a measured CPU time or a dense
-//           accelerator pays for. A kept one replaces the layer's knob with its factors' knobs.
+//           skipped and travel compressed. And with a latency goal measured on the CPU, for every layer
+//           neither pruned nor shared yet, once, a decomposition to half its weights (decompose-svd for
+//           Gemm/MatMul, decompose-tucker for kxk Conv): dense kernels gain nothing from zero weights, but
+//           from dense factors. A kept one replaces the layer's knob with its factors' knobs.
 //   reprune: (size goals not met by sharing) the prune moves again on the shared model, with the whole
 //           budget and steps of 1/4; pruned shared layers keep a subset of their values, so stay shared.
 //   recover: before share or reprune ends with the size goal unmet (no move left, or none that keeps the
@@ -286,6 +286,8 @@ class CompressSearch {
   bool modelledGoal() const;
   // Activation moves: a modelled goal, and not left out (--without activations).
   bool activationGoal() const;
+  // Decompose moves: a latency goal measured on the CPU, no size goal, and not left out (--without decompose).
+  bool decomposeGoal() const;
 };
 
 }  // namespace dnnc::cli

@@ -571,12 +571,12 @@ TEST_CASE("compress towards an energy goal on an accelerator with narrow data en
   for (const auto& s : plain["search"]["steps"]) CHECK(s["phase"] != "int8");
 }
 
-TEST_CASE("compress towards a MAC goal splits a dense layer by SVD, and goes on with its factors", "[compress-cli]") {
+TEST_CASE("compress towards a measured latency splits a dense layer by SVD, and goes on with its factors", "[compress-cli]") {
   const std::string dir = scratchDir("compress_decompose");
   const std::string wd = dir + "/work";
   auto run = [&](const std::string& budget, const std::string& json) {
     return searchReport(compressArgs(dir + "/m", wd,
-                                     {"--target", "macs=0.3", "--accuracy-budget", "5", "--quiet", "--stretch-epochs", "0",
+                                     {"--target", "latency=0.3", "--measure", "cpu", "--accuracy-budget", "5", "--quiet", "--stretch-epochs", "0",
                                       "--time-budget", budget, "--json", json}),
                         json);
   };
