@@ -366,6 +366,26 @@ std::string CompressSearch::frozenBiasesText(const Model& model) {
   return names.empty() ? "" : ",freeze=" + pipelineValue(names);
 }
 
+// A step tried from the current model: its reproduce text; kept, the candidate becomes the current model
+// with its measures, and the step's text joins the accepted pipeline.
+void CompressSearch::settle(CompressState& state, CompressStep& step, Model& model, Model&& candidate,
+                            const Measures& after) {
+  step.reproduce = reproduceText(state.accepted, step.pipeline);
+  if (!step.accepted) return;
+  model = std::move(candidate);
+  state.current = after;
+  state.accepted.push_back(step.pipeline);
+}
+
+// A whole-model step at the end (polish, int8): within the accuracy budget, and no further from the goals
+// than the current model (or within them).
+bool CompressSearch::keepsBudgetAndGoals(const CompressState& state, const Measures& after) const {
+  const std::vector<ResourceGoal>& goals = meter_.goals();
+  return after.accuracy >= floorAccuracy(state, "polish") &&
+         goalDistance(goals, after.values, state.original.values) <=
+             std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
+}
+
 Status CompressSearch::shareBiases(CompressState& state, Model& model, const CompressHooks& hooks) {
   const double t0 = clock(), seconds0 = state.seconds;
   const int index = int(state.steps.size()) + 1;
@@ -393,12 +413,8 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   step.accuracy = best_measures.accuracy;
   step.values = best_measures.values;
   if (!step.accepted) step.pipeline = shareText(state.knobs);
-  step.reproduce = reproduceText(state.accepted, step.pipeline);
-  if (step.accepted) {
-    model = std::move(*best);
-    state.current = best_measures;
-    state.accepted.push_back(step.pipeline);
-  }
+  if (step.accepted) settle(state, step, model, std::move(*best), best_measures);
+  else step.reproduce = reproduceText(state.accepted, step.pipeline);
   step.seconds = clock() - t0;
   state.steps.push_back(step);
   state.phase = "polish";
@@ -424,16 +440,8 @@ Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const Co
   DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
   step.accuracy = after.accuracy;
   step.values = after.values;
-  const std::vector<ResourceGoal>& goals = meter_.goals();
-  step.accepted = after.accuracy >= floorAccuracy(state, "polish") && gain(state, state.current.values, after.values) > 1e-6 &&
-                  goalDistance(goals, after.values, state.original.values) <=
-                      std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
-  step.reproduce = reproduceText(state.accepted, step.pipeline);
-  if (step.accepted) {
-    model = std::move(m);
-    state.current = after;
-    state.accepted.push_back(step.pipeline);
-  }
+  step.accepted = keepsBudgetAndGoals(state, after) && gain(state, state.current.values, after.values) > 1e-6;
+  settle(state, step, model, std::move(m), after);
   step.seconds = clock() - t0;
   state.steps.push_back(step);
   state.phase = "done";
@@ -491,11 +499,8 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
   step.accepted = after.accuracy > state.current.accuracy &&
                   goalDistance(goals, after.values, state.original.values) <=
                       goalDistance(goals, state.current.values, state.original.values) * (1 + kRecoverSlack);
-  step.reproduce = reproduceText(state.accepted, step.pipeline);
+  settle(state, step, model, std::move(m), after);
   if (step.accepted) {
-    model = std::move(m);
-    state.current = after;
-    state.accepted.push_back(step.pipeline);
     // The headroom won reopens the phase's moves, smaller than before.
     for (auto& k : state.knobs) {
       if (state.phase != "share" && k.sparsity < kMaxSparsity)
@@ -859,7 +864,6 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
     if (s_.time_budget_s > 0 && elapsed() >= s_.time_budget_s) return state.stop_reason = "time budget spent", true;
     return false;
   };
-  const std::vector<ResourceGoal>& goals = meter_.goals();
   state.stop_reason.clear();
   while (state.phase != "done") {
     if (outOfTime()) break;
@@ -907,15 +911,8 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
       // chosen its every step on that held-out set, so its score there is biased upwards and a retraining
       // that generalises better hardly shows on it. LeNet-5 at 50.6x: 8 epochs moved the held-out half
       // 91.44 -> 91.44 % and the unseen half of the test set 91.24 -> 91.72 %.
-      step.accepted = after.accuracy >= floorAccuracy(state, "polish") &&
-                      goalDistance(goals, after.values, state.original.values) <=
-                          std::max(1.0, goalDistance(goals, state.current.values, state.original.values));
-      step.reproduce = reproduceText(state.accepted, step.pipeline);
-      if (step.accepted) {
-        model = std::move(m);
-        state.current = after;
-        state.accepted.push_back(step.pipeline);
-      }
+      step.accepted = keepsBudgetAndGoals(state, after);
+      settle(state, step, model, std::move(m), after);
       step.seconds = clock() - step_t0;
       state.steps.push_back(step);
       state.phase = int8Due(state) ? "int8" : "done";
@@ -975,15 +972,12 @@ Status CompressSearch::search(CompressState& state, Model& model, const Compress
     step.accuracy = after.accuracy;
     step.values = after.values;
     step.accepted = after.accuracy >= floor;
-    step.reproduce = reproduceText(state.accepted, step.pipeline);
+    settle(state, step, model, std::move(m), after);
     if (step.accepted) {
-      model = std::move(m);
-      state.current = after;
       state.knobs = p.knobs;
       state.groups = p.groups;
       if (p.move == "activations") state.activations = p.activations;
       if (p.move == "decompose") DNNC_TRY(refreshKnobs(state, model));
-      state.accepted.push_back(step.pipeline);
     } else {
       rejectMove(state, p);
     }

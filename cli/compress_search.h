@@ -268,6 +268,11 @@ class CompressSearch {
   bool int8Due(const CompressState& state) const;
   // The int8 phase (see above): one step, one-shot.
   Status quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks);
+  // A step tried from the current model: its reproduce text, and when kept, the candidate and its measures
+  // become the current ones and its text joins the accepted pipeline.
+  static void settle(CompressState& state, CompressStep& step, Model& model, Model&& candidate, const Measures& after);
+  // A whole-model step at the end (polish, int8) keeps the accuracy budget and is no further from the goals.
+  bool keepsBudgetAndGoals(const CompressState& state, const Measures& after) const;
   // The biases phase (see above): one step, the fewest bias bits that keep the budget, one-shot.
   Status shareBiases(CompressState& state, Model& model, const CompressHooks& hooks);
   // The knobs with every layer shared at kSizeEstimateBits (the width the prune phase's size estimate uses).
