@@ -35,12 +35,9 @@ float alphaOf(const onnx::NodeProto& n) {
   return -1;
 }
 
-}  // namespace
-
-TEST_CASE("prune-activations thresholds are the target quantiles, layer by layer", "[prune]") {
-  const int n = 40;
-  auto w = randomValues(8 * 6, 21);
-  auto m = modelFromText(R"(
+// x -> Relu -> MatMul(w [8, 6]) -> Relu -> y: two sites, the second's input depending on the first's cut-off.
+onnx::ModelProto twoRelus(const std::vector<float>& w) {
+  return modelFromText(R"(
     <ir_version: 8, opset_import: ["" : 13]>
     g (float[N, 8] x) => (float[N, 6] y)
     <float[8, 6] w = {)" + floats(w) + R"(}>
@@ -49,6 +46,14 @@ TEST_CASE("prune-activations thresholds are the target quantiles, layer by layer
       h = MatMul (r, w)
       y = Relu (h)
     })");
+}
+
+}  // namespace
+
+TEST_CASE("prune-activations thresholds are the target quantiles, layer by layer", "[prune]") {
+  const int n = 40;
+  const std::vector<float> w = randomValues(8 * 6, 21);
+  auto m = twoRelus(w);
   std::string dir = scratchDir("prune_act");
   auto x = randomValues(n * 8, 22, -1.0f, 2.0f);
   writeNpyFloat(dir + "/x.npy", x, {n, 8});
@@ -91,16 +96,8 @@ TEST_CASE("prune-activations chooses the cut-offs already there again, on data= 
   // dnnc compress do): its cut-offs are the new target's quantiles, as from the plain Relus; the data
   // comes from data= (no --data), with its preprocessing.
   const int n = 50;
-  auto w = randomValues(8 * 6, 31);
-  auto m = modelFromText(R"(
-    <ir_version: 8, opset_import: ["" : 13]>
-    g (float[N, 8] x) => (float[N, 6] y)
-    <float[8, 6] w = {)" + floats(w) + R"(}>
-    {
-      r = Relu (x)
-      h = MatMul (r, w)
-      y = Relu (h)
-    })");
+  const std::vector<float> w = randomValues(8 * 6, 31);
+  auto m = twoRelus(w);
   std::string dir = scratchDir("prune_act_again");
   auto raw = randomValues(n * 8, 32, 0.0f, 6.0f);
   writeNpyFloat(dir + "/x.npy", raw, {n, 8});
