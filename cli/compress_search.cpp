@@ -72,6 +72,11 @@ std::string joinSteps(const std::vector<std::string>& texts) {
   return out;
 }
 
+// Whether a step of the phase is in the trajectory (the one-step phases run once, a resumed search too).
+bool phaseTried(const CompressState& state, const std::string& phase) {
+  return std::any_of(state.steps.begin(), state.steps.end(), [&](const CompressStep& s) { return s.phase == phase; });
+}
+
 }  // namespace
 
 // The pipeline that rebuilds a step's model from the input: the accepted steps, then this one.
@@ -346,7 +351,7 @@ std::vector<LayerKnob> CompressSearch::retrainedKnobs(std::vector<LayerKnob> kno
 bool CompressSearch::biasesDue(const CompressState& state) const {
   bool shared = !state.knobs.empty();
   for (const auto& k : state.knobs) shared = shared && k.bits > 0;
-  const bool tried = std::any_of(state.steps.begin(), state.steps.end(), [](const CompressStep& s) { return s.phase == "biases"; });
+  const bool tried = phaseTried(state, "biases");
   return has_size_goal() && shared && !goalsMet(state) && !tried;
 }
 
@@ -364,6 +369,17 @@ std::string CompressSearch::frozenBiasesText(const Model& model) {
     if ((n.op_type() == "Conv" || n.op_type() == "Gemm") && n.input_size() > 2 && inits.count(n.input(2)))
       names += (names.empty() ? "" : ",") + n.input(2);
   return names.empty() ? "" : ",freeze=" + pipelineValue(names);
+}
+
+// A one-step phase's step, ended: its time, appended to the trajectory, checkpointed and reported.
+Status CompressSearch::record(CompressState& state, CompressStep step, const Model& model, const CompressHooks& hooks,
+                              double t0, double seconds0) {
+  step.seconds = clock() - t0;
+  state.steps.push_back(std::move(step));
+  state.seconds = seconds0 + state.steps.back().seconds;
+  DNNC_TRY(hooks.checkpoint(state, model));
+  hooks.progress(state, "");
+  return {};
 }
 
 // A step tried from the current model: its reproduce text; kept, the candidate becomes the current model
@@ -415,18 +431,12 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   if (!step.accepted) step.pipeline = shareText(state.knobs);
   if (step.accepted) settle(state, step, model, std::move(*best), best_measures);
   else step.reproduce = reproduceText(state.accepted, step.pipeline);
-  step.seconds = clock() - t0;
-  state.steps.push_back(step);
   state.phase = "polish";
-  state.seconds = seconds0 + step.seconds;
-  DNNC_TRY(hooks.checkpoint(state, model));
-  hooks.progress(state, "");
-  return {};
+  return record(state, std::move(step), model, hooks, t0, seconds0);
 }
 
 bool CompressSearch::int8Due(const CompressState& state) const {
-  const bool tried = std::any_of(state.steps.begin(), state.steps.end(), [](const CompressStep& s) { return s.phase == "int8"; });
-  return s_.int8_phase && meter_.narrowData() && modelledGoal() && !tried;
+  return s_.int8_phase && meter_.narrowData() && modelledGoal() && !phaseTried(state, "int8");
 }
 
 Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks) {
@@ -442,13 +452,8 @@ Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const Co
   step.values = after.values;
   step.accepted = keepsBudgetAndGoals(state, after) && gain(state, state.current.values, after.values) > 1e-6;
   settle(state, step, model, std::move(m), after);
-  step.seconds = clock() - t0;
-  state.steps.push_back(step);
   state.phase = "done";
-  state.seconds = seconds0 + step.seconds;
-  DNNC_TRY(hooks.checkpoint(state, model));
-  hooks.progress(state, "");
-  return {};
+  return record(state, std::move(step), model, hooks, t0, seconds0);
 }
 
 Expected<bool> CompressSearch::shareWouldMeetSize(const CompressState& state, const Model& model) {
@@ -513,12 +518,9 @@ Expected<bool> CompressSearch::recover(CompressState& state, Model& model, const
         state.activations = {.target = state.activations.target, .step = kRecoveredStep, .done = false};
     }
   }
-  step.seconds = clock() - t0;
-  state.steps.push_back(step);
-  state.seconds = seconds0 + step.seconds;
-  DNNC_TRY(hooks.checkpoint(state, model));
-  hooks.progress(state, "");
-  return step.accepted;
+  const bool kept = step.accepted;
+  DNNC_TRY(record(state, std::move(step), model, hooks, t0, seconds0));
+  return kept;
 }
 
 double CompressSearch::gain(const CompressState& state, const std::vector<double>& from,

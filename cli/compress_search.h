@@ -268,6 +268,9 @@ class CompressSearch {
   bool int8Due(const CompressState& state) const;
   // The int8 phase (see above): one step, one-shot.
   Status quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks);
+  // A one-step phase's (biases, recover, int8) step, ended: its time, appended, checkpointed, reported.
+  static Status record(CompressState& state, CompressStep step, const Model& model, const CompressHooks& hooks,
+                       double t0, double seconds0);
   // A step tried from the current model: its reproduce text, and when kept, the candidate and its measures
   // become the current ones and its text joins the accepted pipeline.
   static void settle(CompressState& state, CompressStep& step, Model& model, Model&& candidate, const Measures& after);
