@@ -8,12 +8,15 @@
 //   transB=1, else 1; MatMul axis 1), which needs opset 13 (per-axis DequantizeLinear).
 // Zeros stay exactly zero (0 is representable in both schemes), so pruned weights stay pruned.
 // Requires opset >= 10 (DequantizeLinear). Weights that are graph inputs or not float32 are skipped.
+// layers= picks the layers by name or glob (lib/analysis/layer_names.h); dnnc compress uses it for INT8 per layer.
 // Ref: Jacob et al., "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-
 // Only Inference", CVPR 2018; Krishnamoorthi, "Quantizing deep convolutional networks for efficient
 // inference: A whitepaper", 2018.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
+#include "lib/analysis/layer_names.h"
 #include "lib/analysis/weight_layers.h"
 #include "lib/ir/graph.h"
 #include "lib/ir/node.h"
@@ -59,6 +62,7 @@ struct Quantized {
 
 struct QuantizeLinearParams {
   std::string granularity, scheme;
+  std::optional<std::string> layers;
   static const ParamFields<QuantizeLinearParams>& fields();
 };
 
@@ -66,8 +70,8 @@ namespace {
 
 class QuantizeLinear : public Pass {
  public:
-  explicit QuantizeLinear(const QuantizeLinearParams& p)
-      : per_channel_(p.granularity == "per-channel"), asymmetric_(p.scheme == "asymmetric") {}
+  QuantizeLinear(const QuantizeLinearParams& p, LayerSelector filter)
+      : per_channel_(p.granularity == "per-channel"), asymmetric_(p.scheme == "asymmetric"), filter_(std::move(filter)) {}
 
   Expected<PreservedAnalyses> run(Model& model, PassContext& ctx) override {
     const int64_t opset = model.opsetVersion();
@@ -80,7 +84,10 @@ class QuantizeLinear : public Pass {
     double sse = 0, signal = 0;
     WeightLayers all = enumerateWeightLayers(graph);
     for (const auto& s : all.skipped) ctx.log->skip(s.node, s.reason);
+    std::vector<std::string> known;
     for (const WeightLayer& l : all.layers) {
+      known.insert(known.end(), l.aliases.begin(), l.aliases.end());
+      if (!filter_.matches(l.aliases)) continue;
       const std::string& w_name = l.weight;
       if (graph.isGraphInput(w_name)) { ctx.log->skip(l.name, "weight is also a graph input"); continue; }
       // The rank from the proto, before the values are touched (an external weight is read in to be viewed).
@@ -110,6 +117,7 @@ class QuantizeLinear : public Pass {
                                             .mse = qz.sse / double(numel),
                                             .sqnr_db = qz.sse > 0 ? std::optional<double>(10 * std::log10(qz.signal / qz.sse)) : std::nullopt});
     }
+    DNNC_TRY(filter_.checkAllMatched(known));
     ctx.log->summary = {{"layers", done}, {"granularity", per_channel_ ? "per-channel" : "per-tensor"},
                         {"scheme", asymmetric_ ? "asymmetric" : "symmetric"},
                         {"sqnr_db", sse > 0 ? nlohmann::json(10 * std::log10(signal / sse)) : nlohmann::json(nullptr)}};
@@ -120,6 +128,7 @@ class QuantizeLinear : public Pass {
 
  private:
   bool per_channel_, asymmetric_;
+  LayerSelector filter_;
 
   // axis < 0: one scale for the whole tensor.
   Quantized quantize(const WeightValues& w, int axis) const {
@@ -211,12 +220,14 @@ const ParamFields<QuantizeLinearParams>& QuantizeLinearParams::fields() {
           .field("granularity", &P::granularity, "per-tensor", "one scale per tensor or per output channel",
                  {"per-tensor", "per-channel"})
           .field("scheme", &P::scheme, "symmetric", "symmetric int8 (zero point 0) or asymmetric uint8",
-                 {"symmetric", "asymmetric"});
+                 {"symmetric", "asymmetric"})
+          .field("layers", &P::layers, "", "comma-separated names or globs of the layers to quantize (default: every one)");
   return f;
 }
 
 Expected<std::unique_ptr<Pass>> createQuantizeLinear(const QuantizeLinearParams& params) {
-  return std::unique_ptr<Pass>(std::make_unique<QuantizeLinear>(params));
+  DNNC_ASSIGN(auto filter, LayerSelector::parse(params.layers.value_or(""), "quantize: layers"));
+  return std::unique_ptr<Pass>(std::make_unique<QuantizeLinear>(params, std::move(filter)));
 }
 
 DNNC_PASS_ENTRY(QuantizeLinear)

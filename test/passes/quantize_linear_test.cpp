@@ -110,3 +110,22 @@ TEST_CASE("quantize refuses a weight with inf or NaN values, naming it, instead 
     }
   }
 }
+
+TEST_CASE("quantize layers= quantizes only the layers it names, and refuses a name that is no layer") {
+  auto m = convGemm();
+  auto x = randomValues(3 * 64, 4);
+  // By weight name, and by the weight's name without a suffix (the Gemm's node is unnamed).
+  for (const char* pipe : {"quantize(layers=wf)", "quantize(layers=\"w?\")"}) {
+    INFO(pipe);
+    Model q = runPasses(m, pipe);
+    const bool both = std::string(pipe).find('?') != std::string::npos;
+    CHECK(init(q.proto, "wf_quantized") != nullptr);
+    CHECK(init(q.proto, "wf") == nullptr);
+    CHECK((init(q.proto, "wc_quantized") != nullptr) == both);
+    CHECK((init(q.proto, "wc") == nullptr) == both);
+    requireSameOutputsInOrt(m, q.proto, {x}, {{1, 3, 8, 8}}, 0.05);
+  }
+  Error e = pipelineError(m, "quantize(layers=wq)");
+  CHECK(e.code() == Exit::Usage);
+  CHECK(e.message().find("no weight layer named 'wq'") != std::string::npos);
+}
