@@ -332,6 +332,10 @@ int runCompress(CompressOptions& o) {
     DNNC_TRY(writeFileAtomic(state_path.string(), j.dump(1) + "\n"));
     return writeFileAtomic((fs::path(workdir) / "trajectory.csv").string(), trajectoryCsv(s, meter));
   };
+  // A new search checkpoints its start: killed in its first step (minutes on a big model), a rerun resumes
+  // without measuring the original again.
+  if (!resumed)
+    if (int rc = reportStatus(cmd, hooks.checkpoint(state, current))) return rc;
   const double run_start = state.seconds;
   hooks.progress = [&](const CompressState& s, const std::string& what) {
     if (o.common.quiet) return;

@@ -2,7 +2,7 @@
 // time budgets: the contract, not the headline ratios (docs/results.md has those). The held-out accuracy
 // the report claims is recomputed in ONNX Runtime on the held-out split the search wrote; the outputs pass
 // the checker and run in ONNX Runtime; the pipeline text of the final model rebuilds it with `dnnc run`;
-// a search stopped by its time budget resumes from its workdir; an impossible goal exits 4 with the best
+// a search stopped by its time budget, or killed, resumes from its workdir; an impossible goal exits 4 with the best
 // model written; bad input exits 3 (2 for bad flags) with one line.
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
@@ -264,6 +264,30 @@ TEST_CASE("compress stopped by its time budget resumes from its workdir", "[comp
   auto other = runDnnc(compressArgs(dir + "/m", wd, {"--target", "size=10x", "--accuracy-budget", "1"}));
   CHECK(other.exit_code == 3);
   CHECK(other.err.find("another model or other settings") != std::string::npos);
+}
+
+TEST_CASE("compress killed in its first step resumes from its workdir without measuring the original again", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_killed");
+  const std::string wd = dir + "/work";
+  const std::vector<std::string> goal = {"--target", "size=30x", "--accuracy-budget", "1"};
+  // Killed as soon as the workdir holds a state: the start, before any step has ended.
+  std::string command = std::string(DNNC_BINARY_DIR) + "/cli/dnnc";
+  for (const auto& a : compressArgs(dir + "/m", wd, goal)) command += " '" + a + "'";
+  const std::string script = command + " -q & pid=$!; until [ -e " + wd + "/state.json ] || ! kill -0 $pid 2>/dev/null; " +
+                             "do sleep 0.01; done; kill -9 $pid; wait $pid; exit 0";
+  REQUIRE(runProgram({"/bin/sh", "-c", script}).exit_code == 0);
+  const auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  CHECK(saved["state"]["steps"].empty());
+  const double original = saved["state"]["original"]["accuracy"].get<double>();
+  CHECK(original > 80.0);  // LeNet-300-100 on Fashion-MNIST, measured before the kill
+
+  auto extra = goal;
+  extra.insert(extra.end(), {"--time-budget", "1", "--json", dir + "/rerun.json"});
+  auto rerun = runDnnc(compressArgs(dir + "/m", wd, extra));
+  INFO(rerun.err);
+  REQUIRE((rerun.exit_code == 0 || rerun.exit_code == 4));
+  CHECK(rerun.err.find("resuming from " + wd + " at step 0") != std::string::npos);
+  CHECK(nlohmann::json::parse(readBytes(dir + "/rerun.json"))["accuracy"]["original"].get<double>() == original);
 }
 
 TEST_CASE("compress retrains longer when reprune runs out of moves, and reopens them when that helps", "[compress-cli]") {
