@@ -11,6 +11,7 @@
 #include "lib/ir/node.h"
 #include "lib/ir/graph.h"
 #include "lib/pass/pipeline.h"
+#include "lib/report/table.h"
 #include "lib/support/cancellation.h"
 #include "lib/support/format_double.h"
 #include "passes/registry.h"
@@ -439,18 +440,55 @@ bool CompressSearch::int8Due(const CompressState& state) const {
   return s_.int8_phase && meter_.narrowData() && modelledGoal() && !phaseTried(state, "int8");
 }
 
+// quantize's text: per channel where DequantizeLinear takes an axis (opset 13), else one scale per tensor;
+// every layer, or the ones named.
+std::string CompressSearch::int8Text(const Model& model, const std::vector<std::string>& layers) {
+  std::string params = model.opsetVersion() >= 13 ? "granularity=per-channel" : "";
+  std::string names;
+  for (const auto& l : layers) names += (names.empty() ? "" : ",") + l;
+  if (!names.empty()) params += (params.empty() ? "" : ",") + std::string("layers=") + pipelineValue(names);
+  return params.empty() ? "quantize" : "quantize(" + params + ")";
+}
+
 Status CompressSearch::quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks) {
   const double t0 = clock(), seconds0 = state.seconds;
   const int index = int(state.steps.size()) + 1;
   CompressStep step{.index = index, .phase = "int8", .move = "int8", .layer = "*"};
   hooks.progress(state, "int8: the weights as INT8");
-  // Per channel where DequantizeLinear takes an axis (opset 13), else one scale per tensor.
-  step.pipeline = model.opsetVersion() >= 13 ? "quantize(granularity=per-channel)" : "quantize";
+  auto keeps = [&](const Measures& after) {
+    return keepsBudgetAndGoals(state, after) && gain(state, state.current.values, after.values) > 1e-6;
+  };
+  step.pipeline = int8Text(model, {});
   DNNC_ASSIGN(Model m, applyText(model, step.pipeline));
   DNNC_ASSIGN(Measures after, meter_.measure(m, val_));
+  step.accepted = keeps(after);
+  if (!step.accepted && after.accuracy < floorAccuracy(state, "polish")) {
+    // INT8 everywhere loses the budget: per layer instead, greedily, the largest first (most bytes to save),
+    // each layer kept when the model with it and the ones kept before still keeps the budget. One-shot, as
+    // above; the step stays unkept (the whole model's measures) when no layer keeps it.
+    hooks.progress(state, "int8: INT8 everywhere costs " + formatFixed(state.current.accuracy - after.accuracy, 2) +
+                              " pt; layer by layer");
+    std::vector<LayerKnob> order = state.knobs;
+    std::stable_sort(order.begin(), order.end(), [](const LayerKnob& a, const LayerKnob& b) { return a.params > b.params; });
+    std::vector<std::string> kept;
+    for (const LayerKnob& k : order) {
+      if (cancelRequested()) break;  // the time budget: the layers kept so far are the step
+      std::vector<std::string> trial = kept;
+      trial.push_back(k.layer);
+      const std::string text = int8Text(model, trial);
+      DNNC_ASSIGN(Model lm, applyText(model, text));
+      DNNC_ASSIGN(Measures la, meter_.measure(lm, val_));
+      if (!keeps(la)) continue;
+      kept = std::move(trial);
+      m = std::move(lm);
+      after = la;
+      step.pipeline = text;
+      step.move = "int8-layers";
+      step.accepted = true;
+    }
+  }
   step.accuracy = after.accuracy;
   step.values = after.values;
-  step.accepted = keepsBudgetAndGoals(state, after) && gain(state, state.current.values, after.values) > 1e-6;
   settle(state, step, model, std::move(m), after);
   state.phase = "done";
   return record(state, std::move(step), model, hooks, t0, seconds0);

@@ -55,7 +55,8 @@
 //           the held-out set, so a retraining that generalises better hardly shows there.
 //   int8:   (energy or modelled latency goals on an accelerator with narrow_data levels) the float weights
 //           as INT8 (quantize, per channel), one-shot after the last retraining (the trainer does not run
-//           DequantizeLinear), kept when it keeps the budget and lowers the goals' metrics. On the presets
+//           DequantizeLinear), kept when it keeps the budget and lowers the goals' metrics; when INT8
+//           everywhere loses the budget, the layers that keep it, largest first (greedy). On the presets
 //           every weight travels as a 16-bit word, so INT8 buys nothing there and the phase is skipped.
 // Every step is pipeline text (prune-magnitude / share / finetune), so any point is `dnnc run --passes`
 // on the input model with the accepted steps before it. Each accepted step is checkpointed into the
@@ -266,7 +267,9 @@ class CompressSearch {
   // Whether the int8 phase follows polish: a goal activation zeros could lower (energy, modelled latency)
   // on an accelerator that moves narrow data, and no int8 step yet.
   bool int8Due(const CompressState& state) const;
-  // The int8 phase (see above): one step, one-shot.
+  // quantize's text for the model: every layer, or the ones named.
+  static std::string int8Text(const Model& model, const std::vector<std::string>& layers);
+  // The int8 phase (see above): one step, one-shot; per layer when INT8 everywhere loses the budget.
   Status quantizeInt8(CompressState& state, Model& model, const CompressHooks& hooks);
   // A one-step phase's (biases, recover, int8) step, ended: its time, appended, checkpointed, reported.
   static Status record(CompressState& state, CompressStep step, const Model& model, const CompressHooks& hooks,

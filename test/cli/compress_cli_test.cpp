@@ -595,6 +595,85 @@ TEST_CASE("compress towards an energy goal on an accelerator with narrow data en
   for (const auto& s : plain["search"]["steps"]) CHECK(s["phase"] != "int8");
 }
 
+TEST_CASE("compress towards an energy goal on narrow data quantizes per layer when INT8 everywhere loses the budget", "[compress-cli]") {
+  const std::string dir = scratchDir("compress_int8_layers");
+  const std::string wd = dir + "/work";
+  writeBytes(dir + "/narrow.yaml", "base: eyeriss-sparse\nname: eyeriss-sparse-narrow\nnarrow_data:\n  levels: [dram, glb]\n");
+  // LeNet-300-100 rescaled through a Relu, the same function: fc1's row j times 1/C, fc2's column j times C.
+  // Each of fc2's rows then has one entry C times its others, and INT8 with one scale per row rounds the
+  // others to zero; fc1's row j has its own scale, so fc1 and fc3 take INT8 as before.
+  auto model = dnnc::loadModel(testData("lenet300.onnx"));
+  REQUIRE(model);
+  auto weights = [&](const std::string& name) -> onnx::TensorProto& {
+    for (auto& t : *model->graph().mutable_initializer())
+      if (t.name() == name) return t;
+    FAIL("no initializer " << name);
+    throw std::logic_error("unreachable");
+  };
+  auto values = [&](const std::string& name) { return dnnc::readTensor(weights(name), ".")->toFloats(); };
+  auto w1 = values("fc1.weight"), b1 = values("fc1.bias"), w2 = values("fc2.weight");
+  size_t j = 0;  // the column of fc2 whose smallest entry is largest, so that every row's entry dominates
+  auto column_min = [&](size_t c) {
+    float m = INFINITY;
+    for (size_t r = 0; r < 100; ++r) m = std::min(m, std::abs(w2[r * 300 + c]));
+    return m;
+  };
+  for (size_t c = 1; c < 300; ++c)
+    if (column_min(c) > column_min(j)) j = c;
+  float largest = 0;
+  for (float v : w2) largest = std::max(largest, std::abs(v));
+  const float scale = 1000.0f * largest / column_min(j);
+  for (size_t i = 0; i < 784; ++i) w1[j * 784 + i] /= scale;
+  b1[j] /= scale;
+  for (size_t r = 0; r < 100; ++r) w2[r * 300 + j] *= scale;
+  dnnc::writeTensor(dnnc::Tensor::fromFloats(w1, {300, 784}), weights("fc1.weight"));
+  dnnc::writeTensor(dnnc::Tensor::fromFloats(b1, {300}), weights("fc1.bias"));
+  dnnc::writeTensor(dnnc::Tensor::fromFloats(w2, {100, 300}), weights("fc2.weight"));
+  const std::string input = dir + "/rescaled.onnx";
+  REQUIRE(dnnc::saveModel(*model, input).ok());
+
+  auto args = compressArgs(dir + "/m", wd,
+                           {"--target", "energy=0.5", "--accel", dir + "/narrow.yaml", "--accuracy-budget", "1", "--quiet",
+                            "--stretch-epochs", "0", "--time-budget", "1", "--json", dir + "/first.json"});
+  args[1] = input;
+  searchReport(args, dir + "/first.json");
+  // Resumed at the int8 phase from the input itself.
+  auto saved = nlohmann::json::parse(readBytes(wd + "/state.json"));
+  auto& state = saved["state"];
+  state["phase"] = "int8";
+  state["steps"] = nlohmann::json::array();
+  state["accepted"] = nlohmann::json::array();
+  state["current"] = state["original"];
+  writeBytes(wd + "/state.json", saved.dump());
+  std::filesystem::copy_file(input, wd + "/current.onnx", std::filesystem::copy_options::overwrite_existing);
+  args.back() = dir + "/report.json";
+  args[std::find(args.begin(), args.end(), "--time-budget") - args.begin() + 1] = "60";
+  const auto j2 = searchReport(args, dir + "/report.json");
+  const auto& steps = j2["search"]["steps"];
+  INFO(steps.dump(1));
+  REQUIRE(steps.size() == 1);
+  const auto& step = steps[0];
+  CHECK(step["phase"] == "int8");
+  CHECK(step["move"] == "int8-layers");
+  CHECK(step["pipeline"] == "quantize(granularity=per-channel,layers=\"/fc1/Gemm,/fc3/Gemm\")");
+  REQUIRE(step["accepted"].get<bool>());
+  CHECK(step["values"][0].get<double>() < j2["search"]["original"]["values"][0].get<double>());
+  CHECK(step["accuracy"].get<double>() >= j2["accuracy"]["floor"].get<double>());
+  auto m = dnnc::loadModel(dir + "/m.onnx");
+  REQUIRE(m);
+  int dequantized = 0;
+  for (const auto& n : m->graph().node()) dequantized += n.op_type() == "DequantizeLinear";
+  CHECK(dequantized == 2);
+  rebuiltHeldOutAccuracy(input, j2, dir, wd);
+  // The premise, measured apart from the search: INT8 everywhere loses the budget on the held-out split.
+  REQUIRE(runDnnc({"run", input, "-o", dir + "/all.onnx", "--quiet", "--passes", "quantize(granularity=per-channel)"}).exit_code == 0);
+  std::vector<std::string> eval = {"eval", dir + "/all.onnx", "--data", wd + "/val_images.npy", "--labels",
+                                   wd + "/val_labels.npy", "--json", dir + "/all.json", "--quiet"};
+  eval.insert(eval.end(), kPreprocess.begin(), kPreprocess.end());
+  REQUIRE(runDnnc(eval).exit_code == 0);
+  CHECK(100.0 * nlohmann::json::parse(readBytes(dir + "/all.json"))["top1"].get<double>() < j2["accuracy"]["floor"].get<double>());
+}
+
 TEST_CASE("compress towards a measured latency splits a dense layer by SVD, and goes on with its factors", "[compress-cli]") {
   const std::string dir = scratchDir("compress_decompose");
   const std::string wd = dir + "/work";
