@@ -14,9 +14,7 @@ const ParamFields<FinetuneParams>& FinetuneParams::fields() {
           .field("val-data", &P::val_data, "", "held-out inputs scored after every epoch")
           .field("val-labels", &P::val_labels, "", "held-out labels")
           .field("limit", &P::limit, "0", "use only the first N training samples (0: all)")
-          .field("scale", &P::scale, "1", "input preprocessing: x * scale")
-          .field("mean", &P::mean, "", "input preprocessing: subtract (one value or one per channel)")
-          .field("std", &P::std, "", "input preprocessing: divide (one value or one per channel)")
+          .fields(&P::preprocess, PreprocessParams::fields())
           .field("epochs", &P::epochs, "1", "passes over the training data")
           .field("lr", &P::lr, "0.01", "learning rate")
           .field("batch", &P::batch, "64", "samples per step")
@@ -37,10 +35,7 @@ const ParamFields<FinetuneParams>& FinetuneParams::fields() {
 
 Expected<train::FinetuneJob> finetuneJobFromParams(const FinetuneParams& p) {
   train::FinetuneJob j;
-  j.data.path = p.data.value_or("");
-  j.data.scale = static_cast<float>(p.scale);
-  j.data.mean = p.mean.value_or("");
-  j.data.std = p.std.value_or("");
+  j.data = p.preprocess.options(p.data.value_or(""));
   j.labels = p.labels.value_or("");
   j.teacher = p.teacher.value_or("");
   j.val_data = p.val_data.value_or("");

@@ -8,16 +8,18 @@
 #include "lib/pass/param_fields.h"
 #include "lib/pass/pass.h"
 #include "lib/train/finetune_job.h"
+#include "passes/preprocess_params.h"
 
 namespace dnnc {
 
 // Pass parameters: data, labels, teacher, val-data, val-labels, limit, scale, mean, std, epochs, lr,
 // batch, optimizer, momentum, weight-decay, schedule, alpha, temperature, bn, seed, shared-values, freeze.
 struct FinetuneParams {
-  std::optional<std::string> data, labels, teacher, val_data, val_labels, mean, std, freeze;
+  std::optional<std::string> data, labels, teacher, val_data, val_labels, freeze;
+  PreprocessParams preprocess;  // scale, mean, std
   // Bound from fields(), defaults included: these initialisers are never what a run sees.
   int64_t limit = 0, epochs = 0, batch = 0, shared_values = 0;
-  double scale = 0, lr = 0, momentum = 0, weight_decay = 0, alpha = 0, temperature = 0;
+  double lr = 0, momentum = 0, weight_decay = 0, alpha = 0, temperature = 0;
   std::string optimizer, schedule, bn;
   std::optional<int64_t> seed;  // unset: the pipeline's --seed
   static const ParamFields<FinetuneParams>& fields();

@@ -19,6 +19,7 @@
 #include "lib/exec/calibration.h"
 #include "lib/pass/pass.h"
 #include "passes/pass_results.h"
+#include "passes/preprocess_params.h"
 #include "passes/registry.h"
 #include "lib/prune/activation_thresholds.h"
 #include "lib/support/glob.h"
@@ -179,8 +180,8 @@ class PruneActivations : public Pass {
 
 struct PruneActivationsParams {
   std::optional<double> sparsity, budget;
-  std::optional<std::string> skip, data, labels, mean, std;
-  double scale = 0;
+  std::optional<std::string> skip, data, labels;
+  PreprocessParams preprocess;
   int64_t samples = 0;
   static const ParamFields<PruneActivationsParams>& fields();
 };
@@ -195,9 +196,7 @@ const ParamFields<PruneActivationsParams>& PruneActivationsParams::fields() {
           .field("samples", &P::samples, "0", "calibrate on the first N samples (0: all)")
           .field("data", &P::data, "", "samples to calibrate on (.npy/.npz/.pb; default: the command's --data)")
           .field("labels", &P::labels, "", "their labels, for budget= (default: the command's --labels)")
-          .field("scale", &P::scale, "1", "input preprocessing of data=: x * scale")
-          .field("mean", &P::mean, "", "input preprocessing of data=: subtract (one value or one per channel)")
-          .field("std", &P::std, "", "input preprocessing of data=: divide (one value or one per channel)");
+          .fields(&P::preprocess, PreprocessParams::fields());
   return f;
 }
 
@@ -215,9 +214,8 @@ Expected<std::unique_ptr<Pass>> createPruneActivations(const PruneActivationsPar
   c.samples = p.samples;
   if (c.samples < 0) return Error(Exit::Usage, "prune-activations: samples must be 0 (all) or positive");
   if (p.data) {
-    c.data = Calibration{.data = {.path = *p.data, .scale = float(p.scale), .mean = p.mean.value_or(""), .std = p.std.value_or("")},
-                         .labels = p.labels.value_or("")};
-  } else if (p.labels || p.mean || p.std || p.scale != 1) {
+    c.data = Calibration{.data = p.preprocess.options(*p.data), .labels = p.labels.value_or("")};
+  } else if (p.labels || p.preprocess.given()) {
     return Error(Exit::Usage, "prune-activations: labels, scale, mean and std go with data=");
   }
   return std::unique_ptr<Pass>(std::make_unique<PruneActivations>(std::move(c)));

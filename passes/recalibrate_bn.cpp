@@ -28,13 +28,14 @@
 #include "lib/pass/param_fields.h"
 #include "lib/train/dataset.h"
 #include "lib/train/tape.h"
+#include "passes/preprocess_params.h"
 #include "passes/registry.h"
 
 namespace dnnc {
 
 struct RecalibrateBnParams {
-  std::optional<std::string> data, mean, std;
-  double scale = 0;
+  std::optional<std::string> data;
+  PreprocessParams preprocess;
   int64_t samples = 0, batch = 0;
   static const ParamFields<RecalibrateBnParams>& fields();
 };
@@ -44,9 +45,7 @@ const ParamFields<RecalibrateBnParams>& RecalibrateBnParams::fields() {
   static const auto f =
       ParamFields<P>()
           .field("data", &P::data, "", "inputs to estimate the statistics on (.npy/.npz/.pb; default: --data)")
-          .field("scale", &P::scale, "1", "input preprocessing: x * scale")
-          .field("mean", &P::mean, "", "input preprocessing: subtract (one value or one per channel)")
-          .field("std", &P::std, "", "input preprocessing: divide (one value or one per channel)")
+          .fields(&P::preprocess, PreprocessParams::fields())
           .field("samples", &P::samples, "1024", "use the first N samples (0: all)")
           .field("batch", &P::batch, "64", "samples per forward pass");
   return f;
@@ -69,8 +68,7 @@ class RecalibrateBn : public Pass {
       ctx.log->summary = {{"batch_norms", 0}};
       return PreservedAnalyses::all();
     }
-    DataOptions data{.path = p_.data.value_or(""), .scale = float(p_.scale), .mean = p_.mean.value_or(""),
-                     .std = p_.std.value_or("")};
+    DataOptions data = p_.preprocess.options(p_.data.value_or(""));
     int64_t limit = p_.samples;
     if (data.path.empty()) {
       if (!ctx.calibration)
