@@ -67,7 +67,7 @@ bool stepsGrew(const std::vector<LayerKnob>& before, const std::vector<LayerKnob
   return false;
 }
 
-std::string joinSteps(const std::vector<std::string>& texts) {
+std::string joinList(const std::vector<std::string>& texts) {
   std::string out;
   for (const auto& t : texts) out += (out.empty() ? "" : ",") + t;
   return out;
@@ -83,7 +83,7 @@ bool phaseTried(const CompressState& state, const std::string& phase) {
 // The pipeline that rebuilds a step's model from the input: the accepted steps, then this one.
 static std::string reproduceText(std::vector<std::string> accepted, const std::string& step) {
   accepted.push_back(step);
-  return joinSteps(accepted);
+  return joinList(accepted);
 }
 
 bool CompressSearch::has_size_goal() const {
@@ -430,8 +430,7 @@ Status CompressSearch::shareBiases(CompressState& state, Model& model, const Com
   step.accuracy = best_measures.accuracy;
   step.values = best_measures.values;
   if (!step.accepted) step.pipeline = shareText(state.knobs);
-  if (step.accepted) settle(state, step, model, std::move(*best), best_measures);
-  else step.reproduce = reproduceText(state.accepted, step.pipeline);
+  settle(state, step, model, best ? std::move(*best) : Model{}, best_measures);
   state.phase = "polish";
   return record(state, std::move(step), model, hooks, t0, seconds0);
 }
@@ -444,9 +443,7 @@ bool CompressSearch::int8Due(const CompressState& state) const {
 // every layer, or the ones named.
 std::string CompressSearch::int8Text(const Model& model, const std::vector<std::string>& layers) {
   std::string params = model.opsetVersion() >= 13 ? "granularity=per-channel" : "";
-  std::string names;
-  for (const auto& l : layers) names += (names.empty() ? "" : ",") + l;
-  if (!names.empty()) params += (params.empty() ? "" : ",") + std::string("layers=") + pipelineValue(names);
+  if (!layers.empty()) params += (params.empty() ? "" : ",") + std::string("layers=") + pipelineValue(joinList(layers));
   return params.empty() ? "quantize" : "quantize(" + params + ")";
 }
 

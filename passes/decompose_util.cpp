@@ -1,8 +1,8 @@
 #include "passes/decompose_util.h"
 
 #include <algorithm>
-#include <set>
 
+#include "lib/ir/dead_code.h"
 #include "lib/ir/node.h"
 #include "lib/pass/params.h"
 
@@ -165,16 +165,7 @@ Error nothingToDecompose(const std::string& pass, const std::string& kind, const
 
 Status finish(Graph& graph, const std::vector<std::string>& replaced) {
   DNNC_TRY(graph.compact());
-  std::set<std::string> unread;
-  for (const auto& w : replaced)
-    if (graph.weightUseCount(w) == 0 && !graph.isGraphOutput(w) && !graph.isGraphInput(w) &&
-        !graph.capturedBySubgraphs().count(w))
-      unread.insert(w);
-  if (unread.empty()) return {};
-  auto* inits = graph.proto().mutable_initializer();
-  for (int i = inits->size(); i-- > 0;)
-    if (unread.count(inits->Get(i).name())) inits->DeleteSubrange(i, 1);
-  graph.reindex();
+  if (!eraseUnusedInitializers(graph.proto(), graph, &replaced).empty()) graph.reindex();
   return {};
 }
 

@@ -1,5 +1,6 @@
 #include "lib/ir/dead_code.h"
 
+#include <algorithm>
 #include <set>
 
 #include "lib/ir/node.h"
@@ -30,7 +31,8 @@ std::vector<std::string> eraseDeadNodes(Graph& graph) {
   return removed;
 }
 
-std::vector<std::string> eraseUnusedInitializers(onnx::GraphProto& g, const Graph& graph) {
+std::vector<std::string> eraseUnusedInitializers(onnx::GraphProto& g, const Graph& graph,
+                                                 const std::vector<std::string>* among) {
   std::set<std::string> used(graph.capturedBySubgraphs().begin(), graph.capturedBySubgraphs().end());
   for (const auto& n : g.node())
     for (const auto& i : n.input()) used.insert(i);
@@ -39,7 +41,8 @@ std::vector<std::string> eraseUnusedInitializers(onnx::GraphProto& g, const Grap
   std::vector<std::string> removed;
   auto* inits = g.mutable_initializer();
   for (int i = inits->size() - 1; i >= 0; --i) {
-    if (used.count(inits->Get(i).name())) continue;
+    const std::string& name = inits->Get(i).name();
+    if (used.count(name) || (among && std::find(among->begin(), among->end(), name) == among->end())) continue;
     removed.insert(removed.begin(), inits->Get(i).name());
     inits->DeleteSubrange(i, 1);
   }

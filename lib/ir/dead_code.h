@@ -14,7 +14,9 @@ namespace dnnc {
 // Call graph.compact() afterwards.
 std::vector<std::string> eraseDeadNodes(Graph& graph);
 
-// Removes the initializers that no live node, graph output or subgraph reads; returns their names.
-std::vector<std::string> eraseUnusedInitializers(onnx::GraphProto& g, const Graph& graph);
+// Removes the initializers that no live node, graph output or subgraph reads; returns their names. With
+// `among`, only unread ones named there: a rewrite removes what it replaced and leaves the rest alone.
+std::vector<std::string> eraseUnusedInitializers(onnx::GraphProto& g, const Graph& graph,
+                                                 const std::vector<std::string>* among = nullptr);
 
 }  // namespace dnnc
